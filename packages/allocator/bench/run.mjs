@@ -1,0 +1,2 @@
+// Benchmarks for @ingot/allocator: none yet.
+console.log(JSON.stringify({ package: '@ingot/allocator', benchmarks: [] }));

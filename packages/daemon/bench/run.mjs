@@ -1,0 +1,2 @@
+// Benchmarks for @ingot/daemon: none yet.
+console.log(JSON.stringify({ package: '@ingot/daemon', benchmarks: [] }));

@@ -1,0 +1,2 @@
+// Benchmarks for @ingot/election: none yet.
+console.log(JSON.stringify({ package: '@ingot/election', benchmarks: [] }));
