@@ -1,2 +1,11 @@
-// Benchmarks for @ingot/bgp: none yet.
-console.log(JSON.stringify({ package: '@ingot/bgp', benchmarks: [] }));
+// Runs every benchmark of @ingot/bgp in sequence: bench/codec.mjs, then bench/speaker.mjs (each bounded in time).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+for (const name of ['codec.mjs', 'speaker.mjs']) {
+  const file = new URL(`./${name}`, import.meta.url);
+  if (!existsSync(file)) continue;
+  const r = spawnSync(process.execPath, [file.pathname, ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

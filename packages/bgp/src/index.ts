@@ -1,7 +1,10 @@
 /**
  * @packageDocumentation
- * @ingot/bgp: see README.md.
+ * @ingot/bgp: BGP-4 wire codec, RFC 4271 finite state machine, sessions, and a speaker. See README.md.
  */
+
+export * from './codec/index.js';
+export * from './speaker/index.js';
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/bgp';

@@ -1,0 +1,2 @@
+/** BGP sessions, the RFC 4271 FSM, and the speaker. */
+export const SPEAKER_PLACEHOLDER = true;
