@@ -1,10 +1,126 @@
 #!/usr/bin/env node
-import { PACKAGE_NAME } from './index.js';
+import { readFileSync, watch } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigStore } from './config/config-store.js';
+import { parseConfig } from './config/parse-config.js';
+import { DEFAULT_CONFIG_YAML } from './default-config.js';
+import { createLogger, type LogLevel } from './logger.js';
 
-const command = process.argv[2] ?? 'run';
-if (command === 'run') {
-  console.log(JSON.stringify({ level: 'info', msg: 'ingot daemon starting', package: PACKAGE_NAME }));
-} else {
-  console.error(`unknown command: ${command}`);
-  process.exit(2);
+const USAGE = `usage: ingot <command> [options]
+
+commands:
+  run        run the daemon (controller + speaker) on --config, or on the embedded default configuration
+  validate   check a configuration file and print every issue (exit 1 if invalid)
+  version    print the version
+
+options:
+  --config FILE       MetalLB resources as YAML (IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community,
+                      and in standalone mode Service); reloaded when the file changes, the last good one stays in force
+  --log-level LEVEL   debug | info | warn | error (default info)
+  --print-default     print the embedded default configuration and exit
+`;
+
+function main(argv: string[]): number | undefined {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'print-default': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'run';
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values['print-default']) {
+    process.stdout.write(DEFAULT_CONFIG_YAML);
+    return 0;
+  }
+  const level = values['log-level'] as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    process.stderr.write(`invalid --log-level ${JSON.stringify(level)}\n${USAGE}`);
+    return 2;
+  }
+  const log = createLogger({ level });
+  switch (command) {
+    case 'version':
+      process.stdout.write(`${readVersion()}\n`);
+      return 0;
+    case 'validate': {
+      const file = values.config ?? positionals[1];
+      if (!file) {
+        process.stderr.write(`validate needs a file\n${USAGE}`);
+        return 2;
+      }
+      const result = parseConfig(readFileSync(file, 'utf8'));
+      if (result.ok) {
+        process.stdout.write(`${file}: valid\n`);
+        return 0;
+      }
+      for (const issue of result.issues)
+        process.stdout.write(`${file}: ${issue.resource} ${issue.field}: ${issue.reason}\n`);
+      return 1;
+    }
+    case 'run':
+      run(values.config, log);
+      return undefined;
+    default:
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
 }
+
+function run(configFile: string | undefined, log: ReturnType<typeof createLogger>): void {
+  const store = new ConfigStore();
+  store.on('applied', (config) => {
+    log.info('configuration applied', {
+      source: configFile ?? 'embedded default',
+      pools: config.pools.map((p) => ({ name: p.name, addresses: p.addresses })),
+      l2Advertisements: config.l2Advertisements.length,
+      bgpAdvertisements: config.bgpAdvertisements.length,
+      bgpPeers: config.bgpPeers.map((p) => `${p.peerAddress}:${p.peerPort}`),
+      services: config.services.length,
+    });
+  });
+  store.on('rejected', (issues) => {
+    log.error('configuration rejected; the last good configuration stays in force', { issues, stale: true });
+  });
+  const load = () => store.applyText(configFile ? readFileSync(configFile, 'utf8') : DEFAULT_CONFIG_YAML);
+  log.info('ingot starting', { version: readVersion(), pid: process.pid });
+  load();
+  if (!store.current) {
+    log.error('no valid configuration; exiting');
+    process.exitCode = 1;
+    return;
+  }
+  const watcher = configFile
+    ? watch(configFile, () => {
+        log.info('configuration file changed; reloading', { file: configFile });
+        load();
+      })
+    : undefined;
+  const stop = (signal: string) => {
+    log.info('ingot stopping', { signal });
+    watcher?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  setInterval(() => log.debug('alive'), 60_000);
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const code = main(process.argv.slice(2));
+if (code !== undefined) process.exitCode = code;

@@ -1,7 +1,14 @@
 /**
  * @packageDocumentation
- * @ingot/daemon: see README.md.
+ * @ingot/daemon: MetalLB's controller and speaker composed from the @ingot packages. See README.md.
  */
+
+export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
+export { parseDurationMs } from './config/duration.js';
+export { type ParseConfigResult, parseConfig } from './config/parse-config.js';
+export type * from './config/resources.js';
+export { DEFAULT_CONFIG_YAML } from './default-config.js';
+export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/daemon';

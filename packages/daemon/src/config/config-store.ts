@@ -1,0 +1,49 @@
+import { EventEmitter } from 'eventemitter3';
+import { type ParseConfigResult, parseConfig } from './parse-config.js';
+import type { ConfigIssue, IngotConfig } from './resources.js';
+
+/** Events of a {@link ConfigStore}. */
+export interface ConfigStoreEvents {
+  /** A new configuration was accepted and is now in force. */
+  applied: (config: IngotConfig, previous: IngotConfig | undefined) => void;
+  /** A configuration was rejected; the last good one (if any) stays in force. */
+  rejected: (issues: ConfigIssue[]) => void;
+}
+
+/**
+ * Holds the configuration in force. A rejected configuration never replaces an accepted one: `stale` becomes true
+ * (MetalLB's `metallb_k8s_client_config_stale_bool`) until a valid one arrives.
+ */
+export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
+  private currentConfig: IngotConfig | undefined;
+  private staleFlag = false;
+
+  /** The configuration in force, or undefined before the first valid one (`metallb_k8s_client_config_loaded_bool`). */
+  get current(): IngotConfig | undefined {
+    return this.currentConfig;
+  }
+
+  /** True when the latest configuration offered was rejected. */
+  get stale(): boolean {
+    return this.staleFlag;
+  }
+
+  /** Parses and, if valid, applies YAML text; returns the parse result. */
+  applyText(text: string): ParseConfigResult {
+    const result = parseConfig(text);
+    if (result.ok) this.apply(result.config);
+    else {
+      this.staleFlag = true;
+      this.emit('rejected', result.issues);
+    }
+    return result;
+  }
+
+  /** Applies an already validated configuration. */
+  apply(config: IngotConfig): void {
+    const previous = this.currentConfig;
+    this.currentConfig = config;
+    this.staleFlag = false;
+    this.emit('applied', config, previous);
+  }
+}

@@ -1,0 +1,364 @@
+import { isIP } from 'node:net';
+import { parseAllDocuments } from 'yaml';
+import { parseDurationMs } from './duration.js';
+import { FieldReader } from './field-reader.js';
+import type {
+  AdvertisementCommon,
+  BGPAdvertisement,
+  BGPPeer,
+  CommunityAlias,
+  ConfigIssue,
+  IngotConfig,
+  IPAddressPool,
+  L2Advertisement,
+  ServiceResource,
+} from './resources.js';
+
+/** Result of {@link parseConfig}: a config when there were no issues, and every issue found. */
+export type ParseConfigResult = { ok: true; config: IngotConfig } | { ok: false; issues: ConfigIssue[] };
+
+const UINT32_MAX = 4_294_967_295;
+const LEGACY_COMMUNITY = /^(\d{1,5}):(\d{1,5})$/;
+const LARGE_COMMUNITY = /^large:(\d{1,10}):(\d{1,10}):(\d{1,10})$/;
+
+/**
+ * Parses MetalLB configuration resources from YAML (any number of `---`-separated documents, or a `kind: List`), applying
+ * MetalLB's defaults and validation. Every problem is reported with its resource, field path and reason; nothing is
+ * returned unless the whole configuration is valid. Standalone mode also accepts `kind: Service` documents.
+ */
+export function parseConfig(text: string): ParseConfigResult {
+  const issues: ConfigIssue[] = [];
+  const config: IngotConfig = {
+    pools: [],
+    l2Advertisements: [],
+    bgpAdvertisements: [],
+    bgpPeers: [],
+    communities: [],
+    services: [],
+  };
+  const docs = parseAllDocuments(text);
+  const objects: unknown[] = [];
+  for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
+    if (doc.errors.length > 0) {
+      issues.push({ resource: `document ${i + 1}`, field: '', reason: `invalid YAML: ${doc.errors[0]?.message}` });
+      continue;
+    }
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) continue;
+    const list = value as { kind?: unknown; items?: unknown };
+    if (list.kind === 'List' && Array.isArray(list.items)) objects.push(...list.items);
+    else objects.push(value);
+  }
+  objects.forEach((obj, i) => {
+    readResource(obj, i, config, issues);
+  });
+  checkReferences(config, issues);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
+}
+
+function readResource(obj: unknown, index: number, config: IngotConfig, issues: ConfigIssue[]): void {
+  const probe = new FieldReader(obj, `document ${index + 1}`, issues);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    probe.fail('', 'must be a Kubernetes object');
+    return;
+  }
+  const kind = probe.string('kind', true);
+  const apiVersion = probe.string('apiVersion', true);
+  const name = probe.string('metadata.name', true);
+  if (!kind || !name) return;
+  const r = new FieldReader(obj, `${kind}/${name}`, issues);
+  if (kind !== 'Service' && apiVersion && !/^metallb\.io\/v1beta[12]$/.test(apiVersion)) {
+    r.fail('apiVersion', `must be metallb.io/v1beta1 (or v1beta2 for BGPPeer), got ${JSON.stringify(apiVersion)}`);
+  }
+  const unique = <T extends { name: string }>(list: T[], item: T) => {
+    if (list.some((x) => x.name === item.name)) r.fail('metadata.name', `duplicate ${kind} name`);
+    else list.push(item);
+  };
+  switch (kind) {
+    case 'IPAddressPool':
+      unique(config.pools, readPool(r, name));
+      break;
+    case 'L2Advertisement':
+      unique(config.l2Advertisements, readL2Advertisement(r, name));
+      break;
+    case 'BGPAdvertisement':
+      unique(config.bgpAdvertisements, readBgpAdvertisement(r, name));
+      break;
+    case 'BGPPeer': {
+      const peer = readBgpPeer(r, name);
+      if (peer) unique(config.bgpPeers, peer);
+      break;
+    }
+    case 'Community':
+      for (const alias of readCommunities(r)) {
+        if (config.communities.some((c) => c.name === alias.name))
+          r.fail('spec.communities', `duplicate community alias ${JSON.stringify(alias.name)}`);
+        else config.communities.push(alias);
+      }
+      break;
+    case 'Service': {
+      const svc = readService(r, name);
+      if (config.services.some((s) => s.key === svc.key)) r.fail('metadata.name', 'duplicate Service');
+      else config.services.push(svc);
+      break;
+    }
+    default:
+      r.fail(
+        'kind',
+        `unsupported kind (expected IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community or Service)`,
+      );
+  }
+}
+
+function readPool(r: FieldReader, name: string): IPAddressPool {
+  const addresses = r.stringList('spec.addresses');
+  if (addresses.length === 0) r.fail('spec.addresses', 'must list at least one CIDR or range');
+  addresses.forEach((a, i) => {
+    const reason = addressSyntaxError(a);
+    if (reason) r.fail(`spec.addresses[${i}]`, reason);
+  });
+  const pool: IPAddressPool = {
+    name,
+    labels: r.stringMap('metadata.labels'),
+    addresses,
+    autoAssign: r.boolean('spec.autoAssign', true),
+    avoidBuggyIPs: r.boolean('spec.avoidBuggyIPs', false),
+  };
+  if (r.get('spec.serviceAllocation') !== undefined) {
+    pool.serviceAllocation = {
+      priority: r.integer('spec.serviceAllocation.priority', { min: 0, max: 2 ** 31 - 1, fallback: 0 }) ?? 0,
+      namespaces: r.stringList('spec.serviceAllocation.namespaces', true),
+      namespaceSelectors: r.selectors('spec.serviceAllocation.namespaceSelectors'),
+      serviceSelectors: r.selectors('spec.serviceAllocation.serviceSelectors'),
+    };
+  }
+  return pool;
+}
+
+/** Syntax of one pool entry: a CIDR, a range `A-B` (spaces allowed, A <= B, one family), or a single address. */
+function addressSyntaxError(entry: string): string | undefined {
+  if (entry.includes('-')) {
+    const [from = '', to = '', ...rest] = entry.split('-').map((s) => s.trim());
+    if (rest.length > 0) return `invalid IP range ${JSON.stringify(entry)}`;
+    const fa = isIP(from);
+    const ta = isIP(to);
+    if (fa === 0 || ta === 0) return `invalid IP range ${JSON.stringify(entry)}: invalid start or end address`;
+    if (fa !== ta) return `invalid IP range ${JSON.stringify(entry)}: start and end are of different families`;
+    return undefined;
+  }
+  const [addr = '', len, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return `invalid CIDR ${JSON.stringify(entry)}`;
+  if (len === undefined) return undefined;
+  const bits = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(len) || Number(len) > bits) return `invalid CIDR ${JSON.stringify(entry)}: bad prefix length`;
+  return undefined;
+}
+
+function readCommon(r: FieldReader, name: string): AdvertisementCommon {
+  return {
+    name,
+    ipAddressPools: r.stringList('spec.ipAddressPools', true),
+    ipAddressPoolSelectors: r.selectors('spec.ipAddressPoolSelectors'),
+    nodeSelectors: r.selectors('spec.nodeSelectors'),
+    serviceSelectors: r.selectors('spec.serviceSelectors'),
+  };
+}
+
+function readL2Advertisement(r: FieldReader, name: string): L2Advertisement {
+  return {
+    ...readCommon(r, name),
+    interfaces: r.stringList('spec.interfaces', true),
+    preferredNodeSelectors: r.objectList('spec.preferredNodeSelectors', (path, item) => {
+      const sub = new FieldReader(item, r.resource, []);
+      const weight = sub.integer('weight', { min: 1, max: 100, required: true });
+      const pref = item.preference;
+      if (weight === undefined) return failAt(r, `${path}.weight`, 'is required and must be an integer from 1 to 100');
+      if (pref === null || typeof pref !== 'object' || Array.isArray(pref))
+        return failAt(r, `${path}.preference`, 'is required');
+      return { weight, preference: r.selectorAt(`${path}.preference`, pref as Record<string, unknown>) };
+    }),
+  };
+}
+
+function readBgpAdvertisement(r: FieldReader, name: string): BGPAdvertisement {
+  const common = readCommon(r, name);
+  const communities = r.stringList('spec.communities', true);
+  communities.forEach((c, i) => {
+    if (c.includes(':') && !LEGACY_COMMUNITY.test(c) && !LARGE_COMMUNITY.test(c))
+      r.fail(`spec.communities[${i}]`, `invalid community ${JSON.stringify(c)}: expected A:B or large:X:Y:Z`);
+    const legacy = LEGACY_COMMUNITY.exec(c);
+    if (legacy && (Number(legacy[1]) > 65535 || Number(legacy[2]) > 65535))
+      r.fail(`spec.communities[${i}]`, `invalid community ${JSON.stringify(c)}: each half must be at most 65535`);
+    const large = LARGE_COMMUNITY.exec(c);
+    if (large?.slice(1).some((x) => Number(x) > UINT32_MAX))
+      r.fail(`spec.communities[${i}]`, `invalid large community ${JSON.stringify(c)}: each part must fit 32 bits`);
+  });
+  return {
+    ...common,
+    aggregationLength: r.integer('spec.aggregationLength', { min: 1, max: 32, fallback: 32 }) ?? 32,
+    aggregationLengthV6: r.integer('spec.aggregationLengthV6', { min: 1, max: 128, fallback: 128 }) ?? 128,
+    localPref: r.integer('spec.localPref', { min: 0, max: UINT32_MAX, fallback: 0 }) ?? 0,
+    communities,
+    peers: r.stringList('spec.peers', true),
+  };
+}
+
+function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
+  const myASN = r.integer('spec.myASN', { min: 1, max: UINT32_MAX, required: true });
+  const peerASN = r.integer('spec.peerASN', { min: 1, max: UINT32_MAX });
+  if (r.get('spec.dynamicASN') !== undefined) r.fail('spec.dynamicASN', 'is not supported by the native BGP speaker');
+  else if (peerASN === undefined) r.fail('spec.peerASN', 'is required');
+  const peerAddress = r.string('spec.peerAddress', true);
+  if (peerAddress && isIP(peerAddress) === 0)
+    r.fail('spec.peerAddress', `invalid IP address ${JSON.stringify(peerAddress)}`);
+  const sourceAddress = r.string('spec.sourceAddress');
+  if (sourceAddress && isIP(sourceAddress) === 0)
+    r.fail('spec.sourceAddress', `invalid IP address ${JSON.stringify(sourceAddress)}`);
+  const routerID = r.string('spec.routerID');
+  if (routerID && isIP(routerID) !== 4)
+    r.fail('spec.routerID', `must be an IPv4 address, got ${JSON.stringify(routerID)}`);
+  const holdMs = readDuration(r, 'spec.holdTime');
+  const keepaliveMs = readDuration(r, 'spec.keepaliveTime');
+  let holdTime = holdMs === undefined ? undefined : Math.round(holdMs / 1000);
+  let keepaliveTime = keepaliveMs === undefined ? undefined : Math.round(keepaliveMs / 1000);
+  if (holdTime === undefined && keepaliveTime === undefined) holdTime = 90;
+  if (holdTime === undefined && keepaliveTime !== undefined) holdTime = keepaliveTime * 3;
+  if (holdTime !== undefined && keepaliveTime === undefined) keepaliveTime = Math.floor(holdTime / 3);
+  if (holdTime !== undefined && holdTime !== 0 && holdTime < 3)
+    r.fail('spec.holdTime', `invalid hold time ${JSON.stringify(r.get('spec.holdTime'))}: must be 0 or >=3s`);
+  if (holdTime !== undefined && keepaliveTime !== undefined && keepaliveTime > holdTime)
+    r.fail('spec.keepaliveTime', `invalid keepaliveTime ${keepaliveTime}s: must be lower than holdTime ${holdTime}s`);
+  const ebgpMultiHop = r.boolean('spec.ebgpMultiHop', false);
+  if (ebgpMultiHop && myASN !== undefined && myASN === peerASN)
+    r.fail('spec.ebgpMultiHop', 'invalid ebgpMultiHop parameter set for an ibgp peer');
+  const password = r.string('spec.password');
+  if (r.get('spec.passwordSecret') !== undefined && password)
+    r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
+  if (myASN === undefined || peerASN === undefined || !peerAddress) return undefined;
+  return {
+    name,
+    myASN,
+    peerASN,
+    peerAddress,
+    ...(sourceAddress ? { sourceAddress } : {}),
+    peerPort: r.integer('spec.peerPort', { min: 1, max: 16384, fallback: 179 }) ?? 179,
+    holdTime: holdTime ?? 90,
+    keepaliveTime: keepaliveTime ?? 30,
+    ...(routerID ? { routerID } : {}),
+    nodeSelectors: r.selectors('spec.nodeSelectors'),
+    ...(password ? { password } : {}),
+    enableGracefulRestart: r.boolean('spec.enableGracefulRestart', false),
+    ebgpMultiHop,
+  };
+}
+
+function readDuration(r: FieldReader, path: string): number | undefined {
+  const v = r.get(path);
+  if (v === undefined || v === null) return undefined;
+  const ms = typeof v === 'string' || typeof v === 'number' ? parseDurationMs(v) : undefined;
+  if (ms === undefined) r.fail(path, `invalid duration ${JSON.stringify(v)}: expected e.g. 90s or 1m30s`);
+  return ms;
+}
+
+function readCommunities(r: FieldReader): CommunityAlias[] {
+  return r.objectList('spec.communities', (path, item) => {
+    const sub = new FieldReader(item, r.resource, []);
+    const name = sub.string('name');
+    const value = sub.string('value');
+    if (!name) return failAt(r, `${path}.name`, 'is required');
+    if (!value || !(LEGACY_COMMUNITY.test(value) || LARGE_COMMUNITY.test(value)))
+      return failAt(
+        r,
+        `${path}.value`,
+        `invalid community value ${JSON.stringify(value)}: expected A:B or large:X:Y:Z`,
+      );
+    return { name, value };
+  });
+}
+
+function readService(r: FieldReader, name: string): ServiceResource {
+  const namespace = r.string('metadata.namespace') ?? 'default';
+  const clusterIPs = r.stringList('spec.clusterIPs');
+  const single = r.string('spec.clusterIP');
+  if (clusterIPs.length === 0 && single && single !== 'None') clusterIPs.push(single);
+  clusterIPs.forEach((ip, i) => {
+    if (isIP(ip) === 0) r.fail(`spec.clusterIPs[${i}]`, `invalid IP address ${JSON.stringify(ip)}`);
+  });
+  const policy = r.string('spec.ipFamilyPolicy') ?? 'SingleStack';
+  if (!['SingleStack', 'PreferDualStack', 'RequireDualStack'].includes(policy))
+    r.fail(
+      'spec.ipFamilyPolicy',
+      `must be SingleStack, PreferDualStack or RequireDualStack, got ${JSON.stringify(policy)}`,
+    );
+  const families = r.stringList('spec.ipFamilies');
+  families.forEach((f, i) => {
+    if (f !== 'IPv4' && f !== 'IPv6') r.fail(`spec.ipFamilies[${i}]`, `must be IPv4 or IPv6, got ${JSON.stringify(f)}`);
+  });
+  const etp = r.string('spec.externalTrafficPolicy') ?? 'Cluster';
+  if (etp !== 'Cluster' && etp !== 'Local')
+    r.fail('spec.externalTrafficPolicy', `must be Cluster or Local, got ${JSON.stringify(etp)}`);
+  const loadBalancerIP = r.string('spec.loadBalancerIP');
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    name,
+    labels: r.stringMap('metadata.labels'),
+    annotations: r.stringMap('metadata.annotations'),
+    type: r.string('spec.type') ?? 'ClusterIP',
+    clusterIPs,
+    ipFamilyPolicy: policy as ServiceResource['ipFamilyPolicy'],
+    ipFamilies: families.filter((f): f is 'IPv4' | 'IPv6' => f === 'IPv4' || f === 'IPv6'),
+    ...(loadBalancerIP ? { loadBalancerIP } : {}),
+    ports: r.objectList('spec.ports', (path, item) => {
+      const sub = new FieldReader(item, r.resource, []);
+      const port = sub.integer('port', { min: 1, max: 65535 });
+      if (port === undefined) return failAt(r, `${path}.port`, 'is required and must be 1..65535');
+      return { protocol: sub.string('protocol') ?? 'TCP', port };
+    }),
+    selector: r.stringMap('spec.selector'),
+    externalTrafficPolicy: etp === 'Local' ? 'Local' : 'Cluster',
+  };
+}
+
+/** Cross-resource rules: advertisements must name existing pools, peers and community aliases. */
+function checkReferences(config: IngotConfig, issues: ConfigIssue[]): void {
+  const pools = new Set(config.pools.map((p) => p.name));
+  const peers = new Set(config.bgpPeers.map((p) => p.name));
+  const aliases = new Set(config.communities.map((c) => c.name));
+  const check = (kind: string, adv: AdvertisementCommon) => {
+    adv.ipAddressPools.forEach((p, i) => {
+      if (!pools.has(p))
+        issues.push({
+          resource: `${kind}/${adv.name}`,
+          field: `spec.ipAddressPools[${i}]`,
+          reason: `unknown pool ${JSON.stringify(p)}`,
+        });
+    });
+  };
+  for (const adv of config.l2Advertisements) check('L2Advertisement', adv);
+  for (const adv of config.bgpAdvertisements) {
+    check('BGPAdvertisement', adv);
+    adv.peers.forEach((p, i) => {
+      if (!peers.has(p))
+        issues.push({
+          resource: `BGPAdvertisement/${adv.name}`,
+          field: `spec.peers[${i}]`,
+          reason: `unknown BGPPeer ${JSON.stringify(p)}`,
+        });
+    });
+    adv.communities.forEach((c, i) => {
+      if (!c.includes(':') && !aliases.has(c))
+        issues.push({
+          resource: `BGPAdvertisement/${adv.name}`,
+          field: `spec.communities[${i}]`,
+          reason: `unknown community alias ${JSON.stringify(c)}`,
+        });
+    });
+  }
+}
+
+function failAt(r: FieldReader, field: string, reason: string): undefined {
+  r.fail(field, reason);
+  return undefined;
+}

@@ -1,0 +1,177 @@
+/**
+ * MetalLB's configuration resources (group `metallb.io`), as the daemon reads them. Field names and defaults are MetalLB's
+ * (api/v1beta1, BGPPeer api/v1beta2).
+ */
+
+/** A Kubernetes LabelSelector requirement. */
+export interface LabelSelectorRequirement {
+  /** Label key. */
+  key: string;
+  /** `In`, `NotIn`, `Exists` or `DoesNotExist`. */
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /** Values for `In` / `NotIn`; empty for `Exists` / `DoesNotExist`. */
+  values: string[];
+}
+
+/** A Kubernetes LabelSelector: every matchLabels entry and every requirement must hold. */
+export interface LabelSelector {
+  /** Exact key=value matches. */
+  matchLabels: Record<string, string>;
+  /** Set-based requirements. */
+  matchExpressions: LabelSelectorRequirement[];
+}
+
+/** IPAddressPool: addresses the controller may hand out. */
+export interface IPAddressPool {
+  /** metadata.name */
+  name: string;
+  /** metadata.labels (used by advertisements' ipAddressPoolSelectors). */
+  labels: Record<string, string>;
+  /** CIDRs, ranges `A-B` and single addresses, as written. */
+  addresses: string[];
+  /** @default true */
+  autoAssign: boolean;
+  /** @default false */
+  avoidBuggyIPs: boolean;
+  /** Which services the pool is pinned to; undefined when absent. */
+  serviceAllocation?: {
+    /** Lower is preferred; 0 is lowest. @default 0 */
+    priority: number;
+    /** Namespaces the pool serves. */
+    namespaces: string[];
+    /** Namespace selectors (resolved to names by the caller). */
+    namespaceSelectors: LabelSelector[];
+    /** Service label selectors, ORed. */
+    serviceSelectors: LabelSelector[];
+  };
+}
+
+/** Fields shared by L2Advertisement and BGPAdvertisement. */
+export interface AdvertisementCommon {
+  /** metadata.name */
+  name: string;
+  /** Pools by name; with ipAddressPoolSelectors both empty, every pool. */
+  ipAddressPools: string[];
+  /** Pools by label. */
+  ipAddressPoolSelectors: LabelSelector[];
+  /** Nodes allowed to announce; empty = all nodes. */
+  nodeSelectors: LabelSelector[];
+  /** Services announced; empty = all services. */
+  serviceSelectors: LabelSelector[];
+}
+
+/** L2Advertisement: announce pools' IPs with ARP/NDP. */
+export interface L2Advertisement extends AdvertisementCommon {
+  /** Interfaces to answer on; empty = all. */
+  interfaces: string[];
+  /** Soft node preferences, summed per node. */
+  preferredNodeSelectors: { weight: number; preference: LabelSelector }[];
+}
+
+/** BGPAdvertisement: announce pools' IPs to BGP peers. */
+export interface BGPAdvertisement extends AdvertisementCommon {
+  /** @default 32 */
+  aggregationLength: number;
+  /** @default 128 */
+  aggregationLengthV6: number;
+  /** LOCAL_PREF toward iBGP peers. @default 0 */
+  localPref: number;
+  /** `A:B`, `large:X:Y:Z`, or a Community alias name. */
+  communities: string[];
+  /** BGPPeer names; empty = all peers. */
+  peers: string[];
+}
+
+/** BGPPeer (v1beta2 fields the daemon supports). */
+export interface BGPPeer {
+  /** metadata.name */
+  name: string;
+  /** Our AS number. */
+  myASN: number;
+  /** The peer's AS number. */
+  peerASN: number;
+  /** The peer's address. */
+  peerAddress: string;
+  /** Local address to bind. */
+  sourceAddress?: string;
+  /** @default 179 */
+  peerPort: number;
+  /** Hold time in seconds (0 or >= 3). @default 90 */
+  holdTime: number;
+  /** Keepalive in seconds. @default holdTime / 3 */
+  keepaliveTime: number;
+  /** BGP identifier; derived from the node when absent. */
+  routerID?: string;
+  /** Nodes on which this session exists; empty = all. */
+  nodeSelectors: LabelSelector[];
+  /** TCP MD5 password. */
+  password?: string;
+  /** Graceful restart (RFC 4724). @default false */
+  enableGracefulRestart: boolean;
+  /** eBGP multihop. @default false */
+  ebgpMultiHop: boolean;
+}
+
+/** A Community alias (Community CR entry). */
+export interface CommunityAlias {
+  /** Alias name. */
+  name: string;
+  /** `A:B` or `large:X:Y:Z`. */
+  value: string;
+}
+
+/** A Kubernetes Service as the standalone daemon reads it (the fields MetalLB honours). */
+export interface ServiceResource {
+  /** metadata.namespace/metadata.name */
+  key: string;
+  /** metadata.namespace */
+  namespace: string;
+  /** metadata.name */
+  name: string;
+  /** metadata.labels */
+  labels: Record<string, string>;
+  /** metadata.annotations */
+  annotations: Record<string, string>;
+  /** spec.type */
+  type: string;
+  /** spec.clusterIPs (or clusterIP) */
+  clusterIPs: string[];
+  /** spec.ipFamilyPolicy */
+  ipFamilyPolicy: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  /** spec.ipFamilies */
+  ipFamilies: ('IPv4' | 'IPv6')[];
+  /** spec.loadBalancerIP */
+  loadBalancerIP?: string;
+  /** spec.ports[].{protocol,port} */
+  ports: { protocol: string; port: number }[];
+  /** spec.selector */
+  selector: Record<string, string>;
+  /** spec.externalTrafficPolicy */
+  externalTrafficPolicy: 'Cluster' | 'Local';
+}
+
+/** The whole configuration: MetalLB's resources plus, in standalone mode, Services. */
+export interface IngotConfig {
+  /** IPAddressPools in document order. */
+  pools: IPAddressPool[];
+  /** L2Advertisements. */
+  l2Advertisements: L2Advertisement[];
+  /** BGPAdvertisements. */
+  bgpAdvertisements: BGPAdvertisement[];
+  /** BGPPeers. */
+  bgpPeers: BGPPeer[];
+  /** Community aliases from every Community resource. */
+  communities: CommunityAlias[];
+  /** Services given in the configuration (standalone mode, without Kubernetes). */
+  services: ServiceResource[];
+}
+
+/** One reason a configuration was rejected. */
+export interface ConfigIssue {
+  /** `Kind/name`, or `document N` when the document has no name. */
+  resource: string;
+  /** Path of the offending field, e.g. `spec.addresses[1]`. */
+  field: string;
+  /** Why the value was rejected. */
+  reason: string;
+}

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigStore, DEFAULT_CONFIG_YAML, parseConfig, parseDurationMs } from '../src/index.js';
+
+const pool = (name: string, spec: string) => `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: ${name} }
+spec: ${spec}
+---
+`;
+
+function issuesOf(text: string) {
+  const r = parseConfig(text);
+  if (r.ok) throw new Error('expected issues');
+  return r.issues;
+}
+
+describe('parseConfig', () => {
+  it('accepts the embedded default configuration', () => {
+    const r = parseConfig(DEFAULT_CONFIG_YAML);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.pools[0]).toMatchObject({ name: 'default', autoAssign: true, avoidBuggyIPs: false });
+    expect(r.config.l2Advertisements[0]?.ipAddressPools).toEqual(['default']);
+    expect(r.config.services.map((s) => s.key)).toEqual(['demo/web', 'demo/dns']);
+    expect(r.config.services[1]).toMatchObject({
+      ipFamilyPolicy: 'PreferDualStack',
+      clusterIPs: ['10.96.0.53', 'fd00::53'],
+    });
+  });
+
+  it("applies MetalLB's defaults", () => {
+    const r = parseConfig(`${pool('p', '{ addresses: [192.0.2.0/28] }')}
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: a }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: r }
+spec: { myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.254 }
+`);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.bgpAdvertisements[0]).toMatchObject({
+      aggregationLength: 32,
+      aggregationLengthV6: 128,
+      localPref: 0,
+    });
+    expect(r.config.bgpPeers[0]).toMatchObject({ peerPort: 179, holdTime: 90, keepaliveTime: 30, ebgpMultiHop: false });
+  });
+
+  it('accepts a kind: List wrapper', () => {
+    const r = parseConfig(`apiVersion: v1
+kind: List
+items:
+  - apiVersion: metallb.io/v1beta1
+    kind: IPAddressPool
+    metadata: { name: p }
+    spec: { addresses: ['192.0.2.10 - 192.0.2.20'] }
+`);
+    expect(r.ok && r.config.pools[0]?.addresses).toEqual(['192.0.2.10 - 192.0.2.20']);
+  });
+
+  it.each([
+    ['missing addresses', pool('p', '{}'), 'IPAddressPool/p', 'spec.addresses', /at least one/],
+    ['bad CIDR', pool('p', '{ addresses: [192.0.2.0/33] }'), 'IPAddressPool/p', 'spec.addresses[0]', /prefix length/],
+    [
+      'mixed range',
+      pool('p', "{ addresses: ['192.0.2.1-2001:db8::1'] }"),
+      'IPAddressPool/p',
+      'spec.addresses[0]',
+      /families/,
+    ],
+    [
+      'autoAssign type',
+      pool('p', '{ addresses: [192.0.2.0/28], autoAssign: "yes" }'),
+      'IPAddressPool/p',
+      'spec.autoAssign',
+      /true or false/,
+    ],
+    [
+      'duplicate namespaces',
+      pool('p', '{ addresses: [192.0.2.0/28], serviceAllocation: { namespaces: [a, a] } }'),
+      'IPAddressPool/p',
+      'spec.serviceAllocation.namespaces[1]',
+      /duplicate/,
+    ],
+  ])('rejects %s with the resource, field and reason', (_name, text, resource, field, reason) => {
+    const issues = issuesOf(text);
+    expect(issues).toContainEqual(expect.objectContaining({ resource, field, reason: expect.stringMatching(reason) }));
+  });
+
+  it.each([
+    [
+      'hold time under 3s',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, holdTime: 2s }',
+      'spec.holdTime',
+      /0 or >=3s/,
+    ],
+    [
+      'keepalive above hold',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, holdTime: 9s, keepaliveTime: 10s }',
+      'spec.keepaliveTime',
+      /lower than holdTime/,
+    ],
+    [
+      'port above 16384',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, peerPort: 20000 }',
+      'spec.peerPort',
+      /between 1 and 16384/,
+    ],
+    ['myASN 0', '{ myASN: 0, peerASN: 2, peerAddress: 192.0.2.1 }', 'spec.myASN', /between 1/],
+    [
+      'multihop iBGP',
+      '{ myASN: 5, peerASN: 5, peerAddress: 192.0.2.1, ebgpMultiHop: true }',
+      'spec.ebgpMultiHop',
+      /ibgp/,
+    ],
+    ['bad address', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.300 }', 'spec.peerAddress', /invalid IP/],
+    ['dynamicASN', '{ myASN: 1, dynamicASN: external, peerAddress: 192.0.2.1 }', 'spec.dynamicASN', /not supported/],
+  ])('rejects a BGPPeer with %s', (_name, spec, field, reason) => {
+    const issues = issuesOf(`apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: ${spec}\n`);
+    expect(issues).toContainEqual(
+      expect.objectContaining({ resource: 'BGPPeer/r', field, reason: expect.stringMatching(reason) }),
+    );
+  });
+
+  it('derives hold time from keepalive and keepalive from hold time', () => {
+    const peers = (spec: string) => {
+      const r = parseConfig(`apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: ${spec}\n`);
+      return r.ok ? r.config.bgpPeers[0] : undefined;
+    };
+    expect(peers('{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, keepaliveTime: 5s }')).toMatchObject({
+      holdTime: 15,
+      keepaliveTime: 5,
+    });
+    expect(peers('{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, holdTime: 1m30s }')).toMatchObject({
+      holdTime: 90,
+      keepaliveTime: 30,
+    });
+  });
+
+  it('checks references to pools, peers and community aliases', () => {
+    const issues = issuesOf(`${pool('p', '{ addresses: [192.0.2.0/28] }')}
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: a }
+spec: { ipAddressPools: [nope], peers: [ghost], communities: [no-such-alias, '65536:1'] }
+`);
+    expect(issues.map((i) => `${i.field}: ${i.reason}`)).toEqual([
+      'spec.communities[1]: invalid community "65536:1": each half must be at most 65535',
+      'spec.ipAddressPools[0]: unknown pool "nope"',
+      'spec.peers[0]: unknown BGPPeer "ghost"',
+      'spec.communities[0]: unknown community alias "no-such-alias"',
+    ]);
+  });
+
+  it('rejects duplicate names, unknown kinds, bad selectors and broken YAML', () => {
+    expect(
+      issuesOf(pool('p', '{ addresses: [192.0.2.0/28] }') + pool('p', '{ addresses: [192.0.2.16/28] }')),
+    ).toContainEqual(
+      expect.objectContaining({
+        resource: 'IPAddressPool/p',
+        field: 'metadata.name',
+        reason: 'duplicate IPAddressPool name',
+      }),
+    );
+    expect(issuesOf('apiVersion: metallb.io/v1beta1\nkind: AddressPool\nmetadata: { name: x }\n')[0]?.field).toBe(
+      'kind',
+    );
+    expect(
+      issuesOf(
+        pool(
+          'p',
+          '{ addresses: [192.0.2.0/28], serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: a, operator: In }] }] } }',
+        ),
+      )[0]?.reason,
+    ).toMatch(/values must be non-empty/);
+    expect(issuesOf('kind: [unterminated')[0]?.reason).toMatch(/invalid YAML/);
+  });
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['90s', 90_000],
+    ['1m30s', 90_000],
+    ['1.5h', 5_400_000],
+    ['500ms', 500],
+    ['0', 0],
+    [3, 3000],
+  ] as const)('%s → %d ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
+  it.each(['', 's', '10x', '1m 2s', '-1s'])('rejects %j', (text) => expect(parseDurationMs(text)).toBeUndefined());
+});
+
+describe('ConfigStore', () => {
+  it('keeps the last good configuration in force when a bad one arrives, and reports stale', () => {
+    const store = new ConfigStore();
+    const rejected: unknown[] = [];
+    store.on('rejected', (issues) => rejected.push(issues));
+    expect(store.current).toBeUndefined();
+    store.applyText(DEFAULT_CONFIG_YAML);
+    const good = store.current;
+    expect(good?.pools).toHaveLength(1);
+    store.applyText(pool('broken', '{ addresses: [not-an-ip] }'));
+    expect(store.current).toBe(good);
+    expect(store.stale).toBe(true);
+    expect(rejected).toHaveLength(1);
+    store.applyText(DEFAULT_CONFIG_YAML);
+    expect(store.stale).toBe(false);
+  });
+});
