@@ -1,7 +1,47 @@
 /**
  * @packageDocumentation
- * Test-only network lab for Ingot: see README.md.
+ * Test-only network lab for Ingot: network namespaces joined by veth pairs or a bridge, commands and Node scripts run
+ * inside them, real BGP daemons (FRR, BIRD, GoBGP, ExaBGP) as peers, nftables fault injection and packet capture.
+ * See README.md.
  */
+
+export { type Capture, type CaptureOptions, capture, tsharkJson } from './capture.js';
+export {
+  type ExecOptions,
+  type ExecResult,
+  execCommand,
+  LabCommandError,
+  pollUntil,
+  recentCommands,
+  runCommand,
+  sleep,
+} from './command.js';
+export { fault, faultRuleset, faultTableName, parseDropCounter } from './fault.js';
+export type { LabHost, SpawnOptions } from './host.js';
+export type { LabProcess } from './lab-process.js';
+export {
+  checkLab,
+  type Destroyable,
+  hasNetAdmin,
+  hasTool,
+  isCi,
+  type LabCheck,
+  type LabSuiteOptions,
+  labSuite,
+  TOOL_PACKAGES,
+  useTopology,
+} from './lab-suite.js';
+export { cleanupAllSync, liveNamespaces, livePids } from './registry.js';
+export {
+  createLan,
+  createPair,
+  Lan,
+  type LanOptions,
+  Pair,
+  type PairOptions,
+  Topology,
+  uniqueStem,
+} from './topology.js';
 
 /** The name of this private workspace package. */
 export const PACKAGE_NAME = '@ingot/lab';
