@@ -1,2 +1,25 @@
-/** BGP-4 wire codec: messages, attributes, errors, stream decoder. */
-export const CODEC_PLACEHOLDER = true;
+/**
+ * BGP-4 wire codec: messages, capabilities, path attributes, RFC 4271 §6 / RFC 7606 errors, a stream decoder, and
+ * UPDATE packing.
+ */
+export { BgpError, isBgpError } from './bgp-error.js';
+export {
+  communityFromNumber,
+  communityName,
+  communityToNumber,
+  largeCommunityFromNumbers,
+  largeCommunityToNumbers,
+  type WellKnownCommunityName,
+} from './communities.js';
+export * from './constants.js';
+export { decodeMessage, encodeMessage, encodingLength } from './message-codec.js';
+export { MessageDecoder } from './message-decoder.js';
+export {
+  decodeShutdownCommunication,
+  encodeShutdownCommunication,
+  MAX_SHUTDOWN_COMMUNICATION_LENGTH,
+  notifications,
+} from './notifications.js';
+export { createOpen, type Negotiated, negotiate, type OpenInit, openAsn } from './open-helpers.js';
+export { endOfRib, isEndOfRib, type PackOptions, packUpdates, packWithdrawals } from './pack-updates.js';
+export type * from './types.js';
