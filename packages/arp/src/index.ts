@@ -1,7 +1,28 @@
 /**
  * @packageDocumentation
- * @ingot/arp: see README.md.
+ * @ingot/arp: ARP and IPv6 NDP codec, frame transports (Linux AF_PACKET and in-memory) and a MetalLB-compatible
+ * layer-2 responder with gratuitous announcements. See README.md.
  */
 
-/** The npm package name of this module. */
-export const PACKAGE_NAME = '@ingot/arp';
+export * from './address.js';
+export * from './arp.js';
+export { CodecError, type CodecErrorCode, type CodecProtocol } from './errors.js';
+export * from './ethernet.js';
+export * from './frame.js';
+export * from './frame-transport.js';
+export * from './ipv6.js';
+export * from './memory-segment.js';
+export {
+  decodeNdp,
+  encodeNdp,
+  ICMPV6_NEIGHBOR_ADVERTISEMENT,
+  ICMPV6_NEIGHBOR_SOLICITATION,
+  icmpv6NdpEncodingLength,
+  type NdpMessage,
+  type NdpOption,
+  type NdpPacket,
+  type NeighborAdvertisement,
+  type NeighborSolicitation,
+  ndpEncodingLength,
+} from './ndp.js';
+export { createPacketTransport, type PacketTransportOptions, type ReceiveMode } from './packet-transport.js';

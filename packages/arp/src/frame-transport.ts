@@ -1,0 +1,66 @@
+/**
+ * Called for every received frame. The bytes are a view that is only valid during the call (transports reuse their
+ * receive buffers): copy what you keep.
+ */
+export type FrameHandler = (frame: Uint8Array) => void;
+
+/** Receive-side counters of a transport. */
+export interface TransportStats {
+  /** Frames handed to the handler. */
+  framesReceived: number;
+  /** Frames sent successfully. */
+  framesSent: number;
+  /** Sends that failed (e.g. ENOBUFS, interface down). */
+  sendErrors: number;
+  /** Frames the kernel dropped because the socket buffer was full (AF_PACKET `PACKET_STATISTICS`), if known. */
+  kernelDrops: number;
+}
+
+/**
+ * A layer-2 frame transport bound to one interface: the seam between the responder and the wire. Implemented by
+ * {@link createPacketTransport} (Linux AF_PACKET) and {@link MemorySegment.attach} (in-memory, for tests).
+ */
+export interface FrameTransport {
+  /** Interface name (e.g. `eth0`). */
+  readonly name: string;
+  /** MAC of the interface, lowercase `aa:bb:cc:dd:ee:ff`. */
+  readonly mac: string;
+  /** True once {@link FrameTransport.close} was called. */
+  readonly closed: boolean;
+  /**
+   * Sends one complete Ethernet frame (destination MAC first, no FCS). Never blocks.
+   * @throws {@link TransportError} when the frame could not be queued (the caller counts it; nothing is retried).
+   */
+  send(frame: Uint8Array): void;
+  /** Sets the handler for received frames (replacing any previous one); frames arriving before this are dropped. */
+  receive(handler: FrameHandler): void;
+  /** Asks the interface to accept frames sent to a multicast MAC (e.g. a solicited-node group). Reference counted. */
+  addMembership(mac: string): void;
+  /** Drops one reference taken by {@link FrameTransport.addMembership}. */
+  dropMembership(mac: string): void;
+  /** Counters. */
+  stats(): TransportStats;
+  /** Stops receiving and releases the socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * A failure of a transport operation, carrying the system call and errno name (e.g. `EPERM` without CAP_NET_RAW).
+ * @example `try { createPacketTransport('nope0'); } catch (e) { if (e instanceof TransportError) console.log(e.code); } // ENODEV`
+ */
+export class TransportError extends Error {
+  /** The failing operation, e.g. `socket`, `bind`, `send`. */
+  readonly syscall: string;
+  /** errno name such as `EPERM`, `ENODEV`, `ENOBUFS`, or `ECLOSED` for use after close. */
+  readonly code: string;
+  /** Numeric errno (0 when not from a system call). */
+  readonly errno: number;
+
+  constructor(syscall: string, code: string, errno: number, detail?: string) {
+    super(`${syscall}: ${code}${detail ? ` (${detail})` : ''}`);
+    this.name = 'TransportError';
+    this.syscall = syscall;
+    this.code = code;
+    this.errno = errno;
+  }
+}

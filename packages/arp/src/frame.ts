@@ -1,0 +1,71 @@
+import { parseMac } from './address.js';
+import { ARP_LENGTH, type ArpPacket, decodeArp, encodeArp } from './arp.js';
+import { CodecError } from './errors.js';
+import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
+import { decodeNdp, encodeNdp, type NdpPacket, ndpEncodingLength } from './ndp.js';
+
+/** A decoded frame this package understands: ARP, or an IPv6 NS/NA. */
+export type DecodedFrame =
+  | { kind: 'arp'; ethernet: EthernetFrame; arp: ArpPacket }
+  | { kind: 'ndp'; ethernet: EthernetFrame; ndp: NdpPacket };
+
+/**
+ * Decodes an Ethernet frame carrying ARP or an ICMPv6 NS/NA (802.1Q tags allowed).
+ * @throws {@link CodecError}: `ethernet`/`unsupported-ethertype` for other EtherTypes, or the inner decoder's error.
+ * @example `const f = decodeFrame(bytes); if (f.kind === 'arp') console.log(f.arp.targetIp);`
+ */
+export function decodeFrame(buf: Uint8Array, offset = 0): DecodedFrame {
+  const ethernet = decodeEthernet(buf, offset);
+  if (ethernet.etherType === ETHERTYPE_ARP) return { kind: 'arp', ethernet, arp: decodeArp(ethernet.payload) };
+  if (ethernet.etherType === ETHERTYPE_IPV6) return { kind: 'ndp', ethernet, ndp: decodeNdp(ethernet.payload) };
+  throw new CodecError(
+    'ethernet',
+    'unsupported-ethertype',
+    `EtherType 0x${ethernet.etherType.toString(16).padStart(4, '0')} is neither ARP nor IPv6`,
+    offset + 12,
+  );
+}
+
+/** Addresses of an untagged Ethernet frame built by {@link encodeArpFrame} / {@link encodeNdpFrame}. */
+export interface FrameAddresses {
+  /** Destination MAC. */
+  destination: string;
+  /** Source MAC. */
+  source: string;
+}
+
+function header(addr: FrameAddresses, type: number, out: Uint8Array, offset: number): void {
+  out.set(parseMac(addr.destination), offset);
+  out.set(parseMac(addr.source), offset + 6);
+  out[offset + 12] = type >> 8;
+  out[offset + 13] = type & 0xff;
+}
+
+/**
+ * Encodes an untagged Ethernet frame carrying `arp` (42 bytes, unpadded: the kernel pads on the wire).
+ * @example
+ * ```ts
+ * encodeArpFrame({ destination: BROADCAST_MAC, source: '02:00:00:00:00:01' },
+ *   { operation: 1, senderMac: '02:00:00:00:00:01', senderIp: '192.0.2.1', targetMac: ZERO_MAC, targetIp: '192.0.2.2' });
+ * ```
+ */
+export function encodeArpFrame(addr: FrameAddresses, arp: ArpPacket, buf?: Uint8Array, offset = 0): Uint8Array {
+  const out = buf ?? new Uint8Array(14 + ARP_LENGTH);
+  if (offset + 14 + ARP_LENGTH > out.length) throw new CodecError('ethernet', 'truncated', 'buffer too small', offset);
+  header(addr, ETHERTYPE_ARP, out, offset);
+  encodeArp(arp, out, offset + 14);
+  return out.subarray(offset, offset + 14 + ARP_LENGTH);
+}
+
+/**
+ * Encodes an untagged Ethernet frame carrying an IPv6 NS/NA (checksum computed).
+ * @example `encodeNdpFrame({ destination: '33:33:00:00:00:01', source: mac }, { source: 'fe80::1', destination: 'ff02::1', message })`
+ */
+export function encodeNdpFrame(addr: FrameAddresses, ndp: NdpPacket, buf?: Uint8Array, offset = 0): Uint8Array {
+  const len = 14 + ndpEncodingLength(ndp);
+  const out = buf ?? new Uint8Array(len);
+  if (offset + len > out.length) throw new CodecError('ethernet', 'truncated', 'buffer too small', offset);
+  header(addr, ETHERTYPE_IPV6, out, offset);
+  encodeNdp(ndp, out, offset + 14);
+  return out.subarray(offset, offset + len);
+}

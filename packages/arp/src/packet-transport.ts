@@ -1,0 +1,232 @@
+import type { FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
+import { TransportError } from './frame-transport.js';
+import {
+  errno,
+  errnoName,
+  lib,
+  type OpenPacketSocketOptions,
+  openPacketSocket,
+  type PacketSocket,
+  packetMembership,
+  packetStatistics,
+} from './linux-packet-socket.js';
+import { pollReactor } from './poll-reactor.js';
+
+/**
+ * How a packet transport learns that frames are waiting.
+ *
+ * - `uv-stream`: the socket is handed to libuv as a stream handle, so readiness comes from the event loop's own
+ *   epoll and libuv reads up to 32 frames per wake-up on the main thread: no thread hop at all. Uses Node's
+ *   `process.binding('pipe_wrap')` (deprecated but present through Node 24).
+ * - `poll-worker`: a koffi async `poll()` on one libuv worker thread for all transports; the main thread then drains
+ *   with non-blocking `recv` until EAGAIN. Public APIs only; costs a thread hop per wake-up.
+ * - `auto` (default): `uv-stream` when available, else `poll-worker`.
+ */
+export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker';
+
+/** Options of {@link createPacketTransport}. */
+export interface PacketTransportOptions {
+  /** Receive strategy (default `auto`). */
+  receiveMode?: ReceiveMode;
+  /** Socket receive buffer to request, default 4 MiB (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else capped by rmem_max). */
+  receiveBufferBytes?: number;
+  /**
+   * Classic BPF filter; default: ARP and ICMPv6 Neighbor Solicitations only, never our own outgoing frames. `null`
+   * receives every frame on the interface (e.g. for a capture or a client that wants NAs and replies).
+   */
+  filter?: OpenPacketSocketOptions['filter'];
+}
+
+const MSG_DONTWAIT = 0x40;
+const EAGAIN = 11;
+const MAX_FRAME = 65536;
+const BATCH = 256;
+
+interface StreamBinding {
+  Pipe: new (
+    type: number,
+  ) => {
+    open(fd: number): number;
+    readStart(): number;
+    readStop(): number;
+    close(cb?: () => void): void;
+    onread: (ab: ArrayBuffer | undefined) => void;
+  };
+  state: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  SOCKET: number;
+}
+
+let streamBinding: StreamBinding | null | undefined;
+
+function uvStream(): StreamBinding | null {
+  if (streamBinding !== undefined) return streamBinding;
+  try {
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const pw = binding('pipe_wrap') as { Pipe: StreamBinding['Pipe']; constants: { SOCKET: number } };
+    const sw = binding('stream_wrap') as {
+      streamBaseState: Int32Array;
+      kReadBytesOrError: number;
+      kArrayBufferOffset: number;
+    };
+    if (typeof pw.Pipe !== 'function' || !sw.streamBaseState) throw new Error('missing');
+    streamBinding = {
+      Pipe: pw.Pipe,
+      state: sw.streamBaseState,
+      kReadBytesOrError: sw.kReadBytesOrError,
+      kArrayBufferOffset: sw.kArrayBufferOffset,
+      SOCKET: pw.constants.SOCKET,
+    };
+  } catch {
+    streamBinding = null;
+  }
+  return streamBinding;
+}
+
+class PacketTransport implements FrameTransport {
+  readonly name: string;
+  readonly mac: string;
+  readonly mode: 'uv-stream' | 'poll-worker';
+  closed = false;
+  private readonly sock: PacketSocket;
+  private handler: FrameHandler | undefined;
+  private readonly groups = new Map<string, number>();
+  private readonly counters: TransportStats = { framesReceived: 0, framesSent: 0, sendErrors: 0, kernelDrops: 0 };
+  private readonly rxBuf = new Uint8Array(MAX_FRAME);
+  private stream: InstanceType<StreamBinding['Pipe']> | undefined;
+  private closing: Promise<void> | undefined;
+  /** Error callback for receive errors (e.g. ENETDOWN); set by the owner. */
+  onError: ((err: TransportError) => void) | undefined;
+
+  constructor(ifname: string, options: PacketTransportOptions) {
+    this.name = ifname;
+    const sockOptions: OpenPacketSocketOptions = {};
+    if (options.filter !== undefined) sockOptions.filter = options.filter;
+    if (options.receiveBufferBytes !== undefined) sockOptions.receiveBufferBytes = options.receiveBufferBytes;
+    this.sock = openPacketSocket(ifname, sockOptions);
+    this.mac = this.sock.mac;
+    const want = options.receiveMode ?? 'auto';
+    const uv = want === 'poll-worker' ? null : uvStream();
+    if (want === 'uv-stream' && !uv) {
+      lib().close(this.sock.fd);
+      throw new TransportError('receive', 'ENOTSUP', 95, 'uv-stream receive mode unavailable in this Node');
+    }
+    if (uv) {
+      this.mode = 'uv-stream';
+      const h = new uv.Pipe(uv.SOCKET);
+      const rc = h.open(this.sock.fd);
+      if (rc !== 0) {
+        lib().close(this.sock.fd);
+        throw new TransportError('uv_pipe_open', `uv ${rc}`, -rc);
+      }
+      h.onread = (ab) => {
+        const n = uv.state[uv.kReadBytesOrError]!;
+        if (n > 0 && ab) {
+          this.deliver(new Uint8Array(ab, uv.state[uv.kArrayBufferOffset]!, n));
+        } else if (n < 0) {
+          this.onError?.(new TransportError('read', `uv ${n}`, -n));
+        }
+      };
+      h.readStart();
+      this.stream = h;
+    } else {
+      this.mode = 'poll-worker';
+      pollReactor.add(this.sock.fd, () => this.drain());
+    }
+  }
+
+  private deliver(frame: Uint8Array): void {
+    if (!this.handler || this.closed) return;
+    this.counters.framesReceived++;
+    this.handler(frame);
+  }
+
+  private drain(): void {
+    const c = lib();
+    for (let i = 0; i < BATCH && !this.closed; i++) {
+      const n = c.recv(this.sock.fd, this.rxBuf, MAX_FRAME, MSG_DONTWAIT);
+      if (n < 0) {
+        const e = errno();
+        if (e !== EAGAIN) this.onError?.(new TransportError('recv', errnoName(e), e));
+        return;
+      }
+      this.deliver(this.rxBuf.subarray(0, n));
+    }
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.closed) {
+      this.counters.sendErrors++;
+      throw new TransportError('send', 'ECLOSED', 0, 'transport closed');
+    }
+    const n = lib().send(this.sock.fd, frame, frame.length, MSG_DONTWAIT);
+    if (n < 0) {
+      this.counters.sendErrors++;
+      const e = errno();
+      throw new TransportError('send', errnoName(e), e, this.name);
+    }
+    this.counters.framesSent++;
+  }
+
+  receive(handler: FrameHandler): void {
+    this.handler = handler;
+  }
+
+  addMembership(mac: string): void {
+    const m = mac.toLowerCase();
+    const n = this.groups.get(m) ?? 0;
+    if (n === 0 && !this.closed) packetMembership(this.sock, m, true);
+    this.groups.set(m, n + 1);
+  }
+
+  dropMembership(mac: string): void {
+    const m = mac.toLowerCase();
+    const n = this.groups.get(m) ?? 0;
+    if (n <= 0) return;
+    if (n === 1) {
+      this.groups.delete(m);
+      if (!this.closed) packetMembership(this.sock, m, false);
+    } else this.groups.set(m, n - 1);
+  }
+
+  stats(): TransportStats {
+    if (!this.closed) this.counters.kernelDrops += packetStatistics(this.sock.fd)[1];
+    return { ...this.counters };
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    const fd = this.sock.fd;
+    if (this.stream) {
+      const h = this.stream;
+      h.readStop();
+      this.closing = new Promise((resolve) => h.close(() => resolve()));
+    } else {
+      this.closing = pollReactor.remove(fd).then(() => {
+        lib().close(fd);
+      });
+    }
+    return this.closing;
+  }
+}
+
+/**
+ * Opens a Linux AF_PACKET transport on `ifname`: a non-blocking raw socket bound to the interface, filtered in the
+ * kernel (classic BPF) to ARP and ICMPv6 Neighbor Solicitations, receiving without ever blocking the event loop.
+ * Needs CAP_NET_RAW (or root) in the interface's network namespace.
+ * @throws {@link TransportError} e.g. `ENODEV` (no such interface), `EPERM` (missing CAP_NET_RAW).
+ * @example
+ * ```ts
+ * const t = createPacketTransport('eth0');
+ * t.receive((frame) => console.log(decodeFrame(frame)));
+ * // later: await t.close();
+ * ```
+ */
+export function createPacketTransport(
+  ifname: string,
+  options: PacketTransportOptions = {},
+): FrameTransport & { readonly mode: 'uv-stream' | 'poll-worker' } {
+  return new PacketTransport(ifname, options);
+}
