@@ -44,6 +44,7 @@ export interface LabHost {
 /** Owner of hosts' processes and cleanup actions; implemented by topologies. */
 export interface ProcessOwner {
   adopt(proc: LabProcess): void;
+  onDestroy(fn: () => Promise<void>): void;
   readonly destroyed: boolean;
 }
 
@@ -92,6 +93,11 @@ export class NamespaceHost implements LabHost {
     const r = await this.exec(cmd, args, opts);
     if (r.code !== 0) throw new LabCommandError(`${formatCommand(cmd, args)} (in netns ${this.ns})`, r);
     return r.stdout;
+  }
+
+  /** Run `fn` when this host's topology is destroyed (before its processes are killed). */
+  onDestroy(fn: () => Promise<void>): void {
+    this.owner.onDestroy(fn);
   }
 
   spawn(cmd: string, args: string[] = [], opts: SpawnOptions = {}): LabProcess {

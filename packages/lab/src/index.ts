@@ -45,3 +45,20 @@ export {
 
 /** The name of this private workspace package. */
 export const PACKAGE_NAME = '@ingot/lab';
+export {
+  canonicalAddress,
+  canonicalIpv6,
+  canonicalPrefix,
+  communityString,
+} from './peers/normalize.js';
+export { startPeer } from './peers/start-peer.js';
+export type {
+  AnnounceOptions,
+  BgpPeer,
+  NeighborOptions,
+  PeerFamily,
+  PeerKind,
+  PeerOptions,
+  PeerRoute,
+  PeerSession,
+} from './peers/types.js';

@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollUntil, tail } from '../command.js';
+import { NamespaceHost } from '../host.js';
+import { startBird } from './bird.js';
+import { startExabgp } from './exabgp.js';
+import { startFrr } from './frr.js';
+import { startGobgp } from './gobgp.js';
+import { LabBgpPeer, makePeerDir, type PeerDriver, validatePeerOptions } from './peer-base.js';
+import type { BgpPeer, PeerKind, PeerOptions } from './types.js';
+
+const STARTERS: Record<PeerKind, (opts: PeerOptions, dir: string, host: PeerOptions['host']) => Promise<PeerDriver>> = {
+  frr: startFrr,
+  bird: startBird,
+  gobgp: startGobgp,
+  exabgp: startExabgp,
+};
+
+/**
+ * Start a real BGP daemon in `opts.host`'s namespace with a generated config in a fresh temp dir, and wait until
+ * its control interface answers. The peer accepts every route from its neighbors and exports only its own
+ * `announce` routes. It is stopped by `peer.stop()` or when the host's topology is destroyed. On failure the error
+ * carries the generated config and the daemon's log tail.
+ */
+export async function startPeer(kind: PeerKind, opts: PeerOptions): Promise<BgpPeer> {
+  validatePeerOptions(kind, opts);
+  const start = STARTERS[kind];
+  if (!start) throw new Error(`lab: unknown peer kind ${kind}`);
+  const dir = makePeerDir(kind);
+  let driver: PeerDriver | undefined;
+  let peer: LabBgpPeer | undefined;
+  try {
+    driver = await start(opts, dir, opts.host);
+    peer = new LabBgpPeer(kind, dir, opts.host, driver);
+    const d = driver;
+    await pollUntil(
+      async () => {
+        await d.sessions();
+        return true;
+      },
+      opts.startTimeoutMs ?? 15_000,
+      async () => `${kind} control interface to answer in netns ${opts.host.ns}\n${await d.logs()}`,
+      50,
+    );
+    await driver.ready?.();
+    const p = peer;
+    if (opts.host instanceof NamespaceHost) opts.host.onDestroy(() => p.stop());
+    return peer;
+  } catch (e) {
+    const config = configText(dir);
+    await (peer ? peer.stop() : driver?.stop())?.catch(() => {});
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(`lab: startPeer(${kind}) failed: ${msg}\n--- generated config ---\n${config}`);
+  }
+}
+
+function configText(dir: string): string {
+  try {
+    return readdirSync(dir)
+      .filter((f) => /\.(conf|toml)$/.test(f))
+      .map((f) => `[${f}]\n${tail(readFileSync(join(dir, f), 'utf8'), 4000)}`)
+      .join('\n');
+  } catch {
+    return '(unavailable)';
+  }
+}

@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import { type BgpPeer, createPair, fault, labSuite, type PeerRoute, startPeer, useTopology } from '../../src/index.js';
+
+const BGP_TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'bird', 'birdc', 'gobgpd', 'gobgp', 'exabgp'];
+
+const byPrefix = (routes: PeerRoute[], prefix: string) => routes.find((r) => r.prefix === prefix);
+const has =
+  (...prefixes: string[]) =>
+  (routes: PeerRoute[]) =>
+    prefixes.every((p) => byPrefix(routes, p));
+
+labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
+  describe('BIRD (active) <-> GoBGP (passive), eBGP over IPv4 and IPv6', () => {
+    const lab = useTopology(() => createPair({ name: 'birdgo' }));
+    let bird: BgpPeer;
+    let gobgp: BgpPeer;
+
+    it('establishes both sessions', async () => {
+      const { a, b } = lab();
+      gobgp = await startPeer('gobgp', {
+        host: b,
+        asn: 64512,
+        neighbors: [
+          { address: a.ipv4, asn: 64513, passive: true },
+          { address: a.ipv6, asn: 64513, passive: true },
+        ],
+        announce: [{ prefix: '203.0.113.0/24', communities: ['64512:7'], largeCommunities: ['64512:1:2'], med: 5 }],
+      });
+      bird = await startPeer('bird', {
+        host: a,
+        asn: 64513,
+        neighbors: [
+          { address: b.ipv4, asn: 64512 },
+          { address: b.ipv6, asn: 64512 },
+        ],
+        announce: [
+          {
+            prefix: '198.51.100.1/32',
+            communities: ['64513:100', 'no-export'],
+            largeCommunities: ['64513:1:2'],
+            med: 10,
+          },
+          { prefix: '2001:db8:100::1/128', communities: ['64513:100'] },
+        ],
+      });
+      await gobgp.waitEstablished(a.ipv4, 20_000);
+      await gobgp.waitEstablished(a.ipv6, 20_000);
+      await bird.waitEstablished(b.ipv4);
+      const s = await gobgp.sessions();
+      expect(s[a.ipv4]?.state).toBe('Established');
+      expect(s[a.ipv4]?.uptimeMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('GoBGP receives BIRD routes with their attributes (IPv4 and IPv6)', async () => {
+      const { a } = lab();
+      const routes = await gobgp.waitRoutes(has('198.51.100.1/32', '2001:db8:100::1/128'));
+      expect(byPrefix(routes, '198.51.100.1/32')).toEqual({
+        prefix: '198.51.100.1/32',
+        nextHop: a.ipv4,
+        asPath: [64513],
+        communities: ['64513:100', '65535:65281'],
+        largeCommunities: ['64513:1:2'],
+        med: 10,
+        origin: 'igp',
+        peer: a.ipv4,
+      });
+      expect(byPrefix(routes, '2001:db8:100::1/128')).toMatchObject({
+        nextHop: a.ipv6,
+        asPath: [64513],
+        communities: ['64513:100'],
+        peer: a.ipv6,
+      });
+      expect(await gobgp.routes('ipv4')).toHaveLength(1);
+    });
+
+    it('BIRD receives the GoBGP route and GoBGP never echoes BIRD routes back', async () => {
+      const { b } = lab();
+      const routes = await bird.waitRoutes(has('203.0.113.0/24'));
+      expect(byPrefix(routes, '203.0.113.0/24')).toMatchObject({
+        nextHop: b.ipv4,
+        asPath: [64512],
+        communities: ['64512:7'],
+        largeCommunities: ['64512:1:2'],
+        med: 5,
+        peer: b.ipv4,
+      });
+      expect(routes.map((r) => r.prefix)).not.toContain('198.51.100.1/32');
+      expect(await bird.command('show protocols')).toMatch(/peer_0\s+BGP/);
+    });
+  });
+
+  describe('FRR (passive) <-> ExaBGP (active), eBGP over IPv4 and IPv6', () => {
+    const lab = useTopology(() => createPair({ name: 'frrexa' }));
+    let frr: BgpPeer;
+    let exa: BgpPeer;
+
+    it('establishes both sessions and FRR receives ExaBGP routes', async () => {
+      const { a, b } = lab();
+      frr = await startPeer('frr', {
+        host: b,
+        asn: 64512,
+        neighbors: [
+          { address: a.ipv4, asn: 64513, passive: true },
+          { address: a.ipv6, asn: 64513, passive: true },
+        ],
+        announce: [{ prefix: '203.0.113.0/24', communities: ['64512:7'] }, { prefix: '2001:db8:ff::/48' }],
+      });
+      exa = await startPeer('exabgp', {
+        host: a,
+        asn: 64513,
+        neighbors: [
+          { address: b.ipv4, asn: 64512 },
+          { address: b.ipv6, asn: 64512 },
+        ],
+        announce: [
+          { prefix: '198.51.100.1/32', communities: ['64513:100'], largeCommunities: ['64513:1:2'], med: 10 },
+          { prefix: '2001:db8:100::1/128', communities: ['64513:100'] },
+        ],
+      });
+      await frr.waitEstablished(a.ipv4);
+      await frr.waitEstablished(a.ipv6);
+      const routes = await frr.waitRoutes(has('198.51.100.1/32', '2001:db8:100::1/128'));
+      expect(byPrefix(routes, '198.51.100.1/32')).toEqual({
+        prefix: '198.51.100.1/32',
+        nextHop: a.ipv4,
+        asPath: [64513],
+        communities: ['64513:100'],
+        largeCommunities: ['64513:1:2'],
+        med: 10,
+        origin: 'igp',
+        peer: a.ipv4,
+      });
+      expect(byPrefix(routes, '2001:db8:100::1/128')).toMatchObject({ nextHop: a.ipv6, peer: a.ipv6 });
+      // FRR installed the route in its namespace's kernel table (zebra runs next to bgpd).
+      expect(await b.run('ip', ['route', 'show', '198.51.100.1'])).toContain(`via ${a.ipv4}`);
+    });
+
+    it('ExaBGP records the FRR routes (IPv4 and IPv6)', async () => {
+      const { b } = lab();
+      const routes = await exa.waitRoutes(has('203.0.113.0/24', '2001:db8:ff::/48'));
+      expect(byPrefix(routes, '203.0.113.0/24')).toMatchObject({
+        nextHop: b.ipv4,
+        asPath: [64512],
+        communities: ['64512:7'],
+        peer: b.ipv4,
+      });
+      expect(byPrefix(routes, '2001:db8:ff::/48')?.peer).toBe(b.ipv6);
+      // FRR exports only its own routes: ExaBGP (no loop detection) would record an echo.
+      expect(routes.map((r) => r.prefix).sort()).toEqual(['2001:db8:ff::/48', '203.0.113.0/24']);
+    });
+
+    it('ExaBGP API commands announce and withdraw routes at run time', async () => {
+      expect(await exa.command('announce route 198.51.100.9/32 next-hop self community [64513:9]')).toBe('done');
+      const routes = await frr.waitRoutes(has('198.51.100.9/32'));
+      expect(byPrefix(routes, '198.51.100.9/32')?.communities).toEqual(['64513:9']);
+      expect(await exa.command('withdraw route 198.51.100.9/32 next-hop self')).toBe('done');
+      await frr.waitRoutes((r) => !byPrefix(r, '198.51.100.9/32'));
+      expect(await frr.command('show bgp summary')).toContain('64513');
+    });
+  });
+
+  describe('FRR <-> BIRD with options: MD5 password, hold time, graceful restart, iBGP', () => {
+    const lab = useTopology(() => createPair({ name: 'frrbird' }));
+
+    it('negotiates hold 9 s over an MD5-signed iBGP session and carries LOCAL_PREF', async () => {
+      const { a, b } = lab();
+      const opts = { password: 's3cret', holdTime: 9, gracefulRestart: true };
+      const frr = await startPeer('frr', {
+        host: b,
+        asn: 64512,
+        neighbors: [{ address: a.ipv4, asn: 64512, passive: true, ...opts }],
+      });
+      const bird = await startPeer('bird', {
+        host: a,
+        asn: 64512,
+        neighbors: [{ address: b.ipv4, asn: 64512, ...opts }],
+        announce: [{ prefix: '198.51.100.7/32', localPref: 250, med: 3 }],
+      });
+      await frr.waitEstablished(a.ipv4);
+      const nb = JSON.parse(await frr.command('show bgp neighbors json'))[a.ipv4];
+      expect(nb.bgpTimerHoldTimeMsecs).toBe(9000);
+      expect(nb.gracefulRestartInfo ?? nb.neighborCapabilities?.gracefulRestart).toBeDefined();
+      const [route] = await frr.waitRoutes(has('198.51.100.7/32'));
+      expect(route).toMatchObject({ prefix: '198.51.100.7/32', asPath: [], localPref: 250, med: 3, nextHop: a.ipv4 });
+      expect((await bird.sessions())[b.ipv4]?.state).toBe('Established');
+    });
+
+    it('a BIRD peer with the wrong password never establishes', async () => {
+      const { a, b } = lab();
+      const frr2 = await startPeer('frr', {
+        host: b,
+        asn: 64520,
+        routerId: '192.0.2.222',
+        neighbors: [{ address: a.ipv6, asn: 64521, passive: true, password: 'right' }],
+      });
+      const bird2 = await startPeer('bird', {
+        host: a,
+        asn: 64521,
+        neighbors: [{ address: b.ipv6, asn: 64520, password: 'wrong' }],
+      });
+      await expect(frr2.waitEstablished(a.ipv6, 3000)).rejects.toThrow(/timed out.*Established/s);
+      await bird2.stop();
+      await frr2.stop();
+    });
+  });
+
+  describe('fault injection against a real session (FRR receiver, BIRD speaker)', () => {
+    const lab = useTopology(() => createPair({ name: 'bgpfault' }));
+
+    it('link down drops the session and routes at once; link up restores them', async () => {
+      const { a, b } = lab();
+      const frr = await startPeer('frr', {
+        host: b,
+        asn: 64512,
+        neighbors: [{ address: a.ipv4, asn: 64513, passive: true, holdTime: 9 }],
+      });
+      await startPeer('bird', {
+        host: a,
+        asn: 64513,
+        neighbors: [{ address: b.ipv4, asn: 64512, holdTime: 9 }],
+        announce: [{ prefix: '198.51.100.1/32' }],
+      });
+      await frr.waitRoutes(has('198.51.100.1/32'));
+      const t0 = Date.now();
+      await fault.linkDown(a);
+      await frr.waitRoutes((r) => r.length === 0, 5000);
+      const down = Date.now() - t0;
+      expect((await frr.sessions())[a.ipv4]?.state).not.toBe('Established');
+      await fault.linkUp(a);
+      await frr.waitRoutes(has('198.51.100.1/32'), 20_000);
+      console.info(`[lab] FRR link-down detection ${down} ms, recovery ${Date.now() - t0 - down} ms`);
+    });
+
+    it('a partition is detected by the hold timer and heals', async () => {
+      const { a, b } = lab();
+      const frr = await startPeer('frr', {
+        host: b,
+        asn: 64530,
+        routerId: '192.0.2.230',
+        neighbors: [{ address: a.ipv6, asn: 64531, passive: true, holdTime: 3 }],
+      });
+      await startPeer('bird', {
+        host: a,
+        asn: 64531,
+        neighbors: [{ address: b.ipv6, asn: 64530, holdTime: 3 }],
+        announce: [{ prefix: '2001:db8:200::/48' }],
+      });
+      await frr.waitRoutes(has('2001:db8:200::/48'));
+      const t0 = Date.now();
+      await fault.partition(b);
+      await frr.waitRoutes((r) => !byPrefix(r, '2001:db8:200::/48'), 10_000);
+      const detect = Date.now() - t0;
+      expect(detect).toBeGreaterThan(1000);
+      expect((await fault.counters(b)).dropped).toBeGreaterThan(0);
+      await fault.heal(b);
+      await frr.waitRoutes(has('2001:db8:200::/48'), 20_000);
+      console.info(`[lab] hold-timer (3 s) detection ${detect} ms, recovery ${Date.now() - t0 - detect} ms`);
+    });
+  });
+});
