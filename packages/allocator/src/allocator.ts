@@ -1,0 +1,968 @@
+/**
+ * The allocator: MetalLB's `internal/allocator` rules (assign, allocate from a pool, automatic allocation over pinned
+ * then unrestricted pools, sharing, dual stack, pool replacement, counters) over logarithmic free-space structures.
+ */
+import { type Family, formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
+import { AllocationError, goQuote, goQuoteList } from './errors.js';
+import { backendKeyFor, type Labels } from './label-selector.js';
+import { Occupancy } from './occupancy.js';
+import { OrderedMap } from './ordered-map.js';
+import { type NamespaceInfo, type ParsedPool, type PoolSpec, parsePools } from './pool.js';
+
+/** Kubernetes IP family name. */
+export type IpFamilyName = 'IPv4' | 'IPv6';
+
+/** Kubernetes `spec.ipFamilyPolicy`. */
+export type IpFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+
+/** One `spec.ports` entry; only protocol and port matter for sharing. */
+export interface ServicePort {
+  /** `TCP` (default), `UDP` or `SCTP`. */
+  readonly protocol?: string;
+  /** Port number, 0 to 65535. */
+  readonly port: number;
+}
+
+/** What the allocator needs to know about a Service. Every field is optional. */
+export interface ServiceInfo {
+  /** Namespace, for pools restricted by namespace. */
+  readonly namespace?: string;
+  /** Service labels, for pools with service selectors. */
+  readonly labels?: Labels;
+  /**
+   * The families of the service's ClusterIPs, primary first: `['IPv4']` (default), `['IPv6']`, or two for dual
+   * stack (the first is the preferred family under PreferDualStack).
+   */
+  readonly ipFamilies?: readonly IpFamilyName[];
+  /** Default `SingleStack`. */
+  readonly ipFamilyPolicy?: IpFamilyPolicy;
+  /** Ports, for sharing conflicts. */
+  readonly ports?: readonly ServicePort[];
+  /** The `metallb.io/allow-shared-ip` value; empty or absent means no sharing. */
+  readonly sharingKey?: string;
+  /** Backend key; when absent it is derived from `externalTrafficPolicy` and `selector` as MetalLB does. */
+  readonly backendKey?: string;
+  /** `Cluster` (default) or `Local`. */
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** The service's pod selector (backend key for `Local`). */
+  readonly selector?: Labels;
+}
+
+/** Options of {@link Allocator}. */
+export interface AllocatorOptions {
+  /**
+   * `'lowest'` (default, MetalLB): the lowest free address is handed out, so a released address is the next one
+   * reused. `'least-recently-released'`: released addresses queue up and are reused only when a pool family has no
+   * never-used address left, oldest release first (MetalLB issue #778).
+   */
+  readonly reuse?: 'lowest' | 'least-recently-released';
+  /** Called with a pool name whenever that pool's counters may have changed (MetalLB's `countersChangedCallback`). */
+  readonly onCountersChanged?: (pool: string) => void;
+}
+
+/** Options of {@link Allocator.setPools}. */
+export interface SetPoolsOptions {
+  /** Namespaces with labels, to resolve `serviceAllocation.namespaceSelectors`. */
+  readonly namespaces?: readonly NamespaceInfo[];
+}
+
+/** Result of {@link Allocator.setPools}. */
+export interface SetPoolsResult {
+  /** Services whose IPs now belong to a pool of another name; they keep their IPs. */
+  readonly rehomed: readonly { readonly serviceKey: string; readonly from: string; readonly to: string }[];
+  /** Services whose IPs are in no pool any more (or now split across pools); they were released. */
+  readonly evicted: readonly { readonly serviceKey: string; readonly ips: readonly string[]; readonly pool: string }[];
+}
+
+/** Per-pool counters (MetalLB's `PoolCounters` plus exact capacity). */
+export interface PoolStats {
+  /** Pool name. */
+  readonly pool: string;
+  /** Usable addresses, exact. */
+  readonly capacity: { readonly total: bigint; readonly ipv4: bigint; readonly ipv6: bigint };
+  /** Distinct addresses in use (a shared address counts once). */
+  readonly inUse: { readonly total: number; readonly ipv4: number; readonly ipv6: number };
+  /** capacity − inUse, per family. */
+  readonly available: { readonly ipv4: bigint; readonly ipv6: bigint };
+  /** Services holding addresses from the pool. */
+  readonly services: number;
+}
+
+/** One Prometheus sample with MetalLB's metric name and `pool` label. */
+export interface MetricSample {
+  /** e.g. `metallb_allocator_addresses_in_use_total`. */
+  readonly name: string;
+  /** `{ pool }`. */
+  readonly labels: { readonly pool: string };
+  /** Gauge value. */
+  readonly value: number;
+}
+
+/** One service to restore with {@link Allocator.restore}. */
+export interface RestoreEntry {
+  /** Service key, e.g. `namespace/name`. */
+  readonly serviceKey: string;
+  /** The IPs in the service's `status.loadBalancer.ingress` (may be empty for a pending service). */
+  readonly ips: readonly string[];
+  /** Pool requested by annotation, used when the service must be (re)allocated. */
+  readonly pool?: string;
+  /** The service. */
+  readonly service?: ServiceInfo;
+}
+
+/** Outcome of one {@link RestoreEntry}. */
+export interface RestoreOutcome {
+  /** Service key. */
+  readonly serviceKey: string;
+  /** `kept`: its IPs were re-claimed; `allocated`: it got new IPs; `failed`: it has none. */
+  readonly status: 'kept' | 'allocated' | 'failed';
+  /** IPs it now holds, `[v4, v6]` order. */
+  readonly ips: readonly string[];
+  /** Why its previous IPs could not be kept (when they could not). */
+  readonly claimError?: AllocationError;
+  /** Why it could not be allocated (status `failed`). */
+  readonly error?: AllocationError;
+}
+
+type FamilyIndex = 0 | 1;
+type ServiceFamily = 4 | 6 | 'dual';
+
+interface IpHolder {
+  readonly fi: FamilyIndex;
+  readonly value: bigint;
+  readonly text: string;
+  pool: PoolState;
+  sharing: string;
+  backend: string;
+  readonly users: Set<string>;
+  readonly ports: Map<string, string>;
+}
+
+interface FamilyState {
+  readonly occ: Occupancy;
+  readonly sharing: Map<string, OrderedMap<IpHolder>>;
+  readonly released: Map<bigint, true>;
+}
+
+interface PoolState {
+  readonly spec: ParsedPool;
+  readonly fams: [FamilyState | undefined, FamilyState | undefined];
+  readonly inUse: [number, number];
+  services: number;
+}
+
+interface Held {
+  readonly key: string;
+  pool: PoolState;
+  ips: IpHolder[];
+  readonly ports: readonly string[];
+  readonly sharing: string;
+  readonly backend: string;
+}
+
+interface Ctx {
+  readonly family: ServiceFamily;
+  readonly primary: Family;
+  readonly policy: IpFamilyPolicy;
+  readonly ports: readonly string[];
+  readonly sharing: string;
+  readonly backend: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+}
+
+interface SegmentOwner {
+  readonly first: bigint;
+  readonly last: bigint;
+  readonly pool: PoolState;
+}
+
+const fiOf = (f: Family): FamilyIndex => (f === 4 ? 0 : 1);
+const familyOfIndex = (fi: FamilyIndex): Family => (fi === 0 ? 4 : 6);
+const familyName = (f: ServiceFamily): string => (f === 4 ? 'ipv4' : f === 6 ? 'ipv6' : 'dual');
+const sharingIndexKey = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
+
+const EMPTY_LABELS: Labels = Object.freeze({});
+const DEFAULT_CTX: Ctx = Object.freeze({
+  family: 4,
+  primary: 4,
+  policy: 'SingleStack',
+  ports: [],
+  sharing: '',
+  backend: '',
+  namespace: '',
+  labels: EMPTY_LABELS,
+}) as Ctx;
+
+function invalid(message: string): never {
+  throw new AllocationError('INVALID_SERVICE', message);
+}
+
+/** Validates and normalizes a service description. */
+function contextOf(svc: ServiceInfo | undefined): Ctx {
+  if (svc === undefined) return DEFAULT_CTX;
+  if (svc === null || typeof svc !== 'object') invalid('service must be an object');
+  const fams = svc.ipFamilies ?? ['IPv4'];
+  if (!Array.isArray(fams) || fams.length < 1 || fams.length > 2) invalid('ipFamilies must list one or two families');
+  for (const f of fams) if (f !== 'IPv4' && f !== 'IPv6') invalid(`unknown IP family ${goQuote(String(f))}`);
+  if (fams.length === 2 && fams[0] === fams[1]) invalid('ipFamilies lists the same family twice');
+  const policy = svc.ipFamilyPolicy ?? 'SingleStack';
+  if (policy !== 'SingleStack' && policy !== 'PreferDualStack' && policy !== 'RequireDualStack') {
+    invalid(`unknown ipFamilyPolicy ${goQuote(String(policy))}`);
+  }
+  const primary: Family = fams[0] === 'IPv6' ? 6 : 4;
+  const family: ServiceFamily = fams.length === 2 ? 'dual' : primary;
+  if (family !== 'dual' && policy === 'RequireDualStack')
+    invalid('not enough clusterips: RequireDualStack needs two ipFamilies');
+  const ports: string[] = [];
+  for (const p of svc.ports ?? []) {
+    if (p === null || typeof p !== 'object' || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
+      invalid('ports must be objects with an integer port 0..65535');
+    }
+    const proto = p.protocol ?? 'TCP';
+    if (typeof proto !== 'string') invalid('port protocol must be a string');
+    ports.push(`${proto}/${p.port}`);
+  }
+  const sharing = svc.sharingKey ?? '';
+  if (typeof sharing !== 'string') invalid('sharingKey must be a string');
+  const backend = svc.backendKey ?? backendKeyFor(svc.externalTrafficPolicy, svc.selector);
+  if (typeof backend !== 'string') invalid('backendKey must be a string');
+  const namespace = svc.namespace ?? '';
+  if (typeof namespace !== 'string') invalid('namespace must be a string');
+  return {
+    family,
+    primary,
+    // A single-family service gets one IP whatever its policy (MetalLB would hand a PreferDualStack service with one
+    // ClusterIP two IPs from a dual-stack pool, which its controller then rejects as a family change).
+    policy: family === 'dual' ? policy : 'SingleStack',
+    ports,
+    sharing,
+    backend,
+    namespace,
+    labels: svc.labels ?? EMPTY_LABELS,
+  };
+}
+
+/** MetalLB's `sharingOK`: undefined when the keys allow sharing, else the reason. */
+function sharingProblem(
+  existingSharing: string,
+  existingBackend: string,
+  sharing: string,
+  backend: string,
+): string | undefined {
+  if (existingSharing === '') return 'existing service does not allow sharing';
+  if (sharing === '') return 'new service does not allow sharing';
+  if (existingSharing !== sharing) {
+    return `sharing key ${goQuote(sharing)} does not match existing sharing key ${goQuote(existingSharing)}`;
+  }
+  if (existingBackend !== backend) {
+    return `backend key ${goQuote(backend)} does not match existing sharing key ${goQuote(existingBackend)}`;
+  }
+  return undefined;
+}
+
+function comparePools(a: PoolState, b: PoolState): number {
+  return a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0;
+}
+
+/**
+ * Allocates load-balancer IPs to services from address pools with MetalLB's rules. All state is in memory; rebuild
+ * it after a restart with {@link Allocator.restore}. Every failing operation throws {@link AllocationError} and
+ * leaves the state unchanged.
+ *
+ * @example
+ * ```ts
+ * const a = new Allocator();
+ * a.setPools([{ name: 'default', addresses: ['192.0.2.0/28', '2001:db8::/120'] }]);
+ * a.allocate('web/frontend', { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' });
+ * // ['192.0.2.0', '2001:db8::']
+ * ```
+ */
+export class Allocator {
+  private pools = new Map<string, PoolState>();
+  private segments: [SegmentOwner[], SegmentOwner[]] = [[], []];
+  private pinnedOrder: PoolState[] = [];
+  private fallbackOrder: PoolState[] = [];
+  private ips: [Map<bigint, IpHolder>, Map<bigint, IpHolder>] = [new Map(), new Map()];
+  private readonly services = new Map<string, Held>();
+  private readonly lrr: boolean;
+  private readonly onCountersChanged: ((pool: string) => void) | undefined;
+
+  /** @param options - reuse policy and counters callback */
+  constructor(options: AllocatorOptions = {}) {
+    this.lrr = options.reuse === 'least-recently-released';
+    this.onCountersChanged = options.onCountersChanged;
+  }
+
+  /** Number of services holding IPs. */
+  get size(): number {
+    return this.services.size;
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  /**
+   * Replaces the pool set. The new set is validated first (MetalLB's rules and texts); if it is invalid a
+   * `PoolValidationError` is thrown and the current pools stay in force. Existing allocations are then re-homed: a
+   * service whose IPs now lie in a pool of another name keeps them (reported in `rehomed`); one whose IPs lie in no
+   * pool any more, or in two different pools, is released (reported in `evicted`). Like MetalLB, the sharing and
+   * `serviceAllocation` rules are not re-checked here; the next `allocate`/`assign` for the service does that.
+   * @param specs - the pools
+   * @param options - namespaces to resolve namespace selectors
+   */
+  setPools(specs: readonly PoolSpec[], options: SetPoolsOptions = {}): SetPoolsResult {
+    const parsed = parsePools(specs, options.namespaces ?? []);
+    const oldPools = this.pools;
+    const pools = new Map<string, PoolState>();
+    const segments: [SegmentOwner[], SegmentOwner[]] = [[], []];
+    for (const spec of parsed) {
+      const state: PoolState = { spec, fams: [undefined, undefined], inUse: [0, 0], services: 0 };
+      for (const fi of [0, 1] as const) {
+        const prefixes = spec.prefixes.filter((p) => p.family === familyOfIndex(fi));
+        if (prefixes.length === 0) continue;
+        state.fams[fi] = {
+          occ: new Occupancy(prefixes, spec.avoidBuggyIPs && fi === 0),
+          sharing: new Map(),
+          released: new Map(),
+        };
+        for (const p of prefixes) segments[fi].push({ first: p.first, last: p.last, pool: state });
+      }
+      pools.set(spec.name, state);
+    }
+    for (const list of segments) list.sort((a, b) => (a.first < b.first ? -1 : 1));
+
+    // Re-home every allocation into fresh structures.
+    const newIps: [Map<bigint, IpHolder>, Map<bigint, IpHolder>] = [new Map(), new Map()];
+    const rehomed: { serviceKey: string; from: string; to: string }[] = [];
+    const evicted: { serviceKey: string; ips: string[]; pool: string }[] = [];
+    for (const held of [...this.services.values()]) {
+      const target = this.poolForValues(
+        held.ips.map((h) => ({ family: familyOfIndex(h.fi), value: h.value })),
+        segments,
+      );
+      const from = held.pool.spec.name;
+      if (target === undefined) {
+        evicted.push({ serviceKey: held.key, ips: this.textsOf(held), pool: from });
+        this.services.delete(held.key);
+        continue;
+      }
+      if (target.spec.name !== from) rehomed.push({ serviceKey: held.key, from, to: target.spec.name });
+      held.pool = target;
+      target.services++;
+      held.ips = held.ips.map((old) => {
+        let h = newIps[old.fi].get(old.value);
+        if (h === undefined) {
+          h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend);
+          newIps[old.fi].set(old.value, h);
+        }
+        h.users.add(held.key);
+        for (const p of held.ports) h.ports.set(p, held.key);
+        return h;
+      });
+    }
+    // Carry the release queue over, oldest first, for addresses that are still free and in a pool.
+    if (this.lrr) {
+      for (const state of oldPools.values()) {
+        for (const fi of [0, 1] as const) {
+          const fam = state.fams[fi];
+          if (fam === undefined) continue;
+          for (const value of fam.released.keys()) {
+            const owner = this.locate(fi, value, segments);
+            if (owner === undefined || newIps[fi].has(value)) continue;
+            const nf = owner.fams[fi]!;
+            nf.occ.occupy(value);
+            nf.released.set(value, true);
+          }
+        }
+      }
+    }
+    this.pools = pools;
+    this.segments = segments;
+    this.ips = newIps;
+    const all = [...pools.values()].sort(comparePools);
+    this.pinnedOrder = all
+      .filter((p) => p.spec.serviceAllocation !== undefined)
+      .sort((a, b) => {
+        const pa = a.spec.serviceAllocation!.priority;
+        const pb = b.spec.serviceAllocation!.priority;
+        if (pa !== pb) return pa === 0 ? 1 : pb === 0 ? -1 : pa - pb;
+        return comparePools(a, b);
+      });
+    this.fallbackOrder = all.filter((p) => p.spec.autoAssign && p.spec.serviceAllocation === undefined);
+    if (this.onCountersChanged) {
+      for (const name of oldPools.keys()) if (!pools.has(name)) this.onCountersChanged(name);
+      for (const name of pools.keys()) this.onCountersChanged(name);
+    }
+    return { rehomed, evicted };
+  }
+
+  /** Names of the configured pools, in configuration order. */
+  poolNames(): string[] {
+    return [...this.pools.keys()];
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /**
+   * Assigns the given IPs (one, or one per family) to a service, or re-validates the IPs it already has (MetalLB's
+   * `Assign`). The IPs must lie in one pool whose `serviceAllocation` admits the service, and sharing rules must
+   * allow them. Idempotent; an existing allocation of the service is replaced.
+   * @param serviceKey - e.g. `namespace/name`
+   * @param ips - requested IP text(s)
+   * @param service - the service
+   * @returns the IPs, ordered `[v4, v6]`
+   * @throws AllocationError `INVALID_IP`, `NOT_IN_CONFIG`, `POOL_INCOMPATIBLE`, `TOO_MANY_ADDRESSES`, `SAME_FAMILY`,
+   * `SHARING_CONFLICT`, `PORT_CONFLICT`
+   */
+  assign(serviceKey: string, ips: string | readonly string[], service?: ServiceInfo): string[] {
+    const ctx = contextOf(service);
+    const list = typeof ips === 'string' ? [ips] : ips;
+    if (!Array.isArray(list)) throw new AllocationError('INVALID_IP', 'ips must be a string or a list of strings');
+    const parsed: Ip[] = [];
+    for (const s of list) {
+      const ip = typeof s === 'string' ? parseIp(s) : undefined;
+      if (ip === undefined) throw new AllocationError('INVALID_IP', `invalid IP ${goQuote(String(s))}`);
+      parsed.push(ip);
+    }
+    return this.assignIps(serviceKey, parsed, ctx);
+  }
+
+  /**
+   * Allocates from the named pool (MetalLB's `AllocateFromPool`, used for the `metallb.io/address-pool` annotation):
+   * ignores `autoAssign` but enforces `serviceAllocation`. If the service already holds IPs they are re-validated and
+   * returned, whatever pool they are from (as MetalLB; the caller unassigns first when the pool changed).
+   * @param serviceKey - e.g. `namespace/name`
+   * @param poolName - the pool
+   * @param service - the service
+   * @returns the IPs, ordered `[v4, v6]`
+   * @throws AllocationError `UNKNOWN_POOL`, `POOL_EXHAUSTED`, `POOL_INCOMPATIBLE`, `WRONG_FAMILY`, and re-validation errors
+   */
+  allocateFromPool(serviceKey: string, poolName: string, service?: ServiceInfo): string[] {
+    const ctx = contextOf(service);
+    const held = this.services.get(serviceKey);
+    if (held !== undefined) {
+      const allocFamily: ServiceFamily = held.ips.length === 2 ? 'dual' : familyOfIndex(held.ips[0]!.fi);
+      if (service?.ipFamilyPolicy !== 'PreferDualStack' && allocFamily !== ctx.family) {
+        throw new AllocationError(
+          'WRONG_FAMILY',
+          `IP for wrong family assigned alloc ${familyName(allocFamily)} service family ${familyName(ctx.family)}`,
+        );
+      }
+      return this.reassignHeld(held, ctx);
+    }
+    const pool = this.pools.get(poolName);
+    if (pool === undefined) throw new AllocationError('UNKNOWN_POOL', `unknown pool ${goQuote(poolName)}`);
+    const chosen = this.selectFromPool(pool, ctx);
+    if (chosen === undefined) {
+      throw new AllocationError(
+        'POOL_EXHAUSTED',
+        `no available IPs in pool ${poolName} for ${familyName(ctx.family)} IPFamily`,
+      );
+    }
+    return this.assignIps(serviceKey, chosen, ctx);
+  }
+
+  /**
+   * Allocates automatically (MetalLB's `Allocate`): first the pools pinned to the service (its namespace or a
+   * matching service selector, `autoAssign` on) by priority, then every `autoAssign` pool without
+   * `serviceAllocation`. Among pools of equal priority, and among unrestricted pools, the order is by pool name (MetalLB
+   * leaves it random). Inside a pool: the lowest free address, or the lowest address the service may share, walking the
+   * pool's addresses in configuration order. If the service already holds IPs they are re-validated and returned.
+   * @param serviceKey - e.g. `namespace/name`
+   * @param service - the service
+   * @returns the IPs, ordered `[v4, v6]`
+   * @throws AllocationError `NO_AVAILABLE_IPS`, and re-validation errors
+   */
+  allocate(serviceKey: string, service?: ServiceInfo): string[] {
+    const ctx = contextOf(service);
+    const held = this.services.get(serviceKey);
+    if (held !== undefined) return this.reassignHeld(held, ctx);
+    const pinned: PoolState[] = [];
+    for (const pool of this.pinnedOrder) {
+      const sa = pool.spec.serviceAllocation!;
+      if (!(sa.namespaces.has(ctx.namespace) || sa.serviceSelectors.length > 0)) continue;
+      if (pool.spec.autoAssign && this.compatible(pool, ctx)) pinned.push(pool);
+    }
+    const got =
+      this.allocateFromPools(pinned, ctx, serviceKey) ?? this.allocateFromPools(this.fallbackOrder, ctx, serviceKey);
+    if (got === undefined) throw new AllocationError('NO_AVAILABLE_IPS', 'no available IPs');
+    return got;
+  }
+
+  /**
+   * For a PreferDualStack service that holds one IP: adds an IP of the other family from the same pool (MetalLB's
+   * `AllocateFromPoolForAdditionalFamily`, used when a pool gains the missing family).
+   * @param serviceKey - e.g. `namespace/name`
+   * @param service - the service
+   * @returns the service's IPs, ordered `[v4, v6]`
+   * @throws AllocationError `NOT_ALLOCATED`, `POOL_EXHAUSTED`, and assignment errors
+   */
+  allocateAdditionalFamily(serviceKey: string, service?: ServiceInfo): string[] {
+    const ctx = contextOf(service);
+    const held = this.services.get(serviceKey);
+    if (held === undefined || held.ips.length !== 1) {
+      throw new AllocationError('NOT_ALLOCATED', `service ${goQuote(serviceKey)} does not hold exactly one IP`);
+    }
+    const existing = held.ips[0]!;
+    const addFi: FamilyIndex = existing.fi === 0 ? 1 : 0;
+    const pool = held.pool;
+    const value = this.findInPool(pool, addFi, ctx);
+    if (value === undefined) {
+      throw new AllocationError(
+        'POOL_EXHAUSTED',
+        `no available IPs in pool ${pool.spec.name} for ${familyName(familyOfIndex(addFi))} IPFamily`,
+      );
+    }
+    return this.assignIps(
+      serviceKey,
+      [
+        { family: familyOfIndex(existing.fi), value: existing.value },
+        { family: familyOfIndex(addFi), value },
+      ],
+      ctx,
+    );
+  }
+
+  /**
+   * Releases the service's IPs. A shared IP stays in use while another service holds it.
+   * @param serviceKey - e.g. `namespace/name`
+   * @returns whether the service held IPs
+   */
+  unassign(serviceKey: string): boolean {
+    const held = this.services.get(serviceKey);
+    if (held === undefined) return false;
+    this.release(held);
+    this.changed(held.pool);
+    return true;
+  }
+
+  /**
+   * Rebuilds state after a restart, as MetalLB's first `reprocessAll` does but strictly in two phases: first every
+   * service that has IPs re-claims them (services with more IPs first), then services without IPs, and those whose
+   * claim failed, are allocated (from `entry.pool` if set, else automatically). So a pending service can never take an
+   * IP that an existing service holds.
+   * @param entries - services with their current `status.loadBalancer.ingress` IPs
+   * @returns one outcome per entry, in the entries' order
+   */
+  restore(entries: readonly RestoreEntry[]): RestoreOutcome[] {
+    const outcomes = new Array<RestoreOutcome | undefined>(entries.length);
+    const claimErrors = new Array<AllocationError | undefined>(entries.length);
+    const order = entries.map((_, i) => i).sort((a, b) => entries[b]!.ips.length - entries[a]!.ips.length || a - b);
+    for (const i of order) {
+      const e = entries[i]!;
+      if (e.ips.length === 0) continue;
+      try {
+        const ips = this.assign(e.serviceKey, e.ips, e.service);
+        outcomes[i] = { serviceKey: e.serviceKey, status: 'kept', ips };
+      } catch (err) {
+        if (!(err instanceof AllocationError)) throw err;
+        claimErrors[i] = err;
+      }
+    }
+    for (const i of order) {
+      if (outcomes[i] !== undefined) continue;
+      const e = entries[i]!;
+      const claimError = claimErrors[i];
+      try {
+        const ips =
+          e.pool !== undefined
+            ? this.allocateFromPool(e.serviceKey, e.pool, e.service)
+            : this.allocate(e.serviceKey, e.service);
+        outcomes[i] = { serviceKey: e.serviceKey, status: 'allocated', ips, ...(claimError ? { claimError } : {}) };
+      } catch (err) {
+        if (!(err instanceof AllocationError)) throw err;
+        outcomes[i] = {
+          serviceKey: e.serviceKey,
+          status: 'failed',
+          ips: [],
+          error: err,
+          ...(claimError ? { claimError } : {}),
+        };
+      }
+    }
+    return outcomes as RestoreOutcome[];
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  /** The service's IPs, ordered `[v4, v6]`; empty when it holds none. */
+  ipsOf(serviceKey: string): string[] {
+    const held = this.services.get(serviceKey);
+    return held === undefined ? [] : this.textsOf(held);
+  }
+
+  /** The pool the service's IPs come from, or undefined. */
+  poolOf(serviceKey: string): string | undefined {
+    return this.services.get(serviceKey)?.pool.spec.name;
+  }
+
+  /** Service keys holding the IP, sorted; empty when it is free or not an IP. */
+  usersOf(ip: string): string[] {
+    const parsed = parseIp(ip);
+    if (parsed === undefined) return [];
+    const h = this.ips[fiOf(parsed.family)].get(parsed.value);
+    return h === undefined ? [] : [...h.users].sort();
+  }
+
+  /** The pool that owns the IP (MetalLB's `PoolForIP`; .0/.255 of an `avoidBuggyIPs` pool belong to none). */
+  poolForIp(ip: string): string | undefined {
+    const parsed = parseIp(ip);
+    if (parsed === undefined) return undefined;
+    return this.locate(fiOf(parsed.family), parsed.value, this.segments)?.spec.name;
+  }
+
+  /** Keys of all services holding IPs, in allocation order. */
+  serviceKeys(): string[] {
+    return [...this.services.keys()];
+  }
+
+  /** Counters of one pool, or undefined for an unknown pool. */
+  statsOf(pool: string): PoolStats | undefined {
+    const p = this.pools.get(pool);
+    if (p === undefined) return undefined;
+    const { ipv4, ipv6 } = p.spec.capacity;
+    return {
+      pool,
+      capacity: { total: ipv4 + ipv6, ipv4, ipv6 },
+      inUse: { total: p.inUse[0] + p.inUse[1], ipv4: p.inUse[0], ipv6: p.inUse[1] },
+      available: { ipv4: ipv4 - BigInt(p.inUse[0]), ipv6: ipv6 - BigInt(p.inUse[1]) },
+      services: p.services,
+    };
+  }
+
+  /** Counters of every pool, in configuration order. */
+  stats(): PoolStats[] {
+    return [...this.pools.keys()].map((n) => this.statsOf(n)!);
+  }
+
+  /**
+   * The allocator gauges under MetalLB's names (`metallb_allocator_addresses_total`,
+   * `metallb_allocator_ipv4_addresses_total`, `metallb_allocator_ipv6_addresses_total`,
+   * `metallb_allocator_addresses_in_use_total`, `metallb_allocator_ipv4_addresses_in_use_total`,
+   * `metallb_allocator_ipv6_addresses_in_use_total`, `metallb_allocator_services_allocated_total`), one sample per pool.
+   * Capacities are exact (MetalLB clamps to MaxInt64 and can overflow); `services_allocated_total` is set (MetalLB
+   * registers it and never sets it).
+   */
+  metrics(): MetricSample[] {
+    const out: MetricSample[] = [];
+    for (const s of this.stats()) {
+      const labels = { pool: s.pool };
+      const add = (name: string, value: number | bigint) =>
+        out.push({ name: `metallb_allocator_${name}`, labels, value: Number(value) });
+      add('addresses_total', s.capacity.total);
+      add('ipv4_addresses_total', s.capacity.ipv4);
+      add('ipv6_addresses_total', s.capacity.ipv6);
+      add('addresses_in_use_total', s.inUse.total);
+      add('ipv4_addresses_in_use_total', s.inUse.ipv4);
+      add('ipv6_addresses_in_use_total', s.inUse.ipv6);
+      add('services_allocated_total', s.services);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private textsOf(held: Held): string[] {
+    return held.ips.map((h) => h.text);
+  }
+
+  private changed(pool: PoolState): void {
+    this.onCountersChanged?.(pool.spec.name);
+  }
+
+  /** The pool owning an address (respecting avoidBuggyIPs). */
+  private locate(fi: FamilyIndex, value: bigint, segments: [SegmentOwner[], SegmentOwner[]]): PoolState | undefined {
+    const list = segments[fi];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.last < value) lo = mid + 1;
+      else hi = mid;
+    }
+    const seg = list[lo];
+    if (seg === undefined || seg.first > value) return undefined;
+    if (seg.pool.spec.avoidBuggyIPs && isBuggyIp(familyOfIndex(fi), value)) return undefined;
+    return seg.pool;
+  }
+
+  /** MetalLB's `poolFor`: the one pool containing every IP, or undefined (also for an empty list). */
+  private poolForValues(ips: readonly Ip[], segments: [SegmentOwner[], SegmentOwner[]]): PoolState | undefined {
+    let pool: PoolState | undefined;
+    for (const ip of ips) {
+      const p = this.locate(fiOf(ip.family), ip.value, segments);
+      if (p === undefined || (pool !== undefined && p !== pool)) return undefined;
+      pool = p;
+    }
+    return pool;
+  }
+
+  /** MetalLB's `isPoolCompatibleWithService`. */
+  private compatible(pool: PoolState, ctx: Ctx): boolean {
+    const sa = pool.spec.serviceAllocation;
+    if (sa === undefined) return true;
+    if (sa.namespaceRestricted && !sa.namespaces.has(ctx.namespace)) return false;
+    if (sa.serviceSelectors.length > 0) return sa.serviceSelectors.some((m) => m(ctx.labels));
+    return true;
+  }
+
+  /** MetalLB's `checkSharing` for one IP; throws on conflict. */
+  private checkSharing(serviceKey: string, h: IpHolder | undefined, ctx: Ctx): void {
+    if (h === undefined) return;
+    const problem = sharingProblem(h.sharing, h.backend, ctx.sharing, ctx.backend);
+    if (problem !== undefined) {
+      const others: string[] = [];
+      for (const u of h.users) if (u !== serviceKey) others.push(u);
+      if (others.length > 0) {
+        others.sort();
+        throw new AllocationError(
+          'SHARING_CONFLICT',
+          `can't change sharing key for ${goQuote(serviceKey)}, address also in use by ${others.join(',')}`,
+          problem,
+        );
+      }
+    }
+    for (const p of ctx.ports) {
+      const cur = h.ports.get(p);
+      if (cur !== undefined && cur !== serviceKey) {
+        throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(h.text)}`);
+      }
+    }
+  }
+
+  /** True when a new service (holding nothing there) may share this held IP. */
+  private shareable(h: IpHolder, ctx: Ctx): boolean {
+    for (const p of ctx.ports) if (h.ports.has(p)) return false;
+    return true;
+  }
+
+  /** Lowest IP of the family in `[lo, hi]` the service may share, if any. */
+  private lowestShareable(fam: FamilyState, ctx: Ctx, lo: bigint, hi: bigint | undefined): bigint | undefined {
+    if (ctx.sharing === '') return undefined;
+    const index = fam.sharing.get(sharingIndexKey(ctx.sharing, ctx.backend));
+    if (index === undefined) return undefined;
+    for (let e = index.ceiling(lo); e !== undefined; e = index.higher(e.key)) {
+      if (hi !== undefined && e.key > hi) return undefined;
+      if (this.shareable(e.value, ctx)) return e.key;
+    }
+    return undefined;
+  }
+
+  /**
+   * MetalLB's `getIPFromCIDR` over the pool's prefixes of one family in configuration order: the first address that is
+   * free or shareable. O(log n) when the prefixes are in ascending order (the usual case).
+   */
+  private findInPool(pool: PoolState, fi: FamilyIndex, ctx: Ctx): bigint | undefined {
+    const fam = pool.fams[fi];
+    if (fam === undefined) return undefined;
+    const occ = fam.occ;
+    const segs = occ.ascending ? occ.order.slice(0, 1) : occ.order;
+    for (const seg of segs) {
+      const hi = occ.ascending ? undefined : seg.last;
+      let free = occ.nextFree(seg.first);
+      if (free !== undefined && hi !== undefined && free > hi) free = undefined;
+      const share = this.lowestShareable(fam, ctx, seg.first, free !== undefined ? free : hi);
+      const best = share !== undefined && (free === undefined || share < free) ? share : free;
+      if (best !== undefined) return best;
+    }
+    if (this.lrr) {
+      for (const value of fam.released.keys()) return value;
+    }
+    return undefined;
+  }
+
+  /** MetalLB's `getFreeIPsFromPool` + `selectIPsForFamilyAndPolicy` for one pool. */
+  private selectFromPool(pool: PoolState, ctx: Ctx): Ip[] | undefined {
+    if (ctx.family !== 'dual') {
+      const v = this.findInPool(pool, fiOf(ctx.family), ctx);
+      return v === undefined ? undefined : [{ family: ctx.family, value: v }];
+    }
+    const v4 = this.findInPool(pool, 0, ctx);
+    const v6 = this.findInPool(pool, 1, ctx);
+    if (v4 !== undefined && v6 !== undefined) {
+      return [
+        { family: 4, value: v4 },
+        { family: 6, value: v6 },
+      ];
+    }
+    if (ctx.policy !== 'PreferDualStack') return undefined;
+    if (v4 !== undefined) return [{ family: 4, value: v4 }];
+    if (v6 !== undefined) return [{ family: 6, value: v6 }];
+    return undefined;
+  }
+
+  /** MetalLB's `allocateFromPools` (`findBestPoolForService`, then assign); undefined when no pool fits. */
+  private allocateFromPools(pools: readonly PoolState[], ctx: Ctx, serviceKey: string): string[] | undefined {
+    let chosen: Ip[] | undefined;
+    if (ctx.family !== 'dual') {
+      const fi = fiOf(ctx.family);
+      for (const pool of pools) {
+        const v = this.findInPool(pool, fi, ctx);
+        if (v !== undefined) {
+          chosen = [{ family: ctx.family, value: v }];
+          break;
+        }
+      }
+    } else {
+      let primary: Ip[] | undefined;
+      let secondary: Ip[] | undefined;
+      const pfi = fiOf(ctx.primary);
+      const sfi: FamilyIndex = pfi === 0 ? 1 : 0;
+      for (const pool of pools) {
+        const vp = this.findInPool(pool, pfi, ctx);
+        const vs = this.findInPool(pool, sfi, ctx);
+        if (vp !== undefined && vs !== undefined) {
+          chosen = [
+            { family: familyOfIndex(pfi), value: vp },
+            { family: familyOfIndex(sfi), value: vs },
+          ];
+          break;
+        }
+        if (ctx.policy !== 'PreferDualStack') continue;
+        if (vp !== undefined && primary === undefined) primary = [{ family: familyOfIndex(pfi), value: vp }];
+        if (vs !== undefined && secondary === undefined) secondary = [{ family: familyOfIndex(sfi), value: vs }];
+      }
+      chosen ??= primary ?? secondary;
+    }
+    if (chosen === undefined) return undefined;
+    try {
+      return this.assignIps(serviceKey, chosen, ctx);
+    } catch (err) {
+      if (err instanceof AllocationError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Re-validates a service's current IPs with new ports/keys (MetalLB's re-`Assign` of `alloc.ips`). */
+  private reassignHeld(held: Held, ctx: Ctx): string[] {
+    return this.assignIps(
+      held.key,
+      held.ips.map((h) => ({ family: familyOfIndex(h.fi), value: h.value })),
+      ctx,
+    );
+  }
+
+  /** MetalLB's `Assign` on parsed IPs. */
+  private assignIps(serviceKey: string, ips: readonly Ip[], ctx: Ctx): string[] {
+    const pool = ips.length === 0 ? undefined : this.poolForValues(ips, this.segments);
+    if (pool === undefined) {
+      throw new AllocationError(
+        'NOT_IN_CONFIG',
+        `${goQuoteList(ips.map((ip) => formatIp(ip.family, ip.value)))} is not allowed in config`,
+      );
+    }
+    if (!this.compatible(pool, ctx)) {
+      throw new AllocationError('POOL_INCOMPATIBLE', `pool ${pool.spec.name} not compatible for ip assignment`);
+    }
+    if (ips.length > 2) {
+      throw new AllocationError(
+        'TOO_MANY_ADDRESSES',
+        `more than two addresses ${goQuoteList(ips.map((ip) => formatIp(ip.family, ip.value)))}`,
+      );
+    }
+    if (ips.length === 2 && ips[0]!.family === ips[1]!.family) {
+      throw new AllocationError(
+        'SAME_FAMILY',
+        `${goQuote(formatIp(ips[0]!.family, ips[0]!.value))} ${goQuote(formatIp(ips[1]!.family, ips[1]!.value))} has the same family`,
+      );
+    }
+    for (const ip of ips) this.checkSharing(serviceKey, this.ips[fiOf(ip.family)].get(ip.value), ctx);
+
+    const old = this.services.get(serviceKey);
+    if (old !== undefined) this.release(old);
+    const sorted = ips.length === 2 && ips[0]!.family === 6 ? [ips[1]!, ips[0]!] : ips;
+    const holders = sorted.map((ip) => this.acquire(pool, fiOf(ip.family), ip.value, serviceKey, ctx));
+    const held: Held = {
+      key: serviceKey,
+      pool,
+      ips: holders,
+      ports: ctx.ports,
+      sharing: ctx.sharing,
+      backend: ctx.backend,
+    };
+    this.services.set(serviceKey, held);
+    pool.services++;
+    if (old !== undefined && old.pool !== pool) this.changed(old.pool);
+    this.changed(pool);
+    return holders.map((h) => h.text);
+  }
+
+  private newHolder(
+    pool: PoolState,
+    fi: FamilyIndex,
+    value: bigint,
+    text: string,
+    sharing: string,
+    backend: string,
+  ): IpHolder {
+    const fam = pool.fams[fi]!;
+    if (this.lrr && fam.released.delete(value)) {
+      // still occupied in the runs: it was queued as released
+    } else {
+      fam.occ.occupy(value);
+    }
+    pool.inUse[fi]++;
+    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: new Set(), ports: new Map() };
+    this.indexSharing(fam, h);
+    return h;
+  }
+
+  private indexSharing(fam: FamilyState, h: IpHolder): void {
+    if (h.sharing === '') return;
+    const k = sharingIndexKey(h.sharing, h.backend);
+    let index = fam.sharing.get(k);
+    if (index === undefined) {
+      index = new OrderedMap<IpHolder>();
+      fam.sharing.set(k, index);
+    }
+    index.set(h.value, h);
+  }
+
+  private unindexSharing(fam: FamilyState, h: IpHolder): void {
+    if (h.sharing === '') return;
+    const k = sharingIndexKey(h.sharing, h.backend);
+    const index = fam.sharing.get(k);
+    if (index === undefined) return;
+    index.delete(h.value);
+    if (index.size === 0) fam.sharing.delete(k);
+  }
+
+  /** Adds a user to an IP (creating its record), taking its sharing key as the IP's key (as MetalLB). */
+  private acquire(pool: PoolState, fi: FamilyIndex, value: bigint, serviceKey: string, ctx: Ctx): IpHolder {
+    let h = this.ips[fi].get(value);
+    if (h === undefined) {
+      h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend);
+      this.ips[fi].set(value, h);
+    } else if (h.sharing !== ctx.sharing || h.backend !== ctx.backend) {
+      const fam = pool.fams[fi]!;
+      this.unindexSharing(fam, h);
+      h.sharing = ctx.sharing;
+      h.backend = ctx.backend;
+      this.indexSharing(fam, h);
+    }
+    h.users.add(serviceKey);
+    for (const p of ctx.ports) h.ports.set(p, serviceKey);
+    return h;
+  }
+
+  /**
+   * Removes a service's allocation. An IP is freed only when its last user leaves (MetalLB frees it when no *port*
+   * remains in use, so a port-less service sharing an IP could lose it to a non-sharing service; fixed here).
+   */
+  private release(held: Held): void {
+    this.services.delete(held.key);
+    held.pool.services--;
+    for (const h of held.ips) {
+      for (const p of held.ports) if (h.ports.get(p) === held.key) h.ports.delete(p);
+      h.users.delete(held.key);
+      if (h.users.size > 0) continue;
+      const pool = h.pool;
+      const fam = pool.fams[h.fi]!;
+      this.ips[h.fi].delete(h.value);
+      this.unindexSharing(fam, h);
+      pool.inUse[h.fi]--;
+      if (this.lrr) fam.released.set(h.value, true);
+      else fam.occ.vacate(h.value);
+    }
+  }
+}
