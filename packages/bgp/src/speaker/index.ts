@@ -1,2 +1,70 @@
-/** BGP sessions, the RFC 4271 FSM, and the speaker. */
-export const SPEAKER_PLACEHOLDER = true;
+/**
+ * BGP sessions, the RFC 4271 FSM, and the route-advertising speaker.
+ * @module
+ */
+
+export {
+  AdjRibOut,
+  type Announcement,
+  type AnnounceOptions,
+  announcementKey,
+  type ExportContext,
+  type FlushResult,
+} from './adj-rib-out.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { type Clock, FakeClock, type RandomSource, seededRandom, systemClock, type TimerHandle } from './clock.js';
+export {
+  BgpConnection,
+  type BgpConnectionEvents,
+  type BgpSocket,
+  type ConnectionDirection,
+} from './connection.js';
+export {
+  BgpFsm,
+  type FsmEvent,
+  type FsmIo,
+  type FsmNegotiated,
+  type FsmOptions,
+  type FsmState,
+  type FsmStateName,
+  type IdleReason,
+  isValidHoldTime,
+  type NotificationInfo,
+  negotiateHoldTime,
+} from './fsm.js';
+export {
+  BgpPeer,
+  type BgpPeerEvents,
+  isCease,
+  type NotificationEvent,
+  type PeerCounters,
+  type PeerHost,
+  type PeerOptions,
+  type ReceivedRoute,
+} from './peer.js';
+export {
+  createTcpSocketFd,
+  encodeMd5Sig,
+  encodeSockaddr,
+  type SocketOptions,
+  SockoptError,
+  setSocketOptions,
+} from './platform/linux-sockopts.js';
+export {
+  BgpSession,
+  type BgpSessionEvents,
+  type CollisionCheck,
+  type Family,
+  familyAfi,
+  type GracefulRestartOptions,
+  type SessionInfo,
+  type SessionParams,
+} from './session.js';
+export {
+  BgpSpeaker,
+  type BgpSpeakerEvents,
+  type ListenOptions,
+  normalizePrefix,
+  type SpeakerOptions,
+} from './speaker.js';
+export { jitter, Timer } from './timers.js';

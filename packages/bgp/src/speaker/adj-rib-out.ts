@@ -1,0 +1,271 @@
+/**
+ * The per-peer Adj-RIB-Out (RFC 4271 §3.2): what we have advertised to one peer. It turns the speaker's table of local
+ * announcements into the path attributes this peer must see (next hop, AS_PATH, LOCAL_PREF only on iBGP, AS_TRANS toward
+ * 2-octet peers), groups prefixes with identical attributes, and sends only the difference, packed into as few UPDATEs as
+ * the negotiated maximum message size allows.
+ * @module
+ */
+
+import { AS_TRANS } from '../codec/constants.js';
+import { encodeMessage } from '../codec/message-codec.js';
+import { endOfRib, type PackOptions, packUpdates, packWithdrawals } from '../codec/pack-updates.js';
+import type { CodecOptions, PathAttributes } from '../codec/types.js';
+import { prefixFamily } from './address.js';
+import { type Family, familyAfi } from './session.js';
+
+/** Attributes of a locally originated route, as given to `BgpSpeaker.announce`. */
+export interface AnnounceOptions {
+  /**
+   * Next hop. Default: the session's local address (IPv4 prefixes over an IPv4 session); for IPv6 prefixes the session's
+   * global IPv6 address plus its interface's link-local address.
+   */
+  nextHop?: string;
+  /** LOCAL_PREF, sent to iBGP peers only. Default 100 on iBGP. */
+  localPref?: number;
+  /** MULTI_EXIT_DISC. */
+  med?: number;
+  /** Standard communities, 'A:B' or a well-known name ('no-export'). */
+  communities?: string[];
+  /** Large communities, 'A:B:C'. */
+  largeCommunities?: string[];
+  /** Only these peers (by address) receive the route; default all. */
+  peers?: string[];
+}
+
+/** A canonicalised, interned set of {@link AnnounceOptions} (the speaker shares one object per distinct set). */
+export interface Announcement {
+  /** Canonical key of the options. */
+  readonly key: string;
+  /** The options, canonicalised (communities sorted and deduplicated). */
+  readonly options: Readonly<AnnounceOptions>;
+}
+
+/** Canonicalises announce options and returns their key. */
+export function announcementKey(o: AnnounceOptions): string {
+  return JSON.stringify([
+    o.nextHop ?? null,
+    o.localPref ?? null,
+    o.med ?? null,
+    o.communities ?? [],
+    o.largeCommunities ?? [],
+    o.peers ?? [],
+  ]);
+}
+
+/** What the Adj-RIB-Out needs to know about the session it serves. */
+export interface ExportContext {
+  /** Our AS. */
+  localAsn: number;
+  /** iBGP session. */
+  internal: boolean;
+  /** Families negotiated. */
+  families: readonly Family[];
+  /** Send-direction codec options (4-octet AS, extended messages). */
+  codec: CodecOptions;
+  /** The peer's address as configured (matched against {@link AnnounceOptions.peers}). */
+  peerAddress: string;
+  /** Local address of the TCP session. */
+  localAddress: string;
+  /** Configured IPv4 next hop for this peer (overrides the session address). */
+  nextHop4?: string | undefined;
+  /** Configured IPv6 next hop for this peer (overrides the session address). */
+  nextHop6?: string | undefined;
+  /** Link-local IPv6 address of the session's interface, sent after the global IPv6 next hop. */
+  linkLocal6?: string | undefined;
+}
+
+/** One group of prefixes sharing identical attributes toward one peer. */
+interface OutGroup {
+  readonly family: Family;
+  readonly attributes: PathAttributes;
+  readonly pack: PackOptions;
+}
+
+/** The result of {@link AdjRibOut.flush}. */
+export interface FlushResult {
+  /** Encoded UPDATE messages, in sending order. */
+  messages: Uint8Array[];
+  /** Prefixes announced (new or changed). */
+  announced: number;
+  /** Prefixes withdrawn. */
+  withdrawn: number;
+}
+
+/** The Adj-RIB-Out of one peer for one session. */
+export class AdjRibOut {
+  private readonly sent = new Map<string, OutGroup>();
+  private readonly dirty = new Set<string>();
+  private full = true;
+  private readonly groups = new Map<string, OutGroup>();
+  private readonly byAnnouncement4 = new Map<Announcement, OutGroup | null>();
+  private readonly byAnnouncement6 = new Map<Announcement, OutGroup | null>();
+  private ctx: ExportContext | undefined;
+  /** Prefixes we could not export (no usable next hop for the family), for diagnostics. */
+  unexportable = 0;
+
+  /** Number of prefixes currently advertised to the peer. */
+  get size(): number {
+    return this.sent.size;
+  }
+
+  /** Whether there is something to flush. */
+  get pending(): boolean {
+    return this.full || this.dirty.size > 0;
+  }
+
+  /** The group key of what we advertised for `prefix`, or undefined. For tests and diagnostics. */
+  advertised(prefix: string): PathAttributes | undefined {
+    return this.sent.get(prefix)?.attributes;
+  }
+
+  /** Starts over for a new session: nothing is advertised, the next flush sends the whole table. */
+  reset(ctx: ExportContext): void {
+    this.ctx = ctx;
+    this.sent.clear();
+    this.dirty.clear();
+    this.groups.clear();
+    this.byAnnouncement4.clear();
+    this.byAnnouncement6.clear();
+    this.full = true;
+  }
+
+  /** Forgets the session (nothing is tracked until the next {@link AdjRibOut.reset}). */
+  detach(): void {
+    this.ctx = undefined;
+    this.sent.clear();
+    this.dirty.clear();
+    this.groups.clear();
+    this.byAnnouncement4.clear();
+    this.byAnnouncement6.clear();
+    this.full = true;
+  }
+
+  /** Whether a session is attached. */
+  get attached(): boolean {
+    return this.ctx !== undefined;
+  }
+
+  /** Marks a prefix as changed in the speaker's table. */
+  markDirty(prefix: string): void {
+    if (this.ctx && !this.full) this.dirty.add(prefix);
+  }
+
+  /** Re-advertises every route of `family` (or all families) on the next flush: the answer to a ROUTE-REFRESH. */
+  resend(family?: Family): void {
+    if (!this.ctx) return;
+    for (const [prefix, g] of this.sent) if (family === undefined || g.family === family) this.sent.delete(prefix);
+    this.full = true;
+  }
+
+  /**
+   * Computes the difference between the speaker's `table` and what was sent, records the new state, and returns the
+   * UPDATEs to send (withdrawals first, then announcements grouped by attributes).
+   */
+  flush(table: ReadonlyMap<string, Announcement>): FlushResult {
+    const ctx = this.ctx;
+    const result: FlushResult = { messages: [], announced: 0, withdrawn: 0 };
+    if (!ctx) return result;
+    const adds = new Map<OutGroup, string[]>();
+    const dels: string[] = [];
+    const visit = (prefix: string) => {
+      const ann = table.get(prefix);
+      const want = ann ? this.groupFor(prefix, ann, ctx) : undefined;
+      const have = this.sent.get(prefix);
+      if (want === have) return;
+      if (want) {
+        const list = adds.get(want);
+        if (list) list.push(prefix);
+        else adds.set(want, [prefix]);
+        this.sent.set(prefix, want);
+      } else {
+        dels.push(prefix);
+        this.sent.delete(prefix);
+      }
+    };
+    if (this.full) {
+      for (const prefix of table.keys()) visit(prefix);
+      for (const prefix of [...this.sent.keys()]) if (!table.has(prefix)) visit(prefix);
+    } else {
+      for (const prefix of this.dirty) visit(prefix);
+    }
+    this.dirty.clear();
+    this.full = false;
+    if (dels.length > 0) {
+      result.messages.push(...packWithdrawals(dels, ctx.codec));
+      result.withdrawn = dels.length;
+    }
+    for (const [g, prefixes] of adds) {
+      result.messages.push(...packUpdates(g.attributes, prefixes, g.pack));
+      result.announced += prefixes.length;
+    }
+    return result;
+  }
+
+  /** Encoded End-of-RIB markers (RFC 4724 §2) for the negotiated families. */
+  endOfRib(): Uint8Array[] {
+    const ctx = this.ctx;
+    if (!ctx) return [];
+    return ctx.families.map((f) => encodeMessage(endOfRib({ afi: familyAfi(f), safi: 1 }), ctx.codec));
+  }
+
+  private groupFor(prefix: string, ann: Announcement, ctx: ExportContext): OutGroup | undefined {
+    const family: Family = prefixFamily(prefix) === 4 ? 'ipv4' : 'ipv6';
+    if (!ctx.families.includes(family)) return undefined;
+    const peers = ann.options.peers;
+    if (peers && peers.length > 0 && !peers.includes(ctx.peerAddress)) return undefined;
+    const cache = family === 'ipv4' ? this.byAnnouncement4 : this.byAnnouncement6;
+    let cached = cache.get(ann);
+    if (cached === undefined) {
+      cached = this.buildGroup(family, ann.options, ctx) ?? null;
+      if (cached) {
+        const key = `${family}|${JSON.stringify(cached.attributes)}|${JSON.stringify(cached.pack)}`;
+        const shared = this.groups.get(key);
+        if (shared) cached = shared;
+        else this.groups.set(key, cached);
+      }
+      cache.set(ann, cached);
+    }
+    if (cached === null) {
+      this.unexportable++;
+      return undefined;
+    }
+    return cached;
+  }
+
+  private buildGroup(family: Family, o: Readonly<AnnounceOptions>, ctx: ExportContext): OutGroup | undefined {
+    const attributes: PathAttributes = { origin: 'igp' };
+    if (ctx.internal) {
+      attributes.asPath = [];
+    } else if (ctx.codec.fourOctetAs === false && ctx.localAsn > 0xffff) {
+      // RFC 6793 §4.2.2: toward a 2-octet speaker, AS_TRANS in AS_PATH and the real AS in AS4_PATH.
+      attributes.asPath = [{ type: 'sequence', asns: [AS_TRANS] }];
+      attributes.as4Path = [{ type: 'sequence', asns: [ctx.localAsn] }];
+    } else {
+      attributes.asPath = [{ type: 'sequence', asns: [ctx.localAsn] }];
+    }
+    const pack: PackOptions = { ...ctx.codec };
+    const local = ctx.localAddress;
+    const localIs4 = local !== '' && prefixFamily(local) === 4;
+    if (family === 'ipv4') {
+      const nh =
+        o.nextHop && prefixFamily(o.nextHop) === 4 ? o.nextHop : (ctx.nextHop4 ?? (localIs4 ? local : undefined));
+      if (!nh) return undefined;
+      attributes.nextHop = nh;
+    } else {
+      let nh = o.nextHop && prefixFamily(o.nextHop) === 6 ? o.nextHop : ctx.nextHop6;
+      let own = false;
+      if (!nh && local !== '') {
+        nh = localIs4 ? `::ffff:${local}` : local;
+        own = !localIs4;
+      }
+      if (!nh) return undefined;
+      pack.ipv6NextHop = nh;
+      if ((own || nh === ctx.nextHop6) && ctx.linkLocal6) pack.ipv6LinkLocalNextHop = ctx.linkLocal6;
+    }
+    if (o.med !== undefined) attributes.med = o.med;
+    if (ctx.internal) attributes.localPref = o.localPref ?? 100;
+    if (o.communities && o.communities.length > 0) attributes.communities = [...o.communities];
+    if (o.largeCommunities && o.largeCommunities.length > 0) attributes.largeCommunities = [...o.largeCommunities];
+    return { family, attributes, pack };
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Linux socket options Node lacks (TCP_MD5SIG, IP_MINTTL / IPV6_MINHOPCOUNT, IP_TTL / IPV6_UNICAST_HOPS), set with
+ * libc's socket()/setsockopt()/bind() through koffi on a file descriptor that is then handed to Node
+ * (`new net.Socket({ fd })`, `server.listen({ fd })`). koffi is loaded lazily: the rest of the package works where it
+ * cannot load, and only these options fail, with {@link SockoptError}.
+ * @module
+ */
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { addressToBytes } from '../address.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const IPPROTO_IP = 0;
+const IPPROTO_TCP = 6;
+const IPPROTO_IPV6 = 41;
+const IP_TTL = 2;
+const IP_MINTTL = 21;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_V6ONLY = 26;
+const IPV6_MINHOPCOUNT = 73;
+const TCP_MD5SIG = 14;
+const TCP_MD5SIG_MAXKEYLEN = 80;
+const MD5SIG_STRUCT_SIZE = 216;
+
+/** Error raised when a Linux-only socket option cannot be applied (platform, koffi, or the kernel refused it). */
+export class SockoptError extends Error {
+  /** Always 'SockoptError'. */
+  override readonly name = 'SockoptError';
+  /**
+   * @param message what failed and why
+   * @param errno the libc errno, when a syscall failed
+   */
+  constructor(
+    message: string,
+    readonly errno?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Options applied to a TCP socket before it connects or listens. */
+export interface SocketOptions {
+  /** Address family of the socket. */
+  family: 4 | 6;
+  /** TCP MD5 signature keys (RFC 2385), one per peer address. */
+  md5?: { address: string; key: string }[];
+  /** Outgoing TTL / hop limit (multihop: the hop count; GTSM: 255). */
+  ttl?: number;
+  /** Minimum TTL / hop limit accepted on incoming packets (GTSM, RFC 5082: 255 - hops + 1). */
+  minTtl?: number;
+  /** Local address (and port, default 0) to bind before connect/listen. */
+  bind?: { address: string; port?: number };
+  /** Set SO_REUSEADDR (listeners). */
+  reuseAddr?: boolean;
+}
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
+  bind(fd: number, addr: Uint8Array, len: number): number;
+  close(fd: number): number;
+  errno(): number;
+  strerror(errno: number): string;
+}
+
+let libcPromise: Promise<Libc> | undefined;
+
+async function loadLibc(): Promise<Libc> {
+  if (process.platform !== 'linux') {
+    throw new SockoptError(`TCP MD5, GTSM and TTL socket options need Linux (this is ${process.platform})`);
+  }
+  libcPromise ??= (async () => {
+    let koffi: typeof import('koffi');
+    try {
+      const mod = (await import('koffi')) as unknown as { default?: typeof import('koffi') };
+      koffi = (mod.default ?? mod) as typeof import('koffi');
+    } catch (err) {
+      throw new SockoptError(
+        `TCP MD5, GTSM and TTL socket options need the koffi module, which failed to load: ${(err as Error).message}`,
+      );
+    }
+    const lib = koffi.load('libc.so.6');
+    const socket = lib.func('int socket(int, int, int)');
+    const setsockopt = lib.func('int setsockopt(int, int, int, const uint8_t *, uint32_t)');
+    const bind = lib.func('int bind(int, const uint8_t *, uint32_t)');
+    const close = lib.func('int close(int)');
+    const strerror = lib.func('const char *strerror(int)');
+    return {
+      socket: (d, t, p) => socket(d, t, p) as number,
+      setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
+      bind: (fd, addr, len) => bind(fd, addr, len) as number,
+      close: (fd) => close(fd) as number,
+      errno: () => koffi.errno(),
+      strerror: (e) => strerror(e) as string,
+    };
+  })();
+  try {
+    return await libcPromise;
+  } catch (err) {
+    libcPromise = undefined;
+    throw err;
+  }
+}
+
+/** Encodes a `struct sockaddr_in` / `sockaddr_in6` for `address` and `port`. */
+export function encodeSockaddr(address: string, port: number): Uint8Array {
+  const bytes = addressToBytes(address);
+  if (bytes.length === 4) {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setUint16(0, AF_INET, true);
+    v.setUint16(2, port, false);
+    b.set(bytes, 4);
+    return b;
+  }
+  const b = new Uint8Array(28);
+  const v = new DataView(b.buffer);
+  v.setUint16(0, AF_INET6, true);
+  v.setUint16(2, port, false);
+  b.set(bytes, 8);
+  return b;
+}
+
+/** Encodes a Linux `struct tcp_md5sig` (216 bytes) for one peer address and key (empty key deletes). */
+export function encodeMd5Sig(address: string, key: string): Uint8Array {
+  const keyBytes = new TextEncoder().encode(key);
+  if (keyBytes.length > TCP_MD5SIG_MAXKEYLEN) {
+    throw new SockoptError(`TCP MD5 key is ${keyBytes.length} bytes; the maximum is ${TCP_MD5SIG_MAXKEYLEN}`);
+  }
+  const b = new Uint8Array(MD5SIG_STRUCT_SIZE);
+  b.set(encodeSockaddr(address, 0), 0);
+  const v = new DataView(b.buffer);
+  v.setUint16(130, keyBytes.length, true);
+  b.set(keyBytes, 136);
+  return b;
+}
+
+function int32(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, value, true);
+  return b;
+}
+
+function check(libc: Libc, rc: number, what: string): void {
+  if (rc >= 0) return;
+  const errno = libc.errno();
+  const hint = errno === 92 ? ' (ENOPROTOOPT: this kernel lacks CONFIG_TCP_MD5SIG?)' : '';
+  throw new SockoptError(`${what} failed: ${libc.strerror(errno)}${hint}`, errno);
+}
+
+function apply(libc: Libc, fd: number, family: 4 | 6, o: Omit<SocketOptions, 'family' | 'bind' | 'reuseAddr'>): void {
+  for (const { address, key } of o.md5 ?? []) {
+    const sig = encodeMd5Sig(address, key);
+    check(libc, libc.setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, sig, sig.length), `setsockopt(TCP_MD5SIG, ${address})`);
+  }
+  if (o.ttl !== undefined) {
+    const [level, name, label] =
+      family === 4 ? [IPPROTO_IP, IP_TTL, 'IP_TTL'] : [IPPROTO_IPV6, IPV6_UNICAST_HOPS, 'IPV6_UNICAST_HOPS'];
+    check(libc, libc.setsockopt(fd, level, name, int32(o.ttl), 4), `setsockopt(${label}=${o.ttl})`);
+  }
+  if (o.minTtl !== undefined) {
+    const [level, name, label] =
+      family === 4 ? [IPPROTO_IP, IP_MINTTL, 'IP_MINTTL'] : [IPPROTO_IPV6, IPV6_MINHOPCOUNT, 'IPV6_MINHOPCOUNT'];
+    check(libc, libc.setsockopt(fd, level, name, int32(o.minTtl), 4), `setsockopt(${label}=${o.minTtl})`);
+  }
+}
+
+/**
+ * Creates a non-blocking TCP socket with the given options applied (and bound when `bind` is set) and returns its file
+ * descriptor, ready for `new net.Socket({ fd }).connect(...)` or `server.listen({ fd })`.
+ * @throws SockoptError when not on Linux, koffi cannot load, or a syscall fails (the fd is closed then)
+ */
+export async function createTcpSocketFd(options: SocketOptions): Promise<number> {
+  const libc = await loadLibc();
+  const fd = libc.socket(options.family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  check(libc, fd, 'socket()');
+  try {
+    if (options.reuseAddr) {
+      check(libc, libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, int32(1), 4), 'setsockopt(SO_REUSEADDR)');
+    }
+    if (options.family === 6 && options.bind && isIPv6(options.bind.address)) {
+      // A listener on '::' should also accept IPv4 unless the caller binds a specific address.
+      const v6only = options.bind.address === '::' ? 0 : 1;
+      check(libc, libc.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, int32(v6only), 4), 'setsockopt(IPV6_V6ONLY)');
+    }
+    apply(libc, fd, options.family, options);
+    if (options.bind) {
+      const sa = encodeSockaddr(options.bind.address, options.bind.port ?? 0);
+      check(libc, libc.bind(fd, sa, sa.length), `bind(${options.bind.address})`);
+    }
+    return fd;
+  } catch (err) {
+    libc.close(fd);
+    throw err;
+  }
+}
+
+/**
+ * Applies options to an existing socket descriptor (for example a listener's, to add a peer's MD5 key, or an accepted
+ * connection's, for GTSM).
+ * @throws SockoptError on failure
+ */
+export async function setSocketOptions(
+  fd: number,
+  family: 4 | 6,
+  options: Omit<SocketOptions, 'family' | 'bind' | 'reuseAddr'>,
+): Promise<void> {
+  const libc = await loadLibc();
+  apply(libc, fd, family, options);
+}
+
+/** Closes a descriptor returned by {@link createTcpSocketFd} that was never handed to Node. */
+export async function closeFd(fd: number): Promise<void> {
+  const libc = await loadLibc();
+  libc.close(fd);
+}
+
+/** The address family (4 or 6) of an IP address string, or throws. */
+export function familyOf(address: string): 4 | 6 {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  throw new TypeError(`not an IP address: ${address}`);
+}
+
+/** Reads the file descriptor behind a connected or listening Node socket (libuv handle; Linux). */
+export function fdOf(handleOwner: unknown): number | undefined {
+  const fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}

@@ -1,0 +1,328 @@
+/**
+ * The BGP speaker: a set of peers, an optional listener, and a table of locally originated routes that every peer's
+ * Adj-RIB-Out follows. Changes are coalesced per event-loop turn: one change is on the wire in the same turn's
+ * `setImmediate`, and a burst of calls goes out as one packed set of UPDATEs.
+ * @module
+ */
+
+import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'eventemitter3';
+import { CeaseSubcode } from '../codec/constants.js';
+import { addressToBytes, unmapAddress } from './address.js';
+import { type Announcement, type AnnounceOptions, announcementKey } from './adj-rib-out.js';
+import { type Clock, type RandomSource, systemClock } from './clock.js';
+import type { BgpSocket } from './connection.js';
+import { BgpPeer, type PeerHost, type PeerOptions } from './peer.js';
+import { fdOf, setSocketOptions } from './platform/linux-sockopts.js';
+import type { GracefulRestartOptions } from './session.js';
+
+/** Where the speaker accepts incoming BGP connections. */
+export interface ListenOptions {
+  /** Port. Default 179. */
+  port?: number;
+  /** Addresses to listen on. Default '::' (all IPv6 and IPv4 addresses). */
+  host?: string | string[];
+}
+
+/** Options of {@link BgpSpeaker}. */
+export interface SpeakerOptions {
+  /** Our AS number (1..4294967295). */
+  asn: number;
+  /** Our BGP identifier, a non-zero dotted quad. */
+  routerId: string;
+  /** Accept incoming connections: `true` for port 179 on all addresses, or where to listen. Default: do not listen. */
+  listen?: boolean | ListenOptions;
+  /** Graceful restart settings used by peers configured with `gracefulRestart: true`. */
+  gracefulRestart?: GracefulRestartOptions;
+  /** Time source (tests). */
+  clock?: Clock;
+  /** Random source (tests). */
+  random?: RandomSource;
+  /** Transport factory replacing TCP (tests). */
+  dial?: (peer: BgpPeer) => Promise<BgpSocket>;
+}
+
+/** Events of {@link BgpSpeaker}. */
+export interface BgpSpeakerEvents {
+  /** A peer was added. */
+  peerAdded: [peer: BgpPeer];
+  /** A peer was removed. */
+  peerRemoved: [peer: BgpPeer];
+  /** The listener is ready. */
+  listening: [addresses: { address: string; port: number }[]];
+  /** An incoming connection came from an address that is not a configured peer (it was closed). */
+  unknownPeer: [address: string];
+  /** A non-fatal problem. */
+  warning: [message: string, error?: Error];
+  /** A listener error. */
+  error: [error: Error];
+}
+
+/**
+ * Normalises a prefix: adds /32 or /128 to a bare address, canonicalises IPv6 text, and rejects host bits.
+ * @throws TypeError on a malformed prefix
+ */
+export function normalizePrefix(prefix: string): string {
+  const slash = prefix.indexOf('/');
+  let addr = slash < 0 ? prefix : prefix.slice(0, slash);
+  const v4 = isIPv4(addr);
+  if (!v4 && !isIPv6(addr)) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
+  const max = v4 ? 32 : 128;
+  const lenText = slash < 0 ? String(max) : prefix.slice(slash + 1);
+  const len = Number(lenText);
+  if (!/^\d{1,3}$/.test(lenText) || len > max) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: length`);
+  if (!v4) addr = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  const bytes = addressToBytes(addr);
+  for (let bit = len; bit < max; bit++) {
+    if (((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) {
+      throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: host bits set`);
+    }
+  }
+  return `${addr}/${len}`;
+}
+
+function validateAnnounce(o: AnnounceOptions): AnnounceOptions {
+  const out: AnnounceOptions = {};
+  if (o.nextHop !== undefined) {
+    if (!isIPv4(o.nextHop) && !isIPv6(o.nextHop)) throw new TypeError(`nextHop: not an IP address: ${o.nextHop}`);
+    out.nextHop = o.nextHop;
+  }
+  const u32 = (name: string, v: number | undefined) => {
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new TypeError(`${name}: must be an integer 0..2^32-1`);
+    return v;
+  };
+  const lp = u32('localPref', o.localPref);
+  if (lp !== undefined) out.localPref = lp;
+  const med = u32('med', o.med);
+  if (med !== undefined) out.med = med;
+  if (o.communities?.length) out.communities = [...new Set(o.communities)].sort();
+  if (o.largeCommunities?.length) out.largeCommunities = [...new Set(o.largeCommunities)].sort();
+  if (o.peers?.length) out.peers = [...new Set(o.peers)].sort();
+  return out;
+}
+
+/**
+ * A BGP-4 speaker that advertises and withdraws prefixes to its peers.
+ *
+ * ```ts
+ * const speaker = new BgpSpeaker({ asn: 64512, routerId: '192.0.2.1', listen: true });
+ * const router = speaker.addPeer({ address: '192.0.2.254', asn: 64513 });
+ * router.on('established', () => console.log('up'));
+ * speaker.announce('198.51.100.10/32', { communities: ['64512:100'] });
+ * ```
+ */
+export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHost {
+  /** Our AS. */
+  readonly asn: number;
+  /** Our BGP identifier. */
+  readonly routerId: string;
+  /** Time source. */
+  readonly clock: Clock;
+  /** Random source. */
+  readonly random: RandomSource;
+  /** Speaker-wide graceful restart settings. */
+  readonly gracefulRestart: GracefulRestartOptions | undefined;
+  /** Transport factory override (tests). */
+  readonly dial: ((peer: BgpPeer) => Promise<BgpSocket>) | undefined;
+  private readonly table = new Map<string, Announcement>();
+  private readonly interned = new Map<string, Announcement>();
+  private readonly peerMap = new Map<string, BgpPeer>();
+  private readonly servers: Server[] = [];
+  private readonly listenPromise: Promise<{ address: string; port: number }[]>;
+  private flushScheduled = false;
+  private closed = false;
+
+  /** @param options AS, router ID, listener */
+  constructor(options: SpeakerOptions) {
+    super();
+    if (!Number.isInteger(options.asn) || options.asn < 1 || options.asn > 0xffffffff) {
+      throw new RangeError(`asn: must be 1..4294967295, got ${options.asn}`);
+    }
+    if (!isIPv4(options.routerId) || options.routerId === '0.0.0.0') {
+      throw new TypeError(`routerId: must be a non-zero dotted quad, got ${JSON.stringify(options.routerId)}`);
+    }
+    this.asn = options.asn;
+    this.routerId = options.routerId;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.gracefulRestart = options.gracefulRestart;
+    this.dial = options.dial;
+    this.listenPromise = options.listen
+      ? this.startListening(options.listen === true ? {} : options.listen)
+      : Promise.resolve([]);
+    this.listenPromise.catch((err: Error) => this.emit('error', err));
+  }
+
+  /** The table of local announcements: prefix → canonical attributes. */
+  get routes(): ReadonlyMap<string, Announcement> {
+    return this.table;
+  }
+
+  /** Configured peers. */
+  get peers(): BgpPeer[] {
+    return [...this.peerMap.values()];
+  }
+
+  /** Resolves with the listening addresses once the listener is up (rejects if it failed). */
+  listening(): Promise<{ address: string; port: number }[]> {
+    return this.listenPromise;
+  }
+
+  /** The peer configured for `address`, if any. */
+  getPeer(address: string): BgpPeer | undefined {
+    return this.peerMap.get(unmapAddress(address));
+  }
+
+  /**
+   * Adds a peer and starts it (it connects out unless passive).
+   * @throws TypeError / RangeError on invalid options or a duplicate address
+   */
+  addPeer(options: PeerOptions): BgpPeer {
+    if (this.closed) throw new Error('speaker is closed');
+    const address = options.address;
+    if (!isIPv4(address) && !isIPv6(address)) throw new TypeError(`address: not an IP address: ${address}`);
+    if (this.peerMap.has(address)) throw new RangeError(`address: peer ${address} already exists`);
+    if (!Number.isInteger(options.asn) || options.asn < 1 || options.asn > 0xffffffff) {
+      throw new RangeError(`asn: must be 1..4294967295, got ${options.asn}`);
+    }
+    if (options.password !== undefined && new TextEncoder().encode(options.password).length > 80) {
+      throw new RangeError('password: at most 80 bytes (TCP_MD5SIG_MAXKEYLEN)');
+    }
+    const peer = new BgpPeer(this, options);
+    this.peerMap.set(address, peer);
+    if (options.password !== undefined) this.setListenerKeys(address, options.password);
+    this.emit('peerAdded', peer);
+    peer.start();
+    return peer;
+  }
+
+  /**
+   * Removes a peer: its sessions end with Cease / Peer De-configured (RFC 4486).
+   * @returns false when no such peer exists
+   */
+  removePeer(peerOrAddress: BgpPeer | string): boolean {
+    const address = typeof peerOrAddress === 'string' ? peerOrAddress : peerOrAddress.address;
+    const peer = this.peerMap.get(address);
+    if (!peer) return false;
+    peer.stop(CeaseSubcode.PEER_DECONFIGURED);
+    this.peerMap.delete(address);
+    if (peer.options.password !== undefined) this.setListenerKeys(address, '');
+    this.emit('peerRemoved', peer);
+    return true;
+  }
+
+  /**
+   * Announces (or changes) a prefix. A bare address means /32 or /128. Only the difference reaches each peer, at the end
+   * of the current event-loop turn.
+   * @throws TypeError on an invalid prefix or attribute
+   */
+  announce(prefix: string, options: AnnounceOptions = {}): void {
+    const p = normalizePrefix(prefix);
+    const canonical = validateAnnounce(options);
+    const key = announcementKey(canonical);
+    let ann = this.interned.get(key);
+    if (!ann) {
+      ann = Object.freeze({ key, options: Object.freeze(canonical) });
+      this.interned.set(key, ann);
+    }
+    if (this.table.get(p) === ann) return;
+    this.table.set(p, ann);
+    this.changed(p);
+  }
+
+  /** Withdraws a prefix from every peer. Returns false when it was not announced. */
+  withdraw(prefix: string): boolean {
+    const p = normalizePrefix(prefix);
+    if (!this.table.delete(p)) return false;
+    this.changed(p);
+    return true;
+  }
+
+  /** Schedules a coalesced flush of every peer's Adj-RIB-Out (next `setImmediate`). */
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const peer of this.peerMap.values()) peer.flush();
+      if (this.interned.size > 4 * this.table.size + 64) this.gcInterned();
+    });
+  }
+
+  /**
+   * Stops every peer with Cease / Administrative Shutdown, closes the listener, and resolves once the NOTIFICATIONs had
+   * a moment to leave.
+   */
+  async close(communication?: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.peerMap.values()) peer.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, communication);
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // Let the NOTIFICATIONs and FINs drain.
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private changed(prefix: string): void {
+    for (const peer of this.peerMap.values()) peer.markDirty(prefix);
+    this.scheduleFlush();
+  }
+
+  private gcInterned(): void {
+    const live = new Set(this.table.values());
+    for (const [k, a] of this.interned) if (!live.has(a)) this.interned.delete(k);
+  }
+
+  private async startListening(o: ListenOptions): Promise<{ address: string; port: number }[]> {
+    const hosts = o.host === undefined ? ['::'] : Array.isArray(o.host) ? o.host : [o.host];
+    const out: { address: string; port: number }[] = [];
+    for (const host of hosts) {
+      const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+      server.on('error', (err) => this.emit('error', err));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: o.port ?? 179, ipv6Only: host !== '::' && isIPv6(host) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+      const a = server.address();
+      if (a && typeof a === 'object') out.push({ address: a.address, port: a.port });
+    }
+    for (const peer of this.peerMap.values()) {
+      if (peer.options.password !== undefined) this.setListenerKeys(peer.address, peer.options.password);
+    }
+    this.emit('listening', out);
+    return out;
+  }
+
+  private setListenerKeys(address: string, key: string): void {
+    for (const server of this.servers) {
+      const fd = fdOf(server);
+      const a = server.address();
+      const family = a && typeof a === 'object' && a.family === 'IPv4' ? 4 : 6;
+      // An IPv6 listener takes IPv4 peers' keys as IPv4-mapped addresses.
+      const keyAddress = family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
+      if (fd === undefined || (family === 4 && !isIPv4(address))) continue;
+      setSocketOptions(fd, family, { md5: [{ address: keyAddress, key }] }).catch((err: Error) =>
+        this.emit('warning', `cannot set the TCP MD5 key for ${address} on the listener`, err),
+      );
+    }
+  }
+
+  private onConnection(socket: Socket): void {
+    const remote = unmapAddress(socket.remoteAddress ?? '');
+    const peer = this.peerMap.get(remote);
+    if (!peer || this.closed) {
+      this.emit('unknownPeer', remote);
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    peer.acceptConnection(socket).catch((err: Error) => {
+      this.emit('warning', `incoming connection from ${remote} failed`, err);
+      socket.destroy();
+    });
+  }
+}
