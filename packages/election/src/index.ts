@@ -1,7 +1,69 @@
 /**
  * @packageDocumentation
- * @ingot/election: see README.md.
+ * @ingot/election: SWIM gossip membership with Lifeguard failure detection, encrypted transport, and MetalLB's per-IP
+ * leader choice. See README.md.
  */
-
-/** The npm package name of this module. */
-export const PACKAGE_NAME = '@ingot/election';
+export { Awareness } from './awareness.js';
+export { BroadcastQueue } from './broadcast-queue.js';
+export { type Clock, seededRandom, systemClock, type TimerHandle } from './clock.js';
+export {
+  type AckMessage,
+  type Address,
+  type AliveMessage,
+  assemblePacket,
+  type DeadMessage,
+  decodeMessage,
+  decodePacket,
+  encodeMessage,
+  encodePacket,
+  type Labels,
+  MAX_MESSAGE_BODY,
+  MAX_MESSAGES_PER_PACKET,
+  type MemberRecord,
+  type MemberStatus,
+  type Message,
+  MessageType,
+  messageEncodingLength,
+  type NackMessage,
+  PACKET_MAGIC,
+  type Packet,
+  type PingMessage,
+  type PingReqMessage,
+  type PushPullMessage,
+  packetEncodingLength,
+  type SuspectMessage,
+  WIRE_VERSION,
+} from './codec.js';
+export {
+  DEFAULT_CONFIG,
+  MEMBERLIST_LAN_CONFIG,
+  type ProtocolConfig,
+  resolveConfig,
+  retransmitLimit,
+  suspicionBounds,
+} from './config.js';
+export { type EnvelopeRejection, openEnvelope, SEALED_MAGIC, sealEnvelope } from './envelope.js';
+export { CodecError, type CodecErrorCode, ConfigError, JoinError } from './errors.js';
+export { canonicalIp, formatIp, parseIp } from './ip.js';
+export { KEY_LENGTH, Keyring, metallbSecretKey } from './keyring.js';
+export {
+  assignBalanced,
+  type BalancedOptions,
+  type Candidate,
+  electLeader,
+  type LeaderOptions,
+  sortCandidates,
+} from './leader.js';
+export {
+  type ClusterView,
+  type LogEntry,
+  MAX_LABEL_BYTES,
+  type Member,
+  Membership,
+  type MembershipEvents,
+  type MembershipOptions,
+  type MembershipStats,
+} from './membership.js';
+export { type SimNode, Simulation, type SimulationOptions, VirtualClock } from './simulator.js';
+export { Suspicion, suspicionTimeout } from './suspicion.js';
+export { MAX_FRAME, type Transport, type TransportHandlers, UdpTransport } from './transport.js';

@@ -1,0 +1,957 @@
+import { EventEmitter } from 'eventemitter3';
+import { Awareness } from './awareness.js';
+import { BroadcastQueue } from './broadcast-queue.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import {
+  type Address,
+  type AliveMessage,
+  assemblePacket,
+  type DeadMessage,
+  decodePacket,
+  encodeMessage,
+  encodePacket,
+  type Labels,
+  type MemberRecord,
+  type MemberStatus,
+  type Message,
+  type PushPullMessage,
+  type SuspectMessage,
+} from './codec.js';
+import { type ProtocolConfig, resolveConfig, retransmitLimit, suspicionBounds } from './config.js';
+import { openEnvelope, sealEnvelope } from './envelope.js';
+import { CodecError, ConfigError, JoinError } from './errors.js';
+import { canonicalIp } from './ip.js';
+import type { Keyring } from './keyring.js';
+import { Suspicion } from './suspicion.js';
+import type { Transport } from './transport.js';
+
+/** A member as reported by {@link Membership.members} and carried by events. A snapshot: later changes do not alter it. */
+export interface Member {
+  /** Unique node name (MetalLB: the Kubernetes node name). */
+  name: string;
+  /** Where it receives gossip (UDP) and push-pull (TCP). */
+  address: Address;
+  /** Its small metadata. */
+  labels: Labels;
+  /** Its incarnation number; only the member itself raises it (to refute, or to change its labels). */
+  incarnation: number;
+  /** Current status in this node's view. */
+  status: MemberStatus;
+  /** `clock.now()` when the status last changed. */
+  statusSince: number;
+  /** True for this node itself. */
+  local: boolean;
+}
+
+/** Events emitted by {@link Membership}. */
+export interface MembershipEvents {
+  /** A member appeared, or came back after being dead or having left. */
+  join: (member: Member) => void;
+  /** A member changed its address or labels. */
+  update: (member: Member) => void;
+  /** A member is suspected of failure (still counted as usable, like memberlist). */
+  suspect: (member: Member) => void;
+  /** A suspected member refuted the suspicion. */
+  alive: (member: Member) => void;
+  /** A member was declared dead. */
+  dead: (member: Member) => void;
+  /** A member left gracefully. */
+  leave: (member: Member) => void;
+}
+
+/** One structured log record. */
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn';
+  msg: string;
+  node: string;
+  [field: string]: unknown;
+}
+
+/** Counters kept by a {@link Membership}. */
+export interface MembershipStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Packets or frames that failed AES-GCM authentication with every key: dropped. */
+  authFailures: number;
+  /** Plaintext packets received while a keyring is set: dropped. */
+  plaintextRejected: number;
+  /** Encrypted packets received without a keyring, or unknown envelopes: dropped. */
+  envelopeRejected: number;
+  /** Packets that did not decode: dropped. */
+  decodeErrors: number;
+  probes: number;
+  probeFailures: number;
+  indirectProbes: number;
+  suspicionsRaised: number;
+  refutations: number;
+  pushPulls: number;
+  pushPullFailures: number;
+}
+
+/** How many members this node sees alive now versus the most it saw recently (for a split-brain policy). */
+export interface ClusterView {
+  /** Alive + suspect members, this node included. */
+  alive: number;
+  /** Of which suspect. */
+  suspect: number;
+  /** The largest `alive` seen within `windowMs`. */
+  largestRecent: number;
+  /** The window. */
+  windowMs: number;
+  /** `alive > largestRecent / 2`: this node is on the majority side of anything it saw recently. */
+  hasMajority: boolean;
+}
+
+/** Options for {@link Membership}; any {@link ProtocolConfig} field may be overridden too. */
+export interface MembershipOptions extends Partial<ProtocolConfig> {
+  /** Unique member name, at most 255 UTF-8 bytes. */
+  name: string;
+  /** The network (a {@link UdpTransport} or a simulator's). */
+  transport: Transport;
+  /** Address announced to others (default: the transport's bound address). */
+  advertise?: Address;
+  /** Initial labels (encoded size at most 512 bytes). */
+  labels?: Labels;
+  /** Encryption keys; when set, every packet is AES-256-GCM sealed and plaintext is refused. */
+  keyring?: Keyring;
+  /** Time source (default: the real clock). */
+  clock?: Clock;
+  /** Randomness in [0, 1) (default `Math.random`). */
+  random?: () => number;
+  /** Structured log sink (default: none). */
+  log?: (entry: LogEntry) => void;
+  /** Starting incarnation (default 0; a restarted node refutes older state about itself automatically). */
+  initialIncarnation?: number;
+}
+
+interface Node {
+  name: string;
+  address: Address;
+  labels: Labels;
+  incarnation: number;
+  status: MemberStatus;
+  statusSince: number;
+  suspicion?: Suspicion;
+}
+
+interface Pending {
+  ack(): void;
+  nack(): void;
+}
+
+/** Largest encoded label set a member may carry. */
+export const MAX_LABEL_BYTES = 512;
+const ENVELOPE_OVERHEAD = 30;
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+function checkLabels(labels: Labels): Labels {
+  const copy = { ...labels };
+  const bytes = encodeMessage({
+    type: 'alive',
+    incarnation: 0,
+    node: '',
+    address: { host: '0.0.0.0', port: 0 },
+    labels: copy,
+  });
+  if (bytes.length - 16 > MAX_LABEL_BYTES)
+    throw new ConfigError('labels', `encoded labels exceed ${MAX_LABEL_BYTES} bytes`);
+  return Object.freeze(copy);
+}
+
+/**
+ * One member of a gossip cluster: SWIM failure detection with the Lifeguard refinements (local health awareness,
+ * dynamic suspicion with confirmations, buddy system), piggybacked dissemination, TCP push-pull anti-entropy, graceful
+ * leave, encrypted transport. See README for the protocol and its defaults.
+ */
+export class Membership extends EventEmitter<MembershipEvents> {
+  /** The resolved protocol configuration. */
+  readonly config: Readonly<ProtocolConfig>;
+  /** This member's name. */
+  readonly name: string;
+  /** Counters (live object). */
+  readonly stats: MembershipStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    authFailures: 0,
+    plaintextRejected: 0,
+    envelopeRejected: 0,
+    decodeErrors: 0,
+    probes: 0,
+    probeFailures: 0,
+    indirectProbes: 0,
+    suspicionsRaised: 0,
+    refutations: 0,
+    pushPulls: 0,
+    pushPullFailures: 0,
+  };
+
+  private readonly transport: Transport;
+  private readonly keyring: Keyring | undefined;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly logSink: ((e: LogEntry) => void) | undefined;
+  private readonly awareness: Awareness;
+  private readonly queue = new BroadcastQueue();
+  private readonly nodes = new Map<string, Node>();
+  private readonly self: Node;
+  private readonly pending = new Map<number, Pending>();
+  private readonly probing = new Set<string>();
+  private readonly timers = new Set<TimerHandle>();
+  private probeOrder: string[] = [];
+  private probeIndex = 0;
+  private regularProbeBusy = false;
+  private seq: number;
+  private started = false;
+  private closed = false;
+  private leaving = false;
+  private eagerGossip = false;
+  private sizeHistory: { t: number; n: number }[] = [];
+
+  /**
+   * @param options - name, transport and optional overrides
+   * @throws {@link ConfigError} on an invalid option
+   */
+  constructor(options: MembershipOptions) {
+    super();
+    const { name, transport, advertise, labels, keyring, clock, random, log, initialIncarnation, ...protocol } =
+      options;
+    if (typeof name !== 'string' || name.length === 0 || new TextEncoder().encode(name).length > 255) {
+      throw new ConfigError('name', 'must be 1..255 UTF-8 bytes');
+    }
+    this.config = resolveConfig(protocol);
+    this.name = name;
+    this.transport = transport;
+    this.keyring = keyring;
+    this.clock = clock ?? systemClock;
+    this.random = random ?? Math.random;
+    this.logSink = log;
+    this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
+    this.seq = Math.floor(this.random() * 0x7fffffff);
+    const addr = advertise ?? transport.address;
+    const inc = initialIncarnation ?? 0;
+    if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
+      throw new ConfigError('initialIncarnation', 'must be a u32');
+    this.self = {
+      name,
+      address: { host: canonicalIp(addr.host), port: addr.port },
+      labels: checkLabels(labels ?? {}),
+      incarnation: inc,
+      status: 'alive',
+      statusSince: this.clock.now(),
+    };
+    this.nodes.set(name, this.self);
+    this.recordSize();
+  }
+
+  /** Starts receiving and the periodic probe, gossip and push-pull loops. Idempotent; `join()` calls it. */
+  start(): this {
+    if (this.started || this.closed) return this;
+    this.started = true;
+    this.transport.listen({
+      packet: (data, from) => this.onPacket(data, from),
+      exchange: (data) => this.onExchange(data),
+    });
+    const c = this.config;
+    this.every(c.probeIntervalMs, () => this.probeTick());
+    this.every(c.gossipIntervalMs, () => this.gossip());
+    this.every(c.pushPullIntervalMs, () => this.periodicPushPull(false));
+    this.every(c.reconnectIntervalMs, () => this.periodicPushPull(true));
+    return this;
+  }
+
+  /**
+   * Contacts seeds over TCP with a full state exchange. Resolves with how many answered.
+   * @param seeds - addresses of existing members
+   * @throws {@link JoinError} when none answered
+   */
+  join(seeds: readonly Address[]): Promise<number> {
+    this.start();
+    if (seeds.length === 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      let left = seeds.length;
+      let ok = 0;
+      const errors: Error[] = [];
+      for (const seed of seeds) {
+        this.pushPull(seed, true, (err) => {
+          if (err) errors.push(err);
+          else ok++;
+          if (--left === 0) {
+            if (ok > 0) resolve(ok);
+            else reject(new JoinError(`no seed answered (${errors.map((e) => e.message).join('; ')})`, errors));
+          }
+        });
+      }
+    });
+  }
+
+  /** All known members (this node included), sorted by name, with their status. */
+  members(): Member[] {
+    return [...this.nodes.values()].map((n) => this.snapshot(n)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Names of alive and suspect members (this node included): MetalLB's "usable speakers". */
+  usableMembers(): string[] {
+    return this.members()
+      .filter((m) => m.status === 'alive' || m.status === 'suspect')
+      .map((m) => m.name);
+  }
+
+  /** This node's own entry. */
+  get local(): Member {
+    return this.snapshot(this.self);
+  }
+
+  /** Lifeguard local health score (0 = healthy; probe timeouts are multiplied by score + 1). */
+  get healthScore(): number {
+    return this.awareness.score;
+  }
+
+  /** Alive count against the largest cluster seen within `clusterSizeWindowMs`. */
+  clusterView(): ClusterView {
+    const now = this.clock.now();
+    this.pruneSizes(now);
+    let alive = 0;
+    let suspect = 0;
+    for (const n of this.nodes.values()) {
+      if (n.status === 'alive') alive++;
+      else if (n.status === 'suspect') suspect++;
+    }
+    alive += suspect;
+    let largest = alive;
+    for (const h of this.sizeHistory) largest = Math.max(largest, h.n);
+    return {
+      alive,
+      suspect,
+      largestRecent: largest,
+      windowMs: this.config.clusterSizeWindowMs,
+      hasMajority: alive * 2 > largest,
+    };
+  }
+
+  /**
+   * Replaces this node's labels and disseminates them (raises the incarnation). Others emit `update`.
+   * @param labels - new labels (encoded size at most 512 bytes)
+   */
+  setLabels(labels: Labels): void {
+    this.self.labels = checkLabels(labels);
+    this.self.incarnation++;
+    this.broadcastAlive();
+    this.emit('update', this.snapshot(this.self));
+  }
+
+  /**
+   * Leaves gracefully: tells every member directly and by gossip, keeps gossiping for `leavePropagationMs`, then
+   * resolves. Others see `leave` at once. Call {@link Membership.close} afterwards (or use {@link Membership.stop}).
+   */
+  leave(): Promise<void> {
+    if (this.leaving || this.closed) return Promise.resolve();
+    this.leaving = true;
+    this.self.status = 'left';
+    this.self.statusSince = this.clock.now();
+    const msg: DeadMessage = { type: 'dead', incarnation: this.self.incarnation, node: this.name, from: this.name };
+    const bytes = encodeMessage(msg);
+    this.queue.invalidateNode(this.name);
+    this.queue.push(`state:${this.name}`, this.name, bytes);
+    for (const n of this.nodes.values()) {
+      if (n !== this.self && (n.status === 'alive' || n.status === 'suspect')) this.sendRaw(n.address, [bytes], false);
+    }
+    this.gossip();
+    return new Promise((resolve) => {
+      this.timeout(() => {
+        this.gossip();
+        resolve();
+      }, this.config.leavePropagationMs);
+    });
+  }
+
+  /** Stops every timer and closes the transport without telling anyone (others will detect a failure). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
+    for (const n of this.nodes.values()) n.suspicion?.cancel();
+    this.pending.clear();
+    await this.transport.close();
+  }
+
+  /** Graceful stop: {@link Membership.leave} then {@link Membership.close}. */
+  async stop(): Promise<void> {
+    await this.leave();
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private timeout(fn: () => void, ms: number): void {
+    if (this.closed) return;
+    const h = this.clock.setTimeout(() => {
+      this.timers.delete(h);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(h);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    if (ms <= 0) return;
+    const tick = () => {
+      fn();
+      this.timeout(tick, ms);
+    };
+    // random phase so members do not tick in lockstep
+    this.timeout(tick, this.random() * ms);
+  }
+
+  private log(level: LogEntry['level'], msg: string, fields: Record<string, unknown> = {}): void {
+    this.logSink?.({ level, msg, node: this.name, ...fields });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private snapshot(n: Node): Member {
+    return {
+      name: n.name,
+      address: { ...n.address },
+      labels: n.labels,
+      incarnation: n.incarnation,
+      status: n.status,
+      statusSince: n.statusSince,
+      local: n === this.self,
+    };
+  }
+
+  private liveCount(): number {
+    let c = 0;
+    for (const n of this.nodes.values()) if (n.status === 'alive' || n.status === 'suspect') c++;
+    return c;
+  }
+
+  private recordSize(): void {
+    const now = this.clock.now();
+    this.sizeHistory.push({ t: now, n: this.liveCount() });
+    this.pruneSizes(now);
+  }
+
+  private pruneSizes(now: number): void {
+    const cutoff = now - this.config.clusterSizeWindowMs;
+    while (this.sizeHistory.length > 1 && this.sizeHistory[1]!.t <= cutoff) this.sizeHistory.shift();
+    if (this.sizeHistory.length > 512) this.sizeHistory.splice(0, this.sizeHistory.length - 512);
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  private sample(candidates: Node[], k: number): Node[] {
+    const a = candidates.slice();
+    const out: Node[] = [];
+    while (out.length < k && a.length > 0) {
+      const i = Math.floor(this.random() * a.length);
+      out.push(a[i]!);
+      a[i] = a[a.length - 1]!;
+      a.pop();
+    }
+    return out;
+  }
+
+  private others(filter: (n: Node) => boolean): Node[] {
+    const out: Node[] = [];
+    for (const n of this.nodes.values()) if (n !== this.self && filter(n)) out.push(n);
+    return out;
+  }
+
+  private isLive(n: Node): boolean {
+    return n.status === 'alive' || n.status === 'suspect';
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private sendRaw(to: Address, encoded: Uint8Array[], piggyback: boolean): void {
+    if (this.closed) return;
+    const msgs = encoded.slice();
+    if (piggyback) {
+      let used = 3;
+      for (const e of msgs) used += e.length;
+      const budget = this.config.udpBufferSize - (this.keyring ? ENVELOPE_OVERHEAD : 0) - used;
+      const limit = retransmitLimit(this.config, this.liveCount());
+      msgs.push(...this.queue.take(budget, limit, 255 - msgs.length));
+    }
+    if (msgs.length === 0) return;
+    const wire = sealEnvelope(assemblePacket(msgs), this.keyring);
+    this.stats.packetsSent++;
+    this.stats.bytesSent += wire.length;
+    this.transport.send(to, wire);
+  }
+
+  private send(to: Address, messages: Message[], piggyback = true): void {
+    this.sendRaw(to, messages.map(encodeMessage), piggyback);
+  }
+
+  private gossip(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const targets = this.sample(
+      this.others((n) => this.isLive(n)),
+      this.config.gossipNodes,
+    );
+    for (const t of targets) {
+      if (this.queue.length === 0) break;
+      this.sendRaw(t.address, [], true);
+    }
+  }
+
+  /** Gossip now rather than at the next tick (urgent news: suspicion, death, refutation, leave). */
+  private gossipSoon(): void {
+    if (this.eagerGossip || this.closed) return;
+    this.eagerGossip = true;
+    this.timeout(() => {
+      this.eagerGossip = false;
+      this.gossip();
+    }, 0);
+  }
+
+  private aliveMessage(n: Node): AliveMessage {
+    return { type: 'alive', incarnation: n.incarnation, node: n.name, address: n.address, labels: n.labels };
+  }
+
+  private broadcastAlive(node: Node = this.self): void {
+    this.queue.invalidateNode(node.name);
+    this.queue.push(`state:${node.name}`, node.name, encodeMessage(this.aliveMessage(node)));
+    if (node === this.self) this.gossipSoon();
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private onPacket(data: Uint8Array, from: Address): void {
+    if (this.closed) return;
+    this.stats.packetsReceived++;
+    this.stats.bytesReceived += data.length;
+    const packet = this.openPacket(data);
+    if (!packet) return;
+    for (const m of packet) this.handle(m, from);
+  }
+
+  private openPacket(data: Uint8Array): Message[] | undefined {
+    const opened = openEnvelope(data, this.keyring);
+    if (!opened.ok) {
+      if (opened.reason === 'auth-failed') this.stats.authFailures++;
+      else if (opened.reason === 'plaintext-refused') this.stats.plaintextRejected++;
+      else this.stats.envelopeRejected++;
+      this.log('debug', 'dropped packet', { reason: opened.reason });
+      return undefined;
+    }
+    try {
+      return decodePacket(opened.packet).messages;
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+      this.stats.decodeErrors++;
+      this.log('debug', 'undecodable packet', { code: e.code, error: e.message });
+      return undefined;
+    }
+  }
+
+  private handle(m: Message, from: Address): void {
+    switch (m.type) {
+      case 'ping':
+        if (m.target === this.name) this.send(from, [{ type: 'ack', seq: m.seq }]);
+        return;
+      case 'ping-req':
+        this.indirectProbe(m.seq, m.target, m.targetAddress, from, m.nack);
+        return;
+      case 'ack':
+        this.pending.get(m.seq)?.ack();
+        return;
+      case 'nack':
+        this.pending.get(m.seq)?.nack();
+        return;
+      case 'suspect':
+        this.onSuspect(m);
+        return;
+      case 'alive':
+        this.onAlive(m);
+        return;
+      case 'dead':
+        this.onDead(m);
+        return;
+      case 'push-pull':
+        return; // only valid over TCP
+    }
+  }
+
+  // ---------------------------------------------------------------- probing
+
+  private probeTick(): void {
+    if (this.regularProbeBusy || this.leaving) return;
+    const target = this.nextProbeTarget();
+    if (!target) return;
+    this.regularProbeBusy = true;
+    this.probe(target, () => {
+      this.regularProbeBusy = false;
+    });
+  }
+
+  private nextProbeTarget(): Node | undefined {
+    for (let tries = 0; tries <= this.probeOrder.length + 1; tries++) {
+      if (this.probeIndex >= this.probeOrder.length) {
+        this.probeOrder = this.others(() => true).map((n) => n.name);
+        for (let i = this.probeOrder.length - 1; i > 0; i--) {
+          const j = Math.floor(this.random() * (i + 1));
+          [this.probeOrder[i], this.probeOrder[j]] = [this.probeOrder[j]!, this.probeOrder[i]!];
+        }
+        this.probeIndex = 0;
+        if (this.probeOrder.length === 0) return undefined;
+      }
+      const n = this.nodes.get(this.probeOrder[this.probeIndex++]!);
+      if (n && n !== this.self && this.isLive(n) && !this.probing.has(n.name)) return n;
+    }
+    return undefined;
+  }
+
+  /**
+   * One SWIM probe round: direct ping (with the buddy-system suspect piggybacked when the target is suspect), then after
+   * the (health-scaled) probe timeout indirect pings through k members, and at the (health-scaled) interval end the
+   * verdict. A failure raises or confirms a suspicion.
+   */
+  private probe(target: Node, done?: (ok: boolean) => void): void {
+    const seq = this.nextSeq();
+    const c = this.config;
+    const incarnation = target.incarnation;
+    let finished = false;
+    let nacks = 0;
+    let expectedNacks = 0;
+    this.stats.probes++;
+    this.probing.add(target.name);
+    const finish = (ok: boolean) => {
+      if (finished) return;
+      finished = true;
+      this.pending.delete(seq);
+      this.probing.delete(target.name);
+      if (ok) this.awareness.apply(-1);
+      else {
+        this.awareness.apply(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+        this.stats.probeFailures++;
+        if (!this.closed && !this.leaving && this.nodes.get(target.name) === target && this.isLive(target)) {
+          this.onSuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
+        }
+      }
+      done?.(ok);
+    };
+    this.pending.set(seq, { ack: () => finish(true), nack: () => nacks++ });
+    const ping: Message[] = [{ type: 'ping', seq, target: target.name, source: this.name }];
+    if (target.status === 'suspect') {
+      ping.push({ type: 'suspect', incarnation: target.incarnation, node: target.name, from: this.name });
+    }
+    this.send(target.address, ping);
+    this.timeout(() => {
+      if (finished) return;
+      const helpers = this.sample(
+        this.others((n) => n.status === 'alive' && n !== target),
+        c.indirectChecks,
+      );
+      expectedNacks = helpers.length;
+      for (const h of helpers) {
+        this.stats.indirectProbes++;
+        this.send(h.address, [
+          { type: 'ping-req', seq, target: target.name, targetAddress: target.address, source: this.name, nack: true },
+        ]);
+      }
+    }, this.awareness.scale(c.probeTimeoutMs));
+    this.timeout(() => finish(false), this.awareness.scale(c.probeIntervalMs));
+  }
+
+  /** Probes `target` for another member and forwards the ack (or a nack after the probe timeout). */
+  private indirectProbe(
+    origSeq: number,
+    target: string,
+    targetAddress: Address,
+    requester: Address,
+    nack: boolean,
+  ): void {
+    if (target === this.name) {
+      this.send(requester, [{ type: 'ack', seq: origSeq }]);
+      return;
+    }
+    const seq = this.nextSeq();
+    let finished = false;
+    this.pending.set(seq, {
+      ack: () => {
+        if (finished) return;
+        finished = true;
+        this.pending.delete(seq);
+        this.send(requester, [{ type: 'ack', seq: origSeq }]);
+      },
+      nack: () => {},
+    });
+    this.send(targetAddress, [{ type: 'ping', seq, target, source: this.name }]);
+    this.timeout(() => {
+      if (finished) return;
+      finished = true;
+      this.pending.delete(seq);
+      if (nack) this.send(requester, [{ type: 'nack', seq: origSeq }]);
+    }, this.config.probeTimeoutMs);
+  }
+
+  // ---------------------------------------------------------------- state changes
+
+  private refute(accusedIncarnation: number, accuser?: string): void {
+    if (this.leaving || this.closed) return;
+    this.self.incarnation = Math.max(this.self.incarnation, accusedIncarnation) + 1;
+    this.awareness.apply(1);
+    this.stats.refutations++;
+    this.log('info', 'refuting suspicion about self', { incarnation: this.self.incarnation, accuser });
+    this.broadcastAlive();
+    const acc = accuser === undefined ? undefined : this.nodes.get(accuser);
+    if (acc && acc !== this.self) this.send(acc.address, [this.aliveMessage(this.self)], false);
+  }
+
+  /**
+   * Someone suspects us or declared us dead. At our incarnation or above: refute. Below it, the accuser missed our last
+   * refutation: send it our current alive directly (no new incarnation needed).
+   */
+  private accused(incarnation: number, accuser: string): void {
+    if (this.leaving || this.closed) return;
+    if (incarnation >= this.self.incarnation) {
+      this.refute(incarnation, accuser);
+      return;
+    }
+    const acc = this.nodes.get(accuser);
+    if (acc && acc !== this.self) this.send(acc.address, [this.aliveMessage(this.self)], false);
+  }
+
+  private onSuspect(m: SuspectMessage): void {
+    const n = this.nodes.get(m.node);
+    if (n === this.self) {
+      this.accused(m.incarnation, m.from);
+      return;
+    }
+    if (!n || m.incarnation < n.incarnation) return;
+    if (n.status === 'dead' || n.status === 'left') return;
+    const bytes = encodeMessage(m);
+    if (n.status === 'suspect') {
+      if (n.suspicion?.confirm(m.from)) {
+        this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);
+        this.gossipSoon();
+      }
+      return;
+    }
+    const live = this.liveCount();
+    const { minMs, maxMs, k } = suspicionBounds(this.config, live);
+    n.incarnation = m.incarnation;
+    n.status = 'suspect';
+    n.statusSince = this.clock.now();
+    n.suspicion = new Suspicion(m.from, k, minMs, maxMs, this.clock, () => {
+      if (this.closed || n.status !== 'suspect' || n.incarnation !== m.incarnation) return;
+      this.onDead({ type: 'dead', incarnation: m.incarnation, node: n.name, from: this.name });
+    });
+    if (m.from === this.name) this.stats.suspicionsRaised++;
+    this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);
+    this.gossipSoon();
+    this.log('info', 'member suspect', { member: n.name, incarnation: m.incarnation, from: m.from });
+    this.emit('suspect', this.snapshot(n));
+    // Confirmation probing: a few members re-probe a freshly suspected member at once. If it is down they confirm
+    // (shrinking everyone's timer to the minimum); if it is up, the suspect piggybacked on their ping lets it refute.
+    if (m.from !== this.name && !this.leaving && !this.probing.has(n.name) && this.config.suspicionConfirmers > 0) {
+      const p = Math.min(1, this.config.suspicionConfirmers / Math.max(1, live - 2));
+      if (this.random() < p) this.probe(n);
+    }
+  }
+
+  private onAlive(m: AliveMessage): void {
+    if (m.node === this.name) {
+      if (this.leaving) return;
+      const differs =
+        m.address.host !== this.self.address.host ||
+        m.address.port !== this.self.address.port ||
+        !sameLabels(m.labels, this.self.labels);
+      if (m.incarnation > this.self.incarnation || (m.incarnation === this.self.incarnation && differs)) {
+        this.refute(m.incarnation);
+      }
+      return;
+    }
+    const n = this.nodes.get(m.node);
+    if (!n) {
+      const fresh: Node = {
+        name: m.node,
+        address: { ...m.address },
+        labels: Object.freeze({ ...m.labels }),
+        incarnation: m.incarnation,
+        status: 'alive',
+        statusSince: this.clock.now(),
+      };
+      this.nodes.set(m.node, fresh);
+      this.probeOrder.splice(Math.floor(this.random() * (this.probeOrder.length + 1)), 0, m.node);
+      this.broadcastAlive(fresh);
+      this.recordSize();
+      this.log('info', 'member joined', { member: m.node, address: m.address, incarnation: m.incarnation });
+      this.emit('join', this.snapshot(fresh));
+      return;
+    }
+    if (m.incarnation <= n.incarnation) return;
+    const was = n.status;
+    const changed =
+      m.address.host !== n.address.host || m.address.port !== n.address.port || !sameLabels(m.labels, n.labels);
+    n.incarnation = m.incarnation;
+    n.address = { ...m.address };
+    n.labels = Object.freeze({ ...m.labels });
+    n.suspicion?.cancel();
+    n.suspicion = undefined;
+    n.status = 'alive';
+    if (was !== 'alive') n.statusSince = this.clock.now();
+    this.broadcastAlive(n);
+    if (was === 'dead' || was === 'left') {
+      if (!this.probeOrder.includes(n.name)) this.probeOrder.push(n.name);
+      this.recordSize();
+      this.log('info', 'member rejoined', { member: n.name, incarnation: n.incarnation });
+      this.emit('join', this.snapshot(n));
+      return;
+    }
+    if (was === 'suspect') {
+      this.gossipSoon();
+      this.log('info', 'member refuted suspicion', { member: n.name, incarnation: n.incarnation });
+      this.emit('alive', this.snapshot(n));
+    }
+    if (changed) this.emit('update', this.snapshot(n));
+  }
+
+  private onDead(m: DeadMessage): void {
+    const n = this.nodes.get(m.node);
+    if (n === this.self) {
+      this.accused(m.incarnation, m.from);
+      return;
+    }
+    if (!n || m.incarnation < n.incarnation) return;
+    if (n.status === 'dead' || n.status === 'left') return;
+    const left = m.from === m.node;
+    n.suspicion?.cancel();
+    n.suspicion = undefined;
+    n.incarnation = m.incarnation;
+    n.status = left ? 'left' : 'dead';
+    n.statusSince = this.clock.now();
+    this.queue.invalidateNode(n.name);
+    this.queue.push(`state:${n.name}`, n.name, encodeMessage(m));
+    this.gossipSoon();
+    this.recordSize();
+    this.log('info', left ? 'member left' : 'member declared dead', {
+      member: n.name,
+      incarnation: m.incarnation,
+      from: m.from,
+    });
+    this.emit(left ? 'leave' : 'dead', this.snapshot(n));
+  }
+
+  // ---------------------------------------------------------------- push-pull
+
+  private stateMessage(join: boolean): PushPullMessage {
+    const members: MemberRecord[] = [];
+    for (const n of this.nodes.values()) {
+      members.push({
+        name: n.name,
+        address: n.address,
+        incarnation: n.incarnation,
+        status: n.status,
+        labels: n.labels,
+      });
+    }
+    return { type: 'push-pull', join, source: this.name, members };
+  }
+
+  private merge(remote: PushPullMessage): void {
+    for (const r of remote.members) {
+      const local = this.nodes.get(r.name);
+      switch (r.status) {
+        case 'alive':
+        case 'suspect':
+          this.onAlive({
+            type: 'alive',
+            incarnation: r.incarnation,
+            node: r.name,
+            address: r.address,
+            labels: r.labels,
+          });
+          if (r.status === 'suspect') {
+            this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: remote.source });
+          }
+          // The remote sees it alive at the incarnation we declared dead: tell it directly so it can refute (heals
+          // partitions without waiting for it to be probed).
+          if (local && local !== this.self && local.status === 'dead' && local.incarnation === r.incarnation) {
+            this.send(r.address, [{ type: 'dead', incarnation: r.incarnation, node: r.name, from: this.name }], false);
+          }
+          break;
+        case 'dead':
+          // memberlist: a remote death is only a suspicion here
+          this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: remote.source });
+          break;
+        case 'left':
+          this.onDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
+          break;
+      }
+    }
+  }
+
+  private onExchange(data: Uint8Array): Uint8Array | undefined {
+    if (this.closed) return undefined;
+    this.stats.bytesReceived += data.length;
+    const msgs = this.openPacket(data);
+    const m = msgs?.[0];
+    if (!msgs || msgs.length !== 1 || m?.type !== 'push-pull') return undefined;
+    this.stats.pushPulls++;
+    this.merge(m);
+    const reply = sealEnvelope(encodePacket({ messages: [this.stateMessage(false)] }), this.keyring);
+    this.stats.bytesSent += reply.length;
+    return reply;
+  }
+
+  private pushPull(to: Address, join: boolean, done?: (err: Error | undefined) => void): void {
+    const request = sealEnvelope(encodePacket({ messages: [this.stateMessage(join)] }), this.keyring);
+    this.stats.bytesSent += request.length;
+    this.transport.exchange(to, request, this.config.tcpTimeoutMs, (err, reply) => {
+      if (this.closed) {
+        done?.(new Error('closed'));
+        return;
+      }
+      if (err || !reply) {
+        this.stats.pushPullFailures++;
+        done?.(err ?? new Error('no reply'));
+        return;
+      }
+      this.stats.bytesReceived += reply.length;
+      const msgs = this.openPacket(reply);
+      const m = msgs?.[0];
+      if (m?.type !== 'push-pull') {
+        this.stats.pushPullFailures++;
+        done?.(new Error(`bad push-pull reply from ${to.host}:${to.port}`));
+        return;
+      }
+      this.stats.pushPulls++;
+      this.merge(m);
+      done?.(undefined);
+    });
+  }
+
+  private periodicPushPull(reconnect: boolean): void {
+    if (this.leaving) return;
+    if (reconnect) this.reap();
+    const pool = this.others((n) => (reconnect ? n.status === 'dead' : n.status === 'alive'));
+    const target = this.sample(pool, 1)[0];
+    if (target) this.pushPull(target.address, false);
+  }
+
+  private reap(): void {
+    const cutoff = this.clock.now() - this.config.deadRetentionMs;
+    for (const n of [...this.nodes.values()]) {
+      if (n !== this.self && (n.status === 'dead' || n.status === 'left') && n.statusSince < cutoff) {
+        this.nodes.delete(n.name);
+        this.queue.invalidateNode(n.name);
+      }
+    }
+  }
+}

@@ -1,8 +1,0 @@
-import { describe, expect, it } from 'vitest';
-import { PACKAGE_NAME } from '../src/index.js';
-
-describe('@ingot/election', () => {
-  it('exports its package name', () => {
-    expect(PACKAGE_NAME).toBe('@ingot/election');
-  });
-});
