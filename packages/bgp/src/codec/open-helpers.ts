@@ -1,4 +1,6 @@
+import { Afi, AS_TRANS, BGP_VERSION, Safi } from './constants.js';
 import type {
+  AddPathFamilies,
   AddPathFamily,
   AfiSafi,
   Capability,
@@ -38,8 +40,34 @@ export interface OpenInit {
  * multiprotocol, route refresh, enhanced route refresh, extended message, graceful restart, 4-octet AS, add-path, FQDN.
  */
 export function createOpen(init: OpenInit): OpenMessage {
-  void init;
-  throw new RangeError('not implemented yet');
+  const asn = init.asn;
+  if (!Number.isInteger(asn) || asn < 1 || asn > 0xffffffff)
+    throw new RangeError(`asn must be 1..4294967295, got ${asn}`);
+  const holdTime = init.holdTime ?? 90;
+  if (!Number.isInteger(holdTime) || holdTime < 0 || holdTime > 0xffff || holdTime === 1 || holdTime === 2)
+    throw new RangeError(`holdTime must be 0 or 3..65535, got ${holdTime}`);
+  const families = init.families ?? [
+    { afi: Afi.IPV4, safi: Safi.UNICAST },
+    { afi: Afi.IPV6, safi: Safi.UNICAST },
+  ];
+  const capabilities: Capability[] = families.map((f) => ({ type: 'multiprotocol', afi: f.afi, safi: f.safi }));
+  if (init.routeRefresh !== false) capabilities.push({ type: 'route-refresh' });
+  if (init.enhancedRouteRefresh) capabilities.push({ type: 'enhanced-route-refresh' });
+  if (init.extendedMessages) capabilities.push({ type: 'extended-message' });
+  if (init.gracefulRestart) capabilities.push({ type: 'graceful-restart', ...init.gracefulRestart });
+  capabilities.push({ type: 'four-octet-as', asn });
+  if (init.addPath && init.addPath.length > 0) capabilities.push({ type: 'add-path', families: [...init.addPath] });
+  if (init.fqdn)
+    capabilities.push({ type: 'fqdn', hostname: init.fqdn.hostname, domainName: init.fqdn.domainName ?? '' });
+  if (init.extraCapabilities) capabilities.push(...init.extraCapabilities);
+  return {
+    type: 'open',
+    version: BGP_VERSION,
+    myAsn: asn > 0xffff ? AS_TRANS : asn,
+    holdTime,
+    bgpId: init.bgpId,
+    capabilities,
+  };
 }
 
 /** The sender's real AS number: the 4-octet AS capability's value when present, else the 2-octet field. */
@@ -76,8 +104,56 @@ export interface Negotiated {
 
 /** Works out the session parameters from our OPEN and the peer's (RFC 4271 §4.2, RFC 5492, RFC 6793, RFC 7911, RFC 8654). */
 export function negotiate(local: OpenMessage, remote: OpenMessage, internal?: boolean): Negotiated {
-  void local;
-  void remote;
-  void internal;
-  throw new RangeError('not implemented yet');
+  const lc = local.capabilities;
+  const rc = remote.capabilities;
+  const hasL = (t: Capability['type']) => lc.some((c) => c.type === t);
+  const hasR = (t: Capability['type']) => rc.some((c) => c.type === t);
+  const mp = (caps: readonly Capability[]) => {
+    const list = caps.filter((c) => c.type === 'multiprotocol').map((c) => ({ afi: c.afi, safi: c.safi }));
+    // RFC 4760 §8 / RFC 4271: without any multiprotocol capability, IPv4 unicast is implied
+    return list.length > 0 ? list : [{ afi: Afi.IPV4, safi: Safi.UNICAST }];
+  };
+  const lf = mp(lc);
+  const rf = mp(rc);
+  const families = lf.filter((f) => rf.some((g) => g.afi === f.afi && g.safi === f.safi));
+  const fourOctetAs = hasL('four-octet-as') && hasR('four-octet-as');
+  const extendedMessages = hasL('extended-message') && hasR('extended-message');
+  const holdTime = Math.min(local.holdTime, remote.holdTime);
+  // RFC 7911 §4: add-path is on in a direction when the sender advertised send and the receiver receive
+  const modes = (caps: readonly Capability[], afi: number) => {
+    let mode = 0;
+    for (const c of caps)
+      if (c.type === 'add-path')
+        for (const f of c.families)
+          if (f.afi === afi && f.safi === Safi.UNICAST)
+            mode |= f.sendReceive === 'receive' ? 1 : f.sendReceive === 'send' ? 2 : 3;
+    return mode;
+  };
+  const addPath = (sender: readonly Capability[], receiver: readonly Capability[]): AddPathFamilies => {
+    const out: AddPathFamilies = {};
+    if ((modes(sender, Afi.IPV4) & 2) !== 0 && (modes(receiver, Afi.IPV4) & 1) !== 0) out.ipv4Unicast = true;
+    if ((modes(sender, Afi.IPV6) & 2) !== 0 && (modes(receiver, Afi.IPV6) & 1) !== 0) out.ipv6Unicast = true;
+    return out;
+  };
+  const base = (ap: AddPathFamilies): CodecOptions => {
+    const o: CodecOptions = { fourOctetAs, extendedMessages };
+    if (ap.ipv4Unicast || ap.ipv6Unicast) o.addPath = ap;
+    if (internal !== undefined) o.internal = internal;
+    return o;
+  };
+  const gr = rc.find((c): c is GracefulRestartCapability => c.type === 'graceful-restart');
+  const result: Negotiated = {
+    holdTime,
+    keepaliveTime: Math.floor(holdTime / 3),
+    peerAsn: openAsn(remote),
+    families,
+    fourOctetAs,
+    extendedMessages,
+    routeRefresh: hasR('route-refresh'),
+    enhancedRouteRefresh: hasL('enhanced-route-refresh') && hasR('enhanced-route-refresh'),
+    send: base(addPath(lc, rc)),
+    receive: base(addPath(rc, lc)),
+  };
+  if (gr) result.peerGracefulRestart = gr;
+  return result;
 }

@@ -288,8 +288,8 @@ export interface RawAttribute {
 }
 
 /**
- * Path attributes of an UPDATE, by name. Encoding writes them in ascending type code order (the order RFC 4271 §5
- * recommends and routers use) unless `encoding` says otherwise.
+ * Path attributes of an UPDATE, by name. Encoding writes MP_REACH_NLRI and MP_UNREACH_NLRI first (RFC 7606 §5.1),
+ * then the others in ascending type code order (RFC 4271 §5), unless `encoding` says otherwise.
  */
 export interface PathAttributes {
   /** ORIGIN, type 1, well-known mandatory. */
@@ -332,7 +332,7 @@ export interface PathAttributes {
 
 /** Non-canonical wire details of a decoded attribute list. */
 export interface AttributeEncoding {
-  /** Type codes in wire order, when not ascending. */
+  /** Type codes in wire order, when not the canonical order (MP_REACH_NLRI, MP_UNREACH_NLRI, then ascending). */
   order?: number[];
   /** Type codes of known attributes sent with the extended length flag although their value fit in 255 octets. */
   extendedLength?: number[];
