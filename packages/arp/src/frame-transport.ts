@@ -40,6 +40,8 @@ export interface FrameTransport {
   dropMembership(mac: string): void;
   /** Counters. */
   stats(): TransportStats;
+  /** Called on receive-side errors (e.g. `ENETDOWN` while the link is down); receiving continues. */
+  onError?: ((err: TransportError) => void) | undefined;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
 }

@@ -10,7 +10,17 @@ export { CodecError, type CodecErrorCode, type CodecProtocol } from './errors.js
 export * from './ethernet.js';
 export * from './frame.js';
 export * from './frame-transport.js';
+export {
+  type DropReason,
+  type GratuitousOptions,
+  InterfaceResponder,
+  type InterfaceResponderOptions,
+  type InterfaceStats,
+  type ResponderBehaviourOptions,
+  type ResponderEvents,
+} from './interface-responder.js';
 export * from './ipv6.js';
+export { type IpCounters, Layer2Counters } from './layer2-counters.js';
 export * from './memory-segment.js';
 export {
   decodeNdp,
@@ -25,4 +35,13 @@ export {
   type NeighborSolicitation,
   ndpEncodingLength,
 } from './ndp.js';
+export * from './network-interfaces.js';
 export { createPacketTransport, type PacketTransportOptions, type ReceiveMode } from './packet-transport.js';
+export {
+  type AnnounceOptions,
+  createResponder,
+  type MultiResponderEvents,
+  Responder,
+  type ResponderOptions,
+} from './responder.js';
+export { type LogEntry, type Logger, systemTimers, type Timers } from './timers.js';

@@ -125,7 +125,11 @@ class PacketTransport implements FrameTransport {
         if (n > 0 && ab) {
           this.deliver(new Uint8Array(ab, uv.state[uv.kArrayBufferOffset]!, n));
         } else if (n < 0) {
-          this.onError?.(new TransportError('read', `uv ${n}`, -n));
+          // libuv stops reading after an error (e.g. ENETDOWN while the link is down): report it and resume.
+          this.onError?.(new TransportError('read', errnoName(-n), -n, this.name));
+          setImmediate(() => {
+            if (!this.closed) h.readStart();
+          });
         }
       };
       h.readStart();

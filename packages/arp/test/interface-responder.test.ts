@@ -1,0 +1,401 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  BROADCAST_MAC,
+  CodecError,
+  type DropReason,
+  encodeArpFrame,
+  encodeNdpFrame,
+  InterfaceResponder,
+  type InterfaceResponderOptions,
+  MemorySegment,
+} from '../src/index.js';
+import { Client } from './helpers/client.js';
+import { FakeTimers } from './helpers/fake-timers.js';
+
+const OUR = '02:00:00:00:00:aa';
+const CLIENT = '02:00:00:00:00:01';
+const VIP = '192.0.2.10';
+const VIP6 = '2001:db8::10';
+
+let seg: MemorySegment;
+let timers: FakeTimers;
+let client: Client;
+
+function responder(opts: Partial<InterfaceResponderOptions> & { promiscuous?: boolean } = {}): InterfaceResponder {
+  const { promiscuous, ...rest } = opts;
+  return new InterfaceResponder({
+    transport: seg.attach({ name: 'eth0', mac: OUR, promiscuous: !!promiscuous }),
+    timers,
+    gratuitous: false,
+    ...rest,
+  });
+}
+
+beforeEach(() => {
+  seg = new MemorySegment();
+  timers = new FakeTimers();
+  client = new Client(seg, CLIENT);
+});
+
+describe('ARP', () => {
+  it('answers a broadcast request for an announced IP, unicast to the requester, with our MAC', () => {
+    const r = responder();
+    r.announce(VIP);
+    client.arpRequest(VIP);
+    const [reply] = client.arps();
+    expect(client.got).toHaveLength(1);
+    expect(reply!.ethernet).toMatchObject({ destination: CLIENT, source: OUR });
+    expect(reply!.arp).toEqual({
+      operation: 2,
+      senderMac: OUR,
+      senderIp: VIP,
+      targetMac: CLIENT,
+      targetIp: '192.0.2.1',
+    });
+    expect(r.counters.get(VIP)).toEqual({ requestsReceived: 1, responsesSent: 1, gratuitousSent: 0 });
+  });
+
+  it('answers a request unicast to our MAC', () => {
+    const r = responder();
+    r.announce(VIP);
+    client.arpRequest(VIP, { destination: OUR });
+    expect(client.arps()).toHaveLength(1);
+  });
+
+  it('stays silent for IPs it does not announce, and after withdraw', () => {
+    const r = responder();
+    r.announce(VIP);
+    client.arpRequest('192.0.2.11');
+    r.withdraw(VIP);
+    client.arpRequest(VIP);
+    expect(client.got).toHaveLength(0);
+    expect(r.stats().notAnnounced).toBe(2);
+    expect(r.counters.get('192.0.2.11').requestsReceived).toBe(0);
+  });
+
+  it('ignores requests to another unicast MAC even when it sees them', () => {
+    const r = responder({ promiscuous: true });
+    r.announce(VIP);
+    client.arpRequest(VIP, { destination: '02:00:00:00:00:bb' });
+    expect(client.got).toHaveLength(0);
+    expect(r.stats().foreign).toBe(1);
+  });
+
+  it('answers ARP probes (sender 0.0.0.0, RFC 5227) to the prober', () => {
+    const r = responder();
+    r.announce(VIP);
+    client.arpRequest(VIP, { senderIp: '0.0.0.0' });
+    expect(client.arps()[0]!.arp).toMatchObject({
+      operation: 2,
+      senderIp: VIP,
+      targetIp: '0.0.0.0',
+      targetMac: CLIENT,
+    });
+    expect(client.arps()[0]!.ethernet.destination).toBe(CLIENT);
+  });
+
+  it('does not answer ARP replies or gratuitous replies', () => {
+    const r = responder();
+    r.announce(VIP);
+    client.port.send(
+      encodeArpFrame(
+        { destination: BROADCAST_MAC, source: CLIENT },
+        { operation: 2, senderMac: CLIENT, senderIp: VIP, targetMac: BROADCAST_MAC, targetIp: VIP },
+      ),
+    );
+    expect(client.got).toHaveLength(0);
+    expect(r.stats().foreign).toBe(1);
+  });
+
+  it('drops 802.1Q-tagged requests (they belong to a VLAN interface)', () => {
+    const r = responder();
+    r.announce(VIP);
+    const plain = encodeArpFrame(
+      { destination: BROADCAST_MAC, source: CLIENT },
+      { operation: 1, senderMac: CLIENT, senderIp: '192.0.2.1', targetMac: BROADCAST_MAC, targetIp: VIP },
+    );
+    const tagged = new Uint8Array(plain.length + 4);
+    tagged.set(plain.subarray(0, 12));
+    tagged.set([0x81, 0x00, 0x00, 0x0a], 12);
+    tagged.set(plain.subarray(12), 16);
+    client.port.send(tagged);
+    expect(client.got).toHaveLength(0);
+    expect(r.stats().foreign).toBe(1);
+  });
+
+  it('respects arp: false', () => {
+    const r = responder({ arp: false });
+    r.announce(VIP);
+    client.arpRequest(VIP);
+    expect(client.got).toHaveLength(0);
+  });
+});
+
+describe('NDP', () => {
+  it('answers an NS to the solicited-node group with a solicited NA (S=1, O=0, TLLA) unicast to the SLLA', () => {
+    const r = responder();
+    r.announce(VIP6);
+    client.neighborSolicitation(VIP6);
+    const [na] = client.ndps();
+    expect(na!.ethernet).toMatchObject({ destination: CLIENT, source: OUR });
+    expect(na!.ndp).toMatchObject({
+      source: VIP6,
+      destination: 'fe80::1',
+      hopLimit: 255,
+      message: {
+        type: 'neighbor-advertisement',
+        router: false,
+        solicited: true,
+        override: false,
+        target: VIP6,
+        options: [{ type: 'target-lla', mac: OUR }],
+      },
+    });
+    expect(r.counters.get(VIP6)).toEqual({ requestsReceived: 1, responsesSent: 1, gratuitousSent: 0 });
+  });
+
+  it('uses the interface link-local address as NA source when given (MetalLB)', () => {
+    const r = responder({ ipv6LinkLocal: 'fe80::aa' });
+    r.announce(VIP6);
+    client.neighborSolicitation(VIP6);
+    expect(client.ndps()[0]!.ndp.source).toBe('fe80::aa');
+  });
+
+  it('answers a unicast NUD probe without SLLA at the Ethernet source (MetalLB #2920)', () => {
+    const r = responder();
+    r.announce(VIP6);
+    client.neighborSolicitation(VIP6, { source: '2001:db8::1', destination: VIP6, ethDestination: OUR, slla: false });
+    const [na] = client.ndps();
+    expect(na!.ethernet.destination).toBe(CLIENT);
+    expect(na!.ndp.destination).toBe('2001:db8::1');
+    expect(na!.ndp.message).toMatchObject({ solicited: true, override: false, target: VIP6 });
+  });
+
+  it('answers a DAD probe (source ::) with an NA to ff02::1, S=0, O=1 (RFC 4861 §7.2.4)', () => {
+    const r = responder();
+    r.announce(VIP6);
+    client.neighborSolicitation(VIP6, { source: '::' });
+    const [na] = client.ndps();
+    expect(na!.ethernet.destination).toBe('33:33:00:00:00:01');
+    expect(na!.ndp.destination).toBe('ff02::1');
+    expect(na!.ndp.message).toMatchObject({ solicited: false, override: true });
+  });
+
+  it('is silent for other targets, wrong groups and after withdraw (and leaves the group)', () => {
+    const r = responder();
+    r.announce(VIP6);
+    client.neighborSolicitation('2001:db8::11');
+    expect(client.got).toHaveLength(0);
+    r.withdraw(VIP6);
+    client.neighborSolicitation(VIP6);
+    expect(client.got).toHaveLength(0);
+    // The solicited-node MAC is no longer joined: the frame never reached the responder.
+    const before = r.stats().framesReceived;
+    client.neighborSolicitation(VIP6);
+    expect(r.stats().framesReceived).toBe(before);
+  });
+
+  it('ignores an NS for an announced target sent to another solicited-node group, even when it sees it', () => {
+    const r = responder({ promiscuous: true });
+    r.announce(VIP6);
+    client.neighborSolicitation(VIP6, { destination: 'ff02::1:ff00:11' });
+    client.neighborSolicitation(VIP6, { destination: VIP6, ethDestination: '02:00:00:00:00:bb' });
+    expect(client.got).toHaveLength(0);
+    expect(r.stats().foreign).toBe(2);
+  });
+
+  it('joins the solicited-node MAC once per group and keeps it while another IP shares it', () => {
+    const r = responder();
+    r.announce('2001:db8::1:10');
+    r.announce('2001:db8::2:10'); // same low 24 bits → same group
+    r.withdraw('2001:db8::1:10');
+    client.neighborSolicitation('2001:db8::2:10');
+    expect(client.ndps()).toHaveLength(1);
+  });
+});
+
+describe('malformed and foreign frames are counted and dropped, never thrown', () => {
+  it('counts each kind and reports the CodecError', () => {
+    const r = responder();
+    r.announce(VIP);
+    r.announce(VIP6);
+    const drops: { reason: DropReason; error?: CodecError }[] = [];
+    r.on('drop', (e) => drops.push(e));
+    client.port.send(new Uint8Array([...new Array(12).fill(0xff), 0x08, 0x06, 0, 1, 8])); // truncated ARP
+    const bad = encodeArpFrame(
+      { destination: BROADCAST_MAC, source: CLIENT },
+      { operation: 1, senderMac: CLIENT, senderIp: '192.0.2.1', targetMac: BROADCAST_MAC, targetIp: VIP },
+    ).slice();
+    bad[18] = 8; // hlen 8
+    client.port.send(bad);
+    const ns = encodeNdpFrame(
+      { destination: '33:33:ff:00:00:10', source: CLIENT },
+      {
+        source: 'fe80::1',
+        destination: 'ff02::1:ff00:10',
+        message: { type: 'neighbor-solicitation', target: VIP6, options: [] },
+      },
+    ).slice();
+    ns[ns.length - 1] = ns[ns.length - 1]! ^ 0xff; // break the checksum
+    client.port.send(ns);
+    const hop = encodeNdpFrame(
+      { destination: '33:33:ff:00:00:10', source: CLIENT },
+      {
+        source: 'fe80::1',
+        destination: 'ff02::1:ff00:10',
+        hopLimit: 64,
+        message: { type: 'neighbor-solicitation', target: VIP6, options: [] },
+      },
+    );
+    client.port.send(hop);
+    client.port.send(new Uint8Array([...new Array(12).fill(0xff), 0x08, 0x00, 0x45])); // IPv4: foreign
+    expect(client.got).toHaveLength(0);
+    expect(r.stats()).toMatchObject({ malformed: 4, foreign: 1 });
+    expect(drops.map((d) => d.error?.code)).toEqual([
+      'truncated',
+      'bad-address-length',
+      'bad-checksum',
+      'bad-hop-limit',
+      undefined,
+    ]);
+    expect(drops.every((d) => d.error === undefined || d.error instanceof CodecError)).toBe(true);
+  });
+
+  it('survives a transport whose send throws: counts the error and keeps answering', () => {
+    const t = seg.attach({ name: 'eth0', mac: OUR });
+    let fail = true;
+    const send = t.send.bind(t);
+    t.send = (f) => {
+      if (fail) throw new Error('ENOBUFS');
+      send(f);
+    };
+    const r = new InterfaceResponder({ transport: t, timers, gratuitous: false });
+    const errors: Error[] = [];
+    r.on('error', (e) => errors.push(e.error));
+    r.announce(VIP);
+    client.arpRequest(VIP);
+    fail = false;
+    client.arpRequest(VIP);
+    expect(errors).toHaveLength(1);
+    expect(r.stats().sendErrors).toBe(1);
+    expect(client.arps()).toHaveLength(1);
+    expect(r.counters.get(VIP)).toMatchObject({ requestsReceived: 2, responsesSent: 1 });
+  });
+
+  it('rejects a non-IP with a TypeError', () => {
+    const r = responder();
+    expect(() => r.announce('192.0.2.300')).toThrow(TypeError);
+  });
+});
+
+describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
+  it('IPv4: a round at once, then every 1.1 s until 5 s: 5 rounds of request + reply', () => {
+    const r = responder({ gratuitous: {} });
+    const observer = new Client(seg, '02:00:00:00:00:77');
+    r.announce(VIP);
+    const times: number[] = [];
+    const sizes: number[] = [];
+    const tick = () => {
+      if (observer.got.length > 0) {
+        times.push(timers.now());
+        sizes.push(observer.got.length);
+        for (const f of observer.arps()) {
+          expect(f.ethernet.destination).toBe(BROADCAST_MAC);
+          expect(f.arp).toMatchObject({ senderMac: OUR, senderIp: VIP, targetIp: VIP, targetMac: BROADCAST_MAC });
+        }
+        expect(observer.arps().map((f) => f.arp.operation)).toEqual([1, 2]);
+        observer.clear();
+      }
+    };
+    tick();
+    for (let t = 0; t < 10_000; t += 100) {
+      timers.advance(100);
+      tick();
+    }
+    expect(times).toEqual([0, 1100, 2200, 3300, 4400]);
+    expect(sizes).toEqual([2, 2, 2, 2, 2]);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(10);
+    expect(timers.size).toBe(0);
+  });
+
+  it('IPv6: unsolicited NA to ff02::1 with O=1, S=0 per round', () => {
+    const r = responder({ gratuitous: {} });
+    const observer = new Client(seg, '02:00:00:00:00:77');
+    r.announce(VIP6);
+    timers.advance(6000);
+    const nas = observer.ndps();
+    expect(nas).toHaveLength(5);
+    for (const na of nas) {
+      expect(na.ethernet.destination).toBe('33:33:00:00:00:01');
+      expect(na.ndp).toMatchObject({
+        destination: 'ff02::1',
+        message: {
+          solicited: false,
+          override: true,
+          router: false,
+          target: VIP6,
+          options: [{ type: 'target-lla', mac: OUR }],
+        },
+      });
+    }
+    expect(r.counters.get(VIP6).gratuitousSent).toBe(5);
+  });
+
+  it('announcing again during a burst extends it by 5 s without an extra round', () => {
+    const r = responder({ gratuitous: {} });
+    r.announce(VIP);
+    timers.advance(3000);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(6); // 0, 1.1, 2.2
+    r.announce(VIP);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(6);
+    timers.advance(10_000);
+    // Rounds at 0 … 7.7 s (until 8 s): 8 rounds.
+    expect(r.counters.get(VIP).gratuitousSent).toBe(16);
+  });
+
+  it('withdraw stops the burst at once', () => {
+    const r = responder({ gratuitous: {} });
+    r.announce(VIP);
+    timers.advance(1500);
+    r.withdraw(VIP);
+    timers.advance(10_000);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(4);
+    expect(timers.size).toBe(0);
+  });
+
+  it('reannounce() sends a round now, even mid-burst, and restarts the window (MetalLB #584)', () => {
+    const r = responder({ gratuitous: {} });
+    r.announce(VIP);
+    r.announce(VIP6);
+    timers.advance(10_000);
+    const before = r.counters.snapshot();
+    r.reannounce();
+    expect(r.counters.get(VIP).gratuitousSent).toBe(before[VIP]!.gratuitousSent + 2);
+    expect(r.counters.get(VIP6).gratuitousSent).toBe(before[VIP6]!.gratuitousSent + 1);
+    r.reannounce(VIP);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(before[VIP]!.gratuitousSent + 4);
+    timers.advance(10_000);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(before[VIP]!.gratuitousSent + 4 + 8);
+  });
+
+  it('optional periodic re-announcement keeps FDBs fresh (MetalLB #2910)', () => {
+    const r = responder({ gratuitous: false, reannounceIntervalMs: 30_000 });
+    r.announce(VIP);
+    timers.advance(29_999);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(0);
+    timers.advance(1);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(2);
+    timers.advance(60_000);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(6);
+  });
+
+  it('close() cancels every timer and closes the transport', async () => {
+    const r = responder({ gratuitous: {}, reannounceIntervalMs: 1000 });
+    r.announce(VIP);
+    client.clear();
+    await r.close();
+    expect(timers.size).toBe(0);
+    client.arpRequest(VIP);
+    expect(client.got).toHaveLength(0);
+  });
+});
