@@ -13,7 +13,7 @@ import {
   pickNextHop,
   sortRoutes,
 } from './normalize.js';
-import { neighborFamilies, type PeerDriver } from './peer-base.js';
+import { firstExited, neighborFamilies, type PeerDriver } from './peer-base.js';
 import type { PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 /** BIRD protocol name of the i-th neighbor. */
@@ -185,6 +185,7 @@ export async function startBird(opts: PeerOptions, dir: string, host: LabHost): 
       const log = existsSync(p) ? tail(readFileSync(p, 'utf8'), 3000) : '(no bird.log)';
       return `${log}\n${proc.stderr() ? `[stderr]\n${tail(proc.stderr(), 2000)}` : ''}`;
     },
+    exited: () => firstExited([proc]),
     async stop() {
       await proc.stop();
     },

@@ -14,7 +14,7 @@ import {
   pickNextHop,
   sortRoutes,
 } from './normalize.js';
-import { neighborFamilies, ownAddress, type PeerDriver } from './peer-base.js';
+import { firstExited, neighborFamilies, ownAddress, type PeerDriver } from './peer-base.js';
 import type { AnnounceOptions, PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 /** The API process shipped with this package (Debian python3, stdlib only). */
@@ -173,6 +173,7 @@ export async function startExabgp(opts: PeerOptions, dir: string, host: LabHost)
       const log = existsSync(p) ? tail(readFileSync(p, 'utf8'), 3000) : '(no exabgp.log)';
       return `${log}\n[stdout+stderr]\n${tail(proc.stdout() + proc.stderr(), 2000)}`;
     },
+    exited: () => firstExited([proc]),
     async stop() {
       await proc.stop();
     },

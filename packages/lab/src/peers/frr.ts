@@ -16,7 +16,7 @@ import {
   pickNextHop,
   sortRoutes,
 } from './normalize.js';
-import { neighborFamilies, type PeerDriver } from './peer-base.js';
+import { firstExited, neighborFamilies, type PeerDriver } from './peer-base.js';
 import type { PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 /** Where Debian's FRR daemons live. */
@@ -145,6 +145,17 @@ export function parseFrrRoutes(json: string): PeerRoute[] {
   return sortRoutes(out);
 }
 
+/**
+ * Errors in `bgpd -C` (dry run) output. FRR exits 0 even for unknown commands, so the output is scanned. A warning
+ * for a per-neighbor `graceful-restart` line ("reset this peer to take effect") is expected at startup and ignored.
+ */
+export function frrConfigProblems(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((l) => /Config Failed on config line|Unknown command|Ambiguous command|Incomplete command/.test(l))
+    .filter((l) => !/Config Failed on config line \d+:\s+neighbor \S+ graceful-restart\s*$/.test(l));
+}
+
 /** Start zebra + bgpd as user frr in the host's namespace, with private vty and zserv sockets in `dir`. */
 export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): Promise<PeerDriver> {
   const conf = join(dir, 'bgpd.conf');
@@ -159,6 +170,17 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
     throw new Error(`lab: user frr cannot write ${dir}: every parent directory must be searchable (mode 755)`);
   }
   const common = ['-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-u', 'frr', '-g', 'frr', '-P', '0'];
+  const dry = await execCommand(
+    join(FRR_DAEMON_DIR, 'bgpd'),
+    ['-C', '-f', conf, '-i', join(dir, 'dry.pid'), ...common],
+    {
+      timeoutMs: 20_000,
+    },
+  );
+  const problems = frrConfigProblems(`${dry.stdout}\n${dry.stderr}`);
+  if (dry.code !== 0 || problems.length > 0) {
+    throw new Error(`lab: bgpd rejected its config (bgpd -C):\n${problems.join('\n') || dry.stderr || dry.stdout}`);
+  }
   const zebra = host.spawn(join(FRR_DAEMON_DIR, 'zebra'), [
     '-f',
     join(dir, 'zebra.conf'),
@@ -199,6 +221,7 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
       return r.stdout;
     },
     logs,
+    exited: () => firstExited(procs),
     async stop() {
       await Promise.all(procs.slice(1).map((p) => p.stop()));
       await zebra.stop();

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tail } from '../command.js';
+import { execCommand, tail } from '../command.js';
 import type { LabHost } from '../host.js';
 import {
   canonicalAddress,
@@ -14,7 +14,7 @@ import {
   pickNextHop,
   sortRoutes,
 } from './normalize.js';
-import { neighborFamilies, ownAddress, type PeerDriver } from './peer-base.js';
+import { firstExited, neighborFamilies, ownAddress, type PeerDriver } from './peer-base.js';
 import type { AnnounceOptions, PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 let nextPort = 0;
@@ -197,6 +197,9 @@ export function parseGobgpRib(json: string): PeerRoute[] {
 export async function startGobgp(opts: PeerOptions, dir: string, host: LabHost): Promise<PeerDriver> {
   const conf = join(dir, 'gobgpd.toml');
   writeFileSync(conf, gobgpConfig(opts));
+  const check = await execCommand('gobgpd', ['-d', '-f', conf, '-t', 'toml'], { timeoutMs: 20_000 });
+  if (check.code !== 0)
+    throw new Error(`lab: gobgpd rejected its config (gobgpd -d):\n${check.stderr || check.stdout}`);
   const port = gobgpApiPort();
   const proc = host.spawn('gobgpd', [
     '-f',
@@ -229,6 +232,7 @@ export async function startGobgp(opts: PeerOptions, dir: string, host: LabHost):
     async logs() {
       return tail(proc.stdout() + proc.stderr(), 3000);
     },
+    exited: () => firstExited([proc]),
     async stop() {
       await proc.stop();
     },

@@ -1,8 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollUntil } from '../command.js';
+import { pollUntil, tail } from '../command.js';
 import type { LabHost } from '../host.js';
+import type { LabProcess } from '../lab-process.js';
 import { trackDir, untrackDir } from '../registry.js';
 import { familyOf } from './normalize.js';
 import type { BgpPeer, PeerFamily, PeerKind, PeerOptions, PeerRoute, PeerSession } from './types.js';
@@ -14,10 +15,19 @@ export interface PeerDriver {
   routes(): Promise<PeerRoute[]>;
   command(cli: string): Promise<string>;
   logs(): Promise<string>;
+  /** A description of the first daemon process that has exited (undefined while all run). */
+  exited(): string | undefined;
   /** Called once after the control interface first answered (e.g. GoBGP adds its announced routes here). */
   ready?(): Promise<void>;
   /** Stop the daemon's processes (the directory is removed by the caller). */
   stop(): Promise<void>;
+}
+
+/** Describe the first of `procs` that has exited, with its output tail. */
+export function firstExited(procs: readonly LabProcess[]): string | undefined {
+  const p = procs.find((x) => x.exitCode() !== undefined);
+  if (!p) return undefined;
+  return `${p.description} exited with ${p.exitCode()}\n${tail(p.stderr() + p.stdout(), 3000)}`;
 }
 
 /** Make a per-peer temp dir, mode 755 (FRR runs as user frr and must reach it), removed at process exit. */

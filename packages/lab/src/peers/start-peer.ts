@@ -35,6 +35,8 @@ export async function startPeer(kind: PeerKind, opts: PeerOptions): Promise<BgpP
     const d = driver;
     await pollUntil(
       async () => {
+        const dead = d.exited();
+        if (dead) throw new FatalStartError(dead);
         await d.sessions();
         return true;
       },
@@ -53,6 +55,9 @@ export async function startPeer(kind: PeerKind, opts: PeerOptions): Promise<BgpP
     throw new Error(`lab: startPeer(${kind}) failed: ${msg}\n--- generated config ---\n${config}`);
   }
 }
+
+/** A daemon died while starting: no point in polling further. */
+class FatalStartError extends Error {}
 
 function configText(dir: string): string {
   try {

@@ -179,7 +179,8 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       await frr.waitEstablished(a.ipv4);
       const nb = JSON.parse(await frr.command('show bgp neighbors json'))[a.ipv4];
       expect(nb.bgpTimerHoldTimeMsecs).toBe(9000);
-      expect(nb.gracefulRestartInfo ?? nb.neighborCapabilities?.gracefulRestart).toBeDefined();
+      expect(nb.gracefulRestartInfo.localGrMode).toBe('Restart');
+      expect(nb.neighborCapabilities.gracefulRestart).toBe('advertisedAndReceived');
       const [route] = await frr.waitRoutes(has('198.51.100.7/32'));
       expect(route).toMatchObject({ prefix: '198.51.100.7/32', asPath: [], localPref: 250, med: 3, nextHop: a.ipv4 });
       expect((await bird.sessions())[b.ipv4]?.state).toBe('Established');
