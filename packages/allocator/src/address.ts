@@ -159,38 +159,49 @@ function formatV4(v: bigint): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+const groups = new Array<number>(8).fill(0);
+
 /** Formats an IPv6 value per RFC 5952 (as Go's `netip.Addr.String`, including `::ffff:a.b.c.d`). */
 function formatV6(v: bigint): string {
-  const words = [
-    Number(v >> 96n),
-    Number((v >> 64n) & 0xffffffffn),
-    Number((v >> 32n) & 0xffffffffn),
-    Number(v & 0xffffffffn),
-  ];
-  const g: number[] = [];
-  for (const w of words) g.push(Math.floor(w / 65536), w % 65536);
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatV4(v & 0xffffffffn)}`;
-  }
+  const w0 = Number(v >> 96n);
+  const w1 = Number((v >> 64n) & 0xffffffffn);
+  const w2 = Number((v >> 32n) & 0xffffffffn);
+  const w3 = Number(v & 0xffffffffn);
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${formatV4(BigInt(w3))}`;
+  groups[0] = w0 >>> 16;
+  groups[1] = w0 & 0xffff;
+  groups[2] = w1 >>> 16;
+  groups[3] = w1 & 0xffff;
+  groups[4] = w2 >>> 16;
+  groups[5] = w2 & 0xffff;
+  groups[6] = w3 >>> 16;
+  groups[7] = w3 & 0xffff;
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
+    if (groups[i] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestStart).map((x) => x.toString(16));
-  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16));
-  return `${head.join(':')}::${tail.join(':')}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += groups[i]!.toString(16);
+  }
+  return out;
 }
 
 /**

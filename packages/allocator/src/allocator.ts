@@ -134,8 +134,8 @@ interface IpHolder {
   pool: PoolState;
   sharing: string;
   backend: string;
-  readonly users: Set<string>;
-  readonly ports: Map<string, string>;
+  /** The services on this IP (usually one; a few when shared). */
+  readonly users: Held[];
 }
 
 interface FamilyState {
@@ -355,8 +355,7 @@ export class Allocator {
           h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend);
           newIps[old.fi].set(old.value, h);
         }
-        h.users.add(held.key);
-        for (const p of held.ports) h.ports.set(p, held.key);
+        h.users.push(held);
         return h;
       });
     }
@@ -601,7 +600,7 @@ export class Allocator {
     const parsed = parseIp(ip);
     if (parsed === undefined) return [];
     const h = this.ips[fiOf(parsed.family)].get(parsed.value);
-    return h === undefined ? [] : [...h.users].sort();
+    return h === undefined ? [] : h.users.map((u) => u.key).sort();
   }
 
   /** The pool that owns the IP (MetalLB's `PoolForIP`; .0/.255 of an `avoidBuggyIPs` pool belong to none). */
@@ -712,7 +711,7 @@ export class Allocator {
     const problem = sharingProblem(h.sharing, h.backend, ctx.sharing, ctx.backend);
     if (problem !== undefined) {
       const others: string[] = [];
-      for (const u of h.users) if (u !== serviceKey) others.push(u);
+      for (const u of h.users) if (u.key !== serviceKey) others.push(u.key);
       if (others.length > 0) {
         others.sort();
         throw new AllocationError(
@@ -723,16 +722,17 @@ export class Allocator {
       }
     }
     for (const p of ctx.ports) {
-      const cur = h.ports.get(p);
-      if (cur !== undefined && cur !== serviceKey) {
-        throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(h.text)}`);
+      for (const u of h.users) {
+        if (u.key !== serviceKey && u.ports.includes(p)) {
+          throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(h.text)}`);
+        }
       }
     }
   }
 
   /** True when a new service (holding nothing there) may share this held IP. */
   private shareable(h: IpHolder, ctx: Ctx): boolean {
-    for (const p of ctx.ports) if (h.ports.has(p)) return false;
+    for (const u of h.users) for (const p of ctx.ports) if (u.ports.includes(p)) return false;
     return true;
   }
 
@@ -756,8 +756,10 @@ export class Allocator {
     const fam = pool.fams[fi];
     if (fam === undefined) return undefined;
     const occ = fam.occ;
-    const segs = occ.ascending ? occ.order.slice(0, 1) : occ.order;
-    for (const seg of segs) {
+    const segs = occ.order;
+    const count = occ.ascending ? 1 : segs.length;
+    for (let i = 0; i < count; i++) {
+      const seg = segs[i]!;
       const hi = occ.ascending ? undefined : seg.last;
       let free = occ.nextFree(seg.first);
       if (free !== undefined && hi !== undefined && free > hi) free = undefined;
@@ -871,15 +873,9 @@ export class Allocator {
     const old = this.services.get(serviceKey);
     if (old !== undefined) this.release(old);
     const sorted = ips.length === 2 && ips[0]!.family === 6 ? [ips[1]!, ips[0]!] : ips;
-    const holders = sorted.map((ip) => this.acquire(pool, fiOf(ip.family), ip.value, serviceKey, ctx));
-    const held: Held = {
-      key: serviceKey,
-      pool,
-      ips: holders,
-      ports: ctx.ports,
-      sharing: ctx.sharing,
-      backend: ctx.backend,
-    };
+    const held: Held = { key: serviceKey, pool, ips: [], ports: ctx.ports, sharing: ctx.sharing, backend: ctx.backend };
+    for (const ip of sorted) held.ips.push(this.acquire(pool, fiOf(ip.family), ip.value, held, ctx));
+    const holders = held.ips;
     this.services.set(serviceKey, held);
     pool.services++;
     if (old !== undefined && old.pool !== pool) this.changed(old.pool);
@@ -902,7 +898,7 @@ export class Allocator {
       fam.occ.occupy(value);
     }
     pool.inUse[fi]++;
-    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: new Set(), ports: new Map() };
+    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: [] };
     this.indexSharing(fam, h);
     return h;
   }
@@ -928,7 +924,7 @@ export class Allocator {
   }
 
   /** Adds a user to an IP (creating its record), taking its sharing key as the IP's key (as MetalLB). */
-  private acquire(pool: PoolState, fi: FamilyIndex, value: bigint, serviceKey: string, ctx: Ctx): IpHolder {
+  private acquire(pool: PoolState, fi: FamilyIndex, value: bigint, held: Held, ctx: Ctx): IpHolder {
     let h = this.ips[fi].get(value);
     if (h === undefined) {
       h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend);
@@ -940,8 +936,7 @@ export class Allocator {
       h.backend = ctx.backend;
       this.indexSharing(fam, h);
     }
-    h.users.add(serviceKey);
-    for (const p of ctx.ports) h.ports.set(p, serviceKey);
+    h.users.push(held);
     return h;
   }
 
@@ -953,9 +948,9 @@ export class Allocator {
     this.services.delete(held.key);
     held.pool.services--;
     for (const h of held.ips) {
-      for (const p of held.ports) if (h.ports.get(p) === held.key) h.ports.delete(p);
-      h.users.delete(held.key);
-      if (h.users.size > 0) continue;
+      const at = h.users.indexOf(held);
+      if (at >= 0) h.users.splice(at, 1);
+      if (h.users.length > 0) continue;
       const pool = h.pool;
       const fam = pool.fams[h.fi]!;
       this.ips[h.fi].delete(h.value);
