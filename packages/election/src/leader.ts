@@ -77,8 +77,9 @@ export interface BalancedOptions {
  * Assigns a set of IPs to nodes with bounded load: rendezvous (highest-random-weight) hashing with capacity
  * `ceil(ips / nodes)`. IPs are placed in ascending `sha256(ip)` order; each goes to its best-ranked eligible node (MetalLB's
  * order, {@link sortCandidates}) that is below capacity; only when all its eligible nodes are full does it go to the least
- * loaded of them (so a node exceeds capacity only for IPs whose every candidate is full). With every node eligible, no node
- * owns more than `ceil(ips / nodes)`.
+ * loaded of them. With restricted eligibility the most constrained IPs are placed first and a repair pass moves IPs off
+ * overfull nodes, so a node exceeds capacity only with IPs whose every candidate is full. With every node eligible, no
+ * node owns more than `ceil(ips / nodes)`.
  * @param ips - the service IPs (duplicates merged)
  * @param nodes - the live nodes
  * @param options - per-IP eligibility and the previous assignment
@@ -129,8 +130,11 @@ export function assignBalanced(
       }
     }
   }
-  for (const ip of order) {
-    if (out.has(ip)) continue;
+  // Most constrained IPs first (fewest eligible nodes), then hash order: a lone candidate takes its IP before others
+  // fill it up.
+  const placing = order.filter((ip) => !out.has(ip));
+  placing.sort((a, b) => ranked.get(a)!.length - ranked.get(b)!.length);
+  for (const ip of placing) {
     const r = ranked.get(ip)!;
     if (r.length === 0) continue;
     let chosen = r.find((n) => load.get(n)! < capacity);
@@ -140,6 +144,22 @@ export function assignBalanced(
     }
     out.set(ip, chosen);
     load.set(chosen, load.get(chosen)! + 1);
+  }
+  // Repair (restricted eligibility only): while a node above capacity owns an IP with an eligible node below capacity,
+  // move it there. Each move lowers the total excess, so this ends; afterwards a node is above capacity only with IPs
+  // whose every candidate is at capacity or above.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const ip of order) {
+      const owner = out.get(ip);
+      if (owner === undefined || load.get(owner)! <= capacity) continue;
+      const target = ranked.get(ip)!.find((n) => load.get(n)! < capacity);
+      if (target === undefined) continue;
+      out.set(ip, target);
+      load.set(owner, load.get(owner)! - 1);
+      load.set(target, load.get(target)! + 1);
+      changed = true;
+    }
   }
   // return in input order for readability
   const ordered = new Map<string, string>();

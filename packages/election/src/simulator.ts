@@ -162,6 +162,7 @@ export class Simulation {
   private readonly byAddress = new Map<string, SimHost>();
   private readonly nodeLoss = new Map<string, number>();
   private group = new Map<string, number>();
+  private readonly cuts = new Set<string>();
   private seedCounter: number;
   private readonly delayMs: number;
   private readonly jitterMs: number;
@@ -253,9 +254,16 @@ export class Simulation {
     });
   }
 
-  /** Removes any partition. */
+  /** Removes any partition and restores cut links. */
   heal(): void {
     this.group = new Map();
+    this.cuts.clear();
+  }
+
+  /** Cuts the link between two members in both directions (each can still reach everyone else). */
+  cutLink(a: string, b: string): void {
+    this.cuts.add(`${a}\u0000${b}`);
+    this.cuts.add(`${b}\u0000${a}`);
   }
 
   /** Advances virtual time by `ms`. */
@@ -286,7 +294,9 @@ export class Simulation {
   }
 
   private reachable(a: SimHost, b: SimHost): boolean {
-    return (this.group.get(a.name) ?? 0) === (this.group.get(b.name) ?? 0);
+    return (
+      (this.group.get(a.name) ?? 0) === (this.group.get(b.name) ?? 0) && !this.cuts.has(`${a.name}\u0000${b.name}`)
+    );
   }
 
   private delay(): number {
