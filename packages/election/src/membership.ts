@@ -900,9 +900,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private onExchange(data: Uint8Array): Uint8Array | undefined {
     if (this.closed) return undefined;
     this.stats.bytesReceived += data.length;
-    const msgs = this.openPacket(data);
-    const m = msgs?.[0];
-    if (!msgs || msgs.length !== 1 || m?.type !== 'push-pull') return undefined;
+    const msgs = this.openPacket(data) ?? [];
+    const m = msgs[0];
+    if (msgs.length !== 1 || m?.type !== 'push-pull') return undefined;
     this.stats.pushPulls++;
     this.merge(m);
     const reply = sealEnvelope(encodePacket({ messages: [this.stateMessage(false)] }), this.keyring);

@@ -15,7 +15,6 @@ function statusOf(observer: SimNode, name: string): string | undefined {
 
 /** Kills one member; returns virtual ms until every other member reported it dead (-1 if not within 10 s). */
 function killAndTime(sim: Simulation, victim: SimNode): number {
-  const t0 = sim.clock.now();
   victim.kill();
   const others = sim.nodes().filter((n) => n !== victim && !n.killed);
   return sim.runUntil(() => others.every((o) => statusOf(o, victim.name) === 'dead'), 10_000, 2);
