@@ -303,7 +303,9 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
         return false;
       }
     }
-    const waiting = [...this.sessions].find((s) => s.state === 'Connect' || s.state === 'Active');
+    // A session waiting in Active takes the connection. One in Connect has its own attempt in flight: the incoming
+    // connection gets a session of its own and §6.8 collision detection picks one when the OPENs arrive.
+    const waiting = [...this.sessions].find((s) => s.state === 'Active');
     if (waiting) {
       waiting.accept(socket);
       return true;

@@ -1,0 +1,114 @@
+// A BgpSpeaker in a child process (run in a lab namespace with host.fork), driven over IPC.
+// Imports the built package (build first: cd packages/bgp && npx tsup).
+//
+// Requests: { id, cmd, ...args } → reply { id, ok: true, result } or { id, ok: false, error }.
+//   start { speaker: SpeakerOptions, peers?: PeerOptions[] }     announce { prefix, options }
+//   announceRange { base, count, options } (IPv4 /32s from base)  withdraw { prefix }  withdrawRange { base, count }
+//   addPeer { options }  removePeer { address }  resetPeer { address }  peers  close { communication? }
+// Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning', address, ... }.
+
+import { BgpSpeaker } from '../../dist/index.js';
+
+/** @type {BgpSpeaker | undefined} */
+let speaker;
+
+const send = (m) => process.send?.(m);
+
+function ipv4Range(base, count) {
+  const [a, b, c, d] = base.split('.').map(Number);
+  const start = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const n = (start + i) >>> 0;
+    out[i] = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/32`;
+  }
+  return out;
+}
+
+function peerSummary(p) {
+  return {
+    address: p.address,
+    state: p.state,
+    counters: { ...p.counters },
+    session: p.session,
+    lastError: p.lastError,
+  };
+}
+
+function wire(peer) {
+  const address = peer.address;
+  peer.on('state', (to, from) => send({ event: 'state', address, to, from, t: performance.now() }));
+  peer.on('established', (info) => send({ event: 'established', address, info, t: performance.now() }));
+  peer.on('down', (reason) => send({ event: 'down', address, reason: { ...reason, error: reason.error?.message } }));
+  peer.on('notification', (n) =>
+    send({ event: 'notification', address, direction: n.direction, code: n.code, subcode: n.subcode }),
+  );
+  peer.on('routeRefresh', (m) => send({ event: 'routeRefresh', address, afi: m.afi, safi: m.safi }));
+  peer.on('warning', (message, err) => send({ event: 'warning', address, message, error: err?.message }));
+}
+
+const handlers = {
+  async start({ speaker: options, peers = [] }) {
+    speaker = new BgpSpeaker(options);
+    speaker.on('warning', (message, err) => send({ event: 'warning', message, error: err?.message }));
+    speaker.on('peerAdded', wire);
+    const listening = await speaker.listening();
+    for (const p of peers) speaker.addPeer(p);
+    return { listening, pid: process.pid };
+  },
+  announce({ prefix, options }) {
+    speaker.announce(prefix, options);
+    return { t: performance.now() };
+  },
+  announceRange({ base, count, options }) {
+    const t0 = performance.now();
+    for (const p of ipv4Range(base, count)) speaker.announce(p, options);
+    return { t: performance.now(), ms: performance.now() - t0 };
+  },
+  withdraw({ prefix }) {
+    return speaker.withdraw(prefix);
+  },
+  withdrawRange({ base, count }) {
+    for (const p of ipv4Range(base, count)) speaker.withdraw(p);
+    return true;
+  },
+  addPeer({ options }) {
+    return peerSummary(speaker.addPeer(options));
+  },
+  removePeer({ address }) {
+    return speaker.removePeer(address);
+  },
+  resetPeer({ address }) {
+    speaker.getPeer(address)?.reset();
+    return true;
+  },
+  peers() {
+    return speaker.peers.map(peerSummary);
+  },
+  memory() {
+    global.gc?.();
+    return process.memoryUsage();
+  },
+  async close({ communication }) {
+    await speaker?.close(communication);
+    setTimeout(() => process.exit(0), 50);
+    return true;
+  },
+};
+
+process.on('message', async (msg) => {
+  const { id, cmd, ...args } = msg ?? {};
+  const h = handlers[cmd];
+  if (!h) {
+    send({ id, ok: false, error: `unknown command ${cmd}` });
+    return;
+  }
+  try {
+    send({ id, ok: true, result: await h(args) });
+  } catch (err) {
+    send({ id, ok: false, error: String(err?.stack ?? err) });
+  }
+});
+
+process.on('disconnect', () => process.exit(0));
+send({ event: 'ready', pid: process.pid });
