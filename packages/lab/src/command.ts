@@ -99,9 +99,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Thrown by a {@link pollUntil} probe to stop polling at once (the condition can no longer become true). */
+export class PollAbort extends Error {
+  override readonly name = 'PollAbort';
+}
+
 /**
  * Poll `probe` every `intervalMs` until it returns a value other than undefined, or throw after `timeoutMs` with
- * `describe()` (called at timeout) in the message. Errors thrown by `probe` are retried and the last one is reported.
+ * `describe()` (called at timeout) in the message. Errors thrown by `probe` are retried and the last one is reported,
+ * except a {@link PollAbort}, which is rethrown at once.
  */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined>,
@@ -116,6 +122,7 @@ export async function pollUntil<T>(
       const v = await probe();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof PollAbort) throw e;
       lastError = e;
     }
     if (Date.now() >= deadline) {

@@ -11,6 +11,7 @@ export {
   type ExecResult,
   execCommand,
   LabCommandError,
+  PollAbort,
   pollUntil,
   recentCommands,
   runCommand,

@@ -44,8 +44,10 @@ describe('FRR output parsing', () => {
       'Graceful restart configuration changed, reset this peer to take effect',
       'BGP: [SHWNK-NWT5S][EC 100663304] Command returned Warning Config Failed on config line 3:  neighbor 192.0.2.1 bogus',
       'BGP: [SHWNK-NWT5S][EC 100663304] Command returned Warning Config Failed on config line 5:  neighbor 192.0.2.1 graceful-restart',
+      'BGP: [SHWNK-NWT5S][EC 100663304] No such command on config line 6:  neighbor 192.0.2.1 bogus-knob',
     ].join('\n');
-    expect(frrConfigProblems(out)).toHaveLength(1);
+    expect(frrConfigProblems(out)).toHaveLength(2);
+    expect(frrConfigProblems(out)[1]).toContain('bogus-knob');
     expect(frrConfigProblems(out)[0]).toContain('bogus');
     expect(frrConfigProblems('')).toEqual([]);
   });

@@ -152,7 +152,11 @@ export function parseFrrRoutes(json: string): PeerRoute[] {
 export function frrConfigProblems(output: string): string[] {
   return output
     .split('\n')
-    .filter((l) => /Config Failed on config line|Unknown command|Ambiguous command|Incomplete command/.test(l))
+    .filter((l) =>
+      /(Config Failed|No such command|Ambiguous command|Incomplete command|Unknown command) on config line|% (Unknown|Ambiguous|Incomplete) command/.test(
+        l,
+      ),
+    )
     .filter((l) => !/Config Failed on config line \d+:\s+neighbor \S+ graceful-restart\s*$/.test(l));
 }
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil, tail } from '../command.js';
+import { PollAbort, pollUntil, tail } from '../command.js';
 import { NamespaceHost } from '../host.js';
 import { startBird } from './bird.js';
 import { startExabgp } from './exabgp.js';
@@ -36,7 +36,7 @@ export async function startPeer(kind: PeerKind, opts: PeerOptions): Promise<BgpP
     await pollUntil(
       async () => {
         const dead = d.exited();
-        if (dead) throw new FatalStartError(dead);
+        if (dead) throw new PollAbort(`daemon exited while starting: ${dead}`);
         await d.sessions();
         return true;
       },
@@ -55,9 +55,6 @@ export async function startPeer(kind: PeerKind, opts: PeerOptions): Promise<BgpP
     throw new Error(`lab: startPeer(${kind}) failed: ${msg}\n--- generated config ---\n${config}`);
   }
 }
-
-/** A daemon died while starting: no point in polling further. */
-class FatalStartError extends Error {}
 
 function configText(dir: string): string {
   try {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type BgpPeer, createPair, fault, labSuite, type PeerRoute, startPeer, useTopology } from '../../src/index.js';
+import {
+  type BgpPeer,
+  createLan,
+  createPair,
+  fault,
+  labSuite,
+  type PeerRoute,
+  startPeer,
+  useTopology,
+} from '../../src/index.js';
 
 const BGP_TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'bird', 'birdc', 'gobgpd', 'gobgp', 'exabgp'];
 
@@ -257,5 +266,79 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       await frr.waitRoutes(has('2001:db8:200::/48'), 20_000);
       console.info(`[lab] hold-timer (3 s) detection ${detect} ms, recovery ${Date.now() - t0 - detect} ms`);
     });
+  });
+});
+
+labSuite('lab BGP peers: every option renders a config the daemon accepts', { tools: BGP_TOOLS }, () => {
+  const lab = useTopology(() => createPair({ name: 'bgpopts' }));
+  const kinds = ['frr', 'bird', 'gobgp', 'exabgp'] as const;
+
+  for (const kind of kinds) {
+    it(`${kind} starts with passwords, timers, multihop, GTSM, graceful restart, add-path and attributes`, async () => {
+      const { b } = lab();
+      const peer = await startPeer(kind, {
+        host: b,
+        asn: 64512,
+        routerId: '192.0.2.2',
+        neighbors: [
+          { address: '192.0.2.1', asn: 64513, password: 'pw', holdTime: 9, gracefulRestart: true, addPath: true },
+          { address: '192.0.2.3', asn: 64514, passive: true, ttlSecurity: true },
+          { address: '2001:db8:0:1::1', asn: 64515, multihop: 3, families: ['ipv6'] },
+        ],
+        announce: [
+          {
+            prefix: '198.51.100.0/24',
+            communities: ['64512:1', 'no-export'],
+            largeCommunities: ['64512:2:3'],
+            med: 7,
+            localPref: 150,
+          },
+          { prefix: '2001:db8:100::/48', communities: ['64512:4'] },
+        ],
+      });
+      const sessions = await peer.sessions();
+      expect(Object.keys(sessions).sort()).toEqual(['192.0.2.1', '192.0.2.3', '2001:db8:0:1::1']);
+      expect(Object.values(sessions).every((s) => s.state !== 'Established')).toBe(true);
+      expect(await peer.routes()).toEqual([]);
+      await peer.stop();
+      await peer.stop(); // idempotent
+    });
+  }
+
+  it('a broken extraConfig fails startPeer with the daemon error and the generated config', async () => {
+    const { b } = lab();
+    const opts = { host: b, asn: 64512, neighbors: [{ address: '192.0.2.1', asn: 64513 }] };
+    await expect(
+      startPeer('frr', { ...opts, extraConfig: 'router bgp 64512\n neighbor 192.0.2.1 bogus-knob' }),
+    ).rejects.toThrow(/bogus-knob[\s\S]*generated config/);
+    await expect(startPeer('bird', { ...opts, extraConfig: 'protocol nonsense {' })).rejects.toThrow(/bird rejected/);
+    await expect(startPeer('gobgp', { ...opts, extraConfig: '[global.bogus]\n  x = 1' })).rejects.toThrow(/gobgpd/);
+    await expect(startPeer('exabgp', { ...opts, extraConfig: 'neighbor {' })).rejects.toThrow(/exabgp/i);
+  });
+});
+
+labSuite('lab BGP peers: FRR acceptAny on a bridged LAN', { tools: BGP_TOOLS }, () => {
+  const lab = useTopology(() => createLan(2, { name: 'anyasn' }));
+
+  it('accepts ExaBGP speakers with different ASNs from the subnet without per-neighbor config', async () => {
+    const { router, hosts } = lab();
+    const frr = await startPeer('frr', { host: router, asn: 64512, neighbors: [], acceptAny: true });
+    await Promise.all(
+      hosts.map((h, i) =>
+        startPeer('exabgp', {
+          host: h,
+          asn: 64601 + i,
+          neighbors: [{ address: router.ipv4, asn: 64512 }],
+          announce: [{ prefix: '198.51.100.100/32' }],
+        }),
+      ),
+    );
+    const routes = await frr.waitRoutes((r) => r.filter((x) => x.prefix === '198.51.100.100/32').length === 2);
+    expect(routes.map((r) => [r.peer, r.asPath])).toEqual([
+      [hosts[0]!.ipv4, [64601]],
+      [hosts[1]!.ipv4, [64602]],
+    ]);
+    const sessions = await frr.sessions();
+    expect(sessions[hosts[0]!.ipv4]?.state).toBe('Established');
   });
 });
