@@ -48,7 +48,10 @@ export interface InterfaceResponderOptions extends ResponderBehaviourOptions {
   arp?: boolean;
   /** Answer NDP (default true). */
   ndp?: boolean;
-  /** IPv6 link-local address of the interface, used as the source of NAs (MetalLB); default: the target address. */
+  /**
+   * IPv6 link-local address of the interface to use as the source of NAs (MetalLB's choice); default: the target
+   * address, as the Linux kernel does (tools such as ndisc6 ignore link-local-sourced NAs for global targets).
+   */
   ipv6LinkLocal?: string;
   /** Counter store, shared by the interfaces of one {@link Responder} (default: a private one). */
   counters?: Layer2Counters;

@@ -33,6 +33,12 @@ export interface ResponderOptions extends ResponderBehaviourOptions {
    * ms (default 5000; MetalLB rescans every 10 s). 0 disables polling; call {@link Responder.rescan} yourself.
    */
   scanIntervalMs?: number;
+  /**
+   * Source address of NAs: `'target'` (default, what the Linux kernel does for its own addresses) or `'link-local'`
+   * (MetalLB). ndisc6 and other tools that match the reply's scope ignore a link-local-sourced NA for a global target,
+   * which is why the default differs from MetalLB.
+   */
+  naSource?: 'target' | 'link-local';
 }
 
 /** Options of {@link Responder.announce}. */
@@ -219,6 +225,7 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
       interfaceSource: _s,
       transportFactory: _t,
       scanIntervalMs: _m,
+      naSource,
       ...behaviour
     } = this.opts;
     const r = new InterfaceResponder({
@@ -227,7 +234,7 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
       arp,
       ndp,
       counters: this.counterStore,
-      ...(info.ipv6LinkLocal ? { ipv6LinkLocal: info.ipv6LinkLocal } : {}),
+      ...(naSource === 'link-local' && info.ipv6LinkLocal ? { ipv6LinkLocal: info.ipv6LinkLocal } : {}),
     });
     r.on('response', (e) => this.emit('response', e));
     r.on('gratuitous', (e) => this.emit('gratuitous', e));

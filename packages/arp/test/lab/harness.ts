@@ -1,0 +1,77 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabHost, LabProcess } from '@ingot/lab';
+
+const PKG = fileURLToPath(new URL('../..', import.meta.url));
+const DIST = join(PKG, 'dist', 'index.js');
+const CHILD = fileURLToPath(new URL('./responder-child.mjs', import.meta.url));
+
+/** Fails clearly when the built package the child imports is missing or older than the sources. */
+export function assertBuilt(): void {
+  if (!existsSync(DIST)) throw new Error(`build @ingot/arp first (cd packages/arp && npx tsup): ${DIST} is missing`);
+  const built = statSync(DIST).mtimeMs;
+  const src = join(PKG, 'src');
+  const stale = readdirSync(src).filter((f) => statSync(join(src, f)).mtimeMs > built);
+  if (stale.length > 0) throw new Error(`dist is older than src/${stale[0]}: rebuild with cd packages/arp && npx tsup`);
+}
+
+/** A responder running as a child process inside a lab namespace. */
+export interface ResponderChild {
+  proc: LabProcess;
+  macs: Record<string, string>;
+  interfaces: string[];
+  announce(ip: string, interfaces?: string[]): Promise<void>;
+  withdraw(ip: string): Promise<void>;
+  reannounce(ip?: string): Promise<void>;
+  stats(): Promise<{
+    counters: Record<string, { requestsReceived: number; responsesSent: number; gratuitousSent: number }>;
+    stats: Record<string, { framesReceived: number; malformed: number; foreign: number; notAnnounced: number }>;
+    metrics: string;
+    drops: Record<string, number>;
+  }>;
+  close(): Promise<void>;
+}
+
+/** Forks responder-child.mjs in `host`'s namespace and starts a responder with `options`. */
+export async function startResponder(host: LabHost, options: Record<string, unknown>): Promise<ResponderChild> {
+  const proc = host.fork(CHILD);
+  await proc.waitMessage((m) => m?.type === 'spawned', 10_000);
+  const call = async (msg: Record<string, unknown>, want: (m: any) => boolean) => {
+    const p = proc.waitMessage((m) => want(m) || (m?.type === 'error' && m.cmd === msg.cmd), 10_000);
+    proc.send(msg);
+    const r = await p;
+    if (r.type === 'error') throw new Error(`responder child: ${r.message}`);
+    return r;
+  };
+  const ready = await call({ cmd: 'start', options }, (m) => m?.type === 'ready');
+  return {
+    proc,
+    macs: ready.macs,
+    interfaces: ready.interfaces,
+    announce: async (ip, interfaces) => {
+      await call({ cmd: 'announce', ip, interfaces }, (m) => m?.type === 'ok' && m.cmd === 'announce' && m.ip === ip);
+    },
+    withdraw: async (ip) => {
+      await call({ cmd: 'withdraw', ip }, (m) => m?.type === 'ok' && m.cmd === 'withdraw' && m.ip === ip);
+    },
+    reannounce: async (ip) => {
+      await call({ cmd: 'reannounce', ip }, (m) => m?.type === 'ok' && m.cmd === 'reannounce');
+    },
+    stats: () => call({ cmd: 'stats' }, (m) => m?.type === 'stats'),
+    close: async () => {
+      if (proc.child.exitCode !== null || !proc.child.connected) return;
+      await call({ cmd: 'close' }, (m) => m?.type === 'ok' && m.cmd === 'close').catch(() => {});
+      await proc.stop();
+    },
+  };
+}
+
+/** Runs a scapy snippet with /usr/bin/python3 in `host`'s namespace; returns stdout. */
+export async function scapy(host: LabHost, code: string, timeoutMs = 20_000): Promise<string> {
+  const r = await host.exec('/usr/bin/python3', ['-c', `from scapy.all import *\nconf.verb = 0\n${code}`], {
+    timeoutMs,
+  });
+  if (r.code !== 0) throw new Error(`scapy failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}

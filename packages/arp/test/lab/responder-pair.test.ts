@@ -1,0 +1,143 @@
+import { createPair, type LabHost, labSuite } from '@ingot/lab';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { assertBuilt, type ResponderChild, scapy, startResponder } from './harness.js';
+
+const VIP = '192.0.2.100';
+const VIP6 = '2001:db8:0:1::100';
+
+labSuite(
+  'arp responder on a veth pair vs arping, ndisc6, ping, scapy',
+  { tools: ['arping', 'ndisc6', 'ping', 'scapy'] },
+  () => {
+    let pair: Awaited<ReturnType<typeof createPair>>;
+    let owner: LabHost;
+    let client: LabHost;
+    let r: ResponderChild | undefined;
+
+    beforeAll(async () => {
+      assertBuilt();
+      pair = await createPair();
+      owner = pair.a;
+      client = pair.b;
+      // MetalLB's VIP recipe: the service IP lives on lo of the owner, and the kernel must not answer ARP for it.
+      await owner.run('ip', ['addr', 'add', `${VIP}/32`, 'dev', 'lo']);
+      await owner.run('ip', ['addr', 'add', `${VIP6}/128`, 'dev', 'lo']);
+      await owner.run('sysctl', [
+        '-qw',
+        'net.ipv4.conf.all.arp_ignore=1',
+        `net.ipv4.conf.${owner.ifname}.arp_ignore=1`,
+      ]);
+    });
+
+    afterAll(async () => {
+      await r?.close();
+      await pair?.destroy();
+    });
+
+    it("the owner's kernel does not answer for the service IPs on its own", async () => {
+      const a = await client.exec('arping', ['-I', client.ifname, '-c', '2', '-w', '3', VIP]);
+      expect(a.code).toBe(1);
+      expect(a.stdout).toMatch(/Received 0 response/);
+      const n = await client.exec('ndisc6', ['-1', '-r', '1', '-w', '500', VIP6, client.ifname]);
+      expect(n.code).not.toBe(0);
+    });
+
+    it('arping gets replies carrying the responder MAC for an announced IP, none for others', async () => {
+      r = await startResponder(owner, { interfaces: [owner.ifname], scanIntervalMs: 0 });
+      expect(r.interfaces).toEqual([owner.ifname]);
+      expect(r.macs[owner.ifname]).toBe(owner.mac);
+      await r.announce(VIP);
+      await r.announce(VIP6);
+      const a = await client.run('arping', ['-I', client.ifname, '-c', '3', '-w', '5', VIP]);
+      expect(a).toMatch(/Received 3 response/);
+      const macs = [...a.matchAll(/\[([0-9A-F:]{17})\]/g)].map((m) => m[1]!.toLowerCase());
+      expect(macs).toEqual([owner.mac, owner.mac, owner.mac]);
+      const other = await client.exec('arping', ['-I', client.ifname, '-c', '2', '-w', '3', '192.0.2.101']);
+      expect(other.stdout).toMatch(/Received 0 response/);
+      const s = await r.stats();
+      expect(s.counters[VIP]).toMatchObject({ requestsReceived: 3, responsesSent: 3 });
+      expect(s.counters['192.0.2.101']).toBeUndefined();
+      expect(s.stats[owner.ifname]!.notAnnounced).toBeGreaterThanOrEqual(2);
+    });
+
+    it('ndisc6 resolves the announced IPv6 address to the responder MAC', async () => {
+      const out = await client.run('ndisc6', ['-1', '-r', '3', VIP6, client.ifname]);
+      expect(out.toLowerCase()).toContain(`target link-layer address: ${owner.mac}`);
+      const s = await r!.stats();
+      expect(s.counters[VIP6]!.responsesSent).toBeGreaterThanOrEqual(1);
+    });
+
+    it('a client pinging the service IPs gets answers, its neighbour entries name the responder MAC', async () => {
+      const p4 = await client.run('ping', ['-c', '2', '-i', '0.2', '-W', '2', VIP]);
+      expect(p4).toMatch(/ 0% packet loss/);
+      const p6 = await client.run('ping', ['-6', '-c', '2', '-i', '0.2', '-W', '2', VIP6]);
+      expect(p6).toMatch(/ 0% packet loss/);
+      const n4 = await client.run('ip', ['neigh', 'show', VIP, 'dev', client.ifname]);
+      expect(n4).toContain(`lladdr ${owner.mac}`);
+      const n6 = await client.run('ip', ['-6', 'neigh', 'show', VIP6, 'dev', client.ifname]);
+      expect(n6).toContain(`lladdr ${owner.mac}`);
+    });
+
+    it('answers a unicast NUD probe without a source link-layer option (MetalLB #2920) and an ARP probe', async () => {
+      const out = await scapy(
+        client,
+        `
+ns = Ether(dst="${owner.mac}", src="${client.mac}")/IPv6(src="${client.ipv6}", dst="${VIP6}", hlim=255)/ICMPv6ND_NS(tgt="${VIP6}")
+a = srp1(ns, iface="${client.ifname}", timeout=2, filter="icmp6 and ip6[40] == 136")
+print("NA", a[ICMPv6ND_NA].S, a[ICMPv6ND_NA].O, a[ICMPv6NDOptDstLLAddr].lladdr, a[Ether].dst, a[IPv6].dst)
+p = Ether(dst="ff:ff:ff:ff:ff:ff", src="${client.mac}")/ARP(op=1, hwsrc="${client.mac}", psrc="0.0.0.0", pdst="${VIP}")
+b = srp1(p, iface="${client.ifname}", timeout=2, filter="arp")
+print("ARP", b[ARP].op, b[ARP].hwsrc, b[ARP].pdst, b[Ether].dst)
+`,
+      );
+      expect(out).toContain(`NA 1 0 ${owner.mac} ${client.mac} ${client.ipv6}`);
+      expect(out).toContain(`ARP 2 ${owner.mac} 0.0.0.0 ${client.mac}`);
+    });
+
+    it('drops and counts malformed frames crafted with scapy, and keeps answering', async () => {
+      const before = (await r!.stats()).stats[owner.ifname]!;
+      await scapy(
+        client,
+        `
+e = Ether(dst="ff:ff:ff:ff:ff:ff", src="${client.mac}")
+frames = [
+  Ether(dst="ff:ff:ff:ff:ff:ff", src="${client.mac}", type=0x0806)/Raw(bytes.fromhex("00010800060400")),  # truncated ARP
+  e/ARP(op=1, hwlen=8, hwsrc=b"\\x02"*8, psrc="192.0.2.2", pdst="${VIP}"), # hardware length 8
+  Ether(dst="33:33:ff:00:01:00", src="${client.mac}")/IPv6(src="${client.ipv6}", dst="ff02::1:ff00:100", hlim=64)/ICMPv6ND_NS(tgt="${VIP6}"),    # hop limit 64
+  Ether(dst="33:33:ff:00:01:00", src="${client.mac}")/IPv6(src="${client.ipv6}", dst="ff02::1:ff00:100")/ICMPv6ND_NS(tgt="${VIP6}", cksum=0x1234), # bad checksum
+  Ether(dst="33:33:ff:00:01:00", src="${client.mac}")/IPv6(src="${client.ipv6}", dst="ff02::1:ff00:100", plen=200)/ICMPv6ND_NS(tgt="${VIP6}"),     # payload length past the end
+]
+sendp(frames, iface="${client.ifname}")
+`,
+      );
+      // Give the responder a moment to drain.
+      let after = before;
+      for (let i = 0; i < 20 && after.malformed - before.malformed < 5; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        after = (await r!.stats()).stats[owner.ifname]!;
+      }
+      const { drops } = await r!.stats();
+      expect(after.malformed - before.malformed, JSON.stringify(drops)).toBe(5);
+      expect(drops).toMatchObject({
+        'arp:truncated': 1,
+        'arp:bad-address-length': 1,
+        'icmpv6:bad-hop-limit': 1,
+        'icmpv6:bad-checksum': 1,
+        'ipv6:bad-payload-length': 1,
+      });
+      const again = await client.run('arping', ['-I', client.ifname, '-c', '1', '-w', '3', VIP]);
+      expect(again).toMatch(/Received 1 response/);
+    });
+
+    it('stops answering after withdraw; exposes MetalLB metric names', async () => {
+      await r!.withdraw(VIP);
+      const a = await client.exec('arping', ['-I', client.ifname, '-c', '2', '-w', '3', VIP]);
+      expect(a.stdout).toMatch(/Received 0 response/);
+      const s = await r!.stats();
+      expect(s.metrics).toMatch(
+        new RegExp(`metallb_layer2_responses_sent\\{ip="${VIP.replace(/\./g, '\\.')}"\\} \\d+`),
+      );
+      expect(s.metrics).toContain(`metallb_layer2_gratuitous_sent{ip="${VIP6}"}`);
+    });
+  },
+);
