@@ -27,7 +27,7 @@ metadata:
   namespace: demo
 spec:
   type: LoadBalancer
-  clusterIPs: [10.96.0.10]
+  clusterIPs: [198.51.100.10]
   ports: [{ protocol: TCP, port: 80 }]
   selector: { app: web }
 ---
@@ -40,7 +40,7 @@ metadata:
     metallb.io/allow-shared-ip: dns
 spec:
   type: LoadBalancer
-  clusterIPs: [10.96.0.53, fd00::53]
+  clusterIPs: [198.51.100.53, '2001:db8:96::53']
   ipFamilyPolicy: PreferDualStack
   ports: [{ protocol: UDP, port: 53 }]
   selector: { app: dns }

@@ -12,3 +12,18 @@ export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/daemon';
+export {
+  ADDRESS_POOL_ANNOTATION,
+  ALLOCATED_FROM_POOL_ANNOTATION,
+  ALLOW_SHARED_IP_ANNOTATION,
+  ANNOTATION_PREFIX,
+  LEGACY_ANNOTATION_PREFIX,
+  LOAD_BALANCER_IPS_ANNOTATION,
+  readAnnotation,
+} from './controller/annotations.js';
+export {
+  type ConvergeResult,
+  ServiceController,
+  type ServiceEvent,
+  serviceInfo,
+} from './controller/service-controller.js';

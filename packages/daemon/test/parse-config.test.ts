@@ -24,7 +24,7 @@ describe('parseConfig', () => {
     expect(r.config.services.map((s) => s.key)).toEqual(['demo/web', 'demo/dns']);
     expect(r.config.services[1]).toMatchObject({
       ipFamilyPolicy: 'PreferDualStack',
-      clusterIPs: ['10.96.0.53', 'fd00::53'],
+      clusterIPs: ['198.51.100.53', '2001:db8:96::53'],
     });
   });
 
@@ -63,7 +63,13 @@ items:
 
   it.each([
     ['missing addresses', pool('p', '{}'), 'IPAddressPool/p', 'spec.addresses', /at least one/],
-    ['bad CIDR', pool('p', '{ addresses: [192.0.2.0/33] }'), 'IPAddressPool/p', 'spec.addresses[0]', /prefix length/],
+    [
+      'bad CIDR',
+      pool('p', '{ addresses: [192.0.2.0/33] }'),
+      'IPAddressPool/p',
+      'spec.addresses[0]',
+      /invalid CIDR "192.0.2.0\/33" in pool "p"/,
+    ],
     [
       'mixed range',
       pool('p', "{ addresses: ['192.0.2.1-2001:db8::1'] }"),
@@ -138,6 +144,19 @@ items:
       holdTime: 90,
       keepaliveTime: 30,
     });
+  });
+
+  it("reports overlapping pools with MetalLB's text", () => {
+    const issues = issuesOf(
+      pool('p', '{ addresses: [192.0.2.0/28] }') + pool('q', "{ addresses: ['192.0.2.8 - 192.0.2.9'] }"),
+    );
+    expect(issues).toEqual([
+      {
+        resource: 'IPAddressPool/q',
+        field: 'spec.addresses',
+        reason: 'CIDR "192.0.2.8/31" in pool "q" overlaps with already defined CIDR "192.0.2.0/28"',
+      },
+    ]);
   });
 
   it('checks references to pools, peers and community aliases', () => {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { parseAllDocuments } from 'yaml';
 import { parseDurationMs } from './duration.js';
 import { FieldReader } from './field-reader.js';
@@ -52,6 +53,7 @@ export function parseConfig(text: string): ParseConfigResult {
   objects.forEach((obj, i) => {
     readResource(obj, i, config, issues);
   });
+  if (issues.length === 0) checkPools(config, issues);
   checkReferences(config, issues);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
 }
@@ -113,10 +115,6 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
 function readPool(r: FieldReader, name: string): IPAddressPool {
   const addresses = r.stringList('spec.addresses');
   if (addresses.length === 0) r.fail('spec.addresses', 'must list at least one CIDR or range');
-  addresses.forEach((a, i) => {
-    const reason = addressSyntaxError(a);
-    if (reason) r.fail(`spec.addresses[${i}]`, reason);
-  });
   const pool: IPAddressPool = {
     name,
     labels: r.stringMap('metadata.labels'),
@@ -133,26 +131,6 @@ function readPool(r: FieldReader, name: string): IPAddressPool {
     };
   }
   return pool;
-}
-
-/** Syntax of one pool entry: a CIDR, a range `A-B` (spaces allowed, A <= B, one family), or a single address. */
-function addressSyntaxError(entry: string): string | undefined {
-  if (entry.includes('-')) {
-    const [from = '', to = '', ...rest] = entry.split('-').map((s) => s.trim());
-    if (rest.length > 0) return `invalid IP range ${JSON.stringify(entry)}`;
-    const fa = isIP(from);
-    const ta = isIP(to);
-    if (fa === 0 || ta === 0) return `invalid IP range ${JSON.stringify(entry)}: invalid start or end address`;
-    if (fa !== ta) return `invalid IP range ${JSON.stringify(entry)}: start and end are of different families`;
-    return undefined;
-  }
-  const [addr = '', len, ...rest] = entry.split('/');
-  const family = isIP(addr);
-  if (family === 0 || rest.length > 0) return `invalid CIDR ${JSON.stringify(entry)}`;
-  if (len === undefined) return undefined;
-  const bits = family === 4 ? 32 : 128;
-  if (!/^\d{1,3}$/.test(len) || Number(len) > bits) return `invalid CIDR ${JSON.stringify(entry)}: bad prefix length`;
-  return undefined;
 }
 
 function readCommon(r: FieldReader, name: string): AdvertisementCommon {
@@ -319,6 +297,16 @@ function readService(r: FieldReader, name: string): ServiceResource {
     selector: r.stringMap('spec.selector'),
     externalTrafficPolicy: etp === 'Local' ? 'Local' : 'Cluster',
   };
+}
+
+/** Pool addresses, overlaps within and across pools, selectors: the allocator's validation, with MetalLB's texts. */
+function checkPools(config: IngotConfig, issues: ConfigIssue[]): void {
+  try {
+    parsePools(config.pools);
+  } catch (err) {
+    if (!(err instanceof PoolValidationError)) throw err;
+    issues.push({ resource: `IPAddressPool/${err.pool}`, field: err.field, reason: err.message });
+  }
 }
 
 /** Cross-resource rules: advertisements must name existing pools, peers and community aliases. */

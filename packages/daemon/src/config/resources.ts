@@ -1,25 +1,11 @@
+import type { LabelSelector } from '@ingot/allocator';
+
 /**
  * MetalLB's configuration resources (group `metallb.io`), as the daemon reads them. Field names and defaults are MetalLB's
  * (api/v1beta1, BGPPeer api/v1beta2).
  */
 
-/** A Kubernetes LabelSelector requirement. */
-export interface LabelSelectorRequirement {
-  /** Label key. */
-  key: string;
-  /** `In`, `NotIn`, `Exists` or `DoesNotExist`. */
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  /** Values for `In` / `NotIn`; empty for `Exists` / `DoesNotExist`. */
-  values: string[];
-}
-
-/** A Kubernetes LabelSelector: every matchLabels entry and every requirement must hold. */
-export interface LabelSelector {
-  /** Exact key=value matches. */
-  matchLabels: Record<string, string>;
-  /** Set-based requirements. */
-  matchExpressions: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '@ingot/allocator';
 
 /** IPAddressPool: addresses the controller may hand out. */
 export interface IPAddressPool {
