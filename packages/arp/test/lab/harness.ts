@@ -37,6 +37,7 @@ export interface ResponderChild {
 export async function startResponder(host: LabHost, options: Record<string, unknown>): Promise<ResponderChild> {
   const proc = host.fork(CHILD);
   await proc.waitMessage((m) => m?.type === 'spawned', 10_000);
+  // biome-ignore lint/suspicious/noExplicitAny: IPC messages are untyped JSON; each caller checks what it reads.
   const call = async (msg: Record<string, unknown>, want: (m: any) => boolean) => {
     const p = proc.waitMessage((m) => want(m) || (m?.type === 'error' && m.cmd === msg.cmd), 10_000);
     proc.send(msg);
