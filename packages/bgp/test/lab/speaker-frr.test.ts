@@ -207,8 +207,9 @@ labSuite('speaker vs FRR', { tools: TOOLS }, () => {
           communities: ['64512:7'],
         });
         expect(find(routes, '198.51.100.11/32')?.localPref).toBe(100);
-        // IPv6 over an IPv4 session: next hop is our IPv4 address, IPv4-mapped.
-        expect(find(routes, V6)).toMatchObject({ localPref: 150, nextHop: `::ffff:${a.ipv4}` });
+        // IPv6 over an IPv4 session: next hop is our IPv4 address 192.0.2.1, IPv4-mapped (::ffff:192.0.2.1).
+        expect(a.ipv4).toBe('192.0.2.1');
+        expect(find(routes, V6)).toMatchObject({ localPref: 150, nextHop: '::ffff:c000:201' });
       } finally {
         await us.close();
       }
