@@ -58,6 +58,7 @@ function pack(
   max: number,
   put: (prefix: string, buf: Uint8Array, pos: number, limit: number) => number,
   finish: (msg: Uint8Array, prefixOctets: number) => void,
+  others?: string[],
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   const { head, tail } = template;
@@ -82,6 +83,10 @@ function pack(
       count = 0;
     }
     let next = put(prefix, buf, pos, limit);
+    if (next === OTHER_FAMILY) {
+      others!.push(prefix);
+      continue;
+    }
     if (next < 0) {
       if (count === 0) throw new RangeError(`prefix ${prefix} does not fit in one message`);
       flush();
@@ -98,10 +103,17 @@ function pack(
   return out;
 }
 
-function putV4(pathId: number | undefined) {
+/** Returned by a `put` function for a prefix of the other family (collected, then packed separately). */
+const OTHER_FAMILY = -2;
+
+function putV4(pathId: number | undefined, ipv6Too: boolean, nextHop: boolean) {
   return (prefix: string, buf: Uint8Array, pos: number, limit: number): number => {
     const ip = typeof prefix === 'string' ? parseIPv4Prefix(prefix) : -1;
-    if (ip < 0) throw new RangeError(`not an IPv4 prefix: ${JSON.stringify(prefix)}`);
+    if (ip < 0) {
+      if (ipv6Too && typeof prefix === 'string' && isIPv6Text(prefix)) return OTHER_FAMILY;
+      throw new RangeError(`not an IPv4 prefix: ${JSON.stringify(prefix)}`);
+    }
+    if (!nextHop) throw new RangeError('attributes.nextHop is required for IPv4 prefixes');
     const len = parsedPrefixLength;
     const size = 1 + ((len + 7) >>> 3) + (pathId === undefined ? 0 : 4);
     if (pos + size > limit) return -1;
@@ -137,16 +149,6 @@ function header(rest: number[]): number[] {
   return [...MARKER, 0, 0, MessageType.UPDATE, ...rest];
 }
 
-function splitFamilies(prefixes: readonly string[]): { v4: string[]; v6: string[] } {
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const p of prefixes) {
-    if (typeof p !== 'string') throw new RangeError(`not a prefix: ${JSON.stringify(p)}`);
-    (isIPv6Text(p) ? v6 : v4).push(p);
-  }
-  return { v4, v6 };
-}
-
 function pathIdFor(options: PackOptions, afi: number): number | undefined {
   const on = afi === 1 ? options.addPath?.ipv4Unicast : options.addPath?.ipv6Unicast;
   return on ? checkUint('pathId', options.pathId ?? 0, 0xffffffff) : undefined;
@@ -170,15 +172,13 @@ export function packUpdates(
   options: PackOptions = {},
 ): Uint8Array[] {
   const max = maxLength(options);
-  const { v4, v6 } = splitFamilies(prefixes);
   const base = withoutMp(attributes);
-  const out: Uint8Array[] = [];
-  if (v4.length > 0) {
-    if (base.nextHop === undefined) throw new RangeError('attributes.nextHop is required for IPv4 prefixes');
-    const attrs = attributeBytes(base, options, max);
-    const head = Uint8Array.from([...header([0, 0, attrs.length >>> 8, attrs.length & 0xff]), ...attrs]);
-    out.push(...pack(v4, { head, tail: new Uint8Array(0) }, max, putV4(pathIdFor(options, 1)), () => {}));
-  }
+  const v6: string[] = [];
+  // one pass packs the IPv4 prefixes and sets the IPv6 ones aside
+  const attrs4 = attributeBytes(base, options, max);
+  const head4 = Uint8Array.from([...header([0, 0, attrs4.length >>> 8, attrs4.length & 0xff]), ...attrs4]);
+  const put4 = putV4(pathIdFor(options, 1), true, base.nextHop !== undefined);
+  const out = pack(prefixes, { head: head4, tail: new Uint8Array(0) }, max, put4, () => {}, v6);
   if (v6.length > 0) {
     const { nextHop: _n, ...rest } = base;
     const attrs = attributeBytes(rest, options, max);
@@ -218,16 +218,14 @@ export function packUpdates(
  */
 export function packWithdrawals(prefixes: readonly string[], options: PackOptions = {}): Uint8Array[] {
   const max = maxLength(options);
-  const { v4, v6 } = splitFamilies(prefixes);
-  const out: Uint8Array[] = [];
-  if (v4.length > 0) {
-    const head = Uint8Array.from(header([0, 0]));
-    const finish = (msg: Uint8Array, prefixOctets: number) => {
-      msg[19] = prefixOctets >>> 8;
-      msg[20] = prefixOctets & 0xff;
-    };
-    out.push(...pack(v4, { head, tail: Uint8Array.of(0, 0) }, max, putV4(pathIdFor(options, 1)), finish));
-  }
+  const v6: string[] = [];
+  const head4 = Uint8Array.from(header([0, 0]));
+  const finish4 = (msg: Uint8Array, prefixOctets: number) => {
+    msg[19] = prefixOctets >>> 8;
+    msg[20] = prefixOctets & 0xff;
+  };
+  const put4 = putV4(pathIdFor(options, 1), true, true);
+  const out = pack(prefixes, { head: head4, tail: Uint8Array.of(0, 0) }, max, put4, finish4, v6);
   if (v6.length > 0) {
     const head = Uint8Array.from(
       header([0, 0, 0, 0, ...mpHeader(AttributeType.MP_UNREACH_NLRI, Afi.IPV6, new Uint8Array(0))]),
