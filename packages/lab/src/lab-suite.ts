@@ -50,15 +50,19 @@ export interface LabCheck {
   privileged: boolean;
 }
 
-/** True when this process is root or holds CAP_NET_ADMIN (bit 12 of CapEff). */
+/**
+ * True when this process holds CAP_NET_ADMIN (bit 12 of CapEff in /proc/self/status), which creating namespaces and
+ * interfaces needs. Root without it (some containers) is not enough; when /proc cannot be read, uid 0 is taken as
+ * privileged.
+ */
 export function hasNetAdmin(): boolean {
-  if (process.getuid?.() === 0) return true;
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m?.[1] !== undefined && (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n;
+    if (m?.[1] !== undefined) return (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n;
   } catch {
-    return false;
+    // fall through
   }
+  return process.getuid?.() === 0;
 }
 
 /** True when `tool` can be run: a PATH lookup (`command -v`), a fixed path for FRR daemons, an import for scapy. */
@@ -96,7 +100,7 @@ export function checkLab(tools: readonly string[] = []): LabCheck {
   });
   const packages = [...new Set(missingTools.map((t) => TOOL_PACKAGES[t] ?? t))];
   const problems: string[] = [];
-  if (!privileged) problems.push('needs root (CAP_NET_ADMIN) to create network namespaces');
+  if (!privileged) problems.push('needs root with CAP_NET_ADMIN to create network namespaces');
   if (missingTools.length > 0) {
     problems.push(`missing tools: ${missingTools.join(', ')} (apt-get install ${packages.join(' ')})`);
   }

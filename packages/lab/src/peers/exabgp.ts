@@ -142,6 +142,7 @@ export async function startExabgp(opts: PeerOptions, dir: string, host: LabHost)
   const statePath = join(dir, 'state.json');
   const readState = (): SinkState => (existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {});
   const neighbors = opts.neighbors.map((n) => n.address);
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     async sessions() {
       if (!existsSync(statePath)) {
@@ -153,20 +154,25 @@ export async function startExabgp(opts: PeerOptions, dir: string, host: LabHost)
     async routes() {
       return parseExabgpRib(readState());
     },
-    async command(cli) {
-      const before = readState().acks?.length ?? 0;
-      const fd = openSync(join(dir, 'commands'), constants.O_WRONLY | constants.O_NONBLOCK);
-      try {
-        writeSync(fd, `${cli.replace(/\n/g, ' ')}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      return pollUntil(
-        async () => readState().acks?.[before],
-        10_000,
-        () => `ExaBGP's answer to '${cli}'`,
-        50,
-      );
+    command(cli) {
+      // One command at a time: answers are matched to commands by their order.
+      const run = queue.then(async () => {
+        const before = readState().acks?.length ?? 0;
+        const fd = openSync(join(dir, 'commands'), constants.O_WRONLY | constants.O_NONBLOCK);
+        try {
+          writeSync(fd, `${cli.replace(/\n/g, ' ')}\n`);
+        } finally {
+          closeSync(fd);
+        }
+        return pollUntil(
+          async () => readState().acks?.[before],
+          10_000,
+          () => `ExaBGP's answer to '${cli}'`,
+          50,
+        );
+      });
+      queue = run.catch(() => undefined);
+      return run;
     },
     async logs() {
       const p = join(dir, 'exabgp.log');

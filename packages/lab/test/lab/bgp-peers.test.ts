@@ -58,7 +58,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       const s = await gobgp.sessions();
       expect(s[a.ipv4]?.state).toBe('Established');
       expect(s[a.ipv4]?.uptimeMs).toBeGreaterThanOrEqual(0);
-    });
+    }, 60_000);
 
     it('GoBGP receives BIRD routes with their attributes (IPv4 and IPv6)', async () => {
       const { a } = lab();
@@ -80,7 +80,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
         peer: a.ipv6,
       });
       expect(await gobgp.routes('ipv4')).toHaveLength(1);
-    });
+    }, 40_000);
 
     it('BIRD receives the GoBGP route and GoBGP never echoes BIRD routes back', async () => {
       const { b } = lab();
@@ -95,7 +95,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       });
       expect(routes.map((r) => r.prefix)).not.toContain('198.51.100.1/32');
       expect(await bird.command('show protocols')).toMatch(/peer_0\s+BGP/);
-    });
+    }, 40_000);
   });
 
   describe('FRR (passive) <-> ExaBGP (active), eBGP over IPv4 and IPv6', () => {
@@ -142,7 +142,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       expect(byPrefix(routes, '2001:db8:100::1/128')).toMatchObject({ nextHop: a.ipv6, peer: a.ipv6 });
       // FRR installed the route in its namespace's kernel table (zebra runs next to bgpd).
       expect(await b.run('ip', ['route', 'show', '198.51.100.1'])).toContain(`via ${a.ipv4}`);
-    });
+    }, 45_000);
 
     it('ExaBGP records the FRR routes (IPv4 and IPv6)', async () => {
       const { b } = lab();
@@ -156,7 +156,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       expect(byPrefix(routes, '2001:db8:ff::/48')?.peer).toBe(b.ipv6);
       // FRR exports only its own routes: ExaBGP (no loop detection) would record an echo.
       expect(routes.map((r) => r.prefix).sort()).toEqual(['2001:db8:ff::/48', '203.0.113.0/24']);
-    });
+    }, 40_000);
 
     it('ExaBGP API commands announce and withdraw routes at run time', async () => {
       expect(await exa.command('announce route 198.51.100.9/32 next-hop self community [64513:9]')).toBe('done');
@@ -165,7 +165,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       expect(await exa.command('withdraw route 198.51.100.9/32 next-hop self')).toBe('done');
       await frr.waitRoutes((r) => !byPrefix(r, '198.51.100.9/32'));
       expect(await frr.command('show bgp summary')).toContain('64513');
-    });
+    }, 40_000);
   });
 
   describe('FRR <-> BIRD with options: MD5 password, hold time, graceful restart, iBGP', () => {
@@ -193,7 +193,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       const [route] = await frr.waitRoutes(has('198.51.100.7/32'));
       expect(route).toMatchObject({ prefix: '198.51.100.7/32', asPath: [], localPref: 250, med: 3, nextHop: a.ipv4 });
       expect((await bird.sessions())[b.ipv4]?.state).toBe('Established');
-    });
+    }, 45_000);
 
     it('a BIRD peer with the wrong password never establishes', async () => {
       const { a, b } = lab();
@@ -239,7 +239,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       await fault.linkUp(a);
       await frr.waitRoutes(has('198.51.100.1/32'), 20_000);
       console.info(`[lab] FRR link-down detection ${down} ms, recovery ${Date.now() - t0 - down} ms`);
-    });
+    }, 45_000);
 
     it('a partition is detected by the hold timer and heals', async () => {
       const { a, b } = lab();
@@ -265,7 +265,7 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       await fault.heal(b);
       await frr.waitRoutes(has('2001:db8:200::/48'), 20_000);
       console.info(`[lab] hold-timer (3 s) detection ${detect} ms, recovery ${Date.now() - t0 - detect} ms`);
-    });
+    }, 60_000);
   });
 });
 
