@@ -27,3 +27,12 @@ export {
   type ServiceEvent,
   serviceInfo,
 } from './controller/service-controller.js';
+export {
+  type AllocatedService,
+  type AnnouncementPlan,
+  type BgpAnnouncement,
+  EXCLUDE_LB_LABEL,
+  type L2Announcement,
+  type NodeInfo,
+  planAnnouncements,
+} from './speaker/announcement-plan.js';

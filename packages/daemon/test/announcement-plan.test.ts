@@ -1,0 +1,161 @@
+import { electLeader } from '@ingot/election';
+import { describe, expect, it } from 'vitest';
+import {
+  type AllocatedService,
+  type IngotConfig,
+  type NodeInfo,
+  parseConfig,
+  planAnnouncements,
+} from '../src/index.js';
+
+function config(yaml: string): IngotConfig {
+  const r = parseConfig(yaml);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+}
+
+const POOLS = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: l2, labels: { tier: front } }
+spec: { addresses: [192.0.2.0/28, '2001:db8::/124'] }
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: bgp }
+spec: { addresses: [203.0.113.0/28] }
+---
+`;
+
+const svc = (
+  name: string,
+  ips: string[],
+  pool: string,
+  annotations: Record<string, string> = {},
+): AllocatedService => ({
+  service: {
+    key: `demo/${name}`,
+    namespace: 'demo',
+    name,
+    labels: { app: name },
+    annotations,
+    type: 'LoadBalancer',
+    clusterIPs: ['198.51.100.1'],
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: [],
+    ports: [],
+    selector: {},
+    externalTrafficPolicy: 'Cluster',
+  },
+  ips,
+  pool,
+});
+
+const nodes: NodeInfo[] = [
+  { name: 'node-a', labels: { zone: 'a' } },
+  { name: 'node-b', labels: { zone: 'b' } },
+  { name: 'node-c', labels: { zone: 'c', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
+];
+
+describe('planAnnouncements', () => {
+  it('elects one leader per IP among eligible nodes, skipping excluded nodes, with MetalLB ordering', () => {
+    const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+spec: { ipAddressPoolSelectors: [{ matchLabels: { tier: front } }], interfaces: [eth0] }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2-more }
+spec: { ipAddressPools: [l2], interfaces: [eth1, eth0] }
+`);
+    const plan = planAnnouncements(
+      c,
+      [svc('web', ['192.0.2.1', '2001:db8::1'], 'l2'), svc('other', ['203.0.113.1'], 'bgp')],
+      nodes,
+      'node-a',
+    );
+    expect(plan.l2).toEqual([
+      {
+        service: 'demo/web',
+        ip: '192.0.2.1',
+        node: electLeader(['node-a', 'node-b'], '192.0.2.1'),
+        interfaces: ['eth0', 'eth1'],
+      },
+      {
+        service: 'demo/web',
+        ip: '2001:db8::1',
+        node: electLeader(['node-a', 'node-b'], '2001:db8::1'),
+        interfaces: ['eth0', 'eth1'],
+      },
+    ]);
+    expect(plan.bgp).toEqual([]);
+  });
+
+  it('honours node selectors and preferred node weights', () => {
+    const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+spec:
+  nodeSelectors: [{ matchExpressions: [{ key: zone, operator: In, values: [a, b] }] }]
+  preferredNodeSelectors: [{ weight: 50, preference: { matchLabels: { zone: b } } }]
+`);
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) {
+      const plan = planAnnouncements(c, [svc('web', [ip], 'l2')], nodes, 'node-a');
+      expect(plan.l2[0]?.node).toBe('node-b');
+      expect(plan.l2[0]?.interfaces).toEqual([]);
+    }
+  });
+
+  it('does not announce a shared IP through an advertisement with service selectors', () => {
+    const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+spec: { serviceSelectors: [{ matchLabels: { app: web } }] }
+`);
+    const plan = planAnnouncements(
+      c,
+      [svc('web', ['192.0.2.1'], 'l2', { 'metallb.io/allow-shared-ip': 'k' })],
+      nodes,
+      'node-a',
+    );
+    expect(plan.l2).toEqual([]);
+    expect(plan.skipped).toEqual([{ service: 'demo/web', reason: 'sharedIPWithServiceSelector' }]);
+  });
+
+  it('aggregates BGP prefixes and resolves community aliases and large communities', () => {
+    const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: Community
+metadata: { name: aliases }
+spec: { communities: [{ name: no-export, value: '65535:65281' }, { name: big, value: 'large:64512:1:2' }] }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: tor }
+spec: { myASN: 64512, peerASN: 64512, peerAddress: 192.0.2.254 }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: agg }
+spec: { ipAddressPools: [bgp], aggregationLength: 30, localPref: 200, communities: [no-export, big, '64512:7'], peers: [tor] }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: only-b }
+spec: { ipAddressPools: [bgp], nodeSelectors: [{ matchLabels: { zone: b } }] }
+`);
+    const plan = planAnnouncements(c, [svc('api', ['203.0.113.6'], 'bgp')], nodes, 'node-a');
+    expect(plan.bgp).toEqual([
+      {
+        service: 'demo/api',
+        prefix: '203.0.113.4/30',
+        peers: ['tor'],
+        communities: ['65535:65281', '64512:7'],
+        largeCommunities: ['64512:1:2'],
+        localPref: 200,
+      },
+    ]);
+    expect(
+      planAnnouncements(c, [svc('api', ['203.0.113.6'], 'bgp')], nodes, 'node-b').bgp.map((b) => b.prefix),
+    ).toEqual(['203.0.113.4/30', '203.0.113.6/32']);
+  });
+});
