@@ -93,7 +93,12 @@ function run(name, prefixes) {
     prefixes: prefixes.length,
     messages: messages.length,
     bytes,
-    rows: [row('encode (packUpdates)', encodeMs), row('decode (decodeMessage)', decodeMs), row('decode (MessageDecoder stream)', streamMs), row('copy (floor)', copyMs)],
+    rows: [
+      row('encode (packUpdates)', encodeMs),
+      row('decode (decodeMessage)', decodeMs),
+      row('decode (MessageDecoder stream)', streamMs),
+      row('copy (floor)', copyMs),
+    ],
   };
 }
 
