@@ -1,9 +1,12 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { birdConfig } from '../src/peers/bird.js';
 import { exabgpConfig, exabgpEnvironment } from '../src/peers/exabgp.js';
 import { frrBgpdConfig } from '../src/peers/frr.js';
 import { gobgpAnnounceArgs, gobgpApiPort, gobgpConfig } from '../src/peers/gobgp.js';
-import { validatePeerOptions } from '../src/peers/peer-base.js';
+import { searchableByOthers, validatePeerOptions } from '../src/peers/peer-base.js';
 import type { PeerOptions } from '../src/peers/types.js';
 import { fakeHost } from './fake-host.js';
 
@@ -250,5 +253,22 @@ describe('startPeer option validation', () => {
     ).toThrow(/exclude/);
     expect(() => validatePeerOptions('bird', base({ acceptAny: true }))).toThrow(/frr only/);
     expect(() => validatePeerOptions('frr', base({ neighbors: [], acceptAny: true }))).not.toThrow();
+  });
+});
+
+describe('peer directories', () => {
+  it('checks that every parent is searchable by other users (FRR runs as user frr)', () => {
+    const top = mkdtempSync(join(tmpdir(), 'ingot-search-'));
+    try {
+      const inner = join(top, 'inner');
+      mkdirSync(inner, { mode: 0o755 });
+      chmodSync(top, 0o700);
+      expect(searchableByOthers(inner)).toBe(false);
+      chmodSync(top, 0o755);
+      expect(searchableByOthers(inner)).toBe(searchableByOthers(tmpdir()));
+      expect(searchableByOthers('/nonexistent/ingot')).toBe(false);
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 });

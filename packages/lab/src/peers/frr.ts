@@ -16,7 +16,7 @@ import {
   pickNextHop,
   sortRoutes,
 } from './normalize.js';
-import { firstExited, neighborFamilies, type PeerDriver } from './peer-base.js';
+import { firstExited, neighborFamilies, type PeerDriver, searchableByOthers } from './peer-base.js';
 import type { PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 /** Where Debian's FRR daemons live. */
@@ -169,9 +169,8 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
   const uid = Number((await runCommand('id', ['-u', 'frr'])).trim());
   const gid = Number((await runCommand('id', ['-g', 'frr'])).trim());
   for (const f of ['', 'bgpd.conf', 'zebra.conf']) chownSync(join(dir, f), uid, gid);
-  const reach = await execCommand('runuser', ['-u', 'frr', '--', 'test', '-w', dir]);
-  if (reach.code !== 0) {
-    throw new Error(`lab: user frr cannot write ${dir}: every parent directory must be searchable (mode 755)`);
+  if (!searchableByOthers(dir)) {
+    throw new Error(`lab: user frr cannot reach ${dir}: every parent directory must be searchable (mode 755)`);
   }
   const common = ['-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-u', 'frr', '-g', 'frr', '-P', '0'];
   const dry = await execCommand(

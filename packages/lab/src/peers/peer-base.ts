@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pollUntil, tail } from '../command.js';
 import type { LabHost } from '../host.js';
 import type { LabProcess } from '../lab-process.js';
@@ -30,9 +30,28 @@ export function firstExited(procs: readonly LabProcess[]): string | undefined {
   return `${p.description} exited with ${p.exitCode()}\n${tail(p.stderr() + p.stdout(), 3000)}`;
 }
 
-/** Make a per-peer temp dir, mode 755 (FRR runs as user frr and must reach it), removed at process exit. */
+/** True when every directory from `dir` up to / is searchable by other users (mode o+x). */
+export function searchableByOthers(dir: string): boolean {
+  let d = resolve(dir);
+  for (;;) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    const up = dirname(d);
+    if (up === d) return true;
+    d = up;
+  }
+}
+
+/**
+ * Make a per-peer temp dir, mode 755, removed at process exit. FRR runs as user frr, so the dir and all its parents
+ * must be searchable by others: when $TMPDIR is not (e.g. a 0700 CI temp dir), /tmp is used instead.
+ */
 export function makePeerDir(kind: PeerKind): string {
-  const dir = mkdtempSync(join(tmpdir(), `ingot-${kind}-`));
+  const base = searchableByOthers(tmpdir()) ? tmpdir() : '/tmp';
+  const dir = mkdtempSync(join(base, `ingot-${kind}-`));
   chmodSync(dir, 0o755);
   trackDir(dir);
   return dir;
