@@ -1,2 +1,186 @@
-// Benchmarks for @ingot/arp: none yet.
-console.log(JSON.stringify({ package: '@ingot/arp', benchmarks: [] }));
+// @ingot/arp benchmark: fixed-rate ARP request floods (5k, 20k, 50k req/s, 5 s each by default) from a neighbour
+// namespace against (1) our responder answering for a service IP that only it answers for and (2) the Linux kernel
+// answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
+// responder CPU and the latency ratio ours/kernel. Needs root, iproute2 and python3; build first (npx tsup).
+// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker] [--json]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const rates = opt('rates', '5000,20000,50000').split(',').map(Number);
+const duration = Number(opt('duration', '5'));
+const modes = opt('modes', 'uv-stream,poll-worker').split(',');
+const asJson = args.includes('--json');
+const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const VIP = '192.0.2.100';
+const KERNEL_IP = '192.0.2.2';
+const SRC_IP = '192.0.2.250'; // unused by anyone: the targets cache it with the flood's fake MACs
+
+if (!existsSync(here('../dist/index.js'))) {
+  console.error('build first: cd packages/arp && npx tsup');
+  process.exit(1);
+}
+if (process.getuid?.() !== 0) {
+  console.log(JSON.stringify({ package: '@ingot/arp', skipped: 'needs root for network namespaces' }));
+  process.exit(0);
+}
+
+const stem = `igb${process.pid.toString(36)}`;
+const A = `${stem}-a`;
+const B = `${stem}-b`;
+const sh = (cmd, ...a) => execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const inNs = (ns, cmd, ...a) => sh('ip', 'netns', 'exec', ns, cmd, ...a);
+let children = [];
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const ns of [A, B]) {
+    try {
+      sh('ip', 'netns', 'del', ns);
+    } catch {}
+  }
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+function setup() {
+  for (const ns of [A, B]) {
+    sh('ip', 'netns', 'add', ns);
+    inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
+  }
+  sh('ip', 'link', 'add', 'veth-a', 'netns', A, 'type', 'veth', 'peer', 'name', 'veth-b', 'netns', B);
+  inNs(A, 'ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'veth-a');
+  inNs(B, 'ip', 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'veth-b');
+  inNs(B, 'ip', 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
+  inNs(B, 'sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.veth-b.arp_ignore=1');
+  inNs(A, 'ip', 'link', 'set', 'veth-a', 'up');
+  inNs(B, 'ip', 'link', 'set', 'veth-b', 'up');
+}
+
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]); // utime + stime, in clock ticks
+}
+const HZ = Number(sh('getconf', 'CLK_TCK').trim()) || 100;
+
+function flood(target, rate) {
+  const out = inNs(
+    A,
+    PY,
+    here('./arp-flood.py'),
+    'veth-a',
+    target,
+    '--src-ip',
+    SRC_IP,
+    '--rate',
+    String(rate),
+    '--duration',
+    String(duration),
+  );
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function startResponder(mode) {
+  const c = spawn('ip', ['netns', 'exec', B, process.execPath, here('./responder.mjs'), 'veth-b', VIP, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(c);
+  let buf = '';
+  const lines = [];
+  c.stdout.on('data', (d) => {
+    buf += d;
+    let i = buf.indexOf('\n');
+    while (i >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      i = buf.indexOf('\n');
+    }
+  });
+  const next = async (ms) => {
+    const end = Date.now() + ms;
+    while (lines.length === 0) {
+      if (Date.now() > end || c.exitCode !== null) throw new Error(`responder (${mode}) did not report`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return JSON.parse(lines.shift());
+  };
+  const ready = await next(10_000);
+  return {
+    pid: ready.pid,
+    stop: async () => {
+      c.kill('SIGTERM');
+      const s = await next(5000);
+      children = children.filter((x) => x !== c);
+      return s;
+    },
+  };
+}
+
+const rows = [];
+try {
+  setup();
+  const kernel = {};
+  for (const [mi, mode] of modes.entries()) {
+    const r = await startResponder(mode);
+    await new Promise((res) => setTimeout(res, 300));
+    for (const rate of rates) {
+      if (mi === 0) {
+        kernel[rate] = flood(KERNEL_IP, rate);
+        rows.push({ responder: 'kernel', rate, ...kernel[rate], cpu_pct: null });
+      }
+      const c0 = cpuTicks(r.pid);
+      const t0 = Date.now();
+      const res = flood(VIP, rate);
+      const cpu = ((cpuTicks(r.pid) - c0) / HZ / ((Date.now() - t0) / 1000)) * 100;
+      rows.push({ responder: `ingot ${mode}`, rate, ...res, cpu_pct: Math.round(cpu * 10) / 10 });
+    }
+    const s = await r.stop();
+    rows.push({ responder: `ingot ${mode}`, summary: s });
+  }
+} finally {
+  cleanup();
+}
+
+const kernelP50 = Object.fromEntries(rows.filter((r) => r.responder === 'kernel').map((r) => [r.rate, r.lat_us.p50]));
+const table = rows
+  .filter((r) => r.rate !== undefined)
+  .map((r) => ({
+    responder: r.responder,
+    rate: r.rate,
+    achieved: r.achieved_pps,
+    reply_pct: Math.round(r.reply_ratio * 100000) / 1000,
+    p50_us: r.lat_us.p50,
+    p99_us: r.lat_us.p99,
+    max_us: r.lat_us.max,
+    cpu_pct: r.cpu_pct,
+    p50_vs_kernel:
+      r.responder === 'kernel' || !kernelP50[r.rate] ? null : Math.round((r.lat_us.p50 / kernelP50[r.rate]) * 10) / 10,
+    rx_drops: r.rx_socket_drops,
+  }));
+const summaries = rows.filter((r) => r.summary);
+if (asJson) {
+  console.log(JSON.stringify({ package: '@ingot/arp', duration, table, summaries, raw: rows }));
+} else {
+  console.log(
+    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
+  console.log(
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | p50 ours/kernel | flooder rx drops |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const t of table) {
+    console.log(
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} |`,
+    );
+  }
+  for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
+}

@@ -69,3 +69,56 @@ export function encodeNdpFrame(addr: FrameAddresses, ndp: NdpPacket, buf?: Uint8
   encodeNdp(ndp, out, offset + 14);
   return out.subarray(offset, offset + len);
 }
+
+/**
+ * Builds, without string conversions, the ARP reply to the untagged Ethernet/IPv4 ARP request frame `request`, as
+ * answered by the station with MAC `mac`: Ethernet to the requester's source MAC, SHA = `mac`, SPA = the request's
+ * TPA, THA/TPA = the request's SHA/SPA (MetalLB's `arp.Client.Reply`). Equivalent to {@link encodeArpFrame} with
+ * those fields; the responder's hot path. The request must be a valid ARP request (e.g. checked by
+ * {@link isArpIPv4Request}).
+ * @returns the 42-byte reply, written to `out` when given (at offset 0).
+ * @example `transport.send(encodeArpReplyFrame(requestFrame, parseMac(transport.mac)))`
+ */
+export function encodeArpReplyFrame(request: Uint8Array, mac: Uint8Array, out?: Uint8Array): Uint8Array {
+  const o = out ?? new Uint8Array(14 + ARP_LENGTH);
+  if (o.length < 14 + ARP_LENGTH || request.length < 14 + ARP_LENGTH || mac.length !== 6) {
+    throw new CodecError('arp', 'truncated', 'request, reply buffer or MAC too short', 0);
+  }
+  o.set(request.subarray(6, 12), 0); // Ethernet destination: the requester
+  o.set(mac, 6);
+  o[12] = 0x08;
+  o[13] = 0x06;
+  o[14] = 0;
+  o[15] = 1; // htype Ethernet
+  o[16] = 0x08;
+  o[17] = 0x00; // ptype IPv4
+  o[18] = 6;
+  o[19] = 4;
+  o[20] = 0;
+  o[21] = 2; // reply
+  o.set(mac, 22); // SHA
+  o.set(request.subarray(38, 42), 28); // SPA = requested TPA
+  o.set(request.subarray(22, 32), 32); // THA, TPA = requester's SHA, SPA
+  return o.subarray(0, 14 + ARP_LENGTH);
+}
+
+/**
+ * Fast check that `frame` is an untagged Ethernet frame carrying an Ethernet/IPv4 ARP request with a complete body
+ * (no allocation). Use {@link decodeFrame} to learn why a frame is not.
+ * @example `if (isArpIPv4Request(frame)) transport.send(encodeArpReplyFrame(frame, myMac))`
+ */
+export function isArpIPv4Request(frame: Uint8Array): boolean {
+  return (
+    frame.length >= 14 + ARP_LENGTH &&
+    frame[12] === 0x08 &&
+    frame[13] === 0x06 &&
+    frame[14] === 0 &&
+    frame[15] === 1 &&
+    frame[16] === 0x08 &&
+    frame[17] === 0 &&
+    frame[18] === 6 &&
+    frame[19] === 4 &&
+    frame[20] === 0 &&
+    frame[21] === 1
+  );
+}

@@ -5,13 +5,14 @@ import {
   canonicalIp,
   formatMac,
   ipv6MulticastMac,
+  parseIPv4,
   parseIPv6,
   solicitedNodeAddress,
 } from './address.js';
 import { ArpOperation, decodeArp } from './arp.js';
 import { CodecError } from './errors.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
-import { encodeArpFrame, encodeNdpFrame } from './frame.js';
+import { encodeArpFrame, encodeArpReplyFrame, encodeNdpFrame, isArpIPv4Request } from './frame.js';
 import type { FrameTransport } from './frame-transport.js';
 import { Layer2Counters } from './layer2-counters.js';
 import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from './ndp.js';
@@ -82,6 +83,8 @@ export interface InterfaceStats {
   gratuitousSent: number;
   /** Sends that failed. */
   sendErrors: number;
+  /** Frames the kernel dropped before we could read them (socket buffer full), from the transport. */
+  kernelDrops: number;
 }
 
 /** Events of {@link InterfaceResponder} and {@link Responder}. */
@@ -137,6 +140,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   private readonly macBytes: Uint8Array;
   private readonly ips = new Set<string>();
   private readonly v6Bytes = new Map<string, Uint8Array>();
+  /** Announced IPv4 addresses by their 32-bit value, for the ARP hot path. */
+  private readonly v4 = new Map<number, string>();
   private readonly bursts = new Map<string, Burst>();
   private periodic: unknown;
   private readonly periodicMs: number;
@@ -150,6 +155,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     responsesSent: 0,
     gratuitousSent: 0,
     sendErrors: 0,
+    kernelDrops: 0,
   };
 
   constructor(options: InterfaceResponderOptions) {
@@ -188,6 +194,9 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       if (isV6) {
         this.v6Bytes.set(c, parseIPv6(c));
         if (this.ndpEnabled) this.membership(c, true);
+      } else {
+        const b = parseIPv4(c);
+        this.v4.set(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, c);
       }
       this.log?.({ level: 'info', msg: 'announce', interface: this.name, ip: c });
     }
@@ -202,6 +211,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (b) this.timers.clearTimeout(b.timer);
     this.bursts.delete(c);
     if (this.v6Bytes.delete(c) && this.ndpEnabled) this.membership(c, false);
+    for (const [k, v] of this.v4) if (v === c) this.v4.delete(k);
     this.log?.({ level: 'info', msg: 'withdraw', interface: this.name, ip: c });
   }
 
@@ -227,6 +237,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
 
   /** Frame-level counters. */
   stats(): InterfaceStats {
+    if (!this.closed) this.s.kernelDrops = this.transport.stats().kernelDrops;
     return { ...this.s };
   }
 
@@ -377,29 +388,21 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   }
 
   private onArp(f: Uint8Array): boolean {
-    const req = decodeArp(f, 14);
-    if (req.operation !== ArpOperation.Request) return this.drop('foreign');
+    if (!isArpIPv4Request(f)) {
+      const p = decodeArp(f, 14); // throws the CodecError of a malformed packet
+      return this.drop(p.operation === ArpOperation.Request ? 'malformed' : 'foreign');
+    }
     if (!this.toUs(f) && !isBroadcast(f)) return this.drop('foreign');
-    const ip = req.targetIp;
-    if (!this.ips.has(ip)) return this.drop('not-announced');
+    const ip = this.v4.get(((f[38]! << 24) | (f[39]! << 16) | (f[40]! << 8) | f[41]!) >>> 0);
+    if (ip === undefined) return this.drop('not-announced');
     this.counters.add(ip, 'requestsReceived');
     // Reply to the requester (Ethernet source), MetalLB's arp.Client.Reply: SHA = our MAC, THA/TPA = the sender's.
-    const to = formatMac(f, 6);
-    const reply = encodeArpFrame(
-      { destination: to, source: this.mac },
-      {
-        operation: ArpOperation.Reply,
-        senderMac: this.mac,
-        senderIp: ip,
-        targetMac: req.senderMac,
-        targetIp: req.senderIp,
-      },
-      this.txBuf,
-    );
-    if (this.trySend(reply)) {
+    if (this.trySend(encodeArpReplyFrame(f, this.macBytes, this.txBuf))) {
       this.s.responsesSent++;
       this.counters.add(ip, 'responsesSent');
-      this.emit('response', { interface: this.name, ip, protocol: 'arp', to });
+      if (this.listenerCount('response') > 0) {
+        this.emit('response', { interface: this.name, ip, protocol: 'arp', to: formatMac(f, 6) });
+      }
       return true;
     }
     return false;

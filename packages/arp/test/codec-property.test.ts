@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ArpPacket,
+  BROADCAST_MAC,
   CodecError,
   canonicalIp,
   decodeArp,
@@ -11,6 +12,8 @@ import {
   decodeNdp,
   type EthernetFrame,
   encodeArp,
+  encodeArpFrame,
+  encodeArpReplyFrame,
   encodeEthernet,
   encodeIPv6,
   encodeNdp,
@@ -18,6 +21,7 @@ import {
   formatIPv6,
   formatMac,
   type IPv6Packet,
+  isArpIPv4Request,
   type NdpOption,
   type NdpPacket,
   parseIPv4,
@@ -178,6 +182,26 @@ describe('round trips (fast-check)', () => {
         const out = encodeNdp(p, buf, off);
         expect(decodeNdp(placed(out))).toEqual(p);
         expect(decodeNdp(buf.subarray(0, off + out.length), off)).toEqual(p);
+      }),
+    );
+  });
+});
+
+describe('the responder fast path matches the general codec', () => {
+  it('encodeArpReplyFrame equals encodeArpFrame of the MetalLB reply; isArpIPv4Request agrees with decodeFrame', () => {
+    fc.assert(
+      fc.property(arpPacket, mac, mac, fc.integer({ min: 0, max: 18 }), (req, ethSrc, ours, pad) => {
+        const frame = encodeArpFrame({ destination: BROADCAST_MAC, source: ethSrc }, req);
+        const padded = new Uint8Array(frame.length + pad);
+        padded.set(frame);
+        const d = decodeFrame(sliced(padded));
+        expect(isArpIPv4Request(sliced(padded))).toBe(d.kind === 'arp' && d.arp.operation === 1);
+        const fast = encodeArpReplyFrame(sliced(padded), parseMac(ours));
+        const slow = encodeArpFrame(
+          { destination: ethSrc, source: ours },
+          { operation: 2, senderMac: ours, senderIp: req.targetIp, targetMac: req.senderMac, targetIp: req.senderIp },
+        );
+        expect(Array.from(fast)).toEqual(Array.from(slow));
       }),
     );
   });
