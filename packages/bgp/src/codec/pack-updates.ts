@@ -99,7 +99,7 @@ function pack(
     pos = next;
     count++;
   }
-  if (pos >= 0) flush();
+  if (pos >= 0 && count > 0) flush(); // no message when every prefix was of the other family
   return out;
 }
 
