@@ -537,7 +537,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.stats.bytesReceived += data.length;
     const packet = this.openPacket(data);
     if (!packet) return;
-    for (const m of packet) this.handle(m, from);
+    // Pings last: their acks then piggyback whatever the rest of the packet triggered (e.g. our refutation of the
+    // buddy-system suspect that rode on the ping).
+    for (const m of packet) if (m.type !== 'ping') this.handle(m, from);
+    for (const m of packet) if (m.type === 'ping') this.handle(m, from);
   }
 
   private openPacket(data: Uint8Array): Message[] | undefined {
@@ -723,6 +726,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.refute(incarnation, accuser);
       return;
     }
+    // re-queue our alive (fresh transmit count, so it rides on our next packets, the ack included) and tell the accuser
+    this.broadcastAlive();
     const acc = this.nodes.get(accuser);
     if (acc && acc !== this.self) this.send(acc.address, [this.aliveMessage(this.self)], false);
   }
