@@ -194,6 +194,25 @@ const DEFAULT_CTX: Ctx = Object.freeze({
   labels: EMPTY_LABELS,
 }) as Ctx;
 
+const NO_PORTS: readonly string[] = Object.freeze([]);
+const TCP_PORT_KEYS = new Map<number, string>();
+
+/** `PROTO/port` (Go's `Port.String`), TCP keys interned since every service repeats them. */
+function portKey(p: ServicePort): string {
+  if (p === null || typeof p !== 'object' || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
+    invalid('ports must be objects with an integer port 0..65535');
+  }
+  const proto = p.protocol ?? 'TCP';
+  if (typeof proto !== 'string') invalid('port protocol must be a string');
+  if (proto !== 'TCP') return `${proto}/${p.port}`;
+  let k = TCP_PORT_KEYS.get(p.port);
+  if (k === undefined) {
+    k = `TCP/${p.port}`;
+    TCP_PORT_KEYS.set(p.port, k);
+  }
+  return k;
+}
+
 function invalid(message: string): never {
   throw new AllocationError('INVALID_SERVICE', message);
 }
@@ -214,15 +233,9 @@ function contextOf(svc: ServiceInfo | undefined): Ctx {
   const family: ServiceFamily = fams.length === 2 ? 'dual' : primary;
   if (family !== 'dual' && policy === 'RequireDualStack')
     invalid('not enough clusterips: RequireDualStack needs two ipFamilies');
-  const ports: string[] = [];
-  for (const p of svc.ports ?? []) {
-    if (p === null || typeof p !== 'object' || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
-      invalid('ports must be objects with an integer port 0..65535');
-    }
-    const proto = p.protocol ?? 'TCP';
-    if (typeof proto !== 'string') invalid('port protocol must be a string');
-    ports.push(`${proto}/${p.port}`);
-  }
+  const list = svc.ports ?? [];
+  if (!Array.isArray(list)) invalid('ports must be a list');
+  const ports = list.length === 0 ? NO_PORTS : list.map(portKey);
   const sharing = svc.sharingKey ?? '';
   if (typeof sharing !== 'string') invalid('sharingKey must be a string');
   const backend = svc.backendKey ?? backendKeyFor(svc.externalTrafficPolicy, svc.selector);
@@ -352,10 +365,9 @@ export class Allocator {
       held.ips = held.ips.map((old) => {
         let h = newIps[old.fi].get(old.value);
         if (h === undefined) {
-          h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend);
+          h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend, held);
           newIps[old.fi].set(old.value, h);
-        }
-        h.users.push(held);
+        } else h.users.push(held);
         return h;
       });
     }
@@ -874,7 +886,7 @@ export class Allocator {
     if (old !== undefined) this.release(old);
     const sorted = ips.length === 2 && ips[0]!.family === 6 ? [ips[1]!, ips[0]!] : ips;
     const held: Held = { key: serviceKey, pool, ips: [], ports: ctx.ports, sharing: ctx.sharing, backend: ctx.backend };
-    for (const ip of sorted) held.ips.push(this.acquire(pool, fiOf(ip.family), ip.value, held, ctx));
+    held.ips = sorted.map((ip) => this.acquire(pool, fiOf(ip.family), ip.value, held, ctx));
     const holders = held.ips;
     this.services.set(serviceKey, held);
     pool.services++;
@@ -890,6 +902,7 @@ export class Allocator {
     text: string,
     sharing: string,
     backend: string,
+    first: Held,
   ): IpHolder {
     const fam = pool.fams[fi]!;
     if (this.lrr && fam.released.delete(value)) {
@@ -898,7 +911,7 @@ export class Allocator {
       fam.occ.occupy(value);
     }
     pool.inUse[fi]++;
-    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: [] };
+    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: [first] };
     this.indexSharing(fam, h);
     return h;
   }
@@ -927,9 +940,11 @@ export class Allocator {
   private acquire(pool: PoolState, fi: FamilyIndex, value: bigint, held: Held, ctx: Ctx): IpHolder {
     let h = this.ips[fi].get(value);
     if (h === undefined) {
-      h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend);
+      h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend, held);
       this.ips[fi].set(value, h);
-    } else if (h.sharing !== ctx.sharing || h.backend !== ctx.backend) {
+      return h;
+    }
+    if (h.sharing !== ctx.sharing || h.backend !== ctx.backend) {
       const fam = pool.fams[fi]!;
       this.unindexSharing(fam, h);
       h.sharing = ctx.sharing;
