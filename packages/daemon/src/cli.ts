@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync, watch } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { createResponder } from '@ingot/arp';
+import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
+import { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
 import { ConfigStore } from './config/config-store.js';
 import { parseConfig } from './config/parse-config.js';
+import { type BgpBackend, Daemon, type Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -16,6 +21,11 @@ commands:
 options:
   --config FILE       MetalLB resources as YAML (IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community,
                       and in standalone mode Service); reloaded when the file changes, the last good one stays in force
+  --node NAME         this node's name (default: the host name)
+  --announce MODE     dry-run (default: log what would be announced, no privileges) or live (answer ARP/NDP with
+                      CAP_NET_RAW and run BGP sessions to the configured BGPPeers)
+  --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
+  --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
   --log-level LEVEL   debug | info | warn | error (default info)
   --print-default     print the embedded default configuration and exit
 `;
@@ -26,6 +36,10 @@ function main(argv: string[]): number | undefined {
     allowPositionals: true,
     options: {
       config: { type: 'string' },
+      node: { type: 'string', default: hostname() },
+      announce: { type: 'string', default: 'dry-run' },
+      interface: { type: 'string', multiple: true, default: [] },
+      'router-id': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'print-default': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -65,16 +79,46 @@ function main(argv: string[]): number | undefined {
         process.stdout.write(`${file}: ${issue.resource} ${issue.field}: ${issue.reason}\n`);
       return 1;
     }
-    case 'run':
-      run(values.config, log);
+    case 'run': {
+      const announce = values.announce;
+      if (announce !== 'dry-run' && announce !== 'live') {
+        process.stderr.write(`invalid --announce ${JSON.stringify(announce)}\n${USAGE}`);
+        return 2;
+      }
+      run({
+        configFile: values.config,
+        node: values.node ?? hostname(),
+        live: announce === 'live',
+        interfaces: values.interface ?? [],
+        routerId: values['router-id'],
+        log,
+      });
       return undefined;
+    }
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;
   }
 }
 
-function run(configFile: string | undefined, log: ReturnType<typeof createLogger>): void {
+interface RunOptions {
+  configFile: string | undefined;
+  node: string;
+  live: boolean;
+  interfaces: string[];
+  routerId: string | undefined;
+  log: ReturnType<typeof createLogger>;
+}
+
+function run(opts: RunOptions): void {
+  const { configFile, log } = opts;
+  const layer2: Layer2Backend = opts.live
+    ? createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' })
+    : dryRunLayer2(log.child('layer2'));
+  const bgp: BgpBackend = opts.live
+    ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
+    : dryRunBgp(log.child('bgp'));
+  const daemon = new Daemon({ nodeName: opts.node, log, layer2, bgp });
   const store = new ConfigStore();
   store.on('applied', (config) => {
     log.info('configuration applied', {
@@ -85,12 +129,19 @@ function run(configFile: string | undefined, log: ReturnType<typeof createLogger
       bgpPeers: config.bgpPeers.map((p) => `${p.peerAddress}:${p.peerPort}`),
       services: config.services.length,
     });
+    daemon.applyConfig(config);
+    log.info('services', { services: daemon.services(), pools: daemon.poolStats() });
   });
   store.on('rejected', (issues) => {
     log.error('configuration rejected; the last good configuration stays in force', { issues, stale: true });
   });
   const load = () => store.applyText(configFile ? readFileSync(configFile, 'utf8') : DEFAULT_CONFIG_YAML);
-  log.info('ingot starting', { version: readVersion(), pid: process.pid });
+  log.info('ingot starting', {
+    version: readVersion(),
+    pid: process.pid,
+    node: opts.node,
+    announce: opts.live ? 'live' : 'dry-run',
+  });
   load();
   if (!store.current) {
     log.error('no valid configuration; exiting');
@@ -103,13 +154,15 @@ function run(configFile: string | undefined, log: ReturnType<typeof createLogger
         load();
       })
     : undefined;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     log.info('ingot stopping', { signal });
     watcher?.close();
+    await layer2.close?.();
+    await bgp.close?.();
     process.exit(0);
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
   setInterval(() => log.debug('alive'), 60_000);
 }
 

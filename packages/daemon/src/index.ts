@@ -12,6 +12,8 @@ export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/daemon';
+export { type BgpSpeakerBackendOptions, createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
+export { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
 export {
   ADDRESS_POOL_ANNOTATION,
   ALLOCATED_FROM_POOL_ANNOTATION,
@@ -27,6 +29,7 @@ export {
   type ServiceEvent,
   serviceInfo,
 } from './controller/service-controller.js';
+export { type BgpBackend, Daemon, type DaemonOptions, type Layer2Backend, type ServiceState } from './daemon.js';
 export {
   type AllocatedService,
   type AnnouncementPlan,

@@ -1,0 +1,96 @@
+import { isIP } from 'node:net';
+import { BgpSpeaker } from '@ingot/bgp';
+import type { BGPPeer } from '../config/resources.js';
+import type { BgpBackend } from '../daemon.js';
+import type { Logger } from '../logger.js';
+import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
+
+/** Options of {@link createBgpSpeakerBackend}. */
+export interface BgpSpeakerBackendOptions {
+  /** BGP identifier when a BGPPeer has no routerID (MetalLB derives it from the node address). */
+  routerId: string;
+  /** Logger. */
+  log: Logger;
+}
+
+/**
+ * A {@link BgpBackend} on `@ingot/bgp`: one speaker per (myASN, routerID) pair, sessions added, replaced and removed to
+ * match the BGPPeers in force, and announcements mapped from BGPPeer names to peer addresses.
+ */
+export function createBgpSpeakerBackend(options: BgpSpeakerBackendOptions): BgpBackend & { close(): Promise<void> } {
+  const speakers = new Map<string, BgpSpeaker>();
+  const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker }>();
+  const routes = new Map<string, BgpAnnouncement>();
+
+  const speakerFor = (p: BGPPeer): BgpSpeaker => {
+    const routerId = p.routerID ?? options.routerId;
+    const key = `${p.myASN}/${routerId}`;
+    let s = speakers.get(key);
+    if (!s) {
+      s = new BgpSpeaker({ asn: p.myASN, routerId });
+      s.on('warning', (message) => options.log.warn('bgp warning', { message }));
+      speakers.set(key, s);
+    }
+    return s;
+  };
+
+  const announceOn = (speaker: BgpSpeaker, a: BgpAnnouncement) => {
+    const targets = [...peers.values()].filter(
+      (p) => p.speaker === speaker && (a.peers.length === 0 || a.peers.includes(p.peer.name)),
+    );
+    if (targets.length === 0) return;
+    speaker.announce(a.prefix, {
+      communities: a.communities,
+      largeCommunities: a.largeCommunities,
+      ...(a.localPref > 0 ? { localPref: a.localPref } : {}),
+      peers: targets.map((t) => t.peer.peerAddress),
+    });
+  };
+
+  return {
+    setPeers(list) {
+      const wanted = new Map(list.map((p) => [p.name, p]));
+      for (const [name, entry] of peers) {
+        const next = wanted.get(name);
+        if (next && JSON.stringify(next) === entry.spec) continue;
+        entry.speaker.removePeer(entry.peer.peerAddress);
+        peers.delete(name);
+        options.log.info('bgp peer removed', { peer: name });
+      }
+      for (const p of list) {
+        if (peers.has(p.name)) continue;
+        const speaker = speakerFor(p);
+        const peer = speaker.addPeer({
+          address: p.peerAddress,
+          asn: p.peerASN,
+          port: p.peerPort,
+          holdTime: p.holdTime,
+          keepaliveTime: p.keepaliveTime,
+          ...(p.password ? { password: p.password } : {}),
+          ...(p.sourceAddress ? { localAddress: p.sourceAddress } : {}),
+          ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
+          gracefulRestart: p.enableGracefulRestart,
+          families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
+        });
+        peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
+        peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
+        peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker });
+        options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN });
+      }
+      for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
+    },
+    announce(a) {
+      routes.set(a.prefix, a);
+      for (const s of speakers.values()) announceOn(s, a);
+    },
+    withdraw(prefix) {
+      routes.delete(prefix);
+      for (const s of speakers.values()) s.withdraw(prefix);
+    },
+    async close() {
+      await Promise.all([...speakers.values()].map((s) => s.close()));
+      speakers.clear();
+      peers.clear();
+    },
+  };
+}

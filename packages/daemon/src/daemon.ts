@@ -1,0 +1,208 @@
+import type { PoolStats } from '@ingot/allocator';
+import type { BGPPeer, IngotConfig, ServiceResource } from './config/resources.js';
+import { type ConvergeResult, ServiceController } from './controller/service-controller.js';
+import type { Logger } from './logger.js';
+import {
+  type AllocatedService,
+  type BgpAnnouncement,
+  type NodeInfo,
+  planAnnouncements,
+} from './speaker/announcement-plan.js';
+
+/** Where layer-2 announcements go: an `@ingot/arp` Responder, or a dry-run logger. */
+export interface Layer2Backend {
+  /** Start answering ARP/NDP for `ip` (on `interfaces`, or every served interface when absent/empty). */
+  announce(ip: string, options?: { interfaces?: string[] }): void;
+  /** Stop answering for `ip`. */
+  withdraw(ip: string): void;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
+
+/** Where BGP announcements go: an `@ingot/bgp` speaker, or a dry-run logger. */
+export interface BgpBackend {
+  /** The BGPPeers of the configuration in force (sessions are added, changed and removed to match). */
+  setPeers(peers: readonly BGPPeer[]): void;
+  /** Advertise (or re-advertise with new attributes) a prefix. */
+  announce(announcement: BgpAnnouncement): void;
+  /** Withdraw a prefix. */
+  withdraw(prefix: string): void;
+  /** Closes sessions (with a Cease NOTIFICATION). */
+  close?(): Promise<void>;
+}
+
+/** Options of {@link Daemon}. */
+export interface DaemonOptions {
+  /** This node's name (its memberlist member name). */
+  nodeName: string;
+  /** This node's labels. @default {} */
+  nodeLabels?: Record<string, string>;
+  /** Structured logger. */
+  log: Logger;
+  /** Layer-2 backend. */
+  layer2: Layer2Backend;
+  /** BGP backend. */
+  bgp: BgpBackend;
+  /** Live nodes (from gossip membership); default: only this node. */
+  members?: () => NodeInfo[];
+}
+
+/** The state of one service after the last reconcile. */
+export interface ServiceState {
+  /** IPs in `status.loadBalancer.ingress`. */
+  ips: string[];
+  /** `metallb.io/ip-allocated-from-pool`. */
+  pool?: string;
+}
+
+/**
+ * The controller and the speaker in one process, for a standalone deployment: Services come from the configuration,
+ * statuses are kept in memory, and every change (configuration, membership) re-converges every service and re-plans
+ * the announcements, applying only the difference to the backends.
+ */
+export class Daemon {
+  private readonly controller = new ServiceController();
+  private readonly statuses = new Map<string, ServiceState>();
+  private config: IngotConfig | undefined;
+  private readonly layer2Announced = new Map<string, string>();
+  private readonly bgpAnnounced = new Map<string, string>();
+
+  constructor(private readonly options: DaemonOptions) {}
+
+  /** Applies a validated configuration: replaces pools (re-homing or evicting IPs) and re-converges everything. */
+  applyConfig(config: IngotConfig): void {
+    const result = this.controller.setPools(config.pools);
+    for (const e of result.evicted)
+      this.options.log.warn('service IPs are in no pool any more; released', { service: e.serviceKey, ips: e.ips });
+    this.config = config;
+    this.options.bgp.setPeers(config.bgpPeers);
+    this.reconcile();
+  }
+
+  /** Re-converges every service and re-applies announcements (call on membership changes too). */
+  reconcile(): void {
+    const config = this.config;
+    if (!config) return;
+    const live = new Set(config.services.map((s) => s.key));
+    for (const key of [...this.statuses.keys()]) {
+      if (live.has(key)) continue;
+      this.controller.delete(key);
+      this.statuses.delete(key);
+    }
+    // Services holding IPs first, so a pending service can never take an IP an existing one holds (MetalLB #1774).
+    const order = [...config.services].sort((a, b) => this.statusIps(b).length - this.statusIps(a).length);
+    let pending = order;
+    for (let pass = 0; pass < 3 && pending.length > 0; pass++) {
+      let again = false;
+      for (const svc of pending) again = this.convergeOne(svc) || again;
+      pending = again ? order.filter((s) => this.statusIps(s).length === 0 && s.type === 'LoadBalancer') : [];
+    }
+    this.announce(config);
+  }
+
+  /** The state of every service after the last reconcile. */
+  services(): Record<string, ServiceState> {
+    return Object.fromEntries(this.statuses);
+  }
+
+  /** Allocator counters per pool. */
+  poolStats(): PoolStats[] {
+    return this.controller.allocator.stats();
+  }
+
+  /** IPs this node currently answers ARP/NDP for. */
+  layer2Announcements(): string[] {
+    return [...this.layer2Announced.keys()];
+  }
+
+  /** Prefixes this node currently advertises over BGP. */
+  bgpAnnouncements(): string[] {
+    return [...this.bgpAnnounced.keys()];
+  }
+
+  private statusIps(svc: ServiceResource): string[] {
+    return this.statuses.get(svc.key)?.ips ?? [];
+  }
+
+  private convergeOne(svc: ServiceResource): boolean {
+    const before = this.statuses.get(svc.key);
+    const result: ConvergeResult = this.controller.converge(svc, before?.ips ?? []);
+    for (const e of result.events) {
+      const log = e.type === 'Warning' ? this.options.log.warn : this.options.log.info;
+      log(e.message, { service: svc.key, reason: e.reason, eventType: e.type });
+    }
+    if (result.ips.length > 0)
+      this.statuses.set(svc.key, { ips: result.ips, ...(result.pool ? { pool: result.pool } : {}) });
+    else this.statuses.delete(svc.key);
+    return result.reprocessAll;
+  }
+
+  private announce(config: IngotConfig): void {
+    const allocated: AllocatedService[] = [];
+    for (const svc of config.services) {
+      const st = this.statuses.get(svc.key);
+      if (st?.pool) allocated.push({ service: svc, ips: st.ips, pool: st.pool });
+    }
+    const self = this.options.nodeName;
+    const members = this.options.members?.() ?? [{ name: self, labels: this.options.nodeLabels ?? {} }];
+    const plan = planAnnouncements(config, allocated, members, self);
+    for (const s of plan.skipped)
+      this.options.log.info('service not announced', { service: s.service, reason: s.reason });
+
+    const wantL2 = new Map<string, { interfaces: string[]; service: string }>();
+    for (const a of plan.l2) if (a.node === self) wantL2.set(a.ip, { interfaces: a.interfaces, service: a.service });
+    for (const ip of [...this.layer2Announced.keys()]) {
+      if (wantL2.has(ip)) continue;
+      this.options.layer2.withdraw(ip);
+      this.layer2Announced.delete(ip);
+      this.options.log.info('layer2 withdrawn', { ip });
+    }
+    for (const [ip, a] of wantL2) {
+      const key = a.interfaces.join(',');
+      if (this.layer2Announced.get(ip) === key) continue;
+      this.options.layer2.announce(ip, a.interfaces.length > 0 ? { interfaces: a.interfaces } : {});
+      this.layer2Announced.set(ip, key);
+      this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "layer2"`, {
+        service: a.service,
+        ip,
+        reason: 'nodeAssigned',
+      });
+    }
+
+    const wantBgp = new Map<string, BgpAnnouncement>();
+    for (const a of plan.bgp) {
+      const prev = wantBgp.get(a.prefix);
+      wantBgp.set(a.prefix, prev ? mergeAnnouncements(prev, a) : a);
+    }
+    for (const prefix of [...this.bgpAnnounced.keys()]) {
+      if (wantBgp.has(prefix)) continue;
+      this.options.bgp.withdraw(prefix);
+      this.bgpAnnounced.delete(prefix);
+      this.options.log.info('bgp withdrawn', { prefix });
+    }
+    for (const [prefix, a] of wantBgp) {
+      const key = JSON.stringify(a);
+      if (this.bgpAnnounced.get(prefix) === key) continue;
+      this.options.bgp.announce(a);
+      this.bgpAnnounced.set(prefix, key);
+      this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "bgp"`, {
+        service: a.service,
+        prefix,
+        reason: 'nodeAssigned',
+      });
+    }
+  }
+}
+
+/** Two advertisements of one prefix (e.g. a shared IP): union of peers and communities, highest local preference. */
+function mergeAnnouncements(a: BgpAnnouncement, b: BgpAnnouncement): BgpAnnouncement {
+  const union = (x: string[], y: string[]) => [...new Set([...x, ...y])];
+  return {
+    service: a.service,
+    prefix: a.prefix,
+    peers: a.peers.length === 0 || b.peers.length === 0 ? [] : union(a.peers, b.peers),
+    communities: union(a.communities, b.communities),
+    largeCommunities: union(a.largeCommunities, b.largeCommunities),
+    localPref: Math.max(a.localPref, b.localPref),
+  };
+}
