@@ -173,6 +173,14 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
     throw new Error(`lab: user frr cannot reach ${dir}: every parent directory must be searchable (mode 755)`);
   }
   const common = ['-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-u', 'frr', '-g', 'frr', '-P', '0'];
+  const zebra = host.spawn(join(FRR_DAEMON_DIR, 'zebra'), [
+    '-f',
+    join(dir, 'zebra.conf'),
+    '-i',
+    join(dir, 'zebra.pid'),
+    ...common,
+  ]);
+  // The dry run (FRR exits 0 even for unknown commands, so its output is scanned) overlaps zebra's startup.
   const dry = await execCommand(
     join(FRR_DAEMON_DIR, 'bgpd'),
     ['-C', '-f', conf, '-i', join(dir, 'dry.pid'), ...common],
@@ -182,15 +190,9 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
   );
   const problems = frrConfigProblems(`${dry.stdout}\n${dry.stderr}`);
   if (dry.code !== 0 || problems.length > 0) {
+    await zebra.stop();
     throw new Error(`lab: bgpd rejected its config (bgpd -C):\n${problems.join('\n') || dry.stderr || dry.stdout}`);
   }
-  const zebra = host.spawn(join(FRR_DAEMON_DIR, 'zebra'), [
-    '-f',
-    join(dir, 'zebra.conf'),
-    '-i',
-    join(dir, 'zebra.pid'),
-    ...common,
-  ]);
   const procs: LabProcess[] = [zebra];
   const vtysh = (cmd: string) =>
     execCommand('vtysh', ['--vty_socket', dir, '-d', 'bgpd', '-c', cmd], { timeoutMs: 20_000 });
@@ -231,7 +233,12 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
     },
   };
   // zebra first, so bgpd finds the zserv socket (it retries anyway).
-  await waitForFile(join(dir, 'zserv.api'), 10_000, zebra);
+  try {
+    await waitForFile(join(dir, 'zserv.api'), 10_000, zebra);
+  } catch (e) {
+    await zebra.stop();
+    throw e;
+  }
   procs.push(host.spawn(join(FRR_DAEMON_DIR, 'bgpd'), ['-f', conf, '-i', join(dir, 'bgpd.pid'), ...common]));
   return driver;
 }
