@@ -10,6 +10,7 @@ import { parseConfig } from './config/parse-config.js';
 import { type BgpBackend, Daemon, type Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { startMembership } from './membership-source.js';
 
 const USAGE = `usage: ingot <command> [options]
 
@@ -26,6 +27,10 @@ options:
                       CAP_NET_RAW and run BGP sessions to the configured BGPPeers)
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
   --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
+  --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
+  --memberlist-bind HOST:PORT    run SWIM gossip membership on this address (UDP+TCP), e.g. 192.0.2.1:7946
+  --memberlist-join HOST:PORT    seed to join (repeatable)
+  --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
   --log-level LEVEL   debug | info | warn | error (default info)
   --print-default     print the embedded default configuration and exit
 `;
@@ -40,6 +45,10 @@ function main(argv: string[]): number | undefined {
       announce: { type: 'string', default: 'dry-run' },
       interface: { type: 'string', multiple: true, default: [] },
       'router-id': { type: 'string' },
+      'node-label': { type: 'string', multiple: true, default: [] },
+      'memberlist-bind': { type: 'string' },
+      'memberlist-join': { type: 'string', multiple: true, default: [] },
+      'memberlist-secret-file': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'print-default': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -91,7 +100,20 @@ function main(argv: string[]): number | undefined {
         live: announce === 'live',
         interfaces: values.interface ?? [],
         routerId: values['router-id'],
+        labels: Object.fromEntries(
+          (values['node-label'] ?? []).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]),
+        ),
+        memberlist: values['memberlist-bind']
+          ? {
+              bind: values['memberlist-bind'],
+              join: values['memberlist-join'] ?? [],
+              secretFile: values['memberlist-secret-file'],
+            }
+          : undefined,
         log,
+      }).catch((err: Error) => {
+        log.error('fatal', { error: err.message });
+        process.exit(1);
       });
       return undefined;
     }
@@ -107,10 +129,12 @@ interface RunOptions {
   live: boolean;
   interfaces: string[];
   routerId: string | undefined;
+  labels: Record<string, string>;
+  memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
   log: ReturnType<typeof createLogger>;
 }
 
-function run(opts: RunOptions): void {
+async function run(opts: RunOptions): Promise<void> {
   const { configFile, log } = opts;
   const layer2: Layer2Backend = opts.live
     ? createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' })
@@ -118,7 +142,33 @@ function run(opts: RunOptions): void {
   const bgp: BgpBackend = opts.live
     ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
     : dryRunBgp(log.child('bgp'));
-  const daemon = new Daemon({ nodeName: opts.node, log, layer2, bgp });
+  let reconcileQueued = false;
+  const membership = opts.memberlist
+    ? await startMembership({
+        name: opts.node,
+        labels: opts.labels,
+        bind: opts.memberlist.bind,
+        join: opts.memberlist.join,
+        ...(opts.memberlist.secretFile ? { secret: readFileSync(opts.memberlist.secretFile, 'utf8').trim() } : {}),
+        log: log.child('memberlist'),
+        onChange: () => {
+          if (reconcileQueued) return;
+          reconcileQueued = true;
+          setImmediate(() => {
+            reconcileQueued = false;
+            daemon.reconcile();
+          });
+        },
+      })
+    : undefined;
+  const daemon = new Daemon({
+    nodeName: opts.node,
+    nodeLabels: opts.labels,
+    log,
+    layer2,
+    bgp,
+    ...(membership ? { members: () => membership.members() } : {}),
+  });
   const store = new ConfigStore();
   store.on('applied', (config) => {
     log.info('configuration applied', {
@@ -157,6 +207,7 @@ function run(opts: RunOptions): void {
   const stop = async (signal: string) => {
     log.info('ingot stopping', { signal });
     watcher?.close();
+    await membership?.close();
     await layer2.close?.();
     await bgp.close?.();
     process.exit(0);

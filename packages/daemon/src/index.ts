@@ -31,6 +31,12 @@ export {
 } from './controller/service-controller.js';
 export { type BgpBackend, Daemon, type DaemonOptions, type Layer2Backend, type ServiceState } from './daemon.js';
 export {
+  type MembershipSource,
+  type MembershipSourceOptions,
+  parseHostPort,
+  startMembership,
+} from './membership-source.js';
+export {
   type AllocatedService,
   type AnnouncementPlan,
   type BgpAnnouncement,
