@@ -1,5 +1,7 @@
 // Benchmark of @ingot/allocator against a linear-scan allocator with MetalLB's algorithm, in the same run.
 // Run: cd packages/allocator && npx tsup && node bench/run.mjs   (bounded: about a minute; BENCH_N changes the size)
+// Totals are wall-clock; ours_cpu_ms is the process CPU time of the same phase (GC threads included), a steadier
+// figure on a shared, loaded machine.
 // Phases: 100,000 IPv4 services into 198.18.0.0/15 and 100,000 IPv6 services into 2001:db8::/64; a simulated restart
 // restoring all of them; then random release/allocate churn. The linear allocator is given a time budget per phase;
 // where it cannot finish, its total is extrapolated from the measured subset (allocation i scans i addresses, so the
@@ -43,6 +45,7 @@ function p99(samples) {
 /** Times `op(i)` for i < n; returns total ms and per-op samples (ms). */
 function timed(n, op, budgetMs = Number.POSITIVE_INFINITY) {
   const samples = [];
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const s = performance.now();
@@ -50,7 +53,8 @@ function timed(n, op, budgetMs = Number.POSITIVE_INFINITY) {
     samples.push(performance.now() - s);
     if (s - t0 > budgetMs) break;
   }
-  return { total: performance.now() - t0, samples, done: samples.length };
+  const c = process.cpuUsage(c0);
+  return { total: performance.now() - t0, cpu: (c.user + c.system) / 1000, samples, done: samples.length };
 }
 
 /** Linear cost model: op i costs about a + c·i; fit from samples, sum to n. */
@@ -70,6 +74,7 @@ function row(phase, ours, linear, note = '') {
   rows.push({
     phase,
     ours_total_ms: ours.total.toFixed(0),
+    ours_cpu_ms: ours.cpu.toFixed(0),
     ours_p99_us: (p99(ours.samples) * 1000).toFixed(1),
     linear_total_ms: linear.total.toFixed(0),
     linear_p99_us: (linear.p99 * 1000).toFixed(1),
@@ -123,9 +128,11 @@ ours = undefined;
 gc();
 const restored = new Allocator();
 restored.setPools(POOLS);
+const cr = process.cpuUsage();
 const tr = performance.now();
 const outcomes = restored.restore(snapshot);
 const restoreTotal = performance.now() - tr;
+const restoreCpu = process.cpuUsage(cr);
 if (outcomes.some((o) => o.status !== 'kept')) throw new Error('restore lost a service');
 // per-op latency of the same work (each restore step is an assign)
 const perOp = new Allocator();
@@ -139,7 +146,7 @@ const linR = new LinearAllocator([
 const lr = linearPhase(snapshot.length, (i) => linR.assign(snapshot[i].serviceKey, snapshot[i].ips[0], PORTS));
 row(
   `restore ${snapshot.length.toLocaleString('en')} after restart`,
-  { total: restoreTotal, samples: rs.samples },
+  { total: restoreTotal, cpu: (restoreCpu.user + restoreCpu.system) / 1000, samples: rs.samples },
   lr,
   lr.note,
 );
