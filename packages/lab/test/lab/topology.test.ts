@@ -85,7 +85,11 @@ labSuite('lab topologies', { tools: ['ip', 'ping', 'arping', 'ndisc6'] }, () => 
     it('waitMessage times out with the child stderr in the error', async () => {
       const { a } = lab();
       const child = a.fork(ipcEcho);
-      await expect(child.waitMessage((m) => m.type === 'never', 300)).rejects.toThrow(/ipc-echo ready/);
+      await child.waitMessage((m) => m.type === 'ready');
+      await child.waitOutput(/ipc-echo ready/);
+      await expect(child.waitMessage((m) => m.type === 'never', 300)).rejects.toThrow(
+        /timed out after 300 ms waiting for an IPC message[\s\S]*ipc-echo ready/,
+      );
       await child.stop();
     });
   });
