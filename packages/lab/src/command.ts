@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { trackPid, untrackPid } from './registry.js';
 
 /** Result of a finished command: exit code (null when killed by a signal), collected output. */
 export interface ExecResult {
@@ -63,6 +64,9 @@ export function execCommand(file: string, args: readonly string[], opts: ExecOpt
       stdio: ['pipe', 'pipe', 'pipe'],
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
     });
+    // Tracked so a command still running when the process exits is killed with everything else.
+    const pid = child.pid;
+    if (pid !== undefined) trackPid(pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -76,6 +80,9 @@ export function execCommand(file: string, args: readonly string[], opts: ExecOpt
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new Error(`lab: cannot spawn ${line}: ${e.message}`));
+    });
+    child.on('exit', () => {
+      if (pid !== undefined) untrackPid(pid);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
