@@ -213,6 +213,12 @@ function portKey(p: ServicePort): string {
   return k;
 }
 
+function isLabelMap(x: unknown): x is Labels {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
+  for (const v of Object.values(x)) if (typeof v !== 'string') return false;
+  return true;
+}
+
 function invalid(message: string): never {
   throw new AllocationError('INVALID_SERVICE', message);
 }
@@ -238,6 +244,8 @@ function contextOf(svc: ServiceInfo | undefined): Ctx {
   const ports = list.length === 0 ? NO_PORTS : list.map(portKey);
   const sharing = svc.sharingKey ?? '';
   if (typeof sharing !== 'string') invalid('sharingKey must be a string');
+  if (svc.selector !== undefined && !isLabelMap(svc.selector)) invalid('selector must map strings to strings');
+  if (svc.labels !== undefined && !isLabelMap(svc.labels)) invalid('labels must map strings to strings');
   const backend = svc.backendKey ?? backendKeyFor(svc.externalTrafficPolicy, svc.selector);
   if (typeof backend !== 'string') invalid('backendKey must be a string');
   const namespace = svc.namespace ?? '';

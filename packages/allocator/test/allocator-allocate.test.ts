@@ -256,6 +256,10 @@ describe('service description validation', () => {
     ['unknown policy', { ipFamilyPolicy: 'Maybe' }],
     ['bad port', { ports: [{ port: 70000 }] }],
     ['bad sharing key', { sharingKey: 5 }],
+    ['labels not a map', { labels: null }],
+    ['label value not a string', { labels: { a: 1 } }],
+    ['selector not a map', { externalTrafficPolicy: 'Local', selector: 'app=x' }],
+    ['ports not a list', { ports: 80 }],
   ])('%s', (_, svc) => {
     const e = fails(() => a.allocate('x', svc as ServiceInfo));
     expect(e.code).toBe('INVALID_SERVICE');

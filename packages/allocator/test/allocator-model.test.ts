@@ -257,3 +257,30 @@ describe('Allocator against a naive reference model', () => {
     );
   });
 });
+
+describe('Allocator input robustness', () => {
+  it('throws only AllocationError for arbitrary service descriptions and IP lists', () => {
+    const a = new Allocator();
+    a.setPools(toSpecs(POOL_SETS[0]!));
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), fc.constantFrom('alpha', 'nope'), (svc, ips, pool) => {
+        for (const f of [
+          () => a.allocate('x/1', svc as ServiceInfo),
+          () => a.allocateFromPool('x/2', pool, svc as ServiceInfo),
+          () => a.assign('x/3', ips as string[], svc as ServiceInfo),
+          () => a.allocateAdditionalFamily('x/1', svc as ServiceInfo),
+        ]) {
+          try {
+            f();
+          } catch (e) {
+            expect(e).toBeInstanceOf(AllocationError);
+          }
+        }
+        a.unassign('x/1');
+        a.unassign('x/2');
+        a.unassign('x/3');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
