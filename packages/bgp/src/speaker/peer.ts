@@ -126,6 +126,8 @@ export interface BgpPeerEvents {
   update: [update: UpdateMessage];
   /** A ROUTE-REFRESH was received and answered. */
   routeRefresh: [message: RouteRefreshMessage];
+  /** UPDATEs were written to the session (after a flush). */
+  sent: [result: { updates: number; announced: number; withdrawn: number; endOfRib: boolean }];
   /** A non-fatal problem (socket options, unexportable routes). */
   warning: [message: string, error?: Error];
 }
@@ -352,6 +354,12 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     this.counters.prefixesAnnounced += res.announced;
     this.counters.prefixesWithdrawn += res.withdrawn;
     this.counters.prefixesAdvertised = this.adjRibOut.size;
+    this.emit('sent', {
+      updates: all.length,
+      announced: res.announced,
+      withdrawn: res.withdrawn,
+      endOfRib: eor.length > 0,
+    });
   }
 
   /** Marks a prefix of the speaker's table as changed. */

@@ -13,6 +13,8 @@ import { BgpSpeaker } from '../../dist/index.js';
 let speaker;
 
 const send = (m) => process.send?.(m);
+/** Wall-clock milliseconds with sub-millisecond precision (comparable across processes). */
+const epoch = () => performance.timeOrigin + performance.now();
 
 function ipv4Range(base, count) {
   const [a, b, c, d] = base.split('.').map(Number);
@@ -37,14 +39,15 @@ function peerSummary(p) {
 
 function wire(peer) {
   const address = peer.address;
-  peer.on('state', (to, from) => send({ event: 'state', address, to, from, t: performance.now() }));
-  peer.on('established', (info) => send({ event: 'established', address, info, t: performance.now() }));
+  peer.on('state', (to, from) => send({ event: 'state', address, to, from, at: epoch() }));
+  peer.on('established', (info) => send({ event: 'established', address, info, at: epoch() }));
   peer.on('down', (reason) => send({ event: 'down', address, reason: { ...reason, error: reason.error?.message } }));
   peer.on('notification', (n) =>
     send({ event: 'notification', address, direction: n.direction, code: n.code, subcode: n.subcode }),
   );
   peer.on('routeRefresh', (m) => send({ event: 'routeRefresh', address, afi: m.afi, safi: m.safi }));
   peer.on('warning', (message, err) => send({ event: 'warning', address, message, error: err?.message }));
+  peer.on('sent', (r) => send({ event: 'sent', address, ...r, at: epoch() }));
 }
 
 const handlers = {
@@ -57,13 +60,14 @@ const handlers = {
     return { listening, pid: process.pid };
   },
   announce({ prefix, options }) {
+    const at = epoch();
     speaker.announce(prefix, options);
-    return { t: performance.now() };
+    return { at };
   },
   announceRange({ base, count, options }) {
     const t0 = performance.now();
     for (const p of ipv4Range(base, count)) speaker.announce(p, options);
-    return { t: performance.now(), ms: performance.now() - t0 };
+    return { at: epoch(), ms: performance.now() - t0 };
   },
   withdraw({ prefix }) {
     return speaker.withdraw(prefix);
