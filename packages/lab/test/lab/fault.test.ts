@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPair, fault, labSuite, useTopology } from '../../src/index.js';
+import { createLan, createPair, fault, type LabHost, labSuite, useTopology } from '../../src/index.js';
 
 /** Parse iputils ping's summary line. */
 function pingStats(out: string): { sent: number; received: number } {
@@ -56,6 +56,38 @@ labSuite('lab fault injection', { tools: ['ip', 'nft', 'ping'] }, () => {
       await fault.linkUp(a);
       await a.run('ping', ['-c', '1', '-W', '3', b.ipv4]);
       await a.run('ping', ['-6', '-c', '1', '-W', '3', b.ipv6]);
+    });
+  });
+
+  describe('on a bridged LAN', () => {
+    const lab = useTopology(() => createLan(2, { name: 'faultlan' }));
+
+    it("a partition of the router's br0 cuts the router off but not host-to-host traffic", async () => {
+      const { router, hosts } = lab();
+      const [h1, h2] = hosts as [LabHost, LabHost];
+      await h1.run('ping', ['-c', '1', '-W', '2', h2.ipv4]); // learn neighbours first
+      await fault.partition(router);
+      try {
+        const toRouter = await h1.exec('ping', ['-c', '2', '-i', '0.1', '-W', '1', router.ipv4]);
+        expect(toRouter.code).not.toBe(0);
+        await h1.run('ping', ['-c', '2', '-i', '0.1', '-W', '2', h2.ipv4]);
+        await h2.run('ping', ['-6', '-c', '1', '-W', '2', h1.ipv6]);
+      } finally {
+        await fault.heal(router);
+      }
+      await h1.run('ping', ['-c', '1', '-W', '2', router.ipv4]);
+    });
+
+    it('loss on one host drops only what arrives at that host', async () => {
+      const { router, hosts } = lab();
+      const [h1, h2] = hosts as [LabHost, LabHost];
+      await fault.partition(h2);
+      try {
+        expect((await router.exec('ping', ['-c', '1', '-W', '1', h2.ipv4])).code).not.toBe(0);
+        await router.run('ping', ['-c', '1', '-W', '2', h1.ipv4]);
+      } finally {
+        await fault.heal(h2);
+      }
     });
   });
 });
