@@ -100,7 +100,8 @@ async function startOurs(host, speaker) {
       if (!reply.ok) throw new Error(`speaker child ${cmd}: ${reply.error}`);
       return reply.result;
     },
-    waitEvent: (pred, timeoutMs = 30_000) => proc.waitMessage((m) => typeof m?.event === 'string' && pred(m), timeoutMs),
+    waitEvent: (pred, timeoutMs = 30_000) =>
+      proc.waitMessage((m) => typeof m?.event === 'string' && pred(m), timeoutMs),
     async close() {
       await ours.request('close', {}, 5000).catch(() => {});
       await proc.stop();
@@ -161,7 +162,10 @@ async function measureConverge(rx, addr, n, timeoutMs) {
       if (rx.kind === 'frr') {
         last = await rxView(rx, addr);
         const logged = frrEstablishedAt(rx, addr);
-        if (process.env.BENCH_DEBUG) console.log(`    poll-seen Established - logged = ${logged === undefined ? "?" : (tEst - logged).toFixed(1)} ms`);
+        if (process.env.BENCH_DEBUG)
+          console.log(
+            `    poll-seen Established - logged = ${logged === undefined ? '?' : (tEst - logged).toFixed(1)} ms`,
+          );
         tEst = logged ?? tEst;
       }
       return { converge: (t - tEst) / 1000, updates: last.updates };
