@@ -434,15 +434,17 @@ export class Allocator {
    * `SHARING_CONFLICT`, `PORT_CONFLICT`
    */
   assign(serviceKey: string, ips: string | readonly string[], service?: ServiceInfo): string[] {
-    const ctx = contextOf(service);
+    return this.assignTexts(serviceKey, ips, contextOf(service));
+  }
+
+  private assignTexts(serviceKey: string, ips: string | readonly string[], ctx: Ctx): string[] {
     const list = typeof ips === 'string' ? [ips] : ips;
     if (!Array.isArray(list)) throw new AllocationError('INVALID_IP', 'ips must be a string or a list of strings');
-    const parsed: Ip[] = [];
-    for (const s of list) {
+    const parsed = list.map((s: unknown) => {
       const ip = typeof s === 'string' ? parseIp(s) : undefined;
       if (ip === undefined) throw new AllocationError('INVALID_IP', `invalid IP ${goQuote(String(s))}`);
-      parsed.push(ip);
-    }
+      return ip;
+    });
     return this.assignIps(serviceKey, parsed, ctx);
   }
 
@@ -567,11 +569,18 @@ export class Allocator {
     const outcomes = new Array<RestoreOutcome | undefined>(entries.length);
     const claimErrors = new Array<AllocationError | undefined>(entries.length);
     const order = entries.map((_, i) => i).sort((a, b) => entries[b]!.ips.length - entries[a]!.ips.length || a - b);
+    const contexts = new Map<ServiceInfo, Ctx>();
     for (const i of order) {
       const e = entries[i]!;
       if (e.ips.length === 0) continue;
       try {
-        const ips = this.assign(e.serviceKey, e.ips, e.service);
+        // Services commonly share one description object in bulk restores: normalize each object once.
+        let ctx = e.service === undefined ? DEFAULT_CTX : contexts.get(e.service);
+        if (ctx === undefined) {
+          ctx = contextOf(e.service);
+          contexts.set(e.service!, ctx);
+        }
+        const ips = this.assignTexts(e.serviceKey, e.ips, ctx);
         outcomes[i] = { serviceKey: e.serviceKey, status: 'kept', ips };
       } catch (err) {
         if (!(err instanceof AllocationError)) throw err;
