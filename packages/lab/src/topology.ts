@@ -58,9 +58,10 @@ export class Topology implements ProcessOwner {
 
   /** Create a namespace with the lab's sysctls and lo up, tracked for cleanup. */
   async addNamespace(ns: string): Promise<void> {
+    // Registered only once created: a name that already existed (never expected) is not ours to delete.
+    await runCommand('ip', ['netns', 'add', ns], { timeoutMs: 10_000 });
     trackNamespace(ns);
     this.namespaces.push(ns);
-    await runCommand('ip', ['netns', 'add', ns], { timeoutMs: 10_000 });
     await runCommand('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...NAMESPACE_SYSCTLS], { timeoutMs: 10_000 });
     await runCommand('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { timeoutMs: 10_000 });
   }
