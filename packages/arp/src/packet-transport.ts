@@ -28,7 +28,7 @@ export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker';
 export interface PacketTransportOptions {
   /** Receive strategy (default `auto`). */
   receiveMode?: ReceiveMode;
-  /** Socket receive buffer to request, default 4 MiB (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else capped by rmem_max). */
+  /** Socket receive buffer to request, default 8 MiB (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else capped by rmem_max). */
   receiveBufferBytes?: number;
   /**
    * Classic BPF filter; default: ARP and ICMPv6 Neighbor Solicitations only, never our own outgoing frames. `null`
