@@ -12,7 +12,7 @@
 // Every case is bounded by a timeout; a failed case is reported and the run continues.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -77,6 +77,12 @@ async function loadLab() {
 
 const lab = await loadLab();
 
+// A private copy of the build for the speaker children, so a concurrent `tsup` (which empties dist/) cannot break a run.
+// It sits next to this script so that its bare imports (eventemitter3, koffi) still resolve; removed on exit.
+const DIST_COPY = join(here, `.speaker-dist-${process.pid}.mjs`);
+copyFileSync(DIST, DIST_COPY);
+process.on('exit', () => rmSync(DIST_COPY, { force: true }));
+
 function withTimeout(p, ms, what) {
   let t;
   return Promise.race([
@@ -89,7 +95,7 @@ function withTimeout(p, ms, what) {
 
 /** Our speaker in a namespace (test/lab/speaker-child.mjs), driven over IPC. */
 async function startOurs(host, speaker) {
-  const proc = host.fork(CHILD);
+  const proc = host.fork(CHILD, [], { env: { INGOT_BGP_DIST: DIST_COPY } });
   let seq = 0;
   const ours = {
     proc,
@@ -251,7 +257,7 @@ async function tableCase(rxKind, sender, n) {
     );
   } catch (err) {
     results.push({ rx: rxKind, sender, n, error: err.message.split('\n')[0] });
-    console.log(`  ${sender} -> ${rxKind} N=${n}: FAILED ${err.message.split('\n')[0]}`);
+    console.log(`  ${sender} -> ${rxKind} N=${n}: FAILED ${err.message.split('\n').slice(0, 8).join('\n    ')}`);
   } finally {
     await tx?.stop().catch(() => {});
     await rx?.stop().catch(() => {});

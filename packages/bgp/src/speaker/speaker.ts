@@ -132,6 +132,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   private readonly listenPromise: Promise<{ address: string; port: number }[]>;
   private flushScheduled = false;
   private closed = false;
+  private readonly listens: boolean;
 
   /** @param options AS, router ID, listener */
   constructor(options: SpeakerOptions) {
@@ -148,6 +149,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     this.random = options.random ?? Math.random;
     this.gracefulRestart = options.gracefulRestart;
     this.dial = options.dial;
+    this.listens = Boolean(options.listen);
     this.listenPromise = options.listen
       ? this.startListening(options.listen === true ? {} : options.listen)
       : Promise.resolve([]);
@@ -191,6 +193,9 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     }
     const peer = new BgpPeer(this, options);
     this.peerMap.set(address, peer);
+    if (options.passive && !this.listens) {
+      this.emit('warning', `peer ${address} is passive but the speaker does not listen: it will never connect`);
+    }
     if (options.password !== undefined) this.setListenerKeys(address, options.password);
     this.emit('peerAdded', peer);
     peer.start();

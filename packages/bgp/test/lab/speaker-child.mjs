@@ -7,7 +7,12 @@
 //   addPeer { options }  removePeer { address }  resetPeer { address }  peers  close { communication? }
 // Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning', address, ... }.
 
-import { BgpSpeaker } from '../../dist/index.js';
+import { pathToFileURL } from 'node:url';
+
+// INGOT_BGP_DIST lets the benchmark run a private copy of the build (immune to a concurrent rebuild).
+const { BgpSpeaker } = await import(
+  process.env.INGOT_BGP_DIST ? pathToFileURL(process.env.INGOT_BGP_DIST).href : '../../dist/index.js'
+);
 
 /** @type {BgpSpeaker | undefined} */
 let speaker;
