@@ -182,11 +182,11 @@ function checkInvariants(a: Allocator, m: ReferenceModel, set: ModelPool[]): voi
 }
 
 describe('Allocator against a naive reference model', () => {
-  it('agrees on every operation of random sequences, with all invariants holding', () => {
+  it('agrees on every operation of random sequences (both reuse modes), with all invariants holding', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => {
-        const a = new Allocator();
-        const m = new ReferenceModel();
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.boolean(), (ops, lrr) => {
+        const a = new Allocator(lrr ? { reuse: 'least-recently-released' } : {});
+        const m = new ReferenceModel(lrr);
         let set = POOL_SETS[0]!;
         a.setPools(toSpecs(set));
         m.setPools(set);

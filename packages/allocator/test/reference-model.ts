@@ -41,8 +41,14 @@ export type ModelResult = { ok: true; ips: string[] } | { ok: false; code: Alloc
 export class ReferenceModel {
   private pools: { spec: ModelPool; addrs: Addr[] }[] = [];
   readonly allocs = new Map<string, Alloc>();
+  /** Released addresses, oldest first (least-recently-released mode only). */
+  private released: string[] = [];
+
+  /** @param lrr - least-recently-released reuse */
+  constructor(private readonly lrr = false) {}
 
   setPools(specs: ModelPool[]): { evicted: string[] } {
+    const oldPools = this.pools;
     this.pools = specs.map((spec) => {
       const addrs: Addr[] = [];
       for (const entry of spec.addresses) {
@@ -66,6 +72,9 @@ export class ReferenceModel {
         evicted.push(key);
       } else a.pool = pool;
     }
+    // The release queue survives, grouped by old pool (in order), for addresses still in a pool.
+    const queue = oldPools.flatMap((p) => this.released.filter((ip) => p.addrs.some((a) => a.text === ip)));
+    this.released = queue.filter((ip) => this.poolFor([ip]) !== undefined);
     return { evicted };
   }
 
@@ -114,19 +123,29 @@ export class ReferenceModel {
       if (e) return { ok: false, code: e };
     }
     const sorted = [...ips].sort((a, b) => this.familyOf(a) - this.familyOf(b));
-    this.allocs.delete(key);
+    this.unassign(key);
     this.allocs.set(key, { pool, ips: sorted, ports: svc.ports, sharing: svc.sharingKey, backend: svc.backendKey });
+    this.released = this.released.filter((ip) => !sorted.includes(ip));
     return { ok: true, ips: sorted };
   }
 
   unassign(key: string): boolean {
-    return this.allocs.delete(key);
+    const a = this.allocs.get(key);
+    if (!a) return false;
+    this.allocs.delete(key);
+    for (const ip of a.ips) {
+      if (this.lrr && this.usersOf(ip).length === 0) this.released.push(ip);
+    }
+    return true;
   }
 
   private firstIn(poolName: string, fam: 4 | 6, key: string, svc: ModelService): string | undefined {
     const p = this.pools.find((x) => x.spec.name === poolName)!;
-    for (const a of p.addrs) if (a.fam === fam && this.sharingError(key, a.text, svc) === undefined) return a.text;
-    return undefined;
+    for (const a of p.addrs) {
+      if (a.fam !== fam || this.released.includes(a.text)) continue;
+      if (this.sharingError(key, a.text, svc) === undefined) return a.text;
+    }
+    return this.released.find((ip) => this.familyOf(ip) === fam && p.addrs.some((a) => a.text === ip));
   }
 
   private pick(poolName: string, svc: ModelService, key: string): string[] | undefined {
