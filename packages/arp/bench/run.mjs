@@ -2,7 +2,8 @@
 // namespace against (1) our responder answering for a service IP that only it answers for and (2) the Linux kernel
 // answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
 // responder CPU and the latency ratio ours/kernel. Needs root, iproute2 and python3; build first (npx tsup).
-// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker] [--json]
+// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker]
+//                           [--responder-nice N] [--json]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,9 @@ const rates = opt('rates', '5000,20000,50000').split(',').map(Number);
 const duration = Number(opt('duration', '5'));
 const modes = opt('modes', 'uv-stream,poll-worker').split(',');
 const asJson = args.includes('--json');
+// Scheduling priority of the responder process (nice value, e.g. -10); keepalived runs its VRRP process with real-time
+// priority for the same reason: answering ARP must not wait behind unrelated work on a busy node.
+const responderNice = Number(opt('responder-nice', '0'));
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const VIP = '192.0.2.100';
 const KERNEL_IP = '192.0.2.2';
@@ -90,7 +94,20 @@ function flood(target, rate) {
 }
 
 async function startResponder(mode) {
-  const c = spawn('ip', ['netns', 'exec', B, process.execPath, here('./responder.mjs'), 'veth-b', VIP, mode], {
+  const cmd = [
+    'netns',
+    'exec',
+    B,
+    'nice',
+    '-n',
+    String(responderNice),
+    process.execPath,
+    here('./responder.mjs'),
+    'veth-b',
+    VIP,
+    mode,
+  ];
+  const c = spawn('ip', cmd, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(c);
@@ -113,7 +130,7 @@ async function startResponder(mode) {
     }
     return JSON.parse(lines.shift());
   };
-  const ready = await next(10_000);
+  const ready = await next(30_000);
   return {
     pid: ready.pid,
     stop: async () => {
