@@ -136,9 +136,14 @@ interface RunOptions {
 
 async function run(opts: RunOptions): Promise<void> {
   const { configFile, log } = opts;
-  const layer2: Layer2Backend = opts.live
-    ? createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' })
-    : dryRunLayer2(log.child('layer2'));
+  let layer2: Layer2Backend = dryRunLayer2(log.child('layer2'));
+  if (opts.live) {
+    const responder = createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' });
+    responder.on('interface-added', (e) => log.info('layer2 serving interface', { ...e }));
+    responder.on('interface-removed', (e) => log.info('layer2 stopped serving interface', { ...e }));
+    await responder.ready();
+    layer2 = responder;
+  }
   const bgp: BgpBackend = opts.live
     ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
     : dryRunBgp(log.child('bgp'));

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLan, labSuite, pollUntil, startPeer, useTopology } from '@ingot/lab';
+import { afterAll, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+const CONFIG = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: l2 }
+spec: { addresses: [192.0.2.100-192.0.2.101] }
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: bgp }
+spec: { addresses: [203.0.113.0/28], autoAssign: false }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+spec: { ipAddressPools: [l2], interfaces: [eth0] }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router }
+spec: { myASN: 64513, peerASN: 64512, peerAddress: 192.0.2.254, holdTime: 9s }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: bgp }
+spec: { ipAddressPools: [bgp], communities: ['64513:100'] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: demo }
+spec: { type: LoadBalancer, clusterIPs: [198.51.100.10], ports: [{ port: 80 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: demo, annotations: { metallb.io/address-pool: bgp } }
+spec: { type: LoadBalancer, clusterIPs: [198.51.100.11], ports: [{ port: 443 }] }
+`;
+
+labSuite(
+  'ingot run --announce live: layer 2 and BGP on a LAN',
+  { tools: ['ip', 'arping', 'vtysh', 'bgpd', 'zebra'] },
+  () => {
+    const lab = useTopology(() => createLan(1, { name: 'daemon' }));
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('answers ARP for the allocated IP with its own MAC and advertises the BGP pool IP to FRR', async () => {
+      const { router, hosts } = lab();
+      const node = hosts[0]!;
+      const configFile = join(dir, 'config.yaml');
+      writeFileSync(configFile, CONFIG);
+      const frr = await startPeer('frr', {
+        host: router,
+        asn: 64512,
+        neighbors: [{ address: node.ipv4, asn: 64513, passive: true, holdTime: 9 }],
+      });
+      const daemon = node.spawn(process.execPath, [
+        CLI,
+        'run',
+        '--announce',
+        'live',
+        '--config',
+        configFile,
+        '--node',
+        'node-1',
+        '--router-id',
+        node.ipv4,
+      ]);
+      await daemon.waitOutput(/announcing from node \\"node-1\\" with protocol \\"layer2\\"/, 15_000);
+
+      const arping = await router.exec('arping', ['-I', router.ifname, '-c', '3', '-w', '5', '192.0.2.100']);
+      expect(arping.code, `${arping.stdout}${arping.stderr}\n--- daemon ---\n${daemon.stderr()}`).toBe(0);
+      expect(arping.stdout.toLowerCase()).toContain(node.mac.toLowerCase());
+      const unannounced = await router.exec('arping', ['-I', router.ifname, '-c', '2', '-w', '3', '192.0.2.101']);
+      expect(unannounced.code).not.toBe(0);
+
+      await frr.waitEstablished(node.ipv4, 20_000);
+      const routes = await frr.waitRoutes((r) => r.some((x) => x.prefix === '203.0.113.0/32'), 20_000);
+      expect(routes.find((x) => x.prefix === '203.0.113.0/32')).toMatchObject({
+        nextHop: node.ipv4,
+        asPath: [64513],
+        communities: ['64513:100'],
+      });
+
+      await daemon.stop('SIGTERM');
+      await pollUntil(
+        async () => ((await frr.routes()).length === 0 ? true : undefined),
+        15_000,
+        async () => `routes still in FRR after the daemon stopped: ${JSON.stringify(await frr.routes())}`,
+      );
+    }, 90_000);
+  },
+);
