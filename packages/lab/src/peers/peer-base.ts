@@ -66,6 +66,7 @@ export class LabBgpPeer implements BgpPeer {
     readonly dir: string,
     readonly host: LabHost,
     private readonly driver: PeerDriver,
+    private readonly onStopped?: () => void,
   ) {}
 
   sessions(): Promise<Record<string, PeerSession>> {
@@ -140,6 +141,7 @@ export class LabBgpPeer implements BgpPeer {
           rmSync(this.dir, { recursive: true, force: true });
           untrackDir(this.dir);
         }
+        this.onStopped?.();
       }
     })();
     return this.stopping;

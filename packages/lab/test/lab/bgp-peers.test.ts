@@ -193,25 +193,31 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       const [route] = await frr.waitRoutes(has('198.51.100.7/32'));
       expect(route).toMatchObject({ prefix: '198.51.100.7/32', asPath: [], localPref: 250, med: 3, nextHop: a.ipv4 });
       expect((await bird.sessions())[b.ipv4]?.state).toBe('Established');
+      await Promise.all([bird.stop(), frr.stop()]);
     }, 45_000);
 
-    it('a BIRD peer with the wrong password never establishes', async () => {
+    it('with a wrong MD5 password the session never comes up; with the right one it does', async () => {
       const { a, b } = lab();
-      const frr2 = await startPeer('frr', {
+      const frr = await startPeer('frr', {
         host: b,
         asn: 64520,
-        routerId: '192.0.2.222',
         neighbors: [{ address: a.ipv6, asn: 64521, passive: true, password: 'right' }],
       });
-      const bird2 = await startPeer('bird', {
+      const wrong = await startPeer('bird', {
         host: a,
         asn: 64521,
         neighbors: [{ address: b.ipv6, asn: 64520, password: 'wrong' }],
       });
-      await expect(frr2.waitEstablished(a.ipv6, 3000)).rejects.toThrow(/timed out.*Established/s);
-      await bird2.stop();
-      await frr2.stop();
-    });
+      await expect(frr.waitEstablished(a.ipv6, 4000)).rejects.toThrow(/timed out.*Established/s);
+      await wrong.stop();
+      const right = await startPeer('bird', {
+        host: a,
+        asn: 64521,
+        neighbors: [{ address: b.ipv6, asn: 64520, password: 'right' }],
+      });
+      await frr.waitEstablished(a.ipv6);
+      await Promise.all([right.stop(), frr.stop()]);
+    }, 45_000);
   });
 
   describe('fault injection against a real session (FRR receiver, BIRD speaker)', () => {
@@ -240,13 +246,16 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
       await frr.waitRoutes(has('198.51.100.1/32'), 20_000);
       console.info(`[lab] FRR link-down detection ${down} ms, recovery ${Date.now() - t0 - down} ms`);
     }, 45_000);
+  });
+
+  describe('partition against a real session (FRR receiver, BIRD speaker, IPv6)', () => {
+    const lab = useTopology(() => createPair({ name: 'bgppart' }));
 
     it('a partition is detected by the hold timer and heals', async () => {
       const { a, b } = lab();
       const frr = await startPeer('frr', {
         host: b,
         asn: 64530,
-        routerId: '192.0.2.230',
         neighbors: [{ address: a.ipv6, asn: 64531, passive: true, holdTime: 3 }],
       });
       await startPeer('bird', {
@@ -341,4 +350,20 @@ labSuite('lab BGP peers: FRR acceptAny on a bridged LAN', { tools: BGP_TOOLS }, 
     const sessions = await frr.sessions();
     expect(sessions[hosts[0]!.ipv4]?.state).toBe('Established');
   });
+});
+
+labSuite('lab BGP peers: one daemon per namespace', { tools: BGP_TOOLS }, () => {
+  const lab = useTopology(() => createPair({ name: 'onepeer' }));
+
+  it('refuses a second peer in the same namespace until the first one stops', async () => {
+    const { a, b } = lab();
+    const first = await startPeer('bird', { host: b, asn: 64512, neighbors: [{ address: a.ipv4, asn: 64513 }] });
+    await expect(
+      startPeer('gobgp', { host: b, asn: 64512, neighbors: [{ address: a.ipv4, asn: 64513 }] }),
+    ).rejects.toThrow(/a bird peer already runs in netns .*port 179/);
+    const other = await startPeer('gobgp', { host: a, asn: 64513, neighbors: [{ address: b.ipv4, asn: 64512 }] });
+    await first.stop();
+    const second = await startPeer('gobgp', { host: b, asn: 64512, neighbors: [{ address: a.ipv4, asn: 64513 }] });
+    await Promise.all([second.stop(), other.stop()]);
+  }, 30_000);
 });
