@@ -3,7 +3,7 @@
 // answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
 // responder CPU and the latency ratio ours/kernel. Needs root, iproute2 and python3; build first (npx tsup).
 // Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker]
-//                           [--responder-nice N] [--json]
+//                           [--responder-nice N | --responder-rt] [--json]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ const asJson = args.includes('--json');
 // Scheduling priority of the responder process (nice value, e.g. -10); keepalived runs its VRRP process with real-time
 // priority for the same reason: answering ARP must not wait behind unrelated work on a busy node.
 const responderNice = Number(opt('responder-nice', '0'));
+// --responder-rt: run the responder under SCHED_FIFO priority 10 (chrt), as keepalived does for VRRP by default.
+const responderRt = args.includes('--responder-rt');
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const VIP = '192.0.2.100';
 const KERNEL_IP = '192.0.2.2';
@@ -142,6 +144,14 @@ async function startResponder(mode) {
   };
 }
 
+function pressure() {
+  try {
+    return /avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const rows = [];
 try {
   setup();
@@ -188,7 +198,7 @@ if (asJson) {
   console.log(JSON.stringify({ package: '@ingot/arp', duration, table, summaries, raw: rows }));
 } else {
   console.log(
-    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
     '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | p50 ours/kernel | flooder rx drops |',
