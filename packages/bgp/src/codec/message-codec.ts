@@ -18,7 +18,7 @@ import {
 import { decodeOpen, encodeOpen } from './open-codec.js';
 import type { BgpMessage, CodecOptions } from './types.js';
 import { decodeUpdate, encodeUpdate } from './update-codec.js';
-import { checkUint, takeMessage, type Writer, writer } from './writer.js';
+import { checkUint, copyBytes, takeMessage, type Writer, writer } from './writer.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -158,7 +158,7 @@ export function checkHeader(bytes: Uint8Array, options: CodecOptions, offset = 0
             throw new BgpError(
               ErrorCode.ROUTE_REFRESH_MESSAGE,
               RouteRefreshErrorSubcode.INVALID_MESSAGE_LENGTH,
-              bytes.slice(offset, offset + length),
+              copyBytes(bytes, offset, offset + length),
               `ROUTE-REFRESH length ${length}`,
             );
           }
@@ -220,7 +220,12 @@ function decodeUnchecked(bytes: Uint8Array, options: CodecOptions, offset: numbe
     case MessageType.UPDATE:
       return decodeUpdate(bytes, v, body, end, options);
     case MessageType.NOTIFICATION:
-      return { type: 'notification', code: bytes[body]!, subcode: bytes[body + 1]!, data: bytes.slice(body + 2, end) };
+      return {
+        type: 'notification',
+        code: bytes[body]!,
+        subcode: bytes[body + 1]!,
+        data: copyBytes(bytes, body + 2, end),
+      };
     case MessageType.KEEPALIVE:
       return { type: 'keepalive' };
     default:

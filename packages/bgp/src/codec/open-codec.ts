@@ -5,7 +5,7 @@ import { BgpError } from './bgp-error.js';
 import { CapabilityCode, ErrorCode, OpenErrorSubcode, OptionalParameterType } from './constants.js';
 import { formatIPv4, parseIPv4 } from './ip.js';
 import type { Capability, OpenEncoding, OpenMessage, OptionalParameter } from './types.js';
-import { checkUint, Writer } from './writer.js';
+import { checkUint, copyBytes, Writer } from './writer.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
@@ -93,7 +93,7 @@ function decodeCapability(code: number, b: Uint8Array, v: DataView, p: number, l
       }
     }
   }
-  return { type: 'unknown', code, value: b.slice(p, p + len) };
+  return { type: 'unknown', code, value: copyBytes(b, p, p + len) };
 }
 
 /** Writes one capability (code, length, value); returns nothing, throws RangeError on invalid values. */

@@ -19,7 +19,7 @@ import type {
   RawAttribute,
   UpdateMessage,
 } from './types.js';
-import { checkUint, type Writer } from './writer.js';
+import { checkUint, copyBytes, type Writer } from './writer.js';
 
 const T = AttributeType;
 const OPTIONAL = AttributeFlag.OPTIONAL;
@@ -128,7 +128,13 @@ function decodeMpReach(
   if (nh + nhl + 1 > end) throw bad('next hop length overruns the attribute');
   const nlriStart = nh + nhl + 1;
   if (!isPrefixFamily(afi, safi)) {
-    return { afi, safi, nextHop: '', nlri: [], raw: { nextHop: b.slice(nh, nh + nhl), nlri: b.slice(nlriStart, end) } };
+    return {
+      afi,
+      safi,
+      nextHop: '',
+      nlri: [],
+      raw: { nextHop: copyBytes(b, nh, nh + nhl), nlri: copyBytes(b, nlriStart, end) },
+    };
   }
   const m: MpReachNlri = { afi, safi, nextHop: '', nlri: [] };
   if (afi === 1 && nhl === 4) m.nextHop = formatIPv4(b, nh);
@@ -156,7 +162,7 @@ function decodeMpUnreach(
   if (end - p < 3) throw bad('shorter than 3 octets');
   const afi = v.getUint16(p);
   const safi = b[p + 2]!;
-  if (!isPrefixFamily(afi, safi)) return { afi, safi, withdrawn: [], raw: b.slice(p + 3, end) };
+  if (!isPrefixFamily(afi, safi)) return { afi, safi, withdrawn: [], raw: copyBytes(b, p + 3, end) };
   const m: MpUnreachNlri = { afi, safi, withdrawn: [] };
   const ids = familyAddPath(options, afi, safi) ? [] : undefined;
   if (!decodePrefixes(b, v, p + 3, end, afi === 2, m.withdrawn, ids))
@@ -235,13 +241,13 @@ export function decodeUpdate(
         type,
         'treat-as-withdraw',
         UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-        b.slice(attrStart, attrEnd),
+        copyBytes(b, attrStart, attrEnd),
         `attribute ${type} overruns the path attributes`,
       );
       break;
     }
     p = ve;
-    const attr = () => b.slice(attrStart, ve);
+    const attr = () => copyBytes(b, attrStart, ve);
     const expected = EXPECTED_FLAGS[type]!;
 
     if (seen[type]) {
@@ -270,7 +276,7 @@ export function decodeUpdate(
           attr(),
         );
       if (!unknown) unknown = [];
-      unknown.push({ flags, type, value: b.slice(vs, ve) });
+      unknown.push({ flags, type, value: copyBytes(b, vs, ve) });
       order.push(type);
       continue;
     }

@@ -73,3 +73,13 @@ export function checkUint(name: string, v: unknown, max: number): number {
     throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${String(v)}`);
   return v;
 }
+
+/**
+ * A copy of `b[start, end)` as a plain Uint8Array. (`Buffer#slice` returns a view, not a copy, so decoders never call
+ * `.slice` on their input: a decoded message must not alias a socket's buffer.)
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(b.subarray(start, end));
+  return out;
+}

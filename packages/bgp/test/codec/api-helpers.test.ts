@@ -266,3 +266,14 @@ describe('prefix text', () => {
       expect(() => enc6(bad), bad).toThrow(RangeError);
   });
 });
+
+describe('decoded byte fields are copies', () => {
+  it('do not alias a Node Buffer input (Buffer#slice is a view) and are plain Uint8Arrays', () => {
+    const input = Buffer.from(encodeMessage(notifications.administrativeShutdown('bye')));
+    const m = decodeMessage(input);
+    if (m.type !== 'notification') throw new Error('expected a notification');
+    expect(Object.getPrototypeOf(m.data)).toBe(Uint8Array.prototype);
+    input.fill(0);
+    expect(decodeShutdownCommunication(m)).toBe('bye');
+  });
+});
