@@ -11,6 +11,7 @@ import { type BgpBackend, Daemon, type Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { startMembership } from './membership-source.js';
+import { renderMetrics, serveMetrics } from './metrics.js';
 
 const USAGE = `usage: ingot <command> [options]
 
@@ -31,6 +32,7 @@ options:
   --memberlist-bind HOST:PORT    run SWIM gossip membership on this address (UDP+TCP), e.g. 192.0.2.1:7946
   --memberlist-join HOST:PORT    seed to join (repeatable)
   --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
+  --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --log-level LEVEL   debug | info | warn | error (default info)
   --print-default     print the embedded default configuration and exit
 `;
@@ -49,6 +51,7 @@ function main(argv: string[]): number | undefined {
       'memberlist-bind': { type: 'string' },
       'memberlist-join': { type: 'string', multiple: true, default: [] },
       'memberlist-secret-file': { type: 'string' },
+      'metrics-bind': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'print-default': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -110,6 +113,7 @@ function main(argv: string[]): number | undefined {
               secretFile: values['memberlist-secret-file'],
             }
           : undefined,
+        metricsBind: values['metrics-bind'],
         log,
       }).catch((err: Error) => {
         log.error('fatal', { error: err.message });
@@ -131,6 +135,7 @@ interface RunOptions {
   routerId: string | undefined;
   labels: Record<string, string>;
   memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
+  metricsBind: string | undefined;
   log: ReturnType<typeof createLogger>;
 }
 
@@ -203,6 +208,19 @@ async function run(opts: RunOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const metricsServer = opts.metricsBind
+    ? await serveMetrics(
+        opts.metricsBind,
+        () =>
+          renderMetrics([
+            ...daemon.metrics(),
+            { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
+            { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
+          ]) + (layer2.metrics?.() ?? ''),
+        () => store.current !== undefined,
+      )
+    : undefined;
+  if (opts.metricsBind) log.info('serving metrics', { address: opts.metricsBind, paths: ['/metrics', '/healthz'] });
   const watcher = configFile
     ? watch(configFile, () => {
         log.info('configuration file changed; reloading', { file: configFile });
@@ -213,6 +231,7 @@ async function run(opts: RunOptions): Promise<void> {
     log.info('ingot stopping', { signal });
     watcher?.close();
     await membership?.close();
+    metricsServer?.close();
     await layer2.close?.();
     await bgp.close?.();
     process.exit(0);

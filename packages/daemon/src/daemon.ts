@@ -2,6 +2,7 @@ import type { PoolStats } from '@ingot/allocator';
 import type { BGPPeer, IngotConfig, ServiceResource } from './config/resources.js';
 import { type ConvergeResult, ServiceController } from './controller/service-controller.js';
 import type { Logger } from './logger.js';
+import type { MetricSample } from './metrics.js';
 import {
   type AllocatedService,
   type BgpAnnouncement,
@@ -17,6 +18,8 @@ export interface Layer2Backend {
   withdraw(ip: string): void;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
+  /** MetalLB's layer-2 counters as Prometheus text (`metallb_layer2_*`). */
+  metrics?(): string;
 }
 
 /** Where BGP announcements go: an `@ingot/bgp` speaker, or a dry-run logger. */
@@ -29,6 +32,8 @@ export interface BgpBackend {
   withdraw(prefix: string): void;
   /** Closes sessions (with a Cease NOTIFICATION). */
   close?(): Promise<void>;
+  /** Session gauges and counters under MetalLB's names (`metallb_bgp_*`). */
+  metrics?(): MetricSample[];
 }
 
 /** Options of {@link Daemon}. */
@@ -64,8 +69,8 @@ export class Daemon {
   private readonly controller = new ServiceController();
   private readonly statuses = new Map<string, ServiceState>();
   private config: IngotConfig | undefined;
-  private readonly layer2Announced = new Map<string, string>();
-  private readonly bgpAnnounced = new Map<string, string>();
+  private readonly layer2Announced = new Map<string, { key: string; service: string }>();
+  private readonly bgpAnnounced = new Map<string, { key: string; service: string }>();
 
   constructor(private readonly options: DaemonOptions) {}
 
@@ -108,6 +113,29 @@ export class Daemon {
   /** Allocator counters per pool. */
   poolStats(): PoolStats[] {
     return this.controller.allocator.stats();
+  }
+
+  /**
+   * Metric samples under MetalLB's names: the allocator's gauges, `metallb_speaker_announced` for every announcement of
+   * this node, and the BGP backend's session metrics. Layer-2 counters come from the layer-2 backend's own text.
+   */
+  metrics(): MetricSample[] {
+    const node = this.options.nodeName;
+    const samples: MetricSample[] = [...this.controller.allocator.metrics()];
+    for (const [ip, a] of this.layer2Announced)
+      samples.push({
+        name: 'metallb_speaker_announced',
+        labels: { service: a.service, protocol: 'layer2', node, ip },
+        value: 1,
+      });
+    for (const [prefix, a] of this.bgpAnnounced)
+      samples.push({
+        name: 'metallb_speaker_announced',
+        labels: { service: a.service, protocol: 'bgp', node, ip: prefix },
+        value: 1,
+      });
+    samples.push(...(this.options.bgp.metrics?.() ?? []));
+    return samples;
   }
 
   /** IPs this node currently answers ARP/NDP for. */
@@ -159,9 +187,10 @@ export class Daemon {
     }
     for (const [ip, a] of wantL2) {
       const key = a.interfaces.join(',');
-      if (this.layer2Announced.get(ip) === key) continue;
+      const prev = this.layer2Announced.get(ip);
+      this.layer2Announced.set(ip, { key, service: a.service });
+      if (prev?.key === key) continue;
       this.options.layer2.announce(ip, a.interfaces.length > 0 ? { interfaces: a.interfaces } : {});
-      this.layer2Announced.set(ip, key);
       this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "layer2"`, {
         service: a.service,
         ip,
@@ -181,10 +210,11 @@ export class Daemon {
       this.options.log.info('bgp withdrawn', { prefix });
     }
     for (const [prefix, a] of wantBgp) {
-      const key = JSON.stringify(a);
-      if (this.bgpAnnounced.get(prefix) === key) continue;
+      const key = JSON.stringify({ ...a, service: undefined });
+      const prev = this.bgpAnnounced.get(prefix);
+      this.bgpAnnounced.set(prefix, { key, service: a.service });
+      if (prev?.key === key) continue;
       this.options.bgp.announce(a);
-      this.bgpAnnounced.set(prefix, key);
       this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "bgp"`, {
         service: a.service,
         prefix,

@@ -36,6 +36,7 @@ export {
   parseHostPort,
   startMembership,
 } from './membership-source.js';
+export { type MetricSample, renderMetrics, serveMetrics } from './metrics.js';
 export {
   type AllocatedService,
   type AnnouncementPlan,

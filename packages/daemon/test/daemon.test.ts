@@ -67,6 +67,20 @@ describe('Daemon', () => {
     expect(calls).toEqual(['peers ', 'l2- 192.0.2.11']);
   });
 
+  it('exports metallb_speaker_announced only for what is announced now (no stale series, MetalLB #1342)', () => {
+    const { daemon } = harness();
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a') + service('b'))));
+    const announced = () =>
+      daemon
+        .metrics()
+        .filter((m) => m.name === 'metallb_speaker_announced')
+        .map((m) => `${m.labels.service} ${m.labels.ip} ${m.labels.protocol} ${m.labels.node}`);
+    expect(announced()).toEqual(['demo/a 192.0.2.10 layer2 n1', 'demo/b 192.0.2.11 layer2 n1']);
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('b'))));
+    expect(announced()).toEqual(['demo/b 192.0.2.11 layer2 n1']);
+    expect(daemon.metrics().find((m) => m.name === 'metallb_allocator_addresses_in_use_total')?.value).toBe(1);
+  });
+
   it('re-IPs services when their pool shrinks, and keeps the others', () => {
     const { daemon, calls } = harness();
     daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a') + service('b'))));

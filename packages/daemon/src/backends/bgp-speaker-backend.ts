@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
-import { BgpSpeaker } from '@ingot/bgp';
+import { type BgpPeer, BgpSpeaker } from '@ingot/bgp';
 import type { BGPPeer } from '../config/resources.js';
 import type { BgpBackend } from '../daemon.js';
 import type { Logger } from '../logger.js';
+import type { MetricSample } from '../metrics.js';
 import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
 
 /** Options of {@link createBgpSpeakerBackend}. */
@@ -17,9 +18,11 @@ export interface BgpSpeakerBackendOptions {
  * A {@link BgpBackend} on `@ingot/bgp`: one speaker per (myASN, routerID) pair, sessions added, replaced and removed to
  * match the BGPPeers in force, and announcements mapped from BGPPeer names to peer addresses.
  */
-export function createBgpSpeakerBackend(options: BgpSpeakerBackendOptions): BgpBackend & { close(): Promise<void> } {
+export function createBgpSpeakerBackend(
+  options: BgpSpeakerBackendOptions,
+): BgpBackend & { close(): Promise<void>; metrics(): MetricSample[] } {
   const speakers = new Map<string, BgpSpeaker>();
-  const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker }>();
+  const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer }>();
   const routes = new Map<string, BgpAnnouncement>();
 
   const speakerFor = (p: BGPPeer): BgpSpeaker => {
@@ -74,7 +77,7 @@ export function createBgpSpeakerBackend(options: BgpSpeakerBackendOptions): BgpB
         });
         peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
         peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
-        peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker });
+        peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker, session: peer });
         options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN });
       }
       for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
@@ -86,6 +89,16 @@ export function createBgpSpeakerBackend(options: BgpSpeakerBackendOptions): BgpB
     withdraw(prefix) {
       routes.delete(prefix);
       for (const s of speakers.values()) s.withdraw(prefix);
+    },
+    metrics() {
+      const out: MetricSample[] = [];
+      for (const { peer, session } of peers.values()) {
+        const labels = { peer: `${peer.peerAddress}:${peer.peerPort}` };
+        out.push({ name: 'metallb_bgp_session_up', labels, value: session.state === 'Established' ? 1 : 0 });
+        out.push({ name: 'metallb_bgp_updates_total', labels, value: session.counters.updatesSent });
+        out.push({ name: 'metallb_bgp_announced_prefixes_total', labels, value: session.counters.prefixesAdvertised });
+      }
+      return out;
     },
     async close() {
       await Promise.all([...speakers.values()].map((s) => s.close()));

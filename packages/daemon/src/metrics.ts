@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import { parseHostPort } from './membership-source.js';
+
+/** One gauge or counter value with its labels. */
+export interface MetricSample {
+  /** Metric name, e.g. `metallb_speaker_announced`. */
+  readonly name: string;
+  /** Label values. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The value. */
+  readonly value: number;
+}
+
+/** HELP text and type of the metrics the daemon exports (MetalLB's names). */
+const METRIC_INFO: Record<string, { type: 'gauge' | 'counter'; help: string }> = {
+  metallb_allocator_addresses_total: { type: 'gauge', help: 'Number of usable IP addresses, per pool' },
+  metallb_allocator_ipv4_addresses_total: { type: 'gauge', help: 'Number of usable IPv4 addresses, per pool' },
+  metallb_allocator_ipv6_addresses_total: { type: 'gauge', help: 'Number of usable IPv6 addresses, per pool' },
+  metallb_allocator_addresses_in_use_total: { type: 'gauge', help: 'Number of IP addresses in use, per pool' },
+  metallb_allocator_ipv4_addresses_in_use_total: { type: 'gauge', help: 'Number of IPv4 addresses in use, per pool' },
+  metallb_allocator_ipv6_addresses_in_use_total: { type: 'gauge', help: 'Number of IPv6 addresses in use, per pool' },
+  metallb_allocator_services_allocated_total: { type: 'gauge', help: 'Number of services with IPs, per pool' },
+  metallb_k8s_client_config_loaded_bool: { type: 'gauge', help: '1 if a configuration was ever loaded' },
+  metallb_k8s_client_config_stale_bool: { type: 'gauge', help: '1 if running on a stale configuration' },
+  metallb_speaker_announced: { type: 'gauge', help: 'Services being announced from this node' },
+  metallb_bgp_session_up: { type: 'gauge', help: 'BGP session state (1 is up, 0 is down)' },
+  metallb_bgp_updates_total: { type: 'counter', help: 'Number of BGP UPDATE messages sent' },
+  metallb_bgp_announced_prefixes_total: { type: 'gauge', help: 'Number of prefixes currently being advertised' },
+};
+
+/** Renders samples in the Prometheus text exposition format (0.0.4), grouped by metric with HELP and TYPE lines. */
+export function renderMetrics(samples: readonly MetricSample[]): string {
+  const byName = new Map<string, MetricSample[]>();
+  for (const s of samples) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+  const lines: string[] = [];
+  for (const [name, list] of byName) {
+    const info = METRIC_INFO[name];
+    if (info) lines.push(`# HELP ${name} ${info.help}`, `# TYPE ${name} ${info.type}`);
+    for (const s of list) {
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
+      lines.push(`${name}${labels ? `{${labels}}` : ''} ${Number.isFinite(s.value) ? s.value : 0}`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text) and `GET /healthz` (200 once `healthy()` is true) on `host:port`.
+ * @param bind - `host:port`
+ * @param collect - returns the current exposition text
+ * @param healthy - readiness
+ */
+export async function serveMetrics(bind: string, collect: () => string, healthy: () => boolean): Promise<Server> {
+  const { host, port } = parseHostPort(bind);
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(collect());
+    } else if (req.method === 'GET' && req.url === '/healthz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
