@@ -2,6 +2,7 @@
  * BGP-4 wire codec: messages, capabilities, path attributes, RFC 4271 §6 / RFC 7606 errors, a stream decoder, and
  * UPDATE packing.
  */
+export { propagatedAttributes, reconstructAggregator, reconstructAsPath } from './attribute-helpers.js';
 export { BgpError, isBgpError } from './bgp-error.js';
 export {
   communityFromNumber,

@@ -17,6 +17,9 @@ import {
   notifications,
   type OpenMessage,
   openAsn,
+  propagatedAttributes,
+  reconstructAggregator,
+  reconstructAsPath,
 } from '../../src/index.js';
 import { hex, testEncoder, toHex } from './helpers.js';
 
@@ -275,5 +278,63 @@ describe('decoded byte fields are copies', () => {
     expect(Object.getPrototypeOf(m.data)).toBe(Uint8Array.prototype);
     input.fill(0);
     expect(decodeShutdownCommunication(m)).toBe('bye');
+  });
+});
+
+describe('attribute helpers', () => {
+  it('propagatedAttributes drops unknown non-transitive attributes and sets Partial on transitive ones', () => {
+    const a = propagatedAttributes({
+      origin: 'igp',
+      unknown: [
+        { flags: 0xc0, type: 250, value: Uint8Array.of(1) },
+        { flags: 0x80, type: 251, value: Uint8Array.of(2) },
+      ],
+      encoding: { extendedLength: [1] },
+    });
+    expect(a).toEqual({ origin: 'igp', unknown: [{ flags: 0xe0, type: 250, value: Uint8Array.of(1) }] });
+  });
+
+  it('reconstructAsPath merges AS_PATH and AS4_PATH (RFC 6793 §4.2.3)', () => {
+    // a 2-octet speaker (65001) prepended itself in front of a path through 4-octet ASes
+    const attrs = {
+      asPath: [{ type: 'sequence' as const, asns: [65001, 23456, 23456, 64512] }],
+      as4Path: [{ type: 'sequence' as const, asns: [4200000001, 4200000002, 64512] }],
+    };
+    expect(reconstructAsPath(attrs)).toEqual([{ type: 'sequence', asns: [65001, 4200000001, 4200000002, 64512] }]);
+    // AS4_PATH longer than AS_PATH is ignored
+    expect(reconstructAsPath({ asPath: [{ type: 'sequence', asns: [1] }], as4Path: attrs.as4Path })).toEqual([
+      { type: 'sequence', asns: [1] },
+    ]);
+    // ignored when AGGREGATOR is not AS_TRANS
+    expect(reconstructAsPath({ ...attrs, aggregator: { asn: 65001, address: '192.0.2.1' } })).toEqual(attrs.asPath);
+    expect(reconstructAsPath({ asPath: attrs.asPath })).toEqual(attrs.asPath);
+  });
+
+  it('reconstructAggregator takes AS4_AGGREGATOR when AGGREGATOR is AS_TRANS', () => {
+    const as4Aggregator = { asn: 4200000001, address: '192.0.2.9' };
+    expect(reconstructAggregator({ aggregator: { asn: 23456, address: '192.0.2.9' }, as4Aggregator })).toEqual(
+      as4Aggregator,
+    );
+    expect(reconstructAggregator({ aggregator: { asn: 1, address: '192.0.2.9' }, as4Aggregator })).toEqual({
+      asn: 1,
+      address: '192.0.2.9',
+    });
+  });
+
+  it('a 2-octet encoding with large ASes adds AS4_PATH and AS4_AGGREGATOR that reconstruct the originals', () => {
+    const attributes = {
+      origin: 'igp' as const,
+      asPath: [{ type: 'sequence' as const, asns: [4200000001, 64512] }],
+      nextHop: '192.0.2.1',
+      aggregator: { asn: 4200000001, address: '192.0.2.9' },
+    };
+    const m = decodeMessage(
+      encodeMessage({ type: 'update', withdrawn: [], attributes, nlri: ['198.51.100.0/24'] }, { fourOctetAs: false }),
+      { fourOctetAs: false },
+    );
+    if (m.type !== 'update') throw new Error('expected an update');
+    expect(m.attributes.asPath).toEqual([{ type: 'sequence', asns: [23456, 64512] }]);
+    expect(reconstructAsPath(m.attributes)).toEqual(attributes.asPath);
+    expect(reconstructAggregator(m.attributes)).toEqual(attributes.aggregator);
   });
 });
