@@ -5,7 +5,7 @@ import { pollUntil, tail } from '../command.js';
 import type { LabHost } from '../host.js';
 import type { LabProcess } from '../lab-process.js';
 import { trackDir, untrackDir } from '../registry.js';
-import { familyOf } from './normalize.js';
+import { canonicalAddress, familyOf } from './normalize.js';
 import type { BgpPeer, PeerFamily, PeerKind, PeerOptions, PeerRoute, PeerSession } from './types.js';
 
 /** What each daemon implementation provides; the shared waiting and cleanup logic lives in {@link LabBgpPeer}. */
@@ -87,8 +87,9 @@ export class LabBgpPeer implements BgpPeer {
   }
 
   async waitEstablished(neighbor: string, timeoutMs = 30_000): Promise<void> {
+    const key = canonicalAddress(neighbor);
     await pollUntil(
-      async () => ((await this.sessions())[neighbor]?.state === 'Established' ? true : undefined),
+      async () => ((await this.sessions())[key]?.state === 'Established' ? true : undefined),
       timeoutMs,
       async () => this.describeState(`${this.kind} session with ${neighbor} to be Established`),
       150,
