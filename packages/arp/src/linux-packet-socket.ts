@@ -40,6 +40,7 @@ interface Libc {
   eventfd(initval: number, flags: number): number;
   write(fd: number, buf: Uint8Array, len: number): number;
   read(fd: number, buf: Uint8Array, len: number): number;
+  fcntl(fd: number, cmd: number, argType: 'int', arg: number): number;
 }
 
 let libc: Libc | undefined;
@@ -72,6 +73,7 @@ export function lib(): Libc {
     eventfd: l.func('int eventfd(unsigned int, int)'),
     write: l.func('intptr_t write(int, const void *, size_t)'),
     read: l.func('intptr_t read(int, _Out_ void *, size_t)'),
+    fcntl: l.func('int fcntl(int, int, ...)'),
   } as unknown as Libc;
   return libc;
 }
@@ -194,6 +196,14 @@ export function packetMembership(s: PacketSocket, mac: string, add: boolean): vo
   const name = add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP;
   if (lib().setsockopt(s.fd, SOL_PACKET, name, mreq, 16) < 0)
     fail(add ? 'PACKET_ADD_MEMBERSHIP' : 'PACKET_DROP_MEMBERSHIP', mac);
+}
+
+/** @internal A close-on-exec duplicate of `fd` (same socket, same memberships). */
+export function dupCloexec(fd: number): number {
+  const F_DUPFD_CLOEXEC = 1030;
+  const n = lib().fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
+  if (n < 0) fail('fcntl(F_DUPFD_CLOEXEC)');
+  return n;
 }
 
 /** @internal Reads and resets PACKET_STATISTICS: [packets, drops]. */

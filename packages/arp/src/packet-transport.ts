@@ -1,6 +1,7 @@
 import type { FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 import {
+  dupCloexec,
   errno,
   errnoName,
   lib,
@@ -114,30 +115,49 @@ class PacketTransport implements FrameTransport {
     }
     if (uv) {
       this.mode = 'uv-stream';
-      const h = new uv.Pipe(uv.SOCKET);
-      const rc = h.open(this.sock.fd);
-      if (rc !== 0) {
-        lib().close(this.sock.fd);
-        throw new TransportError('uv_pipe_open', `uv ${rc}`, -rc);
-      }
-      h.onread = (ab) => {
-        const n = uv.state[uv.kReadBytesOrError]!;
-        if (n > 0 && ab) {
-          this.deliver(new Uint8Array(ab, uv.state[uv.kArrayBufferOffset]!, n));
-        } else if (n < 0) {
-          // libuv stops reading after an error (e.g. ENETDOWN while the link is down): report it and resume.
-          this.onError?.(new TransportError('read', errnoName(-n), -n, this.name));
-          setImmediate(() => {
-            if (!this.closed) h.readStart();
-          });
-        }
-      };
-      h.readStart();
-      this.stream = h;
+      this.startStream(uv, this.sock.fd);
     } else {
       this.mode = 'poll-worker';
       pollReactor.add(this.sock.fd, () => this.drain());
     }
+  }
+
+  /** Hands `fd` to libuv as a stream and starts reading. */
+  private startStream(uv: StreamBinding, fd: number): void {
+    const h = new uv.Pipe(uv.SOCKET);
+    const rc = h.open(fd);
+    if (rc !== 0) {
+      lib().close(fd);
+      throw new TransportError('uv_pipe_open', errnoName(-rc), -rc, this.name);
+    }
+    h.onread = (ab) => {
+      const n = uv.state[uv.kReadBytesOrError]!;
+      if (n > 0 && ab) this.deliver(new Uint8Array(ab, uv.state[uv.kArrayBufferOffset]!, n));
+      else if (n < 0 && h === this.stream) this.restartStream(uv, h, -n);
+    };
+    h.readStart();
+    this.stream = h;
+  }
+
+  /**
+   * After a read error (ENETDOWN when the link went down: the socket stays bound and works again once the link is
+   * up), libuv marks the stream unreadable for good. Move the socket to a fresh handle on a duplicate descriptor (same
+   * socket, memberships kept) and close the old one.
+   */
+  private restartStream(uv: StreamBinding, old: InstanceType<StreamBinding['Pipe']>, err: number): void {
+    this.onError?.(new TransportError('read', errnoName(err), err, this.name));
+    if (this.closed) return;
+    let fd: number;
+    try {
+      fd = dupCloexec(this.sock.fd);
+    } catch (e) {
+      this.onError?.(e as TransportError);
+      return;
+    }
+    old.readStop();
+    old.close();
+    this.sock.fd = fd;
+    this.startStream(uv, fd);
   }
 
   private deliver(frame: Uint8Array): void {

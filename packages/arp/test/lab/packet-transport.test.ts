@@ -49,7 +49,7 @@ labSuite('AF_PACKET transport (koffi) in a namespace', { tools: ['scapy'] }, () 
 
   for (const mode of ['uv-stream', 'poll-worker']) {
     describe(`receive mode ${mode}`, () => {
-      it('with only CAP_NET_RAW: receives ARP and NS only (kernel BPF filter), joins and leaves groups, sends, closes cleanly', async () => {
+      it('with only CAP_NET_RAW: receives ARP and NS only (kernel BPF filter), joins and leaves groups, sends, survives a link flap, closes cleanly', async () => {
         const p = startChild(a, mode);
         await p.waitOutput(/"ready":true/, 10_000);
         expect(p.stdout()).toContain(`"mode":"${mode}"`);
@@ -130,6 +130,18 @@ sendp([
           await new Promise((r) => setTimeout(r, 50));
         }
         expect(neigh).toContain(a.mac);
+        // A link flap (ENETDOWN on the socket) must not stop reception: the transport recovers by itself.
+        await a.run('ip', ['link', 'set', a.ifname, 'down']);
+        await a.run('ip', ['link', 'set', a.ifname, 'up']);
+        await new Promise((r) => setTimeout(r, 300));
+        await scapy(
+          b,
+          `sendp(Ether(dst="ff:ff:ff:ff:ff:ff", src="${b.mac}")/ARP(op=1, hwsrc="${b.mac}", psrc="${b.ipv4}", pdst="192.0.2.80"), iface="${b.ifname}")`,
+        );
+        const end3 = Date.now() + 3000;
+        while (!frames(p).some((f) => arpTo(f, 'c0000250')) && Date.now() < end3)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(frames(p).some((f) => arpTo(f, 'c0000250'))).toBe(true);
         command(p, 'close');
         await p.waitOutput(/"closed":true/, 5000);
         const closeMs = JSON.parse(
