@@ -480,7 +480,10 @@ export class Allocator {
         `no available IPs in pool ${poolName} for ${familyName(ctx.family)} IPFamily`,
       );
     }
-    return this.assignIps(serviceKey, chosen, ctx);
+    if (!this.compatible(pool, ctx)) {
+      throw new AllocationError('POOL_INCOMPATIBLE', `pool ${pool.spec.name} not compatible for ip assignment`);
+    }
+    return this.commit(serviceKey, pool, chosen, ctx);
   }
 
   /**
@@ -825,18 +828,22 @@ export class Allocator {
   /** MetalLB's `allocateFromPools` (`findBestPoolForService`, then assign); undefined when no pool fits. */
   private allocateFromPools(pools: readonly PoolState[], ctx: Ctx, serviceKey: string): string[] | undefined {
     let chosen: Ip[] | undefined;
+    let chosenPool: PoolState | undefined;
     if (ctx.family !== 'dual') {
       const fi = fiOf(ctx.family);
       for (const pool of pools) {
         const v = this.findInPool(pool, fi, ctx);
         if (v !== undefined) {
           chosen = [{ family: ctx.family, value: v }];
+          chosenPool = pool;
           break;
         }
       }
     } else {
       let primary: Ip[] | undefined;
       let secondary: Ip[] | undefined;
+      let primaryPool: PoolState | undefined;
+      let secondaryPool: PoolState | undefined;
       const pfi = fiOf(ctx.primary);
       const sfi: FamilyIndex = pfi === 0 ? 1 : 0;
       for (const pool of pools) {
@@ -847,21 +854,28 @@ export class Allocator {
             { family: familyOfIndex(pfi), value: vp },
             { family: familyOfIndex(sfi), value: vs },
           ];
+          chosenPool = pool;
           break;
         }
         if (ctx.policy !== 'PreferDualStack') continue;
-        if (vp !== undefined && primary === undefined) primary = [{ family: familyOfIndex(pfi), value: vp }];
-        if (vs !== undefined && secondary === undefined) secondary = [{ family: familyOfIndex(sfi), value: vs }];
+        if (vp !== undefined && primary === undefined) {
+          primary = [{ family: familyOfIndex(pfi), value: vp }];
+          primaryPool = pool;
+        }
+        if (vs !== undefined && secondary === undefined) {
+          secondary = [{ family: familyOfIndex(sfi), value: vs }];
+          secondaryPool = pool;
+        }
       }
-      chosen ??= primary ?? secondary;
+      if (chosen === undefined) {
+        chosen = primary ?? secondary;
+        chosenPool = primary !== undefined ? primaryPool : secondaryPool;
+      }
     }
-    if (chosen === undefined) return undefined;
-    try {
-      return this.assignIps(serviceKey, chosen, ctx);
-    } catch (err) {
-      if (err instanceof AllocationError) return undefined;
-      throw err;
-    }
+    if (chosen === undefined || chosenPool === undefined) return undefined;
+    // The pools given here admit the service and the addresses were found free or shareable for it, so MetalLB's
+    // re-`Assign` of them cannot fail: commit directly.
+    return this.commit(serviceKey, chosenPool, chosen, ctx);
   }
 
   /** Re-validates a service's current IPs with new ports/keys (MetalLB's re-`Assign` of `alloc.ips`). */
@@ -900,16 +914,22 @@ export class Allocator {
     for (const ip of ips) this.checkSharing(serviceKey, this.ips[fiOf(ip.family)].get(ip.value), ctx);
 
     const old = this.services.get(serviceKey);
-    if (old !== undefined) this.release(old);
+    if (old !== undefined) {
+      this.release(old);
+      if (old.pool !== pool) this.changed(old.pool);
+    }
+    return this.commit(serviceKey, pool, ips, ctx);
+  }
+
+  /** Records an allocation the caller has validated (the service holds nothing now). */
+  private commit(serviceKey: string, pool: PoolState, ips: readonly Ip[], ctx: Ctx): string[] {
     const sorted = ips.length === 2 && ips[0]!.family === 6 ? [ips[1]!, ips[0]!] : ips;
     const held: Held = { key: serviceKey, pool, ips: [], ports: ctx.ports, sharing: ctx.sharing, backend: ctx.backend };
     held.ips = sorted.map((ip) => this.acquire(pool, fiOf(ip.family), ip.value, held, ctx));
-    const holders = held.ips;
     this.services.set(serviceKey, held);
     pool.services++;
-    if (old !== undefined && old.pool !== pool) this.changed(old.pool);
     this.changed(pool);
-    return holders.map((h) => h.text);
+    return held.ips.map((h) => h.text);
   }
 
   private newHolder(
