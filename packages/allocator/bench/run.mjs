@@ -183,6 +183,11 @@ console.log(
 const ok1 = a4.total < 1000 && a6.total < 1000;
 const ok1cpu = a4.cpu < 1000 && a6.cpu < 1000;
 const ok2 = l4.total / a4.total >= 100 && l6.total / a6.total >= 100;
-console.log(
-  `targets: 100k allocations < 1 s: ${ok1 ? 'met' : 'NOT met'}; ≥ 100× linear at that size: ${ok2 ? 'met' : 'NOT met'}`,
-);
+if (N >= 100_000) {
+  console.log(
+    `targets: 100k allocations < 1 s: wall ${ok1 ? 'met' : 'NOT met'}, CPU ${ok1cpu ? 'met' : 'NOT met'}; ` +
+      `≥ 100× linear at that size: ${ok2 ? 'met' : 'NOT met'}`,
+  );
+} else {
+  console.log('targets are defined at N=100,000 (the default)');
+}
