@@ -95,7 +95,10 @@ function withTimeout(p, ms, what) {
 
 /** Our speaker in a namespace (test/lab/speaker-child.mjs), driven over IPC. */
 async function startOurs(host, speaker) {
-  const proc = host.fork(CHILD, [], { env: { INGOT_BGP_DIST: DIST_COPY } });
+  const childEnv = { INGOT_BGP_DIST: DIST_COPY };
+  // e.g. BENCH_CHILD_NODE_OPTIONS=--max-semi-space-size=4 to see the effect of V8's young-generation size on RSS
+  if (process.env.BENCH_CHILD_NODE_OPTIONS) childEnv.NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS;
+  const proc = host.fork(CHILD, [], { env: childEnv });
   let seq = 0;
   const ours = {
     proc,
@@ -375,11 +378,19 @@ async function rssCase() {
       );
     }
     const full = (await ours.request('memory')).rss;
-    const row = { baseMB: base / 2 ** 20, tableMB: tableOnly / 2 ** 20, fourPeersMB: full / 2 ** 20 };
+    const afterGc = await ours.request('memory', { gc: true });
+    const row = {
+      baseMB: base / 2 ** 20,
+      tableMB: tableOnly / 2 ** 20,
+      fourPeersMB: full / 2 ** 20,
+      fourPeersAfterGcMB: afterGc.rss / 2 ** 20,
+      heapUsedMB: afterGc.heapUsed / 2 ** 20,
+    };
     results.push({ rss: row });
     console.log(
       `  RSS: ${row.baseMB.toFixed(1)} MB empty, ${row.tableMB.toFixed(1)} MB with 100k prefixes, ` +
-        `${row.fourPeersMB.toFixed(1)} MB advertised to 4 peers`,
+        `${row.fourPeersMB.toFixed(1)} MB advertised to 4 peers (${row.fourPeersAfterGcMB.toFixed(1)} MB after a full GC, ` +
+        `heap in use ${row.heapUsedMB.toFixed(1)} MB)`,
     );
   } catch (err) {
     results.push({ rss: { error: err.message } });

@@ -12,22 +12,28 @@ import { unmapAddress } from './address.js';
 
 /** The subset of `net.Socket` a connection uses, so tests can pass an in-memory duplex. */
 export interface BgpSocket {
+  /** Queues bytes for sending. */
   write(data: Uint8Array): boolean;
+  /** Half-closes after queued bytes are sent. */
   end(): void;
+  /** Closes at once. */
   destroy(error?: Error): void;
+  /** Received bytes. */
   on(event: 'data', fn: (chunk: Uint8Array) => void): unknown;
+  /** The transport closed. */
   on(event: 'close', fn: () => void): unknown;
+  /** A transport error (followed by 'close'). */
   on(event: 'error', fn: (err: Error) => void): unknown;
-  on(event: 'drain', fn: () => void): unknown;
+  /** Batches writes until {@link BgpSocket.uncork} (optional). */
   cork?(): void;
+  /** Flushes batched writes (optional). */
   uncork?(): void;
+  /** Disables Nagle's algorithm (optional). */
   setNoDelay?(noDelay?: boolean): unknown;
+  /** Local address of the connection. */
   readonly localAddress?: string | undefined;
+  /** Remote address of the connection. */
   readonly remoteAddress?: string | undefined;
-  readonly localPort?: number | undefined;
-  readonly remotePort?: number | undefined;
-  readonly destroyed?: boolean;
-  readonly writableLength?: number;
 }
 
 /** Events of {@link BgpConnection}. */

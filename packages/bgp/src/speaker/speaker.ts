@@ -7,6 +7,7 @@
 
 import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
+import { communityToNumber, largeCommunityToNumbers } from '../codec/communities.js';
 import { CeaseSubcode } from '../codec/constants.js';
 import { addressToBytes, unmapAddress } from './address.js';
 import { type Announcement, type AnnounceOptions, announcementKey } from './adj-rib-out.js';
@@ -58,22 +59,41 @@ export interface BgpSpeakerEvents {
   error: [error: Error];
 }
 
+const V4_PREFIX = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
 /**
  * Normalises a prefix: adds /32 or /128 to a bare address, canonicalises IPv6 text, and rejects host bits.
  * @throws TypeError on a malformed prefix
  */
 export function normalizePrefix(prefix: string): string {
+  const m = V4_PREFIX.exec(prefix);
+  if (m) {
+    // IPv4 fast path (no allocation beyond the match when the text is already canonical).
+    let value = 0;
+    let canonical = m[5] !== undefined && !(m[5].length > 1 && m[5][0] === '0');
+    for (let i = 1; i <= 4; i++) {
+      const t = m[i] as string;
+      const n = Number(t);
+      if (n > 255) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
+      if (t.length > 1 && t[0] === '0') canonical = false;
+      value = ((value << 8) | n) >>> 0;
+    }
+    const len = m[5] === undefined ? 32 : Number(m[5]);
+    if (len > 32) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: length`);
+    const hostMask = len === 32 ? 0 : 0xffffffff >>> len;
+    if ((value & hostMask) !== 0) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: host bits set`);
+    if (canonical) return prefix;
+    return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}/${len}`;
+  }
   const slash = prefix.indexOf('/');
   let addr = slash < 0 ? prefix : prefix.slice(0, slash);
-  const v4 = isIPv4(addr);
-  if (!v4 && !isIPv6(addr)) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
-  const max = v4 ? 32 : 128;
-  const lenText = slash < 0 ? String(max) : prefix.slice(slash + 1);
+  if (!isIPv6(addr)) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
+  const lenText = slash < 0 ? '128' : prefix.slice(slash + 1);
   const len = Number(lenText);
-  if (!/^\d{1,3}$/.test(lenText) || len > max) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: length`);
-  if (!v4) addr = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  if (!/^\d{1,3}$/.test(lenText) || len > 128) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: length`);
+  addr = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
   const bytes = addressToBytes(addr);
-  for (let bit = len; bit < max; bit++) {
+  for (let bit = len; bit < 128; bit++) {
     if (((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) {
       throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: host bits set`);
     }
@@ -81,24 +101,40 @@ export function normalizePrefix(prefix: string): string {
   return `${addr}/${len}`;
 }
 
-function validateAnnounce(o: AnnounceOptions): AnnounceOptions {
-  const out: AnnounceOptions = {};
-  if (o.nextHop !== undefined) {
-    if (!isIPv4(o.nextHop) && !isIPv6(o.nextHop)) throw new TypeError(`nextHop: not an IP address: ${o.nextHop}`);
-    out.nextHop = o.nextHop;
+function u32(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+    throw new TypeError(`${name}: must be an integer 0..2^32-1, got ${v}`);
   }
-  const u32 = (name: string, v: number | undefined) => {
-    if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new TypeError(`${name}: must be an integer 0..2^32-1`);
-    return v;
-  };
-  const lp = u32('localPref', o.localPref);
-  if (lp !== undefined) out.localPref = lp;
-  const med = u32('med', o.med);
-  if (med !== undefined) out.med = med;
-  if (o.communities?.length) out.communities = [...new Set(o.communities)].sort();
-  if (o.largeCommunities?.length) out.largeCommunities = [...new Set(o.largeCommunities)].sort();
-  if (o.peers?.length) out.peers = [...new Set(o.peers)].sort();
+}
+
+/** Sorted, de-duplicated copy (the input itself when it is already so). */
+function canonicalList(list: readonly string[] | undefined): readonly string[] {
+  if (!list || list.length === 0) return [];
+  for (let i = 1; i < list.length; i++) {
+    if ((list[i - 1] as string) >= (list[i] as string)) return [...new Set(list)].sort();
+  }
+  return list;
+}
+
+/** Validates announce options and returns their canonical form (lists sorted and de-duplicated). */
+function canonicalAnnounce(o: AnnounceOptions): AnnounceOptions {
+  if (o.nextHop !== undefined && !isIPv4(o.nextHop) && !isIPv6(o.nextHop)) {
+    throw new TypeError(`nextHop: not an IP address: ${o.nextHop}`);
+  }
+  u32('localPref', o.localPref);
+  u32('med', o.med);
+  const out: AnnounceOptions = {};
+  if (o.nextHop !== undefined) out.nextHop = o.nextHop;
+  if (o.localPref !== undefined) out.localPref = o.localPref;
+  if (o.med !== undefined) out.med = o.med;
+  const communities = canonicalList(o.communities);
+  for (const c of communities) communityToNumber(c); // throws RangeError with the reason
+  if (communities.length > 0) out.communities = [...communities];
+  const large = canonicalList(o.largeCommunities);
+  for (const c of large) largeCommunityToNumbers(c);
+  if (large.length > 0) out.largeCommunities = [...large];
+  const peers = canonicalList(o.peers);
+  if (peers.length > 0) out.peers = [...peers];
   return out;
 }
 
@@ -133,6 +169,8 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   private flushScheduled = false;
   private closed = false;
   private readonly listens: boolean;
+  private lastOptions: AnnounceOptions | undefined;
+  private lastAnnouncement: Announcement | undefined;
 
   /** @param options AS, router ID, listener */
   constructor(options: SpeakerOptions) {
@@ -224,13 +262,19 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
    */
   announce(prefix: string, options: AnnounceOptions = {}): void {
     const p = normalizePrefix(prefix);
-    const canonical = validateAnnounce(options);
-    const key = announcementKey(canonical);
-    let ann = this.interned.get(key);
-    if (!ann) {
-      ann = Object.freeze({ key, options: Object.freeze(canonical) });
-      this.interned.set(key, ann);
+    // Fast path: the same options object as the previous call (bulk announcements) reuses its interned entry.
+    let ann = options === this.lastOptions ? this.lastAnnouncement : undefined;
+    if (!ann || announcementKey(options) !== ann.key) {
+      const canonical = canonicalAnnounce(options);
+      const key = announcementKey(canonical);
+      ann = this.interned.get(key);
+      if (!ann) {
+        ann = Object.freeze({ key, options: Object.freeze(canonical) });
+        this.interned.set(key, ann);
+      }
     }
+    this.lastOptions = options;
+    this.lastAnnouncement = ann;
     if (this.table.get(p) === ann) return;
     this.table.set(p, ann);
     this.changed(p);

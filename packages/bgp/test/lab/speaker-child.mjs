@@ -8,6 +8,8 @@
 // Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning', address, ... }.
 
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 // INGOT_BGP_DIST lets the benchmark run a private copy of the build (immune to a concurrent rebuild).
 const { BgpSpeaker } = await import(
@@ -94,8 +96,11 @@ const handlers = {
   peers() {
     return speaker.peers.map(peerSummary);
   },
-  memory() {
-    global.gc?.();
+  memory({ gc = false } = {}) {
+    if (gc) {
+      v8.setFlagsFromString('--expose_gc');
+      vm.runInNewContext('gc')();
+    }
     return process.memoryUsage();
   },
   async close({ communication }) {

@@ -136,23 +136,24 @@ labSuite('speaker vs GoBGP', { tools: ['ip', 'gobgpd', 'gobgp'] }, () => {
 labSuite('speaker vs ExaBGP', { tools: ['ip', 'exabgp'] }, () => {
   const lab = useTopology(() => createPair({ name: 'spkexa' }));
 
-  it('ExaBGP passive: receives IPv4 and IPv6 with attributes, changes and withdrawals', async () => {
+  it('us active on IPv4, ExaBGP active on IPv6: receives both with attributes, changes and withdrawals', async () => {
     const { a, b } = lab();
     const exa = await startPeer('exabgp', {
       host: b,
       asn: THEM,
       neighbors: [
         { address: a.ipv4, asn: US, passive: true },
-        { address: a.ipv6, asn: US, passive: true },
+        { address: a.ipv6, asn: US },
       ],
     });
-    const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
+    const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4, listen: true }, [
       { address: b.ipv4, asn: THEM, families: ['ipv4'] },
-      { address: b.ipv6, asn: THEM, families: ['ipv6'] },
+      { address: b.ipv6, asn: THEM, families: ['ipv6'], passive: true },
     ]);
     try {
       await us.waitEstablished(b.ipv4, 20_000);
-      await us.waitEstablished(b.ipv6, 20_000);
+      const v6 = await us.waitEstablished(b.ipv6, 20_000);
+      expect((v6.info as { direction: string }).direction).toBe('incoming');
       // ExaBGP's sink records the link-local next hop when both come (lab.md §3.4): either is ours.
       await announceChangeWithdraw(exa, us, a, expect.stringMatching(new RegExp(`^(${a.ipv6}|fe80:.*)$`)));
     } finally {
