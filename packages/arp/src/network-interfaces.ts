@@ -17,6 +17,8 @@ export interface NetInterface {
   enslaved: boolean;
   /** First IPv6 link-local address, if any. */
   ipv6LinkLocal?: string;
+  /** Carrier up/down transitions so far (`/sys/class/net/<if>/carrier_changes`), when the kernel exposes it. */
+  carrierChanges?: number;
 }
 
 /** Something that lists interfaces; injectable for tests. */
@@ -114,6 +116,11 @@ export function linuxInterfaces(root = '/sys/class/net', inet6 = '/proc/net/if_i
           };
           const ll = linkLocal.get(name);
           if (ll) i.ipv6LinkLocal = ll;
+          try {
+            i.carrierChanges = Number(read('carrier_changes'));
+          } catch {
+            /* older kernels */
+          }
           out.push(i);
         } catch {
           /* vanished while reading */

@@ -30,7 +30,8 @@ export interface ResponderOptions extends ResponderBehaviourOptions {
   transportFactory?: (i: NetInterface) => FrameTransport;
   /**
    * How often to re-list interfaces to react to interfaces appearing, disappearing, going down or being enslaved, in
-   * ms (default 5000; MetalLB rescans every 10 s). 0 disables polling; call {@link Responder.rescan} yourself.
+   * ms (default 5000; MetalLB rescans every 10 s). 0 disables polling; call {@link Responder.rescan} yourself. A link
+   * that flapped between two scans (its carrier change counter moved) gets a gratuitous round for every IP.
    */
   scanIntervalMs?: number;
   /**
@@ -199,7 +200,16 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
       seen.add(i.name);
       if (current && (current.info.index !== i.index || current.info.mac !== i.mac)) {
         await this.remove(i.name, 'ifindex or MAC changed');
-      } else if (current) continue;
+      } else if (current) {
+        const before = current.info.carrierChanges;
+        current.info = i;
+        // The link flapped between two scans: switches flushed their FDB for this port, so announce again.
+        if (before !== undefined && i.carrierChanges !== undefined && i.carrierChanges !== before) {
+          this.opts.log?.({ level: 'info', msg: 'carrier changed, re-announcing', interface: i.name });
+          current.responder.reannounce();
+        }
+        continue;
+      }
       this.add(i, e.arp, e.ndp);
     }
     for (const name of [...this.served.keys()]) if (!seen.has(name)) await this.remove(name, 'gone');

@@ -69,7 +69,7 @@ describe('linuxInterfaces reads sysfs and if_inet6', () => {
       for (const [f, v] of Object.entries(files)) writeFileSync(join(dir, 'net', name, f), `${v}\n`);
       if (master) writeFileSync(join(dir, 'net', name, 'master'), '');
     };
-    mk('eth0', { ifindex: '2', address: '02:AA:00:00:00:01', flags: '0x1003', type: '1' });
+    mk('eth0', { ifindex: '2', address: '02:AA:00:00:00:01', flags: '0x1003', type: '1', carrier_changes: '3' });
     mk('eth1', { ifindex: '3', address: '02:aa:00:00:00:02', flags: '0x1003', type: '1' }, true);
     writeFileSync(
       join(dir, 'if_inet6'),
@@ -89,6 +89,7 @@ describe('linuxInterfaces reads sysfs and if_inet6', () => {
       type: 1,
       enslaved: false,
       ipv6LinkLocal: 'fe80::aa:ff:fe00:1',
+      carrierChanges: 3,
     });
     expect(byName.eth1?.enslaved).toBe(true);
   });
@@ -212,6 +213,19 @@ describe('node-wide responder over in-memory interfaces', () => {
     expect(removed).toEqual(['eth0:down', 'eth1:ifindex or MAC changed', 'eth2:gone']);
     expect(transports.get('eth2')?.closed).toBe(true);
     expect(r.interfaces()).toEqual(['eth1']);
+  });
+
+  it('re-announces on an interface whose carrier flapped between two scans', async () => {
+    current = [iface('eth0', { carrierChanges: 2 })];
+    await start({ gratuitous: false });
+    r.announce('192.0.2.10');
+    await r.rescan();
+    expect(r.counters()['192.0.2.10']?.gratuitousSent ?? 0).toBe(0);
+    current[0] = { ...current[0]!, carrierChanges: 4 };
+    await r.rescan();
+    expect(r.counters()['192.0.2.10']!.gratuitousSent).toBe(2);
+    await r.rescan();
+    expect(r.counters()['192.0.2.10']!.gratuitousSent).toBe(2);
   });
 
   it('withdraw, reannounce and close reach every interface', async () => {
