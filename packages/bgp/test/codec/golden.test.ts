@@ -213,3 +213,35 @@ describe('messages captured from FRR, BIRD, GoBGP and ExaBGP (test/fixtures/capt
     }
   });
 });
+
+describe('RFC 9072 extended optional parameters length', () => {
+  it('is used when capabilities exceed 255 octets, one parameter per 255 octets, and round-trips', () => {
+    const m: OpenMessage = {
+      type: 'open',
+      version: 4,
+      myAsn: 64512,
+      holdTime: 90,
+      bgpId: '192.0.2.1',
+      capabilities: Array.from({ length: 70 }, (_, i) => ({ type: 'multiprotocol' as const, afi: 1, safi: i + 1 })),
+    };
+    const bytes = testEncoder(m);
+    // Non-Ext OP Len 255, Non-Ext OP Type 255, Extended Opt. Parm. Length 2 octets (RFC 9072 §2)
+    expect([bytes[28], bytes[29]]).toEqual([255, 255]);
+    expect((bytes[30]! << 8) | bytes[31]!).toBe(bytes.length - 32);
+    // parameters of type 2 with 2-octet lengths, each at most 255 octets of capabilities (42 of 6 octets fit)
+    expect([bytes[32], (bytes[33]! << 8) | bytes[34]!]).toEqual([2, 42 * 6]);
+  });
+
+  it('decodes the extended format when not needed, and re-encodes it byte-identical', () => {
+    const b = hex('ff×16 0029 01 04 fc00 005a c0000201 ff ff 0009 02 0006 4104 0000fc00');
+    const m = decodeMessage(b) as OpenMessage;
+    expect(m.capabilities).toEqual([{ type: 'four-octet-as', asn: 64512 }]);
+    expect(m.encoding).toEqual({ extendedParameters: true });
+    expect(toHex(encodeMessage(m))).toBe(toHex(b));
+  });
+
+  it('rejects an extended length that disagrees with the message (OPEN error, subcode 0)', () => {
+    const b = hex('ff×16 0029 01 04 fc00 005a c0000201 ff ff 000a 02 0006 4104 0000fc00');
+    expect(() => decodeMessage(b)).toThrowError(expect.objectContaining({ code: 2, subcode: 0 }));
+  });
+});
