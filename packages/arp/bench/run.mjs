@@ -22,6 +22,8 @@ const asJson = args.includes('--json');
 // priority for the same reason: answering ARP must not wait behind unrelated work on a busy node.
 const responderNice = Number(opt('responder-nice', '0'));
 // --responder-rt: run the responder under SCHED_FIFO priority 10 (chrt), as keepalived does for VRRP by default.
+// (A SCHED_FIFO flooder was tried and made things worse: spinning between sends at real-time priority starves the
+// CPU's ksoftirqd, so requests wait in the backlog queue. The flooder therefore always runs at normal priority.)
 const responderRt = args.includes('--responder-rt');
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const VIP = '192.0.2.100';
