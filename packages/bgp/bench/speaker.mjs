@@ -3,6 +3,7 @@
 //   node bench/speaker.mjs            # everything (about 3-5 minutes)
 //   BENCH_N=10000 BENCH_RX=frr BENCH_SENDERS=ours,exabgp node bench/speaker.mjs
 //   BENCH_SKIP=latency,rss ...        # skip parts: table, latency, rss
+//   BENCH_RUNS=3 ...                  # repeat the table cases, report the median
 //
 // 1. Table transfer: time from Established (as the receiver sees it) until the receiver holds all N /32s
 //    (198.18.0.0/15, BGP payload only), our speaker vs BIRD, FRR and ExaBGP as senders, receivers FRR and GoBGP.
@@ -39,6 +40,7 @@ const SKIP = new Set(env('BENCH_SKIP', ''));
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 1000);
 const LATENCY_BUDGET_MS = Number(process.env.BENCH_LATENCY_BUDGET_MS ?? 60_000);
 const CASE_TIMEOUT_MS = 120_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 1); // table cases: repetitions, the median is reported
 const US = 64513;
 const RX_AS = 64512;
 
@@ -250,13 +252,19 @@ async function tableCase(rxKind, sender, n) {
     tx = await startSender(sender, pair.a, pair.b.ipv4, n);
     const r = await measureConverge(rx, pair.a.ipv4, n, CASE_TIMEOUT_MS);
     let updates = r.updates;
-    if (tx.ours && updates === undefined) {
+    let sendMs;
+    if (tx.ours) {
       const peers = await tx.ours.request('peers');
-      updates = peers[0]?.counters.updatesSent;
+      if (updates === undefined) updates = peers[0]?.counters.updatesSent;
+      // our own side: Established → the whole table and End-of-RIB handed to the socket
+      const est = await tx.ours.waitEvent((e) => e.event === 'established', 1000);
+      const sent = await tx.ours.waitEvent((e) => e.event === 'sent' && e.endOfRib, 1000);
+      sendMs = sent.at - est.at;
     }
-    results.push({ rx: rxKind, sender, n, converge: r.converge, updates });
+    results.push({ rx: rxKind, sender, n, converge: r.converge, updates, sendMs });
     console.log(
-      `  ${sender.padEnd(6)} -> ${rxKind.padEnd(5)} N=${String(n).padStart(6)}: ${r.converge.toFixed(3)} s, ${updates ?? '?'} UPDATEs`,
+      `  ${sender.padEnd(6)} -> ${rxKind.padEnd(5)} N=${String(n).padStart(6)}: ${r.converge.toFixed(3)} s, ${updates ?? '?'} UPDATEs` +
+        (sendMs === undefined ? '' : ` (our side: table written ${sendMs.toFixed(1)} ms after Established)`),
     );
   } catch (err) {
     results.push({ rx: rxKind, sender, n, error: err.message.split('\n')[0] });
@@ -410,7 +418,9 @@ process.on('SIGINT', () => {
 console.log('# @ingot/bgp speaker benchmark (shared 2-core machine: timings are noisy)');
 if (!SKIP.has('table')) {
   console.log('## Table transfer: Established → receiver holds all N /32s');
-  for (const rxKind of RECEIVERS) for (const n of N_LIST) for (const s of SENDERS) await tableCase(rxKind, s, n);
+  for (let run = 0; run < RUNS; run++) {
+    for (const rxKind of RECEIVERS) for (const n of N_LIST) for (const s of SENDERS) await tableCase(rxKind, s, n);
+  }
 }
 if (!SKIP.has('latency')) {
   console.log('## Single-change latency (our speaker → FRR)');
@@ -421,17 +431,35 @@ if (!SKIP.has('rss')) {
   await rssCase();
 }
 
-// Summary table with ratios against the references in the same run.
-const table = results.filter((r) => r.sender);
+// Summary table (median over runs) with ratios against the references in the same run.
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  return v.length === 0 ? undefined : v[Math.floor((v.length - 1) / 2)];
+};
+const table = [];
+for (const r of results.filter((x) => x.sender)) {
+  if (table.some((t) => t.rx === r.rx && t.n === r.n && t.sender === r.sender)) continue;
+  const same = results.filter((x) => x.rx === r.rx && x.n === r.n && x.sender === r.sender);
+  const ok = same.filter((x) => !x.error);
+  table.push({
+    rx: r.rx,
+    n: r.n,
+    sender: r.sender,
+    converge: median(ok.map((x) => x.converge)),
+    all: ok.map((x) => x.converge.toFixed(2)).join(' '),
+    updates: median(ok.map((x) => x.updates)),
+    error: ok.length === 0 ? same[0]?.error : undefined,
+  });
+}
 if (table.length > 0) {
-  console.log('\n| receiver | N | sender | converge (s) | UPDATEs | ours faster by |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('\n| receiver | N | sender | converge (s), median | runs | UPDATEs | ours faster by |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of table) {
     const ours = table.find((x) => x.rx === r.rx && x.n === r.n && x.sender === 'ours');
     const ratio =
       r.sender !== 'ours' && ours?.converge && r.converge ? `${(r.converge / ours.converge).toFixed(1)}×` : '';
     const conv = r.error ? `failed: ${r.error}` : r.converge.toFixed(3);
-    console.log(`| ${r.rx} | ${r.n} | ${r.sender} | ${conv} | ${r.updates ?? ''} | ${ratio} |`);
+    console.log(`| ${r.rx} | ${r.n} | ${r.sender} | ${conv} | ${r.all} | ${r.updates ?? ''} | ${ratio} |`);
   }
 }
 console.log(`\nJSON ${JSON.stringify(results)}`);

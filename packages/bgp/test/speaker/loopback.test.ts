@@ -203,6 +203,19 @@ describe('speaker ↔ speaker over loopback TCP', () => {
     void b;
   });
 
+  it('reset() sends Cease / Administrative Reset and the session comes back with the full table', async () => {
+    const { b, rx, tx } = await pair({ b: { backoff: { initialMs: 50, maxMs: 100 } } });
+    b.announce('198.51.100.1/32');
+    await until(() => rx.counters.prefixesReceived === 1);
+    const got: NotificationEvent[] = [];
+    rx.on('notification', (n) => got.push(n));
+    tx.reset('config change');
+    await until(() => got.length > 0);
+    expect(got[0]).toMatchObject({ direction: 'received', code: 6, subcode: 4 });
+    await until(() => tx.counters.established === 2 && rx.state === 'Established');
+    await until(() => rx.counters.prefixesReceived === 1);
+  });
+
   it('answers a ROUTE-REFRESH by re-sending the family and End-of-RIB', async () => {
     const { b, rx, tx } = await pair();
     b.announce('198.51.100.1/32');
