@@ -97,6 +97,7 @@ class PacketTransport implements FrameTransport {
   private readonly rxBuf = new Uint8Array(MAX_FRAME);
   private stream: InstanceType<StreamBinding['Pipe']> | undefined;
   private closing: Promise<void> | undefined;
+  private lastRestart = Number.NEGATIVE_INFINITY;
   /** Error callback for receive errors (e.g. ENETDOWN); set by the owner. */
   onError: ((err: TransportError) => void) | undefined;
 
@@ -157,7 +158,21 @@ class PacketTransport implements FrameTransport {
     old.readStop();
     old.close();
     this.sock.fd = fd;
-    this.startStream(uv, fd);
+    this.stream = undefined;
+    // A persistent error must not spin: restart at once the first time, then at most every 100 ms.
+    const now = performance.now();
+    const delay = now - this.lastRestart < 100 ? 100 : 0;
+    this.lastRestart = now;
+    const start = () => {
+      if (this.closed) return;
+      try {
+        this.startStream(uv, fd);
+      } catch (e) {
+        this.onError?.(e as TransportError);
+      }
+    };
+    if (delay) setTimeout(start, delay);
+    else start();
   }
 
   private deliver(frame: Uint8Array): void {
@@ -227,6 +242,9 @@ class PacketTransport implements FrameTransport {
       const h = this.stream;
       h.readStop();
       this.closing = new Promise((resolve) => h.close(() => resolve()));
+    } else if (this.mode === 'uv-stream') {
+      lib().close(fd); // between a read error and the restart of the stream
+      this.closing = Promise.resolve();
     } else {
       this.closing = pollReactor.remove(fd).then(() => {
         lib().close(fd);
