@@ -24,3 +24,4 @@ export {
 export { createOpen, type Negotiated, negotiate, type OpenInit, openAsn } from './open-helpers.js';
 export { endOfRib, isEndOfRib, type PackOptions, packUpdates, packWithdrawals } from './pack-updates.js';
 export type * from './types.js';
+export { type RouteChange, type UpdateRoutes, updateRoutes } from './update-routes.js';

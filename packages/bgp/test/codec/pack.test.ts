@@ -8,6 +8,7 @@ import {
   packUpdates,
   packWithdrawals,
   type UpdateMessage,
+  updateRoutes,
 } from '../../src/index.js';
 import { hex, toHex } from './helpers.js';
 
@@ -152,5 +153,41 @@ describe('End-of-RIB (RFC 4724 §2)', () => {
     const [m] = packUpdates(attributes, ['198.51.100.1/32']);
     expect(isEndOfRib(decodeMessage(m!) as UpdateMessage)).toBeUndefined();
     expect(isEndOfRib({ type: 'update', withdrawn: [], attributes: { origin: 'igp' }, nlri: [] })).toBeUndefined();
+  });
+});
+
+describe('updateRoutes', () => {
+  it('lists announced and withdrawn routes of both families, with path identifiers', () => {
+    const m: UpdateMessage = {
+      type: 'update',
+      withdrawn: ['192.0.2.0/25'],
+      withdrawnPathIds: [4],
+      attributes: {
+        ...attributes,
+        mpReach: { afi: 2, safi: 1, nextHop: '2001:db8::1', nlri: ['2001:db8:1::/48'] },
+        mpUnreach: { afi: 2, safi: 1, withdrawn: ['2001:db8:2::/48'] },
+      },
+      nlri: ['198.51.100.0/24'],
+      nlriPathIds: [5],
+    };
+    expect(updateRoutes(m)).toEqual({
+      announced: [
+        { afi: 2, safi: 1, prefix: '2001:db8:1::/48' },
+        { afi: 1, safi: 1, prefix: '198.51.100.0/24', pathId: 5 },
+      ],
+      withdrawn: [
+        { afi: 1, safi: 1, prefix: '192.0.2.0/25', pathId: 4 },
+        { afi: 2, safi: 1, prefix: '2001:db8:2::/48' },
+      ],
+    });
+  });
+
+  it('turns every announcement of a treat-as-withdraw UPDATE into a withdrawal (RFC 7606 §2)', () => {
+    // ORIGIN value 3: treat-as-withdraw
+    const m = decodeMessage(
+      hex('ff×16 002f 02 0000 0014 40010103 400206020100 00fde9 400304c0000201 18c63364'),
+    ) as UpdateMessage;
+    expect(m.malformed?.action).toBe('treat-as-withdraw');
+    expect(updateRoutes(m)).toEqual({ announced: [], withdrawn: [{ afi: 1, safi: 1, prefix: '198.51.100.0/24' }] });
   });
 });
