@@ -56,7 +56,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   reconnectIntervalMs: 1_000,
   deadRetentionMs: 120_000,
   awarenessMaxMultiplier: 8,
-  tcpTimeoutMs: 2_000,
+  tcpTimeoutMs: 5_000,
   udpBufferSize: 1400,
   leavePropagationMs: 60,
   clusterSizeWindowMs: 600_000,

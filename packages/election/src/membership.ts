@@ -237,6 +237,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
     this.seq = Math.floor(this.random() * 0x7fffffff);
     const addr = advertise ?? transport.address;
+    if (addr.host === '0.0.0.0' || addr.host === '::') {
+      throw new ConfigError('advertise', 'required when the transport is bound to a wildcard address');
+    }
     const inc = initialIncarnation ?? 0;
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
       throw new ConfigError('initialIncarnation', 'must be a u32');
@@ -399,6 +402,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (!this.closed) fn();
     }, ms);
     this.timers.add(h);
+  }
+
+  /**
+   * A timer whose verdict waits one more 0 ms hop: Node runs expired timers before it reads sockets, so after an
+   * event-loop stall an ack already sitting in the socket buffer would otherwise lose the race against its own timeout.
+   * A timer that fires much later than asked is also evidence that this process is slow: it raises the local health
+   * score (Lifeguard), which stretches this member's timeouts.
+   */
+  private verdict(fn: () => void, ms: number): void {
+    const due = this.clock.now() + ms;
+    this.timeout(() => {
+      if (this.clock.now() - due > this.config.probeTimeoutMs) this.awareness.apply(1);
+      this.timeout(fn, 0);
+    }, ms);
   }
 
   private every(ms: number, fn: () => void): void {
@@ -654,7 +671,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ping.push({ type: 'suspect', incarnation: target.incarnation, node: target.name, from: this.name });
     }
     this.send(target.address, ping);
-    this.timeout(() => {
+    this.verdict(() => {
       if (finished) return;
       const helpers = this.sample(
         this.others((n) => n.status === 'alive' && n !== target),
@@ -668,7 +685,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         ]);
       }
     }, this.awareness.scale(c.probeTimeoutMs));
-    this.timeout(() => finish(false), this.awareness.scale(c.probeIntervalMs));
+    this.verdict(() => finish(false), this.awareness.scale(c.probeIntervalMs));
   }
 
   /** Probes `target` for another member and forwards the ack (or a nack after the probe timeout). */
@@ -695,7 +712,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       nack: () => {},
     });
     this.send(targetAddress, [{ type: 'ping', seq, target, source: this.name }]);
-    this.timeout(() => {
+    this.verdict(() => {
       if (finished) return;
       finished = true;
       this.pending.delete(seq);
@@ -754,8 +771,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     n.status = 'suspect';
     n.statusSince = this.clock.now();
     n.suspicion = new Suspicion(m.from, k, minMs, maxMs, this.clock, () => {
-      if (this.closed || n.status !== 'suspect' || n.incarnation !== m.incarnation) return;
-      this.onDead({ type: 'dead', incarnation: m.incarnation, node: n.name, from: this.name });
+      // one 0 ms hop first: a refutation already waiting in the socket buffer wins
+      this.timeout(() => {
+        if (n.status !== 'suspect' || n.incarnation !== m.incarnation) return;
+        this.onDead({ type: 'dead', incarnation: m.incarnation, node: n.name, from: this.name });
+      }, 0);
     });
     if (m.from === this.name) this.stats.suspicionsRaised++;
     this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);

@@ -137,6 +137,41 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     expect(c2.local.incarnation).toBeGreaterThan(deadInc);
   });
 
+  it('counts and drops malformed datagrams and TCP frames, and keeps working', async () => {
+    const a = await member('a');
+    const b = await member('b');
+    await b.join([a.local.address]);
+    const sock = dgram.createSocket('udp4');
+    const junk = [
+      Uint8Array.of(0x49, 1, 1, 99, 0),
+      Uint8Array.of(0x49, 1, 1, 3, 200),
+      Uint8Array.of(1, 2, 3),
+      new Uint8Array(0),
+    ];
+    for (const bytes of junk) {
+      await new Promise<void>((r) => sock.send(bytes, a.local.address.port, '127.0.0.1', () => r()));
+    }
+    sock.close();
+    const net = await import('node:net');
+    await new Promise<void>((resolve) => {
+      const c = net.connect(a.local.address.port, '127.0.0.1', () =>
+        c.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 2)),
+      );
+      c.on('close', () => resolve());
+      c.on('error', () => {});
+    });
+    await waitFor(() => a.stats.decodeErrors >= 2 && a.stats.envelopeRejected >= 1, 2000, 'junk counted');
+    expect(a.usableMembers()).toEqual(['a', 'b']);
+    const wildcard = {
+      address: { host: '0.0.0.0', port: 7946 },
+      send() {},
+      exchange() {},
+      listen() {},
+      close: async () => {},
+    };
+    expect(() => new Membership({ name: 'w', transport: wildcard })).toThrow(/advertise/);
+  });
+
   it('rejects a join to nowhere with a JoinError', async () => {
     const a = await member('a', { tcpTimeoutMs: 300 });
     const b = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
