@@ -167,9 +167,26 @@ export class AdjRibOut {
     if (!ctx) return result;
     const adds = new Map<OutGroup, string[]>();
     const dels: string[] = [];
-    const visit = (prefix: string) => {
-      const ann = table.get(prefix);
-      const want = ann ? this.groupFor(prefix, ann, ctx) : undefined;
+    // Consecutive prefixes usually share an announcement: remember the last lookup per family.
+    let lastAnn: Announcement | undefined;
+    let last4: OutGroup | undefined;
+    let last6: OutGroup | undefined;
+    const visit = (prefix: string, ann: Announcement | undefined) => {
+      let want: OutGroup | undefined;
+      if (ann) {
+        if (ann !== lastAnn) {
+          lastAnn = ann;
+          last4 = undefined;
+          last6 = undefined;
+        }
+        const v6 = prefix.includes(':');
+        want = v6 ? last6 : last4;
+        if (want === undefined) {
+          want = this.groupFor(prefix, ann, ctx);
+          if (v6) last6 = want;
+          else last4 = want;
+        }
+      }
       const have = this.sent.get(prefix);
       if (want === have) return;
       if (want) {
@@ -183,10 +200,11 @@ export class AdjRibOut {
       }
     };
     if (this.full) {
-      for (const prefix of table.keys()) visit(prefix);
-      for (const prefix of [...this.sent.keys()]) if (!table.has(prefix)) visit(prefix);
+      const stale = this.sent.size > 0 ? [...this.sent.keys()] : [];
+      for (const [prefix, ann] of table) visit(prefix, ann);
+      for (const prefix of stale) if (!table.has(prefix)) visit(prefix, undefined);
     } else {
-      for (const prefix of this.dirty) visit(prefix);
+      for (const prefix of this.dirty) visit(prefix, table.get(prefix));
     }
     this.dirty.clear();
     this.full = false;
