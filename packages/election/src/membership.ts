@@ -215,6 +215,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private leaving = false;
   private eagerGossip = false;
   private sizeHistory: { t: number; n: number }[] = [];
+  private readonly seeds: Address[] = [];
 
   /**
    * @param options - name, transport and optional overrides
@@ -272,12 +273,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
-   * Contacts seeds over TCP with a full state exchange. Resolves with how many answered.
+   * Contacts seeds over TCP with a full state exchange. Resolves with how many answered. The seeds are remembered: while
+   * this member sees no other live member it retries one of them every `reconnectIntervalMs`, so a member whose join
+   * failed (seeds not up yet) joins as soon as one answers.
    * @param seeds - addresses of existing members
    * @throws {@link JoinError} when none answered
    */
   join(seeds: readonly Address[]): Promise<number> {
     this.start();
+    for (const s of seeds) {
+      if (!this.seeds.some((x) => x.host === s.host && x.port === s.port)) this.seeds.push({ ...s });
+    }
     if (seeds.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       let left = seeds.length;
@@ -968,6 +974,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const pool = this.others((n) => (reconnect ? n.status === 'dead' : n.status === 'alive'));
     const target = this.sample(pool, 1)[0];
     if (target) this.pushPull(target.address, false);
+    else if (reconnect && this.seeds.length > 0 && this.liveCount() === 1) {
+      // alone (a failed join, or everyone else gone): keep trying the seeds we were given
+      const seed = this.seeds[Math.floor(this.random() * this.seeds.length)]!;
+      if (seed.host !== this.self.address.host || seed.port !== this.self.address.port) this.pushPull(seed, true);
+    }
   }
 
   private reap(): void {

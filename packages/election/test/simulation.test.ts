@@ -233,6 +233,24 @@ describe('simulation: lifecycle', () => {
     ).toThrow(/512/);
   });
 
+  it('a member whose join failed keeps retrying its seeds and joins when one comes up', async () => {
+    const sim = new Simulation({ seed: 16 });
+    const a = sim.addNode('a');
+    const b = sim.addNode('b');
+    sim.partition([['a'], ['b']]); // the seed is unreachable at first
+    const join = b.membership.join([a.address]);
+    sim.run(6000);
+    await expect(join).rejects.toThrow(/no seed answered/);
+    expect(a.membership.usableMembers()).toEqual(['a']);
+    sim.heal();
+    const t = sim.runUntil(
+      () => b.membership.usableMembers().length === 2 && a.membership.usableMembers().length === 2,
+      5000,
+      10,
+    );
+    expect(t).toBeGreaterThanOrEqual(0);
+  });
+
   it('forgets dead members after deadRetentionMs', () => {
     const sim = new Simulation({ seed: 13 });
     for (let i = 0; i < 4; i++) sim.addNode(`n${i}`, { deadRetentionMs: 5000 });
