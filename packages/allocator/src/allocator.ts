@@ -237,8 +237,10 @@ function contextOf(svc: ServiceInfo | undefined): Ctx {
   }
   const primary: Family = fams[0] === 'IPv6' ? 6 : 4;
   const family: ServiceFamily = fams.length === 2 ? 'dual' : primary;
-  if (family !== 'dual' && policy === 'RequireDualStack')
+  if (family !== 'dual' && policy === 'RequireDualStack') {
     invalid('not enough clusterips: RequireDualStack needs two ipFamilies');
+  }
+  if (family === 'dual' && policy === 'SingleStack') invalid('SingleStack allows one ipFamily');
   const list = svc.ports ?? [];
   if (!Array.isArray(list)) invalid('ports must be a list');
   const ports = list.length === 0 ? NO_PORTS : list.map(portKey);

@@ -252,6 +252,7 @@ describe('service description validation', () => {
   it.each<[string, unknown]>([
     ['three families', { ipFamilies: ['IPv4', 'IPv6', 'IPv4'] }],
     ['same family twice', { ipFamilies: ['IPv4', 'IPv4'] }],
+    ['two families, SingleStack', { ipFamilies: ['IPv4', 'IPv6'] }],
     ['unknown family', { ipFamilies: ['IPv5'] }],
     ['unknown policy', { ipFamilyPolicy: 'Maybe' }],
     ['bad port', { ports: [{ port: 70000 }] }],
