@@ -202,14 +202,23 @@ describe('messages captured from FRR, BIRD, GoBGP and ExaBGP (test/fixtures/capt
     }
   });
 
-  it('decodes the Cease NOTIFICATIONs sent on shutdown', () => {
+  it('decodes the NOTIFICATIONs: Cease with RFC 9003 shutdown communications from FRR, BIRD and GoBGP', () => {
     const notes = fixtures.flatMap(([, f]) =>
-      f.messages.map((m) => decodeMessage(hex(m.hex))).filter((d) => d.type === 'notification'),
+      f.messages.flatMap((m) => {
+        const d = decodeMessage(hex(m.hex));
+        return d.type === 'notification' ? [{ from: m.from, n: d }] : [];
+      }),
     );
-    expect(notes.length).toBeGreaterThan(0);
-    for (const n of notes) {
-      expect(n.code).toBe(6);
-      if (n.data.length > 0) expect(decodeShutdownCommunication(n)).toBeTypeOf('string');
+    const withText = notes.filter(({ n }) => decodeShutdownCommunication(n) !== undefined);
+    expect(new Set(withText.map((x) => x.from))).toEqual(new Set(['frr', 'bird', 'gobgp']));
+    for (const { n } of withText) {
+      expect([n.code, n.subcode]).toEqual([6, 2]);
+      expect(decodeShutdownCommunication(n)).toBe('maintenance: ingot codec capture');
+    }
+    for (const { from, n } of notes) {
+      if (from === 'exabgp')
+        expect([n.code, n.subcode]).toEqual([1, 0]); // ExaBGP rejecting GoBGP's NOTIFICATION
+      else expect(n.code).toBe(6);
     }
   });
 });
