@@ -167,6 +167,8 @@ export class AdjRibOut {
     if (!ctx) return result;
     const adds = new Map<OutGroup, string[]>();
     const dels: string[] = [];
+    // After (re)connect nothing was sent yet: skip the lookups.
+    const fresh = this.full && this.sent.size === 0;
     // Consecutive prefixes usually share an announcement: remember the last lookup per family.
     let lastAnn: Announcement | undefined;
     let last4: OutGroup | undefined;
@@ -187,7 +189,7 @@ export class AdjRibOut {
           else last4 = want;
         }
       }
-      const have = this.sent.get(prefix);
+      const have = fresh ? undefined : this.sent.get(prefix);
       if (want === have) return;
       if (want) {
         const list = adds.get(want);
