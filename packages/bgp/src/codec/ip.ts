@@ -96,8 +96,18 @@ export function formatIPv4Prefix(b: Uint8Array, off: number, len: number): strin
     else if (nb === 3) c2 &= m;
     else c3 &= m;
   }
-  return `${OCTET[a]}.${OCTET[c1]}.${OCTET[c2]}.${OCTET[c3]}${SLASH[len]}`;
+  // consecutive prefixes in a table usually share their first three octets: reuse that part of the text
+  const key = (a << 16) | (c1 << 8) | c2;
+  if (key !== lastBaseKey) {
+    lastBaseKey = key;
+    lastBase = `${OCTET[a]}.${OCTET[c1]}.${OCTET[c2]}.`;
+  }
+  return lastBase + OCTET[c3]! + SLASH[len]!;
 }
+
+/** Cache of {@link formatIPv4Prefix}: the text of the last first-three-octets seen. */
+let lastBaseKey = -1;
+let lastBase = '';
 
 /**
  * Parses an IPv6 address (RFC 4291 §2.2 text forms, including '::' and an embedded dotted quad) into 16 octets at
