@@ -14,7 +14,7 @@ import { type Announcement, type AnnounceOptions, announcementKey } from './adj-
 import { type Clock, type RandomSource, systemClock } from './clock.js';
 import type { BgpSocket } from './connection.js';
 import { BgpPeer, type PeerHost, type PeerOptions } from './peer.js';
-import { fdOf, setSocketOptions } from './platform/linux-sockopts.js';
+import { createTcpSocketFd, fdOf, type SockoptError, setSocketOptions } from './platform/linux-sockopts.js';
 import type { GracefulRestartOptions } from './session.js';
 
 /** Where the speaker accepts incoming BGP connections. */
@@ -165,6 +165,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   private readonly interned = new Map<string, Announcement>();
   private readonly peerMap = new Map<string, BgpPeer>();
   private readonly servers: Server[] = [];
+  private readonly listenerFds = new Map<Server, { fd: number | undefined; family: 4 | 6 }>();
   private readonly listenPromise: Promise<{ address: string; port: number }[]>;
   private flushScheduled = false;
   private closed = false;
@@ -324,18 +325,31 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
 
   private async startListening(o: ListenOptions): Promise<{ address: string; port: number }[]> {
     const hosts = o.host === undefined ? ['::'] : Array.isArray(o.host) ? o.host : [o.host];
+    const port = o.port ?? 179;
     const out: { address: string; port: number }[] = [];
     for (const host of hosts) {
       const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
       server.on('error', (err) => this.emit('error', err));
+      // On Linux the listening socket is created through koffi, so its descriptor is ours for TCP MD5 keys; where koffi
+      // cannot load, Node creates it (and MD5 keys fail with SockoptError when a peer asks for one).
+      const family = isIPv4(host) ? 4 : 6;
+      let fd: number | undefined;
+      try {
+        fd = await createTcpSocketFd({ family, bind: { address: host, port }, reuseAddr: true });
+      } catch (err) {
+        if ((err as Error).name !== 'SockoptError' || (err as SockoptError).errno !== undefined) throw err;
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port: o.port ?? 179, ipv6Only: host !== '::' && isIPv6(host) }, () => {
+        const done = () => {
           server.off('error', reject);
           resolve();
-        });
+        };
+        if (fd !== undefined) server.listen({ fd }, done);
+        else server.listen({ host, port, ipv6Only: host !== '::' && isIPv6(host) }, done);
       });
       this.servers.push(server);
+      this.listenerFds.set(server, { fd: fd ?? fdOf(server), family });
       const a = server.address();
       if (a && typeof a === 'object') out.push({ address: a.address, port: a.port });
     }
@@ -348,13 +362,15 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
 
   private setListenerKeys(address: string, key: string): void {
     for (const server of this.servers) {
-      const fd = fdOf(server);
-      const a = server.address();
-      const family = a && typeof a === 'object' && a.family === 'IPv4' ? 4 : 6;
+      const { fd, family } = this.listenerFds.get(server) ?? { fd: undefined, family: 6 as const };
+      if (family === 4 && !isIPv4(address)) continue;
       // An IPv6 listener takes IPv4 peers' keys as IPv4-mapped addresses.
       const keyAddress = family === 6 && isIPv4(address) ? `::ffff:${address}` : address;
-      if (fd === undefined || (family === 4 && !isIPv4(address))) continue;
-      setSocketOptions(fd, family, { md5: [{ address: keyAddress, key }] }).catch((err: Error) =>
+      const applied =
+        fd === undefined
+          ? Promise.reject(new Error('the listening socket has no known file descriptor'))
+          : setSocketOptions(fd, family, { md5: [{ address: keyAddress, key }] });
+      applied.catch((err: Error) =>
         this.emit('warning', `cannot set the TCP MD5 key for ${address} on the listener`, err),
       );
     }

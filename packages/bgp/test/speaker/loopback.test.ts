@@ -216,6 +216,20 @@ describe('speaker ↔ speaker over loopback TCP', () => {
     await until(() => rx.counters.prefixesReceived === 1);
   });
 
+  it.runIf(process.platform === 'linux')('TCP MD5: the right key establishes, a wrong key never does', async () => {
+    const a = speaker(A, 65001);
+    const b = speaker(B, 65002);
+    await a.listening();
+    const rx = a.addPeer({ address: B, asn: 65002, passive: true, password: 'right' });
+    const bad = b.addPeer({ address: A, asn: 65001, port: PORT, localAddress: B, password: 'wrong', ...NH });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rx.counters.established + bad.counters.established).toBe(0);
+    b.removePeer(A);
+    const good = b.addPeer({ address: A, asn: 65001, port: PORT, localAddress: B, password: 'right', ...NH });
+    await established(good);
+    await established(rx);
+  });
+
   it('answers a ROUTE-REFRESH by re-sending the family and End-of-RIB', async () => {
     const { b, rx, tx } = await pair();
     b.announce('198.51.100.1/32');
