@@ -661,8 +661,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
       finished = true;
       this.pending.delete(seq);
       this.probing.delete(target.name);
-      if (ok) this.awareness.apply(-1);
-      else {
+      if (ok) {
+        this.awareness.apply(-1);
+        // It answered, yet we still suspect it at the same incarnation: its refutation got lost. Ping it again soon;
+        // the ping carries the suspicion, the ack carries its current alive.
+        if (target.status === 'suspect' && target.incarnation === incarnation) {
+          this.timeout(() => {
+            if (target.status === 'suspect' && !this.probing.has(target.name) && !this.leaving) this.probe(target);
+          }, c.probeTimeoutMs);
+        }
+      } else {
         this.awareness.apply(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
         this.stats.probeFailures++;
         if (!this.closed && !this.leaving && this.nodes.get(target.name) === target && this.isLive(target)) {
