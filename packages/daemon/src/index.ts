@@ -5,7 +5,13 @@
 
 export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
 export { parseDurationMs } from './config/duration.js';
-export { type ParseConfigResult, parseConfig } from './config/parse-config.js';
+export {
+  type ParseConfigResult,
+  type ParseServiceResult,
+  parseConfig,
+  parseConfigObjects,
+  parseServiceObject,
+} from './config/parse-config.js';
 export type * from './config/resources.js';
 export { DEFAULT_CONFIG_YAML } from './default-config.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { type ParseConfigResult, parseConfig } from './parse-config.js';
+import { type ParseConfigResult, parseConfig, parseConfigObjects } from './parse-config.js';
 import type { ConfigIssue, IngotConfig } from './resources.js';
 
 /** Events of a {@link ConfigStore}. */
@@ -30,7 +30,15 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
 
   /** Parses and, if valid, applies YAML text; returns the parse result. */
   applyText(text: string): ParseConfigResult {
-    const result = parseConfig(text);
+    return this.applyResult(parseConfig(text));
+  }
+
+  /** Validates decoded resources (e.g. from the Kubernetes API) with {@link parseConfigObjects} and applies them if valid. */
+  applyObjects(objects: readonly unknown[]): ParseConfigResult {
+    return this.applyResult(parseConfigObjects(objects));
+  }
+
+  private applyResult(result: ParseConfigResult): ParseConfigResult {
     if (result.ok) this.apply(result.config);
     else {
       this.staleFlag = true;

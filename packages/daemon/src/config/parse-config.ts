@@ -29,14 +29,6 @@ const LARGE_COMMUNITY = /^large:(\d{1,10}):(\d{1,10}):(\d{1,10})$/;
  */
 export function parseConfig(text: string): ParseConfigResult {
   const issues: ConfigIssue[] = [];
-  const config: IngotConfig = {
-    pools: [],
-    l2Advertisements: [],
-    bgpAdvertisements: [],
-    bgpPeers: [],
-    communities: [],
-    services: [],
-  };
   const docs = parseAllDocuments(text);
   const objects: unknown[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
@@ -50,12 +42,43 @@ export function parseConfig(text: string): ParseConfigResult {
     if (list.kind === 'List' && Array.isArray(list.items)) objects.push(...list.items);
     else objects.push(value);
   }
+  return parseConfigObjects(objects, issues);
+}
+
+/**
+ * Validates already decoded MetalLB resources (e.g. objects read from the Kubernetes API, with `apiVersion` and `kind`
+ * set) with exactly the rules of {@link parseConfig}.
+ * @param objects - the resources, in order
+ * @param issues - issues found before (e.g. YAML errors), reported along with the new ones
+ */
+export function parseConfigObjects(objects: readonly unknown[], issues: ConfigIssue[] = []): ParseConfigResult {
+  const config: IngotConfig = {
+    pools: [],
+    l2Advertisements: [],
+    bgpAdvertisements: [],
+    bgpPeers: [],
+    communities: [],
+    services: [],
+  };
   objects.forEach((obj, i) => {
     readResource(obj, i, config, issues);
   });
   if (issues.length === 0) checkPools(config, issues);
   checkReferences(config, issues);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
+}
+
+/** Result of {@link parseServiceObject}. */
+export type ParseServiceResult = { ok: true; service: ServiceResource } | { ok: false; issues: ConfigIssue[] };
+
+/** Reads one `v1/Service` object with the rules {@link parseConfig} applies to `kind: Service` documents. */
+export function parseServiceObject(obj: unknown): ParseServiceResult {
+  const issues: ConfigIssue[] = [];
+  const probe = new FieldReader(obj, 'Service', issues);
+  const name = probe.string('metadata.name', true);
+  if (!name) return { ok: false, issues };
+  const service = readService(new FieldReader(obj, `Service/${name}`, issues), name);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, service };
 }
 
 function readResource(obj: unknown, index: number, config: IngotConfig, issues: ConfigIssue[]): void {
