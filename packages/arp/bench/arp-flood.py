@@ -27,6 +27,9 @@ def main():
     ap.add_argument("--rate", type=float, required=True)
     ap.add_argument("--duration", type=float, required=True)
     ap.add_argument("--grace", type=float, default=1.0)
+    ap.add_argument("--slack-ms", type=float, default=0.0,
+                    help="send requests up to this early and sleep in between (micro-bursts) instead of busy-waiting "
+                         "for exact spacing; keeps the flooder from eating a CPU the responder needs on small machines")
     a = ap.parse_args()
     if a.rate * a.duration > 2_000_000:
         raise SystemExit("refusing to send more than 2,000,000 frames")
@@ -80,17 +83,20 @@ def main():
                 replies[q] = ts or time.time()
 
     head = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+    slack = a.slack_ms / 1000.0
     t0 = time.perf_counter()
     for i in range(total):
         mac = b"\x02\x00" + struct.pack("!I", i)
         frame = b"\xff" * 6 + mac + b"\x08\x06" + head + mac + spa + b"\x00" * 6 + tpa + b"\x00" * 18
-        due = t0 + i / a.rate
+        due = t0 + i / a.rate - slack
         while True:
             now = time.perf_counter()
             if now >= due:
                 break
             drain()
-            if due - now > 0.0005:
+            if slack:
+                time.sleep(max(0.0, min(due - now, 0.002)))
+            elif due - now > 0.0005:
                 time.sleep(min(due - now - 0.0003, 0.002))
         try:
             wall[i] = time.time()
@@ -110,7 +116,7 @@ def main():
         return round(lat[min(len(lat) - 1, int(p / 100 * len(lat)))], 1) if lat else None
 
     print(json.dumps({
-        "target": a.target, "rate": a.rate, "sent": total, "achieved_pps": round(total / elapsed, 1) if elapsed else None,
+        "target": a.target, "rate": a.rate, "slack_ms": a.slack_ms, "sent": total, "achieved_pps": round(total / elapsed, 1) if elapsed else None,
         "replies": len(lat), "reply_ratio": round(len(lat) / total, 5) if total else None,
         "duplicates": dup, "foreign": foreign, "tx_errors": txerr, "rx_socket_drops": drops,
         "kernel_tx_stamps": sum(1 for q in replies if kts[q]),

@@ -37,6 +37,11 @@ export interface PacketTransportOptions {
    * receives every frame on the interface (e.g. for a capture or a client that wants NAs and replies).
    */
   filter?: OpenPacketSocketOptions['filter'];
+  /**
+   * Largest frame delivered whole, in bytes; longer frames are truncated to it (receive slots are preallocated).
+   * Default 2048 with the default filter (ARP and NS are far smaller), 9216 (jumbo) with a custom filter or none.
+   */
+  maxFrameBytes?: number;
 }
 
 const MSG_DONTWAIT = 0x40;
@@ -94,7 +99,7 @@ class PacketTransport implements FrameTransport {
   private handler: FrameHandler | undefined;
   private readonly groups = new Map<string, number>();
   private readonly counters: TransportStats = { framesReceived: 0, framesSent: 0, sendErrors: 0, kernelDrops: 0 };
-  private readonly batch = new RecvBatch();
+  private readonly batch: RecvBatch;
   private stream: InstanceType<StreamBinding['Pipe']> | undefined;
   private closing: Promise<void> | undefined;
   private lastRestart = Number.NEGATIVE_INFINITY;
@@ -108,15 +113,22 @@ class PacketTransport implements FrameTransport {
     if (options.receiveBufferBytes !== undefined) sockOptions.receiveBufferBytes = options.receiveBufferBytes;
     this.sock = openPacketSocket(ifname, sockOptions);
     this.mac = this.sock.mac;
+    this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
     const want = options.receiveMode ?? 'auto';
     const uv = want === 'poll-worker' ? null : uvStream();
     if (want === 'uv-stream' && !uv) {
       lib().close(this.sock.fd);
+      this.batch.release();
       throw new TransportError('receive', 'ENOTSUP', 95, 'uv-stream receive mode unavailable in this Node');
     }
     if (uv) {
       this.mode = 'uv-stream';
-      this.startStream(uv, this.sock.fd);
+      try {
+        this.startStream(uv, this.sock.fd);
+      } catch (e) {
+        this.batch.release();
+        throw e;
+      }
     } else {
       this.mode = 'poll-worker';
       pollReactor.add(this.sock.fd, () => this.drain());
