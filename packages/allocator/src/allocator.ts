@@ -3,6 +3,7 @@
  * then unrestricted pools, sharing, dual stack, pool replacement, counters) over logarithmic free-space structures.
  */
 import { type Family, formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
+import { ChurnSafeMap } from './churn-safe-map.js';
 import { AllocationError, goQuote, goQuoteList } from './errors.js';
 import { backendKeyFor, type Labels } from './label-selector.js';
 import { Occupancy } from './occupancy.js';
@@ -68,9 +69,9 @@ export interface SetPoolsOptions {
 
 /** Result of {@link Allocator.setPools}. */
 export interface SetPoolsResult {
-  /** Services whose IPs now belong to a pool of another name; they keep their IPs. */
+  /** Services whose IPs now belong to a pool of another name; they keep their IPs. Sorted by service key. */
   readonly rehomed: readonly { readonly serviceKey: string; readonly from: string; readonly to: string }[];
-  /** Services whose IPs are in no pool any more (or now split across pools); they were released. */
+  /** Services whose IPs are in no pool any more (or now split across pools); they were released. Sorted by service key. */
   readonly evicted: readonly { readonly serviceKey: string; readonly ips: readonly string[]; readonly pool: string }[];
 }
 
@@ -306,8 +307,11 @@ export class Allocator {
   private segments: [SegmentOwner[], SegmentOwner[]] = [[], []];
   private pinnedOrder: PoolState[] = [];
   private fallbackOrder: PoolState[] = [];
-  private ips: [Map<bigint, IpHolder>, Map<bigint, IpHolder>] = [new Map(), new Map()];
-  private readonly services = new Map<string, Held>();
+  private ips: [ChurnSafeMap<bigint, IpHolder>, ChurnSafeMap<bigint, IpHolder>] = [
+    new ChurnSafeMap(),
+    new ChurnSafeMap(),
+  ];
+  private readonly services = new ChurnSafeMap<string, Held>();
   private readonly lrr: boolean;
   private readonly onCountersChanged: ((pool: string) => void) | undefined;
 
@@ -355,7 +359,10 @@ export class Allocator {
     for (const list of segments) list.sort((a, b) => (a.first < b.first ? -1 : 1));
 
     // Re-home every allocation into fresh structures.
-    const newIps: [Map<bigint, IpHolder>, Map<bigint, IpHolder>] = [new Map(), new Map()];
+    const newIps: [ChurnSafeMap<bigint, IpHolder>, ChurnSafeMap<bigint, IpHolder>] = [
+      new ChurnSafeMap(),
+      new ChurnSafeMap(),
+    ];
     const rehomed: { serviceKey: string; from: string; to: string }[] = [];
     const evicted: { serviceKey: string; ips: string[]; pool: string }[] = [];
     for (const held of [...this.services.values()]) {
@@ -414,7 +421,9 @@ export class Allocator {
       for (const name of oldPools.keys()) if (!pools.has(name)) this.onCountersChanged(name);
       for (const name of pools.keys()) this.onCountersChanged(name);
     }
-    return { rehomed, evicted };
+    const byKey = (a: { serviceKey: string }, b: { serviceKey: string }) =>
+      a.serviceKey < b.serviceKey ? -1 : a.serviceKey > b.serviceKey ? 1 : 0;
+    return { rehomed: rehomed.sort(byKey), evicted: evicted.sort(byKey) };
   }
 
   /** Names of the configured pools, in configuration order. */
@@ -644,9 +653,9 @@ export class Allocator {
     return this.locate(fiOf(parsed.family), parsed.value, this.segments)?.spec.name;
   }
 
-  /** Keys of all services holding IPs, in allocation order. */
+  /** Keys of all services holding IPs, sorted. */
   serviceKeys(): string[] {
-    return [...this.services.keys()];
+    return [...this.services.keys()].sort();
   }
 
   /** Counters of one pool, or undefined for an unknown pool. */

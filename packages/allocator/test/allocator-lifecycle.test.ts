@@ -36,9 +36,9 @@ describe('setPools: re-homing and eviction (TestConfigReload)', () => {
     ]);
     expect(r.evicted).toEqual([]);
     expect(r.rehomed).toEqual([
+      { serviceKey: 's/dual', from: 'p', to: 'high' },
       { serviceKey: 's/low', from: 'p', to: 'low' },
       { serviceKey: 's/mid', from: 'p', to: 'low' },
-      { serviceKey: 's/dual', from: 'p', to: 'high' },
     ]);
     expect(a.poolOf('s/dual')).toBe('high');
     expect(a.statsOf('low')!.inUse.ipv4).toBe(2);
