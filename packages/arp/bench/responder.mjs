@@ -1,13 +1,13 @@
 // Benchmark responder: answers for VIP on IFACE with the given receive mode until SIGTERM, then prints its stats.
 // Usage (in the target namespace): node responder.mjs IFACE VIP MODE
-import { createPacketTransport, createResponder } from '../dist/index.js';
+import { createResponder } from '../dist/index.js';
 
 const [iface, vip, mode] = process.argv.slice(2);
 const r = createResponder({
   interfaces: [iface],
   scanIntervalMs: 0,
   gratuitous: false,
-  transportFactory: (i) => createPacketTransport(i.name, { receiveMode: mode }),
+  transportOptions: { receiveMode: mode },
 });
 await r.ready();
 r.announce(vip);

@@ -15,7 +15,7 @@ import {
   METALLB_EXCLUDED_INTERFACES,
   type NetInterface,
 } from './network-interfaces.js';
-import { createPacketTransport } from './packet-transport.js';
+import { createPacketTransport, type PacketTransportOptions } from './packet-transport.js';
 import { systemTimers } from './timers.js';
 
 /** Options of {@link createResponder}. */
@@ -28,6 +28,8 @@ export interface ResponderOptions extends ResponderBehaviourOptions {
   interfaceSource?: InterfaceSource;
   /** Opens a transport for an interface (default: {@link createPacketTransport} on its name). */
   transportFactory?: (i: NetInterface) => FrameTransport;
+  /** Options of the default AF_PACKET transports (receive mode, buffer size …), when no `transportFactory` is given. */
+  transportOptions?: PacketTransportOptions;
   /**
    * How often to re-list interfaces to react to interfaces appearing, disappearing, going down or being enslaved, in
    * ms (default 5000; MetalLB rescans every 10 s). 0 disables polling; call {@link Responder.rescan} yourself. A link
@@ -218,7 +220,9 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
   private add(info: NetInterface, arp: boolean, ndp: boolean): void {
     let transport: FrameTransport;
     try {
-      transport = this.opts.transportFactory ? this.opts.transportFactory(info) : createPacketTransport(info.name);
+      transport = this.opts.transportFactory
+        ? this.opts.transportFactory(info)
+        : createPacketTransport(info.name, this.opts.transportOptions);
     } catch (error) {
       this.opts.log?.({
         level: 'warn',
@@ -234,6 +238,7 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
       exclude: _e,
       interfaceSource: _s,
       transportFactory: _t,
+      transportOptions: _o,
       scanIntervalMs: _m,
       naSource,
       ...behaviour
