@@ -141,7 +141,7 @@ interface IpHolder {
 
 interface FamilyState {
   readonly occ: Occupancy;
-  readonly sharing: Map<string, OrderedMap<IpHolder>>;
+  readonly sharing: ChurnSafeMap<string, OrderedMap<IpHolder>>;
   readonly released: Map<bigint, true>;
 }
 
@@ -349,7 +349,7 @@ export class Allocator {
         if (prefixes.length === 0) continue;
         state.fams[fi] = {
           occ: new Occupancy(prefixes, spec.avoidBuggyIPs && fi === 0),
-          sharing: new Map(),
+          sharing: new ChurnSafeMap(),
           released: new Map(),
         };
         for (const p of prefixes) segments[fi].push({ first: p.first, last: p.last, pool: state });
