@@ -59,32 +59,58 @@ export interface BgpSpeakerEvents {
   error: [error: Error];
 }
 
-const V4_PREFIX = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+/** Parses 'a.b.c.d' or 'a.b.c.d/len' without allocating; returns [value, len, canonical] or undefined. */
+function parseV4Prefix(text: string): [number, number, boolean] | undefined {
+  let value = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  let canonical = true;
+  let i = 0;
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) canonical = false; // leading zero
+      octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
+      if (++digits > 3 || octet > 255) return undefined;
+    } else if (c === 46 /* . */ && digits > 0 && dots < 3) {
+      value = ((value << 8) | octet) >>> 0;
+      octet = -1;
+      digits = 0;
+      dots++;
+    } else break;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  value = ((value << 8) | octet) >>> 0;
+  if (i === n) return [value, 32, false];
+  if (text.charCodeAt(i) !== 47 /* / */ || i + 1 === n || n - i - 1 > 2) return undefined;
+  let len = 0;
+  for (let j = i + 1; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 48 || c > 57) return undefined;
+    len = len * 10 + (c - 48);
+  }
+  if (n - i - 1 === 2 && text.charCodeAt(i + 1) === 48) canonical = false;
+  return [value, len, canonical];
+}
 
 /**
  * Normalises a prefix: adds /32 or /128 to a bare address, canonicalises IPv6 text, and rejects host bits.
  * @throws TypeError on a malformed prefix
  */
 export function normalizePrefix(prefix: string): string {
-  const m = V4_PREFIX.exec(prefix);
-  if (m) {
-    // IPv4 fast path (no allocation beyond the match when the text is already canonical).
-    let value = 0;
-    let canonical = m[5] !== undefined && !(m[5].length > 1 && m[5][0] === '0');
-    for (let i = 1; i <= 4; i++) {
-      const t = m[i] as string;
-      const n = Number(t);
-      if (n > 255) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
-      if (t.length > 1 && t[0] === '0') canonical = false;
-      value = ((value << 8) | n) >>> 0;
-    }
-    const len = m[5] === undefined ? 32 : Number(m[5]);
+  const v4 = parseV4Prefix(prefix);
+  if (v4) {
+    const [value, len, canonical] = v4;
     if (len > 32) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: length`);
     const hostMask = len === 32 ? 0 : 0xffffffff >>> len;
     if ((value & hostMask) !== 0) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: host bits set`);
     if (canonical) return prefix;
     return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}/${len}`;
   }
+  if (/^[\d.]+(\/\d+)?$/.test(prefix))
+    throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
   const slash = prefix.indexOf('/');
   let addr = slash < 0 ? prefix : prefix.slice(0, slash);
   if (!isIPv6(addr)) throw new TypeError(`invalid prefix ${JSON.stringify(prefix)}: not an IP address`);
@@ -99,6 +125,24 @@ export function normalizePrefix(prefix: string): string {
     }
   }
   return `${addr}/${len}`;
+}
+
+/** True when two option objects have the same values (lists compared element by element). */
+function sameOptions(a: AnnounceOptions, b: AnnounceOptions): boolean {
+  const sameList = (x?: readonly string[], y?: readonly string[]) => {
+    const lx = x?.length ?? 0;
+    if (lx !== (y?.length ?? 0)) return false;
+    for (let i = 0; i < lx; i++) if (x?.[i] !== y?.[i]) return false;
+    return true;
+  };
+  return (
+    a.nextHop === b.nextHop &&
+    a.localPref === b.localPref &&
+    a.med === b.med &&
+    sameList(a.communities, b.communities) &&
+    sameList(a.largeCommunities, b.largeCommunities) &&
+    sameList(a.peers, b.peers)
+  );
 }
 
 function u32(name: string, v: number | undefined): void {
@@ -263,9 +307,9 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
    */
   announce(prefix: string, options: AnnounceOptions = {}): void {
     const p = normalizePrefix(prefix);
-    // Fast path: the same options object as the previous call (bulk announcements) reuses its interned entry.
-    let ann = options === this.lastOptions ? this.lastAnnouncement : undefined;
-    if (!ann || announcementKey(options) !== ann.key) {
+    // Fast path: options equal to the previous call's (bulk announcements) reuse its interned entry, allocation-free.
+    let ann = this.lastOptions && sameOptions(options, this.lastOptions) ? this.lastAnnouncement : undefined;
+    if (!ann) {
       const canonical = canonicalAnnounce(options);
       const key = announcementKey(canonical);
       ann = this.interned.get(key);
@@ -274,8 +318,16 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
         this.interned.set(key, ann);
       }
     }
-    this.lastOptions = options;
-    this.lastAnnouncement = ann;
+    if (!this.lastOptions || ann !== this.lastAnnouncement) {
+      // A private snapshot: the caller may mutate its object later.
+      this.lastOptions = {
+        ...options,
+        ...(options.communities ? { communities: [...options.communities] } : {}),
+        ...(options.largeCommunities ? { largeCommunities: [...options.largeCommunities] } : {}),
+        ...(options.peers ? { peers: [...options.peers] } : {}),
+      };
+      this.lastAnnouncement = ann;
+    }
     if (this.table.get(p) === ann) return;
     this.table.set(p, ann);
     this.changed(p);
