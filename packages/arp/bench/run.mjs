@@ -191,6 +191,10 @@ const table = rows
     p99_us: r.lat_us.p99,
     max_us: r.lat_us.max,
     cpu_pct: r.cpu_pct,
+    cpu_us_per_reply:
+      r.cpu_pct === null || !r.replies
+        ? null
+        : Math.round((((r.cpu_pct / 100) * 1e6 * duration) / r.replies) * 10) / 10,
     p50_vs_kernel:
       r.responder === 'kernel' || !kernelP50[r.rate] ? null : Math.round((r.lat_us.p50 / kernelP50[r.rate]) * 10) / 10,
     rx_drops: r.rx_socket_drops,
@@ -203,12 +207,12 @@ if (asJson) {
     `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
-    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | p50 ours/kernel | flooder rx drops |',
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | flooder rx drops |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of table) {
     console.log(
-      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} |`,
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} |`,
     );
   }
   for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
