@@ -70,9 +70,13 @@ export async function startResponder(host: LabHost, options: Record<string, unkn
 
 /** Runs a scapy snippet with /usr/bin/python3 in `host`'s namespace; returns stdout. */
 export async function scapy(host: LabHost, code: string, timeoutMs = 20_000): Promise<string> {
-  const r = await host.exec('/usr/bin/python3', ['-c', `from scapy.all import *\nconf.verb = 0\n${code}`], {
-    timeoutMs,
-  });
+  const r = await host.exec(
+    '/usr/bin/python3',
+    ['-c', `import time\nfrom scapy.all import *\nconf.verb = 0\n${code}`],
+    {
+      timeoutMs,
+    },
+  );
   if (r.code !== 0) throw new Error(`scapy failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }

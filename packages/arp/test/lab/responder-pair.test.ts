@@ -1,4 +1,4 @@
-import { createPair, type LabHost, labSuite } from '@ingot/lab';
+import { capture, createPair, type LabHost, labSuite, tsharkJson } from '@ingot/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assertBuilt, type ResponderChild, scapy, startResponder } from './harness.js';
 
@@ -6,8 +6,8 @@ const VIP = '192.0.2.100';
 const VIP6 = '2001:db8:0:1::100';
 
 labSuite(
-  'arp responder on a veth pair vs arping, ndisc6, ping, scapy',
-  { tools: ['arping', 'ndisc6', 'ping', 'scapy'] },
+  'arp responder on a veth pair vs arping, ndisc6, ping, scapy, tcpdump',
+  { tools: ['arping', 'ndisc6', 'ping', 'scapy', 'tcpdump', 'tshark'] },
   () => {
     let pair: Awaited<ReturnType<typeof createPair>>;
     let owner: LabHost;
@@ -88,10 +88,21 @@ print("NA", a[ICMPv6ND_NA].S, a[ICMPv6ND_NA].O, a[ICMPv6NDOptDstLLAddr].lladdr, 
 p = Ether(dst="ff:ff:ff:ff:ff:ff", src="${client.mac}")/ARP(op=1, hwsrc="${client.mac}", psrc="0.0.0.0", pdst="${VIP}")
 b = srp1(p, iface="${client.ifname}", timeout=2, filter="arp")
 print("ARP", b[ARP].op, b[ARP].hwsrc, b[ARP].pdst, b[Ether].dst)
+dad = Ether(dst="33:33:ff:00:01:00", src="${client.mac}")/IPv6(src="::", dst="ff02::1:ff00:100", hlim=255)/ICMPv6ND_NS(tgt="${VIP6}")
+# The answer goes to ff02::1, which srp1 does not match to a request from ::, so sniff for it.
+sn = AsyncSniffer(iface="${client.ifname}", filter="icmp6 and ip6[40] == 136", count=1, timeout=3)
+sn.start()
+time.sleep(0.5)
+sendp(dad, iface="${client.ifname}")
+sn.join()
+c = sn.results[0]
+print("DAD", c[ICMPv6ND_NA].S, c[ICMPv6ND_NA].O, c[IPv6].dst, c[Ether].dst, c[ICMPv6NDOptDstLLAddr].lladdr)
 `,
       );
       expect(out).toContain(`NA 1 0 ${owner.mac} ${client.mac} ${client.ipv6}`);
       expect(out).toContain(`ARP 2 ${owner.mac} 0.0.0.0 ${client.mac}`);
+      // Duplicate Address Detection for the service IP is defended: NA to all-nodes, S=0, O=1.
+      expect(out).toContain(`DAD 0 1 ff02::1 33:33:00:00:00:01 ${owner.mac}`);
     });
 
     it('drops and counts malformed frames crafted with scapy, and keeps answering', async () => {
@@ -127,6 +138,30 @@ sendp(frames, iface="${client.ifname}")
       });
       const again = await client.run('arping', ['-I', client.ifname, '-c', '1', '-w', '3', VIP]);
       expect(again).toMatch(/Received 1 response/);
+    });
+
+    it("sends MetalLB's gratuitous burst on the wire: request + reply at once, then every 1.1 s for 5 s", async () => {
+      const cap = capture(client, { filter: 'arp' });
+      await cap.ready;
+      await r!.announce('192.0.2.102');
+      await new Promise((res) => setTimeout(res, 6500));
+      const pcap = await cap.stop();
+      const pkts = await tsharkJson(pcap, 'arp.src.proto_ipv4 == 192.0.2.102 && arp.dst.proto_ipv4 == 192.0.2.102');
+      // biome-ignore lint/suspicious/noExplicitAny: tshark JSON
+      const frames = pkts.map((p: any) => ({
+        t: Number(p._source.layers.frame['frame.time_epoch']),
+        op: Number(p._source.layers.arp['arp.opcode']),
+        sha: p._source.layers.arp['arp.src.hw_mac'],
+        tha: p._source.layers.arp['arp.dst.hw_mac'],
+        dst: p._source.layers.eth['eth.dst'],
+      }));
+      expect(frames.map((f) => f.op)).toEqual([1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+      for (const f of frames)
+        expect(f).toMatchObject({ sha: owner.mac, tha: 'ff:ff:ff:ff:ff:ff', dst: 'ff:ff:ff:ff:ff:ff' });
+      const rounds = frames.filter((f) => f.op === 1).map((f) => f.t);
+      const gaps = rounds.slice(1).map((t, i) => t - rounds[i]!);
+      for (const g of gaps) expect(Math.abs(g - 1.1)).toBeLessThan(0.35);
+      await r!.withdraw('192.0.2.102');
     });
 
     it('stops answering after withdraw; exposes MetalLB metric names', async () => {
