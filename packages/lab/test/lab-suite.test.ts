@@ -33,7 +33,7 @@ describe('labSuite prerequisites', () => {
     expect(r.output).toMatch(/lab prerequisites/);
     expect(r.output).toMatch(/missing tools: ingot-no-such-tool/);
     expect(r.output).toMatch(/apt-get install ingot-no-such-tool/);
-  });
+  }, 90_000);
 
   it('without CI, the suite is reported as skipped with the reason printed', async () => {
     const r = await runChildVitest('missing-tool.fixture.ts', { CI: undefined });
@@ -41,5 +41,5 @@ describe('labSuite prerequisites', () => {
     expect(r.output).toMatch(/\[@ingot\/lab\] skipping "needs a tool nobody has": .*ingot-no-such-tool/);
     expect(r.output).toMatch(/1 skipped/);
     expect(r.output).not.toMatch(/1 passed/);
-  });
+  }, 90_000);
 });
