@@ -12,7 +12,7 @@
 // 3. RSS of our speaker holding 100,000 prefixes advertised to 4 GoBGP peers.
 // Every case is bounded by a timeout; a failed case is reported and the run continues.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -410,6 +410,55 @@ async function rssCase() {
   }
 }
 
+/**
+ * The library alone, in a fresh process: 100,000 prefixes advertised to 4 peers over an in-memory transport that
+ * answers the OPEN and discards the rest (no IPC, no test harness, no kernel socket buffers).
+ */
+function rssInProcessCase() {
+  const script = `
+    import v8 from 'node:v8'; import vm from 'node:vm'; import { EventEmitter } from 'node:events';
+    v8.setFlagsFromString('--expose_gc'); const gc = vm.runInNewContext('gc');
+    const { BgpSpeaker, createOpen, encodeMessage, MessageDecoder } = await import(${JSON.stringify(pathToFileURL(DIST).href)});
+    class Sock extends EventEmitter {
+      constructor(n) { super(); this.n = n; this.localAddress = '192.0.2.1'; this.remoteAddress = '192.0.2.2'; this.dec = new MessageDecoder(); }
+      write(b) {
+        if (this.opened) return true;
+        this.dec.push(b);
+        for (let m = this.dec.next(); m; m = this.dec.next()) if (m.type === 'open') {
+          this.opened = true;
+          queueMicrotask(() => {
+            this.emit('data', encodeMessage(createOpen({ asn: 64512, bgpId: '192.0.2.' + (10 + this.n), extendedMessages: true })));
+            this.emit('data', encodeMessage({ type: 'keepalive' }));
+          });
+        }
+        return true;
+      }
+      end() {} destroy() {}
+    }
+    gc(); const base = process.memoryUsage().rss;
+    let n = 0;
+    const s = new BgpSpeaker({ asn: 64513, routerId: '192.0.2.1', dial: async () => new Sock(n++) });
+    const o = { communities: ['64513:1'] };
+    for (let i = 0; i < 100000; i++) s.announce('198.' + (18 + (i >> 16)) + '.' + ((i >> 8) & 255) + '.' + (i & 255) + '/32', o);
+    for (let p = 0; p < 4; p++) s.addPeer({ address: '192.0.2.' + (20 + p), asn: 64512, families: ['ipv4'] });
+    while (!s.peers.every((p) => p.counters.prefixesAdvertised === 100000)) await new Promise((r) => setTimeout(r, 50));
+    const rss = process.memoryUsage().rss; gc(); const m = process.memoryUsage();
+    console.log(JSON.stringify({ baseMB: base / 2 ** 20, fourPeersMB: rss / 2 ** 20, afterGcMB: m.rss / 2 ** 20, heapUsedMB: m.heapUsed / 2 ** 20 }));
+    process.exit(0);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  try {
+    const row = JSON.parse(r.stdout.trim().split('\n').pop());
+    results.push({ rssInProcess: row });
+    console.log(
+      `  in-process: ${row.baseMB.toFixed(1)} MB empty, ${row.fourPeersMB.toFixed(1)} MB with 100k prefixes advertised to 4 ` +
+        `peers (${row.afterGcMB.toFixed(1)} MB after a full GC, heap in use ${row.heapUsedMB.toFixed(1)} MB)`,
+    );
+  } catch {
+    console.log(`  in-process: FAILED ${r.stderr || r.error?.message}`);
+  }
+}
+
 process.on('SIGINT', () => {
   lab.cleanupAllSync?.();
   process.exit(130);
@@ -427,8 +476,9 @@ if (!SKIP.has('latency')) {
   await latencyCase();
 }
 if (!SKIP.has('rss')) {
-  console.log('## Memory: 100,000 prefixes advertised to 4 GoBGP peers');
+  console.log('## Memory: 100,000 prefixes advertised to 4 peers (GoBGP in namespaces; then the library alone)');
   await rssCase();
+  rssInProcessCase();
 }
 
 // Summary table (median over runs) with ratios against the references in the same run.

@@ -23,15 +23,14 @@ const send = (m) => process.send?.(m);
 /** Wall-clock milliseconds with sub-millisecond precision (comparable across processes). */
 const epoch = () => performance.timeOrigin + performance.now();
 
-function ipv4Range(base, count) {
+/** IPv4 /32s from `base` upward, generated lazily (no array of `count` strings). */
+function* ipv4Range(base, count) {
   const [a, b, c, d] = base.split('.').map(Number);
   const start = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-  const out = new Array(count);
   for (let i = 0; i < count; i++) {
     const n = (start + i) >>> 0;
-    out[i] = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/32`;
+    yield `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/32`;
   }
-  return out;
 }
 
 function peerSummary(p) {
