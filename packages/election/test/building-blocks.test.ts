@@ -113,7 +113,7 @@ describe('BroadcastQueue', () => {
         fc.integer({ min: 0, max: 2000 }),
         (sizes, budget) => {
           const q = new BroadcastQueue();
-          sizes.forEach((n, i) => q.push(`k${i}`, `n${i}`, new Uint8Array(n)));
+          for (const [i, n] of sizes.entries()) q.push(`k${i}`, `n${i}`, new Uint8Array(n));
           const out = q.take(budget, 3, 10);
           expect(out.reduce((s, b) => s + b.length, 0)).toBeLessThanOrEqual(budget);
           expect(out.length).toBeLessThanOrEqual(10);
