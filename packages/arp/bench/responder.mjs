@@ -12,6 +12,10 @@ const r = createResponder({
 await r.ready();
 r.announce(vip);
 console.log(JSON.stringify({ ready: true, pid: process.pid, interfaces: r.interfaces() }));
+// SIGUSR2: print the counters so far (the benchmark reads them around each flood).
+process.on('SIGUSR2', () => {
+  console.log(JSON.stringify({ counters: r.counters()[vip], stats: r.stats()[iface] }));
+});
 process.on('SIGTERM', async () => {
   const out = { counters: r.counters()[vip], stats: r.stats()[iface] };
   await r.close();

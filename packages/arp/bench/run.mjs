@@ -137,6 +137,10 @@ async function startResponder(mode) {
   const ready = await next(30_000);
   return {
     pid: ready.pid,
+    snapshot: async () => {
+      process.kill(ready.pid, 'SIGUSR2');
+      return next(5000);
+    },
     stop: async () => {
       c.kill('SIGTERM');
       const s = await next(5000);
@@ -166,11 +170,23 @@ try {
         kernel[rate] = flood(KERNEL_IP, rate);
         rows.push({ responder: 'kernel', rate, ...kernel[rate], cpu_pct: null });
       }
+      const s0 = await r.snapshot();
       const c0 = cpuTicks(r.pid);
       const t0 = Date.now();
       const res = flood(VIP, rate);
       const cpu = ((cpuTicks(r.pid) - c0) / HZ / ((Date.now() - t0) / 1000)) * 100;
-      rows.push({ responder: `ingot ${mode}`, rate, ...res, cpu_pct: Math.round(cpu * 10) / 10 });
+      const s1 = await r.snapshot();
+      // What the responder itself saw and answered: tells its losses apart from the flooder's own socket overflows.
+      const answered = (s1.counters?.responsesSent ?? 0) - (s0.counters?.responsesSent ?? 0);
+      const kernelDrops = s1.stats.kernelDrops - s0.stats.kernelDrops;
+      rows.push({
+        responder: `ingot ${mode}`,
+        rate,
+        ...res,
+        cpu_pct: Math.round(cpu * 10) / 10,
+        answered_pct: Math.round((answered / res.sent) * 100000) / 1000,
+        responder_socket_drops: kernelDrops,
+      });
     }
     const s = await r.stop();
     rows.push({ responder: `ingot ${mode}`, summary: s });
@@ -198,6 +214,8 @@ const table = rows
     p50_vs_kernel:
       r.responder === 'kernel' || !kernelP50[r.rate] ? null : Math.round((r.lat_us.p50 / kernelP50[r.rate]) * 10) / 10,
     rx_drops: r.rx_socket_drops,
+    answered_pct: r.answered_pct ?? null,
+    responder_drops: r.responder_socket_drops ?? null,
   }));
 const summaries = rows.filter((r) => r.summary);
 if (asJson) {
@@ -207,12 +225,12 @@ if (asJson) {
     `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
-    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | flooder rx drops |',
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | flooder rx drops | answered by responder % | responder socket drops |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of table) {
     console.log(
-      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} |`,
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} |`,
     );
   }
   for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
