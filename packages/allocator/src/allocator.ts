@@ -383,7 +383,7 @@ export class Allocator {
         let h = newIps[old.fi].get(old.value);
         if (h === undefined) {
           h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend, held);
-          newIps[old.fi].set(old.value, h);
+          newIps[old.fi].add(old.value, h);
         } else h.users.push(held);
         return h;
       });
@@ -582,7 +582,13 @@ export class Allocator {
   restore(entries: readonly RestoreEntry[]): RestoreOutcome[] {
     const outcomes = new Array<RestoreOutcome | undefined>(entries.length);
     const claimErrors = new Array<AllocationError | undefined>(entries.length);
-    const order = entries.map((_, i) => i).sort((a, b) => entries[b]!.ips.length - entries[a]!.ips.length || a - b);
+    // Stable order by number of IPs, most first (a bucket pass: no comparison sort over 100,000s of entries).
+    const buckets: number[][] = [[], [], [], []];
+    entries.forEach((e, i) => {
+      const n = Array.isArray(e.ips) ? e.ips.length : 0;
+      buckets[n > 2 ? 0 : 3 - n]!.push(i);
+    });
+    const order = buckets.flat();
     const contexts = new Map<ServiceInfo, Ctx>();
     for (const i of order) {
       const e = entries[i]!;
@@ -922,22 +928,33 @@ export class Allocator {
         `${goQuote(formatIp(ips[0]!.family, ips[0]!.value))} ${goQuote(formatIp(ips[1]!.family, ips[1]!.value))} has the same family`,
       );
     }
-    for (const ip of ips) this.checkSharing(serviceKey, this.ips[fiOf(ip.family)].get(ip.value), ctx);
+    const existing = ips.map((ip) => this.ips[fiOf(ip.family)].get(ip.value));
+    for (const h of existing) this.checkSharing(serviceKey, h, ctx);
 
     const old = this.services.get(serviceKey);
     if (old !== undefined) {
       this.release(old);
       if (old.pool !== pool) this.changed(old.pool);
     }
-    return this.commit(serviceKey, pool, ips, ctx);
+    return this.commit(serviceKey, pool, ips, ctx, existing);
   }
 
   /** Records an allocation the caller has validated (the service holds nothing now). */
-  private commit(serviceKey: string, pool: PoolState, ips: readonly Ip[], ctx: Ctx): string[] {
-    const sorted = ips.length === 2 && ips[0]!.family === 6 ? [ips[1]!, ips[0]!] : ips;
+  private commit(
+    serviceKey: string,
+    pool: PoolState,
+    ips: readonly Ip[],
+    ctx: Ctx,
+    existing?: readonly (IpHolder | undefined)[],
+  ): string[] {
+    const swap = ips.length === 2 && ips[0]!.family === 6;
+    const sorted = swap ? [ips[1]!, ips[0]!] : ips;
+    const known = existing === undefined ? undefined : swap ? [existing[1], existing[0]] : existing;
     const held: Held = { key: serviceKey, pool, ips: [], ports: ctx.ports, sharing: ctx.sharing, backend: ctx.backend };
-    held.ips = sorted.map((ip) => this.acquire(pool, fiOf(ip.family), ip.value, held, ctx));
-    this.services.set(serviceKey, held);
+    held.ips = sorted.map((ip, i) =>
+      this.acquire(pool, fiOf(ip.family), ip.value, held, ctx, known === undefined ? null : known[i]),
+    );
+    this.services.add(serviceKey, held);
     pool.services++;
     this.changed(pool);
     return held.ips.map((h) => h.text);
@@ -985,11 +1002,21 @@ export class Allocator {
   }
 
   /** Adds a user to an IP (creating its record), taking its sharing key as the IP's key (as MetalLB). */
-  private acquire(pool: PoolState, fi: FamilyIndex, value: bigint, held: Held, ctx: Ctx): IpHolder {
-    let h = this.ips[fi].get(value);
+  private acquire(
+    pool: PoolState,
+    fi: FamilyIndex,
+    value: bigint,
+    held: Held,
+    ctx: Ctx,
+    known: IpHolder | undefined | null,
+  ): IpHolder {
+    // `known`: the record looked up before the service's old allocation was released (null: not looked up). A record
+    // left without users by that release was removed; no record can have appeared since.
+    let h =
+      known === null ? this.ips[fi].get(value) : known !== undefined && known.users.length > 0 ? known : undefined;
     if (h === undefined) {
       h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend, held);
-      this.ips[fi].set(value, h);
+      this.ips[fi].add(value, h);
       return h;
     }
     if (h.sharing !== ctx.sharing || h.backend !== ctx.backend) {

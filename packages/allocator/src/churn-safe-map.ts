@@ -10,7 +10,6 @@
 export class ChurnSafeMap<K, V> {
   private map = new Map<K, V | undefined>();
   private live = 0;
-  private tombstones = 0;
 
   /** Number of live entries. */
   get size(): number {
@@ -29,11 +28,13 @@ export class ChurnSafeMap<K, V> {
 
   /** Sets a (defined) value. */
   set(key: K, value: V): void {
-    const prev = this.map.get(key);
-    if (prev === undefined) {
-      if (this.map.has(key)) this.tombstones--;
-      this.live++;
-    }
+    if (this.map.get(key) === undefined) this.live++;
+    this.map.set(key, value);
+  }
+
+  /** Sets a (defined) value for a key the caller knows has none (one hash lookup fewer than {@link set}). */
+  add(key: K, value: V): void {
+    this.live++;
     this.map.set(key, value);
   }
 
@@ -42,8 +43,8 @@ export class ChurnSafeMap<K, V> {
     if (this.map.get(key) === undefined) return false;
     this.map.set(key, undefined);
     this.live--;
-    this.tombstones++;
-    if (this.tombstones > 1024 && this.tombstones > this.live) this.sweep();
+    const tombstones = this.map.size - this.live;
+    if (tombstones > 1024 && tombstones > this.live) this.sweep();
     return true;
   }
 
@@ -51,7 +52,6 @@ export class ChurnSafeMap<K, V> {
     const next = new Map<K, V | undefined>();
     for (const [k, v] of this.map) if (v !== undefined) next.set(k, v);
     this.map = next;
-    this.tombstones = 0;
   }
 
   /** Live keys, in first-insertion order. */
