@@ -176,6 +176,16 @@ describe('allocate: pool selection order', () => {
     expect(fails(() => a.allocate('a/x', svc)).code).toBe('NO_AVAILABLE_IPS');
   });
 
+  it('treats a negative priority as no priority (MetalLB’s comparator leaves it undefined)', () => {
+    const a = new Allocator();
+    a.setPools([
+      { name: 'b-neg', addresses: ['192.0.2.0/32'], serviceAllocation: { priority: -5 } },
+      { name: 'a-zero', addresses: ['192.0.2.1/32'], serviceAllocation: { priority: 0 } },
+      { name: 'c-one', addresses: ['192.0.2.2/32'], serviceAllocation: { priority: 1 } },
+    ]);
+    expect(['x', 'y', 'z'].map((k) => a.allocate(k)[0])).toEqual(['192.0.2.2', '192.0.2.1', '192.0.2.0']);
+  });
+
   it('never uses a restricted pool for a service it does not admit', () => {
     const a = new Allocator();
     a.setPools(pools);
