@@ -54,10 +54,13 @@ function cleanup() {
     } catch {}
   }
 }
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+process.stdout.on('error', () => {}); // e.g. EPIPE when piped into head: keep going, clean up at the end
 
 function setup() {
   for (const ns of [A, B]) {
