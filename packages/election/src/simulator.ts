@@ -18,16 +18,19 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private heap: Event[] = [];
 
+  /** Current virtual time in ms (starts at 0). */
   now(): number {
     return this.t;
   }
 
+  /** Schedules `fn` at `now() + ms` (virtual). */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const e: Event = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
     this.push(e);
     return e;
   }
 
+  /** Cancels a timer from {@link VirtualClock.setTimeout}. */
   clearTimeout(handle: TimerHandle): void {
     if (handle && typeof handle === 'object') (handle as Event).fn = undefined;
   }

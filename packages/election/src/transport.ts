@@ -162,11 +162,13 @@ export class UdpTransport implements Transport {
     });
   }
 
+  /** Sends one UDP datagram (errors such as ICMP unreachable are ignored: UDP is best effort). */
   send(to: Address, data: Uint8Array): void {
     if (this.closed) return;
     this.udp.send(data, to.port, to.host, () => {});
   }
 
+  /** Connects over TCP, sends one frame, waits for one reply frame; fails on error, close or `timeoutMs`. */
   exchange(
     to: Address,
     data: Uint8Array,
@@ -194,10 +196,12 @@ export class UdpTransport implements Transport {
     readFrame(sock, finish);
   }
 
+  /** Installs the receive handlers. */
   listen(handlers: TransportHandlers): void {
     this.handlers = handlers;
   }
 
+  /** Closes both sockets and any open TCP connections. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

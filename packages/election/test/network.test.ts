@@ -172,6 +172,23 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     expect(() => new Membership({ name: 'w', transport: wildcard })).toThrow(/advertise/);
   });
 
+  it('works over IPv6 (::1)', async () => {
+    const mk = async (name: string) => {
+      const m = new Membership({ name, transport: await UdpTransport.bind({ host: '::1', port: 0 }) }).start();
+      started.push(m);
+      return m;
+    };
+    const a = await mk('a6');
+    const b = await mk('b6');
+    const c = await mk('c6');
+    await b.join([a.local.address]);
+    await c.join([b.local.address]);
+    await waitFor(() => [a, b, c].every((m) => m.usableMembers().length === 3), 5000, 'IPv6 convergence');
+    expect(a.members().find((m) => m.name === 'c6')!.address.host).toBe('::1');
+    await c.close();
+    await waitFor(() => statusOf(a, 'c6') === 'dead' && statusOf(b, 'c6') === 'dead', 5000, 'c6 dead');
+  });
+
   it('rejects a join to nowhere with a JoinError', async () => {
     const a = await member('a', { tcpTimeoutMs: 300 });
     const b = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });

@@ -50,6 +50,35 @@ labSuite('election: 5 members on a bridge LAN, real UDP/TCP between namespaces',
     for (const m of members) expect((await m.members()).filter((x) => x.status === 'alive').length).toBe(N);
   }, 60_000);
 
+  it('partition (nftables drop-all on one member) and heal: both sides declare death, then everyone converges', async () => {
+    const { hosts } = lab();
+    const cut = members[1]!;
+    const t0 = Date.now();
+    await fault.partition(hosts[1]!);
+    try {
+      await allSee(others(cut), cut.name, 'dead', 10_000);
+      await pollUntil(
+        async () => ((await cut.members()).filter((m) => m.status === 'alive').length === 1 ? true : undefined),
+        10_000,
+        () => `${cut.name} sees everyone else dead`,
+        50,
+      );
+    } finally {
+      await fault.heal(hosts[1]!);
+    }
+    const healed = Date.now();
+    for (const m of members) {
+      await pollUntil(
+        async () => ((await m.members()).filter((x) => x.status === 'alive').length === N ? true : undefined),
+        20_000,
+        () => `${m.name} sees all ${N} alive after the heal`,
+        100,
+      );
+    }
+    console.info(`partition: detected on both sides, healed cluster converged ${Date.now() - healed} ms after heal`);
+    for (const o of others(cut)) expect(o.find('join', cut.name, t0)).toBeDefined();
+  }, 60_000);
+
   it('SIGSTOP: a frozen member is declared dead, and after SIGCONT refutes and rejoins', async () => {
     const frozen = members[3]!;
     const t0 = Date.now();
