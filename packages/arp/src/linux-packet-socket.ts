@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import { parseMac } from './address.js';
+import { formatMac, parseMac } from './address.js';
 import { TransportError } from './frame-transport.js';
 
 /** @internal Linux constants used by the AF_PACKET binding. */
@@ -176,10 +176,7 @@ export function openPacketSocket(ifname: string, options: OpenPacketSocketOption
     const nlen = new Int32Array([20]);
     if (c.getsockname(fd, name, nlen) < 0) fail('getsockname', ifname);
     const halen = name[11]!;
-    const mac =
-      halen === 6
-        ? Array.from(name.subarray(12, 18), (x) => x.toString(16).padStart(2, '0')).join(':')
-        : '00:00:00:00:00:00';
+    const mac = halen === 6 ? formatMac(name, 12) : '00:00:00:00:00:00';
     return { fd, ifindex, mac };
   } catch (e) {
     c.close(fd);

@@ -1,4 +1,4 @@
-import { BROADCAST_MAC } from './address.js';
+import { BROADCAST_MAC, formatMac } from './address.js';
 import type { FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 
@@ -53,7 +53,7 @@ export class MemorySegment {
 
   /** @internal */
   deliver(from: MemoryPort, frame: Uint8Array): void {
-    const dst = macAt(frame, 0);
+    const dst = formatMac(frame, 0);
     for (const t of this.taps) t(frame.slice());
     for (const p of this.ports) {
       if (p === from || p.closed) continue;
@@ -67,12 +67,6 @@ export class MemorySegment {
   detach(port: MemoryPort): void {
     this.ports.delete(port);
   }
-}
-
-function macAt(b: Uint8Array, o: number): string {
-  const h: string[] = [];
-  for (let i = 0; i < 6; i++) h.push((b[o + i] ?? 0).toString(16).padStart(2, '0'));
-  return h.join(':');
 }
 
 class MemoryPort implements FrameTransport {
