@@ -264,3 +264,96 @@ describe('MetalLB TestPoolAllocation (pool "test": 1.2.3.4/31, 1.2.3.10/31, 1000
     expect(() => a.allocateFromPool('s9', 'nonexistentpool')).toThrow('unknown pool "nonexistentpool"');
   });
 });
+
+describe('MetalLB TestBuggyIPs and TestAutoAssign', () => {
+  it('hands out exactly the non-buggy addresses, then fails', () => {
+    const a = new Allocator();
+    a.setPools([
+      { name: 'test', addresses: ['1.2.3.0/31'] },
+      { name: 'test2', addresses: ['1.2.3.254/31'] },
+      { name: 'test3', addresses: ['1.2.4.0/31'], avoidBuggyIPs: true },
+      { name: 'test4', addresses: ['1.2.4.254/31'], avoidBuggyIPs: true },
+    ]);
+    const got = ['s1', 's2', 's3', 's4', 's5', 's6'].map((k) => a.allocate(k)[0]);
+    expect(got.sort()).toEqual(['1.2.3.0', '1.2.3.1', '1.2.3.254', '1.2.3.255', '1.2.4.1', '1.2.4.254']);
+    expect(() => a.allocate('s7')).toThrow('no available IPs');
+  });
+
+  it('never auto-assigns from an autoAssign: false pool, in any family', () => {
+    const a = new Allocator();
+    a.setPools([
+      { name: 'test1', addresses: ['1.2.3.4/31', '1000::4/127'], autoAssign: false },
+      { name: 'test2', addresses: ['1.2.3.10/31', '1000::10/127'] },
+    ]);
+    for (const ipFamilies of [['IPv4'], ['IPv6'], ['IPv4', 'IPv6']] as const) {
+      const svc: ServiceInfo = {
+        ipFamilies: [...ipFamilies],
+        ...(ipFamilies.length === 2 ? { ipFamilyPolicy: 'RequireDualStack' } : {}),
+      };
+      const got = ['s1', 's2'].flatMap((k) => a.allocate(k, svc));
+      for (const ip of got) expect(a.poolForIp(ip)).toBe('test2');
+      for (const k of ['s3', 's4', 's5']) expect(() => a.allocate(k, svc)).toThrow('no available IPs');
+      a.unassign('s1');
+      a.unassign('s2');
+    }
+  });
+});
+
+describe('MetalLB TestConfigReload', () => {
+  const base = [
+    { name: 'test', addresses: ['1.2.3.0/30', '1000::/126'] },
+    { name: 'unused', addresses: ['1.2.4.0/30', '1001::/126'] },
+  ];
+  it.each<
+    [string, { name: string; addresses: string[]; avoidBuggyIPs?: boolean }[], string | undefined, string | undefined]
+  >([
+    ['set same config is no-op', [{ name: 'test', addresses: ['1.2.3.0/30', '1000::/126'] }], 'test', 'test'],
+    ['expand pool', [{ name: 'test', addresses: ['1.2.3.0/24', '1000::/120'] }], 'test', 'test'],
+    ['shrink pool', [{ name: 'test', addresses: ['1.2.3.0/30', '1000::/126'] }], 'test', 'test'],
+    [
+      "can't shrink further, removing the service allocation",
+      [{ name: 'test', addresses: ['1.2.3.2/31', '1000::0/126'] }],
+      undefined,
+      'test',
+    ],
+    ["can't shrink further ipv6", [{ name: 'test', addresses: ['1.2.3.0/30', '1000::2/127'] }], 'test', undefined],
+    ['rename the pool', [{ name: 'test2', addresses: ['1.2.3.0/30', '1000::0/126'] }], 'test2', 'test2'],
+    [
+      'split pool',
+      [
+        { name: 'test', addresses: ['1.2.3.0/31', '1000::2/127'] },
+        { name: 'test2', addresses: ['1.2.3.2/31', '1000::/127'] },
+      ],
+      'test',
+      'test2',
+    ],
+    [
+      'enable buggy IPs not allowed',
+      [{ name: 'test2', addresses: ['1.2.3.0/31', '1000::/127'], avoidBuggyIPs: true }],
+      undefined,
+      'test2',
+    ],
+  ])('%s', (_, pools, poolS1, poolS2) => {
+    const a = new Allocator();
+    a.setPools(base);
+    a.assign('s1', '1.2.3.0');
+    a.assign('s2', '1000::');
+    a.setPools(pools);
+    expect(a.poolOf('s1')).toBe(poolS1);
+    expect(a.poolOf('s2')).toBe(poolS2);
+  });
+});
+
+describe('MetalLB TestPoolCount (exact where MetalLB clamps)', () => {
+  it.each<[string, string[], boolean, bigint, bigint]>([
+    ['/24', ['1.2.3.0/24'], false, 256n, 0n],
+    ['/24 and /25', ['1.2.3.0/24', '2.3.4.128/25'], false, 384n, 0n],
+    ['/24 and /25, no buggy IPs', ['1.2.3.0/24', '2.3.4.128/25'], true, 381n, 0n],
+    ['a big IPv6 range (MetalLB: MaxInt64)', ['1.2.3.0/24', '2.3.4.128/25', '1000::/64'], true, 381n, 1n << 64n],
+    ['IPv4 and IPv6 range', ['1.2.3.0/31', '1000::/127'], true, 1n, 2n],
+  ])('%s', (_, addresses, avoidBuggyIPs, ipv4, ipv6) => {
+    const a = new Allocator();
+    a.setPools([{ name: 'p', addresses, avoidBuggyIPs }]);
+    expect(a.statsOf('p')!.capacity).toEqual({ total: ipv4 + ipv6, ipv4, ipv6 });
+  });
+});
