@@ -153,6 +153,12 @@ function sameLabels(a: Labels, b: Labels): boolean {
 
 function checkLabels(labels: Labels): Labels {
   const copy = { ...labels };
+  for (const [k, v] of Object.entries(copy)) {
+    if (typeof v !== 'string') throw new ConfigError('labels', `value of ${k} must be a string`);
+    if (k === '' || new TextEncoder().encode(k).length > 255 || new TextEncoder().encode(v).length > 255) {
+      throw new ConfigError('labels', `label ${JSON.stringify(k)}: keys are 1..255 bytes, values at most 255 bytes`);
+    }
+  }
   const bytes = encodeMessage({
     type: 'alive',
     incarnation: 0,
@@ -275,15 +281,27 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /**
    * Contacts seeds over TCP with a full state exchange. Resolves with how many answered. The seeds are remembered: while
    * this member sees no other live member it retries one of them every `reconnectIntervalMs`, so a member whose join
-   * failed (seeds not up yet) joins as soon as one answers.
+   * failed (seeds not up yet) joins as soon as one answers. This member's own address is skipped, so every member can be
+   * given the same seed list; with no other seed it resolves 0 (a new cluster).
    * @param seeds - addresses of existing members
    * @throws {@link JoinError} when none answered
    */
   join(seeds: readonly Address[]): Promise<number> {
     this.start();
-    for (const s of seeds) {
+    const me = this.self.address;
+    // our own address among the seeds (every node configured with the same list) is skipped
+    const isMe = (s: Address) => {
+      try {
+        return canonicalIp(s.host) === me.host && s.port === me.port;
+      } catch {
+        return false; // a host name: never us
+      }
+    };
+    const others = seeds.filter((s) => !isMe(s));
+    for (const s of others) {
       if (!this.seeds.some((x) => x.host === s.host && x.port === s.port)) this.seeds.push({ ...s });
     }
+    seeds = others;
     if (seeds.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       let left = seeds.length;
@@ -985,7 +1003,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     else if (reconnect && this.seeds.length > 0 && this.liveCount() === 1) {
       // alone (a failed join, or everyone else gone): keep trying the seeds we were given
       const seed = this.seeds[Math.floor(this.random() * this.seeds.length)]!;
-      if (seed.host !== this.self.address.host || seed.port !== this.self.address.port) this.pushPull(seed, true);
+      this.pushPull(seed, true);
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Keyring, type Member, type SimNode, Simulation } from '../src/index.js';
+import { ConfigError, Keyring, type Member, type SimNode, Simulation } from '../src/index.js';
 
 function cluster(n: number, seed: number, options: ConstructorParameters<typeof Simulation>[0] = {}): Simulation {
   const sim = new Simulation({ seed, ...options });
@@ -249,6 +249,25 @@ describe('simulation: lifecycle', () => {
       10,
     );
     expect(t).toBeGreaterThanOrEqual(0);
+  });
+
+  it('join skips its own address, so every member can share one seed list', async () => {
+    const sim = new Simulation({ seed: 17 });
+    const nodes = ['a', 'b', 'c'].map((n) => sim.addNode(n));
+    const seeds = nodes.map((n) => n.address);
+    const counts = nodes.map((n) => n.membership.join(seeds));
+    sim.run(2000);
+    expect(await Promise.all(counts)).toEqual([2, 2, 2]);
+    expect(await sim.node('a').membership.join([sim.node('a').address])).toBe(0);
+    for (const n of nodes) expect(n.membership.usableMembers()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('rejects oversized or malformed labels with a ConfigError naming labels', () => {
+    const sim = new Simulation({ seed: 18 });
+    const a = sim.addNode('a');
+    expect(() => a.membership.setLabels({ k: 'v'.repeat(256) })).toThrow(/labels/);
+    expect(() => a.membership.setLabels({ '': 'v' })).toThrow(ConfigError);
+    expect(() => sim.addNode('b', { labels: { n: 1 as unknown as string } })).toThrow(ConfigError);
   });
 
   it('forgets dead members after deadRetentionMs', () => {
