@@ -1,0 +1,206 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import { EventEmitter } from 'eventemitter3';
+import type { Logger } from '../logger.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import {
+  type KubeObject,
+  METALLB_RESOURCE_TYPES,
+  type MetalLbResourceType,
+  objectKey,
+  toPlain,
+} from './kube-objects.js';
+
+/** What a change concerns: MetalLB configuration CRs, Services, Nodes or Namespaces. */
+export type WatchedResource = 'config' | 'service' | 'node' | 'namespace';
+
+/** Events of a {@link ClusterWatch}. */
+export interface ClusterWatchEvents {
+  /** An object was added, updated or deleted (after the initial list too). */
+  change: (resource: WatchedResource, verb: 'add' | 'update' | 'delete', obj: KubeObject) => void;
+}
+
+/** Options of {@link ClusterWatch}. */
+export interface ClusterWatchOptions {
+  /** Where the API server is and how to authenticate. */
+  kubeConfig: KubeConfig;
+  /** MetalLB's namespace: the configuration CRs are read there only. */
+  namespace: string;
+  /** Structured logger. */
+  log: Logger;
+  /** Watch Nodes (the speaker needs them). @default true */
+  nodes?: boolean;
+  /** Watch Namespaces (for pools' `namespaceSelectors`). @default true */
+  namespaces?: boolean;
+  /** Delays between re-list/re-watch attempts after an error. @default 200 ms doubling to 30 s */
+  retry?: BackoffOptions;
+}
+
+interface Watched {
+  resource: WatchedResource;
+  path: string;
+  kind?: string;
+  apiVersion?: string;
+  informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  failures: number;
+  synced: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Lists and watches (with `@kubernetes/client-node` informers) MetalLB's configuration CRs in its namespace, every
+ * Service, and Nodes and Namespaces; keeps them cached and reports each change. A failed list or watch is retried with
+ * exponential backoff, resuming from the last resourceVersion seen (re-listing after `410 Gone`).
+ */
+export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
+  private readonly watched: Watched[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: ClusterWatchOptions) {
+    super();
+    const kc = options.kubeConfig;
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const ns = options.namespace;
+    for (const type of METALLB_RESOURCE_TYPES) {
+      this.add(
+        'config',
+        crPath(type, ns),
+        () => custom.listNamespacedCustomObject({ ...crRef(type), namespace: ns }),
+        type,
+      );
+    }
+    this.add('service', '/api/v1/services', () => core.listServiceForAllNamespaces());
+    if (options.nodes !== false) this.add('node', '/api/v1/nodes', () => core.listNode());
+    if (options.namespaces !== false) this.add('namespace', '/api/v1/namespaces', () => core.listNamespace());
+  }
+
+  /** Starts every informer; resolves once each has listed its resources successfully (errors are retried). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await Promise.all(this.watched.map((w) => this.startOne(w)));
+  }
+
+  /** Stops every informer and pending retry. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.watched) clearTimeout(w.retryTimer);
+    await Promise.all(this.watched.map((w) => w.informer.stop()));
+  }
+
+  /** True once every informer has completed its first list. */
+  get synced(): boolean {
+    return this.watched.every((w) => w.synced);
+  }
+
+  /** The cached configuration CRs (plain JSON with `apiVersion` and `kind`), in validation order, then by name. */
+  configObjects(): KubeObject[] {
+    return this.watched
+      .filter((w) => w.resource === 'config')
+      .flatMap((w) =>
+        [...w.informer.list()]
+          .map((o) => ({ ...(o as KubeObject), apiVersion: w.apiVersion, kind: w.kind }))
+          .sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
+      );
+  }
+
+  /** The cached Services. */
+  services(): KubeObject[] {
+    return this.list('service');
+  }
+
+  /** The cached Nodes. */
+  nodes(): KubeObject[] {
+    return this.list('node');
+  }
+
+  /** The cached Namespaces. */
+  namespaces(): KubeObject[] {
+    return this.list('namespace');
+  }
+
+  /** One cached Service, or undefined. */
+  service(namespace: string, name: string): KubeObject | undefined {
+    return this.watched.find((w) => w.resource === 'service')?.informer.get(name, namespace) as KubeObject | undefined;
+  }
+
+  private list(resource: WatchedResource): KubeObject[] {
+    return this.watched.filter((w) => w.resource === resource).flatMap((w) => [...w.informer.list()] as KubeObject[]);
+  }
+
+  private add(resource: WatchedResource, path: string, list: () => Promise<unknown>, type?: MetalLbResourceType): void {
+    // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
+    const listFn = async () => toPlain((await list()) as KubernetesListObject<KubernetesObject>);
+    const informer = makeInformer<KubernetesObject>(this.options.kubeConfig, path, listFn);
+    const w: Watched = {
+      resource,
+      path,
+      informer,
+      failures: 0,
+      synced: false,
+      ...(type ? { kind: type.kind, apiVersion: `${type.group}/${type.version}` } : {}),
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      informer.on(verb, (obj) => this.emit('change', resource, verb, obj as KubeObject));
+    }
+    informer.on('error', (err) => this.failed(w, err));
+    this.watched.push(w);
+  }
+
+  private async startOne(w: Watched): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const before = w.failures;
+      await w.informer.start();
+      if (w.failures === before) {
+        w.synced = true;
+        w.failures = 0;
+        return;
+      }
+      // The informer reported an error (and stopped): wait, then try again until the first list succeeds.
+      await new Promise<void>((resolve) => {
+        w.retryTimer = setTimeout(resolve, backoffDelay(w.failures - 1, this.options.retry));
+      });
+    }
+  }
+
+  private failed(w: Watched, err: unknown): void {
+    if (this.stopped) return; // stop() aborts the watches
+    w.failures++;
+    const e = err as { message?: string; statusCode?: number; code?: number };
+    this.options.log.warn('kubernetes list/watch failed; retrying', {
+      path: w.path,
+      error: e?.message ?? String(err),
+      status: e?.statusCode ?? e?.code,
+      attempt: w.failures,
+    });
+    if (!w.synced) return; // startOne retries the first list itself
+    clearTimeout(w.retryTimer);
+    w.retryTimer = setTimeout(
+      () => {
+        if (this.stopped) return;
+        const before = w.failures;
+        void w.informer.start().then(() => {
+          if (!this.stopped && w.failures === before) w.failures = 0;
+        });
+      },
+      backoffDelay(w.failures - 1, this.options.retry),
+    );
+  }
+}
+
+function crRef(type: MetalLbResourceType): { group: string; version: string; plural: string } {
+  return { group: type.group, version: type.version, plural: type.plural };
+}
+
+function crPath(type: MetalLbResourceType, namespace: string): string {
+  return `/apis/${type.group}/${type.version}/namespaces/${encodeURIComponent(namespace)}/${type.plural}`;
+}

@@ -1,0 +1,109 @@
+import { EXCLUDE_LB_LABEL, type NodeInfo } from '../speaker/announcement-plan.js';
+
+/**
+ * The part of a Kubernetes object the daemon reads. Objects arrive either as plain JSON (watch events, custom
+ * resources) or as `@kubernetes/client-node` model instances (core lists); both have these fields.
+ */
+export interface KubeObject {
+  /** `v1`, `metallb.io/v1beta1`, ...; absent on items of core lists. */
+  apiVersion?: string;
+  /** `Service`, `IPAddressPool`, ...; absent on items of core lists. */
+  kind?: string;
+  /** Object metadata. */
+  metadata?: {
+    /** metadata.name */
+    name?: string;
+    /** metadata.namespace */
+    namespace?: string;
+    /** metadata.uid */
+    uid?: string;
+    /** metadata.resourceVersion */
+    resourceVersion?: string;
+    /** metadata.labels */
+    labels?: Record<string, string>;
+    /** metadata.annotations */
+    annotations?: Record<string, string>;
+  };
+  /** spec, as sent by the API server. */
+  spec?: unknown;
+  /** status, as sent by the API server. */
+  status?: unknown;
+}
+
+/** A MetalLB configuration resource type the daemon watches. */
+export interface MetalLbResourceType {
+  /** Kind, e.g. `IPAddressPool`. */
+  kind: string;
+  /** API group: `metallb.io`. */
+  group: string;
+  /** API version served and read (BGPPeer: `v1beta2`). */
+  version: string;
+  /** Plural resource name, e.g. `ipaddresspools`. */
+  plural: string;
+}
+
+/** MetalLB's configuration CRs, in the order their objects are validated. */
+export const METALLB_RESOURCE_TYPES: readonly MetalLbResourceType[] = [
+  { kind: 'IPAddressPool', group: 'metallb.io', version: 'v1beta1', plural: 'ipaddresspools' },
+  { kind: 'Community', group: 'metallb.io', version: 'v1beta1', plural: 'communities' },
+  { kind: 'BGPPeer', group: 'metallb.io', version: 'v1beta2', plural: 'bgppeers' },
+  { kind: 'L2Advertisement', group: 'metallb.io', version: 'v1beta1', plural: 'l2advertisements' },
+  { kind: 'BGPAdvertisement', group: 'metallb.io', version: 'v1beta1', plural: 'bgpadvertisements' },
+];
+
+/** MetalLB's default namespace for its CRs. */
+export const DEFAULT_METALLB_NAMESPACE = 'metallb-system';
+
+/** `namespace/name` of an object (`name` alone for cluster-scoped objects). */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+}
+
+/** A deep copy as plain JSON (model instances become plain objects; Dates become strings). */
+export function toPlain<T>(obj: T): T {
+  return JSON.parse(JSON.stringify(obj)) as T;
+}
+
+/** The IPs in `status.loadBalancer.ingress[].ip` (`hostname` entries are ignored, as in MetalLB). */
+export function ingressIps(svc: KubeObject): string[] {
+  return ingressEntries(svc)
+    .map((e) => e.ip)
+    .filter((ip): ip is string => typeof ip === 'string' && ip !== '');
+}
+
+/** The raw `status.loadBalancer.ingress` entries. */
+export function ingressEntries(svc: KubeObject): { ip?: string; [k: string]: unknown }[] {
+  const status = svc.status as { loadBalancer?: { ingress?: unknown } } | undefined;
+  const ingress = status?.loadBalancer?.ingress;
+  return Array.isArray(ingress) ? (ingress as { ip?: string }[]) : [];
+}
+
+/** `spec.loadBalancerClass`, or undefined. */
+export function loadBalancerClassOf(svc: KubeObject): string | undefined {
+  const cls = (svc.spec as { loadBalancerClass?: unknown } | undefined)?.loadBalancerClass;
+  return typeof cls === 'string' && cls !== '' ? cls : undefined;
+}
+
+/**
+ * True when this daemon handles the service: its `spec.loadBalancerClass` equals the configured class, and with no
+ * class configured only services without a class are handled (MetalLB's `filterByLoadBalancerClass`).
+ */
+export function handlesClass(svc: KubeObject, loadBalancerClass: string | undefined): boolean {
+  return loadBalancerClassOf(svc) === (loadBalancerClass || undefined);
+}
+
+/**
+ * A Node as a layer-2/BGP candidate: its name and labels, or undefined when the node must not announce because its
+ * condition `NetworkUnavailable` is `True` (MetalLB). Nodes with the exclude label are kept here (the plan drops them,
+ * and `ignoreExcludeLabel` strips the label so they stay eligible, like MetalLB's `--ignore-exclude-lb`).
+ */
+export function nodeCandidate(node: KubeObject, ignoreExcludeLabel = false): NodeInfo | undefined {
+  const name = node.metadata?.name;
+  if (!name) return undefined;
+  const conditions = (node.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions;
+  if (conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) return undefined;
+  const labels = { ...(node.metadata?.labels ?? {}) };
+  if (ignoreExcludeLabel) delete labels[EXCLUDE_LB_LABEL];
+  return { name, labels };
+}

@@ -1,0 +1,292 @@
+import type { NamespaceInfo } from '@ingot/allocator';
+import { parseServiceObject } from '../config/parse-config.js';
+import type { IngotConfig } from '../config/resources.js';
+import { ServiceController, type ServiceEvent } from '../controller/service-controller.js';
+import type { Logger } from '../logger.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-objects.js';
+import { writeServiceState } from './service-status-writer.js';
+import type { ServiceWriteApi } from './service-write-api.js';
+
+/** The event source component the controller reports. */
+export const CONTROLLER_COMPONENT = 'ingot-controller';
+
+/** Options of {@link KubernetesController}. */
+export interface KubernetesControllerOptions {
+  /** Where statuses, annotations and events are written. */
+  api: ServiceWriteApi;
+  /** The cached Services (from the informer). */
+  services: () => readonly KubeObject[];
+  /** One cached Service by `namespace/name`. */
+  service: (key: string) => KubeObject | undefined;
+  /** Structured logger. */
+  log: Logger;
+  /** Only Services with this `spec.loadBalancerClass` are handled; default: only Services without a class. */
+  loadBalancerClass?: string;
+  /** Delays before a failed pass (or service) is tried again. @default 200 ms doubling to 30 s */
+  retry?: BackoffOptions;
+  /** Delays between attempts after a status write conflict. @default 50 ms doubling */
+  conflictRetry?: BackoffOptions;
+}
+
+interface Outcome {
+  reprocessAll: boolean;
+  error: boolean;
+}
+
+/**
+ * MetalLB's controller against the Kubernetes API: converges Services through a {@link ServiceController} and writes
+ * back `status.loadBalancer.ingress`, the `metallb.io/ip-allocated-from-pool` annotation and Events (MetalLB's reasons).
+ *
+ * Restart safety as in MetalLB (`initialLoadPerformed`): nothing is converged before a valid configuration; then a full
+ * pass handles Services holding IPs first (most ingress IPs first), so each re-claims its own IPs before any pending
+ * Service may allocate; single-Service changes are dropped until one full pass has succeeded. A pass that failed is
+ * retried with exponential backoff; one that released IPs (ReprocessAll) is repeated.
+ */
+export class KubernetesController {
+  /** The controller logic and its allocator. */
+  readonly controller = new ServiceController();
+  private config: IngotConfig | undefined;
+  private namespaces: NamespaceInfo[] = [];
+  private initialLoad = false;
+  private fullPassWanted = false;
+  private readonly queue = new Set<string>();
+  private running: Promise<void> | undefined;
+  private passFailures = 0;
+  private passRepeats = 0;
+  private passTimer: NodeJS.Timeout | undefined;
+  private readonly keyFailures = new Map<string, number>();
+  private readonly keyTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lastEvent = new Map<string, string>();
+  private closed = false;
+  /** Writes made (status or annotation patches) and write errors, for `metallb_k8s_client_update*_total`. */
+  readonly counters = { updates: 0, updateErrors: 0 };
+
+  constructor(private readonly options: KubernetesControllerOptions) {}
+
+  /** True once a full pass over every Service has succeeded (MetalLB's `initialLoadPerformed`). */
+  get initialLoadPerformed(): boolean {
+    return this.initialLoad;
+  }
+
+  /** A new valid configuration: pools are replaced (IPs re-homed or evicted) and every Service is re-converged. */
+  setConfig(config: IngotConfig): void {
+    this.config = config;
+    this.applyPools();
+    this.requestFullPass();
+  }
+
+  /** Namespaces and their labels changed: re-resolves pools' `namespaceSelectors` when any pool uses them. */
+  setNamespaces(namespaces: readonly KubeObject[]): void {
+    this.namespaces = namespaces.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
+    if (!this.config?.pools.some((p) => (p.serviceAllocation?.namespaceSelectors.length ?? 0) > 0)) return;
+    this.applyPools();
+    this.requestFullPass();
+  }
+
+  /** A Service was added or changed. Ignored until the first full pass has succeeded (it covers the Service). */
+  serviceChanged(svc: KubeObject): void {
+    if (!this.initialLoad || this.closed) return;
+    this.queue.add(objectKey(svc));
+    this.kick();
+  }
+
+  /** A Service was deleted: its IPs are released and, when it held some, pending Services get another try. */
+  serviceDeleted(svc: KubeObject): void {
+    const key = objectKey(svc);
+    this.queue.delete(key);
+    this.lastEvent.delete(key);
+    if (this.config && this.controller.delete(key)) this.requestFullPass();
+  }
+
+  /** Resolves when no pass or Service is being processed or queued (backoff timers not included). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops processing and cancels retries. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.passTimer);
+    for (const t of this.keyTimers.values()) clearTimeout(t);
+  }
+
+  private applyPools(): void {
+    if (!this.config) return;
+    const result = this.controller.allocator.setPools(this.config.pools, { namespaces: this.namespaces });
+    for (const e of result.evicted)
+      this.options.log.warn('service IPs are in no pool any more; released', { service: e.serviceKey, ips: e.ips });
+  }
+
+  private requestFullPass(): void {
+    this.fullPassWanted = true;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    this.running = this.work().finally(() => {
+      this.running = undefined;
+      if (!this.closed && this.config && (this.fullPassWanted || (this.initialLoad && this.queue.size > 0)))
+        this.kick();
+    });
+  }
+
+  private async work(): Promise<void> {
+    while (!this.closed && this.config) {
+      if (this.fullPassWanted) {
+        this.fullPassWanted = false;
+        clearTimeout(this.passTimer);
+        this.queue.clear();
+        const outcome = await this.fullPass();
+        if (!outcome.error && !outcome.reprocessAll) {
+          if (!this.initialLoad) this.options.log.info('initial load performed: every service converged');
+          this.initialLoad = true;
+          this.passFailures = 0;
+          this.passRepeats = 0;
+        } else if (!outcome.error && this.passRepeats < 3) {
+          this.passRepeats++;
+          this.fullPassWanted = true;
+        } else {
+          this.passRepeats = 0;
+          const delay = backoffDelay(this.passFailures++, this.options.retry);
+          this.options.log.warn('full pass over services failed; retrying', { delayMs: delay });
+          this.passTimer = setTimeout(() => this.requestFullPass(), delay);
+        }
+        continue;
+      }
+      if (!this.initialLoad) return;
+      const key = this.queue.values().next().value;
+      if (key === undefined) return;
+      this.queue.delete(key);
+      const svc = this.options.service(key);
+      if (!svc || !handlesClass(svc, this.options.loadBalancerClass)) {
+        if (this.controller.delete(key)) this.fullPassWanted = true;
+        continue;
+      }
+      const outcome = await this.reconcile(svc);
+      if (outcome.reprocessAll) this.fullPassWanted = true;
+      if (outcome.error) this.retryKey(key);
+      else this.keyFailures.delete(key);
+    }
+  }
+
+  private async fullPass(): Promise<Outcome> {
+    const services = this.options.services().filter((s) => handlesClass(s, this.options.loadBalancerClass));
+    const live = new Set(services.map(objectKey));
+    const outcome: Outcome = { reprocessAll: false, error: false };
+    for (const key of this.controller.allocator.serviceKeys()) {
+      if (!live.has(key)) this.controller.delete(key);
+    }
+    // Services holding IPs first, most first: they re-claim their own IPs before pending ones allocate (MetalLB #1774).
+    const ordered = [...services].sort((a, b) => ingressIps(b).length - ingressIps(a).length);
+    for (const svc of ordered) {
+      if (this.closed) break;
+      const r = await this.reconcile(svc);
+      outcome.reprocessAll ||= r.reprocessAll;
+      outcome.error ||= r.error;
+    }
+    return outcome;
+  }
+
+  private async reconcile(obj: KubeObject): Promise<Outcome> {
+    const key = objectKey(obj);
+    const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
+    if (!parsed.ok) {
+      this.options.log.warn('service not handled: unreadable fields', { service: key, issues: parsed.issues });
+      return { reprocessAll: false, error: false };
+    }
+    const result = this.controller.converge(parsed.service, ingressIps(obj));
+    await this.postEvents(obj, result.events);
+    try {
+      const written = await writeServiceState(
+        this.options.api,
+        obj,
+        { ips: result.ips, ...(result.pool ? { pool: result.pool } : {}) },
+        this.options.conflictRetry ? { retry: this.options.conflictRetry } : {},
+      );
+      this.counters.updates += (written.statusWritten ? 1 : 0) + (written.annotationWritten ? 1 : 0);
+      if (written.statusWritten || written.annotationWritten)
+        this.options.log.info('service updated', {
+          service: key,
+          ips: result.ips,
+          pool: result.pool,
+          conflicts: written.conflicts,
+        });
+      if (written.gone && this.controller.delete(key)) return { reprocessAll: true, error: false };
+      return { reprocessAll: result.reprocessAll, error: false };
+    } catch (err) {
+      this.counters.updateErrors++;
+      this.options.log.warn('writing service status failed', { service: key, error: (err as Error).message });
+      return { reprocessAll: result.reprocessAll, error: true };
+    }
+  }
+
+  /** Posts the events of one converge; an event identical to the previous one for the same Service is not repeated. */
+  private async postEvents(obj: KubeObject, events: readonly ServiceEvent[]): Promise<void> {
+    const key = objectKey(obj);
+    for (const e of events) {
+      const log = e.type === 'Warning' ? this.options.log.warn : this.options.log.info;
+      const signature = `${e.type}\u0000${e.reason}\u0000${e.message}`;
+      if (this.lastEvent.get(key) === signature) continue;
+      this.lastEvent.set(key, signature);
+      log(e.message, { service: key, reason: e.reason, eventType: e.type });
+      const namespace = obj.metadata?.namespace ?? 'default';
+      const name = obj.metadata?.name ?? '';
+      const now = new Date();
+      try {
+        await this.options.api.createEvent(namespace, {
+          metadata: { name: `${name}.${eventSuffix()}`, namespace },
+          involvedObject: {
+            apiVersion: 'v1',
+            kind: 'Service',
+            name,
+            namespace,
+            ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}),
+            ...(obj.metadata?.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}),
+          },
+          reason: e.reason,
+          message: e.message,
+          type: e.type,
+          source: { component: CONTROLLER_COMPONENT },
+          reportingComponent: CONTROLLER_COMPONENT,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        });
+      } catch (err) {
+        this.options.log.warn('posting event failed', {
+          service: key,
+          reason: e.reason,
+          error: (err as Error).message,
+        });
+      }
+    }
+  }
+
+  private retryKey(key: string): void {
+    const failures = this.keyFailures.get(key) ?? 0;
+    this.keyFailures.set(key, failures + 1);
+    clearTimeout(this.keyTimers.get(key));
+    this.keyTimers.set(
+      key,
+      setTimeout(
+        () => {
+          this.keyTimers.delete(key);
+          if (this.closed) return;
+          this.queue.add(key);
+          this.kick();
+        },
+        backoffDelay(failures, this.options.retry),
+      ),
+    );
+  }
+}
+
+let eventCounter = 0;
+
+/** A unique, increasing event name suffix (like client-go's `%x` of the time in nanoseconds). */
+function eventSuffix(): string {
+  eventCounter = (eventCounter + 1) % 1_000_000;
+  return (BigInt(Date.now()) * 1_000_000n + BigInt(eventCounter)).toString(16);
+}

@@ -1,0 +1,256 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigStore } from '../config/config-store.js';
+import type { IngotConfig } from '../config/resources.js';
+import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
+import type { Logger } from '../logger.js';
+import type { MetricSample } from '../metrics.js';
+import type { NodeInfo } from '../speaker/announcement-plan.js';
+import type { BackoffOptions } from './backoff.js';
+import { ClusterWatch } from './cluster-watch.js';
+import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
+import { KubernetesController } from './kubernetes-controller.js';
+import { coreV1WriteApi, type ServiceWriteApi } from './service-write-api.js';
+import { speakerConfig } from './speaker-config.js';
+
+/** Where {@link loadKubeConfig} finds the cluster. */
+export interface KubeConfigSource {
+  /** A kubeconfig file; without it: in-cluster (service account token + CA) when running in a pod, else `$KUBECONFIG` or `~/.kube/config`. */
+  kubeconfig?: string;
+}
+
+/** Loads a `KubeConfig`: from a file, from the pod's service account, or from the default locations. */
+export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.kubeconfig) kc.loadFromFile(source.kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** Options of {@link startKubernetesMode}. */
+export interface KubernetesModeOptions {
+  /** The cluster (see {@link loadKubeConfig}). */
+  kubeConfig: KubeConfig;
+  /** MetalLB's namespace, where the configuration CRs live. @default 'metallb-system' */
+  namespace?: string;
+  /** Run the controller (allocates, writes statuses). Run it in exactly one replica. @default true */
+  controller?: boolean;
+  /** Run the speaker (announces). Requires `nodeName`, `layer2`, `bgp`. @default true */
+  speaker?: boolean;
+  /** This node's name (speaker). */
+  nodeName?: string;
+  /** Layer-2 backend (speaker). */
+  layer2?: Layer2Backend;
+  /** BGP backend (speaker). */
+  bgp?: BgpBackend;
+  /** Live gossip members, when memberlist runs: candidates are the Nodes that are also members. */
+  members?: () => NodeInfo[];
+  /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible (`--ignore-exclude-lb`). */
+  ignoreExcludeLabel?: boolean;
+  /** Handle only Services of this `spec.loadBalancerClass`; default: only Services without a class. */
+  loadBalancerClass?: string;
+  /** Structured logger. */
+  log: Logger;
+  /** The controller's writes; default over `CoreV1Api`. */
+  api?: ServiceWriteApi;
+  /** Delays before failed lists, watches, passes and writes are retried. */
+  retry?: BackoffOptions;
+  /** Delays between attempts after a status write conflict. */
+  conflictRetry?: BackoffOptions;
+}
+
+/** A running Kubernetes mode. */
+export interface KubernetesMode {
+  /** The configuration in force (last good one) and whether the latest offer was rejected. */
+  readonly store: ConfigStore;
+  /** The informers' caches. */
+  readonly watch: ClusterWatch;
+  /** The controller, when running. */
+  readonly controller?: KubernetesController;
+  /** The speaker's Daemon, when running. */
+  readonly daemon?: Daemon;
+  /** Metric samples: allocator (controller), announcements and BGP (speaker), configuration and client counters. */
+  metrics(): MetricSample[];
+  /** Resolves when queued work is done (the controller's passes, the speaker's pending reconcile). */
+  idle(): Promise<void>;
+  /** Stops informers, timers and backends. */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs MetalLB's controller and/or speaker against a Kubernetes API server: watches the configuration CRs in the
+ * MetalLB namespace, Services, Nodes and Namespaces; validates the configuration with `parseConfig`'s rules (an invalid
+ * one is logged with resource, field and reason, and the last good one stays in force); the controller writes Service
+ * statuses; the speaker announces the IPs found in Service statuses from the eligible Nodes.
+ */
+export async function startKubernetesMode(options: KubernetesModeOptions): Promise<KubernetesMode> {
+  const log = options.log;
+  const namespace = options.namespace ?? 'metallb-system';
+  const runController = options.controller !== false;
+  const runSpeaker = options.speaker !== false;
+  const watch = new ClusterWatch({
+    kubeConfig: options.kubeConfig,
+    namespace,
+    log: log.child('kubernetes'),
+    nodes: runSpeaker,
+    namespaces: runController,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const store = new ConfigStore();
+  const controller = runController
+    ? new KubernetesController({
+        api: options.api ?? coreV1WriteApi(options.kubeConfig),
+        services: () => watch.services(),
+        service: (key) => {
+          const [ns, name] = key.split('/') as [string, string];
+          return watch.service(ns, name);
+        },
+        log: log.child('controller'),
+        ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.conflictRetry ? { conflictRetry: options.conflictRetry } : {}),
+      })
+    : undefined;
+  let daemon: Daemon | undefined;
+  if (runSpeaker) {
+    if (!options.nodeName || !options.layer2 || !options.bgp)
+      throw new Error('the speaker needs nodeName, layer2 and bgp');
+    const self = options.nodeName;
+    const gossip = options.members;
+    daemon = new Daemon({
+      nodeName: self,
+      log: log.child('speaker'),
+      layer2: options.layer2,
+      bgp: options.bgp,
+      // Candidates: every known Node (MetalLB without memberlist), or the Nodes that are live gossip members.
+      members: () => {
+        const live = gossip ? new Set(gossip().map((m) => m.name)) : undefined;
+        return watch
+          .nodes()
+          .map((n) => nodeCandidate(n, options.ignoreExcludeLabel))
+          .filter((n): n is NodeInfo => n !== undefined && (live === undefined || live.has(n.name)));
+      },
+    });
+  }
+
+  let lastOffered: string | undefined;
+  const offerConfig = () => {
+    const objects = watch.configObjects().map(configShape);
+    const text = JSON.stringify(objects);
+    if (text === lastOffered) return;
+    lastOffered = text;
+    store.applyObjects(objects);
+  };
+  store.on('applied', (config) => {
+    log.info('configuration applied', {
+      namespace,
+      pools: config.pools.map((p) => ({ name: p.name, addresses: p.addresses })),
+      l2Advertisements: config.l2Advertisements.length,
+      bgpAdvertisements: config.bgpAdvertisements.length,
+      bgpPeers: config.bgpPeers.map((p) => `${p.peerAddress}:${p.peerPort}`),
+    });
+    controller?.setConfig(config);
+    scheduleSpeaker();
+  });
+  store.on('rejected', (issues) => {
+    for (const issue of issues)
+      log.error('configuration rejected; the last good configuration stays in force', { ...issue, stale: true });
+  });
+
+  let speakerQueued: Promise<void> | undefined;
+  function scheduleSpeaker(): void {
+    if (!daemon || speakerQueued) return;
+    speakerQueued = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        speakerQueued = undefined;
+        const config: IngotConfig | undefined = store.current;
+        if (config && daemon)
+          daemon.applyConfig(speakerConfig(config, watch.services(), options.loadBalancerClass, log));
+        resolve();
+      }),
+    );
+  }
+
+  let configQueued = false;
+  watch.on('change', (resource, verb, obj) => {
+    if (!watch.synced) return; // the initial lists are handled once, below
+    switch (resource) {
+      case 'config':
+        if (configQueued) return;
+        configQueued = true;
+        setImmediate(() => {
+          configQueued = false;
+          offerConfig();
+        });
+        return;
+      case 'namespace':
+        controller?.setNamespaces(watch.namespaces());
+        return;
+      case 'node':
+        scheduleSpeaker();
+        return;
+      case 'service':
+        if (verb === 'delete') controller?.serviceDeleted(obj);
+        else controller?.serviceChanged(obj);
+        scheduleSpeaker();
+    }
+  });
+
+  log.info('kubernetes mode starting', {
+    namespace,
+    controller: runController,
+    speaker: runSpeaker,
+    node: options.nodeName,
+    loadBalancerClass: options.loadBalancerClass ?? null,
+  });
+  await watch.start();
+  log.info('kubernetes caches synced', {
+    services: watch.services().length,
+    configObjects: watch.configObjects().length,
+  });
+  controller?.setNamespaces(watch.namespaces());
+  offerConfig();
+  if (!store.current) log.error('no valid MetalLB configuration yet; services are left untouched until there is one');
+
+  return {
+    store,
+    watch,
+    ...(controller ? { controller } : {}),
+    ...(daemon ? { daemon } : {}),
+    metrics: () => [
+      ...(daemon?.metrics() ?? controller?.controller.allocator.metrics() ?? []),
+      { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
+      { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
+      { name: 'metallb_k8s_client_updates_total', labels: {}, value: controller?.counters.updates ?? 0 },
+      { name: 'metallb_k8s_client_update_errors_total', labels: {}, value: controller?.counters.updateErrors ?? 0 },
+    ],
+    idle: async () => {
+      for (;;) {
+        await controller?.idle();
+        if (!speakerQueued) return;
+        await speakerQueued;
+      }
+    },
+    close: async () => {
+      controller?.close();
+      await watch.stop();
+      await options.layer2?.close?.();
+      await options.bgp?.close?.();
+    },
+  };
+}
+
+/** The fields of a CR that configuration validation reads (status and server-set metadata are left out). */
+function configShape(obj: KubeObject): KubeObject {
+  const plain = toPlain(obj);
+  return {
+    apiVersion: plain.apiVersion,
+    kind: plain.kind,
+    metadata: {
+      ...(plain.metadata?.name !== undefined ? { name: plain.metadata.name } : {}),
+      ...(plain.metadata?.namespace !== undefined ? { namespace: plain.metadata.namespace } : {}),
+      ...(plain.metadata?.labels ? { labels: plain.metadata.labels } : {}),
+    },
+    spec: plain.spec,
+  };
+}

@@ -1,0 +1,65 @@
+import { isIP } from 'node:net';
+import { parseServiceObject } from '../config/parse-config.js';
+import type { IngotConfig, IPAddressPool, ServiceResource } from '../config/resources.js';
+import {
+  ADDRESS_POOL_ANNOTATION,
+  ANNOTATION_PREFIX,
+  LEGACY_ANNOTATION_PREFIX,
+  LOAD_BALANCER_IPS_ANNOTATION,
+} from '../controller/annotations.js';
+import type { Logger } from '../logger.js';
+import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-objects.js';
+
+/**
+ * The configuration a speaker's {@link Daemon} runs on: the cluster's configuration with, as its Services, the live
+ * Services of our class that hold IPs in `status.loadBalancer.ingress`. The speaker never allocates: each Service
+ * requests exactly its status IPs (as `metallb.io/loadBalancerIPs`, replacing any request or pool annotation of its
+ * own), so the Daemon re-claims those IPs and plans their announcements; Services without IPs are left out. Pools lose
+ * their `serviceAllocation` (the controller already applied it; namespace labels are not needed here), so an IP is
+ * announced when it lies in a pool, as MetalLB's speaker does.
+ * @param config - the configuration in force
+ * @param services - the cached Services
+ * @param loadBalancerClass - the class handled (default: Services without a class)
+ * @param log - where unreadable Services are reported
+ */
+export function speakerConfig(
+  config: IngotConfig,
+  services: readonly KubeObject[],
+  loadBalancerClass: string | undefined,
+  log?: Logger,
+): IngotConfig {
+  const out: ServiceResource[] = [];
+  for (const obj of services) {
+    if (!handlesClass(obj, loadBalancerClass)) continue;
+    const ips = ingressIps(obj);
+    if (ips.length === 0) continue;
+    const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
+    if (!parsed.ok) {
+      log?.warn('service not announced: unreadable fields', { service: objectKey(obj), issues: parsed.issues });
+      continue;
+    }
+    const { loadBalancerIP: _ignored, ...svc } = parsed.service;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(svc.annotations)) {
+      const short = k.startsWith(ANNOTATION_PREFIX)
+        ? k.slice(ANNOTATION_PREFIX.length)
+        : k.startsWith(LEGACY_ANNOTATION_PREFIX)
+          ? k.slice(LEGACY_ANNOTATION_PREFIX.length)
+          : undefined;
+      if (short === ADDRESS_POOL_ANNOTATION || short === LOAD_BALANCER_IPS_ANNOTATION) continue;
+      annotations[k] = v;
+    }
+    annotations[ANNOTATION_PREFIX + LOAD_BALANCER_IPS_ANNOTATION] = ips.join(',');
+    // ClusterIPs narrowed to the families held, so a PreferDualStack Service holding one IP gets no second one here.
+    const families = new Set(ips.map((ip) => isIP(ip)));
+    const clusterIPs = svc.clusterIPs.filter((ip) => families.has(isIP(ip)));
+    const narrowed = clusterIPs.length > 0 && clusterIPs.length < svc.clusterIPs.length;
+    out.push({
+      ...svc,
+      annotations,
+      ...(narrowed ? { clusterIPs, ipFamilyPolicy: 'SingleStack' as const } : {}),
+    });
+  }
+  const pools = config.pools.map(({ serviceAllocation: _dropped, ...pool }): IPAddressPool => pool);
+  return { ...config, pools, services: out };
+}

@@ -1,0 +1,318 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dryRunBgp } from '../../src/backends/dry-run.js';
+import type { Layer2Backend } from '../../src/daemon.js';
+import { startKubernetesMode } from '../../src/kubernetes/kubernetes-mode.js';
+import { createLogger } from '../../src/logger.js';
+import { FakeApiServer, type FakeObject } from './fake-api-server.js';
+
+const NS = 'metallb-system';
+
+function pool(name: string, addresses: string[], extra: Record<string, unknown> = {}): FakeObject {
+  return { metadata: { name, namespace: NS }, spec: { addresses, ...extra } };
+}
+
+function l2(name: string): FakeObject {
+  return { metadata: { name, namespace: NS }, spec: {} };
+}
+
+function service(name: string, opts: { ips?: string[]; pool?: string; cls?: string; ns?: string } = {}): FakeObject {
+  return {
+    metadata: {
+      name,
+      namespace: opts.ns ?? 'default',
+      ...(opts.pool ? { annotations: { 'metallb.io/ip-allocated-from-pool': opts.pool } } : {}),
+    },
+    spec: {
+      type: 'LoadBalancer',
+      clusterIP: '198.51.100.10',
+      clusterIPs: ['198.51.100.10'],
+      ports: [{ protocol: 'TCP', port: 80 }],
+      selector: { app: name },
+      ...(opts.cls ? { loadBalancerClass: opts.cls } : {}),
+    },
+    ...(opts.ips ? { status: { loadBalancer: { ingress: opts.ips.map((ip) => ({ ip })) } } } : {}),
+  };
+}
+
+function kubeConfigFor(server: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'nobody' }],
+    currentContext: 'fake',
+  });
+  return kc;
+}
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Harness {
+  server: FakeApiServer;
+  logs: Record<string, unknown>[];
+  mode: Awaited<ReturnType<typeof startKubernetesMode>>;
+  layer2: { announced: Set<string>; backend: Layer2Backend };
+}
+
+const open: Harness[] = [];
+
+afterEach(async () => {
+  for (const h of open.splice(0)) {
+    await h.mode.close();
+    await h.server.stop();
+  }
+});
+
+async function start(
+  server: FakeApiServer,
+  opts: { controller?: boolean; speaker?: boolean; nodeName?: string; loadBalancerClass?: string } = {},
+): Promise<Harness> {
+  const url = await server.start();
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const announced = new Set<string>();
+  const backend: Layer2Backend = {
+    announce: (ip) => void announced.add(ip),
+    withdraw: (ip) => void announced.delete(ip),
+  };
+  const mode = await startKubernetesMode({
+    kubeConfig: kubeConfigFor(url),
+    log,
+    controller: opts.controller ?? true,
+    speaker: opts.speaker ?? false,
+    nodeName: opts.nodeName ?? 'node-a',
+    layer2: backend,
+    bgp: dryRunBgp(log),
+    retry: { initialMs: 10, maxMs: 100 },
+    conflictRetry: { initialMs: 5, maxMs: 20 },
+    ...(opts.loadBalancerClass ? { loadBalancerClass: opts.loadBalancerClass } : {}),
+  });
+  const h: Harness = { server, logs, mode, layer2: { announced, backend } };
+  open.push(h);
+  return h;
+}
+
+describe('Kubernetes mode: controller', () => {
+  it('allocates on the initial list and writes status + pool annotation with minimal merge patches and Events', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('blue', ['192.0.2.10-192.0.2.12']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('services', service('web'));
+    server.apply('services', service('other-class', { cls: 'example.com/other' }));
+    server.apply('services', { ...service('plain'), spec: { type: 'ClusterIP', clusterIPs: ['198.51.100.11'] } });
+    const h = await start(server);
+    await waitFor('web IP', () => server.ingressIps('web', 'default').length === 1);
+    await waitFor('annotation', () => server.get('services', 'web', 'default')?.metadata.annotations !== undefined);
+    expect(server.ingressIps('web', 'default')).toEqual(['192.0.2.10']);
+    expect(server.get('services', 'web', 'default')?.metadata.annotations).toEqual({
+      'metallb.io/ip-allocated-from-pool': 'blue',
+    });
+    // Services of another class, and non-LoadBalancer services without status, are never written.
+    expect(server.ingressIps('other-class', 'default')).toEqual([]);
+    const paths = server.writes.map((w) => `${w.method} ${w.path}`);
+    expect(paths.filter((p) => p.includes('other-class') || p.includes('/plain'))).toEqual([]);
+    expect(paths).toEqual([
+      'POST /api/v1/namespaces/default/events',
+      'PATCH /api/v1/namespaces/default/services/web/status',
+      'PATCH /api/v1/namespaces/default/services/web',
+    ]);
+    expect(server.writes[1]?.contentType).toMatch(/^application\/merge-patch\+json/);
+    expect(server.writes[1]?.body).toMatchObject({
+      metadata: { resourceVersion: expect.any(String) },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+    });
+    expect(server.events[0]).toMatchObject({
+      reason: 'IPAllocated',
+      type: 'Normal',
+      message: 'Assigned IP "192.0.2.10"',
+      involvedObject: { kind: 'Service', name: 'web', namespace: 'default' },
+    });
+    // Our own writes come back through the watch: no further writes.
+    await h.mode.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    await h.mode.idle();
+    expect(server.writes).toHaveLength(3);
+    expect(h.mode.controller?.initialLoadPerformed).toBe(true);
+    expect(h.mode.store.stale).toBe(false);
+  });
+
+  it('re-IPs services when a pool changes through the watch, and serves a pending one when a pool is added', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('blue', ['192.0.2.10/32']));
+    server.apply('services', service('a'));
+    server.apply('services', service('b'));
+    const h = await start(server);
+    await waitFor(
+      'one IP',
+      () => server.ingressIps('a', 'default').length + server.ingressIps('b', 'default').length === 1,
+    );
+    await h.mode.idle();
+    expect(server.events.map((e) => e.reason).sort()).toEqual(['AllocationFailed', 'IPAllocated']);
+    server.apply('ipaddresspools', pool('green', ['203.0.113.0/30']));
+    await waitFor(
+      'both served',
+      () => server.ingressIps('a', 'default').length + server.ingressIps('b', 'default').length === 2,
+    );
+    server.apply('ipaddresspools', pool('blue', ['198.51.100.64/30']));
+    await waitFor('blue holder moved', () =>
+      [...server.ingressIps('a', 'default'), ...server.ingressIps('b', 'default')].includes('198.51.100.64'),
+    );
+    const ips = [...server.ingressIps('a', 'default'), ...server.ingressIps('b', 'default')];
+    expect(ips).not.toContain('192.0.2.10');
+    expect(ips).toContain('203.0.113.0');
+    expect(server.events.some((e) => e.reason === 'ClearAssignment')).toBe(true);
+    const holder = server.ingressIps('a', 'default')[0] === '198.51.100.64' ? 'a' : 'b';
+    await waitFor(
+      'annotation follows',
+      () =>
+        server.get('services', holder, 'default')?.metadata.annotations?.['metallb.io/ip-allocated-from-pool'] ===
+        'blue',
+    );
+  });
+
+  it('releases a deleted service IP so a pending service gets it', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('one', ['192.0.2.20/32']));
+    server.apply('services', service('first', { ips: ['192.0.2.20'], pool: 'one' }));
+    server.apply('services', service('second'));
+    const h = await start(server);
+    await h.mode.idle();
+    await waitFor('failure event', () => server.events.some((e) => e.reason === 'AllocationFailed'));
+    expect(server.ingressIps('second', 'default')).toEqual([]);
+    server.remove('services', 'first', 'default');
+    await waitFor('second served', () => server.ingressIps('second', 'default')[0] === '192.0.2.20');
+  });
+
+  it('after a restart keeps every existing IP: holders re-claim before pending services allocate', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.30-192.0.2.33']));
+    // Pending services listed first, holding services after them, and holders on the lowest addresses.
+    server.apply('services', service('aaa-pending-1'));
+    server.apply('services', service('aaa-pending-2'));
+    server.apply('services', service('zzz-holder-1', { ips: ['192.0.2.30'], pool: 'p' }));
+    server.apply('services', service('zzz-holder-2', { ips: ['192.0.2.31'], pool: 'p' }));
+    const h = await start(server);
+    await waitFor(
+      'pending served',
+      () =>
+        server.ingressIps('aaa-pending-1', 'default').length === 1 &&
+        server.ingressIps('aaa-pending-2', 'default').length === 1,
+    );
+    await h.mode.idle();
+    expect(server.ingressIps('zzz-holder-1', 'default')).toEqual(['192.0.2.30']);
+    expect(server.ingressIps('zzz-holder-2', 'default')).toEqual(['192.0.2.31']);
+    expect(
+      [...server.ingressIps('aaa-pending-1', 'default'), ...server.ingressIps('aaa-pending-2', 'default')].sort(),
+    ).toEqual(['192.0.2.32', '192.0.2.33']);
+    // Holders were not written at all, and got no event.
+    expect(server.writes.filter((w) => w.path.includes('holder'))).toEqual([]);
+    expect(server.events.filter((e) => JSON.stringify(e).includes('holder'))).toEqual([]);
+  });
+
+  it('rejects an invalid CR with resource, field and reason, and keeps the last good configuration', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('good', ['192.0.2.40/31']));
+    server.apply('services', service('one'));
+    const h = await start(server);
+    await waitFor('one served', () => server.ingressIps('one', 'default').length === 1);
+    const before = h.mode.store.current;
+    server.apply('ipaddresspools', pool('bad', ['not-an-ip']));
+    await waitFor('rejection', () => h.mode.store.stale);
+    const rejection = h.logs.find((l) => String(l.msg).startsWith('configuration rejected'));
+    expect(rejection).toMatchObject({ level: 'error', resource: 'IPAddressPool/bad', field: 'spec.addresses[0]' });
+    expect(String(rejection?.reason)).toMatch(/not-an-ip/);
+    expect(h.mode.store.current).toBe(before);
+    // The last good configuration still serves new services.
+    server.apply('services', service('two'));
+    await waitFor('two served', () => server.ingressIps('two', 'default').length === 1);
+    expect(server.ingressIps('two', 'default')[0]).toMatch(/^192\.0\.2\.4[01]$/);
+    expect(h.mode.metrics()).toContainEqual({ name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: 1 });
+    // Fixing the CR clears the staleness.
+    server.apply('ipaddresspools', pool('bad', ['203.0.113.8/29']));
+    await waitFor('fixed', () => !h.mode.store.stale);
+    expect(h.mode.store.current?.pools.map((p) => p.name).sort()).toEqual(['bad', 'good']);
+  });
+
+  it('retries a status write refused with 409 Conflict after reading the service again', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.50/32']));
+    server.conflictsToInject = 2;
+    server.apply('services', service('web'));
+    await start(server);
+    await waitFor('web served', () => server.ingressIps('web', 'default').length === 1);
+    const statusWrites = server.writes.filter((w) => w.path.endsWith('/status'));
+    expect(statusWrites.map((w) => w.status)).toEqual([409, 409, 200]);
+    expect(server.requests.filter((r) => r === 'GET /api/v1/namespaces/default/services/web')).toHaveLength(2);
+    expect(server.ingressIps('web', 'default')).toEqual(['192.0.2.50']);
+  });
+
+  it('handles only services of the configured loadBalancerClass', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.60/31']));
+    server.apply('services', service('mine', { cls: 'ingot.io/lb' }));
+    server.apply('services', service('classless'));
+    const h = await start(server, { loadBalancerClass: 'ingot.io/lb' });
+    await waitFor('mine served', () => server.ingressIps('mine', 'default').length === 1);
+    await h.mode.idle();
+    expect(server.ingressIps('classless', 'default')).toEqual([]);
+  });
+
+  it('survives dropped watches: resumes from the last resourceVersion and sees later changes', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.70/31']));
+    const h = await start(server);
+    server.dropWatches();
+    await new Promise((r) => setTimeout(r, 50));
+    server.apply('services', service('late'));
+    await waitFor('late served', () => server.ingressIps('late', 'default').length === 1);
+    expect(h.mode.controller?.initialLoadPerformed).toBe(true);
+  });
+});
+
+describe('Kubernetes mode: speaker', () => {
+  it('announces the IPs in service statuses from the elected node, and follows deletes and node labels', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.80/29']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a' } } });
+    server.apply('services', service('held', { ips: ['192.0.2.85'], pool: 'p' }));
+    server.apply('services', service('pending'));
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a' });
+    await waitFor('announced', () => h.layer2.announced.has('192.0.2.85'));
+    await h.mode.idle();
+    // The speaker never allocates: the pending service has no status, so nothing is announced for it.
+    expect([...h.layer2.announced]).toEqual(['192.0.2.85']);
+    expect(server.writes).toEqual([]);
+    // Excluding the node withdraws; removing the label announces again; deleting the service withdraws.
+    server.apply('nodes', {
+      metadata: { name: 'node-a', labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
+    });
+    await waitFor('withdrawn (excluded)', () => h.layer2.announced.size === 0);
+    server.apply('nodes', { metadata: { name: 'node-a', labels: {} } });
+    await waitFor('announced again', () => h.layer2.announced.has('192.0.2.85'));
+    server.remove('services', 'held', 'default');
+    await waitFor('withdrawn (deleted)', () => h.layer2.announced.size === 0);
+  });
+
+  it('controller and speaker in one process: a new service is allocated, written and announced', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.90/31']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    server.apply('nodes', {
+      metadata: { name: 'node-b' },
+      status: { conditions: [{ type: 'NetworkUnavailable', status: 'True' }] },
+    });
+    const h = await start(server, { controller: true, speaker: true, nodeName: 'node-a' });
+    server.apply('services', service('web'));
+    await waitFor('announced', () => h.layer2.announced.has('192.0.2.90'));
+    expect(server.ingressIps('web', 'default')).toEqual(['192.0.2.90']);
+  });
+});
