@@ -6,11 +6,18 @@ import { assertBuilt, scapy } from './harness.js';
 const CHILD = fileURLToPath(new URL('./transport-child.mjs', import.meta.url));
 const GROUP = '33:33:ff:00:01:00';
 
-/** Starts transport-child.mjs as user nobody holding only CAP_NET_RAW (ambient), unless `caps` is false. */
+/**
+ * Starts transport-child.mjs as root stripped of every capability but CAP_NET_RAW (bounding set), or of all of them
+ * when `caps` is false. Staying uid 0 keeps the package files readable wherever CI cloned the repository.
+ */
 function startChild(host: LabHost, mode: string, caps = true): LabProcess {
-  const priv = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-  if (caps) priv.push('--inh-caps=+net_raw', '--ambient-caps=+net_raw');
-  return host.spawn('setpriv', [...priv, process.execPath, CHILD, host.ifname, mode]);
+  return host.spawn('setpriv', [
+    `--bounding-set=-all${caps ? ',+net_raw' : ''}`,
+    process.execPath,
+    CHILD,
+    host.ifname,
+    mode,
+  ]);
 }
 
 function frames(p: LabProcess): string[] {
@@ -53,6 +60,7 @@ labSuite('AF_PACKET transport (koffi) in a namespace', { tools: ['scapy'] }, () 
         const p = startChild(a, mode);
         await p.waitOutput(/"ready":true/, 10_000);
         expect(p.stdout()).toContain(`"mode":"${mode}"`);
+        expect(p.stdout()).toContain('"capEff":"0000000000002000"'); // CAP_NET_RAW (bit 13) and nothing else
         expect(p.stdout()).toContain(`"mac":"${a.mac}"`);
         command(p, `join ${GROUP}`);
         await p.waitOutput(/"ok":"join"/, 5000);

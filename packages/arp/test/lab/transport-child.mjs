@@ -2,6 +2,7 @@
 // Usage: node transport-child.mjs IFACE MODE [GROUP_MAC]
 //   prints {"ready":true,"mac":...,"mode":...} or {"error":{code,syscall}} and exits 0;
 //   then one {"frame":"<hex>"} per received frame; on stdin line "join MAC" / "leave MAC" / "send HEX" / "close".
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createPacketTransport, TransportError } from '../../dist/index.js';
 
@@ -17,7 +18,8 @@ try {
   throw e;
 }
 t.receive((f) => console.log(JSON.stringify({ frame: Buffer.from(f).toString('hex') })));
-console.log(JSON.stringify({ ready: true, mac: t.mac, mode: t.mode }));
+const capEff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+console.log(JSON.stringify({ ready: true, mac: t.mac, mode: t.mode, capEff }));
 const rl = createInterface({ input: process.stdin });
 rl.on('line', async (line) => {
   const [cmd, arg] = line.trim().split(/\s+/);
