@@ -283,14 +283,18 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     const b: Burst = { until, timer: undefined };
     this.bursts.set(ip, b);
     const interval = this.gratuitous.intervalMs;
+    // Ticks on an absolute schedule (now + k × interval), like MetalLB's Go ticker: event-loop delays do not add up.
+    let next = now + interval;
     const tick = () => {
       if (this.closed || !this.ips.has(ip) || this.bursts.get(ip) !== b) return;
-      if (this.timers.now() > b.until) {
+      const t = this.timers.now();
+      if (t > b.until) {
         this.bursts.delete(ip);
         return;
       }
       this.sendRound(ip);
-      b.timer = this.timers.setTimeout(tick, interval);
+      while (next <= t) next += interval;
+      b.timer = this.timers.setTimeout(tick, next - t);
     };
     b.timer = this.timers.setTimeout(tick, interval);
   }

@@ -318,6 +318,23 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
     expect(timers.size).toBe(0);
   });
 
+  it('keeps the absolute 1.1 s schedule when timers fire late (event-loop delay does not add up)', () => {
+    const late = {
+      now: () => timers.now(),
+      setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, ms + 200),
+      clearTimeout: (h: unknown) => timers.clearTimeout(h),
+    };
+    const r = responder({ gratuitous: {}, timers: late });
+    const observer = new Client(seg, '02:00:00:00:00:77');
+    const at: number[] = [];
+    r.on('gratuitous', () => at.push(timers.now()));
+    r.announce(VIP);
+    timers.advance(10_000);
+    // Each tick is 200 ms late, but the next one is aimed at start + k × 1.1 s: still 5 rounds within 5 s.
+    expect(at).toEqual([0, 1300, 2400, 3500, 4600]);
+    expect(observer.arps()).toHaveLength(10);
+  });
+
   it('IPv6: unsolicited NA to ff02::1 with O=1, S=0 per round', () => {
     const r = responder({ gratuitous: {} });
     const observer = new Client(seg, '02:00:00:00:00:77');

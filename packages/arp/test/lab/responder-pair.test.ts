@@ -160,7 +160,12 @@ sendp(frames, iface="${client.ifname}")
         expect(f).toMatchObject({ sha: owner.mac, tha: 'ff:ff:ff:ff:ff:ff', dst: 'ff:ff:ff:ff:ff:ff' });
       const rounds = frames.filter((f) => f.op === 1).map((f) => f.t);
       const gaps = rounds.slice(1).map((t, i) => t - rounds[i]!);
-      for (const g of gaps) expect(Math.abs(g - 1.1)).toBeLessThan(0.35);
+      for (const g of gaps) {
+        expect(g).toBeGreaterThan(0.8);
+        expect(g).toBeLessThan(1.6);
+      }
+      expect(rounds[4]! - rounds[0]!).toBeGreaterThan(4.2);
+      expect(rounds[4]! - rounds[0]!).toBeLessThan(4.9);
       await r!.withdraw('192.0.2.102');
     });
 
