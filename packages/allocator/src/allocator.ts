@@ -131,7 +131,6 @@ type ServiceFamily = 4 | 6 | 'dual';
 interface IpHolder {
   readonly fi: FamilyIndex;
   readonly value: bigint;
-  readonly text: string;
   pool: PoolState;
   sharing: string;
   backend: string;
@@ -182,6 +181,9 @@ const fiOf = (f: Family): FamilyIndex => (f === 4 ? 0 : 1);
 const familyOfIndex = (fi: FamilyIndex): Family => (fi === 0 ? 4 : 6);
 const familyName = (f: ServiceFamily): string => (f === 4 ? 'ipv4' : f === 6 ? 'ipv6' : 'dual');
 const sharingIndexKey = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
+/** An address's text (formatted on demand: results are the caller's to keep, we do not hold a copy). */
+const textOf = (h: { readonly fi: FamilyIndex; readonly value: bigint }): string =>
+  formatIp(h.fi === 0 ? 4 : 6, h.value);
 
 const EMPTY_LABELS: Labels = Object.freeze({});
 const DEFAULT_CTX: Ctx = Object.freeze({
@@ -382,7 +384,7 @@ export class Allocator {
       held.ips = held.ips.map((old) => {
         let h = newIps[old.fi].get(old.value);
         if (h === undefined) {
-          h = this.newHolder(target, old.fi, old.value, old.text, held.sharing, held.backend, held);
+          h = this.newHolder(target, old.fi, old.value, held.sharing, held.backend, held);
           newIps[old.fi].add(old.value, h);
         } else h.users.push(held);
         return h;
@@ -711,7 +713,7 @@ export class Allocator {
   // ---------------------------------------------------------------- internals
 
   private textsOf(held: Held): string[] {
-    return held.ips.map((h) => h.text);
+    return held.ips.map(textOf);
   }
 
   private changed(pool: PoolState): void {
@@ -773,7 +775,7 @@ export class Allocator {
     for (const p of ctx.ports) {
       for (const u of h.users) {
         if (u.key !== serviceKey && u.ports.includes(p)) {
-          throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(h.text)}`);
+          throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(textOf(h))}`);
         }
       }
     }
@@ -957,14 +959,13 @@ export class Allocator {
     this.services.add(serviceKey, held);
     pool.services++;
     this.changed(pool);
-    return held.ips.map((h) => h.text);
+    return held.ips.map(textOf);
   }
 
   private newHolder(
     pool: PoolState,
     fi: FamilyIndex,
     value: bigint,
-    text: string,
     sharing: string,
     backend: string,
     first: Held,
@@ -976,7 +977,7 @@ export class Allocator {
       fam.occ.occupy(value);
     }
     pool.inUse[fi]++;
-    const h: IpHolder = { fi, value, text, pool, sharing, backend, users: [first] };
+    const h: IpHolder = { fi, value, pool, sharing, backend, users: [first] };
     this.indexSharing(fam, h);
     return h;
   }
@@ -1015,7 +1016,7 @@ export class Allocator {
     let h =
       known === null ? this.ips[fi].get(value) : known !== undefined && known.users.length > 0 ? known : undefined;
     if (h === undefined) {
-      h = this.newHolder(pool, fi, value, formatIp(familyOfIndex(fi), value), ctx.sharing, ctx.backend, held);
+      h = this.newHolder(pool, fi, value, ctx.sharing, ctx.backend, held);
       this.ips[fi].add(value, h);
       return h;
     }
