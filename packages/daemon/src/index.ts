@@ -36,6 +36,44 @@ export {
   serviceInfo,
 } from './controller/service-controller.js';
 export { type BgpBackend, Daemon, type DaemonOptions, type Layer2Backend, type ServiceState } from './daemon.js';
+export { type BackoffOptions, backoffDelay } from './kubernetes/backoff.js';
+export {
+  ClusterWatch,
+  type ClusterWatchEvents,
+  type ClusterWatchOptions,
+  type WatchedResource,
+} from './kubernetes/cluster-watch.js';
+export { type KubeClientModule, loadKubeClient } from './kubernetes/kube-client.js';
+export {
+  DEFAULT_METALLB_NAMESPACE,
+  handlesClass,
+  ingressIps,
+  type KubeObject,
+  METALLB_RESOURCE_TYPES,
+  type MetalLbResourceType,
+  nodeCandidate,
+} from './kubernetes/kube-objects.js';
+export {
+  CONTROLLER_COMPONENT,
+  KubernetesController,
+  type KubernetesControllerOptions,
+} from './kubernetes/kubernetes-controller.js';
+export {
+  type KubeConfigSource,
+  type KubernetesMode,
+  type KubernetesModeOptions,
+  loadKubeConfig,
+  startKubernetesMode,
+} from './kubernetes/kubernetes-mode.js';
+export {
+  type DesiredServiceState,
+  POOL_ANNOTATION,
+  type WriteServiceStateOptions,
+  type WriteServiceStateResult,
+  writeServiceState,
+} from './kubernetes/service-status-writer.js';
+export { coreV1WriteApi, isConflict, type ServiceWriteApi, statusCodeOf } from './kubernetes/service-write-api.js';
+export { speakerConfig } from './kubernetes/speaker-config.js';
 export {
   type MembershipSource,
   type MembershipSourceOptions,

@@ -1,16 +1,14 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type Informer,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  makeInformer,
-  type ObjectCache,
+import type {
+  Informer,
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  ObjectCache,
 } from '@kubernetes/client-node';
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '../logger.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type KubeClientModule, loadKubeClient } from './kube-client.js';
 import {
   type KubeObject,
   METALLB_RESOURCE_TYPES,
@@ -66,27 +64,32 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
 
   constructor(private readonly options: ClusterWatchOptions) {
     super();
-    const kc = options.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const ns = options.namespace;
+  }
+
+  /** Starts every informer; resolves once each has listed its resources successfully (errors are retried). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    if (this.watched.length === 0) this.createInformers(await loadKubeClient());
+    await Promise.all(this.watched.map((w) => this.startOne(w)));
+  }
+
+  private createInformers(k8s: KubeClientModule): void {
+    const kc = this.options.kubeConfig;
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const ns = this.options.namespace;
     for (const type of METALLB_RESOURCE_TYPES) {
       this.add(
+        k8s,
         'config',
         crPath(type, ns),
         () => custom.listNamespacedCustomObject({ ...crRef(type), namespace: ns }),
         type,
       );
     }
-    this.add('service', '/api/v1/services', () => core.listServiceForAllNamespaces());
-    if (options.nodes !== false) this.add('node', '/api/v1/nodes', () => core.listNode());
-    if (options.namespaces !== false) this.add('namespace', '/api/v1/namespaces', () => core.listNamespace());
-  }
-
-  /** Starts every informer; resolves once each has listed its resources successfully (errors are retried). */
-  async start(): Promise<void> {
-    this.stopped = false;
-    await Promise.all(this.watched.map((w) => this.startOne(w)));
+    this.add(k8s, 'service', '/api/v1/services', () => core.listServiceForAllNamespaces());
+    if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', () => core.listNode());
+    if (this.options.namespaces !== false) this.add(k8s, 'namespace', '/api/v1/namespaces', () => core.listNamespace());
   }
 
   /** Stops every informer and pending retry. */
@@ -136,10 +139,16 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     return this.watched.filter((w) => w.resource === resource).flatMap((w) => [...w.informer.list()] as KubeObject[]);
   }
 
-  private add(resource: WatchedResource, path: string, list: () => Promise<unknown>, type?: MetalLbResourceType): void {
+  private add(
+    k8s: KubeClientModule,
+    resource: WatchedResource,
+    path: string,
+    list: () => Promise<unknown>,
+    type?: MetalLbResourceType,
+  ): void {
     // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
     const listFn = async () => toPlain((await list()) as KubernetesListObject<KubernetesObject>);
-    const informer = makeInformer<KubernetesObject>(this.options.kubeConfig, path, listFn);
+    const informer = k8s.makeInformer<KubernetesObject>(this.options.kubeConfig, path, listFn);
     const w: Watched = {
       resource,
       path,

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigStore } from '../config/config-store.js';
 import type { IngotConfig } from '../config/resources.js';
 import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
@@ -7,6 +7,7 @@ import type { MetricSample } from '../metrics.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClusterWatch } from './cluster-watch.js';
+import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
 import { coreV1WriteApi, type ServiceWriteApi } from './service-write-api.js';
@@ -19,8 +20,8 @@ export interface KubeConfigSource {
 }
 
 /** Loads a `KubeConfig`: from a file, from the pod's service account, or from the default locations. */
-export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
-  const kc = new KubeConfig();
+export async function loadKubeConfig(source: KubeConfigSource = {}): Promise<KubeConfig> {
+  const kc = new (await loadKubeClient()).KubeConfig();
   if (source.kubeconfig) kc.loadFromFile(source.kubeconfig);
   else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
   else kc.loadFromDefault();
@@ -99,7 +100,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   const store = new ConfigStore();
   const controller = runController
     ? new KubernetesController({
-        api: options.api ?? coreV1WriteApi(options.kubeConfig),
+        api: options.api ?? (await coreV1WriteApi(options.kubeConfig)),
         services: () => watch.services(),
         service: (key) => {
           const [ns, name] = key.split('/') as [string, string];

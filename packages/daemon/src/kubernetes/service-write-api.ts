@@ -1,11 +1,5 @@
-import {
-  ApiException,
-  CoreV1Api,
-  type CoreV1Event,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, toPlain } from './kube-objects.js';
 
 /** The writes the controller makes to the API server (an interface so tests and other clients can stand in). */
@@ -27,16 +21,17 @@ export function isConflict(err: unknown): boolean {
 
 /** The HTTP status of an API error, when it has one. */
 export function statusCodeOf(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
+  // ApiException carries `code`; the watch's errors carry `statusCode`.
   const e = err as { code?: unknown; statusCode?: unknown } | undefined;
   if (typeof e?.statusCode === 'number') return e.statusCode;
   return typeof e?.code === 'number' ? e.code : undefined;
 }
 
 /** A {@link ServiceWriteApi} over `@kubernetes/client-node`'s `CoreV1Api` (merge patches, `application/merge-patch+json`). */
-export function coreV1WriteApi(kubeConfig: KubeConfig): ServiceWriteApi {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+export async function coreV1WriteApi(kubeConfig: KubeConfig): Promise<ServiceWriteApi> {
+  const k8s = await loadKubeClient();
+  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   return {
     patchServiceStatus: async (namespace, name, body) =>
       toPlain(await core.patchNamespacedServiceStatus({ namespace, name, body }, merge)) as KubeObject,
