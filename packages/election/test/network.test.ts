@@ -89,16 +89,16 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     expect(wrong.usableMembers()).toEqual(['wrong']);
   });
 
-  it('rotates keys across a running cluster without a suspicion, then refuses the retired key', async () => {
+  it('rotates keys across a running cluster without a single authentication failure, then refuses the retired key', async () => {
     const rings = [0, 1, 2].map(() => new Keyring([key(1)]));
     const ms = await Promise.all(['a', 'b', 'c'].map((n, i) => member(n, { keyring: rings[i] })));
     await Promise.all(ms.slice(1).map((m) => m.join([ms[0]!.local.address])));
     await waitFor(() => ms.every((m) => m.usableMembers().length === 3), 5000, 'convergence');
-    const trouble: string[] = [];
-    for (const m of ms) {
-      m.on('suspect', (x: Member) => trouble.push(`suspect ${x.name}`));
-      m.on('dead', (x: Member) => trouble.push(`dead ${x.name}`));
-    }
+    // the rotation's own property: no packet ever fails authentication and nobody is declared dead (a suspicion can
+    // come from CPU stalls on a loaded machine and says nothing about keys)
+    const dead: string[] = [];
+    for (const m of ms) m.on('dead', (x: Member) => dead.push(x.name));
+    const authBefore = ms.map((m) => m.stats.authFailures);
     const pause = () => new Promise((r) => setTimeout(r, 400));
     for (const r of rings) r.addKey(key(2)); // 1: everyone accepts the new key
     await pause();
@@ -108,7 +108,9 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     }
     for (const r of rings) r.removeKey(key(1)); // 3: retire the old key
     await pause();
-    expect(trouble).toEqual([]);
+    expect(dead).toEqual([]);
+    expect(ms.map((m) => m.stats.authFailures)).toEqual(authBefore);
+    expect(ms.reduce((a, m) => a + m.stats.packetsReceived, 0)).toBeGreaterThan(30); // traffic flowed meanwhile
     expect(ms.every((m) => m.usableMembers().length === 3)).toBe(true);
 
     const old = await member('old', { keyring: new Keyring([key(1)]) });
