@@ -9,6 +9,7 @@ import { ConfigStore } from './config/config-store.js';
 import { parseConfig } from './config/parse-config.js';
 import { type BgpBackend, Daemon, type Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
+import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { startMembership } from './membership-source.js';
 import { renderMetrics, serveMetrics } from './metrics.js';
@@ -23,7 +24,7 @@ commands:
 options:
   --config FILE       MetalLB resources as YAML (IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community,
                       and in standalone mode Service); reloaded when the file changes, the last good one stays in force
-  --node NAME         this node's name (default: the host name)
+  --node NAME         this node's name (default: $NODE_NAME, else the host name)
   --announce MODE     dry-run (default: log what would be announced, no privileges) or live (answer ARP/NDP with
                       CAP_NET_RAW and run BGP sessions to the configured BGPPeers)
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
@@ -34,6 +35,14 @@ options:
   --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --log-level LEVEL   debug | info | warn | error (default info)
+  --kubernetes        read MetalLB's CRs (in --namespace), Services and Nodes from the Kubernetes API instead of --config:
+                      in-cluster credentials, or --kubeconfig FILE
+  --kubeconfig FILE   kubeconfig to use with --kubernetes (implies --kubernetes)
+  --namespace NS      MetalLB's namespace (default metallb-system)
+  --role ROLE         with --kubernetes: controller (one replica: allocates, writes Service status), speaker
+                      (DaemonSet: announces), or all (default; both in one process, for single-node clusters)
+  --lb-class NAME     handle only Services with this spec.loadBalancerClass (default: Services without a class)
+  --ignore-exclude-lb keep nodes labelled node.kubernetes.io/exclude-from-external-load-balancers eligible
   --print-default     print the embedded default configuration and exit
 `;
 
@@ -43,7 +52,7 @@ function main(argv: string[]): number | undefined {
     allowPositionals: true,
     options: {
       config: { type: 'string' },
-      node: { type: 'string', default: hostname() },
+      node: { type: 'string', default: process.env.NODE_NAME || hostname() },
       announce: { type: 'string', default: 'dry-run' },
       interface: { type: 'string', multiple: true, default: [] },
       'router-id': { type: 'string' },
@@ -54,6 +63,12 @@ function main(argv: string[]): number | undefined {
       'metrics-bind': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'print-default': { type: 'boolean', default: false },
+      kubernetes: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string', default: 'metallb-system' },
+      role: { type: 'string', default: 'all' },
+      'lb-class': { type: 'string' },
+      'ignore-exclude-lb': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,6 +112,11 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --announce ${JSON.stringify(announce)}\n${USAGE}`);
         return 2;
       }
+      const role = values.role as KubernetesRole;
+      if (role !== 'controller' && role !== 'speaker' && role !== 'all') {
+        process.stderr.write(`invalid --role ${JSON.stringify(role)}\n${USAGE}`);
+        return 2;
+      }
       run({
         configFile: values.config,
         node: values.node ?? hostname(),
@@ -114,6 +134,16 @@ function main(argv: string[]): number | undefined {
             }
           : undefined,
         metricsBind: values['metrics-bind'],
+        kubernetes:
+          values.kubernetes || values.kubeconfig
+            ? {
+                namespace: values.namespace ?? 'metallb-system',
+                role,
+                ignoreExcludeLabel: values['ignore-exclude-lb'] ?? false,
+                ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+                ...(values['lb-class'] ? { loadBalancerClass: values['lb-class'] } : {}),
+              }
+            : undefined,
         log,
       }).catch((err: Error) => {
         log.error('fatal', { error: err.message });
@@ -136,6 +166,15 @@ interface RunOptions {
   labels: Record<string, string>;
   memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
   metricsBind: string | undefined;
+  kubernetes:
+    | {
+        namespace: string;
+        role: KubernetesRole;
+        ignoreExcludeLabel: boolean;
+        kubeconfig?: string;
+        loadBalancerClass?: string;
+      }
+    | undefined;
   log: ReturnType<typeof createLogger>;
 }
 
@@ -153,6 +192,7 @@ async function run(opts: RunOptions): Promise<void> {
     ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
     : dryRunBgp(log.child('bgp'));
   let reconcileQueued = false;
+  let reconcile = () => daemon.reconcile();
   const membership = opts.memberlist
     ? await startMembership({
         name: opts.node,
@@ -166,7 +206,7 @@ async function run(opts: RunOptions): Promise<void> {
           reconcileQueued = true;
           setImmediate(() => {
             reconcileQueued = false;
-            daemon.reconcile();
+            reconcile();
           });
         },
       })
@@ -179,6 +219,19 @@ async function run(opts: RunOptions): Promise<void> {
     bgp,
     ...(membership ? { members: () => membership.members() } : {}),
   });
+  if (opts.kubernetes) {
+    const mode = await runKubernetes({
+      ...opts.kubernetes,
+      node: opts.node,
+      layer2,
+      bgp,
+      ...(membership ? { membership } : {}),
+      ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
+      log,
+    });
+    reconcile = () => mode.daemon?.reconcile();
+    return;
+  }
   const store = new ConfigStore();
   store.on('applied', (config) => {
     log.info('configuration applied', {

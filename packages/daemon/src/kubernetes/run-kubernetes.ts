@@ -1,0 +1,77 @@
+import type { BgpBackend, Layer2Backend } from '../daemon.js';
+import type { Logger } from '../logger.js';
+import type { MembershipSource } from '../membership-source.js';
+import { renderMetrics, serveMetrics } from '../metrics.js';
+import { type KubernetesMode, loadKubeConfig, startKubernetesMode } from './kubernetes-mode.js';
+
+/** What `ingot run --kubernetes` runs. */
+export type KubernetesRole = 'controller' | 'speaker' | 'all';
+
+/** Options of {@link runKubernetes} (from the command line). */
+export interface RunKubernetesOptions {
+  /** A kubeconfig file; default in-cluster, else `$KUBECONFIG` / `~/.kube/config`. */
+  kubeconfig?: string;
+  /** MetalLB's namespace. */
+  namespace: string;
+  /** `controller` (one replica), `speaker` (a DaemonSet), or `all` (both in one process: single-node clusters). */
+  role: KubernetesRole;
+  /** Handle only Services of this `spec.loadBalancerClass`. */
+  loadBalancerClass?: string;
+  /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible. */
+  ignoreExcludeLabel?: boolean;
+  /** This node's name (speaker). */
+  node: string;
+  /** Layer-2 backend (speaker). */
+  layer2: Layer2Backend;
+  /** BGP backend (speaker). */
+  bgp: BgpBackend;
+  /** Gossip membership, when `--memberlist-bind` is given. */
+  membership?: MembershipSource;
+  /** `host:port` for `/metrics` and `/healthz`. */
+  metricsBind?: string;
+  /** Structured logger. */
+  log: Logger;
+}
+
+/**
+ * Runs the Kubernetes mode until SIGINT/SIGTERM: loads the kubeconfig, starts the informers, the controller and/or
+ * speaker, and serves metrics (healthy once a configuration has been loaded). Resolves once running, with the mode.
+ */
+export async function runKubernetes(options: RunKubernetesOptions): Promise<KubernetesMode> {
+  const { log } = options;
+  const kubeConfig = await loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
+  log.info('kubernetes API server', { server: kubeConfig.getCurrentCluster()?.server, role: options.role });
+  const membership = options.membership;
+  const mode = await startKubernetesMode({
+    kubeConfig,
+    namespace: options.namespace,
+    controller: options.role !== 'speaker',
+    speaker: options.role !== 'controller',
+    nodeName: options.node,
+    layer2: options.layer2,
+    bgp: options.bgp,
+    ...(membership ? { members: () => membership.members() } : {}),
+    ...(options.ignoreExcludeLabel ? { ignoreExcludeLabel: true } : {}),
+    ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
+    log,
+  });
+  const metricsServer = options.metricsBind
+    ? await serveMetrics(
+        options.metricsBind,
+        () => renderMetrics(mode.metrics()) + (options.layer2.metrics?.() ?? ''),
+        () => mode.store.current !== undefined,
+      )
+    : undefined;
+  if (options.metricsBind)
+    log.info('serving metrics', { address: options.metricsBind, paths: ['/metrics', '/healthz'] });
+  const stop = async (signal: string) => {
+    log.info('ingot stopping', { signal });
+    metricsServer?.close();
+    await membership?.close();
+    await mode.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  return mode;
+}
