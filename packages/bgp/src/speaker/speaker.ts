@@ -210,6 +210,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   private readonly peerMap = new Map<string, BgpPeer>();
   private readonly servers: Server[] = [];
   private readonly listenerFds = new Map<Server, { fd: number | undefined; family: 4 | 6 }>();
+  private readonly listenerMinTtl = new Map<Server, string>();
   private readonly listenPromise: Promise<{ address: string; port: number }[]>;
   private flushScheduled = false;
   private closed = false;
@@ -280,6 +281,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
       this.emit('warning', `peer ${address} is passive but the speaker does not listen: it will never connect`);
     }
     if (options.password !== undefined) this.setListenerKeys(address, options.password);
+    this.updateListenerMinTtl();
     this.emit('peerAdded', peer);
     peer.start();
     return peer;
@@ -296,6 +298,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     peer.stop(CeaseSubcode.PEER_DECONFIGURED);
     this.peerMap.delete(address);
     if (peer.options.password !== undefined) this.setListenerKeys(address, '');
+    this.updateListenerMinTtl();
     this.emit('peerRemoved', peer);
     return true;
   }
@@ -408,8 +411,40 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     for (const peer of this.peerMap.values()) {
       if (peer.options.password !== undefined) this.setListenerKeys(peer.address, peer.options.password);
     }
+    this.updateListenerMinTtl();
     this.emit('listening', out);
     return out;
+  }
+
+  /**
+   * GTSM on the listener: when every peer a listener can serve uses ttlSecurity, the listener itself gets the minimum
+   * TTL, so even a SYN from farther away is dropped by the kernel. With mixed peers the check applies per connection
+   * after accept (packets that arrived before that were already let in). With any GTSM peer the listener sends TTL 255,
+   * so the handshake's SYN-ACK passes that peer's own check.
+   */
+  private updateListenerMinTtl(): void {
+    for (const server of this.servers) {
+      const { fd, family } = this.listenerFds.get(server) ?? { fd: undefined, family: 6 as const };
+      if (fd === undefined) continue;
+      const served = this.peers.filter((p) => family === 6 || isIPv4(p.address));
+      let minTtl = 0;
+      if (served.length > 0 && served.every((p) => p.options.ttlSecurity)) {
+        const hops = Math.max(
+          ...served.map((p) => (p.options.ttlSecurity === true ? 1 : Number(p.options.ttlSecurity))),
+        );
+        minTtl = 255 - hops + 1;
+      }
+      // Our SYN-ACK must already carry TTL 255 for a GTSM peer that connects to us (-1 restores the default).
+      const ttl = served.some((p) => p.options.ttlSecurity) ? 255 : -1;
+      const key = `${minTtl}/${ttl}`;
+      if (this.listenerMinTtl.get(server) === key) continue;
+      this.listenerMinTtl.set(server, key);
+      // A dual-stack IPv6 listener also takes IPv4-mapped connections: set both options.
+      const families: (4 | 6)[] = family === 4 ? [4] : [4, 6];
+      Promise.all(families.map((f) => setSocketOptions(fd, f, { minTtl, ttl }))).catch((err: Error) =>
+        this.emit('warning', 'cannot set the minimum TTL (GTSM) on the listener', err),
+      );
+    }
   }
 
   private setListenerKeys(address: string, key: string): void {

@@ -255,6 +255,35 @@ labSuite('speaker vs FRR', { tools: TOOLS }, () => {
     }, 45_000);
   });
 
+  describe('GTSM (RFC 5082) on connections FRR opens to our listener', () => {
+    const lab = useTopology(() => createPair({ name: 'spkgtsm' }));
+
+    it('drops a peer that sends TTL 1, accepts one that sends TTL 255', async () => {
+      const { a, b } = lab();
+      const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4, listen: true }, [
+        { address: b.ipv4, asn: FRR_AS, families: ['ipv4'], passive: true, ttlSecurity: true },
+      ]);
+      try {
+        // FRR without ttl-security sends its eBGP packets with TTL 1: our IP_MINTTL 255 drops them.
+        let frr = await startPeer('frr', { host: b, asn: FRR_AS, neighbors: [{ address: a.ipv4, asn: US }] });
+        await new Promise((r) => setTimeout(r, 4000));
+        expect((await us.peers())[0]?.counters.established).toBe(0);
+        expect((await frr.sessions())[a.ipv4]?.state).not.toBe('Established');
+        await frr.stop();
+        frr = await startPeer('frr', {
+          host: b,
+          asn: FRR_AS,
+          neighbors: [{ address: a.ipv4, asn: US, ttlSecurity: true }],
+        });
+        await us.waitEstablished(b.ipv4, 20_000);
+        await us.request('announce', { prefix: V4 });
+        await frr.waitRoutes(has(V4), 10_000);
+      } finally {
+        await us.close();
+      }
+    }, 45_000);
+  });
+
   describe('FRR restarted 20 times', () => {
     const lab = useTopology(() => createPair({ name: 'spkrst' }));
 
