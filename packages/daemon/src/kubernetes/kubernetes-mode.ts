@@ -165,8 +165,16 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       setImmediate(() => {
         speakerQueued = undefined;
         const config: IngotConfig | undefined = store.current;
-        if (config && daemon)
-          daemon.applyConfig(speakerConfig(config, watch.services(), options.loadBalancerClass, log));
+        if (config && daemon) {
+          const self = watch.nodes().find((n) => n.metadata?.name === options.nodeName);
+          daemon.applyConfig(
+            speakerConfig(config, watch.services(), {
+              loadBalancerClass: options.loadBalancerClass,
+              nodeLabels: self?.metadata?.labels ?? {},
+              log,
+            }),
+          );
+        }
         resolve();
       }),
     );

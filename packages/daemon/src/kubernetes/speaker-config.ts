@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { compileLabelSelector, type Labels } from '@ingot/allocator';
 import { parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig, IPAddressPool, ServiceResource } from '../config/resources.js';
 import {
@@ -16,18 +17,19 @@ import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-obj
  * requests exactly its status IPs (as `metallb.io/loadBalancerIPs`, replacing any request or pool annotation of its
  * own), so the Daemon re-claims those IPs and plans their announcements; Services without IPs are left out. Pools lose
  * their `serviceAllocation` (the controller already applied it; namespace labels are not needed here), so an IP is
- * announced when it lies in a pool, as MetalLB's speaker does.
+ * announced when it lies in a pool, as MetalLB's speaker does. BGPPeers whose `nodeSelectors` do not match this node's
+ * labels are left out: their sessions exist only on the selected nodes.
  * @param config - the configuration in force
  * @param services - the cached Services
- * @param loadBalancerClass - the class handled (default: Services without a class)
- * @param log - where unreadable Services are reported
+ * @param options - the class handled (default: Services without a class), this node's labels, and where unreadable
+ *   Services are reported
  */
 export function speakerConfig(
   config: IngotConfig,
   services: readonly KubeObject[],
-  loadBalancerClass: string | undefined,
-  log?: Logger,
+  options: { loadBalancerClass?: string | undefined; nodeLabels?: Labels; log?: Logger } = {},
 ): IngotConfig {
+  const { loadBalancerClass, log } = options;
   const out: ServiceResource[] = [];
   for (const obj of services) {
     if (!handlesClass(obj, loadBalancerClass)) continue;
@@ -61,5 +63,14 @@ export function speakerConfig(
     });
   }
   const pools = config.pools.map(({ serviceAllocation: _dropped, ...pool }): IPAddressPool => pool);
-  return { ...config, pools, services: out };
+  const labels = options.nodeLabels ?? {};
+  const bgpPeers = config.bgpPeers.filter(
+    (p) =>
+      p.nodeSelectors.length === 0 ||
+      p.nodeSelectors.some((sel) => {
+        const compiled = compileLabelSelector(sel);
+        return compiled.ok && compiled.matches(labels);
+      }),
+  );
+  return { ...config, pools, bgpPeers, services: out };
 }

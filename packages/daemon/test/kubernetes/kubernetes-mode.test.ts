@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dryRunBgp } from '../../src/backends/dry-run.js';
-import type { Layer2Backend } from '../../src/daemon.js';
+import type { BgpBackend, Layer2Backend } from '../../src/daemon.js';
 import { startKubernetesMode } from '../../src/kubernetes/kubernetes-mode.js';
 import { createLogger } from '../../src/logger.js';
 import { FakeApiServer, type FakeObject } from './fake-api-server.js';
@@ -72,7 +72,13 @@ afterEach(async () => {
 
 async function start(
   server: FakeApiServer,
-  opts: { controller?: boolean; speaker?: boolean; nodeName?: string; loadBalancerClass?: string } = {},
+  opts: {
+    controller?: boolean;
+    speaker?: boolean;
+    nodeName?: string;
+    loadBalancerClass?: string;
+    bgp?: BgpBackend;
+  } = {},
 ): Promise<Harness> {
   const url = await server.start();
   const logs: Record<string, unknown>[] = [];
@@ -89,7 +95,7 @@ async function start(
     speaker: opts.speaker ?? false,
     nodeName: opts.nodeName ?? 'node-a',
     layer2: backend,
-    bgp: dryRunBgp(log),
+    bgp: opts.bgp ?? dryRunBgp(log),
     retry: { initialMs: 10, maxMs: 100 },
     conflictRetry: { initialMs: 5, maxMs: 20 },
     ...(opts.loadBalancerClass ? { loadBalancerClass: opts.loadBalancerClass } : {}),
@@ -276,7 +282,53 @@ describe('Kubernetes mode: controller', () => {
   });
 });
 
+describe('Kubernetes mode: namespaces', () => {
+  it("resolves pools' namespaceSelectors from Namespace labels, and follows label changes", async () => {
+    const server = new FakeApiServer();
+    server.apply(
+      'ipaddresspools',
+      pool('team-a', ['203.0.113.5/32'], {
+        serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'a' } }] },
+      }),
+    );
+    server.apply('namespaces', { metadata: { name: 'alpha', labels: { team: 'a' } } });
+    server.apply('namespaces', { metadata: { name: 'beta', labels: { team: 'b' } } });
+    server.apply('services', service('in-beta', { ns: 'beta' }));
+    const h = await start(server);
+    await waitFor('beta refused', () => server.events.some((e) => e.reason === 'AllocationFailed'));
+    expect(server.ingressIps('in-beta', 'beta')).toEqual([]);
+    server.apply('namespaces', { metadata: { name: 'beta', labels: { team: 'a' } } });
+    await waitFor('beta served', () => server.ingressIps('in-beta', 'beta').length === 1);
+    expect(server.ingressIps('in-beta', 'beta')).toEqual(['203.0.113.5']);
+    expect(h.mode.controller?.initialLoadPerformed).toBe(true);
+  });
+});
+
 describe('Kubernetes mode: speaker', () => {
+  it("opens BGP sessions only for the BGPPeers whose nodeSelectors match this node's labels", async () => {
+    const server = new FakeApiServer();
+    const peer = (name: string, address: string, nodeSelectors?: unknown[]): FakeObject => ({
+      metadata: { name, namespace: NS },
+      spec: { myASN: 64500, peerASN: 64501, peerAddress: address, ...(nodeSelectors ? { nodeSelectors } : {}) },
+    });
+    server.apply('bgppeers', peer('everywhere', '192.0.2.254'));
+    server.apply('bgppeers', peer('rack1-only', '192.0.2.253', [{ matchLabels: { rack: 'r1' } }]));
+    server.apply('ipaddresspools', pool('p', ['198.51.100.200/32']));
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { rack: 'r2' } } });
+    const peerSets: string[][] = [];
+    const bgp: BgpBackend = {
+      setPeers: (peers) => void peerSets.push(peers.map((p) => p.name).sort()),
+      announce: () => {},
+      withdraw: () => {},
+    };
+    await start(server, { controller: false, speaker: true, nodeName: 'node-a', bgp });
+    await waitFor('peers set', () => peerSets.length > 0);
+    expect(peerSets.at(-1)).toEqual(['everywhere']);
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { rack: 'r1' } } });
+    await waitFor('rack1 peer', () => peerSets.at(-1)?.length === 2);
+    expect(peerSets.at(-1)).toEqual(['everywhere', 'rack1-only']);
+  });
+
   it('announces the IPs in service statuses from the elected node, and follows deletes and node labels', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.80/29']));
