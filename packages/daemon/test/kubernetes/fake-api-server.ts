@@ -68,6 +68,11 @@ export class FakeApiServer {
   readonly events: FakeObject[] = [];
   /** Number of upcoming service status writes to refuse with 409 Conflict. */
   conflictsToInject = 0;
+  /** Number of upcoming list requests (GET of a collection without `watch`) to fail with 500. */
+  listFailuresToInject = 0;
+  /** When true, every watch that resumes from a resourceVersion gets `410 Gone` (an ERROR event) once per collection. */
+  expireWatches = false;
+  private readonly expired = new Set<string>();
   /** Requests seen: `METHOD path?query`. */
   readonly requests: string[] = [];
 
@@ -203,6 +208,10 @@ export class FakeApiServer {
       if (req.method !== 'GET') return this.send(res, 405, {});
       const watch = url.searchParams.get('watch');
       if (watch === 'true' || watch === '1') return this.watch(c, url, res, namespace);
+      if (this.listFailuresToInject > 0) {
+        this.listFailuresToInject--;
+        return this.send(res, 500, { kind: 'Status', code: 500, message: 'injected list failure' });
+      }
       const items = [...c.objects.values()].filter(
         (o) => namespace === undefined || o.metadata.namespace === namespace,
       );
@@ -268,6 +277,13 @@ export class FakeApiServer {
     const from = Number(url.searchParams.get('resourceVersion') || '0');
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
+    if (this.expireWatches && from > 0 && !this.expired.has(c.kind)) {
+      // What an API server does when the resourceVersion was compacted away: an ERROR event, then the end.
+      this.expired.add(c.kind);
+      const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 };
+      res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+      return;
+    }
     for (const e of c.history) {
       if (e.rv <= from) continue;
       if (namespace !== undefined && e.object.metadata.namespace !== namespace) continue;

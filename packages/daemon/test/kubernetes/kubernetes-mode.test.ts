@@ -282,6 +282,34 @@ describe('Kubernetes mode: controller', () => {
   });
 });
 
+describe('Kubernetes mode: API failures', () => {
+  it('retries failed initial lists with backoff before converging', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.110/32']));
+    server.apply('services', service('web'));
+    server.listFailuresToInject = 3;
+    const h = await start(server);
+    await waitFor('web served', () => server.ingressIps('web', 'default').length === 1);
+    expect(h.logs.filter((l) => l.msg === 'kubernetes list/watch failed; retrying')).toHaveLength(3);
+  });
+
+  it('re-lists after 410 Gone and sees what changed meanwhile, including deletions', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.120/32']));
+    server.apply('services', service('first', { ips: ['192.0.2.120'], pool: 'p' }));
+    server.apply('services', service('second'));
+    const h = await start(server);
+    await waitFor('second refused', () => server.events.some((e) => e.reason === 'AllocationFailed'));
+    const listsBefore = server.requests.filter((r) => r === 'GET /api/v1/services').length;
+    server.expireWatches = true;
+    server.dropWatches();
+    server.remove('services', 'first', 'default');
+    await waitFor('second served', () => server.ingressIps('second', 'default')[0] === '192.0.2.120');
+    expect(server.requests.filter((r) => r === 'GET /api/v1/services').length).toBe(listsBefore + 1);
+    expect(h.mode.watch.services().map((s) => s.metadata?.name)).toEqual(['second']);
+  });
+});
+
 describe('Kubernetes mode: namespaces', () => {
   it("resolves pools' namespaceSelectors from Namespace labels, and follows label changes", async () => {
     const server = new FakeApiServer();
