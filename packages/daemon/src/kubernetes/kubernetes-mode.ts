@@ -159,6 +159,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   });
 
   let speakerQueued: Promise<void> | undefined;
+  let selfMissing = false;
   function scheduleSpeaker(): void {
     if (!daemon || speakerQueued) return;
     speakerQueued = new Promise<void>((resolve) =>
@@ -167,6 +168,13 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
         const config: IngotConfig | undefined = store.current;
         if (config && daemon) {
           const self = watch.nodes().find((n) => n.metadata?.name === options.nodeName);
+          if (!self !== selfMissing) {
+            selfMissing = !self;
+            if (selfMissing)
+              log.warn('this node is not among the cluster Nodes: it announces nothing (check --node / NODE_NAME)', {
+                node: options.nodeName,
+              });
+          }
           daemon.applyConfig(
             speakerConfig(config, watch.services(), {
               loadBalancerClass: options.loadBalancerClass,

@@ -381,6 +381,18 @@ describe('Kubernetes mode: speaker', () => {
     await waitFor('withdrawn (deleted)', () => h.layer2.announced.size === 0);
   });
 
+  it('announces nothing, and says why, when this node is not among the cluster Nodes', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.130/32']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    server.apply('services', service('held', { ips: ['192.0.2.130'], pool: 'p' }));
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'ghost' });
+    await waitFor('warning', () => h.logs.some((l) => String(l.msg).startsWith('this node is not among')));
+    await h.mode.idle();
+    expect(h.layer2.announced.size).toBe(0);
+  });
+
   it('controller and speaker in one process: a new service is allocated, written and announced', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.90/31']));
