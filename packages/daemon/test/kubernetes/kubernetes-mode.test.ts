@@ -404,6 +404,7 @@ describe('Kubernetes mode: speaker', () => {
     });
     const h = await start(server, { controller: true, speaker: true, nodeName: 'node-a' });
     server.apply('services', service('web'));
+    // node-b would win 192.0.2.90 (sha256 "node-b#192.0.2.90" sorts first) but its network is unavailable.
     await waitFor('announced', () => h.layer2.announced.has('192.0.2.90'));
     expect(server.ingressIps('web', 'default')).toEqual(['192.0.2.90']);
   });

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse-config.js';
+import { handlesClass, type KubeObject, nodeCandidate } from '../../src/kubernetes/kube-objects.js';
+import { POOL_ANNOTATION, writeServiceState } from '../../src/kubernetes/service-status-writer.js';
+import type { ServiceWriteApi } from '../../src/kubernetes/service-write-api.js';
+import { speakerConfig } from '../../src/kubernetes/speaker-config.js';
+
+const CONFIG = (() => {
+  const r = parseConfig(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: p }
+spec:
+  addresses: [192.0.2.0/28, 2001:db8::/124]
+  serviceAllocation: { namespaces: [only-here] }
+`);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+})();
+
+function svc(spec: Record<string, unknown>, ips: string[], annotations: Record<string, string> = {}): KubeObject {
+  return {
+    metadata: { name: 'web', namespace: 'default', resourceVersion: '7', annotations },
+    spec: { type: 'LoadBalancer', ports: [{ protocol: 'TCP', port: 80 }], ...spec },
+    status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+  };
+}
+
+describe('speakerConfig', () => {
+  it('turns status IPs into the only request, drops pool pinning, and leaves out services without IPs', () => {
+    const held = svc({ clusterIPs: ['198.51.100.1'], loadBalancerIP: '192.0.2.9' }, ['192.0.2.3'], {
+      'metallb.io/address-pool': 'elsewhere',
+      'metallb.universe.tf/loadBalancerIPs': '192.0.2.9',
+      'metallb.io/allow-shared-ip': 'k',
+    });
+    const pending: KubeObject = { ...svc({ clusterIPs: ['198.51.100.2'] }, []), metadata: { name: 'p' } };
+    const out = speakerConfig(CONFIG, [held, pending]);
+    expect(out.services).toHaveLength(1);
+    expect(out.services[0]?.annotations).toEqual({
+      'metallb.io/allow-shared-ip': 'k',
+      'metallb.io/loadBalancerIPs': '192.0.2.3',
+    });
+    expect(out.services[0]?.loadBalancerIP).toBeUndefined();
+    expect(out.pools[0]?.serviceAllocation).toBeUndefined();
+    expect(CONFIG.pools[0]?.serviceAllocation).toBeDefined();
+  });
+
+  it('narrows a PreferDualStack service that holds one IP to that family, so the speaker never adds one', () => {
+    const dual = svc({ clusterIPs: ['198.51.100.1', '2001:db8:1::1'], ipFamilyPolicy: 'PreferDualStack' }, [
+      '192.0.2.4',
+    ]);
+    const out = speakerConfig(CONFIG, [dual]);
+    expect(out.services[0]).toMatchObject({ clusterIPs: ['198.51.100.1'], ipFamilyPolicy: 'SingleStack' });
+    const both = speakerConfig(CONFIG, [
+      svc({ clusterIPs: ['198.51.100.1', '2001:db8:1::1'], ipFamilyPolicy: 'PreferDualStack' }, [
+        '192.0.2.4',
+        '2001:db8::4',
+      ]),
+    ]);
+    expect(both.services[0]).toMatchObject({ ipFamilyPolicy: 'PreferDualStack' });
+    expect(both.services[0]?.clusterIPs).toHaveLength(2);
+  });
+
+  it('filters by loadBalancerClass', () => {
+    const classy = svc({ clusterIPs: ['198.51.100.1'], loadBalancerClass: 'x/y' }, ['192.0.2.5']);
+    expect(speakerConfig(CONFIG, [classy]).services).toHaveLength(0);
+    expect(speakerConfig(CONFIG, [classy], { loadBalancerClass: 'x/y' }).services).toHaveLength(1);
+    expect(handlesClass(classy, undefined)).toBe(false);
+    expect(handlesClass(svc({}, []), '')).toBe(true);
+  });
+});
+
+describe('nodeCandidate', () => {
+  it('drops nodes whose network is unavailable and can ignore the exclude label', () => {
+    const excluded = {
+      metadata: { name: 'n', labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
+    };
+    expect(nodeCandidate(excluded)?.labels).toHaveProperty(['node.kubernetes.io/exclude-from-external-load-balancers']);
+    expect(nodeCandidate(excluded, true)).toEqual({ name: 'n', labels: {} });
+    const down = { metadata: { name: 'd' }, status: { conditions: [{ type: 'NetworkUnavailable', status: 'True' }] } };
+    expect(nodeCandidate(down)).toBeUndefined();
+    const up = { metadata: { name: 'u' }, status: { conditions: [{ type: 'NetworkUnavailable', status: 'False' }] } };
+    expect(nodeCandidate(up)).toEqual({ name: 'u', labels: {} });
+  });
+});
+
+describe('writeServiceState', () => {
+  function recordingApi(current: KubeObject | undefined) {
+    const calls: { op: string; patch?: unknown }[] = [];
+    const api: ServiceWriteApi = {
+      patchServiceStatus: async (_ns, _n, patch) => {
+        calls.push({ op: 'status', patch });
+        return { ...(current as KubeObject), status: (patch as { status: unknown }).status };
+      },
+      patchService: async (_ns, _n, patch) => {
+        calls.push({ op: 'service', patch });
+        return current as KubeObject;
+      },
+      readService: async () => current,
+      createEvent: async () => {},
+    };
+    return { api, calls };
+  }
+
+  it('writes nothing when status and annotation already match', async () => {
+    const s = svc({}, ['192.0.2.1'], { [POOL_ANNOTATION]: 'p' });
+    const { api, calls } = recordingApi(s);
+    const r = await writeServiceState(api, s, { ips: ['192.0.2.1'], pool: 'p' });
+    expect(r).toEqual({ statusWritten: false, annotationWritten: false, conflicts: 0, gone: false });
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps the other fields of kept ingress entries, and clears with null', async () => {
+    const s: KubeObject = {
+      metadata: { name: 'web', namespace: 'default', resourceVersion: '9', annotations: { [POOL_ANNOTATION]: 'p' } },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'Proxy' }] } },
+    };
+    const { api, calls } = recordingApi(s);
+    await writeServiceState(api, s, { ips: ['192.0.2.1', '2001:db8::1'], pool: 'p' });
+    expect(calls[0]?.patch).toEqual({
+      metadata: { resourceVersion: '9' },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'Proxy' }, { ip: '2001:db8::1' }] } },
+    });
+    const cleared = recordingApi(s);
+    await writeServiceState(cleared.api, s, { ips: [] });
+    expect(cleared.calls.map((c) => c.patch)).toEqual([
+      { metadata: { resourceVersion: '9' }, status: { loadBalancer: { ingress: null } } },
+      { metadata: { annotations: { [POOL_ANNOTATION]: null } } },
+    ]);
+  });
+
+  it('stops when the service disappears during a conflict, and gives up after the attempts with the error', async () => {
+    const s = svc({}, []);
+    const conflict = Object.assign(new Error('conflict'), { code: 409 });
+    const gone: ServiceWriteApi = {
+      patchServiceStatus: async () => {
+        throw conflict;
+      },
+      patchService: async () => s,
+      readService: async () => undefined,
+      createEvent: async () => {},
+    };
+    expect(await writeServiceState(gone, s, { ips: ['192.0.2.1'] }, { retry: { initialMs: 1 } })).toMatchObject({
+      gone: true,
+      conflicts: 1,
+    });
+    const stubborn: ServiceWriteApi = { ...gone, readService: async () => s };
+    await expect(
+      writeServiceState(stubborn, s, { ips: ['192.0.2.1'] }, { retry: { initialMs: 1 }, attempts: 3 }),
+    ).rejects.toBe(conflict);
+  });
+});
