@@ -91,53 +91,45 @@ export interface FlushResult {
   withdrawn: number;
 }
 
-/** The Adj-RIB-Out of one peer for one session. */
+/**
+ * The Adj-RIB-Out of one peer for one session. It keeps no per-prefix state: once in sync, what the peer holds is a
+ * function of the speaker's table as of the last flush, so a flush only needs the prefixes that changed since then and
+ * their previous announcement (the speaker collects those once for all peers).
+ */
 export class AdjRibOut {
-  private readonly sent = new Map<string, OutGroup>();
-  private readonly dirty = new Set<string>();
-  private full = true;
+  private fullFamilies: Set<Family> | 'all' | undefined = 'all';
   private readonly groups = new Map<string, OutGroup>();
-  private readonly byAnnouncement4 = new Map<Announcement, OutGroup | null>();
-  private readonly byAnnouncement6 = new Map<Announcement, OutGroup | null>();
+  private byAnnouncement4 = new WeakMap<Announcement, OutGroup | null>();
+  private byAnnouncement6 = new WeakMap<Announcement, OutGroup | null>();
   private ctx: ExportContext | undefined;
+  private count = 0;
   /** Prefixes we could not export (no usable next hop for the family), for diagnostics. */
   unexportable = 0;
 
   /** Number of prefixes currently advertised to the peer. */
   get size(): number {
-    return this.sent.size;
+    return this.count;
   }
 
-  /** Whether there is something to flush. */
+  /** Whether a full (re)send is due (after Established or a ROUTE-REFRESH). */
   get pending(): boolean {
-    return this.full || this.dirty.size > 0;
-  }
-
-  /** The group key of what we advertised for `prefix`, or undefined. For tests and diagnostics. */
-  advertised(prefix: string): PathAttributes | undefined {
-    return this.sent.get(prefix)?.attributes;
+    return this.fullFamilies !== undefined;
   }
 
   /** Starts over for a new session: nothing is advertised, the next flush sends the whole table. */
   reset(ctx: ExportContext): void {
     this.ctx = ctx;
-    this.sent.clear();
-    this.dirty.clear();
-    this.groups.clear();
-    this.byAnnouncement4.clear();
-    this.byAnnouncement6.clear();
-    this.full = true;
+    this.clearCaches();
+    this.fullFamilies = 'all';
+    this.count = 0;
   }
 
   /** Forgets the session (nothing is tracked until the next {@link AdjRibOut.reset}). */
   detach(): void {
     this.ctx = undefined;
-    this.sent.clear();
-    this.dirty.clear();
-    this.groups.clear();
-    this.byAnnouncement4.clear();
-    this.byAnnouncement6.clear();
-    this.full = true;
+    this.clearCaches();
+    this.fullFamilies = 'all';
+    this.count = 0;
   }
 
   /** Whether a session is attached. */
@@ -145,71 +137,92 @@ export class AdjRibOut {
     return this.ctx !== undefined;
   }
 
-  /** Marks a prefix as changed in the speaker's table. */
-  markDirty(prefix: string): void {
-    if (this.ctx && !this.full) this.dirty.add(prefix);
-  }
-
   /** Re-advertises every route of `family` (or all families) on the next flush: the answer to a ROUTE-REFRESH. */
   resend(family?: Family): void {
-    if (!this.ctx) return;
-    for (const [prefix, g] of this.sent) if (family === undefined || g.family === family) this.sent.delete(prefix);
-    this.full = true;
+    if (!this.ctx || this.fullFamilies === 'all') return;
+    if (family === undefined) {
+      this.fullFamilies = 'all';
+      return;
+    }
+    const set = this.fullFamilies ?? new Set<Family>();
+    set.add(family);
+    this.fullFamilies = set;
   }
 
   /**
-   * Computes the difference between the speaker's `table` and what was sent, records the new state, and returns the
-   * UPDATEs to send (withdrawals first, then announcements grouped by attributes).
+   * Brings the peer up to date with the speaker's `table` and returns the UPDATEs to send (withdrawals first, then
+   * announcements grouped by attributes). `changes` maps each prefix changed since the previous flush to its
+   * announcement before the change (undefined: it was not announced). A family due for a full (re)send is sent whole.
    */
-  flush(table: ReadonlyMap<string, Announcement>): FlushResult {
+  flush(
+    table: ReadonlyMap<string, Announcement>,
+    changes: ReadonlyMap<string, Announcement | undefined> = new Map(),
+  ): FlushResult {
     const ctx = this.ctx;
     const result: FlushResult = { messages: [], announced: 0, withdrawn: 0 };
     if (!ctx) return result;
     const adds = new Map<OutGroup, string[]>();
     const dels: string[] = [];
-    // After (re)connect nothing was sent yet: skip the lookups.
-    const fresh = this.full && this.sent.size === 0;
+    const full = this.fullFamilies;
+    this.fullFamilies = undefined;
+    const isFull = (prefix: string) =>
+      full === 'all' || (full !== undefined && full.has(prefix.includes(':') ? 'ipv6' : 'ipv4'));
     // Consecutive prefixes usually share an announcement: remember the last lookup per family.
     let lastAnn: Announcement | undefined;
     let last4: OutGroup | undefined;
     let last6: OutGroup | undefined;
-    const visit = (prefix: string, ann: Announcement | undefined) => {
-      let want: OutGroup | undefined;
-      if (ann) {
-        if (ann !== lastAnn) {
-          lastAnn = ann;
-          last4 = undefined;
-          last6 = undefined;
-        }
-        const v6 = prefix.includes(':');
-        want = v6 ? last6 : last4;
-        if (want === undefined) {
-          want = this.groupFor(prefix, ann, ctx);
-          if (v6) last6 = want;
-          else last4 = want;
-        }
+    const group = (prefix: string, ann: Announcement | undefined): OutGroup | undefined => {
+      if (!ann) return undefined;
+      if (ann !== lastAnn) {
+        lastAnn = ann;
+        last4 = undefined;
+        last6 = undefined;
       }
-      const have = fresh ? undefined : this.sent.get(prefix);
-      if (want === have) return;
-      if (want) {
-        const list = adds.get(want);
-        if (list) list.push(prefix);
-        else adds.set(want, [prefix]);
-        this.sent.set(prefix, want);
-      } else {
-        dels.push(prefix);
-        this.sent.delete(prefix);
+      const v6 = prefix.includes(':');
+      let g = v6 ? last6 : last4;
+      if (g === undefined) {
+        g = this.groupFor(prefix, ann, ctx);
+        if (v6) last6 = g;
+        else last4 = g;
       }
+      return g;
     };
-    if (this.full) {
-      const stale = this.sent.size > 0 ? [...this.sent.keys()] : [];
-      for (const [prefix, ann] of table) visit(prefix, ann);
-      for (const prefix of stale) if (!table.has(prefix)) visit(prefix, undefined);
+    const add = (g: OutGroup, prefix: string) => {
+      const list = adds.get(g);
+      if (list) list.push(prefix);
+      else adds.set(g, [prefix]);
+    };
+    if (full === 'all') {
+      this.count = 0;
+      for (const [prefix, ann] of table) {
+        const g = group(prefix, ann);
+        if (g) {
+          add(g, prefix);
+          this.count++;
+        }
+      }
     } else {
-      for (const prefix of this.dirty) visit(prefix, table.get(prefix));
+      if (full !== undefined) {
+        // ROUTE-REFRESH: the advertised routes of these families again (their count does not change).
+        for (const [prefix, ann] of table) {
+          if (!isFull(prefix) || changes.has(prefix)) continue;
+          const g = group(prefix, ann);
+          if (g) add(g, prefix);
+        }
+      }
+      for (const [prefix, before] of changes) {
+        const want = group(prefix, table.get(prefix));
+        const had = group(prefix, before);
+        if (want === had && !isFull(prefix)) continue;
+        if (want) {
+          add(want, prefix);
+          if (!had) this.count++;
+        } else if (had) {
+          dels.push(prefix);
+          this.count--;
+        }
+      }
     }
-    this.dirty.clear();
-    this.full = false;
     if (dels.length > 0) {
       result.messages.push(...packWithdrawals(dels, ctx.codec));
       result.withdrawn = dels.length;
@@ -219,6 +232,12 @@ export class AdjRibOut {
       result.announced += prefixes.length;
     }
     return result;
+  }
+
+  private clearCaches(): void {
+    this.groups.clear();
+    this.byAnnouncement4 = new WeakMap();
+    this.byAnnouncement6 = new WeakMap();
   }
 
   /** Encoded End-of-RIB markers (RFC 4724 §2) for the negotiated families. */

@@ -328,16 +328,19 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     return true;
   }
 
-  /** Flushes pending Adj-RIB-Out changes to the Established session (called by the speaker). */
-  flush(): void {
+  /**
+   * Brings the Established session up to date (called by the speaker once per event-loop turn with the prefixes that
+   * changed since the previous call and their previous announcements).
+   */
+  flush(changes: ReadonlyMap<string, Announcement | undefined> = new Map()): void {
     const s = this.current;
     if (s?.state !== 'Established' || !this.adjRibOut.attached) return;
     const conn = s.connection;
     if (!conn) return;
-    if (!this.adjRibOut.pending && !this.pendingEndOfRib) return;
+    if (!this.adjRibOut.pending && !this.pendingEndOfRib && changes.size === 0) return;
     let res: ReturnType<AdjRibOut['flush']>;
     try {
-      res = this.adjRibOut.flush(this.host.routes);
+      res = this.adjRibOut.flush(this.host.routes, changes);
     } catch (err) {
       this.emit('warning', `cannot encode UPDATEs for ${this.address}`, err as Error);
       return;
@@ -360,11 +363,6 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
       withdrawn: res.withdrawn,
       endOfRib: eor.length > 0,
     });
-  }
-
-  /** Marks a prefix of the speaker's table as changed. */
-  markDirty(prefix: string): void {
-    this.adjRibOut.markDirty(prefix);
   }
 
   // ---- sessions -----------------------------------------------------------------------------------------------------
@@ -527,7 +525,8 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     this.pendingEndOfRib = true;
     this.updateAggregate();
     this.emit('established', info);
-    this.flush();
+    // The whole table goes out with the speaker's next flush (this turn), in step with the other peers' changes.
+    this.host.scheduleFlush();
   }
 
   private onIdle(s: BgpSession, reason: IdleReason): void {
@@ -585,7 +584,7 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     this.adjRibOut.resend(family);
     this.pendingEndOfRib = true;
     this.emit('routeRefresh', m);
-    this.flush();
+    this.host.scheduleFlush();
   }
 
   private onUpdate(s: BgpSession, u: UpdateMessage): void {

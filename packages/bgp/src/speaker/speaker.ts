@@ -206,6 +206,8 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   /** Transport factory override (tests). */
   readonly dial: ((peer: BgpPeer) => Promise<BgpSocket>) | undefined;
   private readonly table = new Map<string, Announcement>();
+  /** Prefixes changed since the last flush → their announcement before (shared by every peer's Adj-RIB-Out). */
+  private readonly changes = new Map<string, Announcement | undefined>();
   private readonly interned = new Map<string, Announcement>();
   private readonly peerMap = new Map<string, BgpPeer>();
   private readonly servers: Server[] = [];
@@ -331,16 +333,19 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
       };
       this.lastAnnouncement = ann;
     }
-    if (this.table.get(p) === ann) return;
+    const before = this.table.get(p);
+    if (before === ann) return;
     this.table.set(p, ann);
-    this.changed(p);
+    this.changed(p, before);
   }
 
   /** Withdraws a prefix from every peer. Returns false when it was not announced. */
   withdraw(prefix: string): boolean {
     const p = normalizePrefix(prefix);
-    if (!this.table.delete(p)) return false;
-    this.changed(p);
+    const before = this.table.get(p);
+    if (!before) return false;
+    this.table.delete(p);
+    this.changed(p, before);
     return true;
   }
 
@@ -350,7 +355,8 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      for (const peer of this.peerMap.values()) peer.flush();
+      for (const peer of this.peerMap.values()) peer.flush(this.changes);
+      this.changes.clear();
       if (this.interned.size > 4 * this.table.size + 64) this.gcInterned();
     });
   }
@@ -368,8 +374,9 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     await new Promise((r) => setTimeout(r, 20));
   }
 
-  private changed(prefix: string): void {
-    for (const peer of this.peerMap.values()) peer.markDirty(prefix);
+  private changed(prefix: string, before: Announcement | undefined): void {
+    // Only the announcement before the first change of this turn matters.
+    if (!this.changes.has(prefix)) this.changes.set(prefix, before);
     this.scheduleFlush();
   }
 

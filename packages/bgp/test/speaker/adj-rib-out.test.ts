@@ -69,15 +69,18 @@ describe('AdjRibOut', () => {
     expect(rib.pending).toBe(false);
     t.set('198.51.100.2/32', b);
     t.delete('198.51.100.3/32');
-    rib.markDirty('198.51.100.2/32');
-    rib.markDirty('198.51.100.3/32');
-    rib.markDirty('198.51.100.1/32'); // dirty but unchanged
-    const res = rib.flush(t);
+    const changes = new Map([
+      ['198.51.100.2/32', a],
+      ['198.51.100.3/32', a],
+      ['198.51.100.1/32', a], // touched but unchanged
+    ]);
+    const res = rib.flush(t, changes);
     const ups = decodeAll(res.messages);
     expect(res).toMatchObject({ announced: 1, withdrawn: 1 });
     expect(ups[0]?.withdrawn).toEqual(['198.51.100.3/32']); // withdrawals first
     expect(ups[1]).toMatchObject({ nlri: ['198.51.100.2/32'], attributes: { med: 2 } });
-    expect(rib.flush(t).messages).toEqual([]);
+    expect(rib.flush(t, new Map()).messages).toEqual([]);
+    expect(rib.size).toBe(2);
   });
 
   it('packs withdrawals of both families within the size limit', () => {
@@ -87,14 +90,14 @@ describe('AdjRibOut', () => {
     const t = table(Array.from({ length: 3000 }, (_, i) => [v4(i), a] as [string, Announcement]));
     t.set('2001:db8::1/128', a);
     rib.flush(t);
-    for (const k of t.keys()) rib.markDirty(k);
-    const res = rib.flush(new Map());
+    const res = rib.flush(new Map(), new Map([...t.entries()]));
     expect(res.withdrawn).toBe(3001);
     expect(Math.max(...res.messages.map((m) => m.length))).toBeLessThanOrEqual(4096);
     const ups = decodeAll(res.messages);
     expect(ups.flatMap((u) => u.withdrawn).length).toBe(3000);
     expect(ups.flatMap((u) => u.attributes.mpUnreach?.withdrawn ?? [])).toEqual(['2001:db8::1/128']);
     expect(res.messages.length).toBeLessThanOrEqual(5);
+    expect(rib.size).toBe(0);
   });
 
   it('iBGP: LOCAL_PREF (default 100) and an empty AS_PATH', () => {
