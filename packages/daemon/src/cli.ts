@@ -229,7 +229,7 @@ async function run(opts: RunOptions): Promise<void> {
       ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
       log,
     });
-    reconcile = () => mode.daemon?.reconcile();
+    reconcile = () => mode.reconcile();
     return;
   }
   const store = new ConfigStore();

@@ -63,8 +63,10 @@ export {
   type KubernetesMode,
   type KubernetesModeOptions,
   loadKubeConfig,
+  SPEAKER_COMPONENT,
   startKubernetesMode,
 } from './kubernetes/kubernetes-mode.js';
+export { serviceEventObject } from './kubernetes/service-events.js';
 export {
   type DesiredServiceState,
   POOL_ANNOTATION,

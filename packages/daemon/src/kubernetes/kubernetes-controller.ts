@@ -5,6 +5,7 @@ import { ServiceController, type ServiceEvent } from '../controller/service-cont
 import type { Logger } from '../logger.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-objects.js';
+import { serviceEventObject } from './service-events.js';
 import { writeServiceState } from './service-status-writer.js';
 import type { ServiceWriteApi } from './service-write-api.js';
 
@@ -231,29 +232,11 @@ export class KubernetesController {
       if (this.lastEvent.get(key) === signature) continue;
       this.lastEvent.set(key, signature);
       log(e.message, { service: key, reason: e.reason, eventType: e.type });
-      const namespace = obj.metadata?.namespace ?? 'default';
-      const name = obj.metadata?.name ?? '';
-      const now = new Date();
       try {
-        await this.options.api.createEvent(namespace, {
-          metadata: { name: `${name}.${eventSuffix()}`, namespace },
-          involvedObject: {
-            apiVersion: 'v1',
-            kind: 'Service',
-            name,
-            namespace,
-            ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}),
-            ...(obj.metadata?.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}),
-          },
-          reason: e.reason,
-          message: e.message,
-          type: e.type,
-          source: { component: CONTROLLER_COMPONENT },
-          reportingComponent: CONTROLLER_COMPONENT,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        });
+        await this.options.api.createEvent(
+          obj.metadata?.namespace ?? 'default',
+          serviceEventObject(obj, e, CONTROLLER_COMPONENT),
+        );
       } catch (err) {
         this.options.log.warn('posting event failed', {
           service: key,
@@ -281,12 +264,4 @@ export class KubernetesController {
       ),
     );
   }
-}
-
-let eventCounter = 0;
-
-/** A unique, increasing event name suffix (like client-go's `%x` of the time in nanoseconds). */
-function eventSuffix(): string {
-  eventCounter = (eventCounter + 1) % 1_000_000;
-  return (BigInt(Date.now()) * 1_000_000n + BigInt(eventCounter)).toString(16);
 }

@@ -10,8 +10,12 @@ import { ClusterWatch } from './cluster-watch.js';
 import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
+import { serviceEventObject } from './service-events.js';
 import { coreV1WriteApi, type ServiceWriteApi } from './service-write-api.js';
 import { speakerConfig } from './speaker-config.js';
+
+/** The event source component the speaker reports. */
+export const SPEAKER_COMPONENT = 'ingot-speaker';
 
 /** Where {@link loadKubeConfig} finds the cluster. */
 export interface KubeConfigSource {
@@ -52,7 +56,9 @@ export interface KubernetesModeOptions {
   loadBalancerClass?: string;
   /** Structured logger. */
   log: Logger;
-  /** The controller's writes; default over `CoreV1Api`. */
+  /** The speaker posts a `nodeAssigned` Event when this node starts announcing a Service (not on every reconcile, unlike MetalLB #3135). @default true */
+  speakerEvents?: boolean;
+  /** The controller's writes and both roles' Events; default over `CoreV1Api`. */
   api?: ServiceWriteApi;
   /** Delays before failed lists, watches, passes and writes are retried. */
   retry?: BackoffOptions;
@@ -70,6 +76,8 @@ export interface KubernetesMode {
   readonly controller?: KubernetesController;
   /** The speaker's Daemon, when running. */
   readonly daemon?: Daemon;
+  /** Re-plans the speaker's announcements now (e.g. when gossip membership changed). */
+  reconcile(): void;
   /** Metric samples: allocator (controller), announcements and BGP (speaker), configuration and client counters. */
   metrics(): MetricSample[];
   /** Resolves when queued work is done (the controller's passes, the speaker's pending reconcile). */
@@ -98,9 +106,10 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const store = new ConfigStore();
+  const api = options.api ?? (await coreV1WriteApi(options.kubeConfig));
   const controller = runController
     ? new KubernetesController({
-        api: options.api ?? (await coreV1WriteApi(options.kubeConfig)),
+        api,
         services: () => watch.services(),
         service: (key) => {
           const [ns, name] = key.split('/') as [string, string];
@@ -159,6 +168,30 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   });
 
   let speakerQueued: Promise<void> | undefined;
+  let announcedBefore = new Set<string>();
+  /** Posts `nodeAssigned` for every (Service, protocol) this node started announcing since the last call. */
+  const reportAnnouncements = () => {
+    if (!daemon || options.speakerEvents === false) return;
+    const now = new Set<string>();
+    for (const m of daemon.metrics())
+      if (m.name === 'metallb_speaker_announced') now.add(`${m.labels.service}\u0000${m.labels.protocol}`);
+    for (const entry of now) {
+      if (announcedBefore.has(entry)) continue;
+      const [service = '', protocol = ''] = entry.split('\u0000');
+      const [ns = '', name = ''] = service.split('/');
+      const obj = watch.service(ns, name);
+      if (!obj) continue;
+      const event = {
+        type: 'Normal' as const,
+        reason: 'nodeAssigned',
+        message: `announcing from node ${JSON.stringify(options.nodeName)} with protocol ${JSON.stringify(protocol)}`,
+      };
+      api.createEvent(ns, serviceEventObject(obj, event, SPEAKER_COMPONENT)).catch((err: Error) => {
+        log.warn('posting event failed', { service, reason: event.reason, error: err.message });
+      });
+    }
+    announcedBefore = now;
+  };
   let selfMissing = false;
   function scheduleSpeaker(): void {
     if (!daemon || speakerQueued) return;
@@ -182,6 +215,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
               log,
             }),
           );
+          reportAnnouncements();
         }
         resolve();
       }),
@@ -234,6 +268,10 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     watch,
     ...(controller ? { controller } : {}),
     ...(daemon ? { daemon } : {}),
+    reconcile: () => {
+      daemon?.reconcile();
+      reportAnnouncements();
+    },
     metrics: () => [
       ...(daemon?.metrics() ?? controller?.controller.allocator.metrics() ?? []),
       { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },

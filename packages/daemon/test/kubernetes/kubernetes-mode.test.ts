@@ -369,7 +369,25 @@ describe('Kubernetes mode: speaker', () => {
     await h.mode.idle();
     // The speaker never allocates: the pending service has no status, so nothing is announced for it.
     expect([...h.layer2.announced]).toEqual(['192.0.2.85']);
-    expect(server.writes).toEqual([]);
+    // The speaker writes no Service; it posts one nodeAssigned Event when it starts announcing.
+    await waitFor('nodeAssigned', () => server.events.length === 1);
+    expect(server.writes.filter((w) => !w.path.endsWith('/events'))).toEqual([]);
+    expect(server.events[0]).toMatchObject({
+      reason: 'nodeAssigned',
+      type: 'Normal',
+      message: 'announcing from node "node-a" with protocol "layer2"',
+      involvedObject: { kind: 'Service', name: 'held', namespace: 'default' },
+      source: { component: 'ingot-speaker' },
+    });
+    // Reconciles that change nothing post nothing (MetalLB posts on every reconcile, #3135).
+    server.apply('services', {
+      ...service('pending'),
+      metadata: { name: 'pending', namespace: 'default', labels: { x: 'y' } },
+    });
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a', z: '1' } } });
+    await new Promise((r) => setTimeout(r, 100));
+    await h.mode.idle();
+    expect(server.events).toHaveLength(1);
     // Excluding the node withdraws; removing the label announces again; deleting the service withdraws.
     server.apply('nodes', {
       metadata: { name: 'node-a', labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
@@ -377,6 +395,7 @@ describe('Kubernetes mode: speaker', () => {
     await waitFor('withdrawn (excluded)', () => h.layer2.announced.size === 0);
     server.apply('nodes', { metadata: { name: 'node-a', labels: {} } });
     await waitFor('announced again', () => h.layer2.announced.has('192.0.2.85'));
+    await waitFor('second nodeAssigned', () => server.events.length === 2);
     server.remove('services', 'held', 'default');
     await waitFor('withdrawn (deleted)', () => h.layer2.announced.size === 0);
   });
