@@ -165,8 +165,7 @@ export class AdjRibOut {
     const dels: string[] = [];
     const full = this.fullFamilies;
     this.fullFamilies = undefined;
-    const isFull = (prefix: string) =>
-      full === 'all' || (full !== undefined && full.has(prefix.includes(':') ? 'ipv6' : 'ipv4'));
+    const isFull = (prefix: string) => full === 'all' || full?.has(prefix.includes(':') ? 'ipv6' : 'ipv4') === true;
     // Consecutive prefixes usually share an announcement: remember the last lookup per family.
     let lastAnn: Announcement | undefined;
     let last4: OutGroup | undefined;
