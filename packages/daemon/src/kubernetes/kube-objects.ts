@@ -93,17 +93,36 @@ export function handlesClass(svc: KubeObject, loadBalancerClass: string | undefi
   return loadBalancerClassOf(svc) === (loadBalancerClass || undefined);
 }
 
+/** The taint that marks a node as shut down (Kubernetes non-graceful node shutdown). */
+export const OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service';
+
+/** Options of {@link nodeCandidate}. */
+export interface NodeCandidateOptions {
+  /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible (`--ignore-exclude-lb`). */
+  ignoreExcludeLabel?: boolean;
+  /**
+   * Drop nodes whose `Ready` condition is present and not `True`. Meant for running without memberlist, where
+   * nothing else notices a dead node (MetalLB #3116). @default false
+   */
+  requireReady?: boolean;
+}
+
 /**
- * A Node as a layer-2/BGP candidate: its name and labels, or undefined when the node must not announce because its
- * condition `NetworkUnavailable` is `True` (MetalLB). Nodes with the exclude label are kept here (the plan drops them,
- * and `ignoreExcludeLabel` strips the label so they stay eligible, like MetalLB's `--ignore-exclude-lb`).
+ * A Node as a layer-2/BGP candidate: its name and labels, or undefined when the node must not announce: its condition
+ * `NetworkUnavailable` is `True` (MetalLB), it carries the `node.kubernetes.io/out-of-service` taint (MetalLB #3116),
+ * or, with `requireReady`, it is not Ready. Nodes with the exclude label are kept here (the plan drops them), unless
+ * `ignoreExcludeLabel` strips the label so they stay eligible.
  */
-export function nodeCandidate(node: KubeObject, ignoreExcludeLabel = false): NodeInfo | undefined {
+export function nodeCandidate(node: KubeObject, options: NodeCandidateOptions = {}): NodeInfo | undefined {
   const name = node.metadata?.name;
   if (!name) return undefined;
-  const conditions = (node.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions;
-  if (conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) return undefined;
+  const status = node.status as { conditions?: { type?: string; status?: string }[] } | undefined;
+  const conditions = status?.conditions ?? [];
+  if (conditions.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) return undefined;
+  if (options.requireReady && conditions.some((c) => c.type === 'Ready' && c.status !== 'True')) return undefined;
+  const taints = (node.spec as { taints?: { key?: string }[] } | undefined)?.taints ?? [];
+  if (taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return undefined;
   const labels = { ...(node.metadata?.labels ?? {}) };
-  if (ignoreExcludeLabel) delete labels[EXCLUDE_LB_LABEL];
+  if (options.ignoreExcludeLabel) delete labels[EXCLUDE_LB_LABEL];
   return { name, labels };
 }

@@ -52,6 +52,8 @@ export interface KubernetesModeOptions {
   members?: () => NodeInfo[];
   /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible (`--ignore-exclude-lb`). */
   ignoreExcludeLabel?: boolean;
+  /** Drop Nodes that are not Ready from the candidates. @default true without `members` (no memberlist), else false */
+  requireReadyNodes?: boolean;
   /** Handle only Services of this `spec.loadBalancerClass`; default: only Services without a class. */
   loadBalancerClass?: string;
   /** Structured logger. */
@@ -122,11 +124,17 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       })
     : undefined;
   let daemon: Daemon | undefined;
+  let nodeSignature: (node: KubeObject) => string = () => '';
   if (runSpeaker) {
     if (!options.nodeName || !options.layer2 || !options.bgp)
       throw new Error('the speaker needs nodeName, layer2 and bgp');
     const self = options.nodeName;
     const gossip = options.members;
+    const candidateOptions = {
+      ignoreExcludeLabel: options.ignoreExcludeLabel ?? false,
+      requireReady: options.requireReadyNodes ?? gossip === undefined,
+    };
+    nodeSignature = (n) => JSON.stringify([n.metadata?.labels ?? {}, nodeCandidate(n, candidateOptions) !== undefined]);
     daemon = new Daemon({
       nodeName: self,
       log: log.child('speaker'),
@@ -137,7 +145,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
         const live = gossip ? new Set(gossip().map((m) => m.name)) : undefined;
         return watch
           .nodes()
-          .map((n) => nodeCandidate(n, options.ignoreExcludeLabel))
+          .map((n) => nodeCandidate(n, candidateOptions))
           .filter((n): n is NodeInfo => n !== undefined && (live === undefined || live.has(n.name)));
       },
     });
@@ -222,6 +230,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     );
   }
 
+  const nodeSignatures = new Map<string, string>();
   let configQueued = false;
   watch.on('change', (resource, verb, obj) => {
     if (!watch.synced) return; // the initial lists are handled once, below
@@ -237,9 +246,16 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       case 'namespace':
         controller?.setNamespaces(watch.namespaces());
         return;
-      case 'node':
+      case 'node': {
+        // Kubelet heartbeats update every Node every few seconds: re-plan only when what the speaker reads changed.
+        const name = obj.metadata?.name ?? '';
+        const signature = verb === 'delete' ? undefined : nodeSignature(obj);
+        if (signature === nodeSignatures.get(name)) return;
+        if (signature === undefined) nodeSignatures.delete(name);
+        else nodeSignatures.set(name, signature);
         scheduleSpeaker();
         return;
+      }
       case 'service':
         if (verb === 'delete') controller?.serviceDeleted(obj);
         else controller?.serviceChanged(obj);
@@ -255,6 +271,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     loadBalancerClass: options.loadBalancerClass ?? null,
   });
   await watch.start();
+  for (const n of watch.nodes()) nodeSignatures.set(n.metadata?.name ?? '', nodeSignature(n));
   log.info('kubernetes caches synced', {
     services: watch.services().length,
     configObjects: watch.configObjects().length,

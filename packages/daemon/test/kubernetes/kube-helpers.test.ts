@@ -75,11 +75,24 @@ describe('nodeCandidate', () => {
       metadata: { name: 'n', labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
     };
     expect(nodeCandidate(excluded)?.labels).toHaveProperty(['node.kubernetes.io/exclude-from-external-load-balancers']);
-    expect(nodeCandidate(excluded, true)).toEqual({ name: 'n', labels: {} });
+    expect(nodeCandidate(excluded, { ignoreExcludeLabel: true })).toEqual({ name: 'n', labels: {} });
     const down = { metadata: { name: 'd' }, status: { conditions: [{ type: 'NetworkUnavailable', status: 'True' }] } };
     expect(nodeCandidate(down)).toBeUndefined();
     const up = { metadata: { name: 'u' }, status: { conditions: [{ type: 'NetworkUnavailable', status: 'False' }] } };
     expect(nodeCandidate(up)).toEqual({ name: 'u', labels: {} });
+  });
+
+  it('drops out-of-service nodes, and not-Ready nodes when asked (no memberlist to notice them)', () => {
+    const shutDown = {
+      metadata: { name: 's' },
+      spec: { taints: [{ key: 'node.kubernetes.io/out-of-service', effect: 'NoExecute' }] },
+    };
+    expect(nodeCandidate(shutDown)).toBeUndefined();
+    const notReady = { metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } };
+    expect(nodeCandidate(notReady)).toEqual({ name: 'r', labels: {} });
+    expect(nodeCandidate(notReady, { requireReady: true })).toBeUndefined();
+    const ready = { metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+    expect(nodeCandidate(ready, { requireReady: true })).toEqual({ name: 'r', labels: {} });
   });
 });
 

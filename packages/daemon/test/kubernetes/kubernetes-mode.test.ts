@@ -400,6 +400,36 @@ describe('Kubernetes mode: speaker', () => {
     await waitFor('withdrawn (deleted)', () => h.layer2.announced.size === 0);
   });
 
+  it('ignores Node heartbeats, and fails over from a node that stops being Ready (no memberlist)', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.90/32']));
+    server.apply('l2advertisements', l2('all'));
+    const node = (name: string, ready: string, beat: string): FakeObject => ({
+      metadata: { name },
+      status: { conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: beat }] },
+    });
+    server.apply('nodes', node('node-a', 'True', 't0'));
+    server.apply('nodes', node('node-b', 'True', 't0'));
+    server.apply('services', service('web', { ips: ['192.0.2.90'], pool: 'p' }));
+    let plans = 0;
+    const bgp: BgpBackend = { setPeers: () => void plans++, announce: () => {}, withdraw: () => {} };
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a', bgp });
+    // node-b wins 192.0.2.90 (sha256 "node-b#192.0.2.90" sorts first).
+    await waitFor('first plan', () => plans > 0);
+    await h.mode.idle();
+    expect(h.layer2.announced.size).toBe(0);
+    const before = plans;
+    for (let i = 1; i <= 5; i++) {
+      server.apply('nodes', node('node-a', 'True', `t${i}`));
+      server.apply('nodes', node('node-b', 'True', `t${i}`));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await h.mode.idle();
+    expect(plans).toBe(before);
+    server.apply('nodes', node('node-b', 'Unknown', 't6'));
+    await waitFor('node-a takes over', () => h.layer2.announced.has('192.0.2.90'));
+  });
+
   it('announces nothing, and says why, when this node is not among the cluster Nodes', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.130/32']));
