@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { compileLabelSelector, type Labels } from '@ingot/allocator';
+import { Allocator, compileLabelSelector, type Labels } from '@ingot/allocator';
 import { parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig, IPAddressPool, ServiceResource } from '../config/resources.js';
 import {
@@ -17,7 +17,7 @@ import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-obj
  * requests exactly its status IPs (as `metallb.io/loadBalancerIPs`, replacing any request or pool annotation of its
  * own), so the Daemon re-claims those IPs and plans their announcements; Services without IPs are left out. Pools lose
  * their `serviceAllocation` (the controller already applied it; namespace labels are not needed here), so an IP is
- * announced when it lies in a pool, as MetalLB's speaker does. BGPPeers whose `nodeSelectors` do not match this node's
+ * announced when it lies in a pool, as MetalLB's speaker does (a Service with an IP outside every pool is left out). BGPPeers whose `nodeSelectors` do not match this node's
  * labels are left out: their sessions exist only on the selected nodes.
  * @param config - the configuration in force
  * @param services - the cached Services
@@ -30,11 +30,19 @@ export function speakerConfig(
   options: { loadBalancerClass?: string | undefined; nodeLabels?: Labels; log?: Logger } = {},
 ): IngotConfig {
   const { loadBalancerClass, log } = options;
+  const pools = config.pools.map(({ serviceAllocation: _dropped, ...pool }): IPAddressPool => pool);
+  const owners = new Allocator();
+  owners.setPools(pools);
   const out: ServiceResource[] = [];
   for (const obj of services) {
     if (!handlesClass(obj, loadBalancerClass)) continue;
     const ips = ingressIps(obj);
     if (ips.length === 0) continue;
+    const stray = ips.find((ip) => owners.poolForIp(ip) === undefined);
+    if (stray !== undefined) {
+      log?.debug('service not announced: its IP is in no pool', { service: objectKey(obj), ip: stray });
+      continue;
+    }
     const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
     if (!parsed.ok) {
       log?.warn('service not announced: unreadable fields', { service: objectKey(obj), issues: parsed.issues });
@@ -62,7 +70,6 @@ export function speakerConfig(
       ...(narrowed ? { clusterIPs, ipFamilyPolicy: 'SingleStack' as const } : {}),
     });
   }
-  const pools = config.pools.map(({ serviceAllocation: _dropped, ...pool }): IPAddressPool => pool);
   const labels = options.nodeLabels ?? {};
   const bgpPeers = config.bgpPeers.filter(
     (p) =>

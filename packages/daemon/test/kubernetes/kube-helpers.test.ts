@@ -60,6 +60,11 @@ describe('speakerConfig', () => {
     expect(both.services[0]?.clusterIPs).toHaveLength(2);
   });
 
+  it('leaves out a service whose IP lies in no pool (the controller has yet to move it)', () => {
+    const stray = svc({ clusterIPs: ['198.51.100.1'] }, ['203.0.113.9']);
+    expect(speakerConfig(CONFIG, [stray]).services).toHaveLength(0);
+  });
+
   it('filters by loadBalancerClass', () => {
     const classy = svc({ clusterIPs: ['198.51.100.1'], loadBalancerClass: 'x/y' }, ['192.0.2.5']);
     expect(speakerConfig(CONFIG, [classy]).services).toHaveLength(0);
