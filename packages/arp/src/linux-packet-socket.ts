@@ -163,7 +163,7 @@ export function openPacketSocket(ifname: string, options: OpenPacketSocketOption
       // Linux ≥ 4.20; the filter drops outgoing frames anyway, this only saves the clone.
       c.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, new Uint8Array(one.buffer), 4);
     }
-    const rcv = options.receiveBufferBytes ?? 8 << 20;
+    const rcv = options.receiveBufferBytes ?? 32 << 20;
     const v = new Uint8Array(new Int32Array([rcv]).buffer);
     if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) < 0) c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
     const sll = new Uint8Array(20);

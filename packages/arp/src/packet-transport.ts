@@ -30,7 +30,11 @@ export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker';
 export interface PacketTransportOptions {
   /** Receive strategy (default `auto`). */
   receiveMode?: ReceiveMode;
-  /** Socket receive buffer to request, default 8 MiB (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else capped by rmem_max). */
+  /**
+   * Socket receive buffer to request, default 32 MiB: room for about half a second of a 50,000/s ARP flood while the
+   * process waits for a CPU. SO_RCVBUFFORCE needs CAP_NET_ADMIN; otherwise the size is capped by net.core.rmem_max.
+   * Memory is only used while frames are queued.
+   */
   receiveBufferBytes?: number;
   /**
    * Classic BPF filter; default: ARP and ICMPv6 Neighbor Solicitations only, never our own outgoing frames. `null`
