@@ -4,6 +4,7 @@ import type {
   KubernetesListObject,
   KubernetesObject,
   ObjectCache,
+  Watch,
 } from '@kubernetes/client-node';
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '../logger.js';
@@ -40,6 +41,12 @@ export interface ClusterWatchOptions {
   namespaces?: boolean;
   /** Delays between re-list/re-watch attempts after an error. @default 200 ms doubling to 30 s */
   retry?: BackoffOptions;
+  /**
+   * Each watch asks the API server to end it after this many seconds, times a random factor in [1, 2) (client-go's
+   * scheme), and is resumed from its last resourceVersion; one that stays silent 30 s longer is aborted and retried,
+   * so a connection that died without a FIN cannot leave the cache stale. @default 300
+   */
+  watchTimeoutSeconds?: number;
 }
 
 interface Watched {
@@ -60,6 +67,7 @@ interface Watched {
  */
 export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   private readonly watched: Watched[] = [];
+  private watchForInformers: Watch | undefined;
   private stopped = false;
 
   constructor(private readonly options: ClusterWatchOptions) {
@@ -71,6 +79,11 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     this.stopped = false;
     if (this.watched.length === 0) this.createInformers(await loadKubeClient());
     await Promise.all(this.watched.map((w) => this.startOne(w)));
+  }
+
+  private boundedWatch(k8s: KubeClientModule): Watch {
+    this.watchForInformers ??= boundedWatchFor(k8s, this.options.kubeConfig, this.options.watchTimeoutSeconds ?? 300);
+    return this.watchForInformers;
   }
 
   private createInformers(k8s: KubeClientModule): void {
@@ -148,7 +161,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   ): void {
     // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
     const listFn = async () => toPlain((await list()) as KubernetesListObject<KubernetesObject>);
-    const informer = k8s.makeInformer<KubernetesObject>(this.options.kubeConfig, path, listFn);
+    const informer = new k8s.ListWatch<KubernetesObject>(path, this.boundedWatch(k8s), listFn, false);
     const w: Watched = {
       resource,
       path,
@@ -204,6 +217,28 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       backoffDelay(w.failures - 1, this.options.retry),
     );
   }
+}
+
+/** The informers' watch, with a server-side timeout and a client-side guard (see `watchTimeoutSeconds`). */
+function boundedWatchFor(k8s: KubeClientModule, kubeConfig: KubeConfig, timeoutSeconds: number): Watch {
+  const inner = new k8s.Watch(kubeConfig);
+  const bounded = Object.create(inner) as Watch;
+  bounded.watch = async (path, queryParams, callback, done) => {
+    const seconds = Math.round(timeoutSeconds * (1 + Math.random()));
+    let finished = false;
+    let guard: NodeJS.Timeout | undefined;
+    const controller = await inner.watch(path, { ...queryParams, timeoutSeconds: seconds }, callback, (err) => {
+      finished = true;
+      clearTimeout(guard);
+      done(err);
+    });
+    if (!finished) {
+      guard = setTimeout(() => controller.abort(), (seconds + 30) * 1000);
+      guard.unref();
+    }
+    return controller;
+  };
+  return bounded;
 }
 
 function crRef(type: MetalLbResourceType): { group: string; version: string; plural: string } {

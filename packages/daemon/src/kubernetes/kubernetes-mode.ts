@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import type { BackoffOptions } from './backoff.js';
-import { ClusterWatch } from './cluster-watch.js';
+import { ClusterWatch, type ClusterWatchOptions } from './cluster-watch.js';
 import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
@@ -66,6 +66,8 @@ export interface KubernetesModeOptions {
   retry?: BackoffOptions;
   /** Delays between attempts after a status write conflict. */
   conflictRetry?: BackoffOptions;
+  /** Server-side watch timeout, see {@link ClusterWatchOptions.watchTimeoutSeconds}. @default 300 */
+  watchTimeoutSeconds?: number;
 }
 
 /** A running Kubernetes mode. */
@@ -106,6 +108,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     nodes: runSpeaker,
     namespaces: runController,
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
   });
   const store = new ConfigStore();
   const api = options.api ?? (await coreV1WriteApi(options.kubeConfig));

@@ -291,7 +291,13 @@ export class FakeApiServer {
     }
     const watcher = { res, ...(namespace !== undefined ? { namespace } : {}) };
     c.watchers.add(watcher);
-    res.on('close', () => c.watchers.delete(watcher));
+    // Like the API server, end the watch after timeoutSeconds (the client resumes from its last resourceVersion).
+    const timeout = Number(url.searchParams.get('timeoutSeconds') || '0');
+    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    res.on('close', () => {
+      clearTimeout(timer);
+      c.watchers.delete(watcher);
+    });
   }
 
   private send(res: ServerResponse, status: number, body: unknown): void {

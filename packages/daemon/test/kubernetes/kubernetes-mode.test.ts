@@ -78,6 +78,7 @@ async function start(
     nodeName?: string;
     loadBalancerClass?: string;
     bgp?: BgpBackend;
+    watchTimeoutSeconds?: number;
   } = {},
 ): Promise<Harness> {
   const url = await server.start();
@@ -99,6 +100,7 @@ async function start(
     retry: { initialMs: 10, maxMs: 100 },
     conflictRetry: { initialMs: 5, maxMs: 20 },
     ...(opts.loadBalancerClass ? { loadBalancerClass: opts.loadBalancerClass } : {}),
+    ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
   });
   const h: Harness = { server, logs, mode, layer2: { announced, backend } };
   open.push(h);
@@ -291,6 +293,20 @@ describe('Kubernetes mode: API failures', () => {
     const h = await start(server);
     await waitFor('web served', () => server.ingressIps('web', 'default').length === 1);
     expect(h.logs.filter((l) => l.msg === 'kubernetes list/watch failed; retrying')).toHaveLength(3);
+  });
+
+  it('asks the server to end each watch after a timeout and resumes from the last resourceVersion', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.140/32']));
+    const h = await start(server, { watchTimeoutSeconds: 1 });
+    const watches = () => server.requests.filter((r) => r.startsWith('GET /api/v1/services?watch=true'));
+    expect(watches()[0]).toMatch(/timeoutSeconds=[12]\b/);
+    await waitFor('a second watch', () => watches().length >= 2, 4_000);
+    expect(watches()[1]).toMatch(/resourceVersion=\d+/);
+    expect(server.requests.filter((r) => r === 'GET /api/v1/services')).toHaveLength(1);
+    server.apply('services', service('after'));
+    await waitFor('after served', () => server.ingressIps('after', 'default').length === 1);
+    expect(h.logs.filter((l) => l.msg === 'kubernetes list/watch failed; retrying')).toEqual([]);
   });
 
   it('re-lists after 410 Gone and sees what changed meanwhile, including deletions', async () => {
