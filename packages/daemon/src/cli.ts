@@ -43,6 +43,8 @@ options:
                       (DaemonSet: announces), or all (default; both in one process, for single-node clusters)
   --lb-class NAME     handle only Services with this spec.loadBalancerClass (default: Services without a class)
   --ignore-exclude-lb keep nodes labelled node.kubernetes.io/exclude-from-external-load-balancers eligible
+  --leader-elect      controller: act only while holding the Lease ingot-controller in --namespace, so several
+                      replicas can run (identity: $POD_NAME, else the host name)
   --print-default     print the embedded default configuration and exit
 `;
 
@@ -69,6 +71,7 @@ function main(argv: string[]): number | undefined {
       role: { type: 'string', default: 'all' },
       'lb-class': { type: 'string' },
       'ignore-exclude-lb': { type: 'boolean', default: false },
+      'leader-elect': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -140,6 +143,7 @@ function main(argv: string[]): number | undefined {
                 namespace: values.namespace ?? 'metallb-system',
                 role,
                 ignoreExcludeLabel: values['ignore-exclude-lb'] ?? false,
+                ...(values['leader-elect'] ? { leaderElectionIdentity: process.env.POD_NAME || hostname() } : {}),
                 ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
                 ...(values['lb-class'] ? { loadBalancerClass: values['lb-class'] } : {}),
               }
@@ -171,6 +175,7 @@ interface RunOptions {
         namespace: string;
         role: KubernetesRole;
         ignoreExcludeLabel: boolean;
+        leaderElectionIdentity?: string;
         kubeconfig?: string;
         loadBalancerClass?: string;
       }

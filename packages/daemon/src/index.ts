@@ -51,7 +51,9 @@ export {
   type KubeObject,
   METALLB_RESOURCE_TYPES,
   type MetalLbResourceType,
+  type NodeCandidateOptions,
   nodeCandidate,
+  OUT_OF_SERVICE_TAINT,
 } from './kubernetes/kube-objects.js';
 export {
   CONTROLLER_COMPONENT,
@@ -66,6 +68,14 @@ export {
   SPEAKER_COMPONENT,
   startKubernetesMode,
 } from './kubernetes/kubernetes-mode.js';
+export {
+  coordinationLeaseApi,
+  LeaderElector,
+  type LeaderElectorOptions,
+  type LeaseApi,
+  type LeaseObject,
+  microTime,
+} from './kubernetes/leader-election.js';
 export { serviceEventObject } from './kubernetes/service-events.js';
 export {
   type DesiredServiceState,

@@ -10,6 +10,7 @@ import { ClusterWatch, type ClusterWatchOptions } from './cluster-watch.js';
 import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
+import { coordinationLeaseApi, LeaderElector, type LeaderElectorOptions, type LeaseApi } from './leader-election.js';
 import { serviceEventObject } from './service-events.js';
 import { coreV1WriteApi, type ServiceWriteApi } from './service-write-api.js';
 import { speakerConfig } from './speaker-config.js';
@@ -66,6 +67,13 @@ export interface KubernetesModeOptions {
   retry?: BackoffOptions;
   /** Delays between attempts after a status write conflict. */
   conflictRetry?: BackoffOptions;
+  /**
+   * Run the controller only while holding a Lease in MetalLB's namespace, so several controller replicas can run
+   * (one acts). Without it the controller always acts: run exactly one (MetalLB's model).
+   */
+  leaderElection?: Omit<LeaderElectorOptions, 'api' | 'namespace' | 'log' | 'onStartedLeading' | 'onStoppedLeading'>;
+  /** Lease reads and writes for `leaderElection`; default over `CoordinationV1Api`. */
+  leaseApi?: LeaseApi;
   /** Server-side watch timeout, see {@link ClusterWatchOptions.watchTimeoutSeconds}. @default 300 */
   watchTimeoutSeconds?: number;
 }
@@ -76,7 +84,7 @@ export interface KubernetesMode {
   readonly store: ConfigStore;
   /** The informers' caches. */
   readonly watch: ClusterWatch;
-  /** The controller, when running. */
+  /** The controller, when running (with leader election: while leading). */
   readonly controller?: KubernetesController;
   /** The speaker's Daemon, when running. */
   readonly daemon?: Daemon;
@@ -112,18 +120,37 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   });
   const store = new ConfigStore();
   const api = options.api ?? (await coreV1WriteApi(options.kubeConfig));
-  const controller = runController
-    ? new KubernetesController({
-        api,
-        services: () => watch.services(),
-        service: (key) => {
-          const [ns, name] = key.split('/') as [string, string];
-          return watch.service(ns, name);
+  const makeController = () =>
+    new KubernetesController({
+      api,
+      services: () => watch.services(),
+      service: (key) => {
+        const [ns, name] = key.split('/') as [string, string];
+        return watch.service(ns, name);
+      },
+      log: log.child('controller'),
+      ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.conflictRetry ? { conflictRetry: options.conflictRetry } : {}),
+    });
+  const election = runController ? options.leaderElection : undefined;
+  let controller: KubernetesController | undefined = runController && !election ? makeController() : undefined;
+  const elector = election
+    ? new LeaderElector({
+        api: options.leaseApi ?? (await coordinationLeaseApi(options.kubeConfig)),
+        namespace,
+        ...election,
+        log: log.child('leader'),
+        // The leader converges from the Service statuses, as after a restart; a former leader drops its state.
+        onStartedLeading: () => {
+          controller = makeController();
+          controller.setNamespaces(watch.namespaces());
+          if (store.current) controller.setConfig(store.current);
         },
-        log: log.child('controller'),
-        ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.conflictRetry ? { conflictRetry: options.conflictRetry } : {}),
+        onStoppedLeading: () => {
+          controller?.close();
+          controller = undefined;
+        },
       })
     : undefined;
   let daemon: Daemon | undefined;
@@ -282,11 +309,14 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   controller?.setNamespaces(watch.namespaces());
   offerConfig();
   if (!store.current) log.error('no valid MetalLB configuration yet; services are left untouched until there is one');
+  elector?.start();
 
   return {
     store,
     watch,
-    ...(controller ? { controller } : {}),
+    get controller() {
+      return controller;
+    },
     ...(daemon ? { daemon } : {}),
     reconcile: () => {
       daemon?.reconcile();
@@ -307,6 +337,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       }
     },
     close: async () => {
+      await elector?.stop();
       controller?.close();
       await watch.stop();
       await options.layer2?.close?.();

@@ -19,6 +19,8 @@ export interface RunKubernetesOptions {
   loadBalancerClass?: string;
   /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible. */
   ignoreExcludeLabel?: boolean;
+  /** With a controller: act only while holding the `ingot-controller` Lease, under this identity. */
+  leaderElectionIdentity?: string;
   /** This node's name (speaker). */
   node: string;
   /** Layer-2 backend (speaker). */
@@ -52,6 +54,7 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
     bgp: options.bgp,
     ...(membership ? { members: () => membership.members() } : {}),
     ...(options.ignoreExcludeLabel ? { ignoreExcludeLabel: true } : {}),
+    ...(options.leaderElectionIdentity ? { leaderElection: { identity: options.leaderElectionIdentity } } : {}),
     ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
     log,
   });

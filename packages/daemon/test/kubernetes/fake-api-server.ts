@@ -51,6 +51,7 @@ const COLLECTIONS: Record<string, { kind: string; apiVersion: string; namespaced
   bgpadvertisements: { kind: 'BGPAdvertisement', apiVersion: 'metallb.io/v1beta1', namespaced: true },
   bgppeers: { kind: 'BGPPeer', apiVersion: 'metallb.io/v1beta2', namespaced: true },
   communities: { kind: 'Community', apiVersion: 'metallb.io/v1beta1', namespaced: true },
+  leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', namespaced: true },
 };
 
 /**
@@ -179,7 +180,7 @@ export class FakeApiServer {
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const m =
       /^\/api\/v1(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname) ??
-      /^\/apis\/metallb\.io\/v1beta[12](?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
+      /^\/apis\/(?:metallb\.io\/v1beta[12]|coordination\.k8s\.io\/v1)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
         url.pathname,
       );
     if (!m) return this.send(res, 404, { kind: 'Status', code: 404, message: `no route ${url.pathname}` });
@@ -204,6 +205,20 @@ export class FakeApiServer {
     }
     const c = this.collections.get(plural);
     if (!c) return this.send(res, 404, { kind: 'Status', code: 404, message: `no collection ${plural}` });
+    if (name === undefined && req.method === 'POST') {
+      const body = JSON.parse(await readBody(req)) as FakeObject;
+      const key = `${namespace ?? ''}/${body.metadata.name}`;
+      const record: RecordedWrite = { method: 'POST', path: url.pathname, contentType: '', body, status: 201 };
+      this.writes.push(record);
+      if (c.objects.has(key)) {
+        record.status = 409;
+        return this.send(res, 409, { kind: 'Status', code: 409, reason: 'AlreadyExists' });
+      }
+      const stored = structuredClone(body);
+      stored.metadata.namespace = namespace;
+      this.store(c, key, stored, 'ADDED');
+      return this.send(res, 201, stored);
+    }
     if (name === undefined) {
       if (req.method !== 'GET') return this.send(res, 405, {});
       const watch = url.searchParams.get('watch');

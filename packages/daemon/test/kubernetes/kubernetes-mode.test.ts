@@ -64,11 +64,15 @@ interface Harness {
 const open: Harness[] = [];
 
 afterEach(async () => {
+  const servers = new Set<FakeApiServer>();
   for (const h of open.splice(0)) {
     await h.mode.close();
-    await h.server.stop();
+    servers.add(h.server);
   }
+  for (const server of servers) await server.stop();
 });
+
+const serverUrls = new WeakMap<FakeApiServer, string>();
 
 async function start(
   server: FakeApiServer,
@@ -79,9 +83,11 @@ async function start(
     loadBalancerClass?: string;
     bgp?: BgpBackend;
     watchTimeoutSeconds?: number;
+    identity?: string;
   } = {},
 ): Promise<Harness> {
-  const url = await server.start();
+  const url = serverUrls.get(server) ?? (await server.start());
+  serverUrls.set(server, url);
   const logs: Record<string, unknown>[] = [];
   const log = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   const announced = new Set<string>();
@@ -101,6 +107,16 @@ async function start(
     conflictRetry: { initialMs: 5, maxMs: 20 },
     ...(opts.loadBalancerClass ? { loadBalancerClass: opts.loadBalancerClass } : {}),
     ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
+    ...(opts.identity
+      ? {
+          leaderElection: {
+            identity: opts.identity,
+            leaseDurationMs: 400,
+            renewDeadlineMs: 300,
+            retryPeriodMs: 50,
+          },
+        }
+      : {}),
   });
   const h: Harness = { server, logs, mode, layer2: { announced, backend } };
   open.push(h);
@@ -323,6 +339,60 @@ describe('Kubernetes mode: API failures', () => {
     await waitFor('second served', () => server.ingressIps('second', 'default')[0] === '192.0.2.120');
     expect(server.requests.filter((r) => r === 'GET /api/v1/services').length).toBe(listsBefore + 1);
     expect(h.mode.watch.services().map((s) => s.metadata?.name)).toEqual(['second']);
+  });
+});
+
+describe('Kubernetes mode: controller leader election (beyond MetalLB)', () => {
+  it('two controller replicas: one leads and writes, the other takes over when the leader stops', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.150/31']));
+    server.apply('services', service('first'));
+    const a = await start(server, { identity: 'controller-a' });
+    await waitFor('a leads', () => a.mode.controller !== undefined);
+    const b = await start(server, { identity: 'controller-b' });
+    await waitFor('first served', () => server.ingressIps('first', 'default').length === 1);
+    // b keeps observing a's renewals and never acts.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(b.mode.controller).toBeUndefined();
+    expect(server.get('leases', 'ingot-controller', NS)?.spec).toMatchObject({ holderIdentity: 'controller-a' });
+    expect(String((server.get('leases', 'ingot-controller', NS)?.spec as { renewTime?: string }).renewTime)).toMatch(
+      /\.\d{6}Z$/,
+    );
+    await a.mode.close();
+    open.splice(open.indexOf(a), 1);
+    await waitFor('b leads', () => b.mode.controller !== undefined);
+    server.apply('services', service('second'));
+    await waitFor('second served by b', () => server.ingressIps('second', 'default').length === 1);
+    expect(server.ingressIps('first', 'default')).toEqual(['192.0.2.150']);
+    expect(server.ingressIps('second', 'default')).toEqual(['192.0.2.151']);
+    expect(server.get('leases', 'ingot-controller', NS)?.spec).toMatchObject({
+      holderIdentity: 'controller-b',
+      leaseTransitions: 1, // created by a (0), released by a, acquired by b
+    });
+  });
+
+  it('a leader that cannot renew steps down; a stale lease is taken over only after its duration', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.160/32']));
+    server.apply('leases', {
+      metadata: { name: 'ingot-controller', namespace: NS },
+      spec: { holderIdentity: 'gone-replica', leaseDurationSeconds: 1, renewTime: '2026-01-01T00:00:00.000000Z' },
+    });
+    const started = Date.now();
+    const h = await start(server, { identity: 'controller-a' });
+    await waitFor('takes over', () => h.mode.controller !== undefined);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(server.get('leases', 'ingot-controller', NS)?.spec).toMatchObject({
+      holderIdentity: 'controller-a',
+      leaseTransitions: 1,
+    });
+    // Someone else overwrites the lease: the next renewal sees it and this replica steps down.
+    server.apply('leases', {
+      metadata: { name: 'ingot-controller', namespace: NS },
+      spec: { holderIdentity: 'intruder', leaseDurationSeconds: 60, renewTime: '2026-01-01T00:00:00.000000Z' },
+    });
+    await waitFor('steps down', () => h.mode.controller === undefined);
+    expect(h.logs.some((l) => l.msg === 'stopped leading')).toBe(true);
   });
 });
 
