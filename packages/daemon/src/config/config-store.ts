@@ -33,9 +33,13 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return this.applyResult(parseConfig(text));
   }
 
-  /** Validates decoded resources (e.g. from the Kubernetes API) with {@link parseConfigObjects} and applies them if valid. */
-  applyObjects(objects: readonly unknown[]): ParseConfigResult {
-    return this.applyResult(parseConfigObjects(objects));
+  /**
+   * Validates decoded resources (e.g. from the Kubernetes API) with {@link parseConfigObjects} and applies them if valid.
+   * @param objects - the resources
+   * @param issues - problems the caller found first (e.g. a missing Secret); any makes the whole set invalid
+   */
+  applyObjects(objects: readonly unknown[], issues: ConfigIssue[] = []): ParseConfigResult {
+    return this.applyResult(parseConfigObjects(objects, [...issues]));
   }
 
   private applyResult(result: ParseConfigResult): ParseConfigResult {

@@ -19,7 +19,7 @@ import {
 } from './kube-objects.js';
 
 /** What a change concerns: MetalLB configuration CRs, Services, Nodes or Namespaces. */
-export type WatchedResource = 'config' | 'service' | 'node' | 'namespace';
+export type WatchedResource = 'config' | 'service' | 'node' | 'namespace' | 'secret';
 
 /** Events of a {@link ClusterWatch}. */
 export interface ClusterWatchEvents {
@@ -39,6 +39,8 @@ export interface ClusterWatchOptions {
   nodes?: boolean;
   /** Watch Namespaces (for pools' `namespaceSelectors`). @default true */
   namespaces?: boolean;
+  /** Watch Secrets in MetalLB's namespace (BGPPeers' `passwordSecret`). @default false */
+  secrets?: boolean;
   /** Delays between re-list/re-watch attempts after an error. @default 200 ms doubling to 30 s */
   retry?: BackoffOptions;
   /**
@@ -103,6 +105,10 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     this.add(k8s, 'service', '/api/v1/services', () => core.listServiceForAllNamespaces());
     if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', () => core.listNode());
     if (this.options.namespaces !== false) this.add(k8s, 'namespace', '/api/v1/namespaces', () => core.listNamespace());
+    if (this.options.secrets)
+      this.add(k8s, 'secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, () =>
+        core.listNamespacedSecret({ namespace: ns }),
+      );
   }
 
   /** Stops every informer and pending retry. */
@@ -141,6 +147,18 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   /** The cached Namespaces. */
   namespaces(): KubeObject[] {
     return this.list('namespace');
+  }
+
+  /** One cached Secret of MetalLB's namespace, or undefined (always undefined unless `secrets` is set). */
+  secret(name: string): KubeObject | undefined {
+    return this.watched.find((w) => w.resource === 'secret')?.informer.get(name, this.options.namespace) as
+      | KubeObject
+      | undefined;
+  }
+
+  /** True when Secrets are watched. */
+  get watchesSecrets(): boolean {
+    return this.options.secrets === true;
   }
 
   /** One cached Service, or undefined. */

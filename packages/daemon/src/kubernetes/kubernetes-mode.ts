@@ -11,6 +11,7 @@ import { loadKubeClient } from './kube-client.js';
 import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
 import { coordinationLeaseApi, LeaderElector, type LeaderElectorOptions, type LeaseApi } from './leader-election.js';
+import { resolvePasswordSecrets } from './password-secrets.js';
 import { serviceEventObject } from './service-events.js';
 import { coreV1WriteApi, type ServiceWriteApi } from './service-write-api.js';
 import { speakerConfig } from './speaker-config.js';
@@ -115,6 +116,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     log: log.child('kubernetes'),
     nodes: runSpeaker,
     namespaces: runController,
+    secrets: runSpeaker,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
   });
@@ -183,11 +185,15 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
 
   let lastOffered: string | undefined;
   const offerConfig = () => {
-    const objects = watch.configObjects().map(configShape);
-    const text = JSON.stringify(objects);
+    const resolved = resolvePasswordSecrets(
+      watch.configObjects().map(configShape),
+      namespace,
+      watch.watchesSecrets ? (name) => watch.secret(name) : undefined,
+    );
+    const text = JSON.stringify(resolved);
     if (text === lastOffered) return;
     lastOffered = text;
-    store.applyObjects(objects);
+    store.applyObjects(resolved.objects, resolved.issues);
   };
   store.on('applied', (config) => {
     log.info('configuration applied', {
@@ -266,6 +272,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     if (!watch.synced) return; // the initial lists are handled once, below
     switch (resource) {
       case 'config':
+      case 'secret':
         if (configQueued) return;
         configQueued = true;
         setImmediate(() => {

@@ -485,6 +485,40 @@ describe('Kubernetes mode: speaker', () => {
     await waitFor('withdrawn (deleted)', () => h.layer2.announced.size === 0);
   });
 
+  it("resolves a BGPPeer's passwordSecret from a basic-auth Secret; a missing or wrong Secret rejects the config", async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['198.51.100.210/32']));
+    server.apply('bgppeers', {
+      metadata: { name: 'tor', namespace: NS },
+      spec: { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.254', passwordSecret: { name: 'tor-pw' } },
+    });
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    const peerSets: { name: string; password?: string }[][] = [];
+    const bgp: BgpBackend = {
+      setPeers: (peers) =>
+        void peerSets.push(peers.map((p) => ({ name: p.name, ...(p.password ? { password: p.password } : {}) }))),
+      announce: () => {},
+      withdraw: () => {},
+    };
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a', bgp });
+    expect(h.mode.store.current).toBeUndefined();
+    expect(h.logs.find((l) => String(l.msg).startsWith('configuration rejected'))).toMatchObject({
+      resource: 'BGPPeer/tor',
+      field: 'spec.passwordSecret',
+      reason: 'secret "tor-pw" not found',
+    });
+    server.apply('secrets', {
+      metadata: { name: 'tor-pw', namespace: NS },
+      type: 'kubernetes.io/basic-auth',
+      data: { username: Buffer.from('x').toString('base64'), password: Buffer.from('s3cret').toString('base64') },
+    });
+    await waitFor('peer with password', () => peerSets.at(-1)?.[0]?.password === 's3cret');
+    server.apply('secrets', { metadata: { name: 'tor-pw', namespace: NS }, type: 'Opaque', data: {} });
+    await waitFor('rejected', () => h.mode.store.stale);
+    expect(h.mode.store.current?.bgpPeers[0]?.password).toBe('s3cret');
+    expect(JSON.stringify(h.logs)).not.toContain('s3cret');
+  });
+
   it('ignores Node heartbeats, and fails over from a node that stops being Ready (no memberlist)', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.90/32']));
