@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BgpPeer, createPair, labSuite, type PeerRoute, pollUntil, startPeer, useTopology } from '@ingot/lab';
+import {
+  type BgpPeer,
+  capture,
+  createPair,
+  labSuite,
+  type PeerRoute,
+  pollUntil,
+  startPeer,
+  tsharkJson,
+  useTopology,
+} from '@ingot/lab';
 import { describe, expect, it } from 'vitest';
 import { SpeakerChild } from './speaker-harness.js';
 
-const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra'];
+const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'tcpdump', 'tshark'];
 const US = 64513;
 const FRR_AS = 64512;
 const V4 = '198.51.100.10/32';
@@ -282,6 +292,35 @@ labSuite('speaker vs FRR', { tools: TOOLS }, () => {
         await us.close();
       }
     }, 45_000);
+  });
+
+  describe('eBGP multihop: our packets carry the configured TTL', () => {
+    const lab = useTopology(() => createPair({ name: 'spkttl' }));
+
+    it('establishes with FRR (ebgp-multihop 2) and sends TTL 2 on the wire', async () => {
+      const { a, b } = lab();
+      const frr = await startPeer('frr', {
+        host: b,
+        asn: FRR_AS,
+        neighbors: [{ address: a.ipv4, asn: US, passive: true, multihop: 2 }],
+      });
+      const cap = capture(b, { filter: `tcp port 179 and src host ${a.ipv4}` });
+      await cap.ready;
+      const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
+        { address: b.ipv4, asn: FRR_AS, families: ['ipv4'], multihop: 2 },
+      ]);
+      try {
+        await us.waitEstablished(b.ipv4, 20_000);
+        await us.request('announce', { prefix: V4 });
+        await frr.waitRoutes(has(V4), 10_000);
+      } finally {
+        await us.close();
+      }
+      const packets = await tsharkJson(await cap.stop(), 'ip.src == ' + a.ipv4);
+      const ttls = new Set(packets.map((p) => String(p._source?.layers?.ip?.['ip.ttl'])));
+      expect(packets.length).toBeGreaterThan(3);
+      expect([...ttls]).toEqual(['2']);
+    }, 40_000);
   });
 
   describe('FRR restarted 20 times', () => {
