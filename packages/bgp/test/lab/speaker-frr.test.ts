@@ -316,7 +316,7 @@ labSuite('speaker vs FRR', { tools: TOOLS }, () => {
       } finally {
         await us.close();
       }
-      const packets = await tsharkJson(await cap.stop(), 'ip.src == ' + a.ipv4);
+      const packets = await tsharkJson(await cap.stop(), `ip.src == ${a.ipv4}`);
       const ttls = new Set(packets.map((p) => String(p._source?.layers?.ip?.['ip.ttl'])));
       expect(packets.length).toBeGreaterThan(3);
       expect([...ttls]).toEqual(['2']);
