@@ -75,6 +75,11 @@ export interface KubernetesModeOptions {
   leaderElection?: Omit<LeaderElectorOptions, 'api' | 'namespace' | 'log' | 'onStartedLeading' | 'onStoppedLeading'>;
   /** Lease reads and writes for `leaderElection`; default over `CoordinationV1Api`. */
   leaseApi?: LeaseApi;
+  /**
+   * The speaker re-plans at most once per this delay: changes arriving meanwhile (e.g. the controller writing
+   * thousands of statuses after a restart) are handled together. @default 100
+   */
+  speakerDelayMs?: number;
   /** Server-side watch timeout, see {@link ClusterWatchOptions.watchTimeoutSeconds}. @default 300 */
   watchTimeoutSeconds?: number;
 }
@@ -240,7 +245,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   function scheduleSpeaker(): void {
     if (!daemon || speakerQueued) return;
     speakerQueued = new Promise<void>((resolve) =>
-      setImmediate(() => {
+      setTimeout(() => {
         speakerQueued = undefined;
         const config: IngotConfig | undefined = store.current;
         if (config && daemon) {
@@ -262,7 +267,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
           reportAnnouncements();
         }
         resolve();
-      }),
+      }, options.speakerDelayMs ?? 100),
     );
   }
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Allocator, compileLabelSelector, type Labels } from '@ingot/allocator';
-import { parseServiceObject } from '../config/parse-config.js';
+import { type ParseServiceResult, parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig, IPAddressPool, ServiceResource } from '../config/resources.js';
 import {
   ADDRESS_POOL_ANNOTATION,
@@ -43,7 +43,7 @@ export function speakerConfig(
       log?.debug('service not announced: its IP is in no pool', { service: objectKey(obj), ip: stray });
       continue;
     }
-    const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
+    const parsed = parseCached(obj);
     if (!parsed.ok) {
       log?.warn('service not announced: unreadable fields', { service: objectKey(obj), issues: parsed.issues });
       continue;
@@ -80,4 +80,16 @@ export function speakerConfig(
       }),
   );
   return { ...config, pools, bgpPeers, services: out };
+}
+
+/** Informers replace an object when it changes, so its identity is a sound cache key for its parsed form. */
+const parsedServices = new WeakMap<KubeObject, ParseServiceResult>();
+
+function parseCached(obj: KubeObject): ParseServiceResult {
+  let parsed = parsedServices.get(obj);
+  if (!parsed) {
+    parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
+    parsedServices.set(obj, parsed);
+  }
+  return parsed;
 }

@@ -549,6 +549,25 @@ describe('Kubernetes mode: speaker', () => {
     await waitFor('node-a takes over', () => h.layer2.announced.has('192.0.2.90'));
   });
 
+  it('handles a burst of Service changes in a few re-plans, not one per change', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['198.18.0.0/24']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    let plans = 0;
+    const bgp: BgpBackend = { setPeers: () => void plans++, announce: () => {}, withdraw: () => {} };
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a', bgp });
+    await waitFor('first plan', () => plans > 0);
+    const before = plans;
+    // 100 changes spread over about 100 ms (as a controller writing statuses would produce them).
+    for (let i = 0; i < 100; i++) {
+      server.apply('services', service(`s${i}`, { ips: [`198.18.0.${i}`], pool: 'p' }));
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitFor('all announced', () => h.layer2.announced.size === 100);
+    expect(plans - before).toBeLessThanOrEqual(5); // 10 without the delay
+  });
+
   it('announces nothing, and says why, when this node is not among the cluster Nodes', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.130/32']));
