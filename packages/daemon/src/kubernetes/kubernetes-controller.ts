@@ -1,7 +1,7 @@
 import type { NamespaceInfo } from '@ingot/allocator';
 import { parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig } from '../config/resources.js';
-import { ServiceController, type ServiceEvent } from '../controller/service-controller.js';
+import { type ConvergeResult, ServiceController, type ServiceEvent } from '../controller/service-controller.js';
 import type { Logger } from '../logger.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-objects.js';
@@ -28,6 +28,8 @@ export interface KubernetesControllerOptions {
   retry?: BackoffOptions;
   /** Delays between attempts after a status write conflict. @default 50 ms doubling */
   conflictRetry?: BackoffOptions;
+  /** Writes in flight at once during a full pass (decisions are still made one by one, in order). @default 8 */
+  writeConcurrency?: number;
 }
 
 interface Outcome {
@@ -181,23 +183,42 @@ export class KubernetesController {
     }
     // Services holding IPs first, most first: they re-claim their own IPs before pending ones allocate (MetalLB #1774).
     const ordered = [...services].sort((a, b) => ingressIps(b).length - ingressIps(a).length);
-    for (const svc of ordered) {
-      if (this.closed) break;
-      const r = await this.reconcile(svc);
-      outcome.reprocessAll ||= r.reprocessAll;
-      outcome.error ||= r.error;
-    }
+    // Decisions in that order (the allocator is synchronous), then the writes, several at a time.
+    const decided = ordered.map((svc) => ({ svc, result: this.decide(svc) }));
+    let next = 0;
+    const worker = async () => {
+      while (next < decided.length && !this.closed) {
+        const { svc, result } = decided[next++] as (typeof decided)[number];
+        const r = result ? await this.write(svc, result) : { reprocessAll: false, error: false };
+        outcome.reprocessAll ||= r.reprocessAll;
+        outcome.error ||= r.error;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.options.writeConcurrency ?? 8) }, worker));
     return outcome;
   }
 
   private async reconcile(obj: KubeObject): Promise<Outcome> {
-    const key = objectKey(obj);
+    const result = this.decide(obj);
+    return result ? this.write(obj, result) : { reprocessAll: false, error: false };
+  }
+
+  /** Converges one Service in the allocator; undefined when its fields cannot be read. */
+  private decide(obj: KubeObject): ConvergeResult | undefined {
     const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
     if (!parsed.ok) {
-      this.options.log.warn('service not handled: unreadable fields', { service: key, issues: parsed.issues });
-      return { reprocessAll: false, error: false };
+      this.options.log.warn('service not handled: unreadable fields', {
+        service: objectKey(obj),
+        issues: parsed.issues,
+      });
+      return undefined;
     }
-    const result = this.controller.converge(parsed.service, ingressIps(obj));
+    return this.controller.converge(parsed.service, ingressIps(obj));
+  }
+
+  /** Posts the decision's events and writes its status and annotation. */
+  private async write(obj: KubeObject, result: ConvergeResult): Promise<Outcome> {
+    const key = objectKey(obj);
     await this.postEvents(obj, result.events);
     try {
       const written = await writeServiceState(
