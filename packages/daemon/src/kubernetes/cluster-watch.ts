@@ -19,7 +19,7 @@ import {
 } from './kube-objects.js';
 
 /** What a change concerns: MetalLB configuration CRs, Services, Nodes or Namespaces. */
-export type WatchedResource = 'config' | 'service' | 'node' | 'namespace' | 'secret';
+export type WatchedResource = 'config' | 'service' | 'node' | 'namespace' | 'secret' | 'endpointslice';
 
 /** Events of a {@link ClusterWatch}. */
 export interface ClusterWatchEvents {
@@ -41,6 +41,8 @@ export interface ClusterWatchOptions {
   namespaces?: boolean;
   /** Watch Secrets in MetalLB's namespace (BGPPeers' `passwordSecret`). @default false */
   secrets?: boolean;
+  /** Watch EndpointSlices (`discovery.k8s.io/v1`) in every namespace (the speaker). @default false */
+  endpointSlices?: boolean;
   /** Delays between re-list/re-watch attempts after an error. @default 200 ms doubling to 30 s */
   retry?: BackoffOptions;
   /**
@@ -105,6 +107,12 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     this.add(k8s, 'service', '/api/v1/services', () => core.listServiceForAllNamespaces());
     if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', () => core.listNode());
     if (this.options.namespaces !== false) this.add(k8s, 'namespace', '/api/v1/namespaces', () => core.listNamespace());
+    if (this.options.endpointSlices) {
+      const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+      this.add(k8s, 'endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', () =>
+        discovery.listEndpointSliceForAllNamespaces(),
+      );
+    }
     if (this.options.secrets)
       this.add(k8s, 'secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, () =>
         core.listNamespacedSecret({ namespace: ns }),
@@ -154,6 +162,16 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     return this.watched.find((w) => w.resource === 'secret')?.informer.get(name, this.options.namespace) as
       | KubeObject
       | undefined;
+  }
+
+  /** The cached EndpointSlices (empty unless `endpointSlices` is set). */
+  endpointSlices(): KubeObject[] {
+    return this.list('endpointslice');
+  }
+
+  /** True when EndpointSlices are watched. */
+  get watchesEndpointSlices(): boolean {
+    return this.options.endpointSlices === true;
   }
 
   /** True when Secrets are watched. */

@@ -126,3 +126,59 @@ export function nodeCandidate(node: KubeObject, options: NodeCandidateOptions = 
   if (options.ignoreExcludeLabel) delete labels[EXCLUDE_LB_LABEL];
   return { name, labels };
 }
+
+/** The label an EndpointSlice carries with its Service's name. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/**
+ * The Service an EndpointSlice belongs to (`namespace/name`, from its `kubernetes.io/service-name` label) and whether
+ * it holds an endpoint that can serve. "Can serve" is MetalLB's rule: `ready` unset or true, or `serving` true
+ * (terminating but still serving counts).
+ */
+export function sliceServing(slice: KubeObject): { service: string; serving: boolean } | undefined {
+  const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+  if (!name) return undefined;
+  const endpoints = (slice as { endpoints?: { conditions?: { ready?: boolean | null; serving?: boolean | null } }[] })
+    .endpoints;
+  const serving = (endpoints ?? []).some((e) => {
+    const c = e.conditions ?? {};
+    return c.ready === undefined || c.ready === null || c.ready === true || c.serving === true;
+  });
+  return { service: `${slice.metadata?.namespace ?? ''}/${name}`, serving };
+}
+
+/** Which Services have a serving endpoint, kept up to date one EndpointSlice change at a time. */
+export class ServingEndpoints {
+  private readonly slices = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+
+  /** Records a slice (added, updated, or deleted when `deleted`); returns the Services whose answer flipped. */
+  update(slice: KubeObject, deleted = false): string[] {
+    const key = objectKey(slice);
+    const before = this.slices.get(key);
+    const now = deleted ? undefined : sliceServing(slice);
+    const after = now?.serving ? now.service : undefined;
+    if (before === after) return [];
+    const flipped: string[] = [];
+    if (before !== undefined) {
+      const n = (this.counts.get(before) ?? 1) - 1;
+      if (n === 0) {
+        this.counts.delete(before);
+        flipped.push(before);
+      } else this.counts.set(before, n);
+      this.slices.delete(key);
+    }
+    if (after !== undefined) {
+      const n = (this.counts.get(after) ?? 0) + 1;
+      this.counts.set(after, n);
+      if (n === 1) flipped.push(after);
+      this.slices.set(key, after);
+    }
+    return flipped;
+  }
+
+  /** True when the Service (`namespace/name`) has a serving endpoint. */
+  has(service: string): boolean {
+    return this.counts.has(service);
+  }
+}

@@ -8,7 +8,7 @@ import type { NodeInfo } from '../speaker/announcement-plan.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClusterWatch, type ClusterWatchOptions } from './cluster-watch.js';
 import { loadKubeClient } from './kube-client.js';
-import { type KubeObject, nodeCandidate, toPlain } from './kube-objects.js';
+import { type KubeObject, nodeCandidate, ServingEndpoints, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
 import { coordinationLeaseApi, LeaderElector, type LeaderElectorOptions, type LeaseApi } from './leader-election.js';
 import { resolvePasswordSecrets } from './password-secrets.js';
@@ -54,6 +54,11 @@ export interface KubernetesModeOptions {
   members?: () => NodeInfo[];
   /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible (`--ignore-exclude-lb`). */
   ignoreExcludeLabel?: boolean;
+  /**
+   * Announce only Services with a serving endpoint (EndpointSlices are watched), as MetalLB does. The
+   * `externalTrafficPolicy: Local` restriction to nodes with a local endpoint is not applied yet. @default true
+   */
+  requireEndpoints?: boolean;
   /** Drop Nodes that are not Ready from the candidates. @default true without `members` (no memberlist), else false */
   requireReadyNodes?: boolean;
   /** Handle only Services of this `spec.loadBalancerClass`; default: only Services without a class. */
@@ -122,6 +127,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     nodes: runSpeaker,
     namespaces: runController,
     secrets: runSpeaker,
+    endpointSlices: runSpeaker && options.requireEndpoints !== false,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
   });
@@ -262,6 +268,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
               loadBalancerClass: options.loadBalancerClass,
               nodeLabels: self?.metadata?.labels ?? {},
               log,
+              ...(watch.watchesEndpointSlices ? { serving } : {}),
             }),
           );
           reportAnnouncements();
@@ -272,6 +279,8 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   }
 
   const nodeSignatures = new Map<string, string>();
+  // Which Services have a serving endpoint; EndpointSlices change with every pod, re-plan only when that flips.
+  const serving = new ServingEndpoints();
   let configQueued = false;
   watch.on('change', (resource, verb, obj) => {
     if (!watch.synced) return; // the initial lists are handled once, below
@@ -287,6 +296,9 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
         return;
       case 'namespace':
         controller?.setNamespaces(watch.namespaces());
+        return;
+      case 'endpointslice':
+        if (serving.update(obj, verb === 'delete').length > 0) scheduleSpeaker();
         return;
       case 'node': {
         // Kubelet heartbeats update every Node every few seconds: re-plan only when what the speaker reads changed.
@@ -314,6 +326,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   });
   await watch.start();
   for (const n of watch.nodes()) nodeSignatures.set(n.metadata?.name ?? '', nodeSignature(n));
+  for (const slice of watch.endpointSlices()) serving.update(slice);
   log.info('kubernetes caches synced', {
     services: watch.services().length,
     configObjects: watch.configObjects().length,

@@ -17,7 +17,8 @@ import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-obj
  * requests exactly its status IPs (as `metallb.io/loadBalancerIPs`, replacing any request or pool annotation of its
  * own), so the Daemon re-claims those IPs and plans their announcements; Services without IPs are left out. Pools lose
  * their `serviceAllocation` (the controller already applied it; namespace labels are not needed here), so an IP is
- * announced when it lies in a pool, as MetalLB's speaker does (a Service with an IP outside every pool is left out). BGPPeers whose `nodeSelectors` do not match this node's
+ * announced when it lies in a pool, as MetalLB's speaker does (a Service with an IP outside every pool is left out,
+ * and so is one without a serving endpoint when `serving` is given). BGPPeers whose `nodeSelectors` do not match this node's
  * labels are left out: their sessions exist only on the selected nodes.
  * @param config - the configuration in force
  * @param services - the cached Services
@@ -27,7 +28,13 @@ import { handlesClass, ingressIps, type KubeObject, objectKey } from './kube-obj
 export function speakerConfig(
   config: IngotConfig,
   services: readonly KubeObject[],
-  options: { loadBalancerClass?: string | undefined; nodeLabels?: Labels; log?: Logger } = {},
+  options: {
+    loadBalancerClass?: string | undefined;
+    nodeLabels?: Labels;
+    log?: Logger;
+    /** Services with a serving endpoint; when given, the others are not announced (MetalLB). */
+    serving?: { has(service: string): boolean };
+  } = {},
 ): IngotConfig {
   const { loadBalancerClass, log } = options;
   const pools = config.pools.map(({ serviceAllocation: _dropped, ...pool }): IPAddressPool => pool);
@@ -38,6 +45,7 @@ export function speakerConfig(
     if (!handlesClass(obj, loadBalancerClass)) continue;
     const ips = ingressIps(obj);
     if (ips.length === 0) continue;
+    if (options.serving && !options.serving.has(objectKey(obj))) continue;
     const stray = ips.find((ip) => owners.poolForIp(ip) === undefined);
     if (stray !== undefined) {
       log?.debug('service not announced: its IP is in no pool', { service: objectKey(obj), ip: stray });

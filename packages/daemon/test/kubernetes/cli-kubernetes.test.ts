@@ -35,6 +35,10 @@ describe('ingot run --kubernetes (the built CLI against a fake API server)', () 
       metadata: { name: 'web', namespace: 'demo' },
       spec: { type: 'LoadBalancer', clusterIPs: ['198.51.100.7'], ports: [{ protocol: 'TCP', port: 443 }] },
     });
+    server.apply('endpointslices', {
+      metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
+      endpoints: [{ addresses: ['198.51.100.70'], conditions: { ready: true } }],
+    });
     const url = await server.start();
     cleanups.push(() => server.stop());
     const dir = mkdtempSync(join(tmpdir(), 'ingot-kube-'));

@@ -53,6 +53,7 @@ const COLLECTIONS: Record<string, { kind: string; apiVersion: string; namespaced
   communities: { kind: 'Community', apiVersion: 'metallb.io/v1beta1', namespaced: true },
   leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', namespaced: true },
   secrets: { kind: 'Secret', apiVersion: 'v1', namespaced: true },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
 };
 
 /**
@@ -181,7 +182,7 @@ export class FakeApiServer {
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const m =
       /^\/api\/v1(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname) ??
-      /^\/apis\/(?:metallb\.io\/v1beta[12]|coordination\.k8s\.io\/v1)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
+      /^\/apis\/(?:metallb\.io\/v1beta[12]|coordination\.k8s\.io\/v1|discovery\.k8s\.io\/v1)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
         url.pathname,
       );
     if (!m) return this.send(res, 404, { kind: 'Status', code: 404, message: `no route ${url.pathname}` });

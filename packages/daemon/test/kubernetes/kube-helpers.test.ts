@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
-import { handlesClass, type KubeObject, nodeCandidate } from '../../src/kubernetes/kube-objects.js';
+import { handlesClass, type KubeObject, nodeCandidate, ServingEndpoints } from '../../src/kubernetes/kube-objects.js';
 import { POOL_ANNOTATION, writeServiceState } from '../../src/kubernetes/service-status-writer.js';
 import type { ServiceWriteApi } from '../../src/kubernetes/service-write-api.js';
 import { speakerConfig } from '../../src/kubernetes/speaker-config.js';
@@ -165,5 +165,29 @@ describe('writeServiceState', () => {
     await expect(
       writeServiceState(stubborn, s, { ips: ['192.0.2.1'] }, { retry: { initialMs: 1 }, attempts: 3 }),
     ).rejects.toBe(conflict);
+  });
+});
+
+describe('ServingEndpoints', () => {
+  const slice = (name: string, service: string, conditions: Record<string, boolean | null>[]): KubeObject =>
+    ({
+      metadata: { name, namespace: 'ns', labels: { 'kubernetes.io/service-name': service } },
+      endpoints: conditions.map((c) => ({ addresses: ['198.51.100.1'], conditions: c })),
+    }) as KubeObject;
+
+  it('reports a Service flipping only when its first serving slice appears or its last one goes', () => {
+    const s = new ServingEndpoints();
+    expect(s.update(slice('a', 'web', [{ ready: false, serving: false }]))).toEqual([]);
+    expect(s.has('ns/web')).toBe(false);
+    expect(s.update(slice('a', 'web', [{ ready: null }]))).toEqual(['ns/web']);
+    expect(s.update(slice('b', 'web', [{ ready: false, serving: true }]))).toEqual([]);
+    expect(s.update(slice('a', 'web', []), true)).toEqual([]);
+    expect(s.has('ns/web')).toBe(true);
+    expect(s.update(slice('b', 'web', [{ ready: false, serving: false }]))).toEqual(['ns/web']);
+    expect(s.has('ns/web')).toBe(false);
+    // A slice moving to another Service (label change) flips both.
+    s.update(slice('c', 'one', [{ ready: true }]));
+    expect(s.update(slice('c', 'two', [{ ready: true }])).sort()).toEqual(['ns/one', 'ns/two']);
+    expect(s.update(slice('x', '', [{ ready: true }]))).toEqual([]);
   });
 });

@@ -35,6 +35,25 @@ function service(name: string, opts: { ips?: string[]; pool?: string; cls?: stri
   };
 }
 
+/** An EndpointSlice of a Service with one endpoint (ready or not). */
+function slice(serviceName: string, opts: { ns?: string; ready?: boolean; node?: string } = {}): FakeObject {
+  return {
+    metadata: {
+      name: `${serviceName}-abcde`,
+      namespace: opts.ns ?? 'default',
+      labels: { 'kubernetes.io/service-name': serviceName },
+    },
+    addressType: 'IPv4',
+    endpoints: [
+      {
+        addresses: ['198.51.100.77'],
+        conditions: { ready: opts.ready ?? true, serving: opts.ready ?? true },
+        nodeName: opts.node ?? 'node-a',
+      },
+    ],
+  };
+}
+
 function kubeConfigFor(server: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -448,7 +467,9 @@ describe('Kubernetes mode: speaker', () => {
     server.apply('l2advertisements', l2('all'));
     server.apply('nodes', { metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a' } } });
     server.apply('services', service('held', { ips: ['192.0.2.85'], pool: 'p' }));
+    server.apply('endpointslices', slice('held'));
     server.apply('services', service('pending'));
+    server.apply('endpointslices', slice('pending'));
     const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a' });
     await waitFor('announced', () => h.layer2.announced.has('192.0.2.85'));
     await h.mode.idle();
@@ -530,6 +551,7 @@ describe('Kubernetes mode: speaker', () => {
     server.apply('nodes', node('node-a', 'True', 't0'));
     server.apply('nodes', node('node-b', 'True', 't0'));
     server.apply('services', service('web', { ips: ['192.0.2.90'], pool: 'p' }));
+    server.apply('endpointslices', slice('web'));
     let plans = 0;
     const bgp: BgpBackend = { setPeers: () => void plans++, announce: () => {}, withdraw: () => {} };
     const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a', bgp });
@@ -562,10 +584,33 @@ describe('Kubernetes mode: speaker', () => {
     // 100 changes spread over about 100 ms (as a controller writing statuses would produce them).
     for (let i = 0; i < 100; i++) {
       server.apply('services', service(`s${i}`, { ips: [`198.18.0.${i}`], pool: 'p' }));
+      server.apply('endpointslices', slice(`s${i}`));
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
     }
     await waitFor('all announced', () => h.layer2.announced.size === 100);
     expect(plans - before).toBeLessThanOrEqual(5); // 10 without the delay
+  });
+
+  it('announces a Service only while it has a serving endpoint (terminating-but-serving counts)', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['192.0.2.170/32']));
+    server.apply('l2advertisements', l2('all'));
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    server.apply('services', service('web', { ips: ['192.0.2.170'], pool: 'p' }));
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a' });
+    await h.mode.idle();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(h.layer2.announced.size).toBe(0);
+    server.apply('endpointslices', slice('web'));
+    await waitFor('announced', () => h.layer2.announced.has('192.0.2.170'));
+    server.apply('endpointslices', slice('web', { ready: false }));
+    await waitFor('withdrawn (not ready)', () => h.layer2.announced.size === 0);
+    const terminating = slice('web', { ready: false });
+    (terminating.endpoints as { conditions: Record<string, boolean> }[])[0]!.conditions.serving = true;
+    server.apply('endpointslices', terminating);
+    await waitFor('announced (serving)', () => h.layer2.announced.has('192.0.2.170'));
+    server.remove('endpointslices', 'web-abcde', 'default');
+    await waitFor('withdrawn (no slice)', () => h.layer2.announced.size === 0);
   });
 
   it('announces nothing, and says why, when this node is not among the cluster Nodes', async () => {
@@ -574,6 +619,7 @@ describe('Kubernetes mode: speaker', () => {
     server.apply('l2advertisements', l2('all'));
     server.apply('nodes', { metadata: { name: 'node-a' } });
     server.apply('services', service('held', { ips: ['192.0.2.130'], pool: 'p' }));
+    server.apply('endpointslices', slice('held'));
     const h = await start(server, { controller: false, speaker: true, nodeName: 'ghost' });
     await waitFor('warning', () => h.logs.some((l) => String(l.msg).startsWith('this node is not among')));
     await h.mode.idle();
@@ -591,6 +637,7 @@ describe('Kubernetes mode: speaker', () => {
     });
     const h = await start(server, { controller: true, speaker: true, nodeName: 'node-a' });
     server.apply('services', service('web'));
+    server.apply('endpointslices', slice('web'));
     // node-b would win 192.0.2.90 (sha256 "node-b#192.0.2.90" sorts first) but its network is unavailable.
     await waitFor('announced', () => h.layer2.announced.has('192.0.2.90'));
     expect(server.ingressIps('web', 'default')).toEqual(['192.0.2.90']);
