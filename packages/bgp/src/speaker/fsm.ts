@@ -331,6 +331,18 @@ export class BgpFsm<O = unknown, U = unknown> {
         }
         this.toIdle(e, { error: e.error });
         return;
+      default:
+        this.beforeOpenSent(e);
+        return;
+    }
+  }
+
+  /**
+   * Connect and Active share these transitions (RFC 4271 §8.2.2): an OPEN while DelayOpen runs, message errors and
+   * anything else, which end in Idle.
+   */
+  private beforeOpenSent(e: FsmEvent<O, U>): void {
+    switch (e.type) {
       case 'BgpOpen':
         if (this.delayOpenTimer.running) {
           this.openWhileDelayed(e);
@@ -395,26 +407,8 @@ export class BgpFsm<O = unknown, U = unknown> {
         this.connectRetryCounter++;
         this.toIdle(e, { error: e.error });
         return;
-      case 'BgpOpen':
-        if (this.delayOpenTimer.running) {
-          this.openWhileDelayed(e);
-          return;
-        }
-        this.connectRetryCounter++;
-        this.toIdle(e, {});
-        return;
-      case 'BgpHeaderErr':
-      case 'BgpOpenMsgErr':
-        this.connectRetryCounter++;
-        this.toIdle(e, { send: this.opt.sendNotificationWithoutOpen ? e.error : undefined });
-        return;
-      case 'NotifMsgVerErr':
-        if (!this.delayOpenTimer.running) this.connectRetryCounter++;
-        this.toIdle(e, { received: e.notification });
-        return;
       default:
-        this.connectRetryCounter++;
-        this.toIdle(e, { received: e.type === 'NotifMsg' ? e.notification : undefined });
+        this.beforeOpenSent(e);
         return;
     }
   }
