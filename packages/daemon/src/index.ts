@@ -54,6 +54,9 @@ export {
   type NodeCandidateOptions,
   nodeCandidate,
   OUT_OF_SERVICE_TAINT,
+  SERVICE_NAME_LABEL,
+  ServingEndpoints,
+  sliceServing,
 } from './kubernetes/kube-objects.js';
 export {
   CONTROLLER_COMPONENT,
@@ -76,6 +79,7 @@ export {
   type LeaseObject,
   microTime,
 } from './kubernetes/leader-election.js';
+export { BASIC_AUTH_SECRET_TYPE, resolvePasswordSecrets } from './kubernetes/password-secrets.js';
 export { serviceEventObject } from './kubernetes/service-events.js';
 export {
   type DesiredServiceState,
