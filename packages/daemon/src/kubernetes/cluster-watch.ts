@@ -234,11 +234,14 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     if (this.stopped) return; // stop() aborts the watches
     w.failures++;
     const e = err as { message?: string; statusCode?: number; code?: number };
+    const status = e?.statusCode ?? e?.code;
     this.options.log.warn('kubernetes list/watch failed; retrying', {
       path: w.path,
       error: e?.message ?? String(err),
-      status: e?.statusCode ?? e?.code,
+      status,
       attempt: w.failures,
+      ...(status === 404 && w.resource === 'config' ? { hint: "are MetalLB's CRDs installed?" } : {}),
+      ...(status === 403 ? { hint: 'the service account lacks list/watch permission (RBAC)' } : {}),
     });
     if (!w.synced) return; // startOne retries the first list itself
     clearTimeout(w.retryTimer);

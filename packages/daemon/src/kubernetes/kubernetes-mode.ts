@@ -248,13 +248,17 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     announcedBefore = now;
   };
   let selfMissing = false;
+  let closed = false;
+  let speakerTimer: NodeJS.Timeout | undefined;
+  let resolveSpeaker: (() => void) | undefined;
   function scheduleSpeaker(): void {
-    if (!daemon || speakerQueued) return;
-    speakerQueued = new Promise<void>((resolve) =>
-      setTimeout(() => {
+    if (!daemon || speakerQueued || closed) return;
+    speakerQueued = new Promise<void>((resolve) => {
+      resolveSpeaker = resolve;
+      speakerTimer = setTimeout(() => {
         speakerQueued = undefined;
         const config: IngotConfig | undefined = store.current;
-        if (config && daemon) {
+        if (config && daemon && !closed) {
           const self = watch.nodes().find((n) => n.metadata?.name === options.nodeName);
           if (!self !== selfMissing) {
             selfMissing = !self;
@@ -274,8 +278,8 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
           reportAnnouncements();
         }
         resolve();
-      }, options.speakerDelayMs ?? 100),
-    );
+      }, options.speakerDelayMs ?? 100);
+    });
   }
 
   const nodeSignatures = new Map<string, string>();
@@ -283,7 +287,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   const serving = new ServingEndpoints();
   let configQueued = false;
   watch.on('change', (resource, verb, obj) => {
-    if (!watch.synced) return; // the initial lists are handled once, below
+    if (!watch.synced || closed) return; // the initial lists are handled once, below
     switch (resource) {
       case 'config':
       case 'secret':
@@ -291,7 +295,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
         configQueued = true;
         setImmediate(() => {
           configQueued = false;
-          offerConfig();
+          if (!closed) offerConfig();
         });
         return;
       case 'namespace':
@@ -362,6 +366,10 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       }
     },
     close: async () => {
+      closed = true;
+      clearTimeout(speakerTimer);
+      speakerQueued = undefined;
+      resolveSpeaker?.();
       await elector?.stop();
       controller?.close();
       await watch.stop();
