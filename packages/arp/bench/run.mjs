@@ -3,11 +3,15 @@
 // answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
 // responder CPU and the latency ratio ours/kernel. Needs root, iproute2 and python3; build first (npx tsup).
 // Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker]
-//                           [--responder-nice N | --responder-rt] [--json]
+//                           [--responder-nice N | --responder-rt] [--pin] [--node-flags '--trace-gc ...'] [--json]
+// --pin: flooder on CPU 0, responder on CPU 1 (taskset), for the kernel yardstick and ours alike, so the two do not
+// fight for one core; without it the scheduler places them. --node-flags: extra Node flags for the responder (its
+// non-JSON output, e.g. --trace-gc lines, is counted and written to stderr with a timestamp).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+const sh0 = (cmd, ...a) => execFileSync(cmd, a, { encoding: 'utf8' }).trim();
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -25,6 +29,11 @@ const responderNice = Number(opt('responder-nice', '0'));
 // (A SCHED_FIFO flooder was tried and made things worse: spinning between sends at real-time priority starves the
 // CPU's ksoftirqd, so requests wait in the backlog queue. The flooder therefore always runs at normal priority.)
 const responderRt = args.includes('--responder-rt');
+const pin = args.includes('--pin');
+const cpus = Number(sh0('nproc'));
+const FLOODER_CPU = '0';
+const RESPONDER_CPU = String(Math.min(1, cpus - 1));
+const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean);
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const VIP = '192.0.2.100';
 const KERNEL_IP = '192.0.2.2';
@@ -86,6 +95,7 @@ const HZ = Number(sh('getconf', 'CLK_TCK').trim()) || 100;
 function flood(target, rate) {
   const out = inNs(
     A,
+    ...(pin ? ['taskset', '-c', FLOODER_CPU] : []),
     PY,
     here('./arp-flood.py'),
     'veth-a',
@@ -105,10 +115,10 @@ async function startResponder(mode) {
     'netns',
     'exec',
     B,
-    'nice',
-    '-n',
-    String(responderNice),
+    ...(pin ? ['taskset', '-c', RESPONDER_CPU] : []),
+    ...(responderRt ? ['chrt', '-f', '10'] : ['nice', '-n', String(responderNice)]),
     process.execPath,
+    ...nodeFlags,
     here('./responder.mjs'),
     'veth-b',
     VIP,
@@ -120,11 +130,17 @@ async function startResponder(mode) {
   children.push(c);
   let buf = '';
   const lines = [];
+  let otherLines = 0;
   c.stdout.on('data', (d) => {
     buf += d;
     let i = buf.indexOf('\n');
     while (i >= 0) {
-      lines.push(buf.slice(0, i));
+      const line = buf.slice(0, i);
+      if (line.startsWith('{')) lines.push(line);
+      else {
+        otherLines++;
+        process.stderr.write(`[responder ${(performance.now() / 1000).toFixed(3)}] ${line}\n`);
+      }
       buf = buf.slice(i + 1);
       i = buf.indexOf('\n');
     }
@@ -225,7 +241,7 @@ if (asJson) {
   console.log(JSON.stringify({ package: '@ingot/arp', duration, table, summaries, raw: rows }));
 } else {
   console.log(
-    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
+    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
     '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | flooder rx drops | answered by responder % | responder socket drops |',
