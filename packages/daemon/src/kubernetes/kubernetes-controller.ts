@@ -54,6 +54,13 @@ export class KubernetesController {
   private initialLoad = false;
   private fullPassWanted = false;
   private readonly queue = new Set<string>();
+  private readonly changedDuringLoad = new Set<string>();
+  /**
+   * Per Service: the resourceVersions of the object last converged and of the objects our patches produced, and
+   * whether anyone else changed it since. A queued change whose object is one of ours, with no foreign change seen,
+   * is the echo of our own write and needs no convergence (no redundant write from a cache that lags our patches).
+   */
+  private readonly echoes = new Map<string, { own: Set<string>; dirty: boolean }>();
   private running: Promise<void> | undefined;
   private passFailures = 0;
   private passRepeats = 0;
@@ -87,9 +94,19 @@ export class KubernetesController {
     this.requestFullPass();
   }
 
-  /** A Service was added or changed. Ignored until the first full pass has succeeded (it covers the Service). */
+  /**
+   * A Service was added or changed. Before the first full pass has succeeded it is not converged on its own (MetalLB's
+   * `initialLoadPerformed`), but remembered: a change that lands after the pass already handled the Service is
+   * converged right after the pass (MetalLB drops it until some later event).
+   */
   serviceChanged(svc: KubeObject): void {
-    if (!this.initialLoad || this.closed) return;
+    if (this.closed) return;
+    const echo = this.echoes.get(objectKey(svc));
+    if (echo && !echo.own.has(svc.metadata?.resourceVersion ?? '')) echo.dirty = true;
+    if (!this.initialLoad) {
+      this.changedDuringLoad.add(objectKey(svc));
+      return;
+    }
     this.queue.add(objectKey(svc));
     this.kick();
   }
@@ -99,6 +116,7 @@ export class KubernetesController {
     const key = objectKey(svc);
     this.queue.delete(key);
     this.lastEvent.delete(key);
+    this.echoes.delete(key);
     if (this.config && this.controller.delete(key)) this.requestFullPass();
   }
 
@@ -141,10 +159,13 @@ export class KubernetesController {
         this.fullPassWanted = false;
         clearTimeout(this.passTimer);
         this.queue.clear();
+        this.changedDuringLoad.clear();
         const outcome = await this.fullPass();
         if (!outcome.error && !outcome.reprocessAll) {
           if (!this.initialLoad) this.options.log.info('initial load performed: every service converged');
           this.initialLoad = true;
+          for (const key of this.changedDuringLoad) this.queue.add(key);
+          this.changedDuringLoad.clear();
           this.passFailures = 0;
           this.passRepeats = 0;
         } else if (!outcome.error && this.passRepeats < 3) {
@@ -167,6 +188,8 @@ export class KubernetesController {
         if (this.controller.delete(key)) this.fullPassWanted = true;
         continue;
       }
+      const echo = this.echoes.get(key);
+      if (echo && !echo.dirty && echo.own.has(svc.metadata?.resourceVersion ?? '')) continue;
       const outcome = await this.reconcile(svc);
       if (outcome.reprocessAll) this.fullPassWanted = true;
       if (outcome.error) this.retryKey(key);
@@ -205,6 +228,7 @@ export class KubernetesController {
 
   /** Converges one Service in the allocator; undefined when its fields cannot be read. */
   private decide(obj: KubeObject): ConvergeResult | undefined {
+    this.echoes.set(objectKey(obj), { own: new Set([obj.metadata?.resourceVersion ?? '']), dirty: false });
     const parsed = parseServiceObject({ ...obj, apiVersion: 'v1', kind: 'Service' });
     if (!parsed.ok) {
       this.options.log.warn('service not handled: unreadable fields', {
@@ -225,7 +249,10 @@ export class KubernetesController {
         this.options.api,
         obj,
         { ips: result.ips, ...(result.pool ? { pool: result.pool } : {}) },
-        this.options.conflictRetry ? { retry: this.options.conflictRetry } : {},
+        {
+          ...(this.options.conflictRetry ? { retry: this.options.conflictRetry } : {}),
+          onWritten: (rv) => this.echoes.get(key)?.own.add(rv),
+        },
       );
       this.counters.updates += (written.statusWritten ? 1 : 0) + (written.annotationWritten ? 1 : 0);
       if (written.statusWritten || written.annotationWritten)

@@ -20,6 +20,8 @@ export interface WriteServiceStateOptions {
   retry?: BackoffOptions;
   /** Attempts in all before a conflict is given up (the error is then thrown). @default 5 */
   attempts?: number;
+  /** Called with the resourceVersion of each object a patch produced, as soon as the patch returns. */
+  onWritten?: (resourceVersion: string) => void;
 }
 
 /** What {@link writeServiceState} changed. */
@@ -32,6 +34,8 @@ export interface WriteServiceStateResult {
   conflicts: number;
   /** The service disappeared meanwhile; nothing more was written. */
   gone: boolean;
+  /** resourceVersions of the objects our patches produced (their watch events are echoes of our own writes). */
+  resourceVersions: string[];
 }
 
 /**
@@ -49,7 +53,21 @@ export async function writeServiceState(
   const namespace = svc.metadata?.namespace ?? 'default';
   const name = svc.metadata?.name ?? '';
   const attempts = options.attempts ?? 5;
-  const result: WriteServiceStateResult = { statusWritten: false, annotationWritten: false, conflicts: 0, gone: false };
+  const result: WriteServiceStateResult = {
+    statusWritten: false,
+    annotationWritten: false,
+    conflicts: 0,
+    gone: false,
+    resourceVersions: [],
+  };
+  const produced = (obj: KubeObject) => {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) {
+      result.resourceVersions.push(rv);
+      options.onWritten?.(rv);
+    }
+    return obj;
+  };
   let current = svc;
   for (let attempt = 0; !sameList(ingressIps(current), desired.ips); attempt++) {
     const kept = ingressEntries(current);
@@ -59,7 +77,7 @@ export async function writeServiceState(
       status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : null } },
     };
     try {
-      current = await api.patchServiceStatus(namespace, name, patch);
+      current = produced(await api.patchServiceStatus(namespace, name, patch));
       result.statusWritten = true;
       break;
     } catch (err) {
@@ -74,7 +92,9 @@ export async function writeServiceState(
   const want = desired.ips.length > 0 ? desired.pool : undefined;
   const have = current.metadata?.annotations?.[POOL_ANNOTATION];
   if (have !== want) {
-    await api.patchService(namespace, name, { metadata: { annotations: { [POOL_ANNOTATION]: want ?? null } } });
+    produced(
+      await api.patchService(namespace, name, { metadata: { annotations: { [POOL_ANNOTATION]: want ?? null } } }),
+    );
     result.annotationWritten = true;
   }
   return result;

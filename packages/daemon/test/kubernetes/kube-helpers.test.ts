@@ -123,7 +123,13 @@ describe('writeServiceState', () => {
     const s = svc({}, ['192.0.2.1'], { [POOL_ANNOTATION]: 'p' });
     const { api, calls } = recordingApi(s);
     const r = await writeServiceState(api, s, { ips: ['192.0.2.1'], pool: 'p' });
-    expect(r).toEqual({ statusWritten: false, annotationWritten: false, conflicts: 0, gone: false });
+    expect(r).toEqual({
+      statusWritten: false,
+      annotationWritten: false,
+      conflicts: 0,
+      gone: false,
+      resourceVersions: [],
+    });
     expect(calls).toEqual([]);
   });
 

@@ -29,9 +29,14 @@ class MemoryApi implements ServiceWriteApi {
   readonly events: CoreV1Event[] = [];
   statusPatches = 0;
   failures = 0;
+  /** Called (and awaited) before each status patch is applied. */
+  beforeStatusPatch: (name: string) => Promise<void> | void = () => {};
 
+  private rv = 100;
+
+  /** Stores an object as a user's write would: with a new resourceVersion. */
   add(obj: KubeObject): void {
-    this.objects.set(objectKey(obj), obj);
+    this.objects.set(objectKey(obj), { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
   }
 
   ips(name: string): string[] {
@@ -41,6 +46,7 @@ class MemoryApi implements ServiceWriteApi {
 
   async patchServiceStatus(namespace: string, name: string, patch: object): Promise<KubeObject> {
     this.statusPatches++;
+    await this.beforeStatusPatch(name);
     if (this.failures > 0) {
       this.failures--;
       throw Object.assign(new Error('internal error'), { code: 500 });
@@ -48,7 +54,7 @@ class MemoryApi implements ServiceWriteApi {
     const obj = this.objects.get(`${namespace}/${name}`) as KubeObject;
     const next: KubeObject = {
       ...obj,
-      metadata: { ...obj.metadata, resourceVersion: String(Number(obj.metadata?.resourceVersion ?? 0) + 1) },
+      metadata: { ...obj.metadata, resourceVersion: String(++this.rv) },
       status: (patch as { status: unknown }).status,
     };
     this.objects.set(`${namespace}/${name}`, next);
@@ -63,7 +69,7 @@ class MemoryApi implements ServiceWriteApi {
       if (v === null) delete merged[k];
       else merged[k] = v;
     }
-    const next = { ...obj, metadata: { ...obj.metadata, annotations: merged } };
+    const next = { ...obj, metadata: { ...obj.metadata, annotations: merged, resourceVersion: String(++this.rv) } };
     this.objects.set(`${namespace}/${name}`, next);
     return next;
   }
@@ -77,8 +83,9 @@ class MemoryApi implements ServiceWriteApi {
   }
 }
 
-function controllerOver(api: MemoryApi): KubernetesController {
+function controllerOver(api: MemoryApi, writeConcurrency?: number): KubernetesController {
   return new KubernetesController({
+    ...(writeConcurrency ? { writeConcurrency } : {}),
     api,
     services: () => [...api.objects.values()],
     service: (key) => api.objects.get(key),
@@ -126,6 +133,27 @@ describe('KubernetesController', () => {
     c.close();
   });
 
+  it('converges a change that lands during the first full pass right after it (MetalLB would drop it)', async () => {
+    const api = new MemoryApi();
+    api.add(svc('a', ['192.0.2.1']));
+    api.add(svc('b'));
+    const c = controllerOver(api, 1);
+    api.beforeStatusPatch = (name) => {
+      if (name !== 'b') return;
+      // While the pass writes b, a (already decided) stops being a LoadBalancer.
+      const a = api.objects.get('default/a') as KubeObject;
+      const changed = { ...a, spec: { ...(a.spec as object), type: 'ClusterIP' } };
+      api.add(changed);
+      c.serviceChanged(api.objects.get('default/a') as KubeObject);
+    };
+    c.setConfig(config('192.0.2.1/31'));
+    await c.idle();
+    expect(c.initialLoadPerformed).toBe(true);
+    expect(api.ips('a')).toEqual([]);
+    expect(api.ips('b')).toEqual(['192.0.2.0']);
+    c.close();
+  });
+
   it('does not repeat an identical event for a service across passes', async () => {
     const api = new MemoryApi();
     api.add(svc('holder', ['192.0.2.1']));
@@ -151,7 +179,7 @@ describe('KubernetesController', () => {
     const moved = { ...(api.objects.get('default/holder') as KubeObject) };
     moved.spec = { ...(moved.spec as object), loadBalancerClass: 'example.com/other' };
     api.add(moved);
-    c.serviceChanged(moved);
+    c.serviceChanged(api.objects.get('default/holder') as KubeObject);
     await c.idle();
     expect(api.ips('pending')).toEqual(['192.0.2.1']);
     // The other class's service is not written by us.
@@ -169,7 +197,7 @@ describe('KubernetesController', () => {
     const changed = { ...(api.objects.get('default/web') as KubeObject) };
     changed.spec = { ...(changed.spec as object), type: 'ClusterIP' };
     api.add(changed);
-    c.serviceChanged(changed);
+    c.serviceChanged(api.objects.get('default/web') as KubeObject);
     await c.idle();
     expect(api.ips('web')).toEqual([]);
     expect(api.objects.get('default/web')?.metadata?.annotations).toEqual({});
