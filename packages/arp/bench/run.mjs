@@ -130,7 +130,6 @@ async function startResponder(mode) {
   children.push(c);
   let buf = '';
   const lines = [];
-  let otherLines = 0;
   c.stdout.on('data', (d) => {
     buf += d;
     let i = buf.indexOf('\n');
@@ -138,7 +137,6 @@ async function startResponder(mode) {
       const line = buf.slice(0, i);
       if (line.startsWith('{')) lines.push(line);
       else {
-        otherLines++;
         process.stderr.write(`[responder ${(performance.now() / 1000).toFixed(3)}] ${line}\n`);
       }
       buf = buf.slice(i + 1);

@@ -84,8 +84,12 @@ export function encodeArpReplyFrame(request: Uint8Array, mac: Uint8Array, out?: 
   if (o.length < 14 + ARP_LENGTH || request.length < 14 + ARP_LENGTH || mac.length !== 6) {
     throw new CodecError('arp', 'truncated', 'request, reply buffer or MAC too short', 0);
   }
-  o.set(request.subarray(6, 12), 0); // Ethernet destination: the requester
-  o.set(mac, 6);
+  // Byte loops rather than set(subarray(…)): no typed-array allocation on the responder's hot path.
+  for (let i = 0; i < 6; i++) {
+    o[i] = request[6 + i]!; // Ethernet destination: the requester
+    o[6 + i] = mac[i]!;
+    o[22 + i] = mac[i]!; // SHA
+  }
   o[12] = 0x08;
   o[13] = 0x06;
   o[14] = 0;
@@ -96,10 +100,9 @@ export function encodeArpReplyFrame(request: Uint8Array, mac: Uint8Array, out?: 
   o[19] = 4;
   o[20] = 0;
   o[21] = 2; // reply
-  o.set(mac, 22); // SHA
-  o.set(request.subarray(38, 42), 28); // SPA = requested TPA
-  o.set(request.subarray(22, 32), 32); // THA, TPA = requester's SHA, SPA
-  return o.subarray(0, 14 + ARP_LENGTH);
+  for (let i = 0; i < 4; i++) o[28 + i] = request[38 + i]!; // SPA = requested TPA
+  for (let i = 0; i < 10; i++) o[32 + i] = request[22 + i]!; // THA, TPA = requester's SHA, SPA
+  return o.length === 14 + ARP_LENGTH ? o : o.subarray(0, 14 + ARP_LENGTH);
 }
 
 /**

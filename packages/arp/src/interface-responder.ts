@@ -56,6 +56,11 @@ export interface InterfaceResponderOptions extends ResponderBehaviourOptions {
   ipv6LinkLocal?: string;
   /** Counter store, shared by the interfaces of one {@link Responder} (default: a private one). */
   counters?: Layer2Counters;
+  /**
+   * @internal Also emit every event on this emitter (a {@link Responder} passes itself). Unlike forwarding
+   * listeners, it lets the per-frame path skip building `response` / `drop` payloads nobody listens to.
+   */
+  events?: Pick<EventEmitter<ResponderEvents>, 'emit' | 'listenerCount'>;
 }
 
 /** Why a received frame was not answered. */
@@ -98,6 +103,9 @@ export interface ResponderEvents {
   /** A send or receive failed (the responder keeps running). */
   error: (e: { interface: string; error: Error }) => void;
 }
+
+/** `emit` with the payload already checked by {@link InterfaceResponder}'s `fire`. */
+type UntypedEmit = (event: keyof ResponderEvents, payload: unknown) => boolean;
 
 interface Burst {
   until: number;
@@ -146,6 +154,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   private periodic: unknown;
   private readonly periodicMs: number;
   private readonly txBuf = new Uint8Array(128);
+  private readonly arpReplyBuf = new Uint8Array(42);
+  private readonly sink: InterfaceResponderOptions['events'];
   private closed = false;
   private readonly s: InterfaceStats = {
     framesReceived: 0,
@@ -165,6 +175,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.mac = options.transport.mac;
     this.macBytes = Uint8Array.from(this.mac.split(':'), (h) => Number.parseInt(h, 16));
     this.counters = options.counters ?? new Layer2Counters();
+    this.sink = options.events;
     this.timers = options.timers ?? systemTimers;
     this.log = options.log;
     this.arpEnabled = options.arp !== false;
@@ -261,9 +272,20 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     }
   }
 
+  /** Does anyone listen to `event` here or on the {@link InterfaceResponderOptions.events} sink? */
+  private wants(event: keyof ResponderEvents): boolean {
+    return this.listenerCount(event) > 0 || (this.sink !== undefined && this.sink.listenerCount(event) > 0);
+  }
+
+  /** Emits `event` here, then on the sink. */
+  private fire<E extends keyof ResponderEvents>(event: E, payload: Parameters<ResponderEvents[E]>[0]): void {
+    (this.emit as UntypedEmit).call(this, event, payload);
+    if (this.sink) (this.sink.emit as UntypedEmit).call(this.sink, event, payload);
+  }
+
   private fail(error: Error): void {
     this.log?.({ level: 'warn', msg: 'transport error', interface: this.name, error: error.message });
-    this.emit('error', { interface: this.name, error });
+    this.fire('error', { interface: this.name, error });
   }
 
   private burst(ip: string, force: boolean): void {
@@ -343,7 +365,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (frames > 0) {
       this.s.gratuitousSent += frames;
       this.counters.add(ip, 'gratuitousSent', frames);
-      this.emit('gratuitous', { interface: this.name, ip, frames });
+      this.fire('gratuitous', { interface: this.name, ip, frames });
     }
   }
 
@@ -362,8 +384,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (reason === 'malformed') this.s.malformed++;
     else if (reason === 'foreign') this.s.foreign++;
     else this.s.notAnnounced++;
-    if (this.listenerCount('drop') > 0) {
-      this.emit('drop', error ? { interface: this.name, reason, error } : { interface: this.name, reason });
+    if (this.wants('drop')) {
+      this.fire('drop', error ? { interface: this.name, reason, error } : { interface: this.name, reason });
     }
     return false;
   }
@@ -401,11 +423,11 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (ip === undefined) return this.drop('not-announced');
     this.counters.add(ip, 'requestsReceived');
     // Reply to the requester (Ethernet source), MetalLB's arp.Client.Reply: SHA = our MAC, THA/TPA = the sender's.
-    if (this.trySend(encodeArpReplyFrame(f, this.macBytes, this.txBuf))) {
+    if (this.trySend(encodeArpReplyFrame(f, this.macBytes, this.arpReplyBuf))) {
       this.s.responsesSent++;
       this.counters.add(ip, 'responsesSent');
-      if (this.listenerCount('response') > 0) {
-        this.emit('response', { interface: this.name, ip, protocol: 'arp', to: formatMac(f, 6) });
+      if (this.wants('response')) {
+        this.fire('response', { interface: this.name, ip, protocol: 'arp', to: formatMac(f, 6) });
       }
       return true;
     }
@@ -472,7 +494,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (this.trySend(na)) {
       this.s.responsesSent++;
       this.counters.add(target, 'responsesSent');
-      this.emit('response', { interface: this.name, ip: target, protocol: 'ndp', to: ethDst });
+      this.fire('response', { interface: this.name, ip: target, protocol: 'ndp', to: ethDst });
       return true;
     }
     return false;

@@ -249,12 +249,9 @@ export class Responder extends EventEmitter<MultiResponderEvents> {
       arp,
       ndp,
       counters: this.counterStore,
+      events: this,
       ...(naSource === 'link-local' && info.ipv6LinkLocal ? { ipv6LinkLocal: info.ipv6LinkLocal } : {}),
     });
-    r.on('response', (e) => this.emit('response', e));
-    r.on('gratuitous', (e) => this.emit('gratuitous', e));
-    r.on('drop', (e) => this.emit('drop', e));
-    r.on('error', (e) => this.emit('error', e));
     this.served.set(info.name, { info, responder: r });
     this.opts.log?.({ level: 'info', msg: 'interface added', interface: info.name, mac: transport.mac, arp, ndp });
     this.emit('interface-added', { interface: info.name, mac: transport.mac, arp, ndp });

@@ -153,6 +153,26 @@ describe('node-wide responder over in-memory interfaces', () => {
     expect(text).toContain('metallb_layer2_gratuitous_sent{ip="192.0.2.10"} 4');
   });
 
+  it('re-emits response, drop and gratuitous events of every interface, for listeners added at any time', async () => {
+    await start();
+    const seen: string[] = [];
+    r.on('gratuitous', (e) => seen.push(`gratuitous ${e.interface} ${e.ip} ${e.frames}`));
+    r.announce('192.0.2.10');
+    const c1 = new Client(seg('eth1'), '02:00:00:00:00:02');
+    c1.arpRequest('192.0.2.10'); // no response listener yet: answered, no event
+    r.on('response', (e) => seen.push(`response ${e.interface} ${e.ip} ${e.protocol} ${e.to}`));
+    r.on('drop', (e) => seen.push(`drop ${e.interface} ${e.reason}`));
+    c1.arpRequest('192.0.2.10');
+    c1.arpRequest('192.0.2.11');
+    expect(seen).toEqual([
+      'gratuitous eth0 192.0.2.10 2',
+      'gratuitous eth1 192.0.2.10 2',
+      'response eth1 192.0.2.10 arp 02:00:00:00:00:02',
+      'drop eth1 not-announced',
+    ]);
+    expect(r.counters()['192.0.2.10']).toMatchObject({ requestsReceived: 2, responsesSent: 2 });
+  });
+
   it('sources NAs from the target by default, from the link-local with naSource: link-local (MetalLB)', async () => {
     current = [iface('eth0', { ipv6LinkLocal: 'fe80::aa' })];
     await start();
