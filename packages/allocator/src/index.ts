@@ -24,6 +24,7 @@ export {
   AllocationError,
   type AllocationErrorCode,
   goQuote,
+  goQuoteList,
   PoolValidationError,
   type PoolValidationErrorCode,
 } from './errors.js';

@@ -39,7 +39,7 @@ describe('ServiceController.converge', () => {
     expect(c.converge(svc('one'), [])).toEqual({
       ips: ['192.0.2.0'],
       pool: 'a',
-      events: [{ type: 'Normal', reason: 'IPAllocated', message: 'Assigned IP "192.0.2.0"' }],
+      events: [{ type: 'Normal', reason: 'IPAllocated', message: 'Assigned IP ["192.0.2.0"]' }],
       reprocessAll: false,
     });
     expect(c.converge(svc('two'), []).ips).toEqual(['192.0.2.1']);

@@ -3,6 +3,7 @@ import {
   AllocationError,
   Allocator,
   goQuote,
+  goQuoteList,
   type IpFamilyName,
   type ServiceInfo,
   type SetPoolsResult,
@@ -126,7 +127,7 @@ export class ServiceController {
         events.push({
           type: 'Normal',
           reason: 'IPAllocated',
-          message: `Assigned additional IP ${goQuote(ips.join(','))}`,
+          message: `Assigned additional IP ${goQuoteList(ips)}`,
         });
       } catch (err) {
         if (!(err instanceof AllocationError)) throw err;
@@ -156,7 +157,7 @@ export class ServiceController {
         });
         return { ips: [], events, reprocessAll: false };
       }
-      events.push({ type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${goQuote(ips.join(','))}` });
+      events.push({ type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${goQuoteList(ips)}` });
     }
     const pool = this.allocator.poolOf(svc.key);
     return { ips, ...(pool !== undefined ? { pool } : {}), events, reprocessAll: false };

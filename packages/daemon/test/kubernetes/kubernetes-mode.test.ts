@@ -174,7 +174,7 @@ describe('Kubernetes mode: controller', () => {
     expect(server.events[0]).toMatchObject({
       reason: 'IPAllocated',
       type: 'Normal',
-      message: 'Assigned IP "192.0.2.10"',
+      message: 'Assigned IP ["192.0.2.10"]',
       involvedObject: { kind: 'Service', name: 'web', namespace: 'default' },
     });
     // Our own writes come back through the watch: no further writes.
