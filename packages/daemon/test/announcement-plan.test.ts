@@ -106,6 +106,30 @@ spec:
     }
   });
 
+  it('announces externalTrafficPolicy: Local services only from nodes with a serving endpoint', () => {
+    const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+`);
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5']) {
+      const local = svc('web', [ip], 'l2');
+      local.service.externalTrafficPolicy = 'Local';
+      local.service.endpointNodes = ['node-b'];
+      expect(planAnnouncements(c, [local], nodes, 'node-a').l2.map((a) => a.node)).toEqual(['node-b']);
+      local.service.endpointNodes = [];
+      expect(planAnnouncements(c, [local], nodes, 'node-a').l2).toEqual([]);
+    }
+    const bgp = config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: adv }
+`);
+    const local = svc('api', ['203.0.113.6'], 'bgp');
+    local.service.externalTrafficPolicy = 'Local';
+    local.service.endpointNodes = ['node-b'];
+    expect(planAnnouncements(bgp, [local], nodes, 'node-a').bgp).toEqual([]);
+    expect(planAnnouncements(bgp, [local], nodes, 'node-b').bgp.map((b) => b.prefix)).toEqual(['203.0.113.6/32']);
+  });
+
   it('does not announce a shared IP through an advertisement with service selectors', () => {
     const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
 kind: L2Advertisement

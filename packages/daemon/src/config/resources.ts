@@ -134,6 +134,11 @@ export interface ServiceResource {
   selector: Record<string, string>;
   /** spec.externalTrafficPolicy */
   externalTrafficPolicy: 'Cluster' | 'Local';
+  /**
+   * Nodes with a serving endpoint of the Service, when known (Kubernetes mode reads them from EndpointSlices). With
+   * `externalTrafficPolicy: Local` only these nodes announce it, in layer 2 and BGP, as MetalLB does.
+   */
+  endpointNodes?: string[];
 }
 
 /** The whole configuration: MetalLB's resources plus, in standalone mode, Services. */

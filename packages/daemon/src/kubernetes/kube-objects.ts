@@ -131,54 +131,71 @@ export function nodeCandidate(node: KubeObject, options: NodeCandidateOptions = 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /**
- * The Service an EndpointSlice belongs to (`namespace/name`, from its `kubernetes.io/service-name` label) and whether
- * it holds an endpoint that can serve. "Can serve" is MetalLB's rule: `ready` unset or true, or `serving` true
- * (terminating but still serving counts).
+ * The Service an EndpointSlice belongs to (`namespace/name`, from its `kubernetes.io/service-name` label), whether it
+ * holds an endpoint that can serve, and the nodes of those endpoints. "Can serve" is MetalLB's rule: `ready` unset or
+ * true, or `serving` true (terminating but still serving counts).
  */
-export function sliceServing(slice: KubeObject): { service: string; serving: boolean } | undefined {
+export function sliceServing(slice: KubeObject): { service: string; serving: boolean; nodes: string[] } | undefined {
   const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   if (!name) return undefined;
-  const endpoints = (slice as { endpoints?: { conditions?: { ready?: boolean | null; serving?: boolean | null } }[] })
-    .endpoints;
-  const serving = (endpoints ?? []).some((e) => {
+  type Endpoint = { nodeName?: string | null; conditions?: { ready?: boolean | null; serving?: boolean | null } };
+  const endpoints = (slice as { endpoints?: Endpoint[] }).endpoints ?? [];
+  const servingEndpoints = endpoints.filter((e) => {
     const c = e.conditions ?? {};
     return c.ready === undefined || c.ready === null || c.ready === true || c.serving === true;
   });
-  return { service: `${slice.metadata?.namespace ?? ''}/${name}`, serving };
+  const nodes = [...new Set(servingEndpoints.flatMap((e) => (e.nodeName ? [e.nodeName] : [])))].sort();
+  return { service: `${slice.metadata?.namespace ?? ''}/${name}`, serving: servingEndpoints.length > 0, nodes };
 }
 
-/** Which Services have a serving endpoint, kept up to date one EndpointSlice change at a time. */
+/**
+ * Which Services have a serving endpoint, and on which nodes (for `externalTrafficPolicy: Local`), kept up to date
+ * one EndpointSlice change at a time.
+ */
 export class ServingEndpoints {
-  private readonly slices = new Map<string, string>();
-  private readonly counts = new Map<string, number>();
+  /** Serving slices only: slice key → its Service and the nodes of its serving endpoints. */
+  private readonly slices = new Map<string, { service: string; nodes: string[] }>();
+  private readonly byService = new Map<string, Set<string>>();
 
-  /** Records a slice (added, updated, or deleted when `deleted`); returns the Services whose answer flipped. */
+  /**
+   * Records a slice (added, updated, or deleted when `deleted`); returns the Services whose answer changed: they
+   * gained their first serving endpoint, lost their last, or the set of nodes with serving endpoints changed.
+   */
   update(slice: KubeObject, deleted = false): string[] {
     const key = objectKey(slice);
     const before = this.slices.get(key);
-    const now = deleted ? undefined : sliceServing(slice);
-    const after = now?.serving ? now.service : undefined;
-    if (before === after) return [];
-    const flipped: string[] = [];
-    if (before !== undefined) {
-      const n = (this.counts.get(before) ?? 1) - 1;
-      if (n === 0) {
-        this.counts.delete(before);
-        flipped.push(before);
-      } else this.counts.set(before, n);
+    const info = deleted ? undefined : sliceServing(slice);
+    const after = info?.serving ? { service: info.service, nodes: info.nodes } : undefined;
+    const touched = [...new Set([before?.service, after?.service].filter((x): x is string => x !== undefined))];
+    const signatures = touched.map((svc) => this.signature(svc));
+    if (before) {
+      this.byService.get(before.service)?.delete(key);
+      if (this.byService.get(before.service)?.size === 0) this.byService.delete(before.service);
       this.slices.delete(key);
     }
-    if (after !== undefined) {
-      const n = (this.counts.get(after) ?? 0) + 1;
-      this.counts.set(after, n);
-      if (n === 1) flipped.push(after);
+    if (after) {
       this.slices.set(key, after);
+      const keys = this.byService.get(after.service) ?? new Set<string>();
+      keys.add(key);
+      this.byService.set(after.service, keys);
     }
-    return flipped;
+    return touched.filter((svc, i) => this.signature(svc) !== signatures[i]);
+  }
+
+  /** Nodes with a serving endpoint of the Service (sorted; empty when none is known). */
+  nodesOf(service: string): string[] {
+    const nodes = new Set<string>();
+    for (const key of this.byService.get(service) ?? [])
+      for (const n of this.slices.get(key)?.nodes ?? []) nodes.add(n);
+    return [...nodes].sort();
+  }
+
+  private signature(service: string): string {
+    return this.has(service) ? `serving:${this.nodesOf(service).join(',')}` : 'none';
   }
 
   /** True when the Service (`namespace/name`) has a serving endpoint. */
   has(service: string): boolean {
-    return this.counts.has(service);
+    return this.byService.has(service);
   }
 }

@@ -55,8 +55,8 @@ export interface KubernetesModeOptions {
   /** Keep nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` eligible (`--ignore-exclude-lb`). */
   ignoreExcludeLabel?: boolean;
   /**
-   * Announce only Services with a serving endpoint (EndpointSlices are watched), as MetalLB does. The
-   * `externalTrafficPolicy: Local` restriction to nodes with a local endpoint is not applied yet. @default true
+   * Announce only Services with a serving endpoint (EndpointSlices are watched), as MetalLB does; Services with
+   * `externalTrafficPolicy: Local` only from nodes with a serving endpoint. @default true
    */
   requireEndpoints?: boolean;
   /** Drop Nodes that are not Ready from the candidates. @default true without `members` (no memberlist), else false */

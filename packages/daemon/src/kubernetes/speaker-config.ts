@@ -32,8 +32,11 @@ export function speakerConfig(
     loadBalancerClass?: string | undefined;
     nodeLabels?: Labels;
     log?: Logger;
-    /** Services with a serving endpoint; when given, the others are not announced (MetalLB). */
-    serving?: { has(service: string): boolean };
+    /**
+     * Services with a serving endpoint; when given, the others are not announced (MetalLB), and Services with
+     * `externalTrafficPolicy: Local` carry the nodes of their serving endpoints (`endpointNodes`).
+     */
+    serving?: { has(service: string): boolean; nodesOf?(service: string): string[] };
   } = {},
 ): IngotConfig {
   const { loadBalancerClass, log } = options;
@@ -72,9 +75,12 @@ export function speakerConfig(
     const families = new Set(ips.map((ip) => isIP(ip)));
     const clusterIPs = svc.clusterIPs.filter((ip) => families.has(isIP(ip)));
     const narrowed = clusterIPs.length > 0 && clusterIPs.length < svc.clusterIPs.length;
+    const endpointNodes =
+      svc.externalTrafficPolicy === 'Local' && options.serving?.nodesOf ? options.serving.nodesOf(svc.key) : undefined;
     out.push({
       ...svc,
       annotations,
+      ...(endpointNodes ? { endpointNodes } : {}),
       ...(narrowed ? { clusterIPs, ipFamilyPolicy: 'SingleStack' as const } : {}),
     });
   }

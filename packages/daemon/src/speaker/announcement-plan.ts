@@ -91,6 +91,11 @@ export function planAnnouncements(
     const pool = pools.get(entry.pool);
     if (!pool) continue;
     const key = entry.service.key;
+    // externalTrafficPolicy: Local — only nodes with a serving endpoint may announce (MetalLB).
+    const localNodes =
+      entry.service.externalTrafficPolicy === 'Local' && entry.service.endpointNodes
+        ? new Set(entry.service.endpointNodes)
+        : undefined;
     const l2 = config.l2Advertisements.filter((a) => selectsPool(a, pool) && selectsService(a, entry.service));
     if (l2.length > 0) {
       const shared = readAnnotation(entry.service.annotations, ALLOW_SHARED_IP_ANNOTATION);
@@ -98,6 +103,7 @@ export function planAnnouncements(
         plan.skipped.push({ service: key, reason: 'sharedIPWithServiceSelector' });
       } else {
         const candidates: Candidate[] = usable
+          .filter((n) => !localNodes || localNodes.has(n.name))
           .filter((n) => l2.some((a) => matchesAny(a.nodeSelectors, n.labels, true)))
           .map((n) => ({ name: n.name, weight: preferenceWeight(l2, n.labels) }));
         const interfaces = l2.some((a) => a.interfaces.length === 0)
@@ -110,7 +116,7 @@ export function planAnnouncements(
         }
       }
     }
-    if (!selfNode) continue;
+    if (!selfNode || (localNodes && !localNodes.has(self))) continue;
     for (const adv of config.bgpAdvertisements) {
       if (!selectsPool(adv, pool) || !selectsService(adv, entry.service)) continue;
       if (!matchesAny(adv.nodeSelectors, selfNode.labels, true)) continue;

@@ -60,6 +60,14 @@ describe('speakerConfig', () => {
     expect(both.services[0]?.clusterIPs).toHaveLength(2);
   });
 
+  it('gives externalTrafficPolicy: Local services the nodes of their serving endpoints', () => {
+    const serving = { has: () => true, nodesOf: () => ['node-b'] };
+    const local = svc({ clusterIPs: ['198.51.100.1'], externalTrafficPolicy: 'Local' }, ['192.0.2.5']);
+    const cluster = svc({ clusterIPs: ['198.51.100.2'] }, ['192.0.2.6']);
+    const out = speakerConfig(CONFIG, [local, { ...cluster, metadata: { name: 'c', namespace: 'ns' } }], { serving });
+    expect(out.services.map((s) => s.endpointNodes)).toEqual([['node-b'], undefined]);
+  });
+
   it('leaves out a service whose IP lies in no pool (the controller has yet to move it)', () => {
     const stray = svc({ clusterIPs: ['198.51.100.1'] }, ['203.0.113.9']);
     expect(speakerConfig(CONFIG, [stray]).services).toHaveLength(0);
@@ -195,5 +203,32 @@ describe('ServingEndpoints', () => {
     s.update(slice('c', 'one', [{ ready: true }]));
     expect(s.update(slice('c', 'two', [{ ready: true }])).sort()).toEqual(['ns/one', 'ns/two']);
     expect(s.update(slice('x', '', [{ ready: true }]))).toEqual([]);
+  });
+
+  it('tracks the nodes of serving endpoints and reports a Service when they change', () => {
+    const s = new ServingEndpoints();
+    const onNodes = (name: string, nodes: [string, boolean][]): KubeObject =>
+      ({
+        metadata: { name, namespace: 'ns', labels: { 'kubernetes.io/service-name': 'web' } },
+        endpoints: nodes.map(([nodeName, ready]) => ({ addresses: ['198.51.100.1'], nodeName, conditions: { ready } })),
+      }) as KubeObject;
+    expect(
+      s.update(
+        onNodes('a', [
+          ['n1', true],
+          ['n2', false],
+        ]),
+      ),
+    ).toEqual(['ns/web']);
+    expect(s.nodesOf('ns/web')).toEqual(['n1']);
+    expect(s.update(onNodes('b', [['n3', true]]))).toEqual(['ns/web']);
+    expect(s.nodesOf('ns/web')).toEqual(['n1', 'n3']);
+    expect(s.update(onNodes('b', [['n3', true]]))).toEqual([]);
+    expect(s.update(onNodes('a', [['n2', true]]))).toEqual(['ns/web']);
+    expect(s.nodesOf('ns/web')).toEqual(['n2', 'n3']);
+    expect(s.update(onNodes('a', []), true)).toEqual(['ns/web']);
+    expect(s.update(onNodes('b', []), true)).toEqual(['ns/web']);
+    expect(s.has('ns/web')).toBe(false);
+    expect(s.nodesOf('ns/web')).toEqual([]);
   });
 });
