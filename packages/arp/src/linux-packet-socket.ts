@@ -231,9 +231,12 @@ export class RecvBatch {
   private readonly hdrOffset: number;
   /** Native address of the mmsghdr array (after the frame slots and the iovecs). */
   private readonly hdrAddress: bigint;
+  /** The view last returned for each slot, reused while frames keep the same length (no allocation per frame). */
+  private readonly views: Array<Uint8Array | undefined>;
   private released = false;
 
   constructor(slots = 64, slotBytes = 2048) {
+    this.views = new Array<Uint8Array | undefined>(slots).fill(undefined);
     this.slots = slots;
     this.slotBytes = slotBytes;
     const data = slots * slotBytes;
@@ -264,10 +267,17 @@ export class RecvBatch {
     return e === EAGAIN_ERRNO ? 0 : -e;
   }
 
-  /** The i-th frame of the last {@link RecvBatch.receive} (a view, valid until the next receive). */
+  /**
+   * The i-th frame of the last {@link RecvBatch.receive}: a view, valid until the next receive. The same view object
+   * is handed out again for slot `i` when the next frame there has the same length.
+   */
   frame(i: number): Uint8Array {
     const len = Math.min(this.dv.getUint32(this.hdrOffset + i * 64 + 56, true), this.slotBytes);
-    return this.bytes.subarray(i * this.slotBytes, i * this.slotBytes + len);
+    const v = this.views[i];
+    if (v !== undefined && v.length === len) return v;
+    const fresh = this.bytes.subarray(i * this.slotBytes, i * this.slotBytes + len);
+    this.views[i] = fresh;
+    return fresh;
   }
 
   /** Frees the native memory (only once no receive can run any more). */
