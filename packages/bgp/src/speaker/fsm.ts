@@ -481,35 +481,47 @@ export class BgpFsm<O = unknown, U = unknown> {
     }
   }
 
-  private inOpenConfirm(e: FsmEvent<O, U>): void {
-    const s = this.current as Extract<FsmState<O>, { name: 'OpenConfirm' }>;
+  /**
+   * Events that OpenConfirm and Established handle alike (RFC 4271 §8.2.2): starts ignored, stops and hold expiry to
+   * Idle with a NOTIFICATION, keepalives sent, TCP indications ignored. Returns true when `e` was one of them.
+   */
+  private afterOpenReceived(e: FsmEvent<O, U>, keepaliveTime: number): boolean {
     switch (e.type) {
       case 'ManualStart':
       case 'AutomaticStart':
       case 'ManualStartPassive':
       case 'AutomaticStartPassive':
-        return;
+        return true;
       case 'ManualStop':
         this.connectRetryCounter = 0;
         this.toIdle(e, { send: this.cease(e.subcode, e.data) });
-        return;
+        return true;
       case 'AutomaticStop':
         this.connectRetryCounter++;
         this.toIdle(e, { send: this.cease(e.subcode, e.data) });
-        return;
+        return true;
       case 'HoldTimerExpires':
         this.connectRetryCounter++;
         this.toIdle(e, { send: { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 } });
-        return;
+        return true;
       case 'KeepaliveTimerExpires':
         this.io.sendKeepalive();
-        this.armKeepalive(s.keepaliveTime);
-        return;
+        this.armKeepalive(keepaliveTime);
+        return true;
       case 'TcpConnectionValid':
       case 'TcpCrAcked':
       case 'TcpConnectionConfirmed':
       case 'TcpCrInvalid':
-        return;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private inOpenConfirm(e: FsmEvent<O, U>): void {
+    const s = this.current as Extract<FsmState<O>, { name: 'OpenConfirm' }>;
+    if (this.afterOpenReceived(e, s.keepaliveTime)) return;
+    switch (e.type) {
       case 'TcpConnectionFails':
         this.connectRetryCounter++;
         this.toIdle(e, { error: e.error });
@@ -549,33 +561,8 @@ export class BgpFsm<O = unknown, U = unknown> {
 
   private inEstablished(e: FsmEvent<O, U>): void {
     const s = this.current as Extract<FsmState<O>, { name: 'Established' }>;
+    if (this.afterOpenReceived(e, s.keepaliveTime)) return;
     switch (e.type) {
-      case 'ManualStart':
-      case 'AutomaticStart':
-      case 'ManualStartPassive':
-      case 'AutomaticStartPassive':
-        return;
-      case 'ManualStop':
-        this.connectRetryCounter = 0;
-        this.toIdle(e, { send: this.cease(e.subcode, e.data) });
-        return;
-      case 'AutomaticStop':
-        this.connectRetryCounter++;
-        this.toIdle(e, { send: this.cease(e.subcode, e.data) });
-        return;
-      case 'HoldTimerExpires':
-        this.connectRetryCounter++;
-        this.toIdle(e, { send: { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 } });
-        return;
-      case 'KeepaliveTimerExpires':
-        this.io.sendKeepalive();
-        this.armKeepalive(s.keepaliveTime);
-        return;
-      case 'TcpConnectionValid':
-      case 'TcpCrAcked':
-      case 'TcpConnectionConfirmed':
-      case 'TcpCrInvalid':
-        return;
       case 'OpenCollisionDump':
         if (!this.opt.collisionDetectEstablished) return;
         this.connectRetryCounter++;
