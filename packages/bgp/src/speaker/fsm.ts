@@ -307,21 +307,6 @@ export class BgpFsm<O = unknown, U = unknown> {
         this.delayOpenTimer.stop();
         this.io.connect();
         return;
-      case 'DelayOpenTimerExpires':
-        this.sendOpenAndWait();
-        return;
-      case 'TcpConnectionValid':
-      case 'TcpCrInvalid':
-        return;
-      case 'TcpCrAcked':
-      case 'TcpConnectionConfirmed':
-        this.connectRetryTimer.stop();
-        if (this.opt.delayOpenTime > 0) {
-          this.delayOpenTimer.start(this.opt.delayOpenTime * 1000);
-          return;
-        }
-        this.sendOpenAndWait();
-        return;
       case 'TcpConnectionFails':
         if (this.delayOpenTimer.running) {
           this.startConnectRetry();
@@ -338,11 +323,26 @@ export class BgpFsm<O = unknown, U = unknown> {
   }
 
   /**
-   * Connect and Active share these transitions (RFC 4271 §8.2.2): an OPEN while DelayOpen runs, message errors and
-   * anything else, which end in Idle.
+   * Connect and Active share these transitions (RFC 4271 §8.2.2): the connection coming up (OPEN sent now or after
+   * DelayOpen), an OPEN while DelayOpen runs, message errors and anything else, which end in Idle.
    */
   private beforeOpenSent(e: FsmEvent<O, U>): void {
     switch (e.type) {
+      case 'DelayOpenTimerExpires':
+        this.sendOpenAndWait();
+        return;
+      case 'TcpConnectionValid':
+      case 'TcpCrInvalid':
+        return;
+      case 'TcpCrAcked':
+      case 'TcpConnectionConfirmed':
+        this.connectRetryTimer.stop();
+        if (this.opt.delayOpenTime > 0) {
+          this.delayOpenTimer.start(this.opt.delayOpenTime * 1000);
+          return;
+        }
+        this.sendOpenAndWait();
+        return;
       case 'BgpOpen':
         if (this.delayOpenTimer.running) {
           this.openWhileDelayed(e);
@@ -387,21 +387,6 @@ export class BgpFsm<O = unknown, U = unknown> {
         this.startConnectRetry();
         this.current = { name: 'Connect' };
         this.io.connect();
-        return;
-      case 'DelayOpenTimerExpires':
-        this.sendOpenAndWait();
-        return;
-      case 'TcpConnectionValid':
-      case 'TcpCrInvalid':
-        return;
-      case 'TcpCrAcked':
-      case 'TcpConnectionConfirmed':
-        this.connectRetryTimer.stop();
-        if (this.opt.delayOpenTime > 0) {
-          this.delayOpenTimer.start(this.opt.delayOpenTime * 1000);
-          return;
-        }
-        this.sendOpenAndWait();
         return;
       case 'TcpConnectionFails':
         this.connectRetryCounter++;
