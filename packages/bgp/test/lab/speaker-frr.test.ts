@@ -1,34 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type BgpPeer,
-  capture,
-  createPair,
-  labSuite,
-  type PeerRoute,
-  pollUntil,
-  startPeer,
-  tsharkJson,
-  useTopology,
-} from '@ingot/lab';
+import { type BgpPeer, capture, createPair, labSuite, pollUntil, startPeer, tsharkJson, useTopology } from '@ingot/lab';
 import { describe, expect, it } from 'vitest';
-import { SpeakerChild } from './speaker-harness.js';
+import { find, has, lacks, SpeakerChild } from './speaker-harness.js';
 
 const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'tcpdump', 'tshark'];
 const US = 64513;
 const FRR_AS = 64512;
 const V4 = '198.51.100.10/32';
 const V6 = '2001:db8:100::10/128';
-
-const find = (routes: PeerRoute[], prefix: string) => routes.find((r) => r.prefix === prefix);
-const has =
-  (...prefixes: string[]) =>
-  (routes: PeerRoute[]) =>
-    prefixes.every((p) => find(routes, p));
-const lacks =
-  (...prefixes: string[]) =>
-  (routes: PeerRoute[]) =>
-    prefixes.every((p) => !find(routes, p));
 
 /** FRR's own view of one path: `show bgp <af> unicast <prefix> json`. */
 async function frrPath(frr: BgpPeer, prefix: string): Promise<Record<string, unknown> | undefined> {

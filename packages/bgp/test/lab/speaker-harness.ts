@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LabHost, LabProcess } from '@ingot/lab';
+import type { LabHost, LabProcess, PeerRoute } from '@ingot/lab';
 
 const CHILD = fileURLToPath(new URL('./speaker-child.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -69,3 +69,16 @@ export class SpeakerChild {
     await this.proc.stop();
   }
 }
+
+/** The route for `prefix` in a peer's RIB, if any. */
+export const find = (routes: PeerRoute[], prefix: string) => routes.find((r) => r.prefix === prefix);
+/** A predicate: every prefix is in the RIB. */
+export const has =
+  (...prefixes: string[]) =>
+  (routes: PeerRoute[]) =>
+    prefixes.every((p) => find(routes, p));
+/** A predicate: no prefix is in the RIB. */
+export const lacks =
+  (...prefixes: string[]) =>
+  (routes: PeerRoute[]) =>
+    prefixes.every((p) => !find(routes, p));

@@ -1,22 +1,12 @@
-import { type BgpPeer, createPair, labSuite, type PeerRoute, startPeer, useTopology } from '@ingot/lab';
+import { type BgpPeer, createPair, labSuite, startPeer, useTopology } from '@ingot/lab';
 import { describe, expect, it } from 'vitest';
-import { SpeakerChild } from './speaker-harness.js';
+import { find, has, lacks, SpeakerChild } from './speaker-harness.js';
 
 const US = 64513;
 const THEM = 64512;
 const V4 = '198.51.100.20/32';
 const V6 = '2001:db8:100::20/128';
 const ATTRS = { communities: ['64513:100'], largeCommunities: ['64513:7:8'], med: 10 };
-
-const find = (routes: PeerRoute[], prefix: string) => routes.find((r) => r.prefix === prefix);
-const has =
-  (...prefixes: string[]) =>
-  (routes: PeerRoute[]) =>
-    prefixes.every((p) => find(routes, p));
-const lacks =
-  (...prefixes: string[]) =>
-  (routes: PeerRoute[]) =>
-    prefixes.every((p) => !find(routes, p));
 
 /** Announce V4 + V6 with ATTRS, check them in the peer's RIB, change the MED, withdraw both. */
 async function announceChangeWithdraw(
