@@ -4,6 +4,7 @@ import {
   createLan,
   createPair,
   fault,
+  type LabHost,
   labSuite,
   type PeerRoute,
   startPeer,
@@ -220,23 +221,38 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
     }, 45_000);
   });
 
+  /** FRR on b (passive) learns `prefix` from BIRD on a over one address family; resolves once FRR holds it. */
+  async function frrLearnsFromBird(
+    a: LabHost,
+    b: LabHost,
+    o: { family: 'ipv4' | 'ipv6'; asns: [frr: number, bird: number]; holdTime: number; prefix: string },
+  ): Promise<BgpPeer> {
+    const frr = await startPeer('frr', {
+      host: b,
+      asn: o.asns[0],
+      neighbors: [{ address: a[o.family], asn: o.asns[1], passive: true, holdTime: o.holdTime }],
+    });
+    await startPeer('bird', {
+      host: a,
+      asn: o.asns[1],
+      neighbors: [{ address: b[o.family], asn: o.asns[0], holdTime: o.holdTime }],
+      announce: [{ prefix: o.prefix }],
+    });
+    await frr.waitRoutes(has(o.prefix));
+    return frr;
+  }
+
   describe('fault injection against a real session (FRR receiver, BIRD speaker)', () => {
     const lab = useTopology(() => createPair({ name: 'bgpfault' }));
 
     it('link down drops the session and routes at once; link up restores them', async () => {
       const { a, b } = lab();
-      const frr = await startPeer('frr', {
-        host: b,
-        asn: 64512,
-        neighbors: [{ address: a.ipv4, asn: 64513, passive: true, holdTime: 9 }],
+      const frr = await frrLearnsFromBird(a, b, {
+        family: 'ipv4',
+        asns: [64512, 64513],
+        holdTime: 9,
+        prefix: '198.51.100.1/32',
       });
-      await startPeer('bird', {
-        host: a,
-        asn: 64513,
-        neighbors: [{ address: b.ipv4, asn: 64512, holdTime: 9 }],
-        announce: [{ prefix: '198.51.100.1/32' }],
-      });
-      await frr.waitRoutes(has('198.51.100.1/32'));
       const t0 = Date.now();
       await fault.linkDown(a);
       await frr.waitRoutes((r) => r.length === 0, 5000);
@@ -253,18 +269,12 @@ labSuite('lab BGP peers (real daemons)', { tools: BGP_TOOLS }, () => {
 
     it('a partition is detected by the hold timer and heals', async () => {
       const { a, b } = lab();
-      const frr = await startPeer('frr', {
-        host: b,
-        asn: 64530,
-        neighbors: [{ address: a.ipv6, asn: 64531, passive: true, holdTime: 3 }],
+      const frr = await frrLearnsFromBird(a, b, {
+        family: 'ipv6',
+        asns: [64530, 64531],
+        holdTime: 3,
+        prefix: '2001:db8:200::/48',
       });
-      await startPeer('bird', {
-        host: a,
-        asn: 64531,
-        neighbors: [{ address: b.ipv6, asn: 64530, holdTime: 3 }],
-        announce: [{ prefix: '2001:db8:200::/48' }],
-      });
-      await frr.waitRoutes(has('2001:db8:200::/48'));
       const t0 = Date.now();
       await fault.partition(b);
       await frr.waitRoutes((r) => !byPrefix(r, '2001:db8:200::/48'), 10_000);
