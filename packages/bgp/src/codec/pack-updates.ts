@@ -117,15 +117,18 @@ function putV4(pathId: number | undefined, ipv6Too: boolean, nextHop: boolean) {
     const len = parsedPrefixLength;
     const size = 1 + ((len + 7) >>> 3) + (pathId === undefined ? 0 : 4);
     if (pos + size > limit) return -1;
-    if (pathId !== undefined) {
-      buf[pos] = pathId >>> 24;
-      buf[pos + 1] = pathId >>> 16;
-      buf[pos + 2] = pathId >>> 8;
-      buf[pos + 3] = pathId;
-      pos += 4;
-    }
+    if (pathId !== undefined) pos = putPathId(buf, pos, pathId);
     return putIPv4Prefix(buf, pos, ip, len);
   };
+}
+
+/** Writes an add-path identifier (RFC 7911) big-endian at `pos`; returns the next position. */
+function putPathId(buf: Uint8Array, pos: number, pathId: number): number {
+  buf[pos] = pathId >>> 24;
+  buf[pos + 1] = pathId >>> 16;
+  buf[pos + 2] = pathId >>> 8;
+  buf[pos + 3] = pathId;
+  return pos + 4;
 }
 
 function putV6(pathId: number | undefined) {
@@ -134,13 +137,7 @@ function putV6(pathId: number | undefined) {
     if (len < 0) throw new RangeError(`not an IPv6 prefix: ${JSON.stringify(prefix)}`);
     const size = 1 + ((len + 7) >>> 3) + (pathId === undefined ? 0 : 4);
     if (pos + size > limit) return -1;
-    if (pathId !== undefined) {
-      buf[pos] = pathId >>> 24;
-      buf[pos + 1] = pathId >>> 16;
-      buf[pos + 2] = pathId >>> 8;
-      buf[pos + 3] = pathId;
-      pos += 4;
-    }
+    if (pathId !== undefined) pos = putPathId(buf, pos, pathId);
     return putIPv6Prefix(buf, pos, len);
   };
 }
