@@ -315,6 +315,9 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
         return;
       }
       this.sendRound(ip);
+      // One round per tick: Node timers may fire a fraction of a millisecond before `next` on performance.now(), so
+      // the schedule always moves on by at least one interval (and skips rounds missed under load).
+      next += interval;
       while (next <= t) next += interval;
       b.timer = this.timers.setTimeout(tick, next - t);
     };

@@ -335,6 +335,22 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
     expect(observer.arps()).toHaveLength(10);
   });
 
+  it('sends one round per tick when timers fire a little early (Node timers vs performance.now())', () => {
+    // libuv rounds its loop clock to whole milliseconds, so a 1100 ms timer can run at 1099.6 ms on performance.now().
+    const early = {
+      now: () => timers.now(),
+      setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, Math.max(0, ms - 0.5)),
+      clearTimeout: (h: unknown) => timers.clearTimeout(h),
+    };
+    const r = responder({ gratuitous: {}, timers: early });
+    const at: number[] = [];
+    r.on('gratuitous', () => at.push(timers.now()));
+    r.announce(VIP);
+    timers.advance(10_000);
+    expect(at).toEqual([0, 1099.5, 2199.5, 3299.5, 4399.5]);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(10);
+  });
+
   it('IPv6: unsolicited NA to ff02::1 with O=1, S=0 per round', () => {
     const r = responder({ gratuitous: {} });
     const observer = new Client(seg, '02:00:00:00:00:77');
