@@ -1,0 +1,431 @@
+// Layer-2 failover benchmark for the ingot daemon (issue 8): three nodes, a client and a router on one bridged segment
+// (the lab tests' topology: node-i = 192.0.2.i, client = 192.0.2.4, router br0 = 192.0.2.254), every node running
+// the daemon with the shipped defaults (one fleet file, Node documents, dataPath: local) and a tiny HTTP server that
+// answers with its node name. One IPv4 service on pool 198.51.100.0/28, which the client routes on-link.
+//
+// Per repetition: find the owner (the node that answers the client's GET), signal its daemon (SIGKILL, or SIGTERM for
+// a graceful stop) and measure until the client's first successful HTTP request answered by another node. The client
+// is a Node script in the client namespace doing http.get with a 150 ms timeout in a tight loop (10 ms pause after a
+// fast failure). The stopped daemon is then restarted and the cluster allowed to settle before the next repetition.
+// For each failover the daemons' own logs give a breakdown: when the survivors declared the owner dead/left, and when
+// the new owner logged its announcement.
+//
+// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json]
+// Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const CLI = here('../dist/cli.js');
+const HTTP_SERVER = here('../test/lab/http-server.mjs');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const REPS = Number(opt('reps', '20'));
+const MODES = opt('modes', 'kill,graceful').split(',');
+const AS_JSON = args.includes('--json');
+const HARD_DEADLINE = Date.now() + Number(opt('deadline-s', '900')) * 1000;
+const NODES = ['node-1', 'node-2', 'node-3'];
+const SECRET = 'ingot-bench-memberlist-secret';
+const SERVICE = 'demo/web';
+/** Reference failover times from the issue (seconds): MetalLB 5-7 s, kube-vip about 3 s, keepalived about 3.5 s. */
+const REFERENCES = [
+  { name: 'MetalLB (5 s)', ms: 5000 },
+  { name: 'MetalLB (7 s)', ms: 7000 },
+  { name: 'kube-vip', ms: 3000 },
+  { name: 'keepalived', ms: 3500 },
+];
+const TARGETS = { kill: 1500, graceful: 300 };
+
+if (!existsSync(CLI)) {
+  console.error('build first: cd packages/daemon && npx tsup');
+  process.exit(1);
+}
+if (process.getuid?.() !== 0) {
+  console.log(
+    JSON.stringify({ package: '@ingot/daemon', benchmark: 'failover', skipped: 'needs root for namespaces' }),
+  );
+  process.exit(0);
+}
+
+const stem = `igfo${process.pid.toString(36)}`;
+const ROUTER = `${stem}-r`;
+const HOSTS = [1, 2, 3, 4].map((i) => `${stem}-n${i}`);
+const CLIENT = HOSTS[3];
+const dir = mkdtempSync(join(tmpdir(), 'ingot-failover-'));
+const configFile = join(dir, 'ingot.yaml');
+const children = new Set();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sh = (cmd, ...a) =>
+  execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+const inNs = (ns, cmd, ...a) => sh('ip', 'netns', 'exec', ns, cmd, ...a);
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const ns of [ROUTER, ...HOSTS]) {
+    try {
+      sh('ip', 'netns', 'del', ns);
+    } catch {
+      // not created
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+/** Starts a long-running command in a namespace, collecting its output. */
+function start(ns, cmd, argv) {
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.out = '';
+  child.stdout.on('data', (d) => {
+    child.out += d;
+    if (child.out.length > 4_000_000) child.out = child.out.slice(-2_000_000);
+  });
+  child.stderr.on('data', (d) => {
+    child.out += d;
+  });
+  child.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function buildLan() {
+  const sysctls = [
+    'net.ipv6.conf.all.accept_dad=0',
+    'net.ipv6.conf.default.accept_dad=0',
+    'net.ipv6.conf.all.keep_addr_on_down=1',
+    'net.ipv6.conf.default.keep_addr_on_down=1',
+  ];
+  for (const ns of [ROUTER, ...HOSTS]) {
+    sh('ip', 'netns', 'add', ns);
+    inNs(ns, 'sysctl', '-qw', ...sysctls);
+    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  sh('ip', '-n', ROUTER, 'link', 'add', 'br0', 'type', 'bridge');
+  HOSTS.forEach((ns, i) => {
+    sh('ip', '-n', ROUTER, 'link', 'add', `p${i + 1}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'master', 'br0');
+    sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'up');
+    sh('ip', '-n', ns, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', 'eth0');
+    sh('ip', '-n', ns, 'addr', 'add', `2001:db8:0:1::${i + 1}/64`, 'dev', 'eth0', 'nodad');
+    sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up');
+  });
+  sh('ip', '-n', ROUTER, 'addr', 'add', '192.0.2.254/24', 'dev', 'br0');
+  sh('ip', '-n', ROUTER, 'link', 'set', 'br0', 'up');
+  sh('ip', '-n', CLIENT, 'route', 'add', '198.51.100.0/24', 'dev', 'eth0');
+}
+
+function fleetFile() {
+  const nodeDocs = NODES.map((name, i) => {
+    const ip = `192.0.2.${i + 1}`;
+    const seeds = NODES.map((_, j) => `192.0.2.${j + 1}:7946`).filter((_, j) => j !== i);
+    const state = join(dir, 'state', name);
+    mkdirSync(state, { recursive: true });
+    return `apiVersion: ingot.dev/v1alpha1
+kind: Node
+metadata: { name: ${name} }
+spec:
+  announce: live
+  interfaces: [eth0]
+  memberlist: { bindAddress: "${ip}:7946", join: ${JSON.stringify(seeds)}, secret: ${SECRET} }
+  bgp: { routerID: ${ip}, sourceAddress: ${ip} }
+  statusAddress: "${ip}:7472"
+  stateDirectory: ${state}
+  dataPath: local
+`;
+  });
+  const resources = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: l2 }
+spec: { addresses: [198.51.100.0/28] }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l2 }
+spec: { ipAddressPools: [l2], interfaces: [eth0] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: demo }
+spec: { type: LoadBalancer, clusterIPs: [203.0.113.200], ports: [{ port: 80 }] }
+`;
+  return `${[...nodeDocs, resources].join('---\n')}`;
+}
+
+// The client's prober: reads {id, url, not} lines; answers {id, t, body, attempts} on the first 200 whose body is not
+// `not`, polling with 150 ms timeouts (10 ms pause after a fast failure). {id, url, once: true} answers one attempt.
+const PROBE = `
+import http from 'node:http';
+import readline from 'node:readline';
+const once = (url) => new Promise((resolve) => {
+  const req = http.get(url, { agent: false, timeout: 150 }, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => resolve({ status: res.statusCode, body: body.trim() }));
+    res.on('error', () => resolve({ status: 0, body: '' }));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => resolve({ status: 0, body: '', error: e.message }));
+});
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const m = JSON.parse(line);
+  if (m.once) { const r = await once(m.url); process.stdout.write(JSON.stringify({ id: m.id, ...r }) + '\\n'); continue; }
+  const deadline = Date.now() + m.timeoutMs;
+  let attempts = 0;
+  for (;;) {
+    const began = Date.now();
+    attempts++;
+    const r = await once(m.url);
+    if (r.status === 200 && r.body !== m.not) {
+      process.stdout.write(JSON.stringify({ id: m.id, t: Date.now(), body: r.body, attempts }) + '\\n');
+      break;
+    }
+    if (Date.now() > deadline) { process.stdout.write(JSON.stringify({ id: m.id, timeout: true, attempts, last: r }) + '\\n'); break; }
+    if (Date.now() - began < 10) await new Promise((res) => setTimeout(res, 10));
+  }
+}
+`;
+
+let prober;
+let probeId = 0;
+const probeWaiters = new Map();
+function startProber() {
+  prober = start(CLIENT, process.execPath, ['--input-type=module', '-e', PROBE]);
+  let buf = '';
+  prober.stdout.on('data', (d) => {
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        const m = JSON.parse(line);
+        probeWaiters.get(m.id)?.(m);
+        probeWaiters.delete(m.id);
+      } catch {
+        // not ours
+      }
+    }
+  });
+}
+function probe(msg) {
+  const id = ++probeId;
+  return new Promise((resolve) => {
+    probeWaiters.set(id, resolve);
+    prober.stdin.write(`${JSON.stringify({ id, ...msg })}\n`);
+  });
+}
+
+const daemons = new Map();
+function startDaemon(name) {
+  const i = NODES.indexOf(name);
+  const child = start(HOSTS[i], process.execPath, [CLI, 'run', '--config', configFile, '--node', name]);
+  daemons.set(name, child);
+  return child;
+}
+
+async function status(name) {
+  const i = NODES.indexOf(name);
+  try {
+    return JSON.parse(inNs(CLIENT, 'curl', '-s', '-f', '-m', '1', `http://192.0.2.${i + 1}:7472/status`));
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor(what, fn, timeoutMs = 30_000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Every daemon up, three alive members everywhere, one agreed IP; returns the IP. */
+async function converged() {
+  return waitFor('a converged cluster', async () => {
+    let ip;
+    for (const name of NODES) {
+      const s = await status(name);
+      if (!s?.config?.loaded) return undefined;
+      if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
+      const svc = (s.services ?? []).find((x) => x.service === SERVICE);
+      if (!svc?.ips?.[0] || !svc.owner) return undefined;
+      if (ip !== undefined && svc.ips[0] !== ip) return undefined;
+      ip = svc.ips[0];
+    }
+    return ip;
+  });
+}
+
+/** Records of `name`'s daemon log at or after t0 (ms), parsed. */
+function logsSince(child, t0) {
+  const out = [];
+  for (const line of child.out.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const r = JSON.parse(line);
+      const t = typeof r.ts === 'string' ? Date.parse(r.ts) : typeof r.time === 'number' ? r.time : Number.NaN;
+      if (t >= t0) out.push({ ...r, t });
+    } catch {
+      // partial line
+    }
+  }
+  return out;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function repetition(mode, rep) {
+  const ip = await converged();
+  const url = `http://${ip}/`;
+  const first = await waitFor('the client served', async () => {
+    const r = await probe({ url, once: true });
+    return r.status === 200 ? r.body : undefined;
+  });
+  const owner = first;
+  const victim = daemons.get(owner);
+  const survivors = NODES.filter((n) => n !== owner);
+  // Let any gratuitous burst of the previous rep finish and the member view settle.
+  await sleep(500);
+  const waiting = probe({ url, not: owner, timeoutMs: 30_000 });
+  await sleep(5); // the prober has the request before the signal
+  const t0 = Date.now();
+  victim.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
+  const r = await waiting;
+  const exit = await Promise.race([victim.exited, sleep(5000).then(() => undefined)]);
+  if (!exit) victim.kill('SIGKILL');
+  const sample = {
+    mode,
+    rep,
+    owner,
+    ip,
+    ms: r.timeout ? Number.NaN : r.t - t0,
+    newOwner: r.body,
+    attempts: r.attempts,
+  };
+  if (r.timeout) sample.error = `no answer from another node within 30 s (last ${JSON.stringify(r.last)})`;
+  if (mode === 'graceful') sample.exit = exit ? (exit.code ?? exit.signal) : 'hung (SIGKILLed after 5 s)';
+  // Breakdown from the daemons' own logs.
+  const detect = [];
+  for (const s of survivors) {
+    const rec = logsSince(daemons.get(s), t0 - 50).find(
+      (x) =>
+        /member (dead|leave|failed|left)/.test(String(x.msg)) && (x.member === owner || String(x.msg).includes(owner)),
+    );
+    if (rec) detect.push(rec.t - t0);
+  }
+  if (detect.length > 0) sample.detectMs = Math.min(...detect);
+  if (r.body && daemons.has(r.body)) {
+    const ann = logsSince(daemons.get(r.body), t0 - 50).find(
+      (x) => /announcing from node/.test(String(x.msg)) && (x.ip === ip || JSON.stringify(x).includes(ip)),
+    );
+    if (ann) sample.announceMs = ann.t - t0;
+  }
+  // Restart the stopped node and let the cluster settle.
+  startDaemon(owner);
+  await converged();
+  await waitFor('the client served after the restart', async () => (await probe({ url, once: true })).status === 200);
+  return sample;
+}
+
+async function main() {
+  buildLan();
+  writeFileSync(configFile, fleetFile());
+  for (const [i, name] of NODES.entries()) {
+    const http = start(HOSTS[i], process.execPath, [HTTP_SERVER, name, '80']);
+    await waitFor(`${name} http server`, () => http.out.includes('listening'), 10_000, 50);
+  }
+  startProber();
+  for (const name of NODES) startDaemon(name);
+  const ip = await converged();
+  if (!AS_JSON) console.error(`cluster up: service ${SERVICE} on ${ip}`);
+  const results = {};
+  for (const mode of MODES) {
+    const samples = [];
+    for (let rep = 1; rep <= REPS && Date.now() < HARD_DEADLINE; rep++) {
+      const s = await repetition(mode, rep);
+      samples.push(s);
+      if (!AS_JSON)
+        console.error(
+          `${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
+            ` (detected ${s.detectMs ?? '?'} ms, announced ${s.announceMs ?? '?'} ms, ${s.attempts} GETs)` +
+            `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
+        );
+    }
+    const ok = samples.filter((s) => !Number.isNaN(s.ms)).map((s) => s.ms);
+    const sorted = [...ok].sort((a, b) => a - b);
+    const stat = (key) => {
+      const v = samples
+        .map((s) => s[key])
+        .filter((x) => typeof x === 'number')
+        .sort((a, b) => a - b);
+      return v.length > 0 ? { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length } : undefined;
+    };
+    results[mode] = {
+      reps: samples.length,
+      failures: samples.length - ok.length,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      minMs: sorted[0],
+      maxMs: sorted.at(-1),
+      targetP99Ms: TARGETS[mode],
+      meetsTarget: ok.length === samples.length && percentile(sorted, 99) < TARGETS[mode],
+      detect: stat('detectMs'),
+      announce: stat('announceMs'),
+      samples,
+    };
+  }
+  const summary = {
+    package: '@ingot/daemon',
+    benchmark: 'layer-2 failover (signal to the client first 200 from another node)',
+    cpus: Number(sh('nproc').trim()),
+    loadavg: sh('cat', '/proc/loadavg').trim(),
+    results,
+    references: REFERENCES,
+  };
+  if (AS_JSON) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  console.log('\nlayer-2 failover, 3 nodes, shipped defaults (load at end:', summary.loadavg, ')');
+  for (const [mode, r] of Object.entries(results)) {
+    console.log(
+      `  ${mode.padEnd(8)} n=${r.reps} failures=${r.failures}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (min ${r.minMs}, max ${r.maxMs})` +
+        `  target p99 < ${r.targetP99Ms} ms: ${r.meetsTarget ? 'met' : 'MISSED'}`,
+    );
+    if (r.detect)
+      console.log(`           membership detection after the signal: p50 ${r.detect.p50} ms, p99 ${r.detect.p99} ms`);
+    if (r.announce)
+      console.log(`           new owner's announcement logged:     p50 ${r.announce.p50} ms, p99 ${r.announce.p99} ms`);
+    for (const ref of REFERENCES)
+      console.log(
+        `           vs ${ref.name.padEnd(14)} ${(ref.ms / 1000).toFixed(1)} s: ${(ref.ms / r.p99Ms).toFixed(1)}x faster at p99, ${(ref.ms / r.p50Ms).toFixed(1)}x at p50`,
+      );
+  }
+  console.log(
+    JSON.stringify({
+      ...summary,
+      results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { ...v, samples: undefined }])),
+    }),
+  );
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    for (const [name, d] of daemons) console.error(`--- ${name} ---\n${d.out.slice(-3000)}`);
+    process.exit(1);
+  });
