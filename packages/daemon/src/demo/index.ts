@@ -1,0 +1,1 @@
+export { type DemoLog, type DemoOptions, demoPrerequisites, runDemo } from './demo.js';
