@@ -1,18 +1,18 @@
 #!/usr/bin/env node
-import { readFileSync, watch } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createResponder } from '@ingot/arp';
 import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
-import { ConfigStore } from './config/config-store.js';
+import { fetchStatus, formatStatus } from './commands/status.js';
 import { parseConfig } from './config/parse-config.js';
-import { type BgpBackend, Daemon, type Layer2Backend } from './daemon.js';
+import type { BgpBackend, Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { startMembership } from './membership-source.js';
-import { renderMetrics, serveMetrics } from './metrics.js';
+import { runStandalone } from './standalone/run-standalone.js';
 
 const USAGE = `usage: ingot <command> [options]
 
@@ -54,8 +54,13 @@ function main(argv: string[]): number | undefined {
     allowPositionals: true,
     options: {
       config: { type: 'string' },
-      node: { type: 'string', default: process.env.NODE_NAME || hostname() },
-      announce: { type: 'string', default: 'dry-run' },
+      node: { type: 'string' },
+      announce: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'data-path': { type: 'string' },
+      'status-address': { type: 'string' },
+      address: { type: 'string' },
+      json: { type: 'boolean', default: false },
       interface: { type: 'string', multiple: true, default: [] },
       'router-id': { type: 'string' },
       'node-label': { type: 'string', multiple: true, default: [] },
@@ -94,6 +99,19 @@ function main(argv: string[]): number | undefined {
     case 'version':
       process.stdout.write(`${readVersion()}\n`);
       return 0;
+    case 'status': {
+      const address = values.address ?? values['status-address'] ?? '127.0.0.1:7472';
+      fetchStatus(address).then(
+        (doc) => {
+          process.stdout.write(values.json ? `${JSON.stringify(doc, null, 2)}\n` : formatStatus(doc));
+        },
+        (err: Error) => {
+          process.stderr.write(`ingot status: ${err.message} (is the daemon running? --address HOST:PORT)\n`);
+          process.exitCode = 1;
+        },
+      );
+      return undefined;
+    }
     case 'validate': {
       const file = values.config ?? positionals[1];
       if (!file) {
@@ -111,7 +129,7 @@ function main(argv: string[]): number | undefined {
     }
     case 'run': {
       const announce = values.announce;
-      if (announce !== 'dry-run' && announce !== 'live') {
+      if (announce !== undefined && announce !== 'dry-run' && announce !== 'live') {
         process.stderr.write(`invalid --announce ${JSON.stringify(announce)}\n${USAGE}`);
         return 2;
       }
@@ -120,10 +138,17 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --role ${JSON.stringify(role)}\n${USAGE}`);
         return 2;
       }
+      const dataPath = values['data-path'];
+      if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'none') {
+        process.stderr.write(`invalid --data-path ${JSON.stringify(dataPath)}\n${USAGE}`);
+        return 2;
+      }
       run({
         configFile: values.config,
-        node: values.node ?? hostname(),
-        live: announce === 'live',
+        node: values.node ?? (process.env.NODE_NAME || undefined),
+        announce,
+        stateDirectory: values['state-dir'],
+        dataPath,
         interfaces: values.interface ?? [],
         routerId: values['router-id'],
         labels: Object.fromEntries(
@@ -136,7 +161,7 @@ function main(argv: string[]): number | undefined {
               secretFile: values['memberlist-secret-file'],
             }
           : undefined,
-        metricsBind: values['metrics-bind'],
+        metricsBind: values['status-address'] ?? values['metrics-bind'],
         kubernetes:
           values.kubernetes || values.kubeconfig
             ? {
@@ -163,13 +188,15 @@ function main(argv: string[]): number | undefined {
 
 interface RunOptions {
   configFile: string | undefined;
-  node: string;
-  live: boolean;
+  node: string | undefined;
+  announce: 'live' | 'dry-run' | undefined;
   interfaces: string[];
   routerId: string | undefined;
   labels: Record<string, string>;
   memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
   metricsBind: string | undefined;
+  stateDirectory: string | undefined;
+  dataPath: 'local' | 'none' | undefined;
   kubernetes:
     | {
         namespace: string;
@@ -184,119 +211,75 @@ interface RunOptions {
 }
 
 async function run(opts: RunOptions): Promise<void> {
-  const { configFile, log } = opts;
+  const { log } = opts;
+  if (!opts.kubernetes) {
+    const handle = await runStandalone({
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
+      ...(opts.node ? { nodeName: opts.node } : {}),
+      ...(opts.announce ? { announce: opts.announce } : {}),
+      interfaces: opts.interfaces,
+      ...(opts.routerId ? { routerId: opts.routerId } : {}),
+      labels: opts.labels,
+      ...(opts.memberlist
+        ? {
+            memberlist: {
+              bindAddress: opts.memberlist.bind,
+              join: opts.memberlist.join,
+              ...(opts.memberlist.secretFile ? { secretFile: opts.memberlist.secretFile } : {}),
+            },
+          }
+        : {}),
+      ...(opts.metricsBind ? { statusAddress: opts.metricsBind } : {}),
+      ...(opts.stateDirectory ? { stateDirectory: opts.stateDirectory } : {}),
+      ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
+      log,
+      version: readVersion(),
+    });
+    const stop = async (signal: string) => {
+      log.info('ingot stopping', { signal });
+      await handle.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGHUP', () => handle.reload());
+    setInterval(() => log.debug('alive'), 60_000);
+    return;
+  }
+  const node = opts.node ?? hostname();
+  const live = opts.announce === 'live';
   let layer2: Layer2Backend = dryRunLayer2(log.child('layer2'));
-  if (opts.live) {
+  if (live) {
     const responder = createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' });
     responder.on('interface-added', (e) => log.info('layer2 serving interface', { ...e }));
     responder.on('interface-removed', (e) => log.info('layer2 stopped serving interface', { ...e }));
     await responder.ready();
     layer2 = responder;
   }
-  const bgp: BgpBackend = opts.live
+  const bgp: BgpBackend = live
     ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
     : dryRunBgp(log.child('bgp'));
-  let reconcileQueued = false;
-  let reconcile = () => daemon.reconcile();
+  let mode: { reconcile(): void } | undefined;
   const membership = opts.memberlist
     ? await startMembership({
-        name: opts.node,
+        name: node,
         labels: opts.labels,
         bind: opts.memberlist.bind,
         join: opts.memberlist.join,
         ...(opts.memberlist.secretFile ? { secret: readFileSync(opts.memberlist.secretFile, 'utf8').trim() } : {}),
         log: log.child('memberlist'),
-        onChange: () => {
-          if (reconcileQueued) return;
-          reconcileQueued = true;
-          setImmediate(() => {
-            reconcileQueued = false;
-            reconcile();
-          });
-        },
+        onChange: () => mode?.reconcile(),
       })
     : undefined;
-  const daemon = new Daemon({
-    nodeName: opts.node,
-    nodeLabels: opts.labels,
-    log,
+  mode = await runKubernetes({
+    ...opts.kubernetes,
+    node,
     layer2,
     bgp,
-    ...(membership ? { members: () => membership.members() } : {}),
+    ...(membership ? { membership } : {}),
+    ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
+    log,
   });
-  if (opts.kubernetes) {
-    const mode = await runKubernetes({
-      ...opts.kubernetes,
-      node: opts.node,
-      layer2,
-      bgp,
-      ...(membership ? { membership } : {}),
-      ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
-      log,
-    });
-    reconcile = () => mode.reconcile();
-    return;
-  }
-  const store = new ConfigStore();
-  store.on('applied', (config) => {
-    log.info('configuration applied', {
-      source: configFile ?? 'embedded default',
-      pools: config.pools.map((p) => ({ name: p.name, addresses: p.addresses })),
-      l2Advertisements: config.l2Advertisements.length,
-      bgpAdvertisements: config.bgpAdvertisements.length,
-      bgpPeers: config.bgpPeers.map((p) => `${p.peerAddress}:${p.peerPort}`),
-      services: config.services.length,
-    });
-    daemon.applyConfig(config);
-    log.info('services', { services: daemon.services(), pools: daemon.poolStats() });
-  });
-  store.on('rejected', (issues) => {
-    log.error('configuration rejected; the last good configuration stays in force', { issues, stale: true });
-  });
-  const load = () => store.applyText(configFile ? readFileSync(configFile, 'utf8') : DEFAULT_CONFIG_YAML);
-  log.info('ingot starting', {
-    version: readVersion(),
-    pid: process.pid,
-    node: opts.node,
-    announce: opts.live ? 'live' : 'dry-run',
-  });
-  load();
-  if (!store.current) {
-    log.error('no valid configuration; exiting');
-    process.exitCode = 1;
-    return;
-  }
-  const metricsServer = opts.metricsBind
-    ? await serveMetrics(
-        opts.metricsBind,
-        () =>
-          renderMetrics([
-            ...daemon.metrics(),
-            { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
-            { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
-          ]) + (layer2.metrics?.() ?? ''),
-        () => store.current !== undefined,
-      )
-    : undefined;
-  if (opts.metricsBind) log.info('serving metrics', { address: opts.metricsBind, paths: ['/metrics', '/healthz'] });
-  const watcher = configFile
-    ? watch(configFile, () => {
-        log.info('configuration file changed; reloading', { file: configFile });
-        load();
-      })
-    : undefined;
-  const stop = async (signal: string) => {
-    log.info('ingot stopping', { signal });
-    watcher?.close();
-    await membership?.close();
-    metricsServer?.close();
-    await layer2.close?.();
-    await bgp.close?.();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  setInterval(() => log.debug('alive'), 60_000);
 }
 
 function readVersion(): string {

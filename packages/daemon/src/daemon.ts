@@ -1,4 +1,4 @@
-import type { PoolStats } from '@ingot/allocator';
+import { compileLabelSelector, type PoolStats } from '@ingot/allocator';
 import type { BGPPeer, IngotConfig, ServiceResource } from './config/resources.js';
 import { type ConvergeResult, ServiceController } from './controller/service-controller.js';
 import type { Logger } from './logger.js';
@@ -9,6 +9,7 @@ import {
   type NodeInfo,
   planAnnouncements,
 } from './speaker/announcement-plan.js';
+import { sameAssignments } from './standalone/assignment-table.js';
 
 /** Where layer-2 announcements go: an `@ingot/arp` Responder, or a dry-run logger. */
 export interface Layer2Backend {
@@ -16,6 +17,8 @@ export interface Layer2Backend {
   announce(ip: string, options?: { interfaces?: string[] }): void;
   /** Stop answering for `ip`. */
   withdraw(ip: string): void;
+  /** Send a gratuitous round now for every announced IP (after a partition heals, MetalLB #584). */
+  reannounce?(): void;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
   /** MetalLB's layer-2 counters as Prometheus text (`metallb_layer2_*`). */
@@ -34,13 +37,32 @@ export interface BgpBackend {
   close?(): Promise<void>;
   /** Session gauges and counters under MetalLB's names (`metallb_bgp_*`). */
   metrics?(): MetricSample[];
+  /** Sessions and their states, for `ingot status`. */
+  peers?(): BgpPeerView[];
+}
+
+/** One BGP session as `ingot status` shows it. */
+export interface BgpPeerView {
+  /** BGPPeer name. */
+  name: string;
+  /** `address:port`. */
+  address: string;
+  /** Peer AS. */
+  asn: number;
+  /** RFC 4271 state (`Idle` … `Established`). */
+  state: string;
+  /** Prefixes currently advertised to it. */
+  prefixesAdvertised: number;
 }
 
 /** Options of {@link Daemon}. */
 export interface DaemonOptions {
   /** This node's name (its memberlist member name). */
   nodeName: string;
-  /** This node's labels. @default {} */
+  /**
+   * This node's labels; when given, BGPPeers are filtered by their nodeSelectors here (standalone). Kubernetes mode
+   * leaves it unset and filters with the Node object itself.
+   */
   nodeLabels?: Record<string, string>;
   /** Structured logger. */
   log: Logger;
@@ -50,6 +72,39 @@ export interface DaemonOptions {
   bgp: BgpBackend;
   /** Live nodes (from gossip membership); default: only this node. */
   members?: () => NodeInfo[];
+  /**
+   * Whether this node allocates now (standalone: the elected controller node). When false the daemon never converges
+   * services itself; it announces the assignments given to {@link Daemon.setAssignments}. @default always
+   */
+  allocating?: () => boolean;
+  /** Called after a reconcile changed the assignments this node allocated (to persist and replicate them). */
+  onAssignments?: (services: Record<string, ServiceState>) => void;
+  /** Local delivery of service IPs (standalone data path): told the IPs this node attracts traffic for. */
+  localDelivery?: LocalDelivery;
+}
+
+/** Makes the node accept traffic for the service IPs it announces (e.g. adds them to `lo`). */
+export interface LocalDelivery {
+  /** The complete set of service IPs this node announces now (layer-2 owner or BGP speaker). */
+  sync(ips: readonly string[]): void;
+}
+
+/** One row of {@link Daemon.status}: a service, its IPs and who announces them. */
+export interface ServiceStatusRow {
+  /** Service key `namespace/name`. */
+  service: string;
+  /** Assigned IPs (empty when pending). */
+  ips: string[];
+  /** Pool the IPs came from. */
+  pool?: string;
+  /** `layer2`, `bgp`, `layer2+bgp`, or `none` when no advertisement selects it. */
+  protocol: string;
+  /** Layer 2: the owner node of each IP. */
+  owners: Record<string, string>;
+  /** Why it is not announced (MetalLB reason), or why it has no IP. */
+  reason?: string;
+  /** Whether this node announces any of its IPs. */
+  announcedHere: boolean;
 }
 
 /** The state of one service after the last reconcile. */
@@ -66,7 +121,9 @@ export interface ServiceState {
  * the announcements, applying only the difference to the backends.
  */
 export class Daemon {
-  private readonly controller = new ServiceController();
+  private controller = new ServiceController();
+  private lastPlan: ReturnType<typeof planAnnouncements> | undefined;
+  private lastMembers = new Set<string>();
   private readonly statuses = new Map<string, ServiceState>();
   private config: IngotConfig | undefined;
   private readonly layer2Announced = new Map<string, { key: string; service: string }>();
@@ -80,14 +137,44 @@ export class Daemon {
     for (const e of result.evicted)
       this.options.log.warn('service IPs are in no pool any more; released', { service: e.serviceKey, ips: e.ips });
     this.config = config;
-    this.options.bgp.setPeers(config.bgpPeers);
+    // Sessions exist only on the nodes a BGPPeer's nodeSelectors match (empty = every node), as in MetalLB. Without
+    // nodeLabels the caller has filtered already (Kubernetes mode reads the Node object).
+    const labels = this.options.nodeLabels;
+    this.options.bgp.setPeers(
+      config.bgpPeers.filter(
+        (p) =>
+          !labels ||
+          p.nodeSelectors.length === 0 ||
+          p.nodeSelectors.some((sel) => {
+            const compiled = compileLabelSelector(sel);
+            return compiled.ok && compiled.matches(labels);
+          }),
+      ),
+    );
     this.reconcile();
   }
 
-  /** Re-converges every service and re-applies announcements (call on membership changes too). */
+  /**
+   * Replaces the assignments (standalone: adopted from the allocating node or the state directory). The allocator is
+   * rebuilt so that the next converge starts from exactly these IPs.
+   */
+  setAssignments(services: Record<string, ServiceState>): void {
+    this.statuses.clear();
+    for (const [key, st] of Object.entries(services)) if (st.ips.length > 0) this.statuses.set(key, { ...st });
+    this.controller = new ServiceController();
+    if (this.config) this.controller.setPools(this.config.pools);
+  }
+
+  /** Re-converges every service (when allocating) and re-applies announcements (call on membership changes too). */
   reconcile(): void {
     const config = this.config;
     if (!config) return;
+    if (this.options.allocating?.() ?? true) this.converge(config);
+    this.announce(config);
+  }
+
+  private converge(config: IngotConfig): void {
+    const before = Object.fromEntries(this.statuses);
     const live = new Set(config.services.map((s) => s.key));
     for (const key of [...this.statuses.keys()]) {
       if (live.has(key)) continue;
@@ -102,7 +189,8 @@ export class Daemon {
       for (const svc of pending) again = this.convergeOne(svc) || again;
       pending = again ? order.filter((s) => this.statusIps(s).length === 0 && s.type === 'LoadBalancer') : [];
     }
-    this.announce(config);
+    const after = Object.fromEntries(this.statuses);
+    if (!sameAssignments(after, before)) this.options.onAssignments?.(after);
   }
 
   /** The state of every service after the last reconcile. */
@@ -174,6 +262,10 @@ export class Daemon {
     const self = this.options.nodeName;
     const members = this.options.members?.() ?? [{ name: self, labels: this.options.nodeLabels ?? {} }];
     const plan = planAnnouncements(config, allocated, members, self);
+    this.lastPlan = plan;
+    const joined = members.some((m) => !this.lastMembers.has(m.name));
+    const hadMembers = this.lastMembers.size > 0;
+    this.lastMembers = new Set(members.map((m) => m.name));
     for (const s of plan.skipped)
       this.options.log.info('service not announced', { service: s.service, reason: s.reason });
 
@@ -197,6 +289,8 @@ export class Daemon {
         reason: 'nodeAssigned',
       });
     }
+    // A member (re)appeared, e.g. a partition healed: owners re-announce so every neighbour cache converges (MetalLB #584).
+    if (hadMembers && joined && this.layer2Announced.size > 0) this.options.layer2.reannounce?.();
 
     const wantBgp = new Map<string, BgpAnnouncement>();
     for (const a of plan.bgp) {
@@ -221,6 +315,39 @@ export class Daemon {
         reason: 'nodeAssigned',
       });
     }
+    if (this.options.localDelivery) {
+      const local = new Set(this.layer2Announced.keys());
+      for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
+      this.options.localDelivery.sync([...local]);
+    }
+  }
+
+  /** Per service: IPs, pool, protocol, layer-2 owners, and why it is not announced — for `ingot status`. */
+  status(): ServiceStatusRow[] {
+    const config = this.config;
+    if (!config) return [];
+    const plan = this.lastPlan;
+    return config.services
+      .filter((svc) => svc.type === 'LoadBalancer')
+      .map((svc) => {
+        const st = this.statuses.get(svc.key);
+        const l2 = plan?.l2.filter((a) => a.service === svc.key) ?? [];
+        const bgp = plan?.bgp.some((a) => a.service === svc.key) ?? false;
+        const bgpSelected = config.bgpAdvertisements.length > 0 && bgp;
+        const protocol = l2.length > 0 && bgpSelected ? 'layer2+bgp' : l2.length > 0 ? 'layer2' : bgp ? 'bgp' : 'none';
+        const skipped = plan?.skipped.find((x) => x.service === svc.key)?.reason;
+        const row: ServiceStatusRow = {
+          service: svc.key,
+          ips: st?.ips ?? [],
+          protocol,
+          owners: Object.fromEntries(l2.map((a) => [a.ip, a.node])),
+          announcedHere: l2.some((a) => a.node === this.options.nodeName) || bgp,
+        };
+        if (st?.pool) row.pool = st.pool;
+        const reason = st ? skipped : 'noIPAllocated';
+        if (reason) row.reason = reason;
+        return row;
+      });
   }
 }
 

@@ -25,8 +25,22 @@ export interface MembershipSourceOptions {
 export interface MembershipSource {
   /** Live (alive or suspect) members with their labels. */
   members(): NodeInfo[];
+  /** Every known member with its state and address, for `ingot status`. */
+  view(): MemberView[];
+  /** Replaces this node's gossiped labels (node labels plus Ingot's own `ingot.dev/*` ones). */
+  setLabels(labels: Record<string, string>): void;
   /** Leaves gracefully and closes the sockets. */
   close(): Promise<void>;
+}
+
+/** One member as `ingot status` shows it. */
+export interface MemberView {
+  /** Member (node) name. */
+  name: string;
+  /** `alive`, `suspect`, `dead` or `left`. */
+  state: string;
+  /** Gossip address `host:port`. */
+  address: string;
 }
 
 /** Parses `host:port` or `[v6]:port`. */
@@ -68,6 +82,15 @@ export async function startMembership(options: MembershipSourceOptions): Promise
         .members()
         .filter((m) => m.status === 'alive' || m.status === 'suspect')
         .map((m) => ({ name: m.name, labels: { ...m.labels } })),
+    view: () =>
+      membership.members().map((m) => ({
+        name: m.name,
+        state: m.status,
+        address: m.address.host.includes(':')
+          ? `[${m.address.host}]:${m.address.port}`
+          : `${m.address.host}:${m.address.port}`,
+      })),
+    setLabels: (labels) => membership.setLabels(labels),
     close: () => membership.stop(),
   };
 }

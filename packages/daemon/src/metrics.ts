@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { parseHostPort } from './membership-source.js';
 
 /** One gauge or counter value with its labels. */
@@ -50,25 +50,58 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** What the status server answers. */
+export interface StatusRoutes {
+  /** `GET /metrics`: Prometheus exposition text. */
+  metrics: () => string;
+  /** `GET /healthz`: 200 when alive and configured. */
+  healthy: () => boolean;
+  /** `GET /readyz`: 200 when serving (configuration loaded, initial sync done). @default healthy */
+  ready?: () => boolean;
+  /** `GET /status`: JSON document (`ingot status`). */
+  status?: () => unknown;
+  /** `GET /assignments`: JSON assignment table (standalone replication). */
+  assignments?: () => unknown;
+}
+
 /**
- * Serves `GET /metrics` (Prometheus text) and `GET /healthz` (200 once `healthy()` is true) on `host:port`.
- * @param bind - `host:port`
- * @param collect - returns the current exposition text
- * @param healthy - readiness
+ * Serves the daemon's HTTP endpoints on `host:port`: `/metrics`, `/healthz`, `/readyz`, and when given `/status` and
+ * `/assignments` (JSON).
  */
-export async function serveMetrics(bind: string, collect: () => string, healthy: () => boolean): Promise<Server> {
+export async function serveStatus(bind: string, routes: StatusRoutes): Promise<Server> {
   const { host, port } = parseHostPort(bind);
+  const probe = (res: ServerResponse, ok: boolean) =>
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+  const json = (res: ServerResponse, value: unknown) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(value, jsonSafe)}\n`);
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(collect());
-    } else if (req.method === 'GET' && req.url === '/healthz') {
-      const ok = healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
-    } else res.writeHead(404).end();
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') res.writeHead(405).end();
+    else if (path === '/metrics')
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(routes.metrics());
+    else if (path === '/healthz') probe(res, routes.healthy());
+    else if (path === '/readyz') probe(res, (routes.ready ?? routes.healthy)());
+    else if (path === '/status' && routes.status) json(res, routes.status());
+    else if (path === '/assignments' && routes.assignments) json(res, routes.assignments());
+    else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   return server;
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text) and `GET /healthz` (200 once `healthy()` is true) on `host:port`.
+ * @param bind - `host:port`
+ * @param collect - returns the current exposition text
+ * @param healthy - readiness
+ */
+export function serveMetrics(bind: string, collect: () => string, healthy: () => boolean): Promise<Server> {
+  return serveStatus(bind, { metrics: collect, healthy });
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }

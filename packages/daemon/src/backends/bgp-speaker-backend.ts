@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { type BgpPeer, BgpSpeaker } from '@ingot/bgp';
 import type { BGPPeer } from '../config/resources.js';
-import type { BgpBackend } from '../daemon.js';
+import type { BgpBackend, BgpPeerView } from '../daemon.js';
 import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
@@ -10,6 +10,8 @@ import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
 export interface BgpSpeakerBackendOptions {
   /** BGP identifier when a BGPPeer has no routerID (MetalLB derives it from the node address). */
   routerId: string;
+  /** Local address for sessions whose BGPPeer has no `sourceAddress` (the Node document's `bgp.sourceAddress`). */
+  sourceAddress?: string;
   /** Logger. */
   log: Logger;
 }
@@ -20,7 +22,7 @@ export interface BgpSpeakerBackendOptions {
  */
 export function createBgpSpeakerBackend(
   options: BgpSpeakerBackendOptions,
-): BgpBackend & { close(): Promise<void>; metrics(): MetricSample[] } {
+): BgpBackend & { close(): Promise<void>; metrics(): MetricSample[]; peers(): BgpPeerView[] } {
   const speakers = new Map<string, BgpSpeaker>();
   const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer }>();
   const routes = new Map<string, BgpAnnouncement>();
@@ -70,7 +72,9 @@ export function createBgpSpeakerBackend(
           holdTime: p.holdTime,
           keepaliveTime: p.keepaliveTime,
           ...(p.password ? { password: p.password } : {}),
-          ...(p.sourceAddress ? { localAddress: p.sourceAddress } : {}),
+          ...((p.sourceAddress ?? options.sourceAddress)
+            ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
+            : {}),
           ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
           gracefulRestart: p.enableGracefulRestart,
           families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
@@ -89,6 +93,15 @@ export function createBgpSpeakerBackend(
     withdraw(prefix) {
       routes.delete(prefix);
       for (const s of speakers.values()) s.withdraw(prefix);
+    },
+    peers() {
+      return [...peers.values()].map(({ peer, session }) => ({
+        name: peer.name,
+        address: `${peer.peerAddress}:${peer.peerPort}`,
+        asn: peer.peerASN,
+        state: session.state,
+        prefixesAdvertised: session.counters.prefixesAdvertised,
+      }));
     },
     metrics() {
       const out: MetricSample[] = [];

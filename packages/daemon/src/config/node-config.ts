@@ -1,0 +1,128 @@
+import { isIP } from 'node:net';
+import type { FieldReader } from './field-reader.js';
+
+/** API version of Ingot's own configuration kinds (Node, IPRange). */
+export const INGOT_API_VERSION = 'ingot.dev/v1alpha1';
+
+/** Default address of the status/metrics HTTP server (MetalLB's metrics port). */
+export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:7472';
+
+/**
+ * A `kind: Node` document (`ingot.dev/v1alpha1`): how the standalone daemon runs on one machine. A fleet file may hold
+ * one per machine; each daemon uses the document named after its node.
+ */
+export interface NodeConfig {
+  /** metadata.name: the node (memberlist member) name. */
+  name: string;
+  /** metadata.labels: matched by nodeSelectors, preferredNodeSelectors and the exclusion label. */
+  labels: Record<string, string>;
+  /** spec.announce: `live` answers ARP/NDP and runs BGP sessions; `dry-run` only logs. Absent = CLI default. */
+  announce?: 'live' | 'dry-run';
+  /** spec.interfaces: layer-2 interfaces; empty = every interface except MetalLB's excluded names. */
+  interfaces: string[];
+  /** spec.memberlist: SWIM gossip; absent = single node. */
+  memberlist?: {
+    /** `host:port` to bind (UDP and TCP). */
+    bindAddress: string;
+    /** Seeds, `host:port` each. */
+    join: string[];
+    /** MetalLB memberlist secret, inline. */
+    secret?: string;
+    /** File holding the secret. */
+    secretFile?: string;
+  };
+  /** spec.bgp: node-wide BGP settings. */
+  bgp: {
+    /** BGP identifier for BGPPeers without `routerID`. */
+    routerID?: string;
+    /** Local address for sessions whose BGPPeer has no `sourceAddress`. */
+    sourceAddress?: string;
+  };
+  /**
+   * spec.statusAddress: HTTP `/metrics`, `/healthz`, `/readyz`, `/status`, `/assignments`. Default: the memberlist host
+   * on port 7472 when gossip is configured (peers fetch assignments there), else {@link DEFAULT_STATUS_ADDRESS}.
+   */
+  statusAddress?: string;
+  /** spec.stateDirectory: where assignments persist across restarts; absent = memory only. */
+  stateDirectory?: string;
+  /** spec.dataPath: `local` routes owned service IPs to `lo`; `none` leaves delivery to kube-proxy. Absent = mode default. */
+  dataPath?: 'local' | 'none';
+}
+
+const HOST_PORT = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/** Is `text` a `host:port` (or `[v6]:port`) with an IP host and a port 1..65535? */
+export function isHostPort(text: string): boolean {
+  const m = HOST_PORT.exec(text);
+  const port = Number(m?.[3]);
+  return !!m && isIP(m[1] ?? m[2] ?? '') !== 0 && port >= 1 && port <= 65535;
+}
+
+/** Reads a `kind: Node` document; problems go to the reader's issue list. */
+export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
+  const announce = r.string('spec.announce');
+  if (announce !== undefined && announce !== 'live' && announce !== 'dry-run')
+    r.fail('spec.announce', `must be live or dry-run, got ${JSON.stringify(announce)}`);
+  const dataPath = r.string('spec.dataPath');
+  if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'none')
+    r.fail('spec.dataPath', `must be local or none, got ${JSON.stringify(dataPath)}`);
+  const address = (path: string, required: boolean): string | undefined => {
+    const v = r.string(path, required);
+    if (v !== undefined && !isHostPort(v)) r.fail(path, `must be host:port with an IP host, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const ip = (path: string, family?: 4): string | undefined => {
+    const v = r.string(path);
+    if (v !== undefined && (family ? isIP(v) !== family : isIP(v) === 0))
+      r.fail(path, `must be an ${family ? 'IPv4' : 'IP'} address, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const node: NodeConfig = {
+    name,
+    labels: r.stringMap('metadata.labels'),
+    interfaces: r.stringList('spec.interfaces', true),
+    bgp: {},
+  };
+  const statusAddress = address('spec.statusAddress', false);
+  if (statusAddress) node.statusAddress = statusAddress;
+  if (announce === 'live' || announce === 'dry-run') node.announce = announce;
+  if (dataPath === 'local' || dataPath === 'none') node.dataPath = dataPath;
+  const routerID = ip('spec.bgp.routerID', 4);
+  const sourceAddress = ip('spec.bgp.sourceAddress');
+  if (routerID) node.bgp.routerID = routerID;
+  if (sourceAddress) node.bgp.sourceAddress = sourceAddress;
+  const stateDirectory = r.string('spec.stateDirectory');
+  if (stateDirectory !== undefined) {
+    if (!stateDirectory.startsWith('/')) r.fail('spec.stateDirectory', 'must be an absolute path');
+    node.stateDirectory = stateDirectory;
+  }
+  if (r.get('spec.memberlist') !== undefined) {
+    const bindAddress = address('spec.memberlist.bindAddress', true);
+    const join = r.stringList('spec.memberlist.join', true);
+    join.forEach((seed, i) => {
+      if (!isHostPort(seed))
+        r.fail(`spec.memberlist.join[${i}]`, `must be host:port with an IP host, got ${JSON.stringify(seed)}`);
+    });
+    const secret = r.string('spec.memberlist.secret');
+    const secretFile = r.string('spec.memberlist.secretFile');
+    if (secret !== undefined && secretFile !== undefined)
+      r.fail('spec.memberlist', 'set secret or secretFile, not both');
+    if (bindAddress)
+      node.memberlist = {
+        bindAddress,
+        join,
+        ...(secret !== undefined ? { secret } : {}),
+        ...(secretFile !== undefined ? { secretFile } : {}),
+      };
+  }
+  return node;
+}
+
+/**
+ * Picks this machine's Node document: the one named `nodeName`; with no explicit name and exactly one document, that
+ * one. Returns undefined when none applies (the daemon then runs on command-line settings alone).
+ */
+export function selectNode(nodes: readonly NodeConfig[], nodeName: string | undefined): NodeConfig | undefined {
+  if (nodeName !== undefined) return nodes.find((n) => n.name === nodeName);
+  return nodes.length === 1 ? nodes[0] : undefined;
+}

@@ -1,0 +1,108 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One service's assignment: the IPs the controller gave it and their pool. */
+export interface Assignment {
+  /** IPs in status order (`[v4, v6]` for dual stack). */
+  ips: string[];
+  /** The pool that served them. */
+  pool?: string;
+}
+
+/**
+ * The standalone controller's output, replicated to every member and persisted in each node's state directory. The
+ * newest table wins: higher `generation`, then the greater `writer` name (two partitions that both allocated).
+ */
+export interface AssignmentTable {
+  /** Bumped by the allocating node on every change. 0 = nothing allocated yet. */
+  generation: number;
+  /** The node that wrote this generation. */
+  writer: string;
+  /** Assignments by service key `namespace/name`. */
+  services: Record<string, Assignment>;
+}
+
+/** The empty table a node starts from when it has no state. */
+export const EMPTY_TABLE: AssignmentTable = Object.freeze({ generation: 0, writer: '', services: {} });
+
+/** Name of the table file in the state directory. */
+export const ASSIGNMENTS_FILE = 'assignments.json';
+
+/** The gossiped version of a table: `<generation>.<writer>`. */
+export function tableVersion(t: Pick<AssignmentTable, 'generation' | 'writer'>): string {
+  return `${t.generation}.${t.writer}`;
+}
+
+/** Parses {@link tableVersion} text; undefined when malformed. */
+export function parseTableVersion(text: string | undefined): { generation: number; writer: string } | undefined {
+  const m = /^(\d+)\.(.*)$/.exec(text ?? '');
+  if (!m) return undefined;
+  const generation = Number(m[1]);
+  return Number.isSafeInteger(generation) ? { generation, writer: m[2] as string } : undefined;
+}
+
+/** Orders table versions: positive when `a` is newer than `b`. */
+export function compareVersions(
+  a: Pick<AssignmentTable, 'generation' | 'writer'>,
+  b: Pick<AssignmentTable, 'generation' | 'writer'>,
+): number {
+  if (a.generation !== b.generation) return a.generation - b.generation;
+  return a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : 0;
+}
+
+/**
+ * Checks that `value` is an {@link AssignmentTable} (e.g. JSON read from disk or from a peer).
+ * @throws Error naming the first offending field.
+ */
+export function validateTable(value: unknown): AssignmentTable {
+  const t = value as Partial<AssignmentTable> | null;
+  if (t === null || typeof t !== 'object') throw new Error('assignment table: not an object');
+  if (!Number.isSafeInteger(t.generation) || (t.generation as number) < 0)
+    throw new Error('assignment table: generation must be a non-negative integer');
+  if (typeof t.writer !== 'string') throw new Error('assignment table: writer must be a string');
+  if (t.services === null || typeof t.services !== 'object' || Array.isArray(t.services))
+    throw new Error('assignment table: services must be an object');
+  for (const [key, a] of Object.entries(t.services)) {
+    const ok =
+      a !== null &&
+      typeof a === 'object' &&
+      Array.isArray(a.ips) &&
+      a.ips.every((ip) => typeof ip === 'string') &&
+      (a.pool === undefined || typeof a.pool === 'string');
+    if (!ok)
+      throw new Error(`assignment table: services[${JSON.stringify(key)}] must be { ips: string[], pool?: string }`);
+  }
+  return { generation: t.generation as number, writer: t.writer, services: t.services };
+}
+
+/** Do two tables hold the same assignments (ignoring versions)? */
+export function sameAssignments(a: Record<string, Assignment>, b: Record<string, Assignment>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return !!x && !!y && x.pool === y.pool && x.ips.length === y.ips.length && x.ips.every((ip, i) => ip === y.ips[i]);
+  });
+}
+
+/** Reads `<dir>/assignments.json`; the empty table when the file does not exist. @throws on a corrupt file. */
+export function loadTable(dir: string): AssignmentTable {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ASSIGNMENTS_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_TABLE;
+    throw err;
+  }
+  return validateTable(JSON.parse(text));
+}
+
+/** Writes `<dir>/assignments.json` atomically (temporary file, then rename), creating `dir` when needed. */
+export function saveTable(dir: string, table: AssignmentTable): void {
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const file = join(dir, ASSIGNMENTS_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(table, null, 2)}\n`, { mode: 0o640 });
+  renameSync(tmp, file);
+}

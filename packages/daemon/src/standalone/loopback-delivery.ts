@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { LocalDelivery } from '../daemon.js';
+import type { Logger } from '../logger.js';
+
+/** Label of the IPv4 addresses the daemon adds to `lo`, so a restart can find its own leftovers. */
+export const LOOPBACK_LABEL = 'lo:ingot';
+
+/** Runs `ip` with arguments; resolves with stdout, rejects with stderr. Injectable for tests. */
+export type IpRunner = (args: string[]) => Promise<string>;
+
+/** Options of {@link LoopbackDelivery}. */
+export interface LoopbackDeliveryOptions {
+  /** Logger. */
+  log: Logger;
+  /** `ip` runner. @default execFile('ip', args) */
+  ip?: IpRunner;
+  /** Writes a sysctl (`/proc/sys/...` path, value). @default writeFileSync */
+  writeSysctl?: (path: string, value: string) => void;
+}
+
+const defaultIp: IpRunner = (args) =>
+  new Promise((resolve, reject) => {
+    execFile('ip', args, { timeout: 5000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(stderr.trim() || err.message));
+      else resolve(stdout);
+    });
+  });
+
+/**
+ * The standalone data path: every service IP this node announces is added to `lo` (`/32`, `/128`), so the kernel
+ * accepts its traffic and local servers bound to the wildcard address answer. `arp_ignore=1` and `arp_announce=2`
+ * stop the kernel from answering ARP for those addresses itself or using them as ARP sources (only the elected owner
+ * answers, through `@ingot/arp`). IPv6 needs nothing: Linux answers neighbour solicitations only for addresses on the
+ * receiving interface. Needs CAP_NET_ADMIN. Changes are applied one at a time in order; failures are logged, and
+ * retried by the next sync.
+ */
+export class LoopbackDelivery implements LocalDelivery {
+  private readonly present = new Set<string>();
+  private wanted = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  private readonly ip: IpRunner;
+
+  constructor(private readonly options: LoopbackDeliveryOptions) {
+    this.ip = options.ip ?? defaultIp;
+  }
+
+  /**
+   * Sets the ARP sysctls and removes addresses a previous run left on `lo` (IPv4 ones carry {@link LOOPBACK_LABEL}).
+   * @throws when the sysctls cannot be written (no CAP_NET_ADMIN / read-only /proc).
+   */
+  async start(): Promise<void> {
+    const write = this.options.writeSysctl ?? ((path: string, value: string) => writeFileSync(path, value));
+    write('/proc/sys/net/ipv4/conf/all/arp_ignore', '1');
+    write('/proc/sys/net/ipv4/conf/all/arp_announce', '2');
+    const out = await this.ip(['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', LOOPBACK_LABEL]).catch(() => '');
+    for (const m of out.matchAll(/inet (\S+)\/32/g)) this.present.add(m[1] as string);
+    this.options.log.info('local data path ready', { arp_ignore: 1, arp_announce: 2, leftovers: [...this.present] });
+  }
+
+  /** Converges `lo` to exactly `ips` (in the background; see {@link LoopbackDelivery.settled}). */
+  sync(ips: readonly string[]): void {
+    this.wanted = new Set(ips);
+    this.chain = this.chain.then(() => this.apply());
+  }
+
+  /** Resolves when every requested change has been attempted. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** IPs currently on `lo` by our hand. */
+  addresses(): string[] {
+    return [...this.present];
+  }
+
+  /** Removes every address this daemon added. */
+  async close(): Promise<void> {
+    this.wanted = new Set();
+    this.chain = this.chain.then(() => this.apply());
+    await this.chain;
+  }
+
+  private async apply(): Promise<void> {
+    for (const ip of [...this.present]) {
+      if (this.wanted.has(ip)) continue;
+      await this.change('del', ip);
+    }
+    for (const ip of this.wanted) {
+      if (this.present.has(ip)) continue;
+      await this.change('add', ip);
+    }
+  }
+
+  private async change(op: 'add' | 'del', ip: string): Promise<void> {
+    const v6 = isIP(ip) === 6;
+    const args = v6
+      ? ['-6', 'addr', op, `${ip}/128`, 'dev', 'lo', ...(op === 'add' ? ['nodad'] : [])]
+      : ['-4', 'addr', op, `${ip}/32`, 'dev', 'lo', ...(op === 'add' ? ['label', LOOPBACK_LABEL] : [])];
+    try {
+      await this.ip(args);
+    } catch (err) {
+      const message = (err as Error).message;
+      // Already there / already gone: the goal is reached.
+      const reached = op === 'add' ? /File exists/.test(message) : /Cannot assign|not found|No such/i.test(message);
+      if (!reached) {
+        this.options.log.warn(`could not ${op === 'add' ? 'add' : 'remove'} service IP on lo`, { ip, error: message });
+        return;
+      }
+    }
+    if (op === 'add') this.present.add(ip);
+    else this.present.delete(ip);
+    this.options.log.debug(op === 'add' ? 'service IP added to lo' : 'service IP removed from lo', { ip });
+  }
+}

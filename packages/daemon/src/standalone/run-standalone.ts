@@ -1,0 +1,348 @@
+import { readFileSync, watch } from 'node:fs';
+import type { Server } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { createResponder } from '@ingot/arp';
+import { createBgpSpeakerBackend } from '../backends/bgp-speaker-backend.js';
+import { dryRunBgp, dryRunLayer2 } from '../backends/dry-run.js';
+import { ConfigStore } from '../config/config-store.js';
+import { DEFAULT_STATUS_ADDRESS, type NodeConfig, selectNode } from '../config/node-config.js';
+import { parseConfig } from '../config/parse-config.js';
+import type { ConfigIssue, IngotConfig } from '../config/resources.js';
+import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
+import { DEFAULT_CONFIG_YAML } from '../default-config.js';
+import type { Logger } from '../logger.js';
+import { type MembershipSource, parseHostPort, startMembership } from '../membership-source.js';
+import { renderMetrics, serveStatus } from '../metrics.js';
+import { ASSIGNMENTS_LABEL, AssignmentSync, controllerOf, STATUS_LABEL } from './assignment-sync.js';
+import { tableVersion } from './assignment-table.js';
+import { LoopbackDelivery } from './loopback-delivery.js';
+
+/** Command-line settings of `ingot run`; each one given here wins over the Node document's. */
+export interface StandaloneOptions {
+  /** Configuration file; absent = the embedded default. */
+  configFile?: string;
+  /** This node's name (`--node`, else $NODE_NAME); absent = the only Node document, else the host name. */
+  nodeName?: string;
+  /** `--announce`. */
+  announce?: 'live' | 'dry-run';
+  /** `--interface` (repeatable). */
+  interfaces?: string[];
+  /** `--router-id`. */
+  routerId?: string;
+  /** `--node-label` (merged over the Node document's labels). */
+  labels?: Record<string, string>;
+  /** `--memberlist-*`. */
+  memberlist?: { bindAddress: string; join: string[]; secretFile?: string };
+  /** `--metrics-bind` / `--status-address`. */
+  statusAddress?: string;
+  /** `--state-dir`. */
+  stateDirectory?: string;
+  /** `--data-path`. */
+  dataPath?: 'local' | 'none';
+  /** Logger. */
+  log: Logger;
+  /** Software version shown in status. */
+  version: string;
+}
+
+/** A running standalone daemon. */
+export interface StandaloneHandle {
+  /** Re-reads the configuration file (SIGHUP). */
+  reload(): void;
+  /** Graceful stop: leave the membership, withdraw, remove local addresses, close sessions. */
+  stop(): Promise<void>;
+  /** The status document `GET /status` serves. */
+  status(): StatusDocument;
+}
+
+/** What `GET /status` returns and `ingot status` prints. */
+export interface StatusDocument {
+  /** This node. */
+  node: string;
+  /** Software version. */
+  version: string;
+  /** `live` or `dry-run`. */
+  announce: string;
+  /** The allocating node (controller leader). */
+  controller: string | undefined;
+  /** Configuration source and state. */
+  config: { source: string; loaded: boolean; stale: boolean; issues: ConfigIssue[] };
+  /** Version of the assignment table in force. */
+  assignments: { generation: number; writer: string };
+  /** Services. */
+  services: ReturnType<Daemon['status']>;
+  /** BGP sessions. */
+  peers: ReturnType<NonNullable<BgpBackend['peers']>>;
+  /** Members and their states. */
+  members: { name: string; state: string; address: string }[];
+  /** Service IPs on `lo` (data path `local`). */
+  localAddresses: string[];
+}
+
+/** Resolves what to run from the command line and the Node document. */
+export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig) {
+  const explicitName = opts.nodeName ?? (process.env.NODE_NAME || undefined);
+  const node: NodeConfig | undefined = selectNode(config.nodes, explicitName);
+  const name = explicitName ?? node?.name ?? hostname();
+  const announce = opts.announce ?? node?.announce ?? 'dry-run';
+  const memberlist = opts.memberlist ?? node?.memberlist;
+  const memberHost = memberlist ? parseHostPort(memberlist.bindAddress).host : undefined;
+  const statusAddress =
+    opts.statusAddress ??
+    node?.statusAddress ??
+    (memberHost ? (memberHost.includes(':') ? `[${memberHost}]:7472` : `${memberHost}:7472`) : DEFAULT_STATUS_ADDRESS);
+  const sourceAddress = node?.bgp.sourceAddress;
+  const routerId =
+    opts.routerId ??
+    node?.bgp.routerID ??
+    [sourceAddress, memberHost].find((a) => a && !a.includes(':')) ??
+    firstIPv4() ??
+    '192.0.2.1';
+  return {
+    node,
+    name,
+    labels: { ...(node?.labels ?? {}), ...(opts.labels ?? {}) },
+    announce,
+    interfaces: opts.interfaces && opts.interfaces.length > 0 ? opts.interfaces : (node?.interfaces ?? []),
+    memberlist,
+    statusAddress,
+    statusExplicit: opts.statusAddress !== undefined || node?.statusAddress !== undefined,
+    stateDirectory: opts.stateDirectory ?? node?.stateDirectory,
+    dataPath: opts.dataPath ?? node?.dataPath ?? (announce === 'live' ? 'local' : 'none'),
+    routerId,
+    sourceAddress,
+  };
+}
+
+function firstIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+/**
+ * Runs the controller and the speaker on this machine from a configuration file (MetalLB's resources plus Ingot's Node
+ * and Service documents), without Kubernetes: allocation replicated through gossip and the state directory, layer-2 and
+ * BGP announcements, the local data path, the status server, and reload on file change or {@link StandaloneHandle.reload}.
+ */
+export async function runStandalone(opts: StandaloneOptions): Promise<StandaloneHandle> {
+  const { log } = opts;
+  const source = opts.configFile ?? 'embedded default';
+  const readText = () => (opts.configFile ? readFileSync(opts.configFile, 'utf8') : DEFAULT_CONFIG_YAML);
+  const first = parseConfig(readText());
+  if (!first.ok) {
+    for (const issue of first.issues) log.error('configuration invalid', { source, ...issue });
+    throw new Error(`${source}: invalid configuration (${first.issues.length} issues)`);
+  }
+  const s = resolveNodeSettings(opts, first.config);
+  log.info('ingot starting', {
+    version: opts.version,
+    pid: process.pid,
+    node: s.name,
+    nodeDocument: s.node ? s.node.name : null,
+    announce: s.announce,
+    dataPath: s.dataPath,
+    statusAddress: s.statusAddress,
+    stateDirectory: s.stateDirectory ?? null,
+  });
+
+  let layer2: Layer2Backend = dryRunLayer2(log.child('layer2'));
+  if (s.announce === 'live') {
+    const responder = createResponder({ interfaces: s.interfaces.length > 0 ? s.interfaces : 'all' });
+    responder.on('interface-added', (e) => log.info('layer2 serving interface', { ...e }));
+    responder.on('interface-removed', (e) => log.info('layer2 stopped serving interface', { ...e }));
+    await responder.ready();
+    layer2 = responder;
+  }
+  const bgp: BgpBackend =
+    s.announce === 'live'
+      ? createBgpSpeakerBackend({
+          routerId: s.routerId,
+          ...(s.sourceAddress ? { sourceAddress: s.sourceAddress } : {}),
+          log: log.child('bgp'),
+        })
+      : dryRunBgp(log.child('bgp'));
+  const delivery =
+    s.dataPath === 'local' && s.announce === 'live' ? new LoopbackDelivery({ log: log.child('datapath') }) : undefined;
+  await delivery?.start();
+
+  let membership: MembershipSource | undefined;
+  let synced = s.memberlist === undefined;
+  let advertised = '0.';
+  const gossipLabels = () => ({ ...s.labels, [ASSIGNMENTS_LABEL]: advertised, [STATUS_LABEL]: s.statusAddress });
+  const members = () => membership?.members() ?? [{ name: s.name, labels: s.labels }];
+  const sync = new AssignmentSync({
+    node: s.name,
+    ...(s.stateDirectory ? { stateDirectory: s.stateDirectory } : {}),
+    log: log.child('assignments'),
+    adopt: (table) => {
+      daemon.setAssignments(table.services);
+      daemon.reconcile();
+    },
+    advertise: (version) => {
+      advertised = version;
+      membership?.setLabels(gossipLabels());
+    },
+  });
+  advertised = tableVersion(sync.table);
+  const daemon = new Daemon({
+    nodeName: s.name,
+    nodeLabels: s.labels,
+    log,
+    layer2,
+    bgp,
+    members: () => members().map((m) => ({ name: m.name, labels: stripIngotLabels(m.labels) })),
+    allocating: () => synced && sync.isAllocator(members()),
+    onAssignments: (services) => sync.recordLocal(services),
+    ...(delivery ? { localDelivery: delivery } : {}),
+  });
+  daemon.setAssignments(sync.table.services);
+
+  const store = new ConfigStore();
+  let lastIssues: ConfigIssue[] = [];
+  store.on('applied', (config) => {
+    lastIssues = [];
+    const node = selectNode(config.nodes, s.name);
+    if (JSON.stringify(node ?? null) !== JSON.stringify(s.node ?? null))
+      log.warn('the Node document changed; restart the daemon to apply node settings', { node: s.name });
+    log.info('configuration applied', {
+      source,
+      pools: config.pools.map((p) => ({ name: p.name, addresses: p.addresses })),
+      l2Advertisements: config.l2Advertisements.length,
+      bgpAdvertisements: config.bgpAdvertisements.length,
+      bgpPeers: config.bgpPeers.map((p) => `${p.peerAddress}:${p.peerPort}`),
+      services: config.services.length,
+    });
+    daemon.applyConfig(config);
+  });
+  store.on('rejected', (issues) => {
+    lastIssues = issues;
+    for (const issue of issues) log.error('configuration rejected', { source, ...issue });
+    log.error('configuration rejected; the last good configuration stays in force', { source, issues: issues.length });
+  });
+  const load = () => {
+    try {
+      store.applyText(readText());
+    } catch (err) {
+      log.error('configuration unreadable; the last good configuration stays in force', {
+        source,
+        error: (err as Error).message,
+      });
+    }
+  };
+
+  let reconcileQueued = false;
+  const onMembersChanged = () => {
+    if (reconcileQueued) return;
+    reconcileQueued = true;
+    setImmediate(() => {
+      reconcileQueued = false;
+      daemon.reconcile();
+      void sync.observe(members());
+    });
+  };
+  if (s.memberlist) {
+    const ml: { secret?: string; secretFile?: string } = s.memberlist;
+    const secret = ml.secret ?? (ml.secretFile ? readFileSync(ml.secretFile, 'utf8').trim() : undefined);
+    membership = await startMembership({
+      name: s.name,
+      labels: gossipLabels(),
+      bind: s.memberlist.bindAddress,
+      join: s.memberlist.join,
+      ...(secret ? { secret } : {}),
+      log: log.child('memberlist'),
+      onChange: onMembersChanged,
+    });
+  }
+
+  const controller = () => controllerOf(members().map((m) => m.name));
+  const status = (): StatusDocument => ({
+    node: s.name,
+    version: opts.version,
+    announce: s.announce,
+    controller: controller(),
+    config: { source, loaded: store.current !== undefined, stale: store.stale, issues: lastIssues },
+    assignments: { generation: sync.table.generation, writer: sync.table.writer },
+    services: daemon.status(),
+    peers: bgp.peers?.() ?? [],
+    members: membership?.view() ?? [{ name: s.name, state: 'alive', address: '-' }],
+    localAddresses: delivery?.addresses() ?? [],
+  });
+  let server: Server | undefined;
+  try {
+    server = await serveStatus(s.statusAddress, {
+      metrics: () =>
+        renderMetrics([
+          ...daemon.metrics(),
+          { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
+          { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
+          { name: 'ingot_assignments_generation', labels: { writer: sync.table.writer }, value: sync.table.generation },
+          { name: 'ingot_members', labels: {}, value: members().length },
+        ]) + (layer2.metrics?.() ?? ''),
+      healthy: () => store.current !== undefined,
+      ready: () => store.current !== undefined && synced,
+      status,
+      assignments: () => sync.table,
+    });
+    log.info('serving status', {
+      address: s.statusAddress,
+      paths: ['/metrics', '/healthz', '/readyz', '/status', '/assignments'],
+    });
+  } catch (err) {
+    if (s.statusExplicit || s.memberlist) throw err;
+    log.warn('status server not started (default address unavailable)', {
+      address: s.statusAddress,
+      error: (err as Error).message,
+    });
+  }
+
+  // Adopt the newest table the members hold before allocating anything, so a restarted node never re-allocates.
+  if (membership) {
+    await sync.observe(members());
+    synced = true;
+  }
+  store.apply(first.config);
+
+  let watcher: ReturnType<typeof watch> | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  if (opts.configFile) {
+    const file = opts.configFile;
+    // Watch the directory: editors and config management replace the file (rename), which a file watch would miss.
+    watcher = watch(dirname(file), (_event, changed) => {
+      if (changed !== null && changed !== basename(file)) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        log.info('configuration file changed; reloading', { file });
+        load();
+      }, 100);
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    reload: () => {
+      log.info('reloading configuration', { source });
+      load();
+    },
+    status,
+    stop: () => {
+      stopping ??= (async () => {
+        watcher?.close();
+        clearTimeout(debounce);
+        // Leave first: the others see it at once and take over while we withdraw.
+        await membership?.close();
+        await layer2.close?.();
+        await delivery?.close();
+        await bgp.close?.();
+        server?.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Drops Ingot's own gossip labels before node selectors see the labels. */
+function stripIngotLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('ingot.dev/')));
+}
