@@ -155,6 +155,8 @@ items:
         resource: 'IPAddressPool/q',
         field: 'spec.addresses',
         reason: 'CIDR "192.0.2.8/31" in pool "q" overlaps with already defined CIDR "192.0.2.0/28"',
+        line: 9,
+        document: 2,
       },
     ]);
   });

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { PoolValidationError, parsePools } from '@ingot/allocator';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseDurationMs } from './duration.js';
 import { FieldReader } from './field-reader.js';
+import { INGOT_API_VERSION, readNodeConfig } from './node-config.js';
 import type {
   AdvertisementCommon,
   BGPAdvertisement,
@@ -14,11 +15,16 @@ import type {
   L2Advertisement,
   ServiceResource,
 } from './resources.js';
+import { locateIssues, type ObjectSource } from './source-positions.js';
 
 /** Result of {@link parseConfig}: a config when there were no issues, and every issue found. */
 export type ParseConfigResult = { ok: true; config: IngotConfig } | { ok: false; issues: ConfigIssue[] };
 
 const UINT32_MAX = 4_294_967_295;
+/** The object (index into `parseConfigObjects`' `objects`) each issue raised while reading one object is about. */
+const issueObjects = new WeakMap<ConfigIssue, number>();
+/** Ingot's own kinds, under apiVersion ingot.dev/v1alpha1. */
+const INGOT_KINDS = new Set(['Node', 'IPRange']);
 const LEGACY_COMMUNITY = /^(\d{1,5}):(\d{1,5})$/;
 const LARGE_COMMUNITY = /^large:(\d{1,10}):(\d{1,10}):(\d{1,10})$/;
 
@@ -26,23 +32,44 @@ const LARGE_COMMUNITY = /^large:(\d{1,10}):(\d{1,10}):(\d{1,10})$/;
  * Parses MetalLB configuration resources from YAML (any number of `---`-separated documents, or a `kind: List`), applying
  * MetalLB's defaults and validation. Every problem is reported with its resource, field path and reason; nothing is
  * returned unless the whole configuration is valid. Standalone mode also accepts `kind: Service` documents.
+ * Each issue also carries its `line` (of the deepest node that exists on its field path) and `document`.
  */
 export function parseConfig(text: string): ParseConfigResult {
   const issues: ConfigIssue[] = [];
-  const docs = parseAllDocuments(text);
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines });
   const objects: unknown[] = [];
+  const sources: ObjectSource[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length > 0) {
-      issues.push({ resource: `document ${i + 1}`, field: '', reason: `invalid YAML: ${doc.errors[0]?.message}` });
+      const error = doc.errors[0];
+      const line = error?.linePos?.[0].line;
+      issues.push({
+        resource: `document ${i + 1}`,
+        field: '',
+        reason: `invalid YAML: ${error?.message.split('\n')[0]}`,
+        ...(line !== undefined ? { line } : {}),
+        document: i + 1,
+      });
       continue;
     }
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) continue;
     const list = value as { kind?: unknown; items?: unknown };
-    if (list.kind === 'List' && Array.isArray(list.items)) objects.push(...list.items);
-    else objects.push(value);
+    if (list.kind === 'List' && Array.isArray(list.items)) {
+      list.items.forEach((item: unknown, k) => {
+        objects.push(item);
+        sources.push({ doc, document: i + 1, base: ['items', k] });
+      });
+    } else {
+      objects.push(value);
+      sources.push({ doc, document: i + 1, base: [] });
+    }
   }
-  return parseConfigObjects(objects, issues);
+  const result = parseConfigObjects(objects, issues);
+  if (!result.ok)
+    locateIssues(result.issues, objects, sources, lines, (issue) => issueObjects.get(issue), 'metallb');
+  return result;
 }
 
 /**
@@ -59,9 +86,12 @@ export function parseConfigObjects(objects: readonly unknown[], issues: ConfigIs
     bgpPeers: [],
     communities: [],
     services: [],
+    nodes: [],
   };
   objects.forEach((obj, i) => {
+    const before = issues.length;
     readResource(obj, i, config, issues);
+    for (const issue of issues.slice(before)) issueObjects.set(issue, i);
   });
   if (issues.length === 0) checkPools(config, issues);
   checkReferences(config, issues);
@@ -92,7 +122,10 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
   const name = probe.string('metadata.name', true);
   if (!kind || !name) return;
   const r = new FieldReader(obj, `${kind}/${name}`, issues);
-  if (kind !== 'Service' && apiVersion && !/^metallb\.io\/v1beta[12]$/.test(apiVersion)) {
+  if (INGOT_KINDS.has(kind)) {
+    if (apiVersion && apiVersion !== INGOT_API_VERSION)
+      r.fail('apiVersion', `must be ${INGOT_API_VERSION}, got ${JSON.stringify(apiVersion)}`);
+  } else if (kind !== 'Service' && apiVersion && !/^metallb\.io\/v1beta[12]$/.test(apiVersion)) {
     r.fail('apiVersion', `must be metallb.io/v1beta1 (or v1beta2 for BGPPeer), got ${JSON.stringify(apiVersion)}`);
   }
   const unique = <T extends { name: string }>(list: T[], item: T) => {
@@ -121,6 +154,9 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
         else config.communities.push(alias);
       }
       break;
+    case 'Node':
+      unique(config.nodes, readNodeConfig(r, name));
+      break;
     case 'Service': {
       const svc = readService(r, name);
       if (config.services.some((s) => s.key === svc.key)) r.fail('metadata.name', 'duplicate Service');
@@ -130,7 +166,7 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
     default:
       r.fail(
         'kind',
-        `unsupported kind (expected IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community or Service)`,
+        `unsupported kind (expected IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community, Service, Node or IPRange)`,
       );
   }
 }
@@ -319,6 +355,9 @@ function readService(r: FieldReader, name: string): ServiceResource {
     }),
     selector: r.stringMap('spec.selector'),
     externalTrafficPolicy: etp === 'Local' ? 'Local' : 'Cluster',
+    ...(r.get('status.endpointNodes') !== undefined
+      ? { endpointNodes: r.stringList('status.endpointNodes', true) }
+      : {}),
   };
 }
 

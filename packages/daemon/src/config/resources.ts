@@ -1,4 +1,5 @@
 import type { LabelSelector } from '@ingot/allocator';
+import type { NodeConfig } from './node-config.js';
 
 /**
  * MetalLB's configuration resources (group `metallb.io`), as the daemon reads them. Field names and defaults are MetalLB's
@@ -155,6 +156,8 @@ export interface IngotConfig {
   communities: CommunityAlias[];
   /** Services given in the configuration (standalone mode, without Kubernetes). */
   services: ServiceResource[];
+  /** `kind: Node` documents (standalone mode): per-machine settings, selected by node name. */
+  nodes: NodeConfig[];
 }
 
 /** One reason a configuration was rejected. */
@@ -165,4 +168,12 @@ export interface ConfigIssue {
   field: string;
   /** Why the value was rejected. */
   reason: string;
+  /**
+   * 1-based line in the YAML text of the deepest node that exists on {@link ConfigIssue.field} (the document's first
+   * line when none does). Set by {@link parseConfig}; absent for objects that came without a text (e.g. from the
+   * Kubernetes API through `parseConfigObjects`).
+   */
+  line?: number;
+  /** 1-based number of the `---`-separated YAML document the issue is in. Set with {@link ConfigIssue.line}. */
+  document?: number;
 }
