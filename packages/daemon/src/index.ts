@@ -6,6 +6,13 @@
 export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
 export { parseDurationMs } from './config/duration.js';
 export {
+  DEFAULT_IPRANGE,
+  DEFAULT_IPRANGE_NAME,
+  iprangeResources,
+  type ParseIprangeResult,
+  parseIprange,
+} from './config/iprange.js';
+export {
   type ParseConfigResult,
   type ParseServiceResult,
   parseConfig,

@@ -3,6 +3,7 @@ import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseDurationMs } from './duration.js';
 import { FieldReader } from './field-reader.js';
+import { addIpRange, DEFAULT_IPRANGE_NAME } from './iprange.js';
 import { INGOT_API_VERSION, readNodeConfig } from './node-config.js';
 import type {
   AdvertisementCommon,
@@ -68,7 +69,7 @@ export function parseConfig(text: string): ParseConfigResult {
   }
   const result = parseConfigObjects(objects, issues);
   if (!result.ok)
-    locateIssues(result.issues, objects, sources, lines, (issue) => issueObjects.get(issue), 'metallb');
+    locateIssues(result.issues, objects, sources, lines, (issue) => issueObjects.get(issue), DEFAULT_IPRANGE_NAME);
   return result;
 }
 
@@ -119,7 +120,8 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
   }
   const kind = probe.string('kind', true);
   const apiVersion = probe.string('apiVersion', true);
-  const name = probe.string('metadata.name', true);
+  const name =
+    kind === 'IPRange' ? probe.string('metadata.name') || DEFAULT_IPRANGE_NAME : probe.string('metadata.name', true);
   if (!kind || !name) return;
   const r = new FieldReader(obj, `${kind}/${name}`, issues);
   if (INGOT_KINDS.has(kind)) {
@@ -156,6 +158,9 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
       break;
     case 'Node':
       unique(config.nodes, readNodeConfig(r, name));
+      break;
+    case 'IPRange':
+      addIpRange(r, name, config);
       break;
     case 'Service': {
       const svc = readService(r, name);
