@@ -39,7 +39,8 @@ export interface ServiceStatus {
   ips: string[];
   pool?: string;
   protocol?: string;
-  owner?: string;
+  /** Layer 2: the owner node of each IP. */
+  owners?: Record<string, string>;
   reason?: string;
   announcedHere?: boolean;
 }
