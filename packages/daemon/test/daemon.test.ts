@@ -3,6 +3,7 @@ import {
   type BgpBackend,
   createLogger,
   Daemon,
+  type DaemonOptions,
   type IngotConfig,
   type Layer2Backend,
   parseConfig,
@@ -32,11 +33,12 @@ metadata: { name: l2 }
 ---
 ${services}`;
 
-function harness() {
+function harness(extra: Partial<DaemonOptions> = {}) {
   const calls: string[] = [];
   const layer2: Layer2Backend = {
     announce: (ip) => calls.push(`l2+ ${ip}`),
     withdraw: (ip) => calls.push(`l2- ${ip}`),
+    reannounce: () => calls.push('l2 reannounce'),
   };
   const bgp: BgpBackend = {
     setPeers: (peers) => calls.push(`peers ${peers.map((p) => p.name).join(',')}`),
@@ -44,7 +46,13 @@ function harness() {
     withdraw: (prefix) => calls.push(`bgp- ${prefix}`),
   };
   const logs: string[] = [];
-  const daemon = new Daemon({ nodeName: 'n1', log: createLogger({ write: (l) => logs.push(l) }), layer2, bgp });
+  const daemon = new Daemon({
+    nodeName: 'n1',
+    log: createLogger({ write: (l) => logs.push(l) }),
+    layer2,
+    bgp,
+    ...extra,
+  });
   return { daemon, calls, logs };
 }
 
@@ -122,5 +130,80 @@ ${service('a')}`),
     );
     expect(calls).toEqual(['peers tor', 'bgp+ 203.0.113.0/32']);
     expect(daemon.bgpAnnouncements()).toEqual(['203.0.113.0/32']);
+  });
+
+  it('allocates only while allocating; otherwise announces the assignments it was given', () => {
+    let allocating = false;
+    const changes: unknown[] = [];
+    const { daemon, calls } = harness({ allocating: () => allocating, onAssignments: (a) => changes.push(a) });
+    const cfg = config(base('192.0.2.10-192.0.2.12', service('a') + service('b')));
+    daemon.applyConfig(cfg);
+    expect(daemon.services()).toEqual({});
+    expect(calls).toEqual(['peers ']);
+    // Adopted from the allocating node: announced as given, never re-allocated here.
+    daemon.setAssignments({ 'demo/b': { ips: ['192.0.2.12'], pool: 'pool' } });
+    daemon.reconcile();
+    expect(calls.slice(1)).toEqual(['l2+ 192.0.2.12']);
+    expect(changes).toEqual([]);
+    // Becoming the allocator: b keeps its IP, a gets the first free one, and the change is reported once.
+    allocating = true;
+    daemon.reconcile();
+    daemon.reconcile();
+    expect(daemon.services()).toEqual({
+      'demo/a': { ips: ['192.0.2.10'], pool: 'pool' },
+      'demo/b': { ips: ['192.0.2.12'], pool: 'pool' },
+    });
+    expect(changes).toEqual([daemon.services()]);
+  });
+
+  it('tells local delivery every IP it announces, and re-announces when a member (re)appears', () => {
+    let members = [{ name: 'n1', labels: {} }];
+    const synced: string[][] = [];
+    const { daemon, calls } = harness({
+      members: () => members,
+      localDelivery: { sync: (ips) => synced.push([...ips]) },
+    });
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a'))));
+    expect(synced.at(-1)).toEqual(['192.0.2.10']);
+    members = [...members, { name: 'n2', labels: {} }];
+    daemon.reconcile();
+    const owner = daemon.status()[0]?.owners['192.0.2.10'];
+    if (owner === 'n1') expect(calls).toContain('l2 reannounce');
+    else expect(synced.at(-1)).toEqual([]);
+  });
+
+  it('reports per-service status: IPs, pool, protocol, owners, and why a service has no IP', () => {
+    const { daemon } = harness({ members: () => [{ name: 'n1', labels: {} }] });
+    daemon.applyConfig(config(base('192.0.2.10/32', service('a') + service('b'))));
+    expect(daemon.status()).toEqual([
+      {
+        service: 'demo/a',
+        ips: ['192.0.2.10'],
+        pool: 'pool',
+        protocol: 'layer2',
+        owners: { '192.0.2.10': 'n1' },
+        announcedHere: true,
+      },
+      { service: 'demo/b', ips: [], protocol: 'none', owners: {}, announcedHere: false, reason: 'noIPAllocated' },
+    ]);
+  });
+
+  it('opens sessions only to BGPPeers whose nodeSelectors match this node', () => {
+    const { calls, daemon } = harness({ nodeLabels: { rack: 'r1' } });
+    const peer = (name: string, selector: string) => `apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: ${name} }
+spec: { myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.25${name.length}, nodeSelectors: [${selector}] }
+---
+`;
+    daemon.applyConfig(
+      config(
+        base('192.0.2.10/32', '') +
+          peer('r1', '{ matchLabels: { rack: r1 } }') +
+          peer('rr2', '{ matchLabels: { rack: r2 } }') +
+          peer('any', ''),
+      ),
+    );
+    expect(calls[0]).toBe('peers r1,any');
   });
 });

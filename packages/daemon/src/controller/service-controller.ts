@@ -65,7 +65,8 @@ export class ServiceController {
    * @param svc - the service
    * @param statusIps - the IPs currently in `status.loadBalancer.ingress`
    */
-  converge(svc: ServiceResource, statusIps: readonly string[]): ConvergeResult {
+  converge(input: ServiceResource, statusIps: readonly string[]): ConvergeResult {
+    const svc = withClusterFamilies(input);
     const events: ServiceEvent[] = [];
     const clear = (reprocessAll = false): ConvergeResult => ({
       ips: [],
@@ -205,4 +206,20 @@ function familyOf(ips: readonly string[]): 'IPv4' | 'IPv6' | 'dual' | undefined 
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * A standalone Service document may omit clusterIPs (there is no cluster): its families then come from
+ * `spec.ipFamilies`, by default IPv4, or IPv4 and IPv6 with PreferDualStack / RequireDualStack. The families stand in
+ * as unspecified addresses, which only their family is read from. Kubernetes Services always carry clusterIPs.
+ */
+function withClusterFamilies(svc: ServiceResource): ServiceResource {
+  if (svc.clusterIPs.length > 0) return svc;
+  const families =
+    svc.ipFamilies.length > 0
+      ? svc.ipFamilies
+      : svc.ipFamilyPolicy === 'SingleStack'
+        ? (['IPv4'] as const)
+        : (['IPv4', 'IPv6'] as const);
+  return { ...svc, clusterIPs: families.map((f) => (f === 'IPv6' ? '::' : '0.0.0.0')) };
 }

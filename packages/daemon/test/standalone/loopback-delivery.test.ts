@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { LOOPBACK_LABEL, LoopbackDelivery } from '../../src/standalone/loopback-delivery.js';
+
+const log = createLogger({ level: 'error', write: () => {} });
+
+function fakeIp(leftovers = '') {
+  const calls: string[] = [];
+  const sysctls: Record<string, string> = {};
+  const onLo = new Set<string>();
+  const delivery = new LoopbackDelivery({
+    log,
+    writeSysctl: (path, value) => {
+      sysctls[path] = value;
+    },
+    ip: async (args) => {
+      calls.push(args.join(' '));
+      if (args.includes('show')) return leftovers;
+      const addr = args[3] as string;
+      if (args[2] === 'add') {
+        if (onLo.has(addr)) throw new Error('RTNETLINK answers: File exists');
+        onLo.add(addr);
+      } else {
+        if (!onLo.delete(addr)) throw new Error('RTNETLINK answers: Cannot assign requested address');
+      }
+      return '';
+    },
+  });
+  return { delivery, calls, sysctls, onLo };
+}
+
+describe('LoopbackDelivery (standalone data path)', () => {
+  it('sets arp_ignore=1 / arp_announce=2 and adopts leftovers labelled by a previous run', async () => {
+    const f = fakeIp(`1: lo    inet 192.0.2.240/32 scope global ${LOOPBACK_LABEL}\\       valid_lft forever\n`);
+    f.onLo.add('192.0.2.240/32');
+    await f.delivery.start();
+    expect(f.sysctls).toEqual({
+      '/proc/sys/net/ipv4/conf/all/arp_ignore': '1',
+      '/proc/sys/net/ipv4/conf/all/arp_announce': '2',
+    });
+    expect(f.delivery.addresses()).toEqual(['192.0.2.240']);
+    f.delivery.sync([]);
+    await f.delivery.settled();
+    expect(f.calls.at(-1)).toBe('-4 addr del 192.0.2.240/32 dev lo');
+    expect(f.delivery.addresses()).toEqual([]);
+  });
+
+  it('converges lo to the wanted set: /32 with a label for IPv4, /128 nodad for IPv6; idempotent', async () => {
+    const f = fakeIp();
+    await f.delivery.start();
+    f.delivery.sync(['192.0.2.240', '2001:db8::f0']);
+    f.delivery.sync(['192.0.2.240', '2001:db8::f0']);
+    await f.delivery.settled();
+    expect(f.calls.filter((c) => !c.includes('show'))).toEqual([
+      `-4 addr add 192.0.2.240/32 dev lo label ${LOOPBACK_LABEL}`,
+      '-6 addr add 2001:db8::f0/128 dev lo nodad',
+    ]);
+    f.delivery.sync(['2001:db8::f0']);
+    await f.delivery.settled();
+    expect(f.delivery.addresses()).toEqual(['2001:db8::f0']);
+    await f.delivery.close();
+    expect(f.onLo.size).toBe(0);
+  });
+
+  it('treats "already there" as done and retries real failures on the next sync', async () => {
+    const f = fakeIp();
+    await f.delivery.start();
+    f.onLo.add('192.0.2.241/32');
+    let fail = true;
+    const ip = (f.delivery as unknown as { ip: (a: string[]) => Promise<string> }).ip;
+    (f.delivery as unknown as { ip: (a: string[]) => Promise<string> }).ip = async (args) => {
+      if (args.includes('192.0.2.242/32') && fail) throw new Error('RTNETLINK answers: Operation not permitted');
+      return ip(args);
+    };
+    f.delivery.sync(['192.0.2.241', '192.0.2.242']);
+    await f.delivery.settled();
+    expect(f.delivery.addresses()).toEqual(['192.0.2.241']);
+    fail = false;
+    f.delivery.sync(['192.0.2.241', '192.0.2.242']);
+    await f.delivery.settled();
+    expect(f.delivery.addresses().sort()).toEqual(['192.0.2.241', '192.0.2.242']);
+  });
+});
