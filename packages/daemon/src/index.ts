@@ -6,7 +6,6 @@
 export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
 export { parseDurationMs } from './config/duration.js';
 export {
-  DEFAULT_IPRANGE,
   DEFAULT_IPRANGE_NAME,
   iprangeResources,
   type ParseIprangeResult,

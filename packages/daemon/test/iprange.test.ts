@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateCommand } from '../src/commands/validate.js';
-import { DEFAULT_IPRANGE, iprangeResources, parseIprange } from '../src/config/iprange.js';
+import { iprangeResources, parseIprange } from '../src/config/iprange.js';
 import { parseConfig } from '../src/config/parse-config.js';
 
 const bad = (item: string) => `Invalid iprange: ${item} is not a valid CIDR or ip range`;
@@ -15,7 +15,7 @@ describe('parseIprange: the charm rules', () => {
   });
 
   it("accepts the charm's default", () => {
-    expect(parseIprange(DEFAULT_IPRANGE)).toEqual({ ok: true, items: ['192.168.1.240-192.168.1.247'] });
+    expect(parseIprange('192.168.1.240-192.168.1.247')).toEqual({ ok: true, items: ['192.168.1.240-192.168.1.247'] });
   });
 
   it('removes all whitespace, even inside addresses', () => {
@@ -143,12 +143,21 @@ spec:
     ]);
   });
 
-  it('names them metallb without metadata.name, and uses the charm default without spec.iprange', () => {
-    const r = parseConfig(doc(''));
+  it('names them metallb without metadata.name', () => {
+    const r = parseConfig(doc('spec: { iprange: 192.168.1.240-192.168.1.247 }'));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.pools.map((p) => [p.name, p.addresses])).toEqual([['metallb', ['192.168.1.240-192.168.1.247']]]);
     expect(r.config.l2Advertisements.map((a) => [a.name, a.ipAddressPools])).toEqual([['metallb', ['metallb']]]);
+  });
+
+  it('requires spec.iprange (the charm default is not assumed)', () => {
+    for (const body of ['', 'spec: {}', 'spec: { iprange: null }']) {
+      expect(parseConfig(doc(body))).toMatchObject({
+        ok: false,
+        issues: [{ resource: 'IPRange/metallb', field: 'spec.iprange', reason: 'is required', document: 1 }],
+      });
+    }
   });
 
   it('works beside MetalLB resources that select its pool', () => {

@@ -2,9 +2,6 @@ import { parseIp } from '@ingot/allocator';
 import type { FieldReader } from './field-reader.js';
 import type { IngotConfig, IPAddressPool, L2Advertisement } from './resources.js';
 
-/** The Charmed MetalLB operator's default `iprange` (used when an IPRange document has no `spec.iprange`). */
-export const DEFAULT_IPRANGE = '192.168.1.240-192.168.1.247';
-
 /** Name of the pool and advertisement of an IPRange document without `metadata.name`. */
 export const DEFAULT_IPRANGE_NAME = 'metallb';
 
@@ -89,14 +86,18 @@ export function iprangeResources(
 
 /**
  * Reads a `kind: IPRange` document (`ingot.dev/v1alpha1`, the Charmed MetalLB `iprange` shortcut) and adds its pool and
- * L2 advertisement to `config`. `spec.iprange` defaults to the charm's {@link DEFAULT_IPRANGE}; problems are recorded
- * on `r` at `spec.iprange` with the charm's messages, and name clashes with other pools or advertisements at
- * `metadata.name`.
+ * L2 advertisement to `config`. `spec.iprange` is required (a configuration file states its addresses; the charm's default
+ * `192.168.1.240-192.168.1.247` is not assumed); problems are recorded on `r` at `spec.iprange` with the charm's
+ * messages, and name clashes with other pools or advertisements at `metadata.name`.
  * @param name - metadata.name, or {@link DEFAULT_IPRANGE_NAME} when absent
  */
 export function addIpRange(r: FieldReader, name: string, config: IngotConfig): void {
   const raw = r.get('spec.iprange');
-  const value = raw === undefined || raw === null ? DEFAULT_IPRANGE : r.string('spec.iprange');
+  if (raw === undefined || raw === null) {
+    r.fail('spec.iprange', 'is required');
+    return;
+  }
+  const value = r.string('spec.iprange');
   if (value === undefined) return;
   const parsed = parseIprange(value);
   if (!parsed.ok) {
