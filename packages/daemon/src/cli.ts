@@ -5,10 +5,12 @@ import { parseArgs } from 'node:util';
 import { createResponder } from '@ingot/arp';
 import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
+import { decodeCommand } from './commands/decode.js';
 import { fetchStatus, formatStatus } from './commands/status.js';
-import { parseConfig } from './config/parse-config.js';
+import { validateCommand } from './commands/validate.js';
 import type { BgpBackend, Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
+import { runDemo } from './demo/demo.js';
 import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { startMembership } from './membership-source.js';
@@ -18,15 +20,26 @@ const USAGE = `usage: ingot <command> [options]
 
 commands:
   run        run the daemon (controller + speaker) on --config, or on the embedded default configuration
-  validate   check a configuration file and print every issue (exit 1 if invalid)
+  status     what the running daemon does now: services, IPs, pools, owners, BGP peers, members
+             (--address HOST:PORT, default 127.0.0.1:7472; --json for scripts)
+  validate   check a configuration file and print every issue with file:line, field and reason (exit 1 if invalid)
+  decode     decode a BGP message or an ARP/NDP frame: ingot decode bgp|arp|ndp HEX|-  (ingot decode --help)
+  demo       on a root Linux machine: a throw-away three-node namespace cluster with a client (and FRR when
+             installed), services getting IPs, HTTP through them, the owner killed and the IP moving; then cleanup
+             (--keep: leave it running until Ctrl-C)
   version    print the version
 
 options:
   --config FILE       MetalLB resources as YAML (IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community,
                       and in standalone mode Service); reloaded when the file changes, the last good one stays in force
-  --node NAME         this node's name (default: $NODE_NAME, else the host name)
+                      plus Ingot's Node and IPRange documents (see docs/configuration.md); SIGHUP reloads too
+  --node NAME         this node's name (default: $NODE_NAME, else the only Node document, else the host name)
   --announce MODE     dry-run (default: log what would be announced, no privileges) or live (answer ARP/NDP with
-                      CAP_NET_RAW and run BGP sessions to the configured BGPPeers)
+                      CAP_NET_RAW and run BGP sessions to the configured BGPPeers); overrides Node spec.announce
+  --state-dir DIR     persist the assignment table there (Node spec.stateDirectory)
+  --data-path MODE    local (add owned service IPs to lo, arp_ignore=1; default when live) or none
+  --status-address HOST:PORT  serve /metrics /healthz /readyz /status /assignments (default 127.0.0.1:7472, or the
+                      memberlist host:7472 with gossip); --metrics-bind is an alias
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
   --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
   --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
@@ -49,6 +62,27 @@ options:
 `;
 
 function main(argv: string[]): number | undefined {
+  // Commands with their own argument syntax.
+  if (argv[0] === 'decode') {
+    const io = {
+      stdin: () => readStdin(),
+      out: (s: string) => process.stdout.write(s),
+      err: (s: string) => process.stderr.write(s),
+    };
+    void decodeCommand(argv.slice(1), io).then((code) => {
+      process.exitCode = code;
+    });
+    return undefined;
+  }
+  if (argv[0] === 'demo') {
+    const keep = argv.includes('--keep');
+    const frr = argv.includes('--no-frr') ? false : 'auto';
+    const log = createLogger({ level: argv.includes('--verbose') ? 'debug' : 'warn' });
+    void runDemo({ log, out: (line) => process.stdout.write(`${line}\n`), keep, frr }).then((code) => {
+      process.exit(code);
+    });
+    return undefined;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -118,14 +152,14 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`validate needs a file\n${USAGE}`);
         return 2;
       }
-      const result = parseConfig(readFileSync(file, 'utf8'));
-      if (result.ok) {
-        process.stdout.write(`${file}: valid\n`);
-        return 0;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        process.stderr.write(`${file}: ${(err as Error).message}\n`);
+        return 1;
       }
-      for (const issue of result.issues)
-        process.stdout.write(`${file}: ${issue.resource} ${issue.field}: ${issue.reason}\n`);
-      return 1;
+      return validateCommand(file, text, (line) => process.stdout.write(line));
     }
     case 'run': {
       const announce = values.announce;
@@ -280,6 +314,12 @@ async function run(opts: RunOptions): Promise<void> {
     ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
     log,
   });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function readVersion(): string {
