@@ -268,6 +268,19 @@ describe('ingot decode bgp', () => {
     expect(blocks(extended.out)[0]!.value.nlri).toEqual(prefixes);
   });
 
+  it('--json prints one JSON array of { offset, length, note?, message }', async () => {
+    const r = await decode(['bgp', '--json', `${UPDATE_AS2} ${KEEPALIVE}`]);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.out) as { offset: number; length: number; note?: string; message: unknown }[];
+    expect(parsed).toHaveLength(2);
+    expect(parsed[0]).toMatchObject({ offset: 0, length: 56, note: expect.stringMatching(/^2-octet AS/) });
+    expect(parsed[1]).toEqual({ offset: 56, length: 19, message: { type: 'keepalive' } });
+    const broken = await decode(['bgp', '--json', `${KEEPALIVE} ${FF} 0013 09`]);
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.out)).toEqual([{ offset: 0, length: 19, message: { type: 'keepalive' } }]);
+    expect(broken.err).toMatch(/^error: message 2 at offset 19: /);
+  });
+
   describe('malformed input: the error with its NOTIFICATION names, exit 1', () => {
     const cases: [string, string, RegExp][] = [
       [
@@ -392,6 +405,12 @@ describe('ingot decode arp / ndp', () => {
     };
     expect(t.ethernet.vlans).toEqual([{ tpid: 0x8100, pcp: 3, dei: false, id: 42 }]);
     expect(t.arp.operation).toBe('2 (reply)');
+  });
+
+  it('--json prints only the frame as JSON', async () => {
+    const r = await decode(['arp', '--json', hex(request)]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ arp: { targetIp: '192.0.2.10' } });
   });
 
   it('decodes an IPv6 Neighbor Solicitation frame', async () => {

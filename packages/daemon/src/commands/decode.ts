@@ -22,8 +22,13 @@ export interface DecodeIo {
 const USAGE = `usage: ingot decode bgp|arp|ndp [options] HEX...|-
 
 Decodes BGP messages (one or several, concatenated) or an Ethernet frame carrying ARP or an IPv6 Neighbor
-Solicitation/Advertisement, and prints it as JSON (bytes as hex strings). HEX may contain spaces, newlines, colons,
-commas and 0x prefixes, and may be split over several arguments; - reads it from standard input.
+Solicitation/Advertisement, and prints each message as JSON (bytes as hex strings) under a # heading line with its
+offset and length. HEX may contain spaces, newlines, colons, commas and 0x prefixes, and may be split over several
+arguments; - reads it from standard input.
+
+options:
+  --json                  print only JSON: for bgp an array of { offset, length, note?, message }, for arp/ndp the
+                          frame (without the # heading lines)
 
 bgp options (what the session negotiated; they change how UPDATEs decode):
   --as4 / --no-as4        AS_PATH and AGGREGATOR carry 4-octet / 2-octet AS numbers. Default: what the OPENs in the
@@ -200,6 +205,7 @@ interface BgpFlags {
   addPath: AddPathFamilies;
   extended: boolean;
   internal: boolean;
+  json: boolean;
 }
 
 /** Parses argv after `decode`; returns the protocol, its flags and the hex words, or a usage error text. */
@@ -210,11 +216,15 @@ function parseArgs(
   if (protocol === undefined || protocol === '--help' || protocol === '-h') return { usage: '' };
   if (protocol !== 'bgp' && protocol !== 'arp' && protocol !== 'ndp')
     return { usage: `unknown protocol ${JSON.stringify(protocol)} (expected bgp, arp or ndp)` };
-  const flags: BgpFlags = { as4: undefined, addPath: {}, extended: false, internal: false };
+  const flags: BgpFlags = { as4: undefined, addPath: {}, extended: false, internal: false, json: false };
   const hex: string[] = [];
   for (const arg of rest) {
     if (arg === '-' || !arg.startsWith('--')) {
       hex.push(arg);
+      continue;
+    }
+    if (arg === '--json') {
+      flags.json = true;
       continue;
     }
     if (protocol !== 'bgp') return { usage: `unknown option ${arg} for ${protocol}` };
@@ -265,7 +275,7 @@ export async function decodeCommand(args: string[], io: DecodeIo): Promise<numbe
     return 1;
   }
   if (parsed.protocol === 'bgp') return decodeBgp(bytes, parsed.flags, io);
-  return decodeLayer2(bytes, parsed.protocol, io);
+  return decodeLayer2(bytes, parsed.protocol, parsed.flags.json, io);
 }
 
 function codecOptions(flags: BgpFlags, fourOctetAs: boolean): CodecOptions {
@@ -291,6 +301,10 @@ function decodeBgp(bytes: Uint8Array, flags: BgpFlags, io: DecodeIo): number {
   let index = 0;
   let as4 = flags.as4;
   const opens: boolean[] = [];
+  const entries: unknown[] = [];
+  const flush = () => {
+    if (flags.json) io.out(`${renderValue(entries)}\n`);
+  };
   while (offset < bytes.length) {
     index++;
     const length = bytes.length - offset >= HEADER_LENGTH ? (bytes[offset + 16]! << 8) | bytes[offset + 17]! : 0;
@@ -318,6 +332,7 @@ function decodeBgp(bytes: Uint8Array, flags: BgpFlags, io: DecodeIo): number {
           `(${notificationName(err.code, err.subcode)}): ${err.message}` +
           `${err.data.length > 0 ? `; NOTIFICATION data ${toHex(err.data)}` : ''}\n`,
       );
+      flush();
       return 1;
     }
     if (message.type === 'open' && flags.as4 === undefined) {
@@ -326,12 +341,15 @@ function decodeBgp(bytes: Uint8Array, flags: BgpFlags, io: DecodeIo): number {
       if (!opens.at(-1)) as4 = false;
       else if (opens.length >= 2 && opens.every(Boolean)) as4 = true;
     }
-    io.out(
-      `# message ${index} at offset ${offset}: ${MESSAGE_TYPE_NAMES[message.type]}, ${length} octets` +
-        `${note ? ` (${note})` : ''}\n${renderValue(bgpView(message))}\n`,
-    );
+    if (flags.json) entries.push({ offset, length, ...(note ? { note } : {}), message: bgpView(message) });
+    else
+      io.out(
+        `# message ${index} at offset ${offset}: ${MESSAGE_TYPE_NAMES[message.type]}, ${length} octets` +
+          `${note ? ` (${note})` : ''}\n${renderValue(bgpView(message))}\n`,
+      );
     offset += length;
   }
+  flush();
   return 0;
 }
 
@@ -366,7 +384,7 @@ function etherTypeName(type: number): string {
   return hex;
 }
 
-function decodeLayer2(bytes: Uint8Array, protocol: 'arp' | 'ndp', io: DecodeIo): number {
+function decodeLayer2(bytes: Uint8Array, protocol: 'arp' | 'ndp', json: boolean, io: DecodeIo): number {
   let frame: ReturnType<typeof decodeFrame>;
   try {
     frame = decodeFrame(bytes);
@@ -396,6 +414,7 @@ function decodeLayer2(bytes: Uint8Array, protocol: 'arp' | 'ndp', io: DecodeIo):
   } else {
     view = { ethernet: header, ndp: frame.ndp };
   }
-  io.out(`# ${bytes.length} octets: ${frame.kind === 'arp' ? 'ARP' : 'IPv6 NDP'}\n${renderValue(view)}\n`);
+  const heading = json ? '' : `# ${bytes.length} octets: ${frame.kind === 'arp' ? 'ARP' : 'IPv6 NDP'}\n`;
+  io.out(`${heading}${renderValue(view)}\n`);
   return 0;
 }
