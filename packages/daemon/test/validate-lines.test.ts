@@ -230,6 +230,31 @@ spec: {}
     expect(r.issues[0]!.line).toBeGreaterThanOrEqual(6);
   });
 
+  it('labels nameless objects by their YAML document (empty documents and List items counted right)', () => {
+    const text = `---
+# an empty document
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: metallb.io/v1beta1
+    kind: IPAddressPool
+    metadata: { name: p }
+    spec: { addresses: [192.0.2.0/28] }
+  - apiVersion: metallb.io/v1beta1
+    metadata: { name: nokind }       # L-nokind
+---
+- just a list                        # L-list
+`;
+    const r = parseConfig(text);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => [i.resource, i.field, i.line, i.document])).toEqual([
+      ['document 2 items[1]', 'kind', lineOf(text, 'L-nokind') - 1, 2],
+      ['document 3', '', lineOf(text, 'L-list'), 3],
+    ]);
+  });
+
   it('parseConfigObjects (no text) leaves line and document unset', () => {
     const r = parseConfigObjects([
       { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' } },

@@ -117,7 +117,9 @@ function metadataName(obj: unknown): { kind?: unknown; name?: unknown } {
  * Sets {@link ConfigIssue.line} and {@link ConfigIssue.document} on the issues of a configuration parsed from YAML.
  * An issue raised while reading one object is placed in that object (`objectOf`); an issue found afterwards across
  * objects (pool overlaps, unknown references) is placed in the first object of its `Kind/name`, which is the one the
- * configuration kept. Pools and advertisements made by an IPRange document point at its `spec.iprange`.
+ * configuration kept. Pools and advertisements made by an IPRange document point at its `spec.iprange`. An object
+ * without a usable kind or name is labelled `document N` by position among the objects; that label is corrected to the
+ * YAML document number (`document 3`, or `document 3 items[1]` inside a `kind: List`).
  * @param objects - the objects, in the order given to `parseConfigObjects`
  * @param sources - where each object sits, index for index
  * @param objectOf - the object index of an issue raised while reading that object
@@ -146,9 +148,14 @@ export function locateIssues(
   });
   for (const issue of issues) {
     if (issue.line !== undefined) continue;
-    const index = objectOf(issue) ?? byResource.get(issue.resource);
+    const own = objectOf(issue);
+    const index = own ?? byResource.get(issue.resource);
     const source = index === undefined ? undefined : sources[index];
     if (!source) continue;
+    if (own !== undefined && issue.resource === `document ${own + 1}`) {
+      const [, item] = source.base;
+      issue.resource = `document ${source.document}${item === undefined ? '' : ` items[${item}]`}`;
+    }
     const field =
       metadataName(objects[index!]).kind === 'IPRange' && !issue.resource.startsWith('IPRange/')
         ? 'spec.iprange'
