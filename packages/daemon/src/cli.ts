@@ -12,7 +12,7 @@ import type { BgpBackend, Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { runDemo } from './demo/demo.js';
 import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
-import { createLogger, type LogLevel } from './logger.js';
+import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { startMembership } from './membership-source.js';
 import { runStandalone } from './standalone/run-standalone.js';
 
@@ -48,6 +48,7 @@ options:
   --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --log-level LEVEL   debug | info | warn | error (default info)
+  --log-format FMT    auto (default: human-readable on a terminal, JSON lines otherwise) | json | pretty
   --kubernetes        read MetalLB's CRs (in --namespace), Services and Nodes from the Kubernetes API instead of --config:
                       in-cluster credentials, or --kubeconfig FILE
   --kubeconfig FILE   kubeconfig to use with --kubernetes (implies --kubernetes)
@@ -103,6 +104,7 @@ function main(argv: string[]): number | undefined {
       'memberlist-secret-file': { type: 'string' },
       'metrics-bind': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'log-format': { type: 'string', default: 'auto' },
       'print-default': { type: 'boolean', default: false },
       kubernetes: { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
@@ -128,7 +130,12 @@ function main(argv: string[]): number | undefined {
     process.stderr.write(`invalid --log-level ${JSON.stringify(level)}\n${USAGE}`);
     return 2;
   }
-  const log = createLogger({ level });
+  const format = values['log-format'] as LogFormat;
+  if (!['auto', 'json', 'pretty'].includes(format)) {
+    process.stderr.write(`invalid --log-format ${JSON.stringify(format)}\n${USAGE}`);
+    return 2;
+  }
+  const log = createLogger({ level, format });
   switch (command) {
     case 'version':
       process.stdout.write(`${readVersion()}\n`);
