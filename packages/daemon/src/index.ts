@@ -26,6 +26,15 @@ export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './
 export const PACKAGE_NAME = '@ingot/daemon';
 export { type BgpSpeakerBackendOptions, createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
 export { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
+export { fetchStatus, formatStatus } from './commands/status.js';
+export {
+  DEFAULT_STATUS_ADDRESS,
+  INGOT_API_VERSION,
+  isHostPort,
+  type NodeConfig,
+  readNodeConfig,
+  selectNode,
+} from './config/node-config.js';
 export {
   ADDRESS_POOL_ANNOTATION,
   ALLOCATED_FROM_POOL_ANNOTATION,
@@ -41,7 +50,16 @@ export {
   type ServiceEvent,
   serviceInfo,
 } from './controller/service-controller.js';
-export { type BgpBackend, Daemon, type DaemonOptions, type Layer2Backend, type ServiceState } from './daemon.js';
+export {
+  type BgpBackend,
+  type BgpPeerView,
+  Daemon,
+  type DaemonOptions,
+  type Layer2Backend,
+  type LocalDelivery,
+  type ServiceState,
+  type ServiceStatusRow,
+} from './daemon.js';
 export { type BackoffOptions, backoffDelay } from './kubernetes/backoff.js';
 export {
   ClusterWatch,
@@ -99,10 +117,11 @@ export { speakerConfig } from './kubernetes/speaker-config.js';
 export {
   type MembershipSource,
   type MembershipSourceOptions,
+  type MemberView,
   parseHostPort,
   startMembership,
 } from './membership-source.js';
-export { type MetricSample, renderMetrics, serveMetrics } from './metrics.js';
+export { type MetricSample, renderMetrics, type StatusRoutes, serveMetrics, serveStatus } from './metrics.js';
 export {
   type AllocatedService,
   type AnnouncementPlan,
@@ -112,3 +131,38 @@ export {
   type NodeInfo,
   planAnnouncements,
 } from './speaker/announcement-plan.js';
+export {
+  ASSIGNMENTS_LABEL,
+  AssignmentSync,
+  type AssignmentSyncOptions,
+  CONTROLLER_ELECTION_KEY,
+  controllerOf,
+  fetchTableOverHttp,
+  STATUS_LABEL,
+} from './standalone/assignment-sync.js';
+export {
+  ASSIGNMENTS_FILE,
+  type Assignment,
+  type AssignmentTable,
+  compareVersions,
+  EMPTY_TABLE,
+  loadTable,
+  parseTableVersion,
+  sameAssignments,
+  saveTable,
+  tableVersion,
+  validateTable,
+} from './standalone/assignment-table.js';
+export {
+  type IpRunner,
+  LOOPBACK_LABEL,
+  LoopbackDelivery,
+  type LoopbackDeliveryOptions,
+} from './standalone/loopback-delivery.js';
+export {
+  resolveNodeSettings,
+  runStandalone,
+  type StandaloneHandle,
+  type StandaloneOptions,
+  type StatusDocument,
+} from './standalone/run-standalone.js';
