@@ -63,6 +63,13 @@ describe('parseHex', () => {
     expect([...parseHex('ff ff\n0a:0B,0x01 0X02\t0x0304')]).toEqual([255, 255, 10, 11, 1, 2, 3, 4]);
   });
 
+  it('drops the line offsets of tcpdump -xx output', () => {
+    const dump = '\t0x0000:  ffff ffff ffff ffff ffff ffff ffff ffff\n\t0x0010:  0013 04\n';
+    expect(parseHex(dump)).toEqual(Uint8Array.from([...new Array(16).fill(0xff), 0x00, 0x13, 0x04]));
+    // colon-separated bytes with 0x prefixes are not offsets
+    expect([...parseHex('0xffff:0x0013')]).toEqual([0xff, 0xff, 0x00, 0x13]);
+  });
+
   it('rejects other characters and odd digit counts', () => {
     expect(() => parseHex('ff gg')).toThrow(/unexpected character "g" in "gg"/);
     expect(() => parseHex('fff')).toThrow(/odd number of hex digits \(3\)/);

@@ -23,8 +23,8 @@ const USAGE = `usage: ingot decode bgp|arp|ndp [options] HEX...|-
 
 Decodes BGP messages (one or several, concatenated) or an Ethernet frame carrying ARP or an IPv6 Neighbor
 Solicitation/Advertisement, and prints each message as JSON (bytes as hex strings) under a # heading line with its
-offset and length. HEX may contain spaces, newlines, colons, commas and 0x prefixes, and may be split over several
-arguments; - reads it from standard input.
+offset and length. HEX may contain spaces, newlines, colons, commas and 0x prefixes (and tcpdump -xx line offsets),
+and may be split over several arguments; - reads it from standard input.
 
 options:
   --json                  print only JSON: for bgp an array of { offset, length, note?, message }, for arp/ndp the
@@ -126,14 +126,18 @@ const MESSAGE_TYPE_NAMES: Record<BgpMessage['type'], string> = {
   'route-refresh': 'ROUTE-REFRESH',
 };
 
+/** The offset column of `tcpdump -x` / `-xx` output: `0x0010:` and two spaces at the start of a line. */
+const TCPDUMP_OFFSET = /^[ \t]*0x[0-9a-f]{4,}:[ \t]{2}/gim;
+
 /**
  * Parses hex text as people paste it: whitespace, newlines, `:` and `,` separate (or not) the digits, and each group may
- * carry a `0x` prefix (`ff ff`, `ff:ff`, `0xff,0xff`, `ffff`).
+ * carry a `0x` prefix (`ff ff`, `ff:ff`, `0xff,0xff`, `ffff`). The offsets that start the lines of `tcpdump -x` output
+ * (`\t0x0010:  ffff ...`) are dropped.
  * @throws Error naming the first character that is not a hex digit, or an odd digit count.
  */
 export function parseHex(text: string): Uint8Array {
   let digits = '';
-  for (const token of text.split(/[\s:,]+/)) {
+  for (const token of text.replace(TCPDUMP_OFFSET, '').split(/[\s:,]+/)) {
     if (token === '') continue;
     const t = /^0x/i.test(token) ? token.slice(2) : token;
     const bad = /[^0-9a-fA-F]/.exec(t);
