@@ -52,8 +52,15 @@ export class LoopbackDelivery implements LocalDelivery {
    */
   async start(): Promise<void> {
     const write = this.options.writeSysctl ?? ((path: string, value: string) => writeFileSync(path, value));
-    write('/proc/sys/net/ipv4/conf/all/arp_ignore', '1');
-    write('/proc/sys/net/ipv4/conf/all/arp_announce', '2');
+    try {
+      write('/proc/sys/net/ipv4/conf/all/arp_ignore', '1');
+      write('/proc/sys/net/ipv4/conf/all/arp_announce', '2');
+    } catch (err) {
+      throw new Error(
+        `local data path: cannot set net.ipv4.conf.all.arp_ignore/arp_announce (${(err as Error).message}); ` +
+          'it needs CAP_NET_ADMIN and a writable /proc/sys, or set the Node spec.dataPath: none (--data-path none)',
+      );
+    }
     const out = await this.ip(['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', LOOPBACK_LABEL]).catch(() => '');
     for (const m of out.matchAll(/inet (\S+)\/32/g)) this.present.add(m[1] as string);
     this.options.log.info('local data path ready', { arp_ignore: 1, arp_announce: 2, leftovers: [...this.present] });
