@@ -10,7 +10,7 @@
 // For each failover the daemons' own logs give a breakdown: when the survivors declared the owner dead/left, and when
 // the new owner logged its announcement.
 //
-// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json]
+// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json] [--daemon-log-level debug --dump-logs]
 // Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,10 @@ const opt = (name, def) => {
 const REPS = Number(opt('reps', '20'));
 const MODES = opt('modes', 'kill,graceful').split(',');
 const AS_JSON = args.includes('--json');
+/** --daemon-log-level debug shows e.g. when service IPs reach lo (in the failure output). */
+const DAEMON_LOG_LEVEL = opt('daemon-log-level', 'info');
+/** --dump-logs: print the new owner's log records around each failover. */
+const DUMP_LOGS = args.includes('--dump-logs');
 const HARD_DEADLINE = Date.now() + Number(opt('deadline-s', '900')) * 1000;
 const NODES = ['node-1', 'node-2', 'node-3'];
 const SECRET = 'ingot-bench-memberlist-secret';
@@ -179,12 +183,16 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   if (m.once) { const r = await once(m.url); process.stdout.write(JSON.stringify({ id: m.id, ...r }) + '\\n'); continue; }
   const deadline = Date.now() + m.timeoutMs;
   let attempts = 0;
+  const failures = {};
+  let lastOldAt;
   for (;;) {
     const began = Date.now();
     attempts++;
     const r = await once(m.url);
+    if (r.status === 200 && r.body === m.not) lastOldAt = Date.now();
+    else if (r.status !== 200) { const k = r.error ?? 'status ' + r.status; failures[k] = (failures[k] ?? 0) + 1; }
     if (r.status === 200 && r.body !== m.not) {
-      process.stdout.write(JSON.stringify({ id: m.id, t: Date.now(), body: r.body, attempts }) + '\\n');
+      process.stdout.write(JSON.stringify({ id: m.id, t: Date.now(), body: r.body, attempts, failures, lastOldAt }) + '\\n');
       break;
     }
     if (Date.now() > deadline) { process.stdout.write(JSON.stringify({ id: m.id, timeout: true, attempts, last: r }) + '\\n'); break; }
@@ -225,7 +233,16 @@ function probe(msg) {
 const daemons = new Map();
 function startDaemon(name) {
   const i = NODES.indexOf(name);
-  const child = start(HOSTS[i], process.execPath, [CLI, 'run', '--config', configFile, '--node', name]);
+  const child = start(HOSTS[i], process.execPath, [
+    CLI,
+    'run',
+    '--config',
+    configFile,
+    '--node',
+    name,
+    '--log-level',
+    DAEMON_LOG_LEVEL,
+  ]);
   daemons.set(name, child);
   return child;
 }
@@ -258,7 +275,7 @@ async function converged() {
       if (!s?.config?.loaded) return undefined;
       if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
       const svc = (s.services ?? []).find((x) => x.service === SERVICE);
-      if (!svc?.ips?.[0] || !svc.owner) return undefined;
+      if (!svc?.ips?.[0] || !svc.owners?.[svc.ips[0]]) return undefined;
       if (ip !== undefined && svc.ips[0] !== ip) return undefined;
       ip = svc.ips[0];
     }
@@ -314,7 +331,11 @@ async function repetition(mode, rep) {
     ms: r.timeout ? Number.NaN : r.t - t0,
     newOwner: r.body,
     attempts: r.attempts,
+    // Failed client requests during the failover, by error: a 'timeout' (150 ms) is a request black-holed, i.e. sent
+    // to a node that does not accept the IP (the new owner before the IP is on its lo, or the old one after removing it).
+    failures: r.failures,
   };
+  if (r.lastOldAt !== undefined) sample.lastOldMs = r.lastOldAt - t0;
   if (r.timeout) sample.error = `no answer from another node within 30 s (last ${JSON.stringify(r.last)})`;
   if (mode === 'graceful') sample.exit = exit ? (exit.code ?? exit.signal) : 'hung (SIGKILLed after 5 s)';
   // Breakdown from the daemons' own logs.
@@ -327,6 +348,9 @@ async function repetition(mode, rep) {
     if (rec) detect.push(rec.t - t0);
   }
   if (detect.length > 0) sample.detectMs = Math.min(...detect);
+  if (DUMP_LOGS && r.body && daemons.has(r.body))
+    for (const x of logsSince(daemons.get(r.body), t0 - 50).slice(0, 12))
+      console.error(`  ${r.body} +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
   if (r.body && daemons.has(r.body)) {
     const ann = logsSince(daemons.get(r.body), t0 - 50).find(
       (x) => /announcing from node/.test(String(x.msg)) && (x.ip === ip || JSON.stringify(x).includes(ip)),
@@ -360,7 +384,8 @@ async function main() {
       if (!AS_JSON)
         console.error(
           `${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
-            ` (detected ${s.detectMs ?? '?'} ms, announced ${s.announceMs ?? '?'} ms, ${s.attempts} GETs)` +
+            ` (detected ${s.detectMs ?? '?'} ms, announced ${s.announceMs ?? '?'} ms, ${s.attempts} GETs` +
+            `, failed ${JSON.stringify(s.failures ?? {})}${s.lastOldMs !== undefined ? `, old owner last answered at ${s.lastOldMs} ms` : ''})` +
             `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
         );
     }
