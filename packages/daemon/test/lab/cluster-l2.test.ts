@@ -1,0 +1,80 @@
+// End to end, layer 2: three ingot nodes, a client and a router on one segment (cluster-harness.ts). The client's HTTP
+// GET to a service IP is answered by the node that owns it; killing (SIGKILL) or stopping (SIGTERM) the owner's
+// daemon moves the IP, and the client is served again by the new owner. IPv4 and IPv6.
+import { labSuite } from '@ingot/lab';
+import { beforeEach, expect, it } from 'vitest';
+import { docs, l2AdvertisementDoc, poolDoc, serviceDoc, useCluster } from './cluster-harness.js';
+
+const RESOURCES = docs(
+  poolDoc('l2', ['198.51.100.0/28', '2001:db8:100::/124']),
+  l2AdvertisementDoc('l2', ['l2']),
+  serviceDoc({ name: 'web4', family: 'IPv4' }),
+  serviceDoc({ name: 'web6', family: 'IPv6' }),
+);
+
+const FAMILIES = [
+  { family: 'IPv4', service: 'demo/web4', pool: /^198\.51\.100\.([0-9]|1[0-5])$/ },
+  { family: 'IPv6', service: 'demo/web6', pool: /^2001:db8:100::[0-9a-f]?$/ },
+] as const;
+
+labSuite('ingot cluster: layer 2 service IPs and failover', { tools: ['ip', 'curl'] }, () => {
+  const cluster = useCluster({ name: 'l2', resources: RESOURCES });
+  beforeEach(() => cluster().ensureAllRunning(), 60_000);
+
+  for (const { family, service, pool } of FAMILIES) {
+    it(`${family}: the client's GET to the service IP returns 200 from the owner every node names`, async () => {
+      const c = cluster();
+      const [ip] = await c.waitServiceIps(service, { count: 1 });
+      expect(ip).toMatch(pool);
+      const owner = await c.waitServed(ip as string);
+      expect(c.nodes.map((n) => n.name)).toContain(owner);
+      const views = await c.serviceViews(service);
+      for (const [node, view] of Object.entries(views)) {
+        expect(view, node).toMatchObject({
+          ips: [ip],
+          pool: 'l2',
+          protocol: 'layer2',
+          owners: { [ip as string]: owner },
+        });
+        expect(view?.announcedHere, node).toBe(node === owner);
+      }
+      // The local data path: only the owner holds the IP on lo.
+      for (const n of c.nodes)
+        expect(await c.loAddresses(n.name), n.name).toEqual(
+          n.name === owner ? expect.arrayContaining([ip]) : expect.not.arrayContaining([ip]),
+        );
+    }, 90_000);
+
+    it(`${family}: SIGKILL of the owner's daemon -> the client is served through the new owner`, async () => {
+      const c = cluster();
+      const [ip] = await c.waitServiceIps(service, { count: 1 });
+      const owner = await c.waitServed(ip as string);
+      await c.stopNode(owner, 'SIGKILL');
+      const started = Date.now();
+      const next = await c.waitServed(ip as string, (n) => n !== owner, { timeoutMs: 20_000 });
+      const elapsed = Date.now() - started;
+      expect(next).not.toBe(owner);
+      // The assignment does not change; the survivors agree on the new owner.
+      expect(await c.waitServiceIps(service, { count: 1 })).toEqual([ip]);
+      for (const [node, view] of Object.entries(await c.serviceViews(service)))
+        expect(view, node).toMatchObject({ owners: { [ip as string]: next }, announcedHere: node === next });
+      console.info(`[l2] ${family} SIGKILL of ${owner}: served by ${next} after ${elapsed} ms`);
+    }, 90_000);
+
+    it(`${family}: graceful stop (SIGTERM) of the owner moves the IP`, async () => {
+      const c = cluster();
+      const [ip] = await c.waitServiceIps(service, { count: 1 });
+      const owner = await c.waitServed(ip as string);
+      const started = Date.now();
+      const code = await c.stopNode(owner, 'SIGTERM');
+      expect(code, c.logTail(owner)).toBe(0);
+      const next = await c.waitServed(ip as string, (n) => n !== owner, { timeoutMs: 20_000 });
+      const elapsed = Date.now() - started;
+      expect(next).not.toBe(owner);
+      // A graceful stop cleans the local data path up.
+      expect(await c.loAddresses(owner), `${owner} lo after SIGTERM\n${c.logTail(owner, 6000)}`).not.toContain(ip);
+      expect(await c.waitServiceIps(service, { count: 1 })).toEqual([ip]);
+      console.info(`[l2] ${family} SIGTERM of ${owner}: served by ${next} after ${elapsed} ms`);
+    }, 90_000);
+  }
+});
