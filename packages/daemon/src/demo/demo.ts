@@ -352,16 +352,17 @@ async function observeNode(
   return parseAnnounced(metrics.body);
 }
 
-/** Services of a `GET /status` document (see the design note): IPs and the layer-2 owner. */
+/** Services of a `GET /status` document: IPs and the layer-2 owner of the first IP (`owners`). */
 export function parseStatus(doc: unknown): Map<string, ServiceView> {
   const views = new Map<string, ServiceView>();
   const services = (doc as { services?: unknown }).services;
   if (!Array.isArray(services)) return views;
-  for (const s of services as { service?: string; ips?: string[]; protocol?: string; owner?: string }[]) {
+  for (const s of services as { service?: string; ips?: string[]; owners?: Record<string, string> }[]) {
     if (!s.service) continue;
     const v = views.get(s.service) ?? { ips: [] };
     for (const ip of s.ips ?? []) if (!v.ips.includes(ip)) v.ips.push(ip);
-    if (s.protocol === 'layer2' && s.owner) v.owner = s.owner;
+    const owner = v.ips[0] ? s.owners?.[v.ips[0]] : undefined;
+    if (owner) v.owner = owner;
     views.set(s.service, v);
   }
   return views;
