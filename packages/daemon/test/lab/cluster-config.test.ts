@@ -141,7 +141,7 @@ labSuite('ingot cluster: configuration reload, allocation annotations, restart',
       if (svcs.length > 1) expect([ip, svcs.sort()]).toEqual([s80, ['demo/share-80', 'demo/share-8080']]);
   }, 90_000);
 
-  it('a restart of every node keeps every IP', async () => {
+  it('a restart of every node (SIGTERM, then SIGKILL) keeps every IP', async () => {
     const c = cluster();
     c.setResources(docs(POOL_A, POOL_B, A1, B1, serviceDoc({ name: 'second' })));
     await c.waitServiceIps('demo/second', { count: 1 });
@@ -156,6 +156,14 @@ labSuite('ingot cluster: configuration reload, allocation annotations, restart',
 
     const codes = await Promise.all(c.nodes.map((n) => c.stopNode(n.name, 'SIGTERM')));
     expect(codes).toEqual([0, 0, 0]);
+    await c.startAll();
+    await c.waitMembers(3);
+    for (const [svc, ips] of Object.entries(before)) expect(await c.waitServiceIps(svc), svc).toEqual(ips);
+    expect(await assignments(c)).toEqual(before);
+    for (const ip of Object.values(before).flat()) await c.waitServed(ip);
+
+    // A crash of every node (SIGKILL, no chance to write anything on the way out) keeps them too.
+    expect(await Promise.all(c.nodes.map((n) => c.stopNode(n.name, 'SIGKILL')))).toEqual([null, null, null]);
     await c.startAll();
     await c.waitMembers(3);
     for (const [svc, ips] of Object.entries(before)) expect(await c.waitServiceIps(svc), svc).toEqual(ips);
