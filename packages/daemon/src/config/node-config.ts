@@ -119,8 +119,9 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
 }
 
 /**
- * Picks this machine's Node document: the one named `nodeName`; with no explicit name and exactly one document, that
- * one. Returns undefined when none applies (the daemon then runs on command-line settings alone).
+ * Picks a Node document: the one named `nodeName`; with no name, the only document if there is exactly one. Returns
+ * undefined when none applies (the daemon then runs on command-line settings alone). The daemon tries its explicit
+ * name (`--node`, $NODE_NAME), else the host name, else the only document.
  */
 export function selectNode(nodes: readonly NodeConfig[], nodeName: string | undefined): NodeConfig | undefined {
   if (nodeName !== undefined) return nodes.find((n) => n.name === nodeName);

@@ -83,7 +83,11 @@ export interface StatusDocument {
 /** Resolves what to run from the command line and the Node document. */
 export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig) {
   const explicitName = opts.nodeName ?? (process.env.NODE_NAME || undefined);
-  const node: NodeConfig | undefined = selectNode(config.nodes, explicitName);
+  // A fleet file holds one Node document per machine: the explicit name, else the host name, else the only document.
+  const node: NodeConfig | undefined =
+    explicitName !== undefined
+      ? selectNode(config.nodes, explicitName)
+      : (selectNode(config.nodes, hostname()) ?? selectNode(config.nodes, undefined));
   const name = explicitName ?? node?.name ?? hostname();
   const announce = opts.announce ?? node?.announce ?? 'dry-run';
   const memberlist = opts.memberlist ?? node?.memberlist;
