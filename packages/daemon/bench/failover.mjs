@@ -10,7 +10,8 @@
 // For each failover the daemons' own logs give a breakdown: when the survivors declared the owner dead/left, and when
 // the new owner logged its announcement.
 //
-// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json] [--daemon-log-level debug --dump-logs]
+// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json] [--probe-timeout-ms 150]
+//                                [--daemon-log-level debug --dump-logs]
 // Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,11 @@ const MODES = opt('modes', 'kill,graceful').split(',');
 const AS_JSON = args.includes('--json');
 /** --daemon-log-level debug shows e.g. when service IPs reach lo (in the failure output). */
 const DAEMON_LOG_LEVEL = opt('daemon-log-level', 'info');
+/**
+ * --probe-timeout-ms: the client's per-request timeout (default 150). A request sent while the IP is not routable
+ * costs one such timeout; with e.g. 3000 the client behaves like one relying on TCP's own SYN retransmission (1 s).
+ */
+const PROBE_TIMEOUT_MS = Number(opt('probe-timeout-ms', '150'));
 /** --dump-logs: print the new owner's log records around each failover. */
 const DUMP_LOGS = args.includes('--dump-logs');
 const HARD_DEADLINE = Date.now() + Number(opt('deadline-s', '900')) * 1000;
@@ -169,7 +175,7 @@ const PROBE = `
 import http from 'node:http';
 import readline from 'node:readline';
 const once = (url) => new Promise((resolve) => {
-  const req = http.get(url, { agent: false, timeout: 150 }, (res) => {
+  const req = http.get(url, { agent: false, timeout: Number(process.env.PROBE_TIMEOUT_MS) }, (res) => {
     let body = '';
     res.on('data', (d) => { body += d; });
     res.on('end', () => resolve({ status: res.statusCode, body: body.trim() }));
@@ -205,7 +211,13 @@ let prober;
 let probeId = 0;
 const probeWaiters = new Map();
 function startProber() {
-  prober = start(CLIENT, process.execPath, ['--input-type=module', '-e', PROBE]);
+  prober = start(CLIENT, 'env', [
+    `PROBE_TIMEOUT_MS=${PROBE_TIMEOUT_MS}`,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    PROBE,
+  ]);
   let buf = '';
   prober.stdout.on('data', (d) => {
     buf += d;
@@ -415,6 +427,7 @@ async function main() {
   const summary = {
     package: '@ingot/daemon',
     benchmark: 'layer-2 failover (signal to the client first 200 from another node)',
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
     cpus: Number(sh('nproc').trim()),
     loadavg: sh('cat', '/proc/loadavg').trim(),
     results,
@@ -424,7 +437,9 @@ async function main() {
     console.log(JSON.stringify(summary));
     return;
   }
-  console.log('\nlayer-2 failover, 3 nodes, shipped defaults (load at end:', summary.loadavg, ')');
+  console.log(
+    `\nlayer-2 failover, 3 nodes, shipped defaults, client timeout ${PROBE_TIMEOUT_MS} ms (load at end: ${summary.loadavg})`,
+  );
   for (const [mode, r] of Object.entries(results)) {
     console.log(
       `  ${mode.padEnd(8)} n=${r.reps} failures=${r.failures}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (min ${r.minMs}, max ${r.maxMs})` +
