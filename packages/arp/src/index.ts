@@ -37,6 +37,7 @@ export {
 } from './ndp.js';
 export * from './network-interfaces.js';
 export { createPacketTransport, type PacketTransportOptions, type ReceiveMode } from './packet-transport.js';
+export { type RealtimeOptions, type RealtimeResult, type RealtimeStep, raiseRealtimePriority } from './realtime.js';
 export {
   type AnnounceOptions,
   createResponder,
