@@ -381,6 +381,31 @@ export class Cluster {
     );
   }
 
+  /**
+   * Starts a client that GETs `http://ip:port/` back to back for `durationMs` (one request at a time, 3 s timeout,
+   * so a lost SYN shows as TCP's 1 s retransmission). `result()` waits for it and returns every request.
+   */
+  startClientLoop(
+    ip: string,
+    durationMs: number,
+    port = 80,
+  ): { result: () => Promise<{ t: number; ms: number; code: number; body?: string; error?: string }[]> } {
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    const proc = this.client.spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      CLIENT_LOOP,
+      `http://${host}:${port}/`,
+      String(durationMs),
+    ]);
+    return {
+      result: async () => {
+        await proc.waitExit(durationMs + 10_000);
+        return JSON.parse(proc.stdout());
+      },
+    };
+  }
+
   /** Structured log records of a node (every run of its daemon, oldest first). */
   logs(name: string): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
@@ -426,6 +451,29 @@ export class Cluster {
     }
   }
 }
+
+/** The client loop of {@link Cluster.startClientLoop} (node -e, ESM; argv: url, duration in ms). */
+const CLIENT_LOOP = `
+import http from 'node:http';
+const [url, duration] = process.argv.slice(1);
+const until = Date.now() + Number(duration);
+const out = [];
+while (Date.now() < until) {
+  const t = Date.now();
+  const r = await new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ code: res.statusCode, body: body.trim() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ code: 0, error: e.message }));
+  });
+  out.push({ t, ms: Date.now() - t, ...r });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+process.stdout.write(JSON.stringify(out));
+`;
 
 /** Builds the LAN, client routes, HTTP servers, FRR (if asked), writes the fleet file and starts the daemons. */
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
