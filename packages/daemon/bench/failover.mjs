@@ -360,6 +360,9 @@ async function repetition(mode, rep) {
     if (rec) detect.push(rec.t - t0);
   }
   if (detect.length > 0) sample.detectMs = Math.min(...detect);
+  if (DUMP_LOGS)
+    for (const x of logsSince(victim, t0 - 50).slice(0, 12))
+      console.error(`  ${owner} (stopped) +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
   if (DUMP_LOGS && r.body && daemons.has(r.body))
     for (const x of logsSince(daemons.get(r.body), t0 - 50).slice(0, 12))
       console.error(`  ${r.body} +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
