@@ -1,9 +1,17 @@
 // @ingot/arp benchmark: fixed-rate ARP request floods (5k, 20k, 50k req/s, 5 s each by default) from a neighbour
 // namespace against (1) our responder answering for a service IP that only it answers for and (2) the Linux kernel
 // answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
-// responder CPU and the latency ratio ours/kernel. Needs root, iproute2 and python3; build first (npx tsup).
+// responder CPU and the latency ratios ours/kernel. Needs root and iproute2 (python3 for --flooder python); build first
+// (npx tsup).
 // Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker]
-//                           [--responder-nice N | --responder-rt] [--pin] [--node-flags '--trace-gc ...'] [--json]
+//                           [--responder-nice N | --responder-rt | --self-rt] [--pin] [--node-flags '--trace-gc ...']
+//                           [--flooder node|python] [--max-lag-ms 2] [--flood-batch 4] [--catch-up 2] [--spin-us 100]
+//                           [--json]
+// --flooder: node (default) is bench/arp-flood.mjs, paced: it skips requests more than --max-lag-ms overdue and catches
+// up at most at --catch-up × rate, --flood-batch back to back; python is the older bench/arp-flood.py, whose absolute
+// schedule catches up in unbounded bursts (150-210k/s at 50k/s on a busy machine).
+// --self-rt: the responder calls raiseRealtimePriority({ priority: 10 }) on its own main thread (with --pin also
+// { cpu: 1 }), which is what a user of the package gets; --responder-rt applies the same from outside (chrt/taskset).
 // --pin: flooder on CPU 0, the responder's main thread on CPU 1 (taskset), for the kernel yardstick and ours alike, so
 // the two do not fight for one core; without it the scheduler places them. --responder-rt: SCHED_FIFO 10 for the
 // responder's main thread only (as a daemon would set it for itself with sched_setscheduler). --node-flags: extra Node flags for the responder (its
@@ -30,6 +38,19 @@ const responderNice = Number(opt('responder-nice', '0'));
 // (A SCHED_FIFO flooder was tried and made things worse: spinning between sends at real-time priority starves the
 // CPU's ksoftirqd, so requests wait in the backlog queue. The flooder therefore always runs at normal priority.)
 const responderRt = args.includes('--responder-rt');
+const selfRt = args.includes('--self-rt');
+if (selfRt && responderRt) {
+  console.error('--self-rt and --responder-rt are alternatives');
+  process.exit(2);
+}
+const RT_PRIORITY = 10;
+const flooder = opt('flooder', 'node');
+if (flooder !== 'node' && flooder !== 'python') {
+  console.error('--flooder node|python');
+  process.exit(2);
+}
+const pacing = ['max-lag-ms', 'catch-up', 'spin-us'].flatMap((n) => (opt(n) === undefined ? [] : [`--${n}`, opt(n)]));
+if (opt('flood-batch') !== undefined) pacing.push('--batch', opt('flood-batch'));
 const pin = args.includes('--pin');
 const cpus = Number(sh0('nproc'));
 const FLOODER_CPU = '0';
@@ -94,19 +115,13 @@ function cpuTicks(pid) {
 const HZ = Number(sh('getconf', 'CLK_TCK').trim()) || 100;
 
 function flood(target, rate) {
+  const common = ['veth-a', target, '--src-ip', SRC_IP, '--rate', String(rate), '--duration', String(duration)];
   const out = inNs(
     A,
     ...(pin ? ['taskset', '-c', FLOODER_CPU] : []),
-    PY,
-    here('./arp-flood.py'),
-    'veth-a',
-    target,
-    '--src-ip',
-    SRC_IP,
-    '--rate',
-    String(rate),
-    '--duration',
-    String(duration),
+    ...(flooder === 'node'
+      ? [process.execPath, here('./arp-flood.mjs'), ...common, ...pacing]
+      : [PY, here('./arp-flood.py'), ...common]),
   );
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -125,6 +140,7 @@ async function startResponder(mode) {
     'veth-b',
     VIP,
     mode,
+    ...(selfRt ? ['--realtime-priority', String(RT_PRIORITY), ...(pin ? ['--realtime-cpu', RESPONDER_CPU] : [])] : []),
   ];
   const c = spawn('ip', cmd, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -157,8 +173,10 @@ async function startResponder(mode) {
   // Pin / raise only the main thread (the one that answers): pinning or SCHED_FIFO-ing the whole process puts V8's
   // helper threads on the same CPU at the same priority, and a main thread that spins on its own incremental-marking
   // task then starves them until RT throttling stops it (measured: 95% CPU, 40-50 ms stalls).
-  if (pin) sh('taskset', '-p', '-c', RESPONDER_CPU, String(ready.pid));
-  if (responderRt) sh('chrt', '-f', '-p', '10', String(ready.pid));
+  // --self-rt: the responder did both itself (raiseRealtimePriority); a refusal must not be reported as an RT figure.
+  if (selfRt && !ready.realtime?.ok) throw new Error(`responder could not raise itself: ${ready.realtime?.reason}`);
+  if (pin && !selfRt) sh('taskset', '-p', '-c', RESPONDER_CPU, String(ready.pid));
+  if (responderRt) sh('chrt', '-f', '-p', String(RT_PRIORITY), String(ready.pid));
   return {
     pid: ready.pid,
     snapshot: async () => {
@@ -219,7 +237,11 @@ try {
   cleanup();
 }
 
-const kernelP50 = Object.fromEntries(rows.filter((r) => r.responder === 'kernel').map((r) => [r.rate, r.lat_us.p50]));
+const kernelLat = Object.fromEntries(rows.filter((r) => r.responder === 'kernel').map((r) => [r.rate, r.lat_us]));
+const ratio = (r, p) =>
+  r.responder === 'kernel' || !kernelLat[r.rate]?.[p]
+    ? null
+    : Math.round((r.lat_us[p] / kernelLat[r.rate][p]) * 10) / 10;
 const table = rows
   .filter((r) => r.rate !== undefined)
   .map((r) => ({
@@ -235,12 +257,15 @@ const table = rows
       r.cpu_pct === null || !r.replies
         ? null
         : Math.round((((r.cpu_pct / 100) * 1e6 * duration) / r.replies) * 10) / 10,
-    p50_vs_kernel:
-      r.responder === 'kernel' || !kernelP50[r.rate] ? null : Math.round((r.lat_us.p50 / kernelP50[r.rate]) * 10) / 10,
+    p50_vs_kernel: ratio(r, 'p50'),
+    p99_vs_kernel: ratio(r, 'p99'),
     rx_drops: r.rx_socket_drops,
     answered_pct: r.answered_pct ?? null,
     responder_drops: r.responder_socket_drops ?? null,
     late_pct: Math.round((r.late_sends / r.sent) * 1000) / 10,
+    skipped_pct: r.skipped === undefined ? null : Math.round((r.skipped / r.scheduled) * 1000) / 10,
+    send_lag_p99_us: r.send_lag_us?.p99 ?? null,
+    flooder_cpu_pct: r.flooder_cpu_pct ?? null,
     max_pps_1ms: r.max_pps_1ms,
   }));
 const summaries = rows.filter((r) => r.summary);
@@ -248,15 +273,15 @@ if (asJson) {
   console.log(JSON.stringify({ package: '@ingot/arp', duration, table, summaries, raw: rows }));
 } else {
   console.log(
-    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, responder ${responderRt ? 'SCHED_FIFO 10' : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
+    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, ${flooder === 'node' ? `paced node flooder${pacing.length ? ` (${pacing.join(' ')})` : ''}` : 'python flooder'}, responder ${selfRt ? `SCHED_FIFO ${RT_PRIORITY} by raiseRealtimePriority` : responderRt ? `SCHED_FIFO ${RT_PRIORITY} by chrt` : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
-    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder peak req/s (1 ms) |',
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of table) {
     console.log(
-      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.max_pps_1ms} |`,
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.p99_vs_kernel ?? ''} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.skipped_pct ?? 'n/a'} | ${t.send_lag_p99_us ?? 'n/a'} | ${t.flooder_cpu_pct ?? 'n/a'} | ${t.max_pps_1ms} |`,
     );
   }
   for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
