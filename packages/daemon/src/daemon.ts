@@ -85,8 +85,11 @@ export interface DaemonOptions {
 
 /** Makes the node accept traffic for the service IPs it announces (e.g. adds them to `lo`). */
 export interface LocalDelivery {
-  /** The complete set of service IPs this node announces now (layer-2 owner or BGP speaker). */
-  sync(ips: readonly string[]): void;
+  /**
+   * The complete set of service IPs this node announces now (layer-2 owner or BGP speaker). When it returns a promise,
+   * new layer-2 announcements wait for it, so no neighbour is pointed at this node before the node accepts the traffic.
+   */
+  sync(ips: readonly string[]): void | Promise<void>;
 }
 
 /** One row of {@link Daemon.status}: a service, its IPs and who announces them. */
@@ -271,6 +274,20 @@ export class Daemon {
 
     const wantL2 = new Map<string, { interfaces: string[]; service: string }>();
     for (const a of plan.l2) if (a.node === self) wantL2.set(a.ip, { interfaces: a.interfaces, service: a.service });
+    const wantBgp = new Map<string, BgpAnnouncement>();
+    for (const a of plan.bgp) {
+      const prev = wantBgp.get(a.prefix);
+      wantBgp.set(a.prefix, prev ? mergeAnnouncements(prev, a) : a);
+    }
+    // The node must accept an IP's traffic before anything points at it: new announcements wait for local delivery.
+    const local = new Set(wantL2.keys());
+    for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
+    const delivered = this.options.localDelivery?.sync([...local]);
+    const whenDelivered = (fn: () => void) => {
+      if (delivered) void delivered.then(fn);
+      else fn();
+    };
+
     for (const ip of [...this.layer2Announced.keys()]) {
       if (wantL2.has(ip)) continue;
       this.options.layer2.withdraw(ip);
@@ -280,23 +297,25 @@ export class Daemon {
     for (const [ip, a] of wantL2) {
       const key = a.interfaces.join(',');
       const prev = this.layer2Announced.get(ip);
-      this.layer2Announced.set(ip, { key, service: a.service });
-      if (prev?.key === key) continue;
-      this.options.layer2.announce(ip, a.interfaces.length > 0 ? { interfaces: a.interfaces } : {});
-      this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "layer2"`, {
-        service: a.service,
-        ip,
-        reason: 'nodeAssigned',
+      if (prev?.key === key) {
+        prev.service = a.service; // same announcement (perhaps still waiting for delivery): keep it
+        continue;
+      }
+      const entry = { key, service: a.service };
+      this.layer2Announced.set(ip, entry);
+      whenDelivered(() => {
+        if (this.layer2Announced.get(ip) !== entry) return; // withdrawn or changed meanwhile
+        this.options.layer2.announce(ip, a.interfaces.length > 0 ? { interfaces: a.interfaces } : {});
+        this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "layer2"`, {
+          service: a.service,
+          ip,
+          reason: 'nodeAssigned',
+        });
       });
     }
     // A member (re)appeared, e.g. a partition healed: owners re-announce so every neighbour cache converges (MetalLB #584).
     if (hadMembers && joined && this.layer2Announced.size > 0) this.options.layer2.reannounce?.();
 
-    const wantBgp = new Map<string, BgpAnnouncement>();
-    for (const a of plan.bgp) {
-      const prev = wantBgp.get(a.prefix);
-      wantBgp.set(a.prefix, prev ? mergeAnnouncements(prev, a) : a);
-    }
     for (const prefix of [...this.bgpAnnounced.keys()]) {
       if (wantBgp.has(prefix)) continue;
       this.options.bgp.withdraw(prefix);
@@ -306,19 +325,21 @@ export class Daemon {
     for (const [prefix, a] of wantBgp) {
       const key = JSON.stringify({ ...a, service: undefined });
       const prev = this.bgpAnnounced.get(prefix);
-      this.bgpAnnounced.set(prefix, { key, service: a.service });
-      if (prev?.key === key) continue;
-      this.options.bgp.announce(a);
-      this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "bgp"`, {
-        service: a.service,
-        prefix,
-        reason: 'nodeAssigned',
+      if (prev?.key === key) {
+        prev.service = a.service;
+        continue;
+      }
+      const entry = { key, service: a.service };
+      this.bgpAnnounced.set(prefix, entry);
+      whenDelivered(() => {
+        if (this.bgpAnnounced.get(prefix) !== entry) return;
+        this.options.bgp.announce(a);
+        this.options.log.info(`announcing from node ${JSON.stringify(self)} with protocol "bgp"`, {
+          service: a.service,
+          prefix,
+          reason: 'nodeAssigned',
+        });
       });
-    }
-    if (this.options.localDelivery) {
-      const local = new Set(this.layer2Announced.keys());
-      for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
-      this.options.localDelivery.sync([...local]);
     }
   }
 

@@ -161,7 +161,11 @@ ${service('a')}`),
     const synced: string[][] = [];
     const { daemon, calls } = harness({
       members: () => members,
-      localDelivery: { sync: (ips) => synced.push([...ips]) },
+      localDelivery: {
+        sync: (ips) => {
+          synced.push([...ips]);
+        },
+      },
     });
     daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a'))));
     expect(synced.at(-1)).toEqual(['192.0.2.10']);
@@ -205,5 +209,23 @@ spec: { myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.25${name.length}, nod
       ),
     );
     expect(calls[0]).toBe('peers r1,any');
+  });
+
+  it('announces a new IP only after local delivery has it, and not at all if it was withdrawn meanwhile', async () => {
+    const pending: (() => void)[] = [];
+    const { daemon, calls } = harness({
+      localDelivery: { sync: () => new Promise<void>((resolve) => pending.push(resolve)) },
+    });
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a'))));
+    expect(calls).toEqual(['peers ']);
+    pending.shift()?.();
+    await Promise.resolve();
+    expect(calls).toEqual(['peers ', 'l2+ 192.0.2.10']);
+    // b appears and disappears before delivery completes: never announced.
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a') + service('b'))));
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a'))));
+    for (const resolve of pending.splice(0)) resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls.filter((c) => c.startsWith('l2'))).toEqual(['l2+ 192.0.2.10', 'l2- 192.0.2.11']);
   });
 });

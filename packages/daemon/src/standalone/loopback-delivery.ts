@@ -18,6 +18,11 @@ export interface LoopbackDeliveryOptions {
   ip?: IpRunner;
   /** Writes a sysctl (`/proc/sys/...` path, value). @default writeFileSync */
   writeSysctl?: (path: string, value: string) => void;
+  /**
+   * Whether an IPv6 /128 found on `lo` at start is a service IP a previous run left (IPv6 addresses cannot carry a
+   * label with iproute2 6.1); the daemon answers "inside a configured pool". @default none are
+   */
+  isServiceIp?: (ip: string) => boolean;
 }
 
 const defaultIp: IpRunner = (args) =>
@@ -63,13 +68,20 @@ export class LoopbackDelivery implements LocalDelivery {
     }
     const out = await this.ip(['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', LOOPBACK_LABEL]).catch(() => '');
     for (const m of out.matchAll(/inet (\S+)\/32/g)) this.present.add(m[1] as string);
+    const out6 = await this.ip(['-6', '-o', 'addr', 'show', 'dev', 'lo', 'scope', 'global']).catch(() => '');
+    for (const m of out6.matchAll(/inet6 (\S+)\/128/g))
+      if (this.options.isServiceIp?.(m[1] as string)) this.present.add(m[1] as string);
     this.options.log.info('local data path ready', { arp_ignore: 1, arp_announce: 2, leftovers: [...this.present] });
   }
 
-  /** Converges `lo` to exactly `ips` (in the background; see {@link LoopbackDelivery.settled}). */
-  sync(ips: readonly string[]): void {
+  /**
+   * Converges `lo` to exactly `ips`. Resolves when every change asked for so far has been attempted, so the caller can
+   * start answering ARP for a new IP only once the node accepts its traffic.
+   */
+  sync(ips: readonly string[]): Promise<void> {
     this.wanted = new Set(ips);
     this.chain = this.chain.then(() => this.apply());
+    return this.chain;
   }
 
   /** Resolves when every requested change has been attempted. */
@@ -110,7 +122,9 @@ export class LoopbackDelivery implements LocalDelivery {
     } catch (err) {
       const message = (err as Error).message;
       // Already there / already gone: the goal is reached.
-      const reached = op === 'add' ? /File exists/.test(message) : /Cannot assign|not found|No such/i.test(message);
+      // iproute2 says "File exists" (IPv4) or "address already assigned" (IPv6) for an address already there.
+      const reached =
+        op === 'add' ? /File exists|already assigned/i.test(message) : /Cannot assign|not found|No such/i.test(message);
       if (!reached) {
         this.options.log.warn(`could not ${op === 'add' ? 'add' : 'remove'} service IP on lo`, { ip, error: message });
         return;

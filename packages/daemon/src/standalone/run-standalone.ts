@@ -2,6 +2,7 @@ import { readFileSync, watch } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { basename, dirname } from 'node:path';
+import { parseAddressEntry, parseIp } from '@ingot/allocator';
 import { createResponder } from '@ingot/arp';
 import { createBgpSpeakerBackend } from '../backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from '../backends/dry-run.js';
@@ -167,8 +168,15 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
           log: log.child('bgp'),
         })
       : dryRunBgp(log.child('bgp'));
+  const store = new ConfigStore();
   const delivery =
-    s.dataPath === 'local' && s.announce === 'live' ? new LoopbackDelivery({ log: log.child('datapath') }) : undefined;
+    s.dataPath === 'local' && s.announce === 'live'
+      ? new LoopbackDelivery({
+          log: log.child('datapath'),
+          // IPv6 leftovers of an earlier run carry no label: those inside a configured pool are ours.
+          isServiceIp: (ip) => inPools(ip, (store.current ?? first.config).pools),
+        })
+      : undefined;
   await delivery?.start();
 
   let membership: MembershipSource | undefined;
@@ -203,7 +211,6 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
   });
   daemon.setAssignments(sync.table.services);
 
-  const store = new ConfigStore();
   let lastIssues: ConfigIssue[] = [];
   store.on('applied', (config) => {
     lastIssues = [];
@@ -344,6 +351,21 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       return stopping;
     },
   };
+}
+
+/** Is `ip` inside one of the pools' address entries? */
+function inPools(ip: string, pools: IngotConfig['pools']): boolean {
+  const addr = parseIp(ip);
+  if (!addr) return false;
+  return pools.some((pool) =>
+    pool.addresses.some((entry) => {
+      const parsed = parseAddressEntry(entry);
+      return (
+        parsed.ok &&
+        parsed.prefixes.some((p) => p.family === addr.family && p.first <= addr.value && addr.value <= p.last)
+      );
+    }),
+  );
 }
 
 /** Drops Ingot's own gossip labels before node selectors see the labels. */

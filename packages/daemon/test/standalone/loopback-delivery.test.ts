@@ -4,7 +4,7 @@ import { LOOPBACK_LABEL, LoopbackDelivery } from '../../src/standalone/loopback-
 
 const log = createLogger({ level: 'error', write: () => {} });
 
-function fakeIp(leftovers = '') {
+function fakeIp(leftovers = '', leftovers6 = '', isServiceIp?: (ip: string) => boolean) {
   const calls: string[] = [];
   const sysctls: Record<string, string> = {};
   const onLo = new Set<string>();
@@ -15,16 +15,20 @@ function fakeIp(leftovers = '') {
     },
     ip: async (args) => {
       calls.push(args.join(' '));
-      if (args.includes('show')) return leftovers;
+      if (args.includes('show')) return args[0] === '-6' ? leftovers6 : leftovers;
       const addr = args[3] as string;
       if (args[2] === 'add') {
-        if (onLo.has(addr)) throw new Error('RTNETLINK answers: File exists');
+        if (onLo.has(addr))
+          throw new Error(
+            addr.includes(':') ? 'Error: ipv6: address already assigned.' : 'RTNETLINK answers: File exists',
+          );
         onLo.add(addr);
       } else {
         if (!onLo.delete(addr)) throw new Error('RTNETLINK answers: Cannot assign requested address');
       }
       return '';
     },
+    ...(isServiceIp ? { isServiceIp } : {}),
   });
   return { delivery, calls, sysctls, onLo };
 }
@@ -79,5 +83,23 @@ describe('LoopbackDelivery (standalone data path)', () => {
     f.delivery.sync(['192.0.2.241', '192.0.2.242']);
     await f.delivery.settled();
     expect(f.delivery.addresses().sort()).toEqual(['192.0.2.241', '192.0.2.242']);
+  });
+
+  it('adopts IPv6 leftovers inside the pools (no labels on IPv6) and accepts "address already assigned"', async () => {
+    const f = fakeIp(
+      '',
+      '1: lo    inet6 2001:db8::f0/128 scope global \\       valid_lft forever\n1: lo    inet6 2001:db8:ff::1/128 scope global \\\n',
+      (ip) => ip.startsWith('2001:db8::'),
+    );
+    f.onLo.add('2001:db8::f0/128');
+    f.onLo.add('2001:db8:ff::1/128');
+    await f.delivery.start();
+    expect(f.delivery.addresses()).toEqual(['2001:db8::f0']);
+    await f.delivery.sync(['2001:db8::f1']);
+    expect(f.onLo.has('2001:db8::f0/128')).toBe(false);
+    expect(f.onLo.has('2001:db8:ff::1/128')).toBe(true); // not ours: left alone
+    f.onLo.add('2001:db8::f2/128');
+    await f.delivery.sync(['2001:db8::f1', '2001:db8::f2']);
+    expect(f.delivery.addresses().sort()).toEqual(['2001:db8::f1', '2001:db8::f2']);
   });
 });
