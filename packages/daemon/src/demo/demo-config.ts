@@ -69,11 +69,6 @@ spec:
   return `# ingot demo: a three-node fleet (the same file on every node)\n${[...nodeDocs, resources(opts.bgpPeer)].join('\n---\n')}\n`;
 }
 
-/** The resources alone, for an ingot that takes its node settings from command-line flags only. */
-export function plainConfig(opts: { bgpPeer: string | undefined }): string {
-  return `${resources(opts.bgpPeer)}\n`;
-}
-
 /** bgpd.conf of the demo router: eBGP with every node, accept everything. */
 export function frrConfig(nodes: NodeSpec[], routerIp: string, logFile: string): string {
   const lines = [

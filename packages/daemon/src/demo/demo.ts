@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_SERVICES, fleetConfig, frrConfig, type NodeSpec, plainConfig } from './demo-config.js';
+import { DEMO_SERVICES, fleetConfig, frrConfig, type NodeSpec } from './demo-config.js';
 import { mustRun, NetnsCluster, type NetnsProcess, runCommand } from './netns.js';
 
 /** The least of a logger the demo uses (the daemon's logger and pino both fit). */
@@ -130,59 +130,39 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         (withFrr ? `; router ${ROUTER_IP} (FRR)` : ' (no FRR installed: layer 2 only)'),
     );
 
-    // Configuration: the fleet file (Node documents) when this ingot understands them, else flags.
+    // Configuration: one fleet file for the three nodes (a Node document each, the shared resources).
     const configFile = join(dir, 'ingot.yaml');
     writeFileSync(
       configFile,
       fleetConfig(NODES, { bgpPeer: withFrr ? ROUTER_IP : undefined, statusPort: STATUS_PORT }),
     );
-    const fleet = (await runCommand(process.execPath, [cli, 'validate', configFile])).code === 0;
-    if (!fleet) {
-      log.debug('this ingot does not accept Node documents; running the nodes with command-line flags');
-      writeFileSync(configFile, plainConfig({ bgpPeer: withFrr ? ROUTER_IP : undefined }));
-      // What `dataPath: local` does, done by hand: every node accepts the pool's traffic, never answers ARP for it.
-      for (const node of NODES)
-        await mustRun('ip', ['-n', ns.nodes[node.name]!, 'route', 'add', 'local', POOL, 'dev', 'lo']);
-    }
+    const check = await runCommand(process.execPath, [cli, 'validate', configFile]);
+    if (check.code !== 0) throw new Error(`the bundled configuration is invalid:\n${check.stdout}${check.stderr}`);
     say(
-      `configuration ${configFile}: pool ${POOL}, L2Advertisement${withFrr ? ', BGPPeer + BGPAdvertisement' : ''}, services ${DEMO_SERVICES.join(', ')}`,
+      `configuration ${configFile}: pool ${POOL}, L2Advertisement${withFrr ? ', BGPPeer + BGPAdvertisement' : ''}, ` +
+        `services ${DEMO_SERVICES.join(', ')}`,
     );
 
     let frr: Frr | undefined;
     if (withFrr) frr = await startFrr(cluster, ns.router!, dir);
-
-    const client = ns.client;
-    const startNode = (node: NodeSpec, seeds: NodeSpec[]) => {
+    // The client: one Node.js process in the client namespace that makes the HTTP requests (no curl needed).
+    const client = new HttpProber(cluster, ns.client);
+    for (const node of NODES) {
       const nodeNs = ns.nodes[node.name]!;
       cluster.spawn(nodeNs, `http ${node.name}`, process.execPath, ['-e', httpServerScript(node.name)]);
-      const args = [cli, 'run', '--config', configFile, '--node', node.name];
-      if (!fleet) {
-        args.push('--announce', 'live', '--interface', 'eth0', '--router-id', node.ip);
-        args.push('--memberlist-bind', `${node.ip}:7946`, '--metrics-bind', `${node.ip}:${STATUS_PORT}`);
-        for (const seed of seeds) args.push('--memberlist-join', `${seed.ip}:7946`);
-      }
-      const proc = cluster.spawn(nodeNs, node.name, process.execPath, args);
+      const proc = cluster.spawn(nodeNs, node.name, process.execPath, [
+        cli,
+        'run',
+        '--config',
+        configFile,
+        '--node',
+        node.name,
+      ]);
       daemons.set(node.name, proc);
       say(`started ingot on ${node.name} (pid ${proc.pid})`);
-    };
-    if (fleet) for (const node of NODES) startNode(node, []);
-    else {
-      // With flags only, an ingot that meets live members while it is still starting can trip over its own start-up
-      // (a membership event before its daemon exists), so the nodes come up in an order where nobody joins a live
-      // member while starting: node-2 and node-3 first (seed node-1, not up yet; they retry every second), then node-1.
-      const [first, ...rest] = NODES as [NodeSpec, ...NodeSpec[]];
-      for (const node of rest) startNode(node, [first]);
-      await until('node-2 and node-3 to serve their status', async () =>
-        (await Promise.all(rest.map((n) => httpGet(cluster, client, `${n.ip}:${STATUS_PORT}/healthz`, 1)))).every(
-          (r) => r !== undefined,
-        )
-          ? true
-          : undefined,
-      );
-      startNode(first, []);
     }
 
-    const observe = (node: NodeSpec) => observeNode(cluster, client, node);
+    const observe = (node: NodeSpec) => observeNode(client, node);
     // 1. Services get IPs, the same on every node, with one layer-2 owner each.
     const views = await until('every service to get an IP on every node', async () => {
       for (const [name, proc] of daemons)
@@ -205,7 +185,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const webIp = views[0]!.get(web)!.ips[0]!;
     for (const svc of DEMO_SERVICES) {
       const ip = views[0]!.get(svc)!.ips[0]!;
-      const r = await until(`the client to reach ${ip}`, () => httpGet(cluster, client, ip, 2));
+      const r = await until(`the client to reach ${ip}`, () => client.get(ip, 2));
       say(`client ${CLIENT_IP} -> http://${ip}/ : HTTP ${r.status}, answered by ${r.body}`);
     }
 
@@ -220,7 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
 
     // 4. Kill the owner of the first service; time the IP moving.
-    const before = await until('the client to reach the first service', () => httpGet(cluster, client, webIp, 2));
+    const before = await until('the client to reach the first service', () => client.get(webIp, 2));
     const victim = daemons.get(before.body);
     if (!victim) throw new Error(`unexpected answer ${JSON.stringify(before.body)} from ${webIp}`);
     say(`${before.body} answers ${webIp}: SIGKILL its ingot (pid ${victim.pid})`);
@@ -229,7 +209,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const after = await until(
       `another node to answer ${webIp}`,
       async () => {
-        const r = await httpGet(cluster, client, webIp, 0.5);
+        const r = await client.get(webIp, 0.5);
         return r && r.body !== before.body ? r : undefined;
       },
       50,
@@ -241,7 +221,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const survivors = NODES.filter((n) => n.name !== before.body);
     for (const svc of DEMO_SERVICES) {
       const ip = views[0]!.get(svc)!.ips[0]!;
-      const r = await until(`the client to reach ${ip} again`, () => httpGet(cluster, client, ip, 2));
+      const r = await until(`the client to reach ${ip} again`, () => client.get(ip, 2));
       say(`client ${CLIENT_IP} -> http://${ip}/ : HTTP ${r.status}, answered by ${r.body} (after the kill)`);
     }
     const now = await until('the survivors to agree on owners', async () => {
@@ -264,7 +244,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say('demo finished: every step succeeded');
 
     if (options.keep) {
-      say(`keeping the cluster; try: ip netns exec ${client} curl http://${webIp}/   (Ctrl-C to clean up)`);
+      say(`keeping the cluster; try: ip netns exec ${ns.client} curl http://${webIp}/   (Ctrl-C to clean up)`);
       for (;;) await sleep(3_600_000);
     }
   } catch (e) {
@@ -333,23 +313,15 @@ async function buildCluster(cluster: NetnsCluster, withRouter: boolean): Promise
   };
 }
 
-/** A node's view: /status when it serves one, else its /metrics (`metallb_speaker_announced`). */
-async function observeNode(
-  cluster: NetnsCluster,
-  client: string,
-  node: NodeSpec,
-): Promise<Map<string, ServiceView> | undefined> {
-  const status = await httpGet(cluster, client, `${node.ip}:${STATUS_PORT}/status`, 1);
-  if (status?.status === 200) {
-    try {
-      return parseStatus(JSON.parse(status.body));
-    } catch {
-      return undefined;
-    }
+/** A node's view from its `GET /status` (undefined while it does not answer). */
+async function observeNode(client: HttpProber, node: NodeSpec): Promise<Map<string, ServiceView> | undefined> {
+  const status = await client.get(`${node.ip}:${STATUS_PORT}/status`, 1);
+  if (status?.status !== 200) return undefined;
+  try {
+    return parseStatus(JSON.parse(status.body));
+  } catch {
+    return undefined;
   }
-  const metrics = await httpGet(cluster, client, `${node.ip}:${STATUS_PORT}/metrics`, 1);
-  if (metrics?.status !== 200) return undefined;
-  return parseAnnounced(metrics.body);
 }
 
 /** Services of a `GET /status` document: IPs and the layer-2 owner of the first IP (`owners`). */
@@ -368,49 +340,80 @@ export function parseStatus(doc: unknown): Map<string, ServiceView> {
   return views;
 }
 
-/** Services from Prometheus text: `metallb_speaker_announced{service,protocol,node,ip}` lines of this node. */
-export function parseAnnounced(text: string): Map<string, ServiceView> {
-  const views = new Map<string, ServiceView>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('metallb_speaker_announced{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!labels.service || !labels.ip) continue;
-    const v = views.get(labels.service) ?? { ips: [] };
-    const ip = labels.ip.replace(/\/(32|128)$/, '');
-    if (!v.ips.includes(ip)) v.ips.push(ip);
-    if (labels.protocol === 'layer2') v.owner = labels.node;
-    views.set(labels.service, v);
-  }
-  return views;
-}
-
 /**
- * The layer-2 owner of `service` when the views agree on exactly one. Views from /metrics only know what their own
- * node announces, so the owner is the one node that says so; /status views name it directly.
- */
+ * The layer-2 owner of `service` when the views that name one agree. */
 function ownerOf(views: (Map<string, ServiceView> | undefined)[], service: string): string | undefined {
   const owners = new Set(views.map((v) => v?.get(service)?.owner).filter((o): o is string => !!o));
   return owners.size === 1 ? [...owners][0] : undefined;
 }
 
-/** GET http://<target>/ from the client namespace with curl; undefined when it does not answer in time. */
-async function httpGet(
-  cluster: NetnsCluster,
-  ns: string,
-  target: string,
-  timeoutS: number,
-): Promise<{ status: number; body: string } | undefined> {
-  const url = target.includes('/') ? `http://${target}` : `http://${target}/`;
-  const r = await cluster.exec(
-    ns,
-    'curl',
-    ['-s', '-m', String(timeoutS), '--connect-timeout', String(timeoutS), '-w', '\n%{http_code}', url],
-    { timeoutMs: timeoutS * 1000 + 3000 },
-  );
-  if (r.code !== 0) return undefined;
-  const cut = r.stdout.lastIndexOf('\n');
-  const status = Number(r.stdout.slice(cut + 1));
-  return status > 0 ? { status, body: r.stdout.slice(0, cut).trim() } : undefined;
+/** The client's request loop: reads `{ id, url, ms }` lines, answers `{ id, status, body }` or `{ id, error }`. */
+const PROBER_SCRIPT = `
+const http = require('node:http');
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const q = JSON.parse(line);
+  let done = false;
+  const reply = (r) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    process.stdout.write(JSON.stringify({ id: q.id, ...r }) + '\\n');
+  };
+  const req = http.get(q.url, { agent: false }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => reply({ status: res.statusCode, body }));
+    res.on('error', (e) => reply({ error: e.message }));
+  });
+  req.on('error', (e) => reply({ error: e.message }));
+  const timer = setTimeout(() => { req.destroy(); reply({ error: 'timeout' }); }, q.ms);
+});
+`;
+
+/** HTTP GETs made from inside a namespace by one long-lived Node.js process. */
+class HttpProber {
+  private readonly proc: NetnsProcess;
+  private readonly pending = new Map<number, (r: { status?: number; body?: string }) => void>();
+  private nextId = 1;
+  private buffer = '';
+
+  constructor(cluster: NetnsCluster, ns: string) {
+    this.proc = cluster.spawn(ns, 'client', process.execPath, ['-e', PROBER_SCRIPT], { stdin: true });
+    this.proc.child.stdout?.on('data', (d: Buffer) => {
+      this.buffer += d.toString();
+      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        try {
+          const r = JSON.parse(line) as { id: number; status?: number; body?: string };
+          this.pending.get(r.id)?.(r);
+          this.pending.delete(r.id);
+        } catch {
+          // not ours
+        }
+      }
+    });
+  }
+
+  /** GET http://<target> (`host[:port][/path]`); undefined on error or after `timeoutS` seconds. */
+  get(target: string, timeoutS: number): Promise<{ status: number; body: string } | undefined> {
+    if (this.proc.exited()) return Promise.reject(new Error(`the client process exited:\n${tail(this.proc.output())}`));
+    const id = this.nextId++;
+    const ms = Math.round(timeoutS * 1000);
+    const url = target.includes('/') ? `http://${target}` : `http://${target}/`;
+    return new Promise((resolve) => {
+      const guard = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(undefined);
+      }, ms + 2000);
+      this.pending.set(id, (r) => {
+        clearTimeout(guard);
+        resolve(r.status ? { status: r.status, body: (r.body ?? '').trim() } : undefined);
+      });
+      this.proc.child.stdin?.write(`${JSON.stringify({ id, url, ms })}\n`);
+    });
+  }
 }
 
 /** An HTTP server on port 80 answering every request with the node's name. */

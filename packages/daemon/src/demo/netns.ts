@@ -111,10 +111,13 @@ export class NetnsCluster {
     return runCommand('ip', ['netns', 'exec', ns, cmd, ...args], opts);
   }
 
-  /** Starts a long-running process in `ns`, tracked for {@link destroy}. */
-  spawn(ns: string, name: string, cmd: string, args: string[]): NetnsProcess {
+  /** Starts a long-running process in `ns`, tracked for {@link destroy} (stdin a pipe with `stdin: true`). */
+  spawn(ns: string, name: string, cmd: string, args: string[], opts: { stdin?: boolean } = {}): NetnsProcess {
     if (this.destroying) throw new Error('cluster already destroyed');
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.stdin?.on('error', () => {});
     if (child.pid === undefined) throw new Error(`cannot start ${name}`);
     const pid = child.pid;
     let out = '';

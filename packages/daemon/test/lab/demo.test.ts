@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { labSuite } from '@ingot/lab';
 import { expect, it } from 'vitest';
@@ -13,7 +14,8 @@ function demoNamespaces(): string[] {
     .filter((n) => n.startsWith('ingot-demo-'));
 }
 
-labSuite('ingot demo: a throw-away three-node cluster, narrated end to end', { tools: ['ip', 'curl'] }, () => {
+// The demo needs only `ip` (its client is a Node.js process); with FRR installed it adds the router and BGP.
+labSuite('ingot demo: a throw-away three-node cluster, narrated end to end', { tools: ['ip'] }, () => {
   it('assigns IPs, serves HTTP before and after the owner is SIGKILLed, and cleans up', async () => {
     const before = new Set(demoNamespaces());
     const lines: string[] = [];
@@ -38,6 +40,12 @@ labSuite('ingot demo: a throw-away three-node cluster, narrated end to end', { t
     expect(kill, story).toBeGreaterThan(before200);
     expect(moved, story).toBeDefined();
     expect(after200, story).toBeGreaterThan(kill);
+    if (existsSync('/usr/lib/frr/bgpd') && existsSync('/usr/lib/frr/zebra')) {
+      expect(story).toMatch(
+        /router \(FRR\) learned 198\.51\.100\.\d+\/32 via 192\.0\.2\.1, 192\.0\.2\.2, 192\.0\.2\.3/,
+      );
+      expect(story).toMatch(/router \(FRR\) now has 198\.51\.100\.\d+\/32 via 192\.0\.2\.\d, 192\.0\.2\.\d$/m);
+    }
     expect(lines.at(-1), story).toMatch(/cleaned up: stopped \d+ processes, deleted \d+ namespaces/);
     expect(demoNamespaces().filter((n) => !before.has(n))).toEqual([]);
   }, 180_000);
