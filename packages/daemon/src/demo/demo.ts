@@ -95,6 +95,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const onExit = () => cluster.destroySync();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   process.on('exit', onExit);
   /** Sleeps `ms`, throwing {@link Interrupted} at once on SIGINT/SIGTERM. */
   const sleep = (ms: number) =>
@@ -248,7 +249,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       for (;;) await sleep(3_600_000);
     }
   } catch (e) {
-    if (e instanceof Interrupted) code = 130;
+    if (e instanceof Interrupted || interrupted) code = 130;
     else {
       code = 1;
       say(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -262,6 +263,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     process.off('exit', onExit);
     if (errors.length > 0) {
       say(`cleanup problems:\n${errors.join('\n')}`);

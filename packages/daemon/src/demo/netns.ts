@@ -114,8 +114,10 @@ export class NetnsCluster {
   /** Starts a long-running process in `ns`, tracked for {@link destroy} (stdin a pipe with `stdin: true`). */
   spawn(ns: string, name: string, cmd: string, args: string[], opts: { stdin?: boolean } = {}): NetnsProcess {
     if (this.destroying) throw new Error('cluster already destroyed');
+    // Own process group: a Ctrl-C on the terminal reaches only the demo, which then stops everything in order.
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     child.stdin?.on('error', () => {});
     if (child.pid === undefined) throw new Error(`cannot start ${name}`);
