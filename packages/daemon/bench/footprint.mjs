@@ -440,6 +440,11 @@ export async function main(options = {}) {
       loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     };
     result.pass = result.ingot.rssMB < TARGET_RSS_MB && result.ingot.cpuPercent < TARGET_CPU_PERCENT;
+    // Graceful stop (SIGTERM) with this many services: sessions closed, every service IP taken off lo.
+    const stopAt = performance.now();
+    killPid(daemon.pid, 'SIGTERM');
+    const stopped = await Promise.race([daemon.gone.then(() => true), sleep(20_000, abort.signal).then(() => false)]);
+    result.sigtermExitSeconds = stopped ? (performance.now() - stopAt) / 1000 : null;
     if (print && options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     const f = (n, d = 1) => n.toFixed(d);
     const row = (name, m) =>
@@ -462,6 +467,11 @@ export async function main(options = {}) {
     say(
       `MetalLB publishes no footprint figure; its historical manifests limit the speaker to ` +
         `${METALLB_HINT.memoryMB} Mi and ${METALLB_HINT.cpuPercent}% of a core (metallb.md §8).`,
+    );
+    say(
+      result.sigtermExitSeconds === null
+        ? 'SIGTERM: ingot had not exited after 20 s'
+        : `SIGTERM: ingot exited after ${f(result.sigtermExitSeconds, 2)} s (sessions closed, service IPs off lo)`,
     );
     say(`load average during the run: ${result.loadAverage.join(' ')} (2 shared cores: CPU figures are noisy)`);
     return result;
