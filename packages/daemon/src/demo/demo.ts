@@ -225,9 +225,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const r = await until(`the client to reach ${ip} again`, () => client.get(ip, 2));
       say(`client ${CLIENT_IP} -> http://${ip}/ : HTTP ${r.status}, answered by ${r.body} (after the kill)`);
     }
-    const now = await until('the survivors to agree on owners', async () => {
+    const now = await until('the survivors to agree on new owners', async () => {
       const all = await Promise.all(survivors.map(observe));
-      return all.every((v) => v) && DEMO_SERVICES.every((s) => ownerOf(all, s)) ? all : undefined;
+      const settled = DEMO_SERVICES.every((s) => {
+        const owner = ownerOf(all, s);
+        return owner !== undefined && owner !== before.body;
+      });
+      return all.every((v) => v) && settled ? all : undefined;
     });
     for (const svc of DEMO_SERVICES) say(`service ${svc}: layer-2 owner now ${ownerOf(now, svc)}`);
     if (frr) {
