@@ -79,14 +79,13 @@ export class NetnsCluster {
     return `${this.stem}-${role}`;
   }
 
-  /** Creates namespace `<stem>-<role>` with lo up, no IPv6 DAD; returns its name. */
+  /** Creates namespace `<stem>-<role>` with lo up; returns its name. */
   async addNamespace(role: string): Promise<string> {
     if (this.destroying) throw new Error('cluster already destroyed');
     const ns = this.name(role);
     await mustRun('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);
     await mustRun('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    await this.sysctl(ns, ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
     return ns;
   }
 
