@@ -92,7 +92,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`${signal}: stopping`);
     for (const w of [...wakers]) w();
   };
-  const onExit = () => cluster.destroySync();
+  const onExit = () => {
+    cluster.destroySync();
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
