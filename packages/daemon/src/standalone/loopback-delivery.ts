@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { formatIp, parseIp } from '@ingot/allocator';
 import type { LocalDelivery } from '../daemon.js';
 import type { Logger } from '../logger.js';
 
 /** Label of the IPv4 addresses the daemon adds to `lo`, so a restart can find its own leftovers. */
 export const LOOPBACK_LABEL = 'lo:ingot';
 
-/** Runs `ip` with arguments; resolves with stdout, rejects with stderr. Injectable for tests. */
-export type IpRunner = (args: string[]) => Promise<string>;
+/** Runs `ip` with arguments (and standard input, for `-batch -`); resolves with stdout, rejects with stderr. */
+export type IpRunner = (args: string[], input?: string) => Promise<string>;
 
 /** Options of {@link LoopbackDelivery}. */
 export interface LoopbackDeliveryOptions {
@@ -25,13 +26,20 @@ export interface LoopbackDeliveryOptions {
   isServiceIp?: (ip: string) => boolean;
 }
 
-const defaultIp: IpRunner = (args) =>
+const defaultIp: IpRunner = (args, input) =>
   new Promise((resolve, reject) => {
-    execFile('ip', args, { timeout: 5000 }, (err, stdout, stderr) => {
+    const child = execFile('ip', args, { timeout: 10_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(stderr.trim() || err.message));
       else resolve(stdout);
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
+
+/** Canonical text of an IP, so `ip`'s output and our own addresses compare equal. */
+function canonical(ip: string): string {
+  const parsed = parseIp(ip);
+  return parsed ? formatIp(parsed.family, parsed.value) : ip;
+}
 
 /**
  * The standalone data path: every service IP this node announces is added to `lo` (`/32`, `/128`), so the kernel
@@ -79,7 +87,7 @@ export class LoopbackDelivery implements LocalDelivery {
    * start answering ARP for a new IP only once the node accepts its traffic.
    */
   sync(ips: readonly string[]): Promise<void> {
-    this.wanted = new Set(ips);
+    this.wanted = new Set(ips.map(canonical));
     this.chain = this.chain.then(() => this.apply());
     return this.chain;
   }
@@ -102,23 +110,48 @@ export class LoopbackDelivery implements LocalDelivery {
   }
 
   private async apply(): Promise<void> {
-    for (const ip of [...this.present]) {
-      if (this.wanted.has(ip)) continue;
-      await this.change('del', ip);
+    const changes: ['add' | 'del', string][] = [];
+    for (const ip of this.present) if (!this.wanted.has(ip)) changes.push(['del', ip]);
+    for (const ip of this.wanted) if (!this.present.has(ip)) changes.push(['add', ip]);
+    if (changes.length === 1) await this.change(...(changes[0] as ['add' | 'del', string]));
+    else if (changes.length > 1) await this.changeBatch(changes);
+  }
+
+  /**
+   * Many changes (start-up, a stop, a failover of many IPs) in one `ip -force -batch -`, then the outcome read back
+   * from `lo`: one process instead of one per IP.
+   */
+  private async changeBatch(changes: ['add' | 'del', string][]): Promise<void> {
+    const script = changes.map(([op, ip]) => `${addrArgs(op, ip).slice(1).join(' ')}\n`).join('');
+    const failed = await this.ip(['-force', '-batch', '-'], script).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    let onLo: Set<string>;
+    try {
+      const out = await this.ip(['-o', 'addr', 'show', 'dev', 'lo']);
+      onLo = new Set([...out.matchAll(/inet6? ([^/\s]+)\//g)].map((m) => canonical(m[1] as string)));
+    } catch (err) {
+      this.options.log.warn('could not read lo addresses back', { error: (err as Error).message });
+      return;
     }
-    for (const ip of this.wanted) {
-      if (this.present.has(ip)) continue;
-      await this.change('add', ip);
+    const missed: string[] = [];
+    for (const [op, ip] of changes) {
+      if (onLo.has(ip)) this.present.add(ip);
+      else this.present.delete(ip);
+      if ((op === 'add') !== onLo.has(ip)) missed.push(`${op} ${ip}`);
     }
+    if (missed.length > 0)
+      this.options.log.warn('some service IP changes on lo failed; retried on the next sync', {
+        missed,
+        error: failed,
+      });
+    this.options.log.debug('service IPs on lo changed', { changes: changes.length });
   }
 
   private async change(op: 'add' | 'del', ip: string): Promise<void> {
-    const v6 = isIP(ip) === 6;
-    const args = v6
-      ? ['-6', 'addr', op, `${ip}/128`, 'dev', 'lo', ...(op === 'add' ? ['nodad'] : [])]
-      : ['-4', 'addr', op, `${ip}/32`, 'dev', 'lo', ...(op === 'add' ? ['label', LOOPBACK_LABEL] : [])];
     try {
-      await this.ip(args);
+      await this.ip(addrArgs(op, ip));
     } catch (err) {
       const message = (err as Error).message;
       // Already there / already gone: the goal is reached.
@@ -134,4 +167,11 @@ export class LoopbackDelivery implements LocalDelivery {
     else this.present.delete(ip);
     this.options.log.debug(op === 'add' ? 'service IP added to lo' : 'service IP removed from lo', { ip });
   }
+}
+
+/** `ip` arguments adding or removing one service IP on `lo` (the first is the family flag). */
+function addrArgs(op: 'add' | 'del', ip: string): string[] {
+  return isIP(ip) === 6
+    ? ['-6', 'addr', op, `${ip}/128`, 'dev', 'lo', ...(op === 'add' ? ['nodad'] : [])]
+    : ['-4', 'addr', op, `${ip}/32`, 'dev', 'lo', ...(op === 'add' ? ['label', LOOPBACK_LABEL] : [])];
 }
