@@ -1,27 +1,9 @@
-import { get } from 'node:http';
+import { getJson } from '../http-json.js';
 import type { StatusDocument } from '../standalone/run-standalone.js';
 
 /** Reads `GET http://<address>/status` (2 s timeout). */
-export function fetchStatus(address: string): Promise<StatusDocument> {
-  return new Promise((resolve, reject) => {
-    const req = get(`http://${address}/status`, { timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${address}/status`));
-        try {
-          resolve(JSON.parse(body) as StatusDocument);
-        } catch (err) {
-          reject(new Error(`invalid status JSON from ${address}: ${(err as Error).message}`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${address} within 2 s`)));
-    req.on('error', reject);
-  });
+export async function fetchStatus(address: string): Promise<StatusDocument> {
+  return (await getJson(address, '/status')) as StatusDocument;
 }
 
 /** Renders rows as a left-aligned text table with a header. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { get } from 'node:http';
+import { getJson } from '../http-json.js';
 import type { Logger } from '../logger.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import {
@@ -167,25 +167,7 @@ export class AssignmentSync {
   }
 }
 
-/** `GET http://<address>/assignments`, parsed as JSON, with a 2 s timeout. */
-export function fetchTableOverHttp(address: string): Promise<AssignmentTable> {
-  return new Promise((resolve, reject) => {
-    const req = get(`http://${address}/assignments`, { timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-        try {
-          resolve(validateTable(JSON.parse(body)));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out after 2 s')));
-    req.on('error', reject);
-  });
+/** `GET http://<address>/assignments`, validated, with a 2 s timeout. */
+export async function fetchTableOverHttp(address: string): Promise<AssignmentTable> {
+  return validateTable(await getJson(address, '/assignments'));
 }
