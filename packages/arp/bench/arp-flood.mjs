@@ -2,7 +2,7 @@
 // CAP_NET_RAW) inside the flooding namespace.
 //
 //   node bench/arp-flood.mjs IFACE TARGET_IP --src-ip UNUSED_IP --rate PPS --duration S
-//        [--grace S] [--max-lag-ms 2] [--batch 4] [--catch-up 2] [--spin-us 100]
+//        [--grace S] [--max-lag-ms 2] [--batch 4] [--catch-up 2] [--spin-us 100] [--slow-us 200]
 //
 // Request i carries the unique locally administered sender MAC 02:00:<i as 4 bytes> (Ethernet source and SHA), so each
 // reply (THA) names its request. Latency is measured as by arp-flood.py: the kernel receive timestamp of the reply
@@ -17,7 +17,9 @@
 // So the highest send rate over any 1 ms window is at most catch-up × rate + batch per ms (100,004/s at 50,000/s),
 // never the 150-210k/s catch-up bursts of an unbounded absolute schedule. Bounded: at most rate × duration frames
 // (never more than 2,000,000), sending stops by duration + max-lag, then `grace` seconds of receiving. Prints one JSON
-// object with the keys of arp-flood.py plus skipped, send_lag_us and cpu_pct.
+// object with the keys of arp-flood.py plus skipped, send_lag_us, flooder_cpu_pct and slow: the requests answered
+// later than `slow-us` (default 200, the p99 target), grouped into episodes (slow requests sent within 1 ms of each
+// other), which tells a few stalls of the responder apart from a steady-state cost.
 import koffi from 'koffi';
 
 const args = process.argv.slice(2);
@@ -34,6 +36,7 @@ const maxLagNs = Number(opt('max-lag-ms', '2')) * 1e6;
 const batchMax = Number(opt('batch', '4'));
 const catchUp = Number(opt('catch-up', '2'));
 const spinNs = Number(opt('spin-us', '100')) * 1e3;
+const slowUs = Number(opt('slow-us', '200'));
 if (!iface || !target || !srcIp || !(rate > 0) || !(duration > 0)) {
   console.error('usage: arp-flood.mjs IFACE TARGET_IP --src-ip IP --rate PPS --duration S');
   process.exit(2);
@@ -355,13 +358,33 @@ c.close(tx);
 const lat = [];
 const lag = [];
 let kernelTxStamps = 0;
+// worst: the 5 longest episodes as [start ms after t0, length ms, slow requests].
+const slow = { over_us: slowUs, requests: 0, episodes: 0, longest_ms: 0, worst: [] };
+const episodes = [];
+let episodeStart = Number.NEGATIVE_INFINITY;
+let episodeEnd = Number.NEGATIVE_INFINITY;
 for (let q = 0; q < total; q++) {
   if (Number.isNaN(sendAt[q])) continue;
   lag.push((sendAt[q] - q * interval) / 1e3);
   if (rxStamp[q] === 0) continue;
   if (txStamp[q]) kernelTxStamps++;
-  lat.push((rxStamp[q] - (txStamp[q] || monoToReal + sendAt[q])) / 1e3);
+  const us = (rxStamp[q] - (txStamp[q] || monoToReal + sendAt[q])) / 1e3;
+  lat.push(us);
+  if (us > slowUs) {
+    slow.requests++;
+    if (sendAt[q] - episodeEnd > 1e6) {
+      slow.episodes++;
+      episodeStart = sendAt[q];
+      episodes.push([Math.round(episodeStart / 1e5) / 10, 0, 0]);
+    }
+    episodeEnd = sendAt[q];
+    const e = episodes[episodes.length - 1];
+    e[1] = Math.max(e[1], Math.round((episodeEnd - episodeStart + us * 1e3) / 1e5) / 10);
+    e[2]++;
+    slow.longest_ms = Math.max(slow.longest_ms, e[1]);
+  }
 }
+slow.worst = episodes.sort((a, b) => b[1] - a[1]).slice(0, 5);
 const sortNum = (a) => Float64Array.from(a).sort();
 const latS = sortNum(lat);
 const lagS = sortNum(lag);
@@ -398,6 +421,7 @@ console.log(
       max: lagS.length ? Math.round(lagS[lagS.length - 1]) : null,
     },
     flooder_cpu_pct: Math.round(((cpu.user + cpu.system) / (elapsed / 1e3)) * 1000) / 10,
+    slow,
     pacing: { max_lag_ms: maxLagNs / 1e6, batch: batchMax, catch_up: catchUp, spin_us: spinNs / 1e3 },
     lat_us: { p50: pct(latS, 50), p90: pct(latS, 90), p99: pct(latS, 99), max: pct(latS, 100) },
   }),

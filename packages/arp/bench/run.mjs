@@ -266,6 +266,7 @@ const table = rows
     skipped_pct: r.skipped === undefined ? null : Math.round((r.skipped / r.scheduled) * 1000) / 10,
     send_lag_p99_us: r.send_lag_us?.p99 ?? null,
     flooder_cpu_pct: r.flooder_cpu_pct ?? null,
+    slow: r.slow ? `${r.slow.requests} (${r.slow.episodes}, ${r.slow.longest_ms})` : null,
     max_pps_1ms: r.max_pps_1ms,
   }));
 const summaries = rows.filter((r) => r.summary);
@@ -276,12 +277,12 @@ if (asJson) {
     `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, ${flooder === 'node' ? `paced node flooder${pacing.length ? ` (${pacing.join(' ')})` : ''}` : 'python flooder'}, responder ${selfRt ? `SCHED_FIFO ${RT_PRIORITY} by raiseRealtimePriority` : responderRt ? `SCHED_FIFO ${RT_PRIORITY} by chrt` : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
-    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | > 200 µs: requests (episodes, longest ms) | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of table) {
     console.log(
-      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.p99_vs_kernel ?? ''} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.skipped_pct ?? 'n/a'} | ${t.send_lag_p99_us ?? 'n/a'} | ${t.flooder_cpu_pct ?? 'n/a'} | ${t.max_pps_1ms} |`,
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.p99_vs_kernel ?? ''} | ${t.slow ?? 'n/a'} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.skipped_pct ?? 'n/a'} | ${t.send_lag_p99_us ?? 'n/a'} | ${t.flooder_cpu_pct ?? 'n/a'} | ${t.max_pps_1ms} |`,
     );
   }
   for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
