@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createResponder } from '@ingot/arp';
 import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
+import { startLiveLayer2 } from './backends/live-layer2.js';
 import { decodeCommand } from './commands/decode.js';
 import { fetchStatus, formatStatus } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
@@ -47,6 +47,8 @@ options:
   --memberlist-join HOST:PORT    seed to join (repeatable)
   --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
+  --realtime-priority N  live layer 2: run the main thread (which answers ARP/NDP) at SCHED_FIFO priority N (1-99)
+                      for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
   --log-level LEVEL   debug | info | warn | error (default info)
   --log-format FMT    auto (default: human-readable on a terminal, JSON lines otherwise) | json | pretty
   --kubernetes        read MetalLB's CRs (in --namespace), Services and Nodes from the Kubernetes API instead of --config:
@@ -93,6 +95,7 @@ function main(argv: string[]): number | undefined {
       announce: { type: 'string' },
       'state-dir': { type: 'string' },
       'data-path': { type: 'string' },
+      'realtime-priority': { type: 'string' },
       'status-address': { type: 'string' },
       address: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -184,7 +187,17 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --data-path ${JSON.stringify(dataPath)}\n${USAGE}`);
         return 2;
       }
+      const rtText = values['realtime-priority'];
+      const realtimePriority = rtText === undefined ? undefined : Number(rtText);
+      if (
+        realtimePriority !== undefined &&
+        !(Number.isInteger(realtimePriority) && realtimePriority >= 1 && realtimePriority <= 99)
+      ) {
+        process.stderr.write(`invalid --realtime-priority ${JSON.stringify(rtText)}: expected 1..99\n${USAGE}`);
+        return 2;
+      }
       run({
+        realtimePriority,
         configFile: values.config,
         node: values.node ?? (process.env.NODE_NAME || undefined),
         announce,
@@ -238,6 +251,7 @@ interface RunOptions {
   metricsBind: string | undefined;
   stateDirectory: string | undefined;
   dataPath: 'local' | 'none' | undefined;
+  realtimePriority: number | undefined;
   kubernetes:
     | {
         namespace: string;
@@ -273,6 +287,7 @@ async function run(opts: RunOptions): Promise<void> {
       ...(opts.metricsBind ? { statusAddress: opts.metricsBind } : {}),
       ...(opts.stateDirectory ? { stateDirectory: opts.stateDirectory } : {}),
       ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
+      ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
       log,
       version: readVersion(),
     });
@@ -289,14 +304,13 @@ async function run(opts: RunOptions): Promise<void> {
   }
   const node = opts.node ?? hostname();
   const live = opts.announce === 'live';
-  let layer2: Layer2Backend = dryRunLayer2(log.child('layer2'));
-  if (live) {
-    const responder = createResponder({ interfaces: opts.interfaces.length > 0 ? opts.interfaces : 'all' });
-    responder.on('interface-added', (e) => log.info('layer2 serving interface', { ...e }));
-    responder.on('interface-removed', (e) => log.info('layer2 stopped serving interface', { ...e }));
-    await responder.ready();
-    layer2 = responder;
-  }
+  const layer2: Layer2Backend = live
+    ? await startLiveLayer2({
+        interfaces: opts.interfaces,
+        ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
+        log,
+      })
+    : dryRunLayer2(log.child('layer2'));
   const bgp: BgpBackend = live
     ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
     : dryRunBgp(log.child('bgp'));

@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { parseAddressEntry, parseIp } from '@ingot/allocator';
-import { createResponder } from '@ingot/arp';
 import { createBgpSpeakerBackend } from '../backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from '../backends/dry-run.js';
+import { startLiveLayer2 } from '../backends/live-layer2.js';
 import { ConfigStore } from '../config/config-store.js';
 import { DEFAULT_STATUS_ADDRESS, type NodeConfig, selectNode } from '../config/node-config.js';
 import { parseConfig } from '../config/parse-config.js';
@@ -41,6 +41,8 @@ export interface StandaloneOptions {
   stateDirectory?: string;
   /** `--data-path`. */
   dataPath?: 'local' | 'none';
+  /** `--realtime-priority`: SCHED_FIFO priority of the main thread when announcing live. */
+  realtimePriority?: number;
   /** Logger. */
   log: Logger;
   /** Software version shown in status. */
@@ -152,14 +154,14 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     stateDirectory: s.stateDirectory ?? null,
   });
 
-  let layer2: Layer2Backend = dryRunLayer2(log.child('layer2'));
-  if (s.announce === 'live') {
-    const responder = createResponder({ interfaces: s.interfaces.length > 0 ? s.interfaces : 'all' });
-    responder.on('interface-added', (e) => log.info('layer2 serving interface', { ...e }));
-    responder.on('interface-removed', (e) => log.info('layer2 stopped serving interface', { ...e }));
-    await responder.ready();
-    layer2 = responder;
-  }
+  const layer2: Layer2Backend =
+    s.announce === 'live'
+      ? await startLiveLayer2({
+          interfaces: s.interfaces,
+          ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
+          log,
+        })
+      : dryRunLayer2(log.child('layer2'));
   const bgp: BgpBackend =
     s.announce === 'live'
       ? createBgpSpeakerBackend({

@@ -72,8 +72,14 @@ labSuite(
         'node-1',
         '--router-id',
         node.ipv4,
+        '--realtime-priority',
+        '5',
       ]);
       await daemon.waitOutput(/announcing from node \\"node-1\\" with protocol \\"layer2\\"/, 15_000);
+      // As root the main thread that answers ARP runs at SCHED_FIFO 5 (chrt reads it back by PID).
+      expect(daemon.stderr()).toContain('layer2 answering at real-time priority');
+      const chrt = await node.exec('chrt', ['-p', String(daemon.pid)]);
+      expect(chrt.stdout).toMatch(/SCHED_FIFO[\s\S]*priority: 5/);
 
       const arping = await router.exec('arping', ['-I', router.ifname, '-c', '3', '-w', '5', '192.0.2.100']);
       expect(arping.code, `${arping.stdout}${arping.stderr}\n--- daemon ---\n${daemon.stderr()}`).toBe(0);
