@@ -314,7 +314,12 @@ export class Daemon {
       });
     }
     // A member (re)appeared, e.g. a partition healed: owners re-announce so every neighbour cache converges (MetalLB #584).
-    if (hadMembers && joined && this.layer2Announced.size > 0) this.options.layer2.reannounce?.();
+    if (hadMembers && joined && this.layer2Announced.size > 0 && this.options.layer2.reannounce) {
+      this.options.log.info('a member (re)appeared; re-announcing layer2 IPs', {
+        ips: [...this.layer2Announced.keys()],
+      });
+      this.options.layer2.reannounce();
+    }
 
     for (const prefix of [...this.bgpAnnounced.keys()]) {
       if (wantBgp.has(prefix)) continue;
