@@ -3,7 +3,7 @@
 // daemon moves the IP, and the client is served again by the new owner. IPv4 and IPv6. A client sending requests
 // back to back across the handover never has one black-holed (sent to a node that does not accept the IP yet or any
 // more), which would cost it TCP's 1 s SYN retransmission.
-import { labSuite, sleep } from '@ingot/lab';
+import { fault, labSuite, pollUntil, sleep } from '@ingot/lab';
 import { beforeEach, expect, it } from 'vitest';
 import { docs, l2AdvertisementDoc, poolDoc, serviceDoc, useCluster } from './cluster-harness.js';
 
@@ -100,4 +100,51 @@ labSuite('ingot cluster: layer 2 service IPs and failover', { tools: ['ip', 'cur
       expect(slow.map((r) => ({ at: r.t - t0, ms: r.ms, code: r.code, body: r.body, error: r.error }))).toEqual([]);
     }, 90_000);
   }
+
+  it('IPv4: when a partition heals, the owner re-announces and the client is served by it again at once', async () => {
+    const c = cluster();
+    const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
+    const owner = await c.waitServed(ip);
+    const other = c.nodes.find((n) => n.name !== owner);
+    if (!other) throw new Error('no second node');
+    const neighbourOf = async () => (await c.client.exec('ip', ['neigh', 'show', ip])).stdout;
+    await c.waitMembers(3); // every node sees the others alive before the cut
+    expect(await neighbourOf()).toContain(c.node(owner).host.mac);
+    // Cut everything arriving at one non-owner node. Alone in its own view, it claims the IP and its gratuitous ARP
+    // (its egress still works) moves the client's neighbour entry to it: MetalLB #584's split brain.
+    await fault.partition(other.host);
+    try {
+      await pollUntil(
+        async () => {
+          const m = (await c.status(owner))?.members?.find((x) => x.name === other.name);
+          return m === undefined || (m.state !== 'alive' && m.state !== 'suspect') ? true : undefined;
+        },
+        20_000,
+        async () => `${owner} never saw ${other.name} dead: ${JSON.stringify(await c.allStatus('members'))}`,
+        200,
+      );
+      await pollUntil(
+        async () => ((await neighbourOf()).includes(other.host.mac) ? true : undefined),
+        15_000,
+        async () => `the isolated ${other.name} never took the client's entry: ${await neighbourOf()}`,
+        200,
+      );
+    } finally {
+      await fault.heal(other.host);
+    }
+    const healed = Date.now();
+    // The neighbour entry would otherwise stay on the isolated node for tens of seconds (until it goes stale and
+    // fails): only a fresh gratuitous round from the owner brings the client back within seconds.
+    expect(await c.waitServed(ip, (n) => n === owner, { timeoutMs: 8_000 })).toBe(owner);
+    expect(await neighbourOf()).toContain(c.node(owner).host.mac);
+    const reannounced = c
+      .logs(owner)
+      .some(
+        (r) =>
+          r.msg === 'a member (re)appeared; re-announcing layer2 IPs' && Date.parse(String(r.ts)) >= healed - 2_000,
+      );
+    const trail = c.logs(owner).filter((r) => /member|re-announc/.test(String(r.msg)));
+    expect(reannounced, JSON.stringify(trail.slice(-12))).toBe(true);
+    console.info(`[l2] partition of ${other.name} healed: ${owner} serves again after ${Date.now() - healed} ms`);
+  }, 90_000);
 });
