@@ -10,6 +10,8 @@ interface Node {
   child: ChildProcess;
   announced: Set<string>;
   members: Set<string>;
+  /** Everything the daemon wrote on stderr. */
+  output: string;
 }
 
 const started: ChildProcess[] = [];
@@ -21,13 +23,20 @@ function startNode(name: string, port: number, join?: number): Node {
   if (join) args.push('--memberlist-join', `127.0.0.1:${join}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(child);
-  const node: Node = { name, child, announced: new Set(), members: new Set([name]) };
+  const node: Node = { name, child, announced: new Set(), members: new Set([name]), output: '' };
   let buf = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     buf += chunk.toString();
+    node.output += chunk.toString();
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const rec = JSON.parse(buf.slice(0, i)) as { msg: string; ip?: string; member?: string };
+      const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
+      let rec: { msg: string; ip?: string; member?: string };
+      try {
+        rec = JSON.parse(line) as typeof rec;
+      } catch {
+        continue; // not a log record (e.g. a crash trace): kept in output for the failure message
+      }
       if (rec.msg === 'dry run: would answer ARP/NDP' && rec.ip) node.announced.add(rec.ip);
       if (rec.msg === 'dry run: would stop answering ARP/NDP' && rec.ip) node.announced.delete(rec.ip);
       if (rec.msg === 'member join' && rec.member) node.members.add(rec.member);
@@ -37,10 +46,13 @@ function startNode(name: string, port: number, join?: number): Node {
   return node;
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function until(cond: () => boolean, timeoutMs: number, what: string, nodes: Node[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const tails = nodes.map((n) => `--- ${n.name} (exit ${n.child.exitCode}) ---\n${n.output.slice(-3000)}`);
+      throw new Error(`timed out waiting for ${what}\n${tails.join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -51,19 +63,28 @@ afterEach(() => {
 
 describe('ingot run with gossip membership (two processes on loopback, dry-run announcements)', () => {
   it('splits the IPs between two nodes with MetalLB leader choice, and fails over when one dies', async () => {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    // Below the ephemeral range (32768+), so no outgoing connection of a parallel test holds one of these ports.
+    const base = 10000 + Math.floor(Math.random() * 20000);
     const a = startNode('node-a', base);
-    await until(() => a.announced.size === IPS.length, 10_000, 'node-a to announce everything alone');
+    // Start-up (loading the daemon) can take seconds on a loaded CI machine.
+    await until(() => a.announced.size === IPS.length, 20_000, 'node-a to announce everything alone', [a]);
     const b = startNode('node-b', base + 1, base);
-    await until(() => a.members.has('node-b') && b.members.has('node-a'), 10_000, 'both nodes to see each other');
+    await until(() => a.members.has('node-b') && b.members.has('node-a'), 10_000, 'both nodes to see each other', [
+      a,
+      b,
+    ]);
     await until(
       () => a.announced.size + b.announced.size === IPS.length && a.announced.size > 0 && b.announced.size > 0,
       10_000,
       'the IPs to be split',
+      [a, b],
     );
     expect([...a.announced, ...b.announced].sort()).toEqual([...IPS].sort());
     b.child.kill('SIGKILL');
-    await until(() => a.announced.size === IPS.length, 10_000, 'node-a to take over every IP after node-b died');
+    await until(() => a.announced.size === IPS.length, 10_000, 'node-a to take over every IP after node-b died', [
+      a,
+      b,
+    ]);
     expect(a.members.has('node-b')).toBe(false);
   }, 40_000);
 });

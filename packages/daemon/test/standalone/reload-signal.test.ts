@@ -25,7 +25,7 @@ metadata: { name: pool }
 spec: { addresses: [192.0.2.10-192.0.2.20] }
 ${services.map((s) => `---\napiVersion: v1\nkind: Service\nmetadata: { name: ${s}, namespace: demo }\nspec: { type: LoadBalancer }\n`).join('')}`;
     writeFileSync(file, config(['a']));
-    const address = `127.0.0.1:${22000 + Math.floor(Math.random() * 20000)}`;
+    const address = `127.0.0.1:${12000 + Math.floor(Math.random() * 18000)}`;
     child = spawn(
       process.execPath,
       [CLI, 'run', '--config', file, '--status-address', address, '--log-format', 'json'],

@@ -9,7 +9,7 @@ import type { StatusDocument } from '../../src/standalone/run-standalone.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ingot-replication-'));
-const base = 21000 + Math.floor(Math.random() * 20000);
+const base = 11000 + Math.floor(Math.random() * 18000);
 const NAMES = ['node-1', 'node-2', 'node-3'];
 const gossip = (i: number) => `127.0.0.1:${base + i}`;
 const statusAt = (i: number) => `127.0.0.1:${base + 100 + i}`;
