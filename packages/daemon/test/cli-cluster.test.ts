@@ -86,5 +86,5 @@ describe('ingot run with gossip membership (two processes on loopback, dry-run a
       b,
     ]);
     expect(a.members.has('node-b')).toBe(false);
-  }, 40_000);
+  }, 60_000);
 });
