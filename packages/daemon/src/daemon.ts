@@ -219,12 +219,20 @@ export class Daemon {
         labels: { service: a.service, protocol: 'layer2', node, ip },
         value: 1,
       });
-    for (const [prefix, a] of this.bgpAnnounced)
-      samples.push({
-        name: 'metallb_speaker_announced',
-        labels: { service: a.service, protocol: 'bgp', node, ip: prefix },
-        value: 1,
-      });
+    // MetalLB labels BGP announcements with the service IP, not the advertised prefix (which may aggregate several).
+    const bgpIps = new Set<string>();
+    for (const [prefix, a] of this.bgpAnnounced) {
+      const v6 = prefix.includes(':');
+      for (const ip of this.statuses.get(a.service)?.ips ?? []) {
+        if (ip.includes(':') !== v6 || bgpIps.has(`${a.service} ${ip}`)) continue;
+        bgpIps.add(`${a.service} ${ip}`);
+        samples.push({
+          name: 'metallb_speaker_announced',
+          labels: { service: a.service, protocol: 'bgp', node, ip },
+          value: 1,
+        });
+      }
+    }
     samples.push(...(this.options.bgp.metrics?.() ?? []));
     return samples;
   }

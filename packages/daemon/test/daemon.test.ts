@@ -130,6 +130,14 @@ ${service('a')}`),
     );
     expect(calls).toEqual(['peers tor', 'bgp+ 203.0.113.0/32']);
     expect(daemon.bgpAnnouncements()).toEqual(['203.0.113.0/32']);
+    // MetalLB's label is the service IP, not the prefix.
+    expect(daemon.metrics().filter((m) => m.name === 'metallb_speaker_announced')).toEqual([
+      {
+        name: 'metallb_speaker_announced',
+        labels: { service: 'demo/a', protocol: 'bgp', node: 'n1', ip: '203.0.113.0' },
+        value: 1,
+      },
+    ]);
   });
 
   it('allocates only while allocating; otherwise announces the assignments it was given', () => {
