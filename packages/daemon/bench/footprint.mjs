@@ -11,13 +11,13 @@
 // Everything runs in throw-away namespaces (ingot-fp-*), removed at the end, on errors and on SIGINT/SIGTERM.
 // Bounded: convergence waits at most 90 s, the idle window is --idle-seconds (max 300).
 // Exports main(options) for bench/run.mjs; returns the result object (and prints unless print: false).
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mustRun, NetnsCluster, runCommand } from '../dist/netns.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TARGET_RSS_MB = 150;
@@ -93,99 +93,6 @@ function speakerBirdConfig(dir, count) {
 }
 
 /** Runs a command to completion (SIGKILL after timeoutMs); resolves { code, stdout, stderr }. */
-function run(file, args, { input = '', timeoutMs = 15_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.stdin.on('error', () => {});
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-async function mustRun(file, args, opts) {
-  const r = await run(file, args, opts);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code}): ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
-}
-
-/** Throw-away namespaces and the processes started in them; everything removed by destroy() / destroySync(). */
-class Lab {
-  constructor() {
-    this.stem = `ingot-fp-${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-    this.namespaces = [];
-    this.procs = new Set();
-  }
-  async addNamespace(role) {
-    const ns = `${this.stem}-${role}`;
-    await mustRun('ip', ['netns', 'add', ns]);
-    this.namespaces.push(ns);
-    await mustRun('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    await mustRun('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad']);
-    return ns;
-  }
-  spawn(ns, cmd, args) {
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (d) => {
-      out += d;
-      if (out.length > 1 << 18) out = out.slice(-(1 << 18));
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const proc = { pid: child.pid, child, output: () => out, exited: false };
-    proc.gone = new Promise((resolve) => child.once('exit', resolve)).then(() => {
-      proc.exited = true;
-      this.procs.delete(proc);
-    });
-    this.procs.add(proc);
-    return proc;
-  }
-  async destroy() {
-    const procs = [...this.procs];
-    for (const p of procs) killPid(p.pid, 'SIGTERM');
-    const killer = setTimeout(() => {
-      for (const p of procs) killPid(p.pid, 'SIGKILL');
-    }, 15_000); // ingot removes its service IPs from lo on SIGTERM (one `ip` call each)
-    await Promise.all(procs.map((p) => p.gone));
-    clearTimeout(killer);
-    for (const ns of this.namespaces.splice(0).reverse()) await run('ip', ['netns', 'del', ns]);
-  }
-  destroySync() {
-    for (const p of this.procs) killPid(p.pid, 'SIGKILL');
-    for (const ns of this.namespaces.splice(0)) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 });
-      } catch {
-        // best effort
-      }
-    }
-  }
-}
-
-function killPid(pid, signal) {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // gone
-  }
-}
-
 /** VmRSS and VmHWM of a process, in MB. */
 export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -276,7 +183,12 @@ export async function main(options = {}) {
   const problems = prerequisites(cli);
   if (problems.length > 0) throw new Error(`footprint benchmark needs: ${problems.join(', ')}`);
 
-  const lab = new Lab();
+  const lab = new NetnsCluster('ingot-fp');
+  const addNamespace = async (role) => {
+    const ns = await lab.addNamespace(role);
+    await lab.sysctl(ns, ['net.ipv6.conf.default.accept_dad=0']);
+    return ns;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'ingot-fp-'));
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -286,10 +198,10 @@ export async function main(options = {}) {
   process.on('exit', onExit);
   try {
     // One bridge; ingot's node, BIRD's speaker node and the 4 peers on it.
-    const lan = await lab.addNamespace('lan');
+    const lan = await addNamespace('lan');
     const peerRoles = PEERS.map((_, i) => `peer${i + 1}`);
     const roles = ['node', 'ref', ...peerRoles];
-    const ns = Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await lab.addNamespace(r)])));
+    const ns = Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await addNamespace(r)])));
     const batch = ['link add br0 type bridge', 'link set br0 up'];
     for (const r of roles)
       batch.push(`link add p-${r} type veth peer name eth0 netns ${ns[r]}`, `link set p-${r} master br0 up`);
@@ -310,7 +222,7 @@ export async function main(options = {}) {
     const peers = peerRoles.map((r, i) => {
       writeFileSync(join(dir, `${r}.conf`), peerBirdConfig(dir, i));
       const sock = join(dir, `${r}.ctl`);
-      const proc = lab.spawn(ns[r], 'bird', [
+      const proc = lab.spawn(ns[r], r, 'bird', [
         '-f',
         '-c',
         join(dir, `${r}.conf`),
@@ -321,7 +233,7 @@ export async function main(options = {}) {
       ]);
       return { proc, sock };
     });
-    const speaker = lab.spawn(ns.ref, 'bird', [
+    const speaker = lab.spawn(ns.ref, 'bird-speaker', 'bird', [
       '-f',
       '-c',
       join(dir, 'speaker.conf'),
@@ -331,9 +243,9 @@ export async function main(options = {}) {
       join(dir, 'speaker.pid'),
     ]);
     // The runtime's own floor, for reading ingot's figure: an idle Node.js process of the same binary.
-    const runtime = lab.spawn(ns.node, process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']);
+    const runtime = lab.spawn(ns.node, 'node-floor', process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']);
     const started = performance.now();
-    const daemon = lab.spawn(ns.node, process.execPath, [
+    const daemon = lab.spawn(ns.node, 'ingot', process.execPath, [
       ...nodeArgs,
       cli,
       'run',
@@ -366,9 +278,9 @@ export async function main(options = {}) {
     let convergedMs;
     while (convergedMs === undefined) {
       for (const p of [daemon, speaker, ...peers.map((x) => x.proc)])
-        if (p.exited) throw new Error(`a process exited early:\n${p.output().slice(-3000)}`);
+        if (p.exited()) throw new Error(`a process exited early:\n${p.output().slice(-3000)}`);
       const shows = await Promise.all(
-        peers.map((p) => run('birdc', ['-s', p.sock, 'show', 'protocols', 'all'], { timeoutMs: 10_000 })),
+        peers.map((p) => runCommand('birdc', ['-s', p.sock, 'show', 'protocols', 'all'], { timeoutMs: 10_000 })),
       );
       protocols = shows.map((r) => r.stdout).join('\n');
       imported = Object.fromEntries(
@@ -442,7 +354,7 @@ export async function main(options = {}) {
     result.pass = result.ingot.rssMB < TARGET_RSS_MB && result.ingot.cpuPercent < TARGET_CPU_PERCENT;
     // Graceful stop (SIGTERM) with this many services: sessions closed, every service IP taken off lo.
     const stopAt = performance.now();
-    killPid(daemon.pid, 'SIGTERM');
+    lab.kill(daemon, 'SIGTERM');
     const stopped = await Promise.race([daemon.gone.then(() => true), sleep(20_000, abort.signal).then(() => false)]);
     result.sigtermExitSeconds = stopped ? (performance.now() - stopAt) / 1000 : null;
     if (print && options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
