@@ -4,7 +4,7 @@
  */
 import { type Family, formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
 import { ChurnSafeMap } from './churn-safe-map.js';
-import { AllocationError, goQuote, goQuoteList } from './errors.js';
+import { AllocationError, describeValue, goQuote, goQuoteList } from './errors.js';
 import { backendKeyFor, type Labels } from './label-selector.js';
 import { Occupancy } from './occupancy.js';
 import { OrderedMap } from './ordered-map.js';
@@ -232,11 +232,11 @@ function contextOf(svc: ServiceInfo | undefined): Ctx {
   if (svc === null || typeof svc !== 'object') invalid('service must be an object');
   const fams = svc.ipFamilies ?? ['IPv4'];
   if (!Array.isArray(fams) || fams.length < 1 || fams.length > 2) invalid('ipFamilies must list one or two families');
-  for (const f of fams) if (f !== 'IPv4' && f !== 'IPv6') invalid(`unknown IP family ${goQuote(String(f))}`);
+  for (const f of fams) if (f !== 'IPv4' && f !== 'IPv6') invalid(`unknown IP family ${goQuote(describeValue(f))}`);
   if (fams.length === 2 && fams[0] === fams[1]) invalid('ipFamilies lists the same family twice');
   const policy = svc.ipFamilyPolicy ?? 'SingleStack';
   if (policy !== 'SingleStack' && policy !== 'PreferDualStack' && policy !== 'RequireDualStack') {
-    invalid(`unknown ipFamilyPolicy ${goQuote(String(policy))}`);
+    invalid(`unknown ipFamilyPolicy ${goQuote(describeValue(policy))}`);
   }
   const primary: Family = fams[0] === 'IPv6' ? 6 : 4;
   const family: ServiceFamily = fams.length === 2 ? 'dual' : primary;
@@ -455,7 +455,7 @@ export class Allocator {
     if (!Array.isArray(list)) throw new AllocationError('INVALID_IP', 'ips must be a string or a list of strings');
     const parsed = list.map((s: unknown) => {
       const ip = typeof s === 'string' ? parseIp(s) : undefined;
-      if (ip === undefined) throw new AllocationError('INVALID_IP', `invalid IP ${goQuote(String(s))}`);
+      if (ip === undefined) throw new AllocationError('INVALID_IP', `invalid IP ${goQuote(describeValue(s))}`);
       return ip;
     });
     return this.assignIps(serviceKey, parsed, ctx);

@@ -149,6 +149,21 @@ export function goQuote(s: string): string {
   return `${out}"`;
 }
 
+/**
+ * Renders any value for an error message without ever throwing: strings as they are, primitives by `String`, other
+ * values by their JSON text, falling back to their type (a hostile object, e.g. one whose `toString` is not a function,
+ * must still produce the typed error it deserves rather than a `TypeError`).
+ */
+export function describeValue(x: unknown): string {
+  if (typeof x === 'string') return x;
+  if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return String(x);
+  try {
+    return JSON.stringify(x) ?? typeof x;
+  } catch {
+    return typeof x;
+  }
+}
+
 /** Renders a list the way Go's `%q` renders a `[]string` or `[]net.IP`: `["a" "b"]`. */
 export function goQuoteList(items: readonly string[]): string {
   return `[${items.map(goQuote).join(' ')}]`;

@@ -23,6 +23,7 @@ export { type AddressEntryResult, formatPrefix, type Prefix, parseAddressEntry, 
 export {
   AllocationError,
   type AllocationErrorCode,
+  describeValue,
   goQuote,
   goQuoteList,
   PoolValidationError,

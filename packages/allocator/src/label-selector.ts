@@ -3,6 +3,8 @@
  * NotIn, Exists and DoesNotExist, all ANDed; an empty selector matches everything.
  */
 
+import { describeValue } from './errors.js';
+
 /** Label map of a Kubernetes object. */
 export type Labels = Readonly<Record<string, string>>;
 
@@ -112,7 +114,7 @@ export function compileLabelSelector(
         break;
       }
       default:
-        return { ok: false, error: `${JSON.stringify(String(req.operator))} is not a valid label selector operator` };
+        return { ok: false, error: `${JSON.stringify(describeValue(req.operator))} is not a valid label selector operator` };
     }
   }
   return { ok: true, matches: (l) => tests.every((t) => t(l)) };

@@ -3,7 +3,7 @@
  * `poolsFor`, `addressPoolFromCR`, `addressPoolServiceAllocationsFromCR`).
  */
 import { type AddressEntryResult, formatPrefix, type Prefix, parseAddressEntry, prefixCapacity } from './cidr.js';
-import { goQuote, PoolValidationError, type PoolValidationErrorCode } from './errors.js';
+import { describeValue, goQuote, PoolValidationError, type PoolValidationErrorCode } from './errors.js';
 import {
   compileLabelSelector,
   type LabelMatcher,
@@ -105,7 +105,7 @@ function checkSelectorList(pool: string, field: string, kind: string, list: unkn
               'DUPLICATE',
               pool,
               `${field}[${i}]`,
-              `duplicate definition of match expression value in label selector ${goQuote(String(v))}`,
+              `duplicate definition of match expression value in label selector ${goQuote(describeValue(v))}`,
             );
           }
           seenValues.add(v);

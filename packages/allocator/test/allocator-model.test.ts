@@ -259,6 +259,18 @@ describe('Allocator against a naive reference model', () => {
 });
 
 describe('Allocator input robustness', () => {
+  it('rejects values whose conversion to text throws with AllocationError (CI counterexample)', () => {
+    const a = new Allocator();
+    a.setPools(toSpecs(POOL_SETS[0]!));
+    const hostile = { toString: false };
+    expect(() => a.assign('x/3', [hostile] as unknown as string[])).toThrow(AllocationError);
+    expect(() => a.assign('x/3', [hostile] as unknown as string[])).toThrow('invalid IP "{\\"toString\\":false}"');
+    const svc = { ipFamilies: [hostile], ipFamilyPolicy: Object.create(null) } as unknown as ServiceInfo;
+    expect(() => a.allocate('x/1', svc)).toThrow(AllocationError);
+    const policyOnly = { ipFamilyPolicy: Object.create(null) } as unknown as ServiceInfo;
+    expect(() => a.allocate('x/1', policyOnly)).toThrow(AllocationError);
+  });
+
   it('throws only AllocationError for arbitrary service descriptions and IP lists', () => {
     const a = new Allocator();
     a.setPools(toSpecs(POOL_SETS[0]!));
