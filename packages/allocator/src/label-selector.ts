@@ -114,7 +114,10 @@ export function compileLabelSelector(
         break;
       }
       default:
-        return { ok: false, error: `${JSON.stringify(describeValue(req.operator))} is not a valid label selector operator` };
+        return {
+          ok: false,
+          error: `${JSON.stringify(describeValue(req.operator))} is not a valid label selector operator`,
+        };
     }
   }
   return { ok: true, matches: (l) => tests.every((t) => t(l)) };
