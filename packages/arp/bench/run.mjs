@@ -1,9 +1,10 @@
 // @ingot/arp benchmark: fixed-rate ARP request floods (5k, 20k, 50k req/s, 5 s each by default) from a neighbour
 // namespace against (1) our responder answering for a service IP that only it answers for and (2) the Linux kernel
-// answering for its own address on the same interface, in the same run. Reports reply ratio, p50/p99/max latency,
+// answering for its own address on the same interface and (3) the floor of any user-space responder here
+// (bench/floor-responder.mjs), in the same run. Reports reply ratio, p50/p99/max latency,
 // responder CPU and the latency ratios ours/kernel. Needs root and iproute2 (python3 for --flooder python); build first
 // (npx tsup).
-// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes uv-stream,poll-worker]
+// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes floor,uv-stream,poll-worker]
 //                           [--responder-nice N | --responder-rt | --self-rt] [--pin] [--node-flags '--trace-gc ...']
 //                           [--flooder node|python] [--max-lag-ms 2] [--flood-batch 4] [--catch-up 2] [--spin-us 100]
 //                           [--json]
@@ -29,7 +30,11 @@ const opt = (name, def) => {
 };
 const rates = opt('rates', '5000,20000,50000').split(',').map(Number);
 const duration = Number(opt('duration', '5'));
-const modes = opt('modes', 'uv-stream,poll-worker').split(',');
+// `floor` is the reference for what any user-space responder pays on this machine (bench/floor-responder.mjs: one
+// thread blocked in recv, no event loop, no work); the others are our transport's receive modes.
+const modes = opt('modes', 'floor,uv-stream,poll-worker').split(',');
+const FLOOR = 'floor';
+const label = (mode) => (mode === FLOOR ? 'floor (blocking recv)' : `ingot ${mode}`);
 const asJson = args.includes('--json');
 // Scheduling priority of the responder process (nice value, e.g. -10); keepalived runs its VRRP process with real-time
 // priority for the same reason: answering ARP must not wait behind unrelated work on a busy node.
@@ -54,7 +59,7 @@ if (opt('flood-batch') !== undefined) pacing.push('--batch', opt('flood-batch'))
 const pin = args.includes('--pin');
 const cpus = Number(sh0('nproc'));
 const FLOODER_CPU = '0';
-const RESPONDER_CPU = String(Math.min(1, cpus - 1));
+const RESPONDER_CPU = opt('responder-cpu', String(Math.min(1, cpus - 1)));
 const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean);
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const VIP = '192.0.2.100';
@@ -136,10 +141,9 @@ async function startResponder(mode) {
     String(responderNice),
     process.execPath,
     ...nodeFlags,
-    here('./responder.mjs'),
-    'veth-b',
-    VIP,
-    mode,
+    ...(mode === FLOOR
+      ? [here('./floor-responder.mjs'), 'veth-b', VIP]
+      : [here('./responder.mjs'), 'veth-b', VIP, mode]),
     ...(selfRt ? ['--realtime-priority', String(RT_PRIORITY), ...(pin ? ['--realtime-cpu', RESPONDER_CPU] : [])] : []),
   ];
   const c = spawn('ip', cmd, {
@@ -180,11 +184,17 @@ async function startResponder(mode) {
   return {
     pid: ready.pid,
     snapshot: async () => {
+      if (mode === FLOOR) return null; // blocked in recv: it keeps no counters
       process.kill(ready.pid, 'SIGUSR2');
       return next(5000);
     },
     stop: async () => {
       c.kill('SIGTERM');
+      if (mode === FLOOR) {
+        await new Promise((res) => (c.exitCode !== null || c.signalCode !== null ? res() : c.once('exit', res)));
+        children = children.filter((x) => x !== c);
+        return null;
+      }
       const s = await next(5000);
       children = children.filter((x) => x !== c);
       return s;
@@ -219,29 +229,31 @@ try {
       const cpu = ((cpuTicks(r.pid) - c0) / HZ / ((Date.now() - t0) / 1000)) * 100;
       const s1 = await r.snapshot();
       // What the responder itself saw and answered: tells its losses apart from the flooder's own socket overflows.
-      const answered = (s1.counters?.responsesSent ?? 0) - (s0.counters?.responsesSent ?? 0);
-      const kernelDrops = s1.stats.kernelDrops - s0.stats.kernelDrops;
+      const answered = s1 && (s1.counters?.responsesSent ?? 0) - (s0.counters?.responsesSent ?? 0);
+      const kernelDrops = s1 && s1.stats.kernelDrops - s0.stats.kernelDrops;
       rows.push({
-        responder: `ingot ${mode}`,
+        responder: label(mode),
         rate,
         ...res,
         cpu_pct: Math.round(cpu * 10) / 10,
-        answered_pct: Math.round((answered / res.sent) * 100000) / 1000,
+        answered_pct: s1 && Math.round((answered / res.sent) * 100000) / 1000,
         responder_socket_drops: kernelDrops,
       });
     }
     const s = await r.stop();
-    rows.push({ responder: `ingot ${mode}`, summary: s });
+    if (s) rows.push({ responder: label(mode), summary: s });
   }
 } finally {
   cleanup();
 }
 
 const kernelLat = Object.fromEntries(rows.filter((r) => r.responder === 'kernel').map((r) => [r.rate, r.lat_us]));
-const ratio = (r, p) =>
-  r.responder === 'kernel' || !kernelLat[r.rate]?.[p]
-    ? null
-    : Math.round((r.lat_us[p] / kernelLat[r.rate][p]) * 10) / 10;
+const floorLat = Object.fromEntries(rows.filter((r) => r.responder === label(FLOOR)).map((r) => [r.rate, r.lat_us]));
+// Ours and the floor against the kernel; ours against the floor.
+const ratioTo = (ref, applies) => (r, p) =>
+  !applies(r) || !ref[r.rate]?.[p] ? null : Math.round((r.lat_us[p] / ref[r.rate][p]) * 10) / 10;
+const ratio = ratioTo(kernelLat, (r) => r.responder !== 'kernel');
+const floorRatio = ratioTo(floorLat, (r) => r.responder.startsWith('ingot'));
 const table = rows
   .filter((r) => r.rate !== undefined)
   .map((r) => ({
@@ -259,6 +271,8 @@ const table = rows
         : Math.round((((r.cpu_pct / 100) * 1e6 * duration) / r.replies) * 10) / 10,
     p50_vs_kernel: ratio(r, 'p50'),
     p99_vs_kernel: ratio(r, 'p99'),
+    p50_vs_floor: floorRatio(r, 'p50'),
+    p99_vs_floor: floorRatio(r, 'p99'),
     rx_drops: r.rx_socket_drops,
     answered_pct: r.answered_pct ?? null,
     responder_drops: r.responder_socket_drops ?? null,
@@ -277,12 +291,12 @@ if (asJson) {
     `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, ${flooder === 'node' ? `paced node flooder${pacing.length ? ` (${pacing.join(' ')})` : ''}` : 'python flooder'}, responder ${selfRt ? `SCHED_FIFO ${RT_PRIORITY} by raiseRealtimePriority` : responderRt ? `SCHED_FIFO ${RT_PRIORITY} by chrt` : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
-    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | > 200 µs: requests (episodes, longest ms) | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',
+    '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | p50 ours/floor | p99 ours/floor | > 200 µs: requests (episodes, longest ms) | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of table) {
     console.log(
-      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.p99_vs_kernel ?? ''} | ${t.slow ?? 'n/a'} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.skipped_pct ?? 'n/a'} | ${t.send_lag_p99_us ?? 'n/a'} | ${t.flooder_cpu_pct ?? 'n/a'} | ${t.max_pps_1ms} |`,
+      `| ${t.responder} | ${t.rate} | ${t.achieved} | ${t.reply_pct} | ${t.p50_us} | ${t.p99_us} | ${t.max_us} | ${t.cpu_pct ?? 'n/a (softirq)'} | ${t.cpu_us_per_reply ?? ''} | ${t.p50_vs_kernel ?? ''} | ${t.p99_vs_kernel ?? ''} | ${t.p50_vs_floor ?? ''} | ${t.p99_vs_floor ?? ''} | ${t.slow ?? 'n/a'} | ${t.rx_drops} | ${t.answered_pct ?? 'n/a'} | ${t.responder_drops ?? 'n/a'} | ${t.late_pct} | ${t.skipped_pct ?? 'n/a'} | ${t.send_lag_p99_us ?? 'n/a'} | ${t.flooder_cpu_pct ?? 'n/a'} | ${t.max_pps_1ms} |`,
     );
   }
   for (const s of summaries) console.log(`${s.responder} final stats: ${JSON.stringify(s.summary)}`);
