@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: false,
+  // import.meta.url in the CommonJS build too: the answer thread resolves koffi's path from it.
+  shims: true,
 });

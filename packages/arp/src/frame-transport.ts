@@ -16,6 +16,32 @@ export interface TransportStats {
   kernelDrops: number;
 }
 
+/** Counts of ARP requests answered off the event loop. */
+export interface ArpOffloadCounts {
+  /** ARP requests the transport answered itself. */
+  answered: number;
+  /** Replies it sent. */
+  sent: number;
+  /** Replies it could not send. */
+  sendErrors: number;
+}
+
+/**
+ * Optional capability of a transport: answering ARP requests for given IPv4 addresses itself, off the event loop
+ * (receive mode `thread` of {@link createPacketTransport}). Frames it answers never reach the frame handler; the
+ * responder registers its IPv4 addresses here and folds the counts into its own counters.
+ */
+export interface ArpOffload {
+  /** Answers ARP requests for `ipv4` (32-bit value) from now on; false when the table is full (answer it yourself). */
+  add(ipv4: number): boolean;
+  /** Stops answering for `ipv4`. */
+  remove(ipv4: number): void;
+  /** Calls `each` with the requests answered and replies sent per address since the last call; returns the totals since then. */
+  collect(each: (ipv4: number, requests: number, responses: number) => void): ArpOffloadCounts;
+  /** Totals since the transport opened. */
+  totals(): ArpOffloadCounts;
+}
+
 /**
  * A layer-2 frame transport bound to one interface: the seam between the responder and the wire. Implemented by
  * {@link createPacketTransport} (Linux AF_PACKET) and {@link MemorySegment.attach} (in-memory, for tests).
@@ -42,6 +68,8 @@ export interface FrameTransport {
   stats(): TransportStats;
   /** Called on receive-side errors (e.g. `ENETDOWN` while the link is down); receiving continues. */
   onError?: ((err: TransportError) => void) | undefined;
+  /** Present when the transport can answer ARP requests itself, off the event loop. */
+  readonly arpOffload?: ArpOffload | undefined;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 
 export * from './address.js';
+export { answerThreadId } from './answer-thread.js';
 export * from './arp.js';
 export { CodecError, type CodecErrorCode, type CodecProtocol } from './errors.js';
 export * from './ethernet.js';
@@ -36,7 +37,12 @@ export {
   ndpEncodingLength,
 } from './ndp.js';
 export * from './network-interfaces.js';
-export { createPacketTransport, type PacketTransportOptions, type ReceiveMode } from './packet-transport.js';
+export {
+  type ActiveReceiveMode,
+  createPacketTransport,
+  type PacketTransportOptions,
+  type ReceiveMode,
+} from './packet-transport.js';
 export { type RealtimeOptions, type RealtimeResult, type RealtimeStep, raiseRealtimePriority } from './realtime.js';
 export {
   type AnnounceOptions,

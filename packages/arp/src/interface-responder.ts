@@ -13,7 +13,7 @@ import { ArpOperation, decodeArp } from './arp.js';
 import { CodecError } from './errors.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import { encodeArpFrame, encodeArpReplyFrame, encodeNdpFrame, isArpIPv4Request } from './frame.js';
-import type { FrameTransport } from './frame-transport.js';
+import type { ArpOffload, FrameTransport } from './frame-transport.js';
 import { Layer2Counters } from './layer2-counters.js';
 import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from './ndp.js';
 import { type Logger, systemTimers, type Timers } from './timers.js';
@@ -150,6 +150,10 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   private readonly v6Bytes = new Map<string, Uint8Array>();
   /** Announced IPv4 addresses by their 32-bit value, for the ARP hot path. */
   private readonly v4 = new Map<number, string>();
+  /** The transport's ARP offload (receive mode `thread`), and the addresses registered there. */
+  private readonly offload: ArpOffload | undefined;
+  private readonly offloaded = new Set<number>();
+  private readonly stopCollecting: (() => void) | undefined;
   private readonly bursts = new Map<string, Burst>();
   private periodic: unknown;
   private readonly periodicMs: number;
@@ -188,6 +192,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.periodicMs = options.reannounceIntervalMs ?? 0;
     this.transport.receive((f) => this.onFrame(f));
     this.transport.onError = (error) => this.fail(error);
+    this.offload = this.arpEnabled ? this.transport.arpOffload : undefined;
+    if (this.offload) this.stopCollecting = this.counters.addCollector(() => this.collectOffloaded());
     if (this.periodicMs > 0) this.schedulePeriodic();
   }
 
@@ -207,7 +213,9 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
         if (this.ndpEnabled) this.membership(c, true);
       } else {
         const b = parseIPv4(c);
-        this.v4.set(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, c);
+        const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+        this.v4.set(n, c);
+        if (this.offload?.add(n)) this.offloaded.add(n);
       }
       this.log?.({ level: 'info', msg: 'announce', interface: this.name, ip: c });
     }
@@ -222,7 +230,11 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (b) this.timers.clearTimeout(b.timer);
     this.bursts.delete(c);
     if (this.v6Bytes.delete(c) && this.ndpEnabled) this.membership(c, false);
-    for (const [k, v] of this.v4) if (v === c) this.v4.delete(k);
+    for (const [k, v] of this.v4) {
+      if (v !== c) continue;
+      this.v4.delete(k);
+      if (this.offloaded.delete(k)) this.offload?.remove(k);
+    }
     this.log?.({ level: 'info', msg: 'withdraw', interface: this.name, ip: c });
   }
 
@@ -248,6 +260,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
 
   /** Frame-level counters. */
   stats(): InterfaceStats {
+    this.collectOffloaded();
     if (!this.closed) this.s.kernelDrops = this.transport.stats().kernelDrops;
     return { ...this.s };
   }
@@ -260,6 +273,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.bursts.clear();
     if (this.periodic !== undefined) this.timers.clearTimeout(this.periodic);
     await this.transport.close();
+    this.collectOffloaded(); // what the thread answered up to the end
+    this.stopCollecting?.();
   }
 
   private membership(ip: string, add: boolean): void {
@@ -370,6 +385,22 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       this.counters.add(ip, 'gratuitousSent', frames);
       this.fire('gratuitous', { interface: this.name, ip, frames });
     }
+  }
+
+  /**
+   * Folds what the transport answered off the event loop into the counters. Those replies emit no `response` event
+   * (the thread answers without waking the event loop); the counters count them.
+   */
+  private collectOffloaded(): void {
+    if (!this.offload) return;
+    const t = this.offload.collect((n, requests, responses) => {
+      const ip = `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+      this.counters.add(ip, 'requestsReceived', requests);
+      this.counters.add(ip, 'responsesSent', responses);
+    });
+    this.s.framesReceived += t.answered;
+    this.s.responsesSent += t.sent;
+    this.s.sendErrors += t.sendErrors;
   }
 
   private trySend(frame: Uint8Array): boolean {

@@ -22,6 +22,20 @@ export interface IpCounters {
  */
 export class Layer2Counters {
   private readonly byIp = new Map<string, IpCounters>();
+  private readonly collectors = new Set<() => void>();
+
+  /**
+   * Registers a function that adds counts kept elsewhere (e.g. by a transport's answer thread) before every read.
+   * @returns a function that unregisters it
+   */
+  addCollector(collect: () => void): () => void {
+    this.collectors.add(collect);
+    return () => this.collectors.delete(collect);
+  }
+
+  private collect(): void {
+    for (const c of this.collectors) c();
+  }
 
   /** Increments one counter of `ip` by `n` (default 1). */
   add(ip: string, which: keyof IpCounters, n = 1): void {
@@ -35,11 +49,13 @@ export class Layer2Counters {
 
   /** Counters of `ip` (zeros when never seen). */
   get(ip: string): IpCounters {
+    this.collect();
     return { ...(this.byIp.get(ip) ?? { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0 }) };
   }
 
   /** A copy of all counters, keyed by IP. Counters persist after withdraw, like Prometheus counters. */
   snapshot(): Record<string, IpCounters> {
+    this.collect();
     const out: Record<string, IpCounters> = {};
     for (const [ip, c] of this.byIp) out[ip] = { ...c };
     return out;
@@ -47,6 +63,7 @@ export class Layer2Counters {
 
   /** Prometheus text exposition (format 0.0.4) of the three counters. */
   prometheus(): string {
+    this.collect();
     const lines: string[] = [];
     const family = (name: string, help: string, key: keyof IpCounters) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);

@@ -1,4 +1,6 @@
-import type { FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
+import { parseMac } from './address.js';
+import { type AnswerThreadSocket, answerThread } from './answer-thread.js';
+import type { ArpOffload, FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 import {
   dupCloexec,
@@ -22,9 +24,16 @@ import { pollReactor } from './poll-reactor.js';
  *   `process.binding('pipe_wrap')` (deprecated but present through Node 24).
  * - `poll-worker`: a koffi async `poll()` on one libuv worker thread for all transports; the main thread then drains
  *   with non-blocking `recv` until EAGAIN. Public APIs only; costs a thread hop per wake-up.
+ * - `thread`: one process-wide answer thread (a `worker_threads` Worker) blocks in `poll()` on every such socket
+ *   and answers ARP requests for the addresses registered in the transport's {@link FrameTransport.arpOffload}
+ *   itself, the moment they arrive: no event loop, so replies never wait behind timers, other I/O or garbage
+ *   collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
  * - `auto` (default): `uv-stream` when available, else `poll-worker`.
  */
-export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker';
+export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
+
+/** The receive strategy a transport runs with. */
+export type ActiveReceiveMode = Exclude<ReceiveMode, 'auto'>;
 
 /** Options of {@link createPacketTransport}. */
 export interface PacketTransportOptions {
@@ -97,7 +106,8 @@ function uvStream(): StreamBinding | null {
 class PacketTransport implements FrameTransport {
   readonly name: string;
   readonly mac: string;
-  readonly mode: 'uv-stream' | 'poll-worker';
+  readonly mode: ActiveReceiveMode;
+  readonly arpOffload: ArpOffload | undefined;
   closed = false;
   private readonly sock: PacketSocket;
   private handler: FrameHandler | undefined;
@@ -105,6 +115,7 @@ class PacketTransport implements FrameTransport {
   private readonly counters: TransportStats = { framesReceived: 0, framesSent: 0, sendErrors: 0, kernelDrops: 0 };
   private readonly batch: RecvBatch;
   private stream: InstanceType<StreamBinding['Pipe']> | undefined;
+  private threaded: AnswerThreadSocket | undefined;
   private closing: Promise<void> | undefined;
   private lastRestart = Number.NEGATIVE_INFINITY;
   /** Error callback for receive errors (e.g. ENETDOWN); set by the owner. */
@@ -119,6 +130,24 @@ class PacketTransport implements FrameTransport {
     this.mac = this.sock.mac;
     this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
     const want = options.receiveMode ?? 'auto';
+    if (want === 'thread') {
+      this.mode = 'thread';
+      try {
+        this.threaded = answerThread().open(this.sock.fd, parseMac(this.mac), {
+          frames: (frames) => {
+            for (const f of frames) this.deliver(f);
+          },
+          error: (e) => this.onError?.(e),
+        });
+      } catch (e) {
+        lib().close(this.sock.fd);
+        this.batch.release();
+        throw e;
+      }
+      this.arpOffload = this.threaded.offload;
+      return;
+    }
+    this.arpOffload = undefined;
     const uv = want === 'poll-worker' ? null : uvStream();
     if (want === 'uv-stream' && !uv) {
       lib().close(this.sock.fd);
@@ -251,14 +280,25 @@ class PacketTransport implements FrameTransport {
 
   stats(): TransportStats {
     if (!this.closed) this.counters.kernelDrops += packetStatistics(this.sock.fd)[1];
-    return { ...this.counters };
+    const out = { ...this.counters };
+    if (this.arpOffload) {
+      const t = this.arpOffload.totals();
+      out.framesReceived += t.answered;
+      out.framesSent += t.sent;
+      out.sendErrors += t.sendErrors;
+    }
+    return out;
   }
 
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     const fd = this.sock.fd;
-    if (this.stream) {
+    if (this.threaded) {
+      this.closing = this.threaded.close().then(() => {
+        lib().close(fd);
+      });
+    } else if (this.stream) {
       const h = this.stream;
       h.readStop();
       this.closing = new Promise((resolve) => h.close(() => resolve()));
@@ -290,6 +330,6 @@ class PacketTransport implements FrameTransport {
 export function createPacketTransport(
   ifname: string,
   options: PacketTransportOptions = {},
-): FrameTransport & { readonly mode: 'uv-stream' | 'poll-worker' } {
+): FrameTransport & { readonly mode: ActiveReceiveMode } {
   return new PacketTransport(ifname, options);
 }

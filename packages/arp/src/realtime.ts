@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import type { answerThreadId } from './answer-thread.js';
 
 const SCHED_FIFO = 1;
 const SCHED_RESET_ON_FORK = 0x40000000;
@@ -19,6 +20,11 @@ export interface RealtimeOptions {
    * instead of inheriting SCHED_FIFO, so a child such as `ip` or a libuv worker never runs real-time by accident.
    */
   resetOnFork?: boolean;
+  /**
+   * The Linux thread id to change (default: the calling thread), e.g. the answer thread's from {@link answerThreadId}
+   * when transports run in receive mode `thread`: then the thread that answers runs real-time, the event loop does not.
+   */
+  thread?: number;
 }
 
 /** The step of {@link raiseRealtimePriority} that failed. */
@@ -104,6 +110,8 @@ export function raiseRealtimePriority(options: RealtimeOptions = {}): RealtimeRe
     throw new RangeError(`priority must be an integer from 1 to 99, got ${priority}`);
   }
   const cpu = options.cpu;
+  const tid = options.thread ?? 0;
+  if (!Number.isInteger(tid) || tid < 0) throw new RangeError(`thread must be a Linux thread id, got ${tid}`);
   if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu >= CPU_SET_BYTES * 8)) {
     throw new RangeError(`cpu must be an integer from 0 to ${CPU_SET_BYTES * 8 - 1}, got ${cpu}`);
   }
@@ -114,22 +122,22 @@ export function raiseRealtimePriority(options: RealtimeOptions = {}): RealtimeRe
   let previous: Uint8Array | undefined;
   if (cpu !== undefined) {
     previous = new Uint8Array(CPU_SET_BYTES);
-    if (c.sched_getaffinity(0, CPU_SET_BYTES, previous) < 0)
+    if (c.sched_getaffinity(tid, CPU_SET_BYTES, previous) < 0)
       return failure('sched_getaffinity', 'cannot read affinity');
     const mask = new Uint8Array(CPU_SET_BYTES);
     mask[cpu >> 3] = 1 << (cpu & 7);
-    if (c.sched_setaffinity(0, CPU_SET_BYTES, mask) < 0) {
+    if (c.sched_setaffinity(tid, CPU_SET_BYTES, mask) < 0) {
       return failure('sched_setaffinity', `CPU ${cpu} is not online or not allowed for this process (cpuset)`);
     }
   }
   const param = new Uint8Array(new Int32Array([priority]).buffer);
   const policy = SCHED_FIFO | (options.resetOnFork === false ? 0 : SCHED_RESET_ON_FORK);
-  if (c.sched_setscheduler(0, policy, param) < 0) {
+  if (c.sched_setscheduler(tid, policy, param) < 0) {
     const f = failure(
       'sched_setscheduler',
       `SCHED_FIFO ${priority} needs CAP_SYS_NICE or RLIMIT_RTPRIO >= ${priority} (systemd LimitRTPRIO=, docker --cap-add SYS_NICE), and a cgroup with a real-time budget`,
     );
-    if (previous) c.sched_setaffinity(0, CPU_SET_BYTES, previous); // all or nothing
+    if (previous) c.sched_setaffinity(tid, CPU_SET_BYTES, previous); // all or nothing
     return f;
   }
   return { ok: true, policy: 'SCHED_FIFO', priority, cpu: cpu ?? null };

@@ -1,0 +1,229 @@
+/**
+ * @internal The answer thread's code. Both functions are self-contained (they reference only their parameters and
+ * language globals): the main thread turns them into the source of a `worker_threads` Worker with `toString()`, so
+ * the thread runs without loading this package (and so it works the same from the built files and from sources).
+ */
+
+/** Table of announced IPv4 addresses (32-bit value) to their counter slot. */
+export type AnswerTable = ReadonlyMap<number, number>;
+
+/**
+ * @internal If `frame` (first `length` bytes) is an untagged Ethernet/IPv4 ARP request sent to broadcast or to `mac`
+ * for an address in `table`, writes the reply into `out` (42 bytes, byte for byte what `encodeArpReplyFrame` writes)
+ * and returns the address's slot; otherwise returns -1 and leaves the frame to the event loop, which handles every
+ * other case (other addresses, NDP, malformed and foreign frames) and counts it.
+ */
+export function answerArpRequest(
+  frame: Uint8Array,
+  length: number,
+  mac: Uint8Array,
+  table: AnswerTable,
+  out: Uint8Array,
+): number {
+  if (length < 42) return -1;
+  if (frame[12] !== 0x08 || frame[13] !== 0x06 || frame[14] !== 0 || frame[15] !== 1) return -1;
+  if (frame[16] !== 0x08 || frame[17] !== 0 || frame[18] !== 6 || frame[19] !== 4) return -1;
+  if (frame[20] !== 0 || frame[21] !== 1) return -1;
+  let broadcast = true;
+  let toUs = true;
+  for (let i = 0; i < 6; i++) {
+    if (frame[i] !== 0xff) broadcast = false;
+    if (frame[i] !== mac[i]) toUs = false;
+  }
+  if (!broadcast && !toUs) return -1;
+  const slot = table.get(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0);
+  if (slot === undefined) return -1;
+  for (let i = 0; i < 6; i++) {
+    out[i] = frame[6 + i]!; // to the requester
+    out[6 + i] = mac[i]!;
+    out[22 + i] = mac[i]!; // SHA
+  }
+  out[12] = 0x08;
+  out[13] = 0x06;
+  out[14] = 0;
+  out[15] = 1;
+  out[16] = 0x08;
+  out[17] = 0;
+  out[18] = 6;
+  out[19] = 4;
+  out[20] = 0;
+  out[21] = 2;
+  for (let i = 0; i < 4; i++) out[28 + i] = frame[38 + i]!; // SPA = the asked-for address
+  for (let i = 0; i < 10; i++) out[32 + i] = frame[22 + i]!; // THA, TPA = the requester's SHA, SPA
+  return slot;
+}
+
+/**
+ * @internal Layout of a socket's shared counters (BigUint64Array): frames answered, replies sent, send errors, then
+ * per slot the requests answered and the replies sent. Handed to the thread, which cannot import it.
+ */
+export const COUNTS = { answered: 0, sent: 1, sendErrors: 2, slotsAt: 3 } as const;
+
+/** @internal Messages from the event loop to the answer thread. */
+export type ToAnswerThread =
+  | { op: 'open'; id: number; fd: number; mac: number[]; counts: SharedArrayBuffer }
+  | { op: 'close'; id: number }
+  | { op: 'add'; id: number; ip: number; slot: number }
+  | { op: 'remove'; id: number; ip: number }
+  | { op: 'exit' };
+
+/** @internal Messages from the answer thread to the event loop. */
+export type FromAnswerThread =
+  | { op: 'ready'; tid: number }
+  | { op: 'frames'; id: number; frames: Uint8Array[] }
+  | { op: 'error'; id: number; errno: number }
+  | { op: 'closed'; id: number };
+
+/**
+ * @internal The answer thread: one `poll()` over a wake-up eventfd and every registered AF_PACKET socket, blocking
+ * until frames arrive; each readable socket is drained with non-blocking `recv`. ARP requests for a table address are
+ * answered on the spot with `send` (no event loop, no allocation); every other frame is copied and handed to the
+ * event loop in one message per wake-up. Table and socket changes arrive as messages, read synchronously after the
+ * eventfd wakes the poll. Counters are shared memory (BigUint64Array, Atomics). Slot numbers index the counters.
+ */
+export function answerThreadMain(
+  load: (id: string) => unknown,
+  answer: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable, out: Uint8Array) => number,
+): void {
+  const wt = load('node:worker_threads') as {
+    workerData: {
+      koffiPath: string;
+      wakeFd: number;
+      port: import('node:worker_threads').MessagePort;
+      counts: { answered: number; sent: number; sendErrors: number; slotsAt: number };
+    };
+    receiveMessageOnPort(port: unknown): { message: ToAnswerThread } | undefined;
+  };
+  const { koffiPath, wakeFd, port, counts: at } = wt.workerData;
+  // biome-ignore lint/suspicious/noExplicitAny: koffi is loaded by path inside the worker, untyped
+  const koffi = load(koffiPath) as any;
+  const libc = koffi.load('libc.so.6');
+  const poll = libc.func('int poll(_Inout_ void *, uint64_t, int)');
+  const recv = libc.func('intptr_t recv(int, _Out_ void *, size_t, int)');
+  const send = libc.func('intptr_t send(int, const void *, size_t, int)');
+  const read = libc.func('intptr_t read(int, _Out_ void *, size_t)');
+  const gettid = libc.func('int gettid(void)');
+  const MSG_DONTWAIT = 0x40;
+  const EAGAIN = 11;
+  const EINTR = 4;
+  const POLLIN = 1;
+  /** Frames read per socket per wake-up before the other sockets get their turn. */
+  const MAX_DRAIN = 256;
+  /** After a receive error (e.g. ENETDOWN while the link is down) a socket rests this long instead of spinning. */
+  const REST_MS = 100;
+
+  interface Sock {
+    id: number;
+    fd: number;
+    mac: Uint8Array;
+    table: Map<number, number>;
+    counts: BigUint64Array;
+    restUntil: number;
+  }
+  const socks = new Map<number, Sock>();
+  const rx = new Uint8Array(9216);
+  const tx = new Uint8Array(42);
+  const eight = new Uint8Array(8);
+  let order: Sock[] = [];
+  let pfd = new Uint8Array(8);
+  let pview = new DataView(pfd.buffer);
+  let resting = false;
+
+  const rebuild = (now: number) => {
+    resting = false;
+    order = [];
+    for (const s of socks.values()) {
+      if (s.restUntil > now) resting = true;
+      else order.push(s);
+    }
+    pfd = new Uint8Array(8 * (order.length + 1));
+    pview = new DataView(pfd.buffer);
+    pview.setInt32(0, wakeFd, true);
+    pview.setInt16(4, POLLIN, true);
+    order.forEach((s, i) => {
+      pview.setInt32(8 * (i + 1), s.fd, true);
+      pview.setInt16(8 * (i + 1) + 4, POLLIN, true);
+    });
+  };
+
+  /** Applies queued messages; false once told to exit. */
+  const apply = (): boolean => {
+    for (;;) {
+      const m = wt.receiveMessageOnPort(port)?.message;
+      if (m === undefined) return true;
+      if (m.op === 'exit') return false;
+      if (m.op === 'open') {
+        socks.set(m.id, {
+          id: m.id,
+          fd: m.fd,
+          mac: Uint8Array.from(m.mac),
+          table: new Map(),
+          counts: new BigUint64Array(m.counts),
+          restUntil: 0,
+        });
+      } else if (m.op === 'close') {
+        socks.delete(m.id);
+        port.postMessage({ op: 'closed', id: m.id });
+      } else if (m.op === 'add') socks.get(m.id)?.table.set(m.ip, m.slot);
+      else if (m.op === 'remove') socks.get(m.id)?.table.delete(m.ip);
+    }
+  };
+
+  /** Reads what `s` holds; true when a receive error put it to rest. */
+  const drain = (s: Sock): boolean => {
+    let rest = false;
+    const forward: Uint8Array[] = [];
+    for (let k = 0; k < MAX_DRAIN; k++) {
+      const n = Number(recv(s.fd, rx, rx.length, MSG_DONTWAIT));
+      if (n < 0) {
+        const e = koffi.errno();
+        if (e === EAGAIN || e === EINTR) break;
+        port.postMessage({ op: 'error', id: s.id, errno: e });
+        s.restUntil = Date.now() + REST_MS;
+        rest = true;
+        break;
+      }
+      const slot = answer(rx, n, s.mac, s.table, tx);
+      if (slot < 0) {
+        forward.push(rx.slice(0, n));
+        continue;
+      }
+      Atomics.add(s.counts, at.slotsAt + 2 * slot, 1n);
+      Atomics.add(s.counts, at.answered, 1n);
+      if (Number(send(s.fd, tx, 42, MSG_DONTWAIT)) === 42) {
+        Atomics.add(s.counts, at.slotsAt + 2 * slot + 1, 1n);
+        Atomics.add(s.counts, at.sent, 1n);
+      } else Atomics.add(s.counts, at.sendErrors, 1n);
+    }
+    if (forward.length > 0) {
+      port.postMessage(
+        { op: 'frames', id: s.id, frames: forward },
+        forward.map((f) => f.buffer as ArrayBuffer),
+      );
+    }
+    return rest;
+  };
+
+  port.postMessage({ op: 'ready', tid: gettid() });
+  if (!apply()) return;
+  rebuild(Date.now());
+  for (;;) {
+    const ready = poll(pfd, order.length + 1, resting ? REST_MS : -1);
+    if (ready < 0 && koffi.errno() !== EINTR) throw new Error(`answer thread: poll failed, errno ${koffi.errno()}`);
+    let changed = resting;
+    if (ready > 0 && pview.getInt16(6, true) !== 0) {
+      read(wakeFd, eight, 8);
+      if (!apply()) return;
+      changed = true;
+    }
+    if (ready > 0) {
+      for (let i = 0; i < order.length; i++) {
+        const s = order[i]!;
+        if (pview.getInt16(8 * (i + 1) + 6, true) !== 0 && socks.get(s.id) === s) {
+          if (drain(s)) changed = true;
+        }
+      }
+    }
+    if (changed) rebuild(Date.now());
+  }
+}

@@ -1,0 +1,232 @@
+import { createRequire } from 'node:module';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import {
+  answerArpRequest,
+  answerThreadMain,
+  COUNTS,
+  type FromAnswerThread,
+  type ToAnswerThread,
+} from './answer-thread-worker.js';
+import { type ArpOffload, type ArpOffloadCounts, TransportError } from './frame-transport.js';
+import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
+
+/** Addresses per socket answered by the thread; further ones are answered on the event loop. */
+const SLOTS = 4096;
+/** A withdrawn address's slot is reused only after this long (the thread applies the removal within microseconds). */
+const SLOT_REUSE_MS = 1000;
+
+/** @internal What the thread hands back for one socket. */
+export interface AnswerThreadHooks {
+  /** Frames the thread did not answer, in arrival order. */
+  frames(frames: Uint8Array[]): void;
+  /** A receive error (the socket rests 100 ms, then is polled again) or the end of the thread. */
+  error(error: TransportError): void;
+}
+
+/** @internal One socket served by the answer thread. */
+export interface AnswerThreadSocket {
+  /** The ARP table of this socket. */
+  readonly offload: ArpOffload;
+  /** Stops serving the socket; resolves once the thread no longer polls it (then the fd may be closed). */
+  close(): Promise<void>;
+}
+
+/** The thread's code, built once from functions that refer to nothing outside themselves. */
+const SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()});\n`;
+
+let current: AnswerThread | undefined;
+
+/**
+ * @internal The process-wide answer thread (a `worker_threads` Worker), started with the first socket and ended with
+ * the last, so an idle process keeps no extra thread and a closed one can exit.
+ */
+export function answerThread(): AnswerThread {
+  if (!current) current = new AnswerThread();
+  return current;
+}
+
+/**
+ * The Linux thread id of the running answer thread, for `raiseRealtimePriority({ thread })`; undefined when no
+ * transport uses receive mode `thread`.
+ * @example
+ * ```ts
+ * const tid = await answerThreadId();
+ * if (tid !== undefined) raiseRealtimePriority({ priority: 10, thread: tid });
+ * ```
+ */
+export async function answerThreadId(): Promise<number | undefined> {
+  return current?.tid;
+}
+
+class AnswerThread {
+  readonly tid: Promise<number | undefined>;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private wakeFd: number;
+  private nextId = 1;
+  private readonly sockets = new Map<number, AnswerThreadHooks>();
+  private readonly closing = new Map<number, () => void>();
+  private readonly wakeBuf = new Uint8Array(new BigUint64Array([1n]).buffer);
+  private ended = false;
+
+  constructor() {
+    const c = lib();
+    this.wakeFd = c.eventfd(0, POLL.EFD_NONBLOCK | POLL.EFD_CLOEXEC);
+    if (this.wakeFd < 0) {
+      const e = errno();
+      throw new TransportError('eventfd', errnoName(e), e, 'answer thread');
+    }
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const koffiPath = createRequire(import.meta.url).resolve('koffi');
+    this.worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: { koffiPath, wakeFd: this.wakeFd, port: port2, counts: COUNTS },
+      transferList: [port2],
+    });
+    let ready: (tid: number | undefined) => void = () => {};
+    this.tid = new Promise((resolve) => {
+      ready = resolve;
+    });
+    port1.on('message', (m: FromAnswerThread) => {
+      if (m.op === 'ready') ready(m.tid);
+      else if (m.op === 'frames') this.sockets.get(m.id)?.frames(m.frames);
+      else if (m.op === 'error') {
+        this.sockets.get(m.id)?.error(new TransportError('recv', errnoName(m.errno), m.errno, 'answer thread'));
+      } else if (m.op === 'closed') {
+        this.closing.get(m.id)?.();
+        this.closing.delete(m.id);
+      }
+    });
+    this.worker.on('error', (err) => {
+      for (const h of this.sockets.values()) {
+        h.error(new TransportError('answer-thread', 'EFAULT', 14, `the answer thread failed: ${err.message}`));
+      }
+    });
+    this.worker.on('exit', () => {
+      this.ended = true;
+      ready(undefined);
+      if (current === this) current = undefined;
+      for (const done of this.closing.values()) done();
+      this.closing.clear();
+      this.port.close();
+      lib().close(this.wakeFd);
+      this.wakeFd = -1;
+    });
+  }
+
+  /** Starts serving an AF_PACKET socket. */
+  open(fd: number, mac: Uint8Array, hooks: AnswerThreadHooks): AnswerThreadSocket {
+    const id = this.nextId++;
+    const counts = new SharedArrayBuffer(8 * (COUNTS.slotsAt + 2 * SLOTS));
+    this.sockets.set(id, hooks);
+    this.post({ op: 'open', id, fd, mac: [...mac], counts });
+    const table = new OffloadTable(new BigUint64Array(counts), (m) => this.post({ ...m, id }));
+    return {
+      offload: table,
+      close: () => {
+        this.sockets.delete(id);
+        if (this.ended) return Promise.resolve();
+        const done = new Promise<void>((resolve) => this.closing.set(id, resolve));
+        this.post({ op: 'close', id });
+        return done.then(() => {
+          if (this.sockets.size === 0 && !this.ended) {
+            if (current === this) current = undefined; // the next socket starts a new thread
+            this.post({ op: 'exit' });
+          }
+        });
+      },
+    };
+  }
+
+  private post(m: ToAnswerThread): void {
+    if (this.ended) return;
+    this.port.postMessage(m);
+    lib().write(this.wakeFd, this.wakeBuf, 8);
+  }
+}
+
+/**
+ * The event loop's side of one socket's table: assigns counter slots to addresses, tells the thread, and turns the
+ * shared counters into deltas for the responder.
+ */
+class OffloadTable implements ArpOffload {
+  private readonly slotOf = new Map<number, number>();
+  private readonly ipOf: number[] = [];
+  /** Withdrawn addresses' slots, with the time of withdrawal. */
+  private readonly retired = new Map<number, number>();
+  private readonly seen: Float64Array;
+  /** Counts of reused slots not yet collected, by address. */
+  private readonly orphans: Array<[number, number, number]> = [];
+
+  constructor(
+    private readonly counts: BigUint64Array,
+    private readonly post: (m: { op: 'add'; ip: number; slot: number } | { op: 'remove'; ip: number }) => void,
+  ) {
+    this.seen = new Float64Array(counts.length);
+  }
+
+  add(ipv4: number): boolean {
+    let slot = this.slotOf.get(ipv4);
+    if (slot === undefined) {
+      slot = this.freeSlot();
+      if (slot < 0) return false;
+      this.slotOf.set(ipv4, slot);
+      this.ipOf[slot] = ipv4;
+    } else this.retired.delete(slot);
+    this.post({ op: 'add', ip: ipv4, slot });
+    return true;
+  }
+
+  remove(ipv4: number): void {
+    const slot = this.slotOf.get(ipv4);
+    if (slot === undefined || this.retired.has(slot)) return;
+    this.retired.set(slot, performance.now());
+    this.post({ op: 'remove', ip: ipv4 });
+  }
+
+  collect(each: (ipv4: number, requests: number, responses: number) => void): ArpOffloadCounts {
+    for (const [ip, req, resp] of this.orphans.splice(0)) each(ip, req, resp);
+    for (let slot = 0; slot < this.ipOf.length; slot++) {
+      const [req, resp] = this.take(slot);
+      if (req > 0 || resp > 0) each(this.ipOf[slot]!, req, resp);
+    }
+    return {
+      answered: this.delta(COUNTS.answered),
+      sent: this.delta(COUNTS.sent),
+      sendErrors: this.delta(COUNTS.sendErrors),
+    };
+  }
+
+  totals(): ArpOffloadCounts {
+    const at = (i: number) => Number(Atomics.load(this.counts, i));
+    return { answered: at(COUNTS.answered), sent: at(COUNTS.sent), sendErrors: at(COUNTS.sendErrors) };
+  }
+
+  private freeSlot(): number {
+    if (this.ipOf.length < SLOTS) return this.ipOf.length;
+    const now = performance.now();
+    for (const [slot, since] of this.retired) {
+      if (now - since < SLOT_REUSE_MS) continue;
+      this.retired.delete(slot);
+      const [req, resp] = this.take(slot);
+      if (req > 0 || resp > 0) this.orphans.push([this.ipOf[slot]!, req, resp]);
+      this.slotOf.delete(this.ipOf[slot]!);
+      return slot;
+    }
+    return -1;
+  }
+
+  /** Requests and responses of `slot` since the last call. */
+  private take(slot: number): [number, number] {
+    const i = COUNTS.slotsAt + 2 * slot;
+    return [this.delta(i), this.delta(i + 1)];
+  }
+
+  private delta(i: number): number {
+    const now = Number(Atomics.load(this.counts, i));
+    const d = now - this.seen[i]!;
+    this.seen[i] = now;
+    return d;
+  }
+}
