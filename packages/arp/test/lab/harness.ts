@@ -30,6 +30,8 @@ export interface ResponderChild {
     metrics: string;
     drops: Record<string, number>;
   }>;
+  /** Keeps the child's event loop busy for `ms`; resolves when it is free again. */
+  block(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,9 @@ export async function startResponder(host: LabHost, options: Record<string, unkn
       await call({ cmd: 'reannounce', ip }, (m) => m?.type === 'ok' && m.cmd === 'reannounce');
     },
     stats: () => call({ cmd: 'stats' }, (m) => m?.type === 'stats'),
+    block: async (ms) => {
+      await call({ cmd: 'block', ms }, (m) => m?.type === 'ok' && m.cmd === 'block');
+    },
     close: async () => {
       if (proc.child.exitCode !== null || !proc.child.connected) return;
       await call({ cmd: 'close' }, (m) => m?.type === 'ok' && m.cmd === 'close').catch(() => {});

@@ -54,7 +54,7 @@ labSuite('AF_PACKET transport (koffi) in a namespace', { tools: ['scapy'] }, () 
     expect(q.stdout()).toContain('"code":"ENODEV"');
   });
 
-  for (const mode of ['uv-stream', 'poll-worker']) {
+  for (const mode of ['uv-stream', 'poll-worker', 'thread']) {
     describe(`receive mode ${mode}`, () => {
       it('with only CAP_NET_RAW: receives ARP and NS only (kernel BPF filter), joins and leaves groups, sends, survives a link flap, closes cleanly', async () => {
         const p = startChild(a, mode);

@@ -3,7 +3,7 @@
 // Messages in:  { cmd: 'start', options }  options = createResponder options (JSON-safe: interfaces, scanIntervalMs,
 //                                            gratuitous, reannounceIntervalMs, exclude as regex source strings)
 //               { cmd: 'announce', ip, interfaces? } | { cmd: 'withdraw', ip } | { cmd: 'reannounce', ip? }
-//               { cmd: 'stats' } | { cmd: 'close' }
+//               { cmd: 'stats' } | { cmd: 'block', ms } (busy event loop) | { cmd: 'close' }
 // Messages out: { type: 'ready', interfaces, macs } | { type: 'ok', cmd } | { type: 'stats', counters, stats, metrics, drops }
 //               { type: 'event', event, ... } for interface changes and errors | { type: 'error', message }
 import { createResponder } from '../../dist/index.js';
@@ -51,6 +51,13 @@ process.on('message', async (m) => {
         responder.reannounce(m.ip);
         reply({ type: 'ok', cmd: m.cmd });
         break;
+      case 'block': {
+        // Keeps the event loop busy for m.ms (as a daemon parsing a large config or collecting garbage would).
+        const end = performance.now() + m.ms;
+        while (performance.now() < end) {}
+        reply({ type: 'ok', cmd: 'block' });
+        break;
+      }
       case 'stats':
         reply({
           type: 'stats',

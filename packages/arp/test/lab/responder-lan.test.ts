@@ -65,7 +65,8 @@ labSuite('arp responder takeover on a bridge LAN', { tools: ['ping'] }, () => {
     // Node 1 dies without a word (SIGKILL): only node 2's gratuitous ARP / unsolicited NA can move the client.
     r1!.proc.kill('SIGKILL');
     // Default interface selection ('all' with MetalLB's exclude list) picks eth0 and skips lo.
-    r2 = await startResponder(n2, { scanIntervalMs: 500 });
+    // Node 2 answers on its answer thread: the takeover must not depend on the receive path.
+    r2 = await startResponder(n2, { scanIntervalMs: 500, transportOptions: { receiveMode: 'thread' } });
     expect(r2.interfaces).toEqual([n2.ifname]);
     const t0 = Date.now();
     await r2.announce(VIP);
