@@ -10,8 +10,8 @@ import {
 import { type ArpOffload, type ArpOffloadCounts, TransportError } from './frame-transport.js';
 import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
 
-/** Addresses per socket answered by the thread; further ones are answered on the event loop. */
-const SLOTS = 4096;
+/** @internal Addresses per socket answered by the thread; further ones are answered on the event loop. */
+export const SLOTS = 4096;
 /** A withdrawn address's slot is reused only after this long (the thread applies the removal within microseconds). */
 const SLOT_REUSE_MS = 1000;
 
@@ -31,8 +31,8 @@ export interface AnswerThreadSocket {
   close(): Promise<void>;
 }
 
-/** The thread's code, built once from functions that refer to nothing outside themselves. */
-const SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()});\n`;
+/** @internal The thread's code, built once from functions that refer to nothing outside themselves. */
+export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()});\n`;
 
 let current: AnswerThread | undefined;
 
@@ -79,7 +79,7 @@ class AnswerThread {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const koffiPath = createRequire(import.meta.url).resolve('koffi');
-    this.worker = new Worker(SOURCE, {
+    this.worker = new Worker(ANSWER_THREAD_SOURCE, {
       eval: true,
       workerData: { koffiPath, wakeFd: this.wakeFd, port: port2, counts: COUNTS },
       transferList: [port2],
@@ -147,10 +147,10 @@ class AnswerThread {
 }
 
 /**
- * The event loop's side of one socket's table: assigns counter slots to addresses, tells the thread, and turns the
+ * @internal The event loop's side of one socket's table: assigns counter slots to addresses, tells the thread, and turns the
  * shared counters into deltas for the responder.
  */
-class OffloadTable implements ArpOffload {
+export class OffloadTable implements ArpOffload {
   private readonly slotOf = new Map<number, number>();
   private readonly ipOf: number[] = [];
   /** Withdrawn addresses' slots, with the time of withdrawal. */
