@@ -9,6 +9,7 @@ import {
 } from './answer-thread-worker.js';
 import { type ArpOffload, type ArpOffloadCounts, TransportError } from './frame-transport.js';
 import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
+import { type RealtimeOptions, type RealtimeResult, raiseRealtimePriority } from './realtime.js';
 
 /** @internal Addresses per socket answered by the thread; further ones are answered on the event loop. */
 export const SLOTS = 4096;
@@ -35,6 +36,29 @@ export interface AnswerThreadSocket {
 export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()});\n`;
 
 let current: AnswerThread | undefined;
+let priority:
+  | { options: RealtimeOptions; report: ((result: RealtimeResult, threadId: number) => void) | undefined }
+  | undefined;
+
+/**
+ * Runs the answer thread at real-time priority (`SCHED_FIFO`, see {@link raiseRealtimePriority}), now if it is
+ * running and each time it starts again; `undefined` stops doing so for threads started later. `report` receives the
+ * result and the Linux thread id for every thread raised (e.g. to log a missing CAP_SYS_NICE). The event loop keeps
+ * its normal priority.
+ * @example
+ * ```ts
+ * setAnswerThreadPriority({ priority: 10 }, (rt) => {
+ *   if (!rt.ok) console.warn(`ARP answered at normal priority: ${rt.reason}`);
+ * });
+ * ```
+ */
+export function setAnswerThreadPriority(
+  options: RealtimeOptions | undefined,
+  report?: (result: RealtimeResult, threadId: number) => void,
+): void {
+  priority = options && { options, report };
+  if (priority) current?.applyPriority();
+}
 
 /**
  * @internal The process-wide answer thread (a `worker_threads` Worker), started with the first socket and ended with
@@ -68,6 +92,7 @@ class AnswerThread {
   private readonly closing = new Map<number, () => void>();
   private readonly wakeBuf = new Uint8Array(new BigUint64Array([1n]).buffer);
   private ended = false;
+  private threadId: number | undefined;
 
   constructor() {
     const c = lib();
@@ -89,8 +114,11 @@ class AnswerThread {
       ready = resolve;
     });
     port1.on('message', (m: FromAnswerThread) => {
-      if (m.op === 'ready') ready(m.tid);
-      else if (m.op === 'frames') this.sockets.get(m.id)?.frames(m.frames);
+      if (m.op === 'ready') {
+        this.threadId = m.tid;
+        ready(m.tid);
+        this.applyPriority();
+      } else if (m.op === 'frames') this.sockets.get(m.id)?.frames(m.frames);
       else if (m.op === 'error') {
         this.sockets.get(m.id)?.error(new TransportError('recv', errnoName(m.errno), m.errno, 'answer thread'));
       } else if (m.op === 'closed') {
@@ -113,6 +141,13 @@ class AnswerThread {
       lib().close(this.wakeFd);
       this.wakeFd = -1;
     });
+  }
+
+  /** Raises the running thread as {@link setAnswerThreadPriority} asked. */
+  applyPriority(): void {
+    if (!priority || this.threadId === undefined || this.ended) return;
+    const result = raiseRealtimePriority({ ...priority.options, thread: this.threadId });
+    priority.report?.(result, this.threadId);
   }
 
   /** Starts serving an AF_PACKET socket. */

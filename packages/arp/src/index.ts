@@ -5,7 +5,7 @@
  */
 
 export * from './address.js';
-export { answerThreadId } from './answer-thread.js';
+export { answerThreadId, setAnswerThreadPriority } from './answer-thread.js';
 export * from './arp.js';
 export { CodecError, type CodecErrorCode, type CodecProtocol } from './errors.js';
 export * from './ethernet.js';

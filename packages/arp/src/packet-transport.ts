@@ -28,7 +28,7 @@ import { pollReactor } from './poll-reactor.js';
  *   and answers ARP requests for the addresses registered in the transport's {@link FrameTransport.arpOffload}
  *   itself, the moment they arrive: no event loop, so replies never wait behind timers, other I/O or garbage
  *   collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
- * - `auto` (default): `uv-stream` when available, else `poll-worker`.
+ * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be started.
  */
 export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
 
@@ -130,8 +130,7 @@ class PacketTransport implements FrameTransport {
     this.mac = this.sock.mac;
     this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
     const want = options.receiveMode ?? 'auto';
-    if (want === 'thread') {
-      this.mode = 'thread';
+    if (want === 'thread' || want === 'auto') {
       try {
         this.threaded = answerThread().open(this.sock.fd, parseMac(this.mac), {
           frames: (frames) => {
@@ -139,13 +138,16 @@ class PacketTransport implements FrameTransport {
           },
           error: (e) => this.onError?.(e),
         });
+        this.mode = 'thread';
+        this.arpOffload = this.threaded.offload;
+        return;
       } catch (e) {
-        lib().close(this.sock.fd);
-        this.batch.release();
-        throw e;
+        if (want === 'thread') {
+          lib().close(this.sock.fd);
+          this.batch.release();
+          throw e;
+        }
       }
-      this.arpOffload = this.threaded.offload;
-      return;
     }
     this.arpOffload = undefined;
     const uv = want === 'poll-worker' ? null : uvStream();

@@ -47,7 +47,7 @@ options:
   --memberlist-join HOST:PORT    seed to join (repeatable)
   --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
-  --realtime-priority N  live layer 2: run the main thread (which answers ARP/NDP) at SCHED_FIFO priority N (1-99)
+  --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
                       for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
   --log-level LEVEL   debug | info | warn | error (default info)
   --log-format FMT    auto (default: human-readable on a terminal, JSON lines otherwise) | json | pretty

@@ -76,10 +76,21 @@ labSuite(
         '5',
       ]);
       await daemon.waitOutput(/announcing from node \\"node-1\\" with protocol \\"layer2\\"/, 15_000);
-      // As root the main thread that answers ARP runs at SCHED_FIFO 5 (chrt reads it back by PID).
-      expect(daemon.stderr()).toContain('layer2 answering at real-time priority');
-      const chrt = await node.exec('chrt', ['-p', String(daemon.pid)]);
-      expect(chrt.stdout).toMatch(/SCHED_FIFO[\s\S]*priority: 5/);
+      // As root the answer thread runs at SCHED_FIFO 5 and the event loop (the main thread) at normal priority; chrt
+      // reads every thread of the daemon back by its id.
+      await daemon.waitOutput(/layer2 answering at real-time priority/, 10_000);
+      const policies = await node.exec('sh', [
+        '-c',
+        `for t in /proc/${daemon.pid}/task/*; do echo "tid \${t##*/}"; chrt -p "\${t##*/}"; done`,
+      ]);
+      const byThread = policies.stdout.split('tid ').filter(Boolean);
+      const fifo5 = byThread.filter((t) => /SCHED_FIFO[\s\S]*priority: 5/.test(t));
+      expect(fifo5, policies.stdout).toHaveLength(1);
+      expect(fifo5[0]!.startsWith(`${daemon.pid}\n`), policies.stdout).toBe(false);
+      expect(
+        byThread.find((t) => t.startsWith(`${daemon.pid}\n`)),
+        policies.stdout,
+      ).toMatch(/SCHED_OTHER/);
 
       const arping = await router.exec('arping', ['-I', router.ifname, '-c', '3', '-w', '5', '192.0.2.100']);
       expect(arping.code, `${arping.stdout}${arping.stderr}\n--- daemon ---\n${daemon.stderr()}`).toBe(0);
