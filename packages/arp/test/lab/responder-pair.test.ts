@@ -182,9 +182,9 @@ sendp(frames, iface="${client.ifname}")
         await r!.withdraw('192.0.2.102');
       });
 
-      it.runIf(receiveMode === 'thread')(
-        'answers on the answer thread while the event loop is blocked for 3 s',
-        async () => {
+      // Only the answer thread can do this: on the event loop the replies wait until it is free.
+      if (receiveMode === 'thread')
+        it('answers on the answer thread while the event loop is blocked for 3 s', async () => {
           const before = (await r!.stats()).counters[VIP]!.responsesSent;
           const blocked = r!.block(3000);
           await new Promise((res) => setTimeout(res, 300)); // the child is inside its busy loop now
@@ -199,8 +199,7 @@ sendp(frames, iface="${client.ifname}")
           expect(rtts).toHaveLength(3);
           for (const rtt of rtts) expect(rtt).toBeLessThan(100);
           expect((await r!.stats()).counters[VIP]!.responsesSent - before).toBe(3);
-        },
-      );
+        });
 
       it('stops answering after withdraw; exposes MetalLB metric names', async () => {
         await r!.withdraw(VIP);
