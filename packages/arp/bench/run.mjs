@@ -4,15 +4,15 @@
 // (bench/floor-responder.mjs), in the same run. Reports reply ratio, p50/p99/max latency,
 // responder CPU and the latency ratios ours/kernel. Needs root and iproute2 (python3 for --flooder python); build first
 // (npx tsup).
-// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes floor,uv-stream,poll-worker]
+// Usage: node bench/run.mjs [--rates 5000,20000,50000] [--duration 5] [--modes floor,thread,uv-stream,poll-worker]
 //                           [--responder-nice N | --responder-rt | --self-rt] [--pin] [--node-flags '--trace-gc ...']
 //                           [--flooder node|python] [--max-lag-ms 2] [--flood-batch 4] [--catch-up 2] [--spin-us 100]
 //                           [--json]
 // --flooder: node (default) is bench/arp-flood.mjs, paced: it skips requests more than --max-lag-ms overdue and catches
 // up at most at --catch-up × rate, --flood-batch back to back; python is the older bench/arp-flood.py, whose absolute
 // schedule catches up in unbounded bursts (150-210k/s at 50k/s on a busy machine).
-// --self-rt: the responder calls raiseRealtimePriority({ priority: 10 }) on its own main thread (with --pin also
-// { cpu: 1 }), which is what a user of the package gets; --responder-rt applies the same from outside (chrt/taskset).
+// --self-rt: the responder calls raiseRealtimePriority({ priority: 10 }) for the thread that answers (with --pin also
+// { cpu: 1 }): the answer thread in mode thread, the main thread otherwise, which is what a user of the package gets; --responder-rt applies the same from outside (chrt/taskset).
 // --pin: flooder on CPU 0, the responder's main thread on CPU 1 (taskset), for the kernel yardstick and ours alike, so
 // the two do not fight for one core; without it the scheduler places them. --responder-rt: SCHED_FIFO 10 for the
 // responder's main thread only (as a daemon would set it for itself with sched_setscheduler). --node-flags: extra Node flags for the responder (its
@@ -32,7 +32,7 @@ const rates = opt('rates', '5000,20000,50000').split(',').map(Number);
 const duration = Number(opt('duration', '5'));
 // `floor` is the reference for what any user-space responder pays on this machine (bench/floor-responder.mjs: one
 // thread blocked in recv, no event loop, no work); the others are our transport's receive modes.
-const modes = opt('modes', 'floor,uv-stream,poll-worker').split(',');
+const modes = opt('modes', 'floor,thread,uv-stream,poll-worker').split(',');
 const FLOOR = 'floor';
 const label = (mode) => (mode === FLOOR ? 'floor (blocking recv)' : `ingot ${mode}`);
 const asJson = args.includes('--json');
