@@ -124,11 +124,45 @@ items:
     ],
     ['bad address', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.300 }', 'spec.peerAddress', /invalid IP/],
     ['dynamicASN', '{ myASN: 1, dynamicASN: external, peerAddress: 192.0.2.1 }', 'spec.dynamicASN', /not supported/],
+    [
+      'bfdProfile',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, bfdProfile: fast }',
+      'spec.bfdProfile',
+      /BFD\): use holdTime/,
+    ],
+    ['vrf', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: red }', 'spec.vrf', /not supported by the native/],
+    ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],
+    ['localASN', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, localASN: 3 }', 'spec.localASN', /not supported/],
+    ['disableMP', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, disableMP: true }', 'spec.disableMP', /MP-BGP/],
+    [
+      'a fractional connectTime',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 1500ms }',
+      'spec.connectTime',
+      /whole seconds/,
+    ],
+    [
+      'connectTime over 65535 s',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 20h }',
+      'spec.connectTime',
+      /1s to 65535s/,
+    ],
   ])('rejects a BGPPeer with %s', (_name, spec, field, reason) => {
     const issues = issuesOf(`apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: ${spec}\n`);
     expect(issues).toContainEqual(
       expect.objectContaining({ resource: 'BGPPeer/r', field, reason: expect.stringMatching(reason) }),
     );
+  });
+
+  it('reads connectTime as the ConnectRetry seconds, and accepts the FRR-only fields at their off values', () => {
+    const r = parseConfig(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\n' +
+        'spec: { myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 10s, disableMP: false, vrf: "", dualStackAddressFamily: true }\n',
+    );
+    expect(r.ok && r.config.bgpPeers[0]).toMatchObject({ connectTime: 10 });
+    const plain = parseConfig(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: { myASN: 1, peerASN: 2, peerAddress: 192.0.2.1 }\n',
+    );
+    expect(plain.ok && plain.config.bgpPeers[0]!.connectTime).toBeUndefined();
   });
 
   it('derives hold time from keepalive and keepalive from hold time', () => {

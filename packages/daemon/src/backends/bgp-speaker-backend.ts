@@ -71,6 +71,7 @@ export function createBgpSpeakerBackend(
           port: p.peerPort,
           holdTime: p.holdTime,
           keepaliveTime: p.keepaliveTime,
+          ...(p.connectTime !== undefined ? { connectRetryTime: p.connectTime } : {}),
           ...(p.password ? { password: p.password } : {}),
           ...((p.sourceAddress ?? options.sourceAddress)
             ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }

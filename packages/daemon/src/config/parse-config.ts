@@ -251,6 +251,13 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
   const peerASN = r.integer('spec.peerASN', { min: 1, max: UINT32_MAX });
   if (r.get('spec.dynamicASN') !== undefined) r.fail('spec.dynamicASN', 'is not supported by the native BGP speaker');
   else if (peerASN === undefined) r.fail('spec.peerASN', 'is required');
+  // MetalLB's FRR-only fields: rejected, as its native mode does, rather than silently not doing what they ask.
+  for (const [field, hint] of UNSUPPORTED_PEER_FIELDS) {
+    const v = r.get(`spec.${field}`);
+    if (v !== undefined && v !== null && v !== '' && v !== false && v !== 0) {
+      r.fail(`spec.${field}`, `is not supported by the native BGP speaker${hint}`);
+    }
+  }
   const peerAddress = r.string('spec.peerAddress', true);
   if (peerAddress && isIP(peerAddress) === 0)
     r.fail('spec.peerAddress', `invalid IP address ${JSON.stringify(peerAddress)}`);
@@ -271,6 +278,13 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
     r.fail('spec.holdTime', `invalid hold time ${JSON.stringify(r.get('spec.holdTime'))}: must be 0 or >=3s`);
   if (holdTime !== undefined && keepaliveTime !== undefined && keepaliveTime > holdTime)
     r.fail('spec.keepaliveTime', `invalid keepaliveTime ${keepaliveTime}s: must be lower than holdTime ${holdTime}s`);
+  const connectMs = readDuration(r, 'spec.connectTime');
+  if (connectMs !== undefined && (connectMs % 1000 !== 0 || connectMs < 1000 || connectMs > 65_535_000)) {
+    r.fail(
+      'spec.connectTime',
+      `invalid connectTime ${JSON.stringify(r.get('spec.connectTime'))}: must be whole seconds from 1s to 65535s`,
+    );
+  }
   const ebgpMultiHop = r.boolean('spec.ebgpMultiHop', false);
   if (ebgpMultiHop && myASN !== undefined && myASN === peerASN)
     r.fail('spec.ebgpMultiHop', 'invalid ebgpMultiHop parameter set for an ibgp peer');
@@ -288,12 +302,22 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
     holdTime: holdTime ?? 90,
     keepaliveTime: keepaliveTime ?? 30,
     ...(routerID ? { routerID } : {}),
+    ...(connectMs !== undefined ? { connectTime: connectMs / 1000 } : {}),
     nodeSelectors: r.selectors('spec.nodeSelectors'),
     ...(password ? { password } : {}),
     enableGracefulRestart: r.boolean('spec.enableGracefulRestart', false),
     ebgpMultiHop,
   };
 }
+
+/** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead. */
+const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['localASN', ''],
+  ['interface', ' (unnumbered BGP): set peerAddress'],
+  ['bfdProfile', ' (BFD): use holdTime (3s minimum) for failure detection'],
+  ['vrf', ''],
+  ['disableMP', ': every session negotiates IPv4 and IPv6 (MP-BGP)'],
+];
 
 function readDuration(r: FieldReader, path: string): number | undefined {
   const v = r.get(path);

@@ -89,6 +89,8 @@ export interface BGPPeer {
   keepaliveTime: number;
   /** BGP identifier; derived from the node when absent. */
   routerID?: string;
+  /** Seconds between connection attempts (BGP ConnectRetry timer, MetalLB's `connectTime`). @default 5 */
+  connectTime?: number;
   /** Nodes on which this session exists; empty = all. */
   nodeSelectors: LabelSelector[];
   /** TCP MD5 password. */
