@@ -72,6 +72,7 @@ export type FromAnswerThread =
   | { op: 'ready'; tid: number }
   | { op: 'frames'; id: number; frames: Uint8Array[] }
   | { op: 'error'; id: number; errno: number }
+  | { op: 'fault'; message: string }
   | { op: 'closed'; id: number };
 
 /**
@@ -204,26 +205,43 @@ export function answerThreadMain(
     return rest;
   };
 
+  // The thread must outlive any failure (a poll error such as ENOMEM, a bug): it reports it, pauses 10 ms so a
+  // persistent fault cannot spin, and carries on. Only an `exit` message ends it.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const fault = (message: string) => {
+    port.postMessage({ op: 'fault', message });
+    Atomics.wait(pause, 0, 0, 10);
+  };
+
   port.postMessage({ op: 'ready', tid: gettid() });
   if (!apply()) return;
   rebuild(Date.now());
   for (;;) {
-    const ready = poll(pfd, order.length + 1, resting ? REST_MS : -1);
-    if (ready < 0 && koffi.errno() !== EINTR) throw new Error(`answer thread: poll failed, errno ${koffi.errno()}`);
-    let changed = resting;
-    if (ready > 0 && pview.getInt16(6, true) !== 0) {
-      read(wakeFd, eight, 8);
-      if (!apply()) return;
-      changed = true;
-    }
-    if (ready > 0) {
-      for (let i = 0; i < order.length; i++) {
-        const s = order[i]!;
-        if (pview.getInt16(8 * (i + 1) + 6, true) !== 0 && socks.get(s.id) === s) {
-          if (drain(s)) changed = true;
+    try {
+      const ready = poll(pfd, order.length + 1, resting ? REST_MS : -1);
+      if (ready < 0) {
+        const e = koffi.errno();
+        if (e !== EINTR) fault(`poll failed, errno ${e}`);
+        continue;
+      }
+      let changed = resting;
+      if (ready > 0 && pview.getInt16(6, true) !== 0) {
+        read(wakeFd, eight, 8);
+        if (!apply()) return;
+        changed = true;
+      }
+      if (ready > 0) {
+        for (let i = 0; i < order.length; i++) {
+          const s = order[i]!;
+          if (pview.getInt16(8 * (i + 1) + 6, true) !== 0 && socks.get(s.id) === s) {
+            if (drain(s)) changed = true;
+          }
         }
       }
+      if (changed) rebuild(Date.now());
+    } catch (e) {
+      fault(e instanceof Error ? e.message : 'unknown error');
+      rebuild(Date.now());
     }
-    if (changed) rebuild(Date.now());
   }
 }

@@ -121,6 +121,8 @@ class AnswerThread {
       } else if (m.op === 'frames') this.sockets.get(m.id)?.frames(m.frames);
       else if (m.op === 'error') {
         this.sockets.get(m.id)?.error(new TransportError('recv', errnoName(m.errno), m.errno, 'answer thread'));
+      } else if (m.op === 'fault') {
+        for (const h of this.sockets.values()) h.error(new TransportError('answer-thread', 'EFAULT', 14, m.message));
       } else if (m.op === 'closed') {
         this.closing.get(m.id)?.();
         this.closing.delete(m.id);
