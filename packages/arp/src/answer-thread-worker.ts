@@ -7,6 +7,15 @@
 /** Table of announced IPv4 addresses (32-bit value) to their counter slot. */
 export type AnswerTable = ReadonlyMap<number, number>;
 
+/** An announced IPv6 address as the thread holds it: its slot and the IPv6 source of its advertisements. */
+export interface AnswerEntry6 {
+  readonly slot: number;
+  readonly source: Uint8Array;
+}
+
+/** Table of announced IPv6 addresses, keyed by their 32 lowercase hex digits. */
+export type AnswerTable6 = ReadonlyMap<string, AnswerEntry6>;
+
 /**
  * @internal If `frame` (first `length` bytes) is an untagged Ethernet/IPv4 ARP request sent to broadcast or to `mac`
  * for an address in `table`, writes the reply into `out` (42 bytes, byte for byte what `encodeArpReplyFrame` writes)
@@ -54,6 +63,107 @@ export function answerArpRequest(
 }
 
 /**
+ * @internal If `frame` (first `length` bytes) is a Neighbor Solicitation that the event loop would accept (RFC 4861
+ * §7.1.1 checks: hop limit 255, code 0, valid checksum, unicast target, well-formed options, DAD probes to a
+ * solicited-node group without a source link-layer option) for an address in `table`, sent to that address or its
+ * solicited-node group at our MAC or the group's MAC, writes the advertisement into `out` (86 bytes, byte for byte
+ * what the event loop's `encodeNdpFrame` writes: solicited S=1 O=0 to the source link-layer address, else the frame's
+ * source; a DAD probe gets S=0 O=1 to ff02::1) and returns the address's slot; otherwise -1.
+ */
+export function answerNeighborSolicitation(
+  frame: Uint8Array,
+  length: number,
+  mac: Uint8Array,
+  table: AnswerTable6,
+  out: Uint8Array,
+): number {
+  if (length < 78 || frame[12] !== 0x86 || frame[13] !== 0xdd || frame[14]! >> 4 !== 6) return -1;
+  const payload = (frame[18]! << 8) | frame[19]!;
+  if (payload < 24 || 54 + payload > length) return -1;
+  if (frame[20] !== 58 || frame[21] !== 255 || frame[54] !== 135 || frame[55] !== 0 || frame[62] === 0xff) return -1;
+  let key = '';
+  for (let i = 62; i < 78; i++) key += (frame[i]! < 16 ? '0' : '') + frame[i]!.toString(16);
+  const entry = table.get(key);
+  if (entry === undefined) return -1;
+  // Checksum over the pseudo-header (source, destination, length, next header 58) and the message.
+  let sum = (payload >>> 16) + (payload & 0xffff) + 58;
+  for (let i = 22; i < 54; i += 2) sum += (frame[i]! << 8) | frame[i + 1]!;
+  const end = 54 + payload;
+  for (let i = 54; i + 1 < end; i += 2) sum += (frame[i]! << 8) | frame[i + 1]!;
+  if (payload & 1) sum += frame[end - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  if (sum !== 0xffff) return -1;
+  // Options: each non-empty and inside the message; remember the first source link-layer address.
+  let slla = -1;
+  for (let p = 78; p < end; ) {
+    if (p + 2 > end) return -1;
+    const len = frame[p + 1]! * 8;
+    if (len === 0 || p + len > end) return -1;
+    if (frame[p] === 1 && slla < 0) slla = p + 2;
+    p += len;
+  }
+  let unspecified = true;
+  for (let i = 22; i < 38; i++) if (frame[i] !== 0) unspecified = false;
+  // Destination: the target itself, or its solicited-node group ff02::1:ffXX:XXXX.
+  let toGroup = frame[38] === 0xff && frame[39] === 0x02 && frame[49] === 0x01 && frame[50] === 0xff;
+  for (let i = 40; i < 49 && toGroup; i++) if (frame[i] !== 0) toGroup = false;
+  const groupOfTarget = toGroup && frame[51] === frame[75] && frame[52] === frame[76] && frame[53] === frame[77];
+  if (unspecified && (!toGroup || slla >= 0)) return -1; // a DAD probe the event loop rejects as malformed
+  let toTarget = true;
+  for (let i = 0; i < 16; i++) if (frame[38 + i] !== frame[62 + i]) toTarget = false;
+  if (!groupOfTarget && !toTarget) return -1;
+  let toUs = true;
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) toUs = false;
+  const toGroupMac =
+    groupOfTarget &&
+    frame[0] === 0x33 &&
+    frame[1] === 0x33 &&
+    frame[2] === 0xff &&
+    frame[3] === frame[75] &&
+    frame[4] === frame[76] &&
+    frame[5] === frame[77];
+  if (!toUs && !toGroupMac) return -1;
+  // Ethernet: to the source link-layer address, the frame's source, or all-nodes for a DAD probe.
+  for (let i = 0; i < 6; i++) {
+    out[i] = unspecified ? (i < 2 ? 0x33 : i === 5 ? 1 : 0) : slla >= 0 ? frame[slla + i]! : frame[6 + i]!;
+    out[6 + i] = mac[i]!;
+    out[80 + i] = mac[i]!; // target link-layer address option
+  }
+  out[12] = 0x86;
+  out[13] = 0xdd;
+  out[14] = 0x60;
+  out[15] = 0;
+  out[16] = 0;
+  out[17] = 0;
+  out[18] = 0;
+  out[19] = 32; // payload: 24-byte NA + 8-byte option
+  out[20] = 58;
+  out[21] = 255;
+  for (let i = 0; i < 16; i++) {
+    out[22 + i] = entry.source[i]!;
+    out[38 + i] = unspecified ? (i === 0 ? 0xff : i === 1 ? 0x02 : i === 15 ? 1 : 0) : frame[22 + i]!;
+    out[62 + i] = frame[62 + i]!;
+  }
+  out[54] = 136;
+  out[55] = 0;
+  out[56] = 0;
+  out[57] = 0;
+  out[58] = unspecified ? 0x20 : 0x40; // DAD: O=1; else S=1
+  out[59] = 0;
+  out[60] = 0;
+  out[61] = 0;
+  out[78] = 2;
+  out[79] = 1;
+  let c = 32 + 58;
+  for (let i = 22; i < 86; i += 2) c += (out[i]! << 8) | out[i + 1]!;
+  while (c > 0xffff) c = (c & 0xffff) + (c >>> 16);
+  c = ~c & 0xffff;
+  out[56] = c >> 8;
+  out[57] = c & 0xff;
+  return entry.slot;
+}
+
+/**
  * @internal Layout of a socket's shared counters (BigUint64Array): frames answered, replies sent, send errors, then
  * per slot the requests answered and the replies sent. Handed to the thread, which cannot import it.
  */
@@ -65,6 +175,8 @@ export type ToAnswerThread =
   | { op: 'close'; id: number }
   | { op: 'add'; id: number; ip: number; slot: number }
   | { op: 'remove'; id: number; ip: number }
+  | { op: 'add6'; id: number; ip: string; slot: number; source: number[] }
+  | { op: 'remove6'; id: number; ip: string }
   | { op: 'exit' };
 
 /** @internal Messages from the answer thread to the event loop. */
@@ -85,6 +197,7 @@ export type FromAnswerThread =
 export function answerThreadMain(
   load: (id: string) => unknown,
   answer: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable, out: Uint8Array) => number,
+  answer6: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable6, out: Uint8Array) => number,
 ): void {
   const wt = load('node:worker_threads') as {
     workerData: {
@@ -118,12 +231,14 @@ export function answerThreadMain(
     fd: number;
     mac: Uint8Array;
     table: Map<number, number>;
+    table6: Map<string, AnswerEntry6>;
     counts: BigUint64Array;
     restUntil: number;
   }
   const socks = new Map<number, Sock>();
   const rx = new Uint8Array(9216);
   const tx = new Uint8Array(42);
+  const tx6 = new Uint8Array(86);
   const eight = new Uint8Array(8);
   let order: Sock[] = [];
   let pfd = new Uint8Array(8);
@@ -159,6 +274,7 @@ export function answerThreadMain(
           fd: m.fd,
           mac: Uint8Array.from(m.mac),
           table: new Map(),
+          table6: new Map(),
           counts: new BigUint64Array(m.counts),
           restUntil: 0,
         });
@@ -167,6 +283,8 @@ export function answerThreadMain(
         port.postMessage({ op: 'closed', id: m.id });
       } else if (m.op === 'add') socks.get(m.id)?.table.set(m.ip, m.slot);
       else if (m.op === 'remove') socks.get(m.id)?.table.delete(m.ip);
+      else if (m.op === 'add6') socks.get(m.id)?.table6.set(m.ip, { slot: m.slot, source: Uint8Array.from(m.source) });
+      else if (m.op === 'remove6') socks.get(m.id)?.table6.delete(m.ip);
     }
   };
 
@@ -184,14 +302,19 @@ export function answerThreadMain(
         rest = true;
         break;
       }
-      const slot = answer(rx, n, s.mac, s.table, tx);
+      let slot = answer(rx, n, s.mac, s.table, tx);
+      let reply = tx;
+      if (slot < 0 && s.table6.size > 0) {
+        slot = answer6(rx, n, s.mac, s.table6, tx6);
+        reply = tx6;
+      }
       if (slot < 0) {
         forward.push(rx.slice(0, n));
         continue;
       }
       Atomics.add(s.counts, at.slotsAt + 2 * slot, 1n);
       Atomics.add(s.counts, at.answered, 1n);
-      if (Number(send(s.fd, tx, 42, MSG_DONTWAIT)) === 42) {
+      if (Number(send(s.fd, reply, reply.length, MSG_DONTWAIT)) === reply.length) {
         Atomics.add(s.counts, at.slotsAt + 2 * slot + 1, 1n);
         Atomics.add(s.counts, at.sent, 1n);
       } else Atomics.add(s.counts, at.sendErrors, 1n);

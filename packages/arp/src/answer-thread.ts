@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { canonicalIp, parseIPv4, parseIPv6 } from './address.js';
 import {
   answerArpRequest,
+  answerNeighborSolicitation,
   answerThreadMain,
   COUNTS,
   type FromAnswerThread,
   type ToAnswerThread,
 } from './answer-thread-worker.js';
-import { type ArpOffload, type ArpOffloadCounts, TransportError } from './frame-transport.js';
+import { type AnswerOffload, type AnswerOffloadCounts, TransportError } from './frame-transport.js';
 import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
 import { type RealtimeOptions, type RealtimeResult, raiseRealtimePriority } from './realtime.js';
 
@@ -26,14 +28,14 @@ export interface AnswerThreadHooks {
 
 /** @internal One socket served by the answer thread. */
 export interface AnswerThreadSocket {
-  /** The ARP table of this socket. */
-  readonly offload: ArpOffload;
+  /** The table of addresses this socket answers for. */
+  readonly offload: AnswerOffload;
   /** Stops serving the socket; resolves once the thread no longer polls it (then the fd may be closed). */
   close(): Promise<void>;
 }
 
 /** @internal The thread's code, built once from functions that refer to nothing outside themselves. */
-export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()});\n`;
+export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()}, ${answerNeighborSolicitation.toString()});\n`;
 
 let current: AnswerThread | undefined;
 let priority:
@@ -183,46 +185,66 @@ class AnswerThread {
   }
 }
 
+/** @internal What the event loop tells the thread about one address. */
+export type TableMessage =
+  | { op: 'add'; ip: number; slot: number }
+  | { op: 'remove'; ip: number }
+  | { op: 'add6'; ip: string; slot: number; source: number[] }
+  | { op: 'remove6'; ip: string };
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
 /**
  * @internal The event loop's side of one socket's table: assigns counter slots to addresses, tells the thread, and turns the
  * shared counters into deltas for the responder.
  */
-export class OffloadTable implements ArpOffload {
-  private readonly slotOf = new Map<number, number>();
-  private readonly ipOf: number[] = [];
+export class OffloadTable implements AnswerOffload {
+  private readonly slotOf = new Map<string, number>();
+  private readonly ipOf: string[] = [];
   /** Withdrawn addresses' slots, with the time of withdrawal. */
   private readonly retired = new Map<number, number>();
   private readonly seen: Float64Array;
   /** Counts of reused slots not yet collected, by address. */
-  private readonly orphans: Array<[number, number, number]> = [];
+  private readonly orphans: Array<[string, number, number]> = [];
 
   constructor(
     private readonly counts: BigUint64Array,
-    private readonly post: (m: { op: 'add'; ip: number; slot: number } | { op: 'remove'; ip: number }) => void,
+    private readonly post: (m: TableMessage) => void,
   ) {
     this.seen = new Float64Array(counts.length);
   }
 
-  add(ipv4: number): boolean {
-    let slot = this.slotOf.get(ipv4);
+  add(ip: string, naSource?: string): boolean {
+    const c = canonicalIp(ip);
+    if (c === undefined) throw new TypeError(`not an IP address: ${JSON.stringify(ip)}`);
+    const source = naSource === undefined ? undefined : canonicalIp(naSource);
+    if (naSource !== undefined && (source === undefined || !source.includes(':'))) {
+      throw new TypeError(`not an IPv6 address: ${JSON.stringify(naSource)}`);
+    }
+    let slot = this.slotOf.get(c);
     if (slot === undefined) {
       slot = this.freeSlot();
       if (slot < 0) return false;
-      this.slotOf.set(ipv4, slot);
-      this.ipOf[slot] = ipv4;
+      this.slotOf.set(c, slot);
+      this.ipOf[slot] = c;
     } else this.retired.delete(slot);
-    this.post({ op: 'add', ip: ipv4, slot });
+    if (c.includes(':')) {
+      const bytes = parseIPv6(c);
+      this.post({ op: 'add6', ip: hex(bytes), slot, source: [...(source ? parseIPv6(source) : bytes)] });
+    } else this.post({ op: 'add', ip: ipv4Number(c), slot });
     return true;
   }
 
-  remove(ipv4: number): void {
-    const slot = this.slotOf.get(ipv4);
-    if (slot === undefined || this.retired.has(slot)) return;
+  remove(ip: string): void {
+    const c = canonicalIp(ip);
+    const slot = c === undefined ? undefined : this.slotOf.get(c);
+    if (c === undefined || slot === undefined || this.retired.has(slot)) return;
     this.retired.set(slot, performance.now());
-    this.post({ op: 'remove', ip: ipv4 });
+    if (c.includes(':')) this.post({ op: 'remove6', ip: hex(parseIPv6(c)) });
+    else this.post({ op: 'remove', ip: ipv4Number(c) });
   }
 
-  collect(each: (ipv4: number, requests: number, responses: number) => void): ArpOffloadCounts {
+  collect(each: (ip: string, requests: number, responses: number) => void): AnswerOffloadCounts {
     for (const [ip, req, resp] of this.orphans.splice(0)) each(ip, req, resp);
     for (let slot = 0; slot < this.ipOf.length; slot++) {
       const [req, resp] = this.take(slot);
@@ -235,7 +257,7 @@ export class OffloadTable implements ArpOffload {
     };
   }
 
-  totals(): ArpOffloadCounts {
+  totals(): AnswerOffloadCounts {
     const at = (i: number) => Number(Atomics.load(this.counts, i));
     return { answered: at(COUNTS.answered), sent: at(COUNTS.sent), sendErrors: at(COUNTS.sendErrors) };
   }
@@ -266,4 +288,9 @@ export class OffloadTable implements ArpOffload {
     this.seen[i] = now;
     return d;
   }
+}
+
+function ipv4Number(ip: string): number {
+  const b = parseIPv4(ip);
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }

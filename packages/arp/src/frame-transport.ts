@@ -16,9 +16,9 @@ export interface TransportStats {
   kernelDrops: number;
 }
 
-/** Counts of ARP requests answered off the event loop. */
-export interface ArpOffloadCounts {
-  /** ARP requests the transport answered itself. */
+/** Counts of requests answered off the event loop. */
+export interface AnswerOffloadCounts {
+  /** ARP requests and Neighbor Solicitations the transport answered itself. */
   answered: number;
   /** Replies it sent. */
   sent: number;
@@ -27,19 +27,23 @@ export interface ArpOffloadCounts {
 }
 
 /**
- * Optional capability of a transport: answering ARP requests for given IPv4 addresses itself, off the event loop
- * (receive mode `thread` of {@link createPacketTransport}). Frames it answers never reach the frame handler; the
- * responder registers its IPv4 addresses here and folds the counts into its own counters.
+ * Optional capability of a transport: answering ARP requests (IPv4) and Neighbor Solicitations (IPv6) for given
+ * addresses itself, off the event loop (receive mode `thread` of {@link createPacketTransport}), exactly as
+ * {@link InterfaceResponder} would. Frames it answers never reach the frame handler; the responder registers its
+ * addresses here and folds the counts into its own counters.
  */
-export interface ArpOffload {
-  /** Answers ARP requests for `ipv4` (32-bit value) from now on; false when the table is full (answer it yourself). */
-  add(ipv4: number): boolean;
-  /** Stops answering for `ipv4`. */
-  remove(ipv4: number): void;
+export interface AnswerOffload {
+  /**
+   * Answers for `ip` (canonical text, IPv4 or IPv6) from now on; for IPv6, advertisements carry `naSource` as their
+   * IPv6 source (default: `ip` itself). False when the table is full (answer it yourself).
+   */
+  add(ip: string, naSource?: string): boolean;
+  /** Stops answering for `ip`. */
+  remove(ip: string): void;
   /** Calls `each` with the requests answered and replies sent per address since the last call; returns the totals since then. */
-  collect(each: (ipv4: number, requests: number, responses: number) => void): ArpOffloadCounts;
+  collect(each: (ip: string, requests: number, responses: number) => void): AnswerOffloadCounts;
   /** Totals since the transport opened. */
-  totals(): ArpOffloadCounts;
+  totals(): AnswerOffloadCounts;
 }
 
 /**
@@ -68,8 +72,8 @@ export interface FrameTransport {
   stats(): TransportStats;
   /** Called on receive-side errors (e.g. `ENETDOWN` while the link is down); receiving continues. */
   onError?: ((err: TransportError) => void) | undefined;
-  /** Present when the transport can answer ARP requests itself, off the event loop. */
-  readonly arpOffload?: ArpOffload | undefined;
+  /** Present when the transport can answer ARP requests and Neighbor Solicitations itself, off the event loop. */
+  readonly answerOffload?: AnswerOffload | undefined;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { ArpOperation, decodeArp } from './arp.js';
 import { CodecError } from './errors.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import { encodeArpFrame, encodeArpReplyFrame, encodeNdpFrame, isArpIPv4Request } from './frame.js';
-import type { ArpOffload, FrameTransport } from './frame-transport.js';
+import type { AnswerOffload, FrameTransport } from './frame-transport.js';
 import { Layer2Counters } from './layer2-counters.js';
 import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from './ndp.js';
 import { type Logger, systemTimers, type Timers } from './timers.js';
@@ -150,9 +150,9 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   private readonly v6Bytes = new Map<string, Uint8Array>();
   /** Announced IPv4 addresses by their 32-bit value, for the ARP hot path. */
   private readonly v4 = new Map<number, string>();
-  /** The transport's ARP offload (receive mode `thread`), and the addresses registered there. */
-  private readonly offload: ArpOffload | undefined;
-  private readonly offloaded = new Set<number>();
+  /** The transport's answer offload (receive mode `thread`), and the addresses registered there. */
+  private readonly offload: AnswerOffload | undefined;
+  private readonly offloaded = new Set<string>();
   private readonly stopCollecting: (() => void) | undefined;
   private readonly bursts = new Map<string, Burst>();
   private periodic: unknown;
@@ -192,7 +192,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.periodicMs = options.reannounceIntervalMs ?? 0;
     this.transport.receive((f) => this.onFrame(f));
     this.transport.onError = (error) => this.fail(error);
-    this.offload = this.arpEnabled ? this.transport.arpOffload : undefined;
+    this.offload = this.transport.answerOffload;
     if (this.offload) this.stopCollecting = this.counters.addCollector(() => this.collectOffloaded());
     if (this.periodicMs > 0) this.schedulePeriodic();
   }
@@ -213,9 +213,11 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
         if (this.ndpEnabled) this.membership(c, true);
       } else {
         const b = parseIPv4(c);
-        const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-        this.v4.set(n, c);
-        if (this.offload?.add(n)) this.offloaded.add(n);
+        this.v4.set(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, c);
+      }
+      // Answered off the event loop when the transport can (what it answers is exactly what onFrame would).
+      if ((isV6 ? this.ndpEnabled : this.arpEnabled) && this.offload?.add(c, isV6 ? this.linkLocal : undefined)) {
+        this.offloaded.add(c);
       }
       this.log?.({ level: 'info', msg: 'announce', interface: this.name, ip: c });
     }
@@ -230,11 +232,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     if (b) this.timers.clearTimeout(b.timer);
     this.bursts.delete(c);
     if (this.v6Bytes.delete(c) && this.ndpEnabled) this.membership(c, false);
-    for (const [k, v] of this.v4) {
-      if (v !== c) continue;
-      this.v4.delete(k);
-      if (this.offloaded.delete(k)) this.offload?.remove(k);
-    }
+    for (const [k, v] of this.v4) if (v === c) this.v4.delete(k);
+    if (this.offloaded.delete(c)) this.offload?.remove(c);
     this.log?.({ level: 'info', msg: 'withdraw', interface: this.name, ip: c });
   }
 
@@ -393,8 +392,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
    */
   private collectOffloaded(): void {
     if (!this.offload) return;
-    const t = this.offload.collect((n, requests, responses) => {
-      const ip = `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+    const t = this.offload.collect((ip, requests, responses) => {
       this.counters.add(ip, 'requestsReceived', requests);
       this.counters.add(ip, 'responsesSent', responses);
     });

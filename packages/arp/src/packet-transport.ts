@@ -1,6 +1,6 @@
 import { parseMac } from './address.js';
 import { type AnswerThreadSocket, answerThread } from './answer-thread.js';
-import type { ArpOffload, FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
+import type { AnswerOffload, FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 import {
   dupCloexec,
@@ -25,9 +25,9 @@ import { pollReactor } from './poll-reactor.js';
  * - `poll-worker`: a koffi async `poll()` on one libuv worker thread for all transports; the main thread then drains
  *   with non-blocking `recv` until EAGAIN. Public APIs only; costs a thread hop per wake-up.
  * - `thread`: one process-wide answer thread (a `worker_threads` Worker) blocks in `poll()` on every such socket
- *   and answers ARP requests for the addresses registered in the transport's {@link FrameTransport.arpOffload}
- *   itself, the moment they arrive: no event loop, so replies never wait behind timers, other I/O or garbage
- *   collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
+ *   and answers ARP requests and Neighbor Solicitations for the addresses registered in the transport's
+ *   {@link FrameTransport.answerOffload} itself, the moment they arrive: no event loop, so replies never wait behind
+ *   timers, other I/O or garbage collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
  * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be started.
  */
 export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
@@ -107,7 +107,7 @@ class PacketTransport implements FrameTransport {
   readonly name: string;
   readonly mac: string;
   readonly mode: ActiveReceiveMode;
-  readonly arpOffload: ArpOffload | undefined;
+  readonly answerOffload: AnswerOffload | undefined;
   closed = false;
   private readonly sock: PacketSocket;
   private handler: FrameHandler | undefined;
@@ -139,7 +139,7 @@ class PacketTransport implements FrameTransport {
           error: (e) => this.onError?.(e),
         });
         this.mode = 'thread';
-        this.arpOffload = this.threaded.offload;
+        this.answerOffload = this.threaded.offload;
         return;
       } catch (e) {
         if (want === 'thread') {
@@ -149,7 +149,7 @@ class PacketTransport implements FrameTransport {
         }
       }
     }
-    this.arpOffload = undefined;
+    this.answerOffload = undefined;
     const uv = want === 'poll-worker' ? null : uvStream();
     if (want === 'uv-stream' && !uv) {
       lib().close(this.sock.fd);
@@ -283,8 +283,8 @@ class PacketTransport implements FrameTransport {
   stats(): TransportStats {
     if (!this.closed) this.counters.kernelDrops += packetStatistics(this.sock.fd)[1];
     const out = { ...this.counters };
-    if (this.arpOffload) {
-      const t = this.arpOffload.totals();
+    if (this.answerOffload) {
+      const t = this.answerOffload.totals();
       out.framesReceived += t.answered;
       out.framesSent += t.sent;
       out.sendErrors += t.sendErrors;

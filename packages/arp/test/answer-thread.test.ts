@@ -2,20 +2,31 @@ import { Script } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ANSWER_THREAD_SOURCE, OffloadTable, SLOTS } from '../src/answer-thread.js';
-import { answerArpRequest, COUNTS } from '../src/answer-thread-worker.js';
 import {
-  type ArpOffload,
-  type ArpOffloadCounts,
+  type AnswerEntry6,
+  answerArpRequest,
+  answerNeighborSolicitation,
+  COUNTS,
+} from '../src/answer-thread-worker.js';
+import {
+  type AnswerOffload,
+  type AnswerOffloadCounts,
   encodeArpFrame,
   encodeArpReplyFrame,
+  encodeNdpFrame,
   type FrameTransport,
   formatIPv4,
+  formatIPv6,
   formatMac,
   InterfaceResponder,
+  ipv6MulticastMac,
   isArpIPv4Request,
   Layer2Counters,
   MemorySegment,
+  type NdpOption,
+  parseIPv6,
   parseMac,
+  solicitedNodeAddress,
 } from '../src/index.js';
 import { sliced } from './helpers/fixtures.js';
 
@@ -98,6 +109,104 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
   });
 });
 
+describe('answerNeighborSolicitation (the answer thread’s NDP fast path)', () => {
+  const LINK_LOCAL = 'fe80::1';
+  /** What the event loop's InterfaceResponder sends for `frame` (promiscuous port: every check is its own). */
+  const eventLoopReply = (frame: Uint8Array, announced: string[], linkLocal: string | undefined) => {
+    const seg = new MemorySegment();
+    const port = seg.attach({ name: 'eth0', mac: OUR_MAC, promiscuous: true });
+    const peer = seg.attach({ name: 'peer', mac: '02:00:00:00:00:99', promiscuous: true });
+    const r = new InterfaceResponder({
+      transport: port,
+      gratuitous: false,
+      ...(linkLocal ? { ipv6LinkLocal: linkLocal } : {}),
+    });
+    for (const ip of announced) r.announce(ip);
+    const sent: Uint8Array[] = [];
+    peer.receive((f) => sent.push(f.slice()));
+    peer.send(frame);
+    void r.close();
+    return sent[0];
+  };
+  const bytes16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+  const target = bytes16.filter((b) => b[0] !== 0xff).map((b) => formatIPv6(b));
+  const ns = fc.record({
+    target,
+    announced: fc.constantFrom(true, true, true, false),
+    linkLocal: fc.boolean(),
+    source: fc.oneof(
+      fc.constant('::'),
+      bytes16.filter((b) => b[0] !== 0xff).map((b) => formatIPv6(b)),
+    ),
+    ipDst: fc.constantFrom('group', 'group', 'target', 'other'),
+    ethDst: fc.constantFrom('ours', 'group', 'group', 'other'),
+    slla: fc.option(fc.uint8Array({ minLength: 6, maxLength: 6 }).map(formatMac), { freq: 2, nil: undefined }),
+    extra: fc.option(fc.constantFrom<NdpOption>({ type: 'nonce', nonce: new Uint8Array(6).fill(7) }), {
+      nil: undefined,
+    }),
+    hopLimit: fc.constantFrom(255, 255, 255, 64),
+    flip: fc.option(fc.record({ at: fc.nat(100), bit: fc.integer({ min: 0, max: 7 }) }), { freq: 3, nil: undefined }),
+  });
+
+  it('answers exactly what the event loop would send, byte for byte, and nothing else', () => {
+    let answers = 0;
+    let dad = 0;
+    fc.assert(
+      fc.property(ns, (r) => {
+        const group = solicitedNodeAddress(r.target);
+        const ipDst = r.ipDst === 'group' ? group : r.ipDst === 'target' ? r.target : '2001:db8::77';
+        const ethDst =
+          r.ethDst === 'ours' ? OUR_MAC : r.ethDst === 'group' ? ipv6MulticastMac(group) : '02:00:00:00:00:42';
+        const options: NdpOption[] = [];
+        if (r.slla) options.push({ type: 'source-lla', mac: r.slla });
+        if (r.extra) options.push(r.extra);
+        const frame = encodeNdpFrame(
+          { destination: ethDst, source: '02:00:00:00:00:99' },
+          {
+            source: r.source,
+            destination: ipDst,
+            hopLimit: r.hopLimit,
+            message: { type: 'neighbor-solicitation', target: r.target, options },
+          },
+        );
+        if (r.flip && r.flip.at < frame.length) frame[r.flip.at]! ^= 1 << r.flip.bit;
+        const linkLocal = r.linkLocal ? LINK_LOCAL : undefined;
+        const table = new Map<string, AnswerEntry6>();
+        if (r.announced) {
+          const key = Array.from(parseIPv6(r.target), (x) => x.toString(16).padStart(2, '0')).join('');
+          table.set(key, { slot: 3, source: parseIPv6(linkLocal ?? r.target) });
+        }
+        const out = new Uint8Array(86);
+        const view = sliced(frame);
+        const slot = answerNeighborSolicitation(view, view.length, ours, table, out);
+        const expected = eventLoopReply(frame, r.announced ? [r.target] : [], linkLocal);
+        expect(slot).toBe(expected ? 3 : -1);
+        if (expected) {
+          answers++;
+          if (r.source === '::') dad++;
+          expect([...out]).toEqual([...expected]);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(answers).toBeGreaterThan(60); // the answering case, DAD probes included, is reached often
+    expect(dad).toBeGreaterThan(5);
+  });
+
+  it('never throws and never answers random bytes, whatever their length', () => {
+    const table = new Map<string, AnswerEntry6>([
+      ['20010db8000000000000000000000010', { slot: 0, source: new Uint8Array(16) }],
+    ]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(120), (frame, length) => {
+        expect(answerNeighborSolicitation(frame, Math.min(length, frame.length), ours, table, new Uint8Array(86))).toBe(
+          -1,
+        );
+      }),
+    );
+  });
+});
+
 describe('answer thread source', () => {
   it('compiles as a script on its own (the functions refer to nothing outside themselves)', () => {
     expect(() => new Script(ANSWER_THREAD_SOURCE)).not.toThrow();
@@ -120,8 +229,8 @@ describe('OffloadTable', () => {
       } else counts[COUNTS.sendErrors]! += 1n;
     };
     const collect = () => {
-      const per: Array<[number, number, number]> = [];
-      const totals: ArpOffloadCounts = table.collect((ip, req, resp) => per.push([ip, req, resp]));
+      const per: Array<[string, number, number]> = [];
+      const totals: AnswerOffloadCounts = table.collect((ip, req, resp) => per.push([ip, req, resp]));
       return { per, totals };
     };
     return { table, posted, answer, collect };
@@ -129,48 +238,60 @@ describe('OffloadTable', () => {
 
   it('gives each address a slot, tells the thread, and reports deltas per address and in total', () => {
     const { table, posted, answer, collect } = setup();
-    expect(table.add(0xc000020a)).toBe(true);
-    expect(table.add(0xc000020b)).toBe(true);
+    expect(table.add('192.0.2.10')).toBe(true);
+    expect(table.add('2001:db8::10', 'fe80::1')).toBe(true);
     expect(posted).toEqual([
       { op: 'add', ip: 0xc000020a, slot: 0 },
-      { op: 'add', ip: 0xc000020b, slot: 1 },
+      {
+        op: 'add6',
+        ip: '20010db8000000000000000000000010',
+        slot: 1,
+        source: [0xfe, 0x80, ...new Array(13).fill(0), 1],
+      },
     ]);
     answer(0);
     answer(0);
     answer(1, false);
     expect(collect()).toEqual({
       per: [
-        [0xc000020a, 2, 2],
-        [0xc000020b, 1, 0],
+        ['192.0.2.10', 2, 2],
+        ['2001:db8::10', 1, 0],
       ],
       totals: { answered: 3, sent: 2, sendErrors: 1 },
     });
     expect(collect()).toEqual({ per: [], totals: { answered: 0, sent: 0, sendErrors: 0 } });
     expect(table.totals()).toEqual({ answered: 3, sent: 2, sendErrors: 1 });
-    table.remove(0xc000020a);
-    table.remove(0xc000020a); // once
-    expect(posted.slice(2)).toEqual([{ op: 'remove', ip: 0xc000020a }]);
+    table.remove('192.0.2.10');
+    table.remove('192.0.2.10'); // once
+    table.remove('2001:0db8::0010'); // any spelling
+    expect(posted.slice(2)).toEqual([
+      { op: 'remove', ip: 0xc000020a },
+      { op: 'remove6', ip: '20010db8000000000000000000000010' },
+    ]);
     answer(0); // a request answered just before the thread applied the removal still counts
-    expect(collect().per).toEqual([[0xc000020a, 1, 1]]);
-    expect(table.add(0xc000020a)).toBe(true); // back on its own slot
+    expect(collect().per).toEqual([['192.0.2.10', 1, 1]]);
+    expect(table.add('192.0.2.10')).toBe(true); // back on its own slot
     expect(posted.at(-1)).toEqual({ op: 'add', ip: 0xc000020a, slot: 0 });
+    expect(() => table.add('nope')).toThrow(TypeError);
+    expect(() => table.add('2001:db8::11', '192.0.2.1')).toThrow(TypeError);
   });
 
   it('when full, reuses a slot withdrawn over a second ago, reporting its last counts under the old address', () => {
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       const { table, answer, collect } = setup();
-      for (let i = 0; i < SLOTS; i++) expect(table.add(i + 1)).toBe(true);
-      expect(table.add(0xc0000201)).toBe(false); // full: the event loop answers this one
-      table.remove(5); // slot 4
+      const v4 = (i: number) => `198.51.${i >> 8}.${i & 255}`;
+      for (let i = 0; i < SLOTS; i++) expect(table.add(v4(i))).toBe(true);
+      expect(table.add('192.0.2.1')).toBe(false); // full: the event loop answers this one
+      table.remove(v4(4)); // slot 4
       answer(4);
-      expect(table.add(0xc0000201)).toBe(false); // withdrawn too recently
+      expect(table.add('192.0.2.1')).toBe(false); // withdrawn too recently
       vi.advanceTimersByTime(1001);
-      expect(table.add(0xc0000201)).toBe(true);
+      expect(table.add('192.0.2.1')).toBe(true);
       answer(4);
       expect(collect().per).toEqual([
-        [5, 1, 1],
-        [0xc0000201, 1, 1],
+        [v4(4), 1, 1],
+        ['192.0.2.1', 1, 1],
       ]);
     } finally {
       vi.useRealTimers();
@@ -198,16 +319,16 @@ describe('Layer2Counters collectors', () => {
 });
 
 describe('InterfaceResponder over a transport with an ARP offload', () => {
-  /** A memory-segment transport that also offers an ARP offload which records calls and reports set counts. */
+  /** A memory-segment transport that also offers an answer offload which records calls and reports set counts. */
   const offloaded = () => {
     const seg = new MemorySegment();
     const inner = seg.attach({ name: 'eth0', mac: OUR_MAC });
-    const added = new Set<number>();
-    let pending: Array<[number, number, number]> = [];
-    let totals: ArpOffloadCounts = { answered: 0, sent: 0, sendErrors: 0 };
-    const offload: ArpOffload = {
-      add: (ip) => {
-        added.add(ip);
+    const added = new Map<string, string | undefined>();
+    let pending: Array<[string, number, number]> = [];
+    let totals: AnswerOffloadCounts = { answered: 0, sent: 0, sendErrors: 0 };
+    const offload: AnswerOffload = {
+      add: (ip, naSource) => {
+        added.set(ip, naSource);
         return true;
       },
       remove: (ip) => {
@@ -234,37 +355,48 @@ describe('InterfaceResponder over a transport with an ARP offload', () => {
       dropMembership: (m) => inner.dropMembership(m),
       stats: () => inner.stats(),
       close: () => inner.close(),
-      arpOffload: offload,
+      answerOffload: offload,
     };
-    const answered = (ip: number, n: number) => {
+    const answered = (ip: string, n: number) => {
       pending.push([ip, n, n]);
       totals = { answered: totals.answered + n, sent: totals.sent + n, sendErrors: 0 };
     };
     return { transport, added, answered };
   };
 
-  it('registers IPv4 addresses (not IPv6) and folds what the offload answered into counters and stats', async () => {
+  it('registers IPv4 and IPv6 addresses (with the link-local NA source) and folds what the offload answered into counters and stats', async () => {
     const { transport, added, answered } = offloaded();
-    const r = new InterfaceResponder({ transport, gratuitous: false });
+    const r = new InterfaceResponder({ transport, gratuitous: false, ipv6LinkLocal: 'fe80::1' });
     r.announce('192.0.2.10');
     r.announce('2001:db8::10');
-    expect([...added]).toEqual([0xc000020a]);
-    answered(0xc000020a, 4);
+    expect([...added]).toEqual([
+      ['192.0.2.10', undefined],
+      ['2001:db8::10', 'fe80::1'],
+    ]);
+    answered('192.0.2.10', 4);
+    answered('2001:db8::10', 2);
     expect(r.counters.get('192.0.2.10')).toEqual({ requestsReceived: 4, responsesSent: 4, gratuitousSent: 0 });
-    answered(0xc000020a, 1);
-    expect(r.stats()).toMatchObject({ framesReceived: 5, responsesSent: 5 });
+    answered('192.0.2.10', 1);
+    expect(r.stats()).toMatchObject({ framesReceived: 7, responsesSent: 7 });
     r.withdraw('192.0.2.10');
-    expect(added.size).toBe(0);
-    answered(0xc000020a, 2); // answered before the withdrawal reached the thread: collected at close
+    expect([...added.keys()]).toEqual(['2001:db8::10']);
+    answered('192.0.2.10', 2); // answered before the withdrawal reached the thread: collected at close
     await r.close();
     expect(r.counters.get('192.0.2.10').responsesSent).toBe(7);
+    expect(r.counters.get('2001:db8::10').responsesSent).toBe(2);
   });
 
-  it('leaves ARP to the event loop when ARP is disabled', async () => {
+  it('leaves a protocol to the event loop when it is disabled', async () => {
     const { transport, added } = offloaded();
     const r = new InterfaceResponder({ transport, gratuitous: false, arp: false });
     r.announce('192.0.2.10');
-    expect(added.size).toBe(0);
+    r.announce('2001:db8::10');
+    expect([...added.keys()]).toEqual(['2001:db8::10']);
     await r.close();
+    const { transport: t2, added: added2 } = offloaded();
+    const r2 = new InterfaceResponder({ transport: t2, gratuitous: false, ndp: false });
+    r2.announce('2001:db8::10');
+    expect(added2.size).toBe(0);
+    await r2.close();
   });
 });

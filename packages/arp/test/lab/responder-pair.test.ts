@@ -184,21 +184,29 @@ sendp(frames, iface="${client.ifname}")
 
       // Only the answer thread can do this: on the event loop the replies wait until it is free.
       if (receiveMode === 'thread')
-        it('answers on the answer thread while the event loop is blocked for 3 s', async () => {
-          const before = (await r!.stats()).counters[VIP]!.responsesSent;
-          const blocked = r!.block(3000);
+        it('answers ARP and NDP on the answer thread while the event loop is blocked for 5 s', async () => {
+          const before = (await r!.stats()).counters;
+          const blocked = r!.block(5000);
           await new Promise((res) => setTimeout(res, 300)); // the child is inside its busy loop now
           const t0 = performance.now();
           const a = await client.run('arping', ['-I', client.ifname, '-c', '3', '-w', '5', VIP]);
-          const elapsed = performance.now() - t0;
+          const arpingMs = performance.now() - t0;
+          const n = await client.exec('ndisc6', ['-1', '-r', '1', '-w', '500', VIP6, client.ifname]);
+          const endedMs = performance.now() - t0;
           await blocked;
           expect(a).toMatch(/Received 3 response/);
-          // arping sends a probe a second and stops at the third reply: ~2 s, within the 3 s the event loop was stuck.
-          expect(elapsed).toBeLessThan(2700);
+          // arping sends a probe a second and stops at the third reply: ~2 s, within the 5 s the event loop was stuck.
+          expect(arpingMs).toBeLessThan(2700);
           const rtts = [...a.matchAll(/ ([\d.]+)ms/g)].map((m) => Number(m[1]));
           expect(rtts).toHaveLength(3);
           for (const rtt of rtts) expect(rtt).toBeLessThan(100);
-          expect((await r!.stats()).counters[VIP]!.responsesSent - before).toBe(3);
+          // ndisc6 waits 500 ms for its one solicitation: answered, still inside the blocked window.
+          expect(n.code, n.stdout + n.stderr).toBe(0);
+          expect(n.stdout.toLowerCase()).toContain(owner.mac.toLowerCase());
+          expect(endedMs).toBeLessThan(4600);
+          const after = (await r!.stats()).counters;
+          expect(after[VIP]!.responsesSent - before[VIP]!.responsesSent).toBe(3);
+          expect(after[VIP6]!.responsesSent - before[VIP6]!.responsesSent).toBe(1);
         });
 
       it('stops answering after withdraw; exposes MetalLB metric names', async () => {
