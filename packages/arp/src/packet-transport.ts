@@ -28,7 +28,7 @@ import { pollReactor } from './poll-reactor.js';
  *   and answers ARP requests and Neighbor Solicitations for the addresses registered in the transport's
  *   {@link FrameTransport.answerOffload} itself, the moment they arrive: no event loop, so replies never wait behind
  *   timers, other I/O or garbage collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
- * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be started.
+ * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be created.
  */
 export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
 
