@@ -30,8 +30,11 @@ export interface ResponderChild {
     metrics: string;
     drops: Record<string, number>;
   }>;
-  /** Keeps the child's event loop busy for `ms`; resolves when it is free again. */
-  block(ms: number): Promise<void>;
+  /**
+   * Keeps the child's event loop busy for `ms`: `started` resolves once the child is inside its busy loop, `done`
+   * when the loop is free again.
+   */
+  block(ms: number): { started: Promise<void>; done: Promise<void> };
   close(): Promise<void>;
 }
 
@@ -62,8 +65,10 @@ export async function startResponder(host: LabHost, options: Record<string, unkn
       await call({ cmd: 'reannounce', ip }, (m) => m?.type === 'ok' && m.cmd === 'reannounce');
     },
     stats: () => call({ cmd: 'stats' }, (m) => m?.type === 'stats'),
-    block: async (ms) => {
-      await call({ cmd: 'block', ms }, (m) => m?.type === 'ok' && m.cmd === 'block');
+    block: (ms) => {
+      const started = proc.waitMessage((m) => m?.type === 'blocking', 10_000).then(() => {});
+      const done = call({ cmd: 'block', ms }, (m) => m?.type === 'ok' && m.cmd === 'block').then(() => {});
+      return { started, done };
     },
     close: async () => {
       if (proc.child.exitCode !== null || !proc.child.connected) return;

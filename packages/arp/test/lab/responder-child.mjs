@@ -52,7 +52,9 @@ process.on('message', async (m) => {
         reply({ type: 'ok', cmd: m.cmd });
         break;
       case 'block': {
-        // Keeps the event loop busy for m.ms (as a daemon parsing a large config or collecting garbage would).
+        // Keeps the event loop busy for m.ms (as a daemon parsing a large config or collecting garbage would); says so
+        // first (the IPC write goes out at once), so the test knows the loop is stuck from then on.
+        reply({ type: 'blocking' });
         const end = performance.now() + m.ms;
         while (performance.now() < end) {}
         reply({ type: 'ok', cmd: 'block' });
