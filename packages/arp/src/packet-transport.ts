@@ -27,7 +27,8 @@ import { pollReactor } from './poll-reactor.js';
  * - `thread`: one process-wide answer thread (a `worker_threads` Worker) blocks in `poll()` on every such socket
  *   and answers ARP requests and Neighbor Solicitations for the addresses registered in the transport's
  *   {@link FrameTransport.answerOffload} itself, the moment they arrive: no event loop, so replies never wait behind
- *   timers, other I/O or garbage collection on the main thread. Every other frame reaches the handler on the event loop, batched per wake-up.
+ *   timers, other I/O or garbage collection on the main thread. Every other frame reaches the handler on the event
+ *   loop, batched per wake-up.
  * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be created.
  */
 export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
@@ -53,6 +54,7 @@ export interface PacketTransportOptions {
   /**
    * Largest frame delivered whole, in bytes; longer frames are truncated to it (receive slots are preallocated).
    * Default 2048 with the default filter (ARP and NS are far smaller), 9216 (jumbo) with a custom filter or none.
+   * The answer thread (mode `thread`) always reads up to 9216.
    */
   maxFrameBytes?: number;
 }
