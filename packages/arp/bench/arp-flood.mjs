@@ -1,11 +1,12 @@
-// Paced ARP request flood with per-request latency, for bench/run.mjs. Node + koffi, no compiler; run as root (or with
-// CAP_NET_RAW) inside the flooding namespace.
+// Paced ARP request (or, with --ndp, Neighbor Solicitation) flood with per-request latency, for bench/run.mjs. Node +
+// koffi, no compiler; run as root (or with CAP_NET_RAW) inside the flooding namespace.
 //
-//   node bench/arp-flood.mjs IFACE TARGET_IP --src-ip UNUSED_IP --rate PPS --duration S
+//   node bench/arp-flood.mjs IFACE TARGET_IP --src-ip UNUSED_IP --rate PPS --duration S [--ndp]
 //        [--grace S] [--max-lag-ms 2] [--batch 4] [--catch-up 2] [--spin-us 100] [--slow-us 200]
 //
 // Request i carries the unique locally administered sender MAC 02:00:<i as 4 bytes> (Ethernet source and SHA), so each
-// reply (THA) names its request. Latency is measured as by arp-flood.py: the kernel receive timestamp of the reply
+// reply (THA) names its request. With --ndp, TARGET_IP and UNUSED_IP are IPv6: request i is an NS for the target, to
+// its solicited-node group, with the source link-layer option 02:00:<i>; the advertisement goes back to that MAC. Latency is measured as by arp-flood.py: the kernel receive timestamp of the reply
 // minus the kernel timestamp of our own outgoing copy of the request, both seen by one ETH_P_ALL socket with
 // SO_TIMESTAMPNS (classic BPF keeps only ARP); when the copy was missed, the clock read just before sendmmsg().
 //
@@ -37,6 +38,7 @@ const batchMax = Number(opt('batch', '4'));
 const catchUp = Number(opt('catch-up', '2'));
 const spinNs = Number(opt('spin-us', '100')) * 1e3;
 const slowUs = Number(opt('slow-us', '200'));
+const ndp = args.includes('--ndp');
 if (!iface || !target || !srcIp || !(rate > 0) || !(duration > 0)) {
   console.error('usage: arp-flood.mjs IFACE TARGET_IP --src-ip IP --rate PPS --duration S');
   process.exit(2);
@@ -51,8 +53,17 @@ if (total > 2_000_000) {
   process.exit(2);
 }
 const ipv4 = (s) => s.split('.').map(Number);
-const spa = ipv4(srcIp);
-const tpa = ipv4(target);
+/** 16 bytes of an IPv6 address (full or with one ::). */
+const ipv6 = (s) => {
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const words = (t) => (t ? t.split(':').map((w) => Number.parseInt(w, 16)) : []);
+  const h = words(head);
+  const t = words(tail);
+  const all = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  return all.flatMap((w) => [w >> 8, w & 0xff]);
+};
+const spa = ndp ? ipv6(srcIp) : ipv4(srcIp);
+const tpa = ndp ? ipv6(target) : ipv4(target);
 
 // --- libc through koffi -------------------------------------------------------------------------------------------
 const l = koffi.load('libc.so.6');
@@ -82,6 +93,7 @@ const SOL_PACKET = 263;
 const PACKET_STATISTICS = 6;
 const ETH_P_ALL = 0x0003;
 const ETH_P_ARP = 0x0806;
+const ETH_P_IPV6 = 0x86dd;
 const MSG_DONTWAIT = 0x40;
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
@@ -100,9 +112,10 @@ if (!ifindex) die(`if_nametoindex(${iface})`);
 c.prctl(PR_SET_TIMERSLACK, 'unsigned long', 1); // sleep to the nanosecond asked, not the default 50 µs later
 
 // --- native memory: TX ring, RX ring, BPF program, scratch -----------------------------------------------------------
-const TX_SLOT = 64; // a 60-byte frame (42 + padding, as arp-flood.py sends)
+const TX_SLOT = 96; // a 60-byte ARP frame (42 + padding, as arp-flood.py sends) or an 86-byte NS
+const TX_LEN = ndp ? 86 : 60;
 const RX_SLOTS = 64;
-const RX_SLOT = 64; // only the first 42 bytes matter (MSG_TRUNC is fine)
+const RX_SLOT = 96; // only the first 42 (ARP) or 78 (NS/NA) bytes matter (MSG_TRUNC is fine)
 const CTL = 64; // CMSG_SPACE(sizeof(struct timespec)) = 32, with room
 const layout = {};
 let size = 0;
@@ -130,20 +143,72 @@ const addr = (name, off = 0) => base + BigInt(layout[name] + off);
 
 // TX: batchMax frames, each with its iovec and mmsghdr naming the interface (sockaddr_ll), prepared once.
 dv.setUint16(layout.txAddr, AF_PACKET, true);
-dv.setUint16(layout.txAddr + 2, htons(ETH_P_ARP), true);
+dv.setUint16(layout.txAddr + 2, htons(ndp ? ETH_P_IPV6 : ETH_P_ARP), true);
 dv.setInt32(layout.txAddr + 4, ifindex, true);
 dv.setUint8(layout.txAddr + 11, 6); // sll_halen
+// NS: the solicited-node group ff02::1:ffXX:XXXX of the target, and the checksum of request 0, to which request i adds
+// its 4 bytes of MAC (in the source link-layer option) in one's complement arithmetic.
+const group = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, tpa[13], tpa[14], tpa[15]];
+let nsSum = 0;
+if (ndp) {
+  const words = [
+    ...spa,
+    ...group,
+    0,
+    0,
+    0,
+    32,
+    0,
+    0,
+    0,
+    58,
+    135,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...tpa,
+    1,
+    1,
+    0x02,
+    0x00,
+    0,
+    0,
+    0,
+    0,
+  ];
+  for (let i = 0; i < words.length; i += 2) nsSum += (words[i] << 8) | words[i + 1];
+}
+const nsChecksum = (q) => {
+  let sum = nsSum + (q >>> 16) + (q & 0xffff);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+};
 for (let k = 0; k < batchMax; k++) {
   const f = layout.txData + k * TX_SLOT;
-  bytes.fill(0xff, f, f + 6); // broadcast
-  bytes.set([0x02, 0x00], f + 6); // source MAC 02:00:<i>
-  bytes.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01], f + 12); // ARP, Ethernet/IPv4, request
-  bytes.set([0x02, 0x00], f + 22); // SHA 02:00:<i>
-  bytes.set(spa, f + 28);
-  bytes.set(tpa, f + 38); // THA zero, padding zero
+  if (ndp) {
+    bytes.set([0x33, 0x33, 0xff, tpa[13], tpa[14], tpa[15]], f); // the group's MAC
+    bytes.set([0x02, 0x00], f + 6); // source MAC 02:00:<i>
+    bytes.set([0x86, 0xdd, 0x60, 0, 0, 0, 0, 32, 58, 255], f + 12); // IPv6, payload 32, ICMPv6, hop limit 255
+    bytes.set(spa, f + 22);
+    bytes.set(group, f + 38);
+    bytes.set([135, 0], f + 54); // NS, code 0; checksum at 56; reserved
+    bytes.set(tpa, f + 62);
+    bytes.set([1, 1, 0x02, 0x00], f + 78); // source link-layer option: 02:00:<i>
+  } else {
+    bytes.fill(0xff, f, f + 6); // broadcast
+    bytes.set([0x02, 0x00], f + 6); // source MAC 02:00:<i>
+    bytes.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01], f + 12); // ARP, Ethernet/IPv4, request
+    bytes.set([0x02, 0x00], f + 22); // SHA 02:00:<i>
+    bytes.set(spa, f + 28);
+    bytes.set(tpa, f + 38); // THA zero, padding zero
+  }
   const iov = layout.txIov + k * 16;
   dv.setBigUint64(iov, addr('txData', k * TX_SLOT), true);
-  dv.setBigUint64(iov + 8, 60n, true);
+  dv.setBigUint64(iov + 8, BigInt(TX_LEN), true);
   const h = layout.txHdr + k * 64; // struct msghdr (56 bytes) + msg_len, 64 aligned
   dv.setBigUint64(h, addr('txAddr'), true); // msg_name
   dv.setUint32(h + 8, 20, true); // msg_namelen
@@ -161,10 +226,10 @@ for (let k = 0; k < RX_SLOTS; k++) {
   dv.setBigUint64(h + 32, addr('rxCtl', k * CTL), true); // msg_control
   dv.setBigUint64(h + 40, BigInt(CTL), true); // msg_controllen (reset before every recvmmsg)
 }
-// Classic BPF: ldh [12]; jeq #ARP; ret #0xffff; ret #0.
+// Classic BPF: ldh [12]; jeq #ARP (or #IPv6); ret #0xffff; ret #0.
 const bpf = [
   [0x28, 0, 0, 12],
-  [0x15, 0, 1, ETH_P_ARP],
+  [0x15, 0, 1, ndp ? ETH_P_IPV6 : ETH_P_ARP],
   [0x06, 0, 0, 0xffff],
   [0x06, 0, 0, 0],
 ];
@@ -179,7 +244,7 @@ dv.setUint16(layout.fprog, bpf.length, true);
 dv.setBigUint64(layout.fprog + 8, addr('bpf'), true);
 
 // --- sockets ------------------------------------------------------------------------------------------------------
-// RX: every ARP frame on the interface, both directions (our requests' outgoing copies carry their kernel timestamps).
+// RX: every ARP (or IPv6) frame on the interface, both directions (our requests' outgoing copies carry their kernel timestamps).
 const rx = c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 if (rx < 0) die('socket(AF_PACKET) (needs CAP_NET_RAW)');
 if (c.setsockoptPtr(rx, SOL_SOCKET, SO_ATTACH_FILTER, addr('fprog'), 16) < 0) die('SO_ATTACH_FILTER');
@@ -241,7 +306,7 @@ function drain() {
       const len = dv.getUint32(h + 56, true);
       const ctlLen = Number(dv.getBigUint64(h + 40, true));
       dv.setBigUint64(h + 40, BigInt(CTL), true);
-      if (len < 42) continue;
+      if (len < (ndp ? 78 : 42)) continue;
       let ts = 0;
       for (let o = 0; o + 16 <= ctlLen; ) {
         const cl = Number(dv.getBigUint64(layout.rxCtl + k * CTL + o, true));
@@ -253,6 +318,31 @@ function drain() {
           ts = Number(s - epochSec) * 1e9 + Number(dv.getBigInt64(layout.rxCtl + k * CTL + o + 24, true));
         }
         o += (cl + 7) & ~7;
+      }
+      if (ndp) {
+        const type = bytes[f + 54];
+        if (bytes[f + 12] !== 0x86 || bytes[f + 13] !== 0xdd || bytes[f + 20] !== 58) continue;
+        if (type === 135) {
+          if (bytes[f + 6] === 0x02 && bytes[f + 7] === 0x00) {
+            const q = dv.getUint32(f + 8);
+            if (q < total) txStamp[q] = ts;
+          }
+          continue;
+        }
+        let ok = type === 136 && bytes[f] === 0x02 && bytes[f + 1] === 0x00;
+        for (let i = 0; i < 16 && ok; i++) if (bytes[f + 62 + i] !== tpa[i]) ok = false;
+        if (!ok) {
+          foreign++;
+          continue;
+        }
+        const q = dv.getUint32(f + 2);
+        if (q >= total || Number.isNaN(sendAt[q])) foreign++;
+        else if (rxStamp[q] !== 0) dup++;
+        else {
+          rxStamp[q] = ts || realAtM + Number(hr() - m1);
+          replies++;
+        }
+        continue;
       }
       const op = dv.getUint16(f + 20);
       if (op === 1) {
@@ -313,8 +403,12 @@ for (;;) {
     if (n >= 1) {
       for (let k = 0; k < n; k++) {
         const q = next + k;
-        dv.setUint32(layout.txData + k * TX_SLOT + 8, q);
-        dv.setUint32(layout.txData + k * TX_SLOT + 24, q);
+        const f = layout.txData + k * TX_SLOT;
+        dv.setUint32(f + 8, q);
+        if (ndp) {
+          dv.setUint32(f + 82, q);
+          dv.setUint16(f + 56, nsChecksum(q));
+        } else dv.setUint32(f + 24, q);
       }
       now = Number(hr() - t0);
       const r = c.sendmmsg(tx, addr('txHdr'), n, MSG_DONTWAIT);

@@ -32,7 +32,17 @@ const rates = opt('rates', '5000,20000,50000').split(',').map(Number);
 const duration = Number(opt('duration', '5'));
 // `floor` is the reference for what any user-space responder pays on this machine (bench/floor-responder.mjs: one
 // thread blocked in recv, no event loop, no work); the others are our transport's receive modes.
-const modes = opt('modes', 'floor,thread,uv-stream,poll-worker').split(',');
+// --ndp: the same with Neighbor Solicitations for IPv6 addresses (the floor responder speaks ARP only).
+const ndp = args.includes('--ndp');
+const modes = opt('modes', ndp ? 'thread,uv-stream,poll-worker' : 'floor,thread,uv-stream,poll-worker').split(',');
+if (ndp && opt('flooder', 'node') !== 'node') {
+  console.error('--ndp needs the node flooder');
+  process.exit(2);
+}
+if (ndp && modes.includes('floor')) {
+  console.error('--ndp: the floor responder answers ARP only');
+  process.exit(2);
+}
 const FLOOR = 'floor';
 const label = (mode) => (mode === FLOOR ? 'floor (blocking recv)' : `ingot ${mode}`);
 const asJson = args.includes('--json');
@@ -62,9 +72,10 @@ const FLOODER_CPU = '0';
 const RESPONDER_CPU = opt('responder-cpu', String(Math.min(1, cpus - 1)));
 const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean);
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const VIP = '192.0.2.100';
-const KERNEL_IP = '192.0.2.2';
-const SRC_IP = '192.0.2.250'; // unused by anyone: the targets cache it with the flood's fake MACs
+const VIP = ndp ? '2001:db8::100' : '192.0.2.100';
+const KERNEL_IP = ndp ? '2001:db8::2' : '192.0.2.2';
+// unused by anyone: the targets cache it with the flood's fake MACs
+const SRC_IP = ndp ? '2001:db8::250' : '192.0.2.250';
 
 if (!existsSync(here('../dist/index.js'))) {
   console.error('build first: cd packages/arp && npx tsup');
@@ -105,8 +116,11 @@ function setup() {
   }
   sh('ip', 'link', 'add', 'veth-a', 'netns', A, 'type', 'veth', 'peer', 'name', 'veth-b', 'netns', B);
   inNs(A, 'ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'veth-a');
-  inNs(B, 'ip', 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'veth-b');
-  inNs(B, 'ip', 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
+  inNs(B, 'ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'veth-b');
+  inNs(B, 'ip', 'addr', 'add', '192.0.2.100/32', 'dev', 'lo');
+  inNs(A, 'ip', 'addr', 'add', '2001:db8::1/64', 'dev', 'veth-a', 'nodad');
+  inNs(B, 'ip', 'addr', 'add', '2001:db8::2/64', 'dev', 'veth-b', 'nodad');
+  inNs(B, 'ip', 'addr', 'add', '2001:db8::100/128', 'dev', 'lo'); // the kernel answers NS only for veth-b's own
   inNs(B, 'sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.veth-b.arp_ignore=1');
   inNs(A, 'ip', 'link', 'set', 'veth-a', 'up');
   inNs(B, 'ip', 'link', 'set', 'veth-b', 'up');
@@ -121,6 +135,7 @@ const HZ = Number(sh('getconf', 'CLK_TCK').trim()) || 100;
 
 function flood(target, rate) {
   const common = ['veth-a', target, '--src-ip', SRC_IP, '--rate', String(rate), '--duration', String(duration)];
+  if (ndp) common.push('--ndp');
   const out = inNs(
     A,
     ...(pin ? ['taskset', '-c', FLOODER_CPU] : []),
@@ -288,7 +303,7 @@ if (asJson) {
   console.log(JSON.stringify({ package: '@ingot/arp', duration, table, summaries, raw: rows }));
 } else {
   console.log(
-    `@ingot/arp ARP flood benchmark: ${duration} s per rate, veth pair, ${flooder === 'node' ? `paced node flooder${pacing.length ? ` (${pacing.join(' ')})` : ''}` : 'python flooder'}, responder ${selfRt ? `SCHED_FIFO ${RT_PRIORITY} by raiseRealtimePriority` : responderRt ? `SCHED_FIFO ${RT_PRIORITY} by chrt` : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
+    `@ingot/arp ${ndp ? 'NDP (Neighbor Solicitation)' : 'ARP'} flood benchmark: ${duration} s per rate, veth pair, ${flooder === 'node' ? `paced node flooder${pacing.length ? ` (${pacing.join(' ')})` : ''}` : 'python flooder'}, responder ${selfRt ? `SCHED_FIFO ${RT_PRIORITY} by raiseRealtimePriority` : responderRt ? `SCHED_FIFO ${RT_PRIORITY} by chrt` : `nice ${responderNice}`}, ${pin ? `pinned (flooder CPU ${FLOODER_CPU}, responder CPU ${RESPONDER_CPU})` : 'unpinned'}${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}, load ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after, CPU pressure ${pressure()}`,
   );
   console.log(
     '| responder | rate req/s | achieved | replies % | p50 µs | p99 µs | max µs | responder CPU % | CPU µs/reply | p50 ours/kernel | p99 ours/kernel | p50 ours/floor | p99 ours/floor | > 200 µs: requests (episodes, longest ms) | flooder rx drops | answered by responder % | responder socket drops | flooder late % | flooder skipped % | flooder send lag p99 µs | flooder CPU % | flooder peak req/s (1 ms) |',

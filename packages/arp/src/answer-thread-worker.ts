@@ -7,14 +7,15 @@
 /** Table of announced IPv4 addresses (32-bit value) to their counter slot. */
 export type AnswerTable = ReadonlyMap<number, number>;
 
-/** An announced IPv6 address as the thread holds it: its slot and the IPv6 source of its advertisements. */
+/** An announced IPv6 address as the thread holds it: the address, its slot and the IPv6 source of its advertisements. */
 export interface AnswerEntry6 {
+  readonly target: Uint8Array;
   readonly slot: number;
   readonly source: Uint8Array;
 }
 
-/** Table of announced IPv6 addresses, keyed by their 32 lowercase hex digits. */
-export type AnswerTable6 = ReadonlyMap<string, AnswerEntry6>;
+/** Table of announced IPv6 addresses, keyed by their last 32 bits (no allocation per lookup), then compared whole. */
+export type AnswerTable6 = ReadonlyMap<number, readonly AnswerEntry6[]>;
 
 /**
  * @internal If `frame` (first `length` bytes) is an untagged Ethernet/IPv4 ARP request sent to broadcast or to `mac`
@@ -81,9 +82,14 @@ export function answerNeighborSolicitation(
   const payload = (frame[18]! << 8) | frame[19]!;
   if (payload < 24 || 54 + payload > length) return -1;
   if (frame[20] !== 58 || frame[21] !== 255 || frame[54] !== 135 || frame[55] !== 0 || frame[62] === 0xff) return -1;
-  let key = '';
-  for (let i = 62; i < 78; i++) key += (frame[i]! < 16 ? '0' : '') + frame[i]!.toString(16);
-  const entry = table.get(key);
+  const bucket = table.get(((frame[74]! << 24) | (frame[75]! << 16) | (frame[76]! << 8) | frame[77]!) >>> 0);
+  if (bucket === undefined) return -1;
+  let entry: AnswerEntry6 | undefined;
+  for (const e of bucket) {
+    let same = true;
+    for (let i = 0; i < 12 && same; i++) if (e.target[i] !== frame[62 + i]) same = false;
+    if (same) entry = e;
+  }
   if (entry === undefined) return -1;
   // Checksum over the pseudo-header (source, destination, length, next header 58) and the message.
   let sum = (payload >>> 16) + (payload & 0xffff) + 58;
@@ -167,7 +173,14 @@ export function answerNeighborSolicitation(
  * @internal Layout of a socket's shared counters (BigUint64Array): frames answered, replies sent, send errors, then
  * per slot the requests answered and the replies sent. Handed to the thread, which cannot import it.
  */
-export const COUNTS = { answered: 0, sent: 1, sendErrors: 2, slotsAt: 3 } as const;
+export const COUNTS = { answered: 0, sent: 1, sendErrors: 2, inFlight: 3, dropped: 4, slotsAt: 5 } as const;
+
+/**
+ * @internal Frames handed to the event loop and not yet handled, per socket, above which the thread drops (and
+ * counts) further unanswered frames instead of queueing them: a flood for other addresses must not grow memory
+ * without bound behind a slower event loop (on the event loop's own receive path the socket buffer is that bound).
+ */
+export const MAX_IN_FLIGHT = 4096;
 
 /** @internal Messages from the event loop to the answer thread. */
 export type ToAnswerThread =
@@ -175,8 +188,8 @@ export type ToAnswerThread =
   | { op: 'close'; id: number }
   | { op: 'add'; id: number; ip: number; slot: number }
   | { op: 'remove'; id: number; ip: number }
-  | { op: 'add6'; id: number; ip: string; slot: number; source: number[] }
-  | { op: 'remove6'; id: number; ip: string }
+  | { op: 'add6'; id: number; ip: number[]; slot: number; source: number[] }
+  | { op: 'remove6'; id: number; ip: number[] }
   | { op: 'exit' };
 
 /** @internal Messages from the answer thread to the event loop. */
@@ -204,11 +217,19 @@ export function answerThreadMain(
       koffiPath: string;
       wakeFd: number;
       port: import('node:worker_threads').MessagePort;
-      counts: { answered: number; sent: number; sendErrors: number; slotsAt: number };
+      counts: {
+        answered: number;
+        sent: number;
+        sendErrors: number;
+        inFlight: number;
+        dropped: number;
+        slotsAt: number;
+      };
+      maxInFlight: number;
     };
     receiveMessageOnPort(port: unknown): { message: ToAnswerThread } | undefined;
   };
-  const { koffiPath, wakeFd, port, counts: at } = wt.workerData;
+  const { koffiPath, wakeFd, port, counts: at, maxInFlight } = wt.workerData;
   // biome-ignore lint/suspicious/noExplicitAny: koffi is loaded by path inside the worker, untyped
   const koffi = load(koffiPath) as any;
   const libc = koffi.load('libc.so.6');
@@ -231,7 +252,7 @@ export function answerThreadMain(
     fd: number;
     mac: Uint8Array;
     table: Map<number, number>;
-    table6: Map<string, AnswerEntry6>;
+    table6: Map<number, AnswerEntry6[]>;
     counts: BigUint64Array;
     restUntil: number;
   }
@@ -283,8 +304,17 @@ export function answerThreadMain(
         port.postMessage({ op: 'closed', id: m.id });
       } else if (m.op === 'add') socks.get(m.id)?.table.set(m.ip, m.slot);
       else if (m.op === 'remove') socks.get(m.id)?.table.delete(m.ip);
-      else if (m.op === 'add6') socks.get(m.id)?.table6.set(m.ip, { slot: m.slot, source: Uint8Array.from(m.source) });
-      else if (m.op === 'remove6') socks.get(m.id)?.table6.delete(m.ip);
+      else if (m.op === 'add6' || m.op === 'remove6') {
+        const s = socks.get(m.id);
+        if (!s) continue;
+        const key = ((m.ip[12]! << 24) | (m.ip[13]! << 16) | (m.ip[14]! << 8) | m.ip[15]!) >>> 0;
+        const same = (e: AnswerEntry6) => e.target.every((b, i) => b === m.ip[i]);
+        const rest = (s.table6.get(key) ?? []).filter((e) => !same(e));
+        if (m.op === 'add6')
+          rest.push({ target: Uint8Array.from(m.ip), slot: m.slot, source: Uint8Array.from(m.source) });
+        if (rest.length > 0) s.table6.set(key, rest);
+        else s.table6.delete(key);
+      }
     }
   };
 
@@ -319,7 +349,10 @@ export function answerThreadMain(
         Atomics.add(s.counts, at.sent, 1n);
       } else Atomics.add(s.counts, at.sendErrors, 1n);
     }
-    if (forward.length > 0) {
+    if (forward.length > 0 && Number(Atomics.load(s.counts, at.inFlight)) + forward.length > maxInFlight) {
+      Atomics.add(s.counts, at.dropped, BigInt(forward.length)); // the event loop is behind: drop, count
+    } else if (forward.length > 0) {
+      Atomics.add(s.counts, at.inFlight, BigInt(forward.length));
       port.postMessage(
         { op: 'frames', id: s.id, frames: forward },
         forward.map((f) => f.buffer as ArrayBuffer),

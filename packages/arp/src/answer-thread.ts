@@ -7,6 +7,7 @@ import {
   answerThreadMain,
   COUNTS,
   type FromAnswerThread,
+  MAX_IN_FLIGHT,
   type ToAnswerThread,
 } from './answer-thread-worker.js';
 import { type AnswerOffload, type AnswerOffloadCounts, TransportError } from './frame-transport.js';
@@ -91,6 +92,7 @@ class AnswerThread {
   private wakeFd: number;
   private nextId = 1;
   private readonly sockets = new Map<number, AnswerThreadHooks>();
+  private readonly countsOf = new Map<number, BigUint64Array>();
   private readonly closing = new Map<number, () => void>();
   private readonly wakeBuf = new Uint8Array(new BigUint64Array([1n]).buffer);
   private ended = false;
@@ -108,7 +110,7 @@ class AnswerThread {
     const koffiPath = createRequire(import.meta.url).resolve('koffi');
     this.worker = new Worker(ANSWER_THREAD_SOURCE, {
       eval: true,
-      workerData: { koffiPath, wakeFd: this.wakeFd, port: port2, counts: COUNTS },
+      workerData: { koffiPath, wakeFd: this.wakeFd, port: port2, counts: COUNTS, maxInFlight: MAX_IN_FLIGHT },
       transferList: [port2],
     });
     let ready: (tid: number | undefined) => void = () => {};
@@ -120,8 +122,11 @@ class AnswerThread {
         this.threadId = m.tid;
         ready(m.tid);
         this.applyPriority();
-      } else if (m.op === 'frames') this.sockets.get(m.id)?.frames(m.frames);
-      else if (m.op === 'error') {
+      } else if (m.op === 'frames') {
+        this.sockets.get(m.id)?.frames(m.frames);
+        const counts = this.countsOf.get(m.id);
+        if (counts) Atomics.sub(counts, COUNTS.inFlight, BigInt(m.frames.length));
+      } else if (m.op === 'error') {
         this.sockets.get(m.id)?.error(new TransportError('recv', errnoName(m.errno), m.errno, 'answer thread'));
       } else if (m.op === 'fault') {
         for (const h of this.sockets.values()) h.error(new TransportError('answer-thread', 'EFAULT', 14, m.message));
@@ -159,12 +164,14 @@ class AnswerThread {
     const id = this.nextId++;
     const counts = new SharedArrayBuffer(8 * (COUNTS.slotsAt + 2 * SLOTS));
     this.sockets.set(id, hooks);
+    this.countsOf.set(id, new BigUint64Array(counts));
     this.post({ op: 'open', id, fd, mac: [...mac], counts });
     const table = new OffloadTable(new BigUint64Array(counts), (m) => this.post({ ...m, id }));
     return {
       offload: table,
       close: () => {
         this.sockets.delete(id);
+        this.countsOf.delete(id);
         if (this.ended) return Promise.resolve();
         const done = new Promise<void>((resolve) => this.closing.set(id, resolve));
         this.post({ op: 'close', id });
@@ -189,10 +196,8 @@ class AnswerThread {
 export type TableMessage =
   | { op: 'add'; ip: number; slot: number }
   | { op: 'remove'; ip: number }
-  | { op: 'add6'; ip: string; slot: number; source: number[] }
-  | { op: 'remove6'; ip: string };
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  | { op: 'add6'; ip: number[]; slot: number; source: number[] }
+  | { op: 'remove6'; ip: number[] };
 
 /**
  * @internal The event loop's side of one socket's table: assigns counter slots to addresses, tells the thread, and turns the
@@ -230,7 +235,7 @@ export class OffloadTable implements AnswerOffload {
     } else this.retired.delete(slot);
     if (c.includes(':')) {
       const bytes = parseIPv6(c);
-      this.post({ op: 'add6', ip: hex(bytes), slot, source: [...(source ? parseIPv6(source) : bytes)] });
+      this.post({ op: 'add6', ip: [...bytes], slot, source: [...(source ? parseIPv6(source) : bytes)] });
     } else this.post({ op: 'add', ip: ipv4Number(c), slot });
     return true;
   }
@@ -240,7 +245,7 @@ export class OffloadTable implements AnswerOffload {
     const slot = c === undefined ? undefined : this.slotOf.get(c);
     if (c === undefined || slot === undefined || this.retired.has(slot)) return;
     this.retired.set(slot, performance.now());
-    if (c.includes(':')) this.post({ op: 'remove6', ip: hex(parseIPv6(c)) });
+    if (c.includes(':')) this.post({ op: 'remove6', ip: [...parseIPv6(c)] });
     else this.post({ op: 'remove', ip: ipv4Number(c) });
   }
 
@@ -254,12 +259,18 @@ export class OffloadTable implements AnswerOffload {
       answered: this.delta(COUNTS.answered),
       sent: this.delta(COUNTS.sent),
       sendErrors: this.delta(COUNTS.sendErrors),
+      dropped: this.delta(COUNTS.dropped),
     };
   }
 
   totals(): AnswerOffloadCounts {
     const at = (i: number) => Number(Atomics.load(this.counts, i));
-    return { answered: at(COUNTS.answered), sent: at(COUNTS.sent), sendErrors: at(COUNTS.sendErrors) };
+    return {
+      answered: at(COUNTS.answered),
+      sent: at(COUNTS.sent),
+      sendErrors: at(COUNTS.sendErrors),
+      dropped: at(COUNTS.dropped),
+    };
   }
 
   private freeSlot(): number {

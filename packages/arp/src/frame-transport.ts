@@ -12,7 +12,10 @@ export interface TransportStats {
   framesSent: number;
   /** Sends that failed (e.g. ENOBUFS, interface down). */
   sendErrors: number;
-  /** Frames the kernel dropped because the socket buffer was full (AF_PACKET `PACKET_STATISTICS`), if known. */
+  /**
+   * Frames the kernel dropped because the socket buffer was full (AF_PACKET `PACKET_STATISTICS`), if known; in
+   * receive mode `thread` also the frames the answer thread dropped because the event loop was far behind.
+   */
   kernelDrops: number;
 }
 
@@ -24,6 +27,8 @@ export interface AnswerOffloadCounts {
   sent: number;
   /** Replies it could not send. */
   sendErrors: number;
+  /** Frames for other addresses it dropped because the event loop was far behind (a flood); counted, never queued. */
+  dropped: number;
 }
 
 /**

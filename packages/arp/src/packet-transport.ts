@@ -290,6 +290,7 @@ class PacketTransport implements FrameTransport {
       out.framesReceived += t.answered;
       out.framesSent += t.sent;
       out.sendErrors += t.sendErrors;
+      out.kernelDrops += t.dropped;
     }
     return out;
   }

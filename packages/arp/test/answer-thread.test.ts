@@ -109,6 +109,23 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
   });
 });
 
+/** The thread's IPv6 table for these addresses. */
+const table6 = (entries: Array<{ ip: string; slot: number; source: string }>) => {
+  const t = new Map<number, AnswerEntry6[]>();
+  for (const e of entries) {
+    const b = parseIPv6(e.ip);
+    const key = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
+    t.set(key, [...(t.get(key) ?? []), { target: b, slot: e.slot, source: parseIPv6(e.source) }]);
+  }
+  return t;
+};
+/** Another address with the same last 32 bits. */
+const collide = (ip: string) => {
+  const b = parseIPv6(ip);
+  b[1] = b[1]! ^ 0x55;
+  return formatIPv6(b);
+};
+
 describe('answerNeighborSolicitation (the answer thread’s NDP fast path)', () => {
   const LINK_LOCAL = 'fe80::1';
   /** What the event loop's InterfaceResponder sends for `frame` (promiscuous port: every check is its own). */
@@ -171,11 +188,13 @@ describe('answerNeighborSolicitation (the answer thread’s NDP fast path)', () 
         );
         if (r.flip && r.flip.at < frame.length) frame[r.flip.at]! ^= 1 << r.flip.bit;
         const linkLocal = r.linkLocal ? LINK_LOCAL : undefined;
-        const table = new Map<string, AnswerEntry6>();
-        if (r.announced) {
-          const key = Array.from(parseIPv6(r.target), (x) => x.toString(16).padStart(2, '0')).join('');
-          table.set(key, { slot: 3, source: parseIPv6(linkLocal ?? r.target) });
-        }
+        // The announced target shares its bucket (last 32 bits) with another address, as collisions do.
+        const table = r.announced
+          ? table6([
+              { ip: r.target, slot: 3, source: linkLocal ?? r.target },
+              { ip: collide(r.target), slot: 4, source: r.target },
+            ])
+          : table6([{ ip: collide(r.target), slot: 4, source: r.target }]);
         const out = new Uint8Array(86);
         const view = sliced(frame);
         const slot = answerNeighborSolicitation(view, view.length, ours, table, out);
@@ -194,9 +213,7 @@ describe('answerNeighborSolicitation (the answer thread’s NDP fast path)', () 
   });
 
   it('never throws and never answers random bytes, whatever their length', () => {
-    const table = new Map<string, AnswerEntry6>([
-      ['20010db8000000000000000000000010', { slot: 0, source: new Uint8Array(16) }],
-    ]);
+    const table = table6([{ ip: '2001:db8::10', slot: 0, source: '2001:db8::10' }]);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(120), (frame, length) => {
         expect(answerNeighborSolicitation(frame, Math.min(length, frame.length), ours, table, new Uint8Array(86))).toBe(
@@ -244,7 +261,7 @@ describe('OffloadTable', () => {
       { op: 'add', ip: 0xc000020a, slot: 0 },
       {
         op: 'add6',
-        ip: '20010db8000000000000000000000010',
+        ip: [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 0x10],
         slot: 1,
         source: [0xfe, 0x80, ...new Array(13).fill(0), 1],
       },
@@ -257,16 +274,16 @@ describe('OffloadTable', () => {
         ['192.0.2.10', 2, 2],
         ['2001:db8::10', 1, 0],
       ],
-      totals: { answered: 3, sent: 2, sendErrors: 1 },
+      totals: { answered: 3, sent: 2, sendErrors: 1, dropped: 0 },
     });
-    expect(collect()).toEqual({ per: [], totals: { answered: 0, sent: 0, sendErrors: 0 } });
-    expect(table.totals()).toEqual({ answered: 3, sent: 2, sendErrors: 1 });
+    expect(collect()).toEqual({ per: [], totals: { answered: 0, sent: 0, sendErrors: 0, dropped: 0 } });
+    expect(table.totals()).toEqual({ answered: 3, sent: 2, sendErrors: 1, dropped: 0 });
     table.remove('192.0.2.10');
     table.remove('192.0.2.10'); // once
     table.remove('2001:0db8::0010'); // any spelling
     expect(posted.slice(2)).toEqual([
       { op: 'remove', ip: 0xc000020a },
-      { op: 'remove6', ip: '20010db8000000000000000000000010' },
+      { op: 'remove6', ip: [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 0x10] },
     ]);
     answer(0); // a request answered just before the thread applied the removal still counts
     expect(collect().per).toEqual([['192.0.2.10', 1, 1]]);
@@ -325,7 +342,7 @@ describe('InterfaceResponder over a transport with an ARP offload', () => {
     const inner = seg.attach({ name: 'eth0', mac: OUR_MAC });
     const added = new Map<string, string | undefined>();
     let pending: Array<[string, number, number]> = [];
-    let totals: AnswerOffloadCounts = { answered: 0, sent: 0, sendErrors: 0 };
+    let totals: AnswerOffloadCounts = { answered: 0, sent: 0, sendErrors: 0, dropped: 0 };
     const offload: AnswerOffload = {
       add: (ip, naSource) => {
         added.set(ip, naSource);
@@ -338,7 +355,7 @@ describe('InterfaceResponder over a transport with an ARP offload', () => {
         for (const [ip, req, resp] of pending) each(ip, req, resp);
         pending = [];
         const t = totals;
-        totals = { answered: 0, sent: 0, sendErrors: 0 };
+        totals = { answered: 0, sent: 0, sendErrors: 0, dropped: 0 };
         return t;
       },
       totals: () => totals,
@@ -359,7 +376,7 @@ describe('InterfaceResponder over a transport with an ARP offload', () => {
     };
     const answered = (ip: string, n: number) => {
       pending.push([ip, n, n]);
-      totals = { answered: totals.answered + n, sent: totals.sent + n, sendErrors: 0 };
+      totals = { answered: totals.answered + n, sent: totals.sent + n, sendErrors: 0, dropped: 0 };
     };
     return { transport, added, answered };
   };
