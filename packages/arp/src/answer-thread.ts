@@ -123,9 +123,10 @@ class AnswerThread {
         ready(m.tid);
         this.applyPriority();
       } else if (m.op === 'frames') {
-        this.sockets.get(m.id)?.frames(m.frames);
+        // Released before the handler runs, so a throwing handler cannot leave them counted as in flight for ever.
         const counts = this.countsOf.get(m.id);
         if (counts) Atomics.sub(counts, COUNTS.inFlight, BigInt(m.frames.length));
+        this.sockets.get(m.id)?.frames(m.frames);
       } else if (m.op === 'error') {
         this.sockets.get(m.id)?.error(new TransportError('recv', errnoName(m.errno), m.errno, 'answer thread'));
       } else if (m.op === 'fault') {
