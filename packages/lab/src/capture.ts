@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, sleep } from './command.js';
@@ -21,7 +21,11 @@ export interface CaptureOptions {
 export interface Capture {
   /** Path of the pcap file being written. */
   readonly file: string;
-  /** Stop tcpdump (SIGTERM by PID) and resolve with the pcap path once it is flushed. Idempotent. */
+  /**
+   * Stop tcpdump (SIGTERM by PID) once the pcap file has stopped growing for 250 ms (at most 3 s), so frames sent
+   * just before are not lost in tcpdump's socket at exit on a busy machine; resolve with the path once it is flushed.
+   * Idempotent.
+   */
   stop(): Promise<string>;
 }
 
@@ -50,12 +54,28 @@ export function capture(host: LabHost, opts: CaptureOptions = {}): Capture & { r
     stop() {
       stopping ??= (async () => {
         await ready.catch(() => sleep(0));
+        await settle(path);
         await proc.stop('SIGTERM');
         return path;
       })();
       return stopping;
     },
   };
+}
+
+/** Waits until `path` has kept its size for `quietMs` (tcpdump -U writes each frame as it reads it), at most `maxMs`. */
+async function settle(path: string, quietMs = 250, maxMs = 3000): Promise<void> {
+  const end = Date.now() + maxMs;
+  let size = -1;
+  let since = Date.now();
+  while (Date.now() < end) {
+    const now = existsSync(path) ? statSync(path).size : 0;
+    if (now !== size) {
+      size = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+    await sleep(25);
+  }
 }
 
 /**
