@@ -1,5 +1,5 @@
 /**
- * @internal The answer thread's code. Both functions are self-contained (they reference only their parameters and
+ * @internal The answer thread's code. These functions are self-contained (they reference only their parameters and
  * language globals): the main thread turns them into the source of a `worker_threads` Worker with `toString()`, so
  * the thread runs without loading this package (and so it works the same from the built files and from sources).
  */
@@ -19,17 +19,11 @@ export type AnswerTable6 = ReadonlyMap<number, readonly AnswerEntry6[]>;
 
 /**
  * @internal If `frame` (first `length` bytes) is an untagged Ethernet/IPv4 ARP request sent to broadcast or to `mac`
- * for an address in `table`, writes the reply into `out` (42 bytes, byte for byte what `encodeArpReplyFrame` writes)
- * and returns the address's slot; otherwise returns -1 and leaves the frame to the event loop, which handles every
- * other case (other addresses, NDP, malformed and foreign frames) and counts it.
+ * for an address in `table`, returns the address's slot (the thread then writes the reply with `writeArpReply`);
+ * otherwise -1, and the frame goes to the event loop, which handles every other case (other addresses, NDP,
+ * malformed and foreign frames) and counts it.
  */
-export function answerArpRequest(
-  frame: Uint8Array,
-  length: number,
-  mac: Uint8Array,
-  table: AnswerTable,
-  out: Uint8Array,
-): number {
+export function arpRequestSlot(frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable): number {
   if (length < 42) return -1;
   if (frame[12] !== 0x08 || frame[13] !== 0x06 || frame[14] !== 0 || frame[15] !== 1) return -1;
   if (frame[16] !== 0x08 || frame[17] !== 0 || frame[18] !== 6 || frame[19] !== 4) return -1;
@@ -41,26 +35,7 @@ export function answerArpRequest(
     if (frame[i] !== mac[i]) toUs = false;
   }
   if (!broadcast && !toUs) return -1;
-  const slot = table.get(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0);
-  if (slot === undefined) return -1;
-  for (let i = 0; i < 6; i++) {
-    out[i] = frame[6 + i]!; // to the requester
-    out[6 + i] = mac[i]!;
-    out[22 + i] = mac[i]!; // SHA
-  }
-  out[12] = 0x08;
-  out[13] = 0x06;
-  out[14] = 0;
-  out[15] = 1;
-  out[16] = 0x08;
-  out[17] = 0;
-  out[18] = 6;
-  out[19] = 4;
-  out[20] = 0;
-  out[21] = 2;
-  for (let i = 0; i < 4; i++) out[28 + i] = frame[38 + i]!; // SPA = the asked-for address
-  for (let i = 0; i < 10; i++) out[32 + i] = frame[22 + i]!; // THA, TPA = the requester's SHA, SPA
-  return slot;
+  return table.get(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0) ?? -1;
 }
 
 /**
@@ -209,7 +184,8 @@ export type FromAnswerThread =
  */
 export function answerThreadMain(
   load: (id: string) => unknown,
-  answer: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable, out: Uint8Array) => number,
+  arpSlot: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable) => number,
+  writeArpReply: (request: Uint8Array, mac: Uint8Array, out: Uint8Array) => void,
   answer6: (frame: Uint8Array, length: number, mac: Uint8Array, table: AnswerTable6, out: Uint8Array) => number,
 ): void {
   const wt = load('node:worker_threads') as {
@@ -332,9 +308,10 @@ export function answerThreadMain(
         rest = true;
         break;
       }
-      let slot = answer(rx, n, s.mac, s.table, tx);
+      let slot = arpSlot(rx, n, s.mac, s.table);
       let reply = tx;
-      if (slot < 0 && s.table6.size > 0) {
+      if (slot >= 0) writeArpReply(rx, s.mac, tx);
+      else if (s.table6.size > 0) {
         slot = answer6(rx, n, s.mac, s.table6, tx6);
         reply = tx6;
       }

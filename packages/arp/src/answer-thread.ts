@@ -2,14 +2,15 @@ import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { canonicalIp, parseIPv4, parseIPv6 } from './address.js';
 import {
-  answerArpRequest,
   answerNeighborSolicitation,
   answerThreadMain,
+  arpRequestSlot,
   COUNTS,
   type FromAnswerThread,
   MAX_IN_FLIGHT,
   type ToAnswerThread,
 } from './answer-thread-worker.js';
+import { writeArpReply } from './arp-reply.js';
 import { type AnswerOffload, type AnswerOffloadCounts, TransportError } from './frame-transport.js';
 import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
 import { type RealtimeOptions, type RealtimeResult, raiseRealtimePriority } from './realtime.js';
@@ -36,7 +37,7 @@ export interface AnswerThreadSocket {
 }
 
 /** @internal The thread's code, built once from functions that refer to nothing outside themselves. */
-export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${answerArpRequest.toString()}, ${answerNeighborSolicitation.toString()});\n`;
+export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${arpRequestSlot.toString()}, ${writeArpReply.toString()}, ${answerNeighborSolicitation.toString()});\n`;
 
 let current: AnswerThread | undefined;
 let priority:

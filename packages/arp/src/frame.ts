@@ -1,5 +1,6 @@
 import { parseMac } from './address.js';
 import { ARP_LENGTH, type ArpPacket, decodeArp, encodeArp } from './arp.js';
+import { writeArpReply } from './arp-reply.js';
 import { CodecError } from './errors.js';
 import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6, type EthernetFrame } from './ethernet.js';
 import { decodeNdp, encodeNdp, type NdpPacket, ndpEncodingLength } from './ndp.js';
@@ -84,24 +85,7 @@ export function encodeArpReplyFrame(request: Uint8Array, mac: Uint8Array, out?: 
   if (o.length < 14 + ARP_LENGTH || request.length < 14 + ARP_LENGTH || mac.length !== 6) {
     throw new CodecError('arp', 'truncated', 'request, reply buffer or MAC too short', 0);
   }
-  // Byte loops rather than set(subarray(…)): no typed-array allocation on the responder's hot path.
-  for (let i = 0; i < 6; i++) {
-    o[i] = request[6 + i]!; // Ethernet destination: the requester
-    o[6 + i] = mac[i]!;
-    o[22 + i] = mac[i]!; // SHA
-  }
-  o[12] = 0x08;
-  o[13] = 0x06;
-  o[14] = 0;
-  o[15] = 1; // htype Ethernet
-  o[16] = 0x08;
-  o[17] = 0x00; // ptype IPv4
-  o[18] = 6;
-  o[19] = 4;
-  o[20] = 0;
-  o[21] = 2; // reply
-  for (let i = 0; i < 4; i++) o[28 + i] = request[38 + i]!; // SPA = requested TPA
-  for (let i = 0; i < 10; i++) o[32 + i] = request[22 + i]!; // THA, TPA = requester's SHA, SPA
+  writeArpReply(request, mac, o);
   return o.length === 14 + ARP_LENGTH ? o : o.subarray(0, 14 + ARP_LENGTH);
 }
 

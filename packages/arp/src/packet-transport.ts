@@ -115,7 +115,8 @@ class PacketTransport implements FrameTransport {
   private handler: FrameHandler | undefined;
   private readonly groups = new Map<string, number>();
   private readonly counters: TransportStats = { framesReceived: 0, framesSent: 0, sendErrors: 0, kernelDrops: 0 };
-  private readonly batch: RecvBatch;
+  /** recvmmsg slots of the event-loop receive modes (the answer thread reads with its own buffer). */
+  private readonly batch: RecvBatch | undefined;
   private stream: InstanceType<StreamBinding['Pipe']> | undefined;
   private threaded: AnswerThreadSocket | undefined;
   private closing: Promise<void> | undefined;
@@ -130,7 +131,6 @@ class PacketTransport implements FrameTransport {
     if (options.receiveBufferBytes !== undefined) sockOptions.receiveBufferBytes = options.receiveBufferBytes;
     this.sock = openPacketSocket(ifname, sockOptions);
     this.mac = this.sock.mac;
-    this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
     const want = options.receiveMode ?? 'auto';
     if (want === 'thread' || want === 'auto') {
       try {
@@ -146,7 +146,6 @@ class PacketTransport implements FrameTransport {
       } catch (e) {
         if (want === 'thread') {
           lib().close(this.sock.fd);
-          this.batch.release();
           throw e;
         }
       }
@@ -155,9 +154,9 @@ class PacketTransport implements FrameTransport {
     const uv = want === 'poll-worker' ? null : uvStream();
     if (want === 'uv-stream' && !uv) {
       lib().close(this.sock.fd);
-      this.batch.release();
       throw new TransportError('receive', 'ENOTSUP', 95, 'uv-stream receive mode unavailable in this Node');
     }
+    this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
     if (uv) {
       this.mode = 'uv-stream';
       try {
@@ -235,15 +234,17 @@ class PacketTransport implements FrameTransport {
 
   /** Reads queued frames in recvmmsg batches until the socket is empty (at most {@link MAX_BATCHES} batches). */
   private drain(): void {
+    const batch = this.batch;
+    if (!batch) return;
     for (let round = 0; round < MAX_BATCHES && !this.closed; round++) {
-      const n = this.batch.receive(this.sock.fd);
+      const n = batch.receive(this.sock.fd);
       if (n < 0) {
         // In uv-stream mode libuv's own next read reports the error (and the stream restarts); report it here otherwise.
         if (this.mode === 'poll-worker') this.onError?.(new TransportError('recvmmsg', errnoName(-n), -n, this.name));
         return;
       }
-      for (let i = 0; i < n && !this.closed; i++) this.deliver(this.batch.frame(i));
-      if (n < this.batch.slots) return;
+      for (let i = 0; i < n && !this.closed; i++) this.deliver(batch.frame(i));
+      if (n < batch.slots) return;
     }
   }
 
@@ -315,7 +316,7 @@ class PacketTransport implements FrameTransport {
         lib().close(fd);
       });
     }
-    this.closing = this.closing.then(() => this.batch.release());
+    this.closing = this.closing.then(() => this.batch?.release());
     return this.closing;
   }
 }

@@ -2,17 +2,12 @@ import { Script } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ANSWER_THREAD_SOURCE, OffloadTable, SLOTS } from '../src/answer-thread.js';
-import {
-  type AnswerEntry6,
-  answerArpRequest,
-  answerNeighborSolicitation,
-  COUNTS,
-} from '../src/answer-thread-worker.js';
+import { type AnswerEntry6, answerNeighborSolicitation, arpRequestSlot, COUNTS } from '../src/answer-thread-worker.js';
+import { writeArpReply } from '../src/arp-reply.js';
 import {
   type AnswerOffload,
   type AnswerOffloadCounts,
   encodeArpFrame,
-  encodeArpReplyFrame,
   encodeNdpFrame,
   type FrameTransport,
   formatIPv4,
@@ -33,8 +28,29 @@ import { sliced } from './helpers/fixtures.js';
 const OUR_MAC = '02:00:00:00:00:01';
 const ours = parseMac(OUR_MAC);
 const ipNumber = (b: Uint8Array) => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+/** Slot 0 when `frame` is sent to broadcast or to us, else -1. */
+const slotIfToUs = (frame: Uint8Array) =>
+  frame.subarray(0, 6).every((b) => b === 0xff) || frame.subarray(0, 6).every((b, i) => b === ours[i]) ? 0 : -1;
 
-describe('answerArpRequest (the answer thread’s fast path)', () => {
+/** What the event loop's InterfaceResponder sends for `frame` (promiscuous port: every check is its own). */
+const eventLoopReply = (frame: Uint8Array, announced: string[], linkLocal: string | undefined) => {
+  const seg = new MemorySegment();
+  const port = seg.attach({ name: 'eth0', mac: OUR_MAC, promiscuous: true });
+  const peer = seg.attach({ name: 'peer', mac: '02:00:00:00:00:99', promiscuous: true });
+  const r = new InterfaceResponder({
+    transport: port,
+    gratuitous: false,
+    ...(linkLocal ? { ipv6LinkLocal: linkLocal } : {}),
+  });
+  for (const ip of announced) r.announce(ip);
+  const sent: Uint8Array[] = [];
+  peer.receive((f) => sent.push(f.slice()));
+  peer.send(frame);
+  void r.close();
+  return sent[0];
+};
+
+describe('arpRequestSlot + writeArpReply (the answer thread’s ARP fast path)', () => {
   const bytes4 = fc.uint8Array({ minLength: 4, maxLength: 4 });
   const bytes6 = fc.uint8Array({ minLength: 6, maxLength: 6 });
   /** ARP requests with destination broadcast, ours or another MAC; table holding the target or not; sometimes a bit flipped. */
@@ -48,7 +64,7 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
     tail: fc.uint8Array({ maxLength: 20 }),
   });
 
-  it('answers exactly what the event loop would answer, byte for byte, and nothing else (sliced buffers)', () => {
+  it("answers exactly what the event loop's responder sends, byte for byte, and nothing else (sliced buffers)", () => {
     let answers = 0;
     fc.assert(
       fc.property(request, (r) => {
@@ -64,17 +80,17 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
         );
         const frame = new Uint8Array([...base, ...r.tail]);
         if (r.flip) frame[r.flip.at]! ^= 1 << r.flip.bit;
+        const tpa = formatIPv4(frame.subarray(38, 42));
         const table = new Map<number, number>(r.inTable ? [[ipNumber(frame.subarray(38, 42)), 7]] : []);
-        const out = new Uint8Array(42);
         const view = sliced(frame);
-        const slot = answerArpRequest(view, view.length, ours, table, out);
-        const dstOk =
-          frame.subarray(0, 6).every((b) => b === 0xff) || frame.subarray(0, 6).every((b, i) => b === ours[i]);
-        const eventLoopAnswers = isArpIPv4Request(frame) && dstOk && table.has(ipNumber(frame.subarray(38, 42)));
-        expect(slot).toBe(eventLoopAnswers ? 7 : -1);
-        if (eventLoopAnswers) {
+        const slot = arpRequestSlot(view, view.length, ours, table);
+        const expected = eventLoopReply(frame, r.inTable ? [tpa] : [], undefined);
+        expect(slot).toBe(expected ? 7 : -1);
+        if (expected) {
           answers++;
-          expect([...out]).toEqual([...encodeArpReplyFrame(frame, ours)]);
+          const out = new Uint8Array(42);
+          writeArpReply(view, ours, out);
+          expect([...out]).toEqual([...expected]);
         }
       }),
       { numRuns: 2000 },
@@ -82,12 +98,13 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
     expect(answers).toBeGreaterThan(200); // the generator reaches the answering case often
   });
 
-  it('never throws and never answers random bytes, whatever their length', () => {
+  it('never throws, and answers random bytes only when they are an ARP request to us, even for a target in the table', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(80), (frame, length) => {
+      fc.property(fc.uint8Array({ minLength: 42, maxLength: 80 }), fc.nat(80), (frame, length) => {
         const n = Math.min(length, frame.length);
-        const slot = answerArpRequest(frame, n, ours, new Map(), new Uint8Array(42));
-        expect(slot).toBe(-1);
+        const table = new Map([[ipNumber(frame.subarray(38, 42)), 0]]); // the frame's own target is announced
+        const request = n >= 42 && isArpIPv4Request(frame);
+        expect(arpRequestSlot(frame, n, ours, table)).toBe(request ? slotIfToUs(frame) : -1);
       }),
     );
   });
@@ -104,8 +121,8 @@ describe('answerArpRequest (the answer thread’s fast path)', () => {
       },
     );
     const table = new Map([[ipNumber(Uint8Array.of(192, 0, 2, 10)), 0]]);
-    expect(answerArpRequest(f, 41, ours, table, new Uint8Array(42))).toBe(-1);
-    expect(answerArpRequest(f, 42, ours, table, new Uint8Array(42))).toBe(0);
+    expect(arpRequestSlot(f, 41, ours, table)).toBe(-1);
+    expect(arpRequestSlot(f, 42, ours, table)).toBe(0);
   });
 });
 
@@ -128,23 +145,6 @@ const collide = (ip: string) => {
 
 describe('answerNeighborSolicitation (the answer thread’s NDP fast path)', () => {
   const LINK_LOCAL = 'fe80::1';
-  /** What the event loop's InterfaceResponder sends for `frame` (promiscuous port: every check is its own). */
-  const eventLoopReply = (frame: Uint8Array, announced: string[], linkLocal: string | undefined) => {
-    const seg = new MemorySegment();
-    const port = seg.attach({ name: 'eth0', mac: OUR_MAC, promiscuous: true });
-    const peer = seg.attach({ name: 'peer', mac: '02:00:00:00:00:99', promiscuous: true });
-    const r = new InterfaceResponder({
-      transport: port,
-      gratuitous: false,
-      ...(linkLocal ? { ipv6LinkLocal: linkLocal } : {}),
-    });
-    for (const ip of announced) r.announce(ip);
-    const sent: Uint8Array[] = [];
-    peer.receive((f) => sent.push(f.slice()));
-    peer.send(frame);
-    void r.close();
-    return sent[0];
-  };
   const bytes16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
   const target = bytes16.filter((b) => b[0] !== 0xff).map((b) => formatIPv6(b));
   const ns = fc.record({
