@@ -12,6 +12,7 @@ export * from './ethernet.js';
 export * from './frame.js';
 export * from './frame-transport.js';
 export {
+  DEFAULT_EARLY_ROUNDS_MS,
   type DropReason,
   type GratuitousOptions,
   InterfaceResponder,

@@ -18,12 +18,30 @@ import { Layer2Counters } from './layer2-counters.js';
 import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from './ndp.js';
 import { type Logger, systemTimers, type Timers } from './timers.js';
 
-/** Timing of the gratuitous burst sent when an IP is announced. Defaults are MetalLB's. */
+/**
+ * Rounds sent in the first second of a burst by default ({@link GratuitousOptions.earlyMs}), in ms after the first:
+ * a lost announcement, or one overtaken by a stale one from the previous owner, strands clients for at most the gap
+ * to the next (50-350 ms) instead of MetalLB's 1.1 s.
+ */
+export const DEFAULT_EARLY_ROUNDS_MS: readonly number[] = Object.freeze([50, 150, 350, 700]);
+
+/**
+ * Timing of the gratuitous burst sent when an IP is announced: a round at once, the early rounds, then a round every
+ * `intervalMs` (MetalLB's schedule) until `durationMs` after the last announce. With the defaults: 0, 50, 150, 350,
+ * 700 ms, then 1.1, 2.2, 3.3 and 4.4 s (9 rounds).
+ */
 export interface GratuitousOptions {
-  /** Interval between rounds, default 1100 ms (MetalLB, chosen to dodge the kernel's ARP locktime). */
+  /** Interval between the regular rounds, default 1100 ms (MetalLB, chosen to dodge the kernel's ARP locktime). */
   intervalMs?: number;
-  /** Rounds are sent until this long after the last announce, default 5000 ms (≈5 rounds: 0, 1.1 … 4.4 s). */
+  /** Rounds are sent until this long after the last announce, default 5000 ms (regular rounds at 1.1 … 4.4 s). */
   durationMs?: number;
+  /**
+   * Extra rounds this many ms after the first one, before the regular schedule takes over (offsets at or beyond
+   * `intervalMs` are ignored); default {@link DEFAULT_EARLY_ROUNDS_MS}, `[]` for MetalLB's schedule alone. Linux
+   * clients accept a gratuitous ARP whenever it comes (`arp_is_garp`), so a dense start repairs a lost or overtaken
+   * first round at once; the regular 1.1 s rounds still reach stacks that lock an entry for a second after a change.
+   */
+  earlyMs?: readonly number[];
 }
 
 /** Options shared by {@link InterfaceResponder} and {@link Responder}. */
@@ -185,10 +203,16 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.arpEnabled = options.arp !== false;
     this.ndpEnabled = options.ndp !== false;
     this.linkLocal = options.ipv6LinkLocal;
-    this.gratuitous =
-      options.gratuitous === false
-        ? false
-        : { intervalMs: options.gratuitous?.intervalMs ?? 1100, durationMs: options.gratuitous?.durationMs ?? 5000 };
+    if (options.gratuitous === false) this.gratuitous = false;
+    else {
+      const intervalMs = options.gratuitous?.intervalMs ?? 1100;
+      const early = options.gratuitous?.earlyMs ?? DEFAULT_EARLY_ROUNDS_MS;
+      this.gratuitous = {
+        intervalMs,
+        durationMs: options.gratuitous?.durationMs ?? 5000,
+        earlyMs: [...new Set(early)].filter((ms) => ms > 0 && ms < intervalMs).sort((a, b) => a - b),
+      };
+    }
     this.periodicMs = options.reannounceIntervalMs ?? 0;
     this.transport.receive((f) => this.onFrame(f));
     this.transport.onError = (error) => this.fail(error);
@@ -318,9 +342,16 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.sendRound(ip);
     const b: Burst = { until, timer: undefined };
     this.bursts.set(ip, b);
-    const interval = this.gratuitous.intervalMs;
-    // Ticks on an absolute schedule (now + k × interval), like MetalLB's Go ticker: event-loop delays do not add up.
-    let next = now + interval;
+    const { intervalMs, earlyMs } = this.gratuitous;
+    // The schedule is absolute (start + early offsets, then start + k × interval), like MetalLB's Go ticker: event-loop
+    // delays do not add up. The first round due strictly after `x`:
+    const after = (x: number) => {
+      const k = Math.floor((x - now) / intervalMs) + 1;
+      const regular = now + Math.max(1, k) * intervalMs;
+      const early = earlyMs.find((ms) => now + ms > x);
+      return early === undefined ? regular : Math.min(now + early, regular);
+    };
+    let next = after(now);
     const tick = () => {
       if (this.closed || !this.ips.has(ip) || this.bursts.get(ip) !== b) return;
       const t = this.timers.now();
@@ -330,12 +361,11 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       }
       this.sendRound(ip);
       // One round per tick: Node timers may fire a fraction of a millisecond before `next` on performance.now(), so
-      // the schedule always moves on by at least one interval (and skips rounds missed under load).
-      next += interval;
-      while (next <= t) next += interval;
+      // the schedule always moves past the round just sent (and skips rounds missed under load).
+      next = after(Math.max(next, t));
       b.timer = this.timers.setTimeout(tick, next - t);
     };
-    b.timer = this.timers.setTimeout(tick, interval);
+    b.timer = this.timers.setTimeout(tick, next - now);
   }
 
   private schedulePeriodic(): void {

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BROADCAST_MAC,
   CodecError,
+  DEFAULT_EARLY_ROUNDS_MS,
   type DropReason,
   encodeArpFrame,
   encodeNdpFrame,
@@ -288,9 +289,9 @@ describe('malformed and foreign frames are counted and dropped, never thrown', (
   });
 });
 
-describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
-  it('IPv4: a round at once, then every 1.1 s until 5 s: 5 rounds of request + reply', () => {
-    const r = responder({ gratuitous: {} });
+describe('gratuitous announcements (timing on fake timers)', () => {
+  it('IPv4, MetalLB schedule (earlyMs: []): a round at once, then every 1.1 s until 5 s: 5 rounds', () => {
+    const r = responder({ gratuitous: { earlyMs: [] } });
     const observer = new Client(seg, '02:00:00:00:00:77');
     r.announce(VIP);
     const times: number[] = [];
@@ -324,7 +325,7 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
       setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, ms + 200),
       clearTimeout: (h: unknown) => timers.clearTimeout(h),
     };
-    const r = responder({ gratuitous: {}, timers: late });
+    const r = responder({ gratuitous: { earlyMs: [] }, timers: late });
     const observer = new Client(seg, '02:00:00:00:00:77');
     const at: number[] = [];
     r.on('gratuitous', () => at.push(timers.now()));
@@ -342,7 +343,7 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
       setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, Math.max(0, ms - 0.5)),
       clearTimeout: (h: unknown) => timers.clearTimeout(h),
     };
-    const r = responder({ gratuitous: {}, timers: early });
+    const r = responder({ gratuitous: { earlyMs: [] }, timers: early });
     const at: number[] = [];
     r.on('gratuitous', () => at.push(timers.now()));
     r.announce(VIP);
@@ -357,7 +358,7 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
     r.announce(VIP6);
     timers.advance(6000);
     const nas = observer.ndps();
-    expect(nas).toHaveLength(5);
+    expect(nas).toHaveLength(9);
     for (const na of nas) {
       expect(na.ethernet.destination).toBe('33:33:00:00:00:01');
       expect(na.ndp).toMatchObject({
@@ -371,11 +372,11 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
         },
       });
     }
-    expect(r.counters.get(VIP6).gratuitousSent).toBe(5);
+    expect(r.counters.get(VIP6).gratuitousSent).toBe(9);
   });
 
   it('announcing again during a burst extends it by 5 s without an extra round', () => {
-    const r = responder({ gratuitous: {} });
+    const r = responder({ gratuitous: { earlyMs: [] } });
     r.announce(VIP);
     timers.advance(3000);
     expect(r.counters.get(VIP).gratuitousSent).toBe(6); // 0, 1.1, 2.2
@@ -386,18 +387,76 @@ describe('gratuitous announcements (MetalLB timing on fake timers)', () => {
     expect(r.counters.get(VIP).gratuitousSent).toBe(16);
   });
 
-  it('withdraw stops the burst at once', () => {
+  it('default shape: a dense start (0, 50, 150, 350, 700 ms), then every 1.1 s until 5 s', () => {
     const r = responder({ gratuitous: {} });
+    const at: number[] = [];
+    r.on('gratuitous', () => at.push(timers.now()));
     r.announce(VIP);
-    timers.advance(1500);
-    r.withdraw(VIP);
     timers.advance(10_000);
-    expect(r.counters.get(VIP).gratuitousSent).toBe(4);
+    expect(at).toEqual([0, ...DEFAULT_EARLY_ROUNDS_MS, 1100, 2200, 3300, 4400]);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(18);
     expect(timers.size).toBe(0);
   });
 
-  it('reannounce() sends a round now, even mid-burst, and restarts the window (MetalLB #584)', () => {
+  it('early rounds at or beyond the interval are ignored; duplicates and order do not matter', () => {
+    const r = responder({
+      gratuitous: { intervalMs: 1000, durationMs: 2500, earlyMs: [400, 100, 100, 1000, 1500, 0] },
+    });
+    const at: number[] = [];
+    r.on('gratuitous', () => at.push(timers.now()));
+    r.announce(VIP);
+    timers.advance(10_000);
+    expect(at).toEqual([0, 100, 400, 1000, 2000]);
+  });
+
+  it('timers firing late skip the early rounds they missed instead of sending them back to back', () => {
+    const late = {
+      now: () => timers.now(),
+      setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, ms + 120),
+      clearTimeout: (h: unknown) => timers.clearTimeout(h),
+    };
+    const r = responder({ gratuitous: {}, timers: late });
+    const at: number[] = [];
+    r.on('gratuitous', () => at.push(timers.now()));
+    r.announce(VIP);
+    timers.advance(10_000);
+    // Aimed at 50 → runs at 170 (the 150 round is past), then at 350 → 470, 700 → 820, 1100 → 1220 …
+    expect(at).toEqual([0, 170, 470, 820, 1220, 2320, 3420, 4520]);
+  });
+
+  it('withdraw stops the burst at once: not one more frame for that IP, the others go on', () => {
     const r = responder({ gratuitous: {} });
+    const observer = new Client(seg, '02:00:00:00:00:77');
+    r.announce(VIP);
+    r.announce('192.0.2.11');
+    timers.advance(1500);
+    expect(r.counters.get(VIP).gratuitousSent).toBe(12); // 0, 50, 150, 350, 700, 1100
+    observer.clear();
+    r.withdraw(VIP);
+    for (let t = 0; t < 10_000; t += 10) timers.advance(10);
+    expect(observer.arps().filter((f) => f.arp.senderIp === VIP)).toEqual([]);
+    expect(observer.arps().filter((f) => f.arp.senderIp === '192.0.2.11')).toHaveLength(6); // 2.2, 3.3, 4.4 s
+    expect(r.counters.get(VIP).gratuitousSent).toBe(12);
+    expect(timers.size).toBe(0);
+  });
+
+  it('withdraw during each early round of a burst: zero frames for that IP afterwards, whatever the moment', () => {
+    for (const at of [0, 1, 49, 50, 51, 149, 150, 700, 1099, 1100, 1101, 4399, 4400]) {
+      seg = new MemorySegment();
+      timers = new FakeTimers();
+      const r = responder({ gratuitous: {}, reannounceIntervalMs: 300 });
+      const observer = new Client(seg, '02:00:00:00:00:77');
+      r.announce(VIP);
+      timers.advance(at);
+      r.withdraw(VIP);
+      observer.clear();
+      timers.advance(10_000);
+      expect(observer.got, `withdrawn at ${at} ms`).toEqual([]);
+    }
+  });
+
+  it('reannounce() sends a round now, even mid-burst, and restarts the window (MetalLB #584)', () => {
+    const r = responder({ gratuitous: { earlyMs: [] } });
     r.announce(VIP);
     r.announce(VIP6);
     timers.advance(10_000);

@@ -248,13 +248,35 @@ describe('node-wide responder over in-memory interfaces', () => {
     expect(r.counters()['192.0.2.10']!.gratuitousSent).toBe(2);
   });
 
+  it('after withdraw (or narrowing to other interfaces) mid-burst, not one more frame for that IP', async () => {
+    await start({ gratuitous: {}, reannounceIntervalMs: 500 });
+    const watch = ['eth0', 'eth1'].map((name) => new Client(seg(name), '02:00:00:00:00:77'));
+    const forIp = (c: Client, ip: string) => [
+      ...c.arps().filter((f) => f.arp.senderIp === ip),
+      ...c.ndps().filter((f) => f.ndp.message.type === 'neighbor-advertisement' && f.ndp.message.target === ip),
+    ];
+    for (const ip of ['192.0.2.10', '192.0.2.11', '2001:db8::10']) r.announce(ip);
+    timers.advance(120); // between the 50 and 150 ms rounds
+    for (const c of watch) c.clear();
+    r.withdraw('192.0.2.10');
+    r.withdraw('2001:db8::10');
+    r.announce('192.0.2.11', { interfaces: ['eth0'] }); // eth1 stops announcing it
+    for (let t = 0; t < 12_000; t += 10) timers.advance(10);
+    for (const c of watch) {
+      expect(forIp(c, '192.0.2.10')).toEqual([]);
+      expect(forIp(c, '2001:db8::10')).toEqual([]);
+    }
+    expect(forIp(watch[1]!, '192.0.2.11')).toEqual([]);
+    expect(forIp(watch[0]!, '192.0.2.11').length).toBeGreaterThan(0);
+  });
+
   it('withdraw, reannounce and close reach every interface', async () => {
     await start({ gratuitous: {} });
     r.announce('2001:db8::10');
     expect(r.announced()).toEqual(['2001:db8::10']);
     timers.advance(10_000);
     const before = r.counters()['2001:db8::10']!.gratuitousSent;
-    expect(before).toBe(10); // 5 rounds × 2 interfaces × 1 NA
+    expect(before).toBe(18); // 9 rounds × 2 interfaces × 1 NA
     r.reannounce();
     expect(r.counters()['2001:db8::10']!.gratuitousSent).toBe(before + 2);
     r.withdraw('2001:db8::10');
