@@ -1,0 +1,209 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { METALLB_RESOURCE_TYPES } from '../../src/kubernetes/kube-objects.js';
+import { type Manifest, readManifests } from './manifests.js';
+
+const SRC = fileURLToPath(new URL('../../src/kubernetes/', import.meta.url));
+const NAMESPACE = 'metallb-system';
+type Role = 'controller' | 'speaker';
+
+/**
+ * What each `@kubernetes/client-node` call in src/kubernetes needs, keyed `file#method`, and which process makes it.
+ * `namespaced` calls are granted by a Role in MetalLB's namespace, the others by a ClusterRole. A list fed to an
+ * informer needs watch too.
+ */
+interface Use {
+  group: string;
+  resources: readonly string[];
+  verbs: readonly string[];
+  namespaced: boolean;
+  roles: readonly Role[];
+}
+const CONFIG_PLURALS = METALLB_RESOURCE_TYPES.map((t) => t.plural);
+const BOTH: Role[] = ['controller', 'speaker'];
+const USES: Record<string, Use> = {
+  'cluster-watch.ts#listNamespacedCustomObject': {
+    group: 'metallb.io',
+    resources: CONFIG_PLURALS,
+    verbs: ['list', 'watch'],
+    namespaced: true,
+    roles: BOTH,
+  },
+  'cluster-watch.ts#listServiceForAllNamespaces': {
+    group: '',
+    resources: ['services'],
+    verbs: ['list', 'watch'],
+    namespaced: false,
+    roles: BOTH,
+  },
+  'cluster-watch.ts#listNode': {
+    group: '',
+    resources: ['nodes'],
+    verbs: ['list', 'watch'],
+    namespaced: false,
+    roles: ['speaker'],
+  },
+  'cluster-watch.ts#listNamespace': {
+    group: '',
+    resources: ['namespaces'],
+    verbs: ['list', 'watch'],
+    namespaced: false,
+    roles: ['controller'],
+  },
+  'cluster-watch.ts#listEndpointSliceForAllNamespaces': {
+    group: 'discovery.k8s.io',
+    resources: ['endpointslices'],
+    verbs: ['list', 'watch'],
+    namespaced: false,
+    roles: ['speaker'],
+  },
+  'cluster-watch.ts#listNamespacedSecret': {
+    group: '',
+    resources: ['secrets'],
+    verbs: ['list', 'watch'],
+    namespaced: true,
+    roles: ['speaker'],
+  },
+  'service-write-api.ts#patchNamespacedServiceStatus': {
+    group: '',
+    resources: ['services/status'],
+    verbs: ['patch'],
+    namespaced: false,
+    roles: ['controller'],
+  },
+  'service-write-api.ts#patchNamespacedService': {
+    group: '',
+    resources: ['services'],
+    verbs: ['patch'],
+    namespaced: false,
+    roles: ['controller'],
+  },
+  'service-write-api.ts#readNamespacedService': {
+    group: '',
+    resources: ['services'],
+    verbs: ['get'],
+    namespaced: false,
+    roles: ['controller'],
+  },
+  'service-write-api.ts#createNamespacedEvent': {
+    group: '',
+    resources: ['events'],
+    verbs: ['create'],
+    namespaced: false,
+    roles: BOTH,
+  },
+  'leader-election.ts#readNamespacedLease': {
+    group: 'coordination.k8s.io',
+    resources: ['leases'],
+    verbs: ['get'],
+    namespaced: true,
+    roles: ['controller'],
+  },
+  'leader-election.ts#createNamespacedLease': {
+    group: 'coordination.k8s.io',
+    resources: ['leases'],
+    verbs: ['create'],
+    namespaced: true,
+    roles: ['controller'],
+  },
+  'leader-election.ts#replaceNamespacedLease': {
+    group: 'coordination.k8s.io',
+    resources: ['leases'],
+    verbs: ['update'],
+    namespaced: true,
+    roles: ['controller'],
+  },
+};
+
+/** Every request method of every `@kubernetes/client-node` API class. */
+function clientMethods(): Set<string> {
+  const names = new Set<string>();
+  for (const [exported, value] of Object.entries(k8s)) {
+    if (!/Api$/.test(exported) || typeof value !== 'function') continue;
+    for (const m of Object.getOwnPropertyNames((value as { prototype: object }).prototype))
+      if (/^(list|read|create|patch|replace|delete|watch|connect)[A-Z]/.test(m))
+        names.add(m.replace(/WithHttpInfo$/, ''));
+  }
+  return names;
+}
+
+/** `file#method` for every client call in src/kubernetes. */
+function callsInCode(): Set<string> {
+  const methods = clientMethods();
+  const calls = new Set<string>();
+  for (const file of readdirSync(SRC).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(SRC, file), 'utf8');
+    for (const m of text.matchAll(/\.([a-zA-Z]+)(?:WithHttpInfo)?\(/g))
+      if (methods.has(m[1] as string)) calls.add(`${file}#${m[1]}`);
+  }
+  return calls;
+}
+
+/** `scope group resource verb` strings. */
+function expand(u: Pick<Use, 'group' | 'resources' | 'verbs'>, scope: string): string[] {
+  return u.resources.flatMap((r) => u.verbs.map((v) => `${scope} ${u.group || 'core'} ${r} ${v}`));
+}
+
+function granted(objects: Manifest[], role: Role): string[] {
+  const name = `ingot-${role}`;
+  const bound = (kind: string) =>
+    objects.some(
+      (o) =>
+        o.kind === `${kind}Binding` &&
+        (o.roleRef as { kind: string; name: string }).kind === kind &&
+        (o.roleRef as { name: string }).name === name &&
+        (o.subjects as { kind: string; name: string; namespace: string }[]).some(
+          (s) => s.kind === 'ServiceAccount' && s.name === name && s.namespace === NAMESPACE,
+        ),
+    );
+  const rules = (kind: string) => {
+    const obj = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    if (!obj || !bound(kind)) return [];
+    if (kind === 'Role') expect(obj.metadata.namespace).toBe(NAMESPACE);
+    return (obj.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((r) =>
+      r.apiGroups.flatMap((group) =>
+        expand({ group, resources: r.resources, verbs: r.verbs }, kind === 'Role' ? 'namespace' : 'cluster'),
+      ),
+    );
+  };
+  return [...rules('ClusterRole'), ...rules('Role')].sort();
+}
+
+describe('deploy/rbac.yaml against the API calls in src/kubernetes', () => {
+  const objects = readManifests('rbac.yaml');
+
+  it('every client call in the code is accounted for (and nothing listed is gone from the code)', () => {
+    expect([...callsInCode()].sort()).toEqual(Object.keys(USES).sort());
+  });
+
+  it('has one ServiceAccount per role in the namespace', () => {
+    expect(
+      objects
+        .filter((o) => o.kind === 'ServiceAccount')
+        .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual([`${NAMESPACE}/ingot-controller`, `${NAMESPACE}/ingot-speaker`]);
+  });
+
+  for (const role of ['controller', 'speaker'] as const) {
+    it(`ingot-${role}: every verb it uses is granted, and nothing else`, () => {
+      const needed = new Set(
+        Object.values(USES)
+          .filter((u) => u.roles.includes(role))
+          .flatMap((u) => expand(u, u.namespaced ? 'namespace' : 'cluster')),
+      );
+      const rules = granted(objects, role);
+      expect(rules.length, 'a rule is granted twice').toBe(new Set(rules).size);
+      expect(rules).toEqual([...needed].sort());
+    });
+  }
+
+  it('grants no wildcard', () => {
+    for (const o of objects.filter((x) => x.kind === 'Role' || x.kind === 'ClusterRole'))
+      for (const r of o.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[])
+        expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
+  });
+});
