@@ -131,8 +131,26 @@ export class Daemon {
   private config: IngotConfig | undefined;
   private readonly layer2Announced = new Map<string, { key: string; service: string }>();
   private readonly bgpAnnounced = new Map<string, { key: string; service: string }>();
+  /** Set by {@link Daemon.stopLayer2}: the IPs withdrawn then, still delivered locally until the process ends. */
+  private layer2Stopped: Set<string> | undefined;
 
   constructor(private readonly options: DaemonOptions) {}
+
+  /**
+   * Graceful stop, before leaving the cluster: withdraws every layer-2 announcement at once (the backend cancels the
+   * pending gratuitous bursts, so nothing more is sent for these IPs) and announces none from now on, whatever
+   * reconciles follow. The IPs stay in local delivery, so clients whose neighbour entries still point here are served
+   * until the new owner's gratuitous round moves them. Idempotent.
+   */
+  stopLayer2(): void {
+    if (this.layer2Stopped) return;
+    this.layer2Stopped = new Set(this.layer2Announced.keys());
+    for (const ip of this.layer2Stopped) {
+      this.options.layer2.withdraw(ip);
+      this.options.log.info('layer2 withdrawn', { ip, reason: 'stopping' });
+    }
+    this.layer2Announced.clear();
+  }
 
   /** Applies a validated configuration: replaces pools (re-homing or evicting IPs) and re-converges everything. */
   applyConfig(config: IngotConfig): void {
@@ -281,14 +299,15 @@ export class Daemon {
       this.options.log.info('service not announced', { service: s.service, reason: s.reason });
 
     const wantL2 = new Map<string, { interfaces: string[]; service: string }>();
-    for (const a of plan.l2) if (a.node === self) wantL2.set(a.ip, { interfaces: a.interfaces, service: a.service });
+    if (!this.layer2Stopped)
+      for (const a of plan.l2) if (a.node === self) wantL2.set(a.ip, { interfaces: a.interfaces, service: a.service });
     const wantBgp = new Map<string, BgpAnnouncement>();
     for (const a of plan.bgp) {
       const prev = wantBgp.get(a.prefix);
       wantBgp.set(a.prefix, prev ? mergeAnnouncements(prev, a) : a);
     }
     // The node must accept an IP's traffic before anything points at it: new announcements wait for local delivery.
-    const local = new Set(wantL2.keys());
+    const local = new Set([...wantL2.keys(), ...(this.layer2Stopped ?? [])]);
     for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
     const delivered = this.options.localDelivery?.sync([...local]);
     const whenDelivered = (fn: () => void) => {

@@ -70,6 +70,9 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
   const stop = async (signal: string) => {
     log.info('ingot stopping', { signal });
     metricsServer?.close();
+    // Withdraw every layer-2 IP and cancel the gratuitous bursts before leaving, so the new owners' first round is
+    // the last word on the segment (issue 17).
+    await options.layer2.close?.();
     await membership?.close();
     await mode.close();
     process.exit(0);

@@ -19,6 +19,12 @@ import { ASSIGNMENTS_LABEL, AssignmentSync, controllerOf, STATUS_LABEL } from '.
 import { tableVersion } from './assignment-table.js';
 import { LoopbackDelivery } from './loopback-delivery.js';
 
+/**
+ * After a graceful leave, how long the service IPs stay on `lo` (data path `local`): clients whose neighbour entry
+ * still points here keep being served until the new owner's first gratuitous round reaches them.
+ */
+const HANDOVER_DRAIN_MS = 300;
+
 /** Command-line settings of `ingot run`; each one given here wins over the Node document's. */
 export interface StandaloneOptions {
   /** Configuration file; absent = the embedded default. */
@@ -343,9 +349,13 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       stopping ??= (async () => {
         watcher?.close();
         clearTimeout(debounce);
-        // Leave first: the others see it at once and take over while we withdraw.
+        // Withdraw first (issue 17): pending gratuitous bursts are cancelled and nothing more is sent for our IPs,
+        // so the new owners' first round, sent once they see us leave, is the last word on the segment. Then leave.
+        daemon.stopLayer2();
         await membership?.close();
         await layer2.close?.();
+        // lo keeps the IPs a moment longer: clients still pointed here are served until the new owner's round arrives.
+        if (membership && delivery) await new Promise((resolve) => setTimeout(resolve, HANDOVER_DRAIN_MS));
         await delivery?.close();
         await bgp.close?.();
         server?.close();
