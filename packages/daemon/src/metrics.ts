@@ -26,6 +26,13 @@ const METRIC_INFO: Record<string, { type: 'gauge' | 'counter'; help: string }> =
   metallb_bgp_session_up: { type: 'gauge', help: 'BGP session state (1 is up, 0 is down)' },
   metallb_bgp_updates_total: { type: 'counter', help: 'Number of BGP UPDATE messages sent' },
   metallb_bgp_announced_prefixes_total: { type: 'gauge', help: 'Number of prefixes currently being advertised' },
+  ingot_assignments_generation: { type: 'gauge', help: 'Generation of the assignment table in force (standalone)' },
+  ingot_assignments_rejected_total: {
+    type: 'counter',
+    help: 'Replicated or persisted assignment tables refused, by reason (standalone)',
+  },
+  ingot_reconcile_errors_total: { type: 'counter', help: 'Reconciles that failed with an error (logged)' },
+  ingot_members: { type: 'gauge', help: 'Live gossip members, this node included (standalone)' },
 };
 
 /** Renders samples in the Prometheus text exposition format (0.0.4), grouped by metric with HELP and TYPE lines. */
@@ -62,7 +69,16 @@ export interface StatusRoutes {
   status?: () => unknown;
   /** `GET /assignments`: JSON assignment table (standalone replication). */
   assignments?: () => unknown;
+  /** Signs the `/assignments` body: the value of the `x-ingot-signature` header (replication authentication). */
+  sign?: (body: string) => string;
+  /** Serve only these paths (e.g. `['/assignments']` on the address peers reach); others answer 404. @default all */
+  only?: readonly string[];
 }
+
+/** A client that has not sent a complete request within this time is disconnected. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Concurrent connections a status server accepts; beyond, new ones are closed at once. */
+const MAX_CONNECTIONS = 128;
 
 /**
  * Serves the daemon's HTTP endpoints on `host:port`: `/metrics`, `/healthz`, `/readyz`, and when given `/status` and
@@ -72,19 +88,27 @@ export async function serveStatus(bind: string, routes: StatusRoutes): Promise<S
   const { host, port } = parseHostPort(bind);
   const probe = (res: ServerResponse, ok: boolean) =>
     res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
-  const json = (res: ServerResponse, value: unknown) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(value, jsonSafe)}\n`);
+  const json = (res: ServerResponse, value: unknown, sign?: (body: string) => string) => {
+    const body = `${JSON.stringify(value, jsonSafe)}\n`;
+    res
+      .writeHead(200, { 'content-type': 'application/json', ...(sign ? { 'x-ingot-signature': sign(body) } : {}) })
+      .end(body);
+  };
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] as string;
     if (req.method !== 'GET') res.writeHead(405).end();
+    else if (routes.only && !routes.only.includes(path)) res.writeHead(404).end();
     else if (path === '/metrics')
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(routes.metrics());
     else if (path === '/healthz') probe(res, routes.healthy());
     else if (path === '/readyz') probe(res, (routes.ready ?? routes.healthy)());
     else if (path === '/status' && routes.status) json(res, routes.status());
-    else if (path === '/assignments' && routes.assignments) json(res, routes.assignments());
+    else if (path === '/assignments' && routes.assignments) json(res, routes.assignments(), routes.sign);
     else res.writeHead(404).end();
   });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = REQUEST_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { statusAddressProblem } from '../standalone/status-address.js';
 import type { FieldReader } from './field-reader.js';
 
 /** API version of Ingot's own configuration kinds (Node, IPRange). */
@@ -43,6 +44,11 @@ export interface NodeConfig {
    * on port 7472 when gossip is configured (peers fetch assignments there), else {@link DEFAULT_STATUS_ADDRESS}.
    */
   statusAddress?: string;
+  /**
+   * spec.localStatusAddress: a second listener, normally loopback (`127.0.0.1:7473`), for `/metrics`, `/healthz`,
+   * `/readyz` and `/status`; the status address then serves only `/assignments` to the other members.
+   */
+  localStatusAddress?: string;
   /** spec.stateDirectory: where assignments persist across restarts; absent = memory only. */
   stateDirectory?: string;
   /** spec.dataPath: `local` routes owned service IPs to `lo`; `none` leaves delivery to kube-proxy. Absent = mode default. */
@@ -85,6 +91,8 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
   };
   const statusAddress = address('spec.statusAddress', false);
   if (statusAddress) node.statusAddress = statusAddress;
+  const localStatusAddress = address('spec.localStatusAddress', false);
+  if (localStatusAddress) node.localStatusAddress = localStatusAddress;
   if (announce === 'live' || announce === 'dry-run') node.announce = announce;
   if (dataPath === 'local' || dataPath === 'none') node.dataPath = dataPath;
   const routerID = ip('spec.bgp.routerID', 4);
@@ -107,6 +115,11 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
     const secretFile = r.string('spec.memberlist.secretFile');
     if (secret !== undefined && secretFile !== undefined)
       r.fail('spec.memberlist', 'set secret or secretFile, not both');
+    const statusProblem =
+      statusAddress && bindAddress && isHostPort(statusAddress) && isHostPort(bindAddress)
+        ? statusAddressProblem(statusAddress, bindAddress)
+        : undefined;
+    if (statusProblem) r.fail('spec.statusAddress', statusProblem);
     if (bindAddress)
       node.memberlist = {
         bindAddress,

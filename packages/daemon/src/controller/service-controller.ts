@@ -198,7 +198,8 @@ function requestedIps(svc: ServiceResource): { ips: string[] } | { error: string
   return { ips: list };
 }
 
-function familyOf(ips: readonly string[]): 'IPv4' | 'IPv6' | 'dual' | undefined {
+/** The family of a service's IPs: one IP, or one of each family (`dual`); undefined for anything else. */
+export function familyOf(ips: readonly string[]): 'IPv4' | 'IPv6' | 'dual' | undefined {
   if (ips.length === 1) return isIP(ips[0] as string) === 6 ? 'IPv6' : 'IPv4';
   if (ips.length === 2 && isIP(ips[0] as string) !== isIP(ips[1] as string)) return 'dual';
   return undefined;
@@ -213,7 +214,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * `spec.ipFamilies`, by default IPv4, or IPv4 and IPv6 with PreferDualStack / RequireDualStack. The families stand in
  * as unspecified addresses, which only their family is read from. Kubernetes Services always carry clusterIPs.
  */
-function withClusterFamilies(svc: ServiceResource): ServiceResource {
+export function withClusterFamilies(svc: ServiceResource): ServiceResource {
   if (svc.clusterIPs.length > 0) return svc;
   const families =
     svc.ipFamilies.length > 0

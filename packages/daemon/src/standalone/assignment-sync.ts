@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { getJson } from '../http-json.js';
+import { isIP } from 'node:net';
+import { getBody, parseJsonFrom } from '../http-json.js';
 import type { Logger } from '../logger.js';
+import { parseHostPort } from '../membership-source.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import {
   type Assignment,
@@ -10,9 +12,12 @@ import {
   loadTable,
   parseTableVersion,
   saveTable,
+  setTableAside,
   tableVersion,
   validateTable,
 } from './assignment-table.js';
+import { SIGNATURE_HEADER, verifyBody } from './table-auth.js';
+import type { TableProblem } from './table-check.js';
 
 /** Gossiped label carrying a node's table version, `<generation>.<writer>`. */
 export const ASSIGNMENTS_LABEL = 'ingot.dev/assignments';
@@ -20,6 +25,31 @@ export const ASSIGNMENTS_LABEL = 'ingot.dev/assignments';
 export const STATUS_LABEL = 'ingot.dev/status';
 /** The key hashed with each member name to choose the allocating node. */
 export const CONTROLLER_ELECTION_KEY = 'ingot/controller';
+/** The largest `/assignments` body a node reads from a peer (8 MiB, about 80,000 services). */
+export const MAX_TABLE_BYTES = 8 * 1024 * 1024;
+
+/** Why a replicated table was not adopted; the label of `ingot_assignments_rejected_total`. */
+export type RejectReason =
+  | 'unreachable' // no complete 200 answer in time
+  | 'too-large' // body over MAX_TABLE_BYTES
+  | 'unauthenticated' // signature missing or wrong
+  | 'malformed' // not JSON, or not an assignment table
+  | 'writer' // does not name the elected allocator as its writer
+  | 'config' // not allowed by the configuration in force
+  | 'state-file'; // the state directory's table was corrupt or (partly) not allowed
+
+/** A failed fetch, with the reason it is counted under. */
+export class ReplicationError extends Error {
+  /** Always `'ReplicationError'`. */
+  override readonly name = 'ReplicationError';
+  constructor(
+    /** The counter label. */
+    readonly reason: RejectReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The allocating node among `names`: the lowest sha256(name + "#" + {@link CONTROLLER_ELECTION_KEY}), the same
@@ -43,43 +73,46 @@ export interface AssignmentSyncOptions {
   stateDirectory?: string;
   /** Logger. */
   log: Logger;
-  /** Hands an adopted table to the daemon (replace assignments, then reconcile). */
+  /** Hands an adopted table to the daemon (replace assignments, then reconcile). Its exceptions are logged. */
   adopt: (table: AssignmentTable) => void;
   /** Publishes this node's table version to the other members (gossip labels). */
   advertise: (version: string) => void;
-  /** Reads a peer's table. @default HTTP `GET http://<address>/assignments` with a 2 s timeout */
-  fetchTable?: (statusAddress: string) => Promise<AssignmentTable>;
+  /**
+   * Reads a peer's table (the parsed JSON, authenticated). @default {@link fetchTableOverHttp} without a key
+   * @throws ReplicationError (other errors count as `unreachable`)
+   */
+  fetchTable?: (statusAddress: string) => Promise<unknown>;
+  /** The configuration's objections to a table ({@link checkTable}); empty = allowed. @default none */
+  check?: (table: AssignmentTable) => TableProblem[];
+  /**
+   * The members that may allocate: the fleet file's Node documents, when it lists any; undefined = every member. A
+   * member outside it never becomes the allocator, and its tables are never read.
+   */
+  eligible?: () => ReadonlySet<string> | undefined;
+  /** Clock for the names of state files set aside. */
+  now?: () => Date;
 }
 
 /**
  * Keeps the standalone controller's assignments identical on every member and across restarts. One node allocates (the
- * leader of {@link CONTROLLER_ELECTION_KEY} among live members); it bumps the table's generation on every change,
- * persists it, and gossips the version. Every node that sees a newer version fetches that table from its writer's
- * status endpoint, persists it, and adopts it. On start each node loads its own copy, so even a restart of every node
- * keeps every IP.
+ * leader of {@link CONTROLLER_ELECTION_KEY} among live members that may allocate); it bumps the table's generation on
+ * every change, persists it, and gossips the version. A follower that sees the allocator advertise a newer version
+ * fetches that table from the allocator's status endpoint and adopts it only when it names the allocator as writer, is
+ * authenticated, and is allowed by the configuration in force; the allocator itself catches up from the member that
+ * wrote a newer table (a former allocator) under the same checks, then re-stamps it as its own. On start each node
+ * loads its own copy (what the configuration allows of it), so even a restart of every node keeps every IP.
  */
 export class AssignmentSync {
   private current: AssignmentTable;
   private fetching = false;
   private recheck = false;
+  private heardGeneration = 0;
+  private readonly counts = new Map<RejectReason, number>();
+  private readonly ineligibleLogged = new Set<string>();
 
   constructor(private readonly options: AssignmentSyncOptions) {
     this.current = EMPTY_TABLE;
-    if (options.stateDirectory) {
-      try {
-        this.current = loadTable(options.stateDirectory);
-        options.log.info('assignments loaded from the state directory', {
-          directory: options.stateDirectory,
-          version: tableVersion(this.current),
-          services: Object.keys(this.current.services).length,
-        });
-      } catch (err) {
-        options.log.error('state directory assignments unreadable; starting empty and waiting for peers', {
-          directory: options.stateDirectory,
-          error: (err as Error).message,
-        });
-      }
-    }
+    if (options.stateDirectory) this.current = this.loadState(options.stateDirectory);
   }
 
   /** The newest table this node holds. */
@@ -87,16 +120,34 @@ export class AssignmentSync {
     return this.current;
   }
 
-  /** Is `self` the allocating node among these live members? */
-  isAllocator(members: readonly NodeInfo[]): boolean {
+  /** Tables refused so far, by reason (`ingot_assignments_rejected_total`). */
+  rejections(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  /** The allocating node among these live members (only eligible ones count; this node is always a candidate). */
+  allocatorOf(members: readonly NodeInfo[]): string | undefined {
+    const eligible = this.options.eligible?.();
     const names = members.map((m) => m.name);
     if (!names.includes(this.options.node)) names.push(this.options.node);
-    return controllerOf(names) === this.options.node;
+    if (!eligible) return controllerOf(names);
+    for (const name of names)
+      if (!eligible.has(name) && !this.ineligibleLogged.has(name)) {
+        this.ineligibleLogged.add(name);
+        this.options.log.warn('member is not a Node of the configuration; it can never allocate', { member: name });
+      }
+    return controllerOf(names.filter((n) => eligible.has(n)));
+  }
+
+  /** Is `self` the allocating node among these live members? */
+  isAllocator(members: readonly NodeInfo[]): boolean {
+    return this.allocatorOf(members) === this.options.node;
   }
 
   /** Records assignments this node (the allocator) just computed: a new generation, persisted and advertised. */
   recordLocal(services: Record<string, Assignment>): void {
-    this.store({ generation: this.current.generation + 1, writer: this.options.node, services });
+    const generation = Math.max(this.current.generation, this.heardGeneration) + 1;
+    this.store({ generation, writer: this.options.node, services });
     this.options.log.info('assignments changed', {
       version: tableVersion(this.current),
       services: Object.keys(services).length,
@@ -104,8 +155,26 @@ export class AssignmentSync {
   }
 
   /**
-   * Looks at the members' gossiped versions and adopts the newest table when it is newer than ours. Resolves when done
-   * (also when the fetch failed: it is retried on the next membership change).
+   * When this node has become the allocator and holds a table another node wrote, re-stamps it as its own (a new
+   * generation, same assignments), so followers, which accept only the allocator's own tables, can adopt it.
+   */
+  claim(members: readonly NodeInfo[]): void {
+    if (this.current.generation === 0 || this.current.writer === this.options.node || !this.isAllocator(members))
+      return;
+    this.options.log.info('this node is the allocator now; taking over the table', { from: this.current.writer });
+    this.recordLocal(this.current.services);
+  }
+
+  /**
+   * Does this node hold the newest table it has heard of from a member it would accept one from? (`/readyz`.)
+   */
+  upToDate(members: readonly NodeInfo[]): boolean {
+    return this.candidates(members).length === 0;
+  }
+
+  /**
+   * Looks at the members' gossiped versions and adopts the newest acceptable table when it is newer than ours. Resolves
+   * when done (also when every fetch failed: it is retried on the next membership change); never rejects.
    */
   async observe(members: readonly NodeInfo[]): Promise<void> {
     if (this.fetching) {
@@ -118,37 +187,132 @@ export class AssignmentSync {
         this.recheck = false;
         await this.pullNewest(members);
       } while (this.recheck);
+    } catch (err) {
+      this.options.log.error('assignment sync failed', { error: (err as Error).message });
     } finally {
       this.fetching = false;
     }
   }
 
+  /** Members we would fetch a newer table from, newest first. */
+  private candidates(members: readonly NodeInfo[]) {
+    const allocator = this.allocatorOf(members);
+    const self = allocator === this.options.node;
+    const eligible = this.options.eligible?.();
+    const out: { name: string; v: { generation: number; writer: string }; at: string }[] = [];
+    for (const m of members) {
+      if (m.name === this.options.node) continue;
+      if (self ? eligible !== undefined && !eligible.has(m.name) : m.name !== allocator) continue;
+      const v = parseTableVersion(m.labels[ASSIGNMENTS_LABEL]);
+      const at = m.labels[STATUS_LABEL];
+      if (!v || !at || !fetchable(at)) continue;
+      if (v.generation > this.heardGeneration) this.heardGeneration = v.generation;
+      if (compareVersions(v, this.current) > 0) out.push({ name: m.name, v, at });
+    }
+    return out.sort((a, b) => compareVersions(b.v, a.v));
+  }
+
   private async pullNewest(members: readonly NodeInfo[]): Promise<void> {
-    const candidates = members
-      .filter((m) => m.name !== this.options.node)
-      .map((m) => ({ m, v: parseTableVersion(m.labels[ASSIGNMENTS_LABEL]), at: m.labels[STATUS_LABEL] }))
-      .filter((c) => c.v && c.at && compareVersions(c.v, this.current) > 0)
-      .sort((a, b) => compareVersions(b.v!, a.v!));
-    for (const c of candidates) {
+    const allocator = this.allocatorOf(members);
+    for (const c of this.candidates(members)) {
       try {
-        const table = validateTable(await (this.options.fetchTable ?? fetchTableOverHttp)(c.at as string));
-        if (compareVersions(table, this.current) <= 0) return;
+        const raw = await (this.options.fetchTable ?? fetchTableOverHttp)(c.at);
+        let table: AssignmentTable;
+        try {
+          table = validateTable(raw);
+        } catch (err) {
+          throw new ReplicationError('malformed', (err as Error).message);
+        }
+        // A follower takes the allocator's own table; the allocator catching up takes a table from the node that wrote it.
+        const writer = allocator === this.options.node ? c.name : allocator;
+        if (table.writer !== writer)
+          throw new ReplicationError('writer', `table written by ${JSON.stringify(table.writer)}, not ${writer}`);
+        if (compareVersions(table, this.current) <= 0) continue;
+        const problems = this.options.check?.(table) ?? [];
+        if (problems.length > 0)
+          throw new ReplicationError(
+            'config',
+            `not allowed by the configuration: ${problems
+              .slice(0, 5)
+              .map((p) => `${p.service}: ${p.reason}`)
+              .join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+          );
         this.store(table);
         this.options.log.info('assignments adopted', {
-          from: c.m.name,
+          from: c.name,
           version: tableVersion(table),
           services: Object.keys(table.services).length,
         });
-        this.options.adopt(table);
+        try {
+          this.options.adopt(table);
+        } catch (err) {
+          this.options.log.error('applying adopted assignments failed', { error: (err as Error).message });
+        }
         return;
       } catch (err) {
-        this.options.log.warn('could not fetch assignments from a member', {
-          member: c.m.name,
+        const reason = err instanceof ReplicationError ? err.reason : 'unreachable';
+        this.count(reason);
+        this.options.log.warn('assignment table from a member ignored', {
+          member: c.name,
           address: c.at,
+          reason,
           error: (err as Error).message,
         });
       }
     }
+  }
+
+  private count(reason: RejectReason): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+  }
+
+  /** The state directory's table, or the part of it the configuration allows; a corrupt file is set aside. */
+  private loadState(dir: string): AssignmentTable {
+    const { log } = this.options;
+    const now = this.options.now?.() ?? new Date();
+    let table: AssignmentTable;
+    try {
+      table = loadTable(dir);
+    } catch (err) {
+      this.count('state-file');
+      let aside: string | undefined;
+      try {
+        aside = setTableAside(dir, 'corrupt', now);
+      } catch {
+        // unreadable and unmovable (e.g. a directory): saving a table later fails loudly
+      }
+      log.error('state directory assignments unreadable; set aside, starting empty and waiting for peers', {
+        directory: dir,
+        error: (err as Error).message,
+        movedTo: aside ?? null,
+      });
+      return EMPTY_TABLE;
+    }
+    const problems = this.options.check?.(table) ?? [];
+    if (problems.length > 0) {
+      this.count('state-file');
+      const dropped = new Set(problems.map((p) => p.service));
+      const services: Record<string, Assignment> = Object.create(null);
+      for (const [k, a] of Object.entries(table.services)) if (!dropped.has(k)) services[k] = a;
+      let aside: string | undefined;
+      try {
+        aside = setTableAside(dir, 'rejected', now);
+      } catch {
+        // kept in place; the next save replaces it
+      }
+      log.error('state directory assignments not allowed by the configuration; those entries are not adopted', {
+        directory: dir,
+        problems: problems.slice(0, 20),
+        movedTo: aside ?? null,
+      });
+      table = { ...table, services };
+    }
+    log.info('assignments loaded from the state directory', {
+      directory: dir,
+      version: tableVersion(table),
+      services: Object.keys(table.services).length,
+    });
+    return table;
   }
 
   private store(table: AssignmentTable): void {
@@ -167,7 +331,38 @@ export class AssignmentSync {
   }
 }
 
-/** `GET http://<address>/assignments`, validated, with a 2 s timeout. */
-export async function fetchTableOverHttp(address: string): Promise<AssignmentTable> {
-  return validateTable(await getJson(address, '/assignments'));
+/** Is `address` a `host:port` a peer can be reached at (not a wildcard)? */
+function fetchable(address: string): boolean {
+  try {
+    const { host } = parseHostPort(address);
+    return isIP(host) !== 0 && host !== '0.0.0.0' && host !== '::';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `GET http://<address>/assignments`: at most {@link MAX_TABLE_BYTES}, 2 s, and when `key` is given the body must
+ * carry its HMAC in {@link SIGNATURE_HEADER}. Returns the parsed JSON (validate it with {@link validateTable}).
+ * @throws ReplicationError
+ */
+export async function fetchTableOverHttp(address: string, key?: Uint8Array): Promise<unknown> {
+  let answer: Awaited<ReturnType<typeof getBody>>;
+  try {
+    answer = await getBody(address, '/assignments', { maxBytes: MAX_TABLE_BYTES });
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ReplicationError(/larger than/.test(message) ? 'too-large' : 'unreachable', message);
+  }
+  if (key && !verifyBody(key, answer.body, headerText(answer.headers[SIGNATURE_HEADER])))
+    throw new ReplicationError('unauthenticated', `no valid ${SIGNATURE_HEADER} from ${address}`);
+  try {
+    return parseJsonFrom(answer.body.toString('utf8'), `${address}/assignments`);
+  } catch (err) {
+    throw new ReplicationError('malformed', (err as Error).message);
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
 }

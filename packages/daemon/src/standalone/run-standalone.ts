@@ -15,9 +15,12 @@ import { DEFAULT_CONFIG_YAML } from '../default-config.js';
 import type { Logger } from '../logger.js';
 import { type MembershipSource, parseHostPort, startMembership } from '../membership-source.js';
 import { renderMetrics, serveStatus } from '../metrics.js';
-import { ASSIGNMENTS_LABEL, AssignmentSync, controllerOf, STATUS_LABEL } from './assignment-sync.js';
+import { ASSIGNMENTS_LABEL, AssignmentSync, fetchTableOverHttp, STATUS_LABEL } from './assignment-sync.js';
 import { tableVersion } from './assignment-table.js';
 import { LoopbackDelivery } from './loopback-delivery.js';
+import { advertisedStatusAddress, statusAddressProblem } from './status-address.js';
+import { replicationKey, signBody } from './table-auth.js';
+import { checkTable } from './table-check.js';
 
 /**
  * After a graceful leave, how long the service IPs stay on `lo` (data path `local`): clients whose neighbour entry
@@ -43,6 +46,8 @@ export interface StandaloneOptions {
   memberlist?: { bindAddress: string; join: string[]; secretFile?: string };
   /** `--metrics-bind` / `--status-address`. */
   statusAddress?: string;
+  /** `--local-status-address`: a separate (loopback) listener for /metrics /healthz /readyz /status. */
+  localStatusAddress?: string;
   /** `--state-dir`. */
   stateDirectory?: string;
   /** `--data-path`. */
@@ -121,6 +126,7 @@ export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig
     memberlist,
     statusAddress,
     statusExplicit: opts.statusAddress !== undefined || node?.statusAddress !== undefined,
+    localStatusAddress: opts.localStatusAddress ?? node?.localStatusAddress,
     stateDirectory: opts.stateDirectory ?? node?.stateDirectory,
     dataPath: opts.dataPath ?? node?.dataPath ?? (announce === 'live' ? 'local' : 'none'),
     routerId,
@@ -149,6 +155,11 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     throw new Error(`${source}: invalid configuration (${first.issues.length} issues)`);
   }
   const s = resolveNodeSettings(opts, first.config);
+  const statusProblem = statusAddressProblem(s.statusAddress, s.memberlist?.bindAddress);
+  if (statusProblem) throw new Error(`status address: ${statusProblem}`);
+  const advertisedStatus = advertisedStatusAddress(s.statusAddress, s.memberlist?.bindAddress);
+  const secret = readSecret(s.memberlist);
+  const tableKey = secret ? replicationKey(secret) : undefined;
   log.info('ingot starting', {
     version: opts.version,
     pid: process.pid,
@@ -190,7 +201,8 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
   let membership: MembershipSource | undefined;
   let synced = s.memberlist === undefined;
   let advertised = '0.';
-  const gossipLabels = () => ({ ...s.labels, [ASSIGNMENTS_LABEL]: advertised, [STATUS_LABEL]: s.statusAddress });
+  const gossipLabels = () => ({ ...s.labels, [ASSIGNMENTS_LABEL]: advertised, [STATUS_LABEL]: advertisedStatus });
+  const config = () => store.current ?? first.config;
   const members = () => membership?.members() ?? [{ name: s.name, labels: s.labels }];
   const sync = new AssignmentSync({
     node: s.name,
@@ -203,6 +215,13 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     advertise: (version) => {
       advertised = version;
       membership?.setLabels(gossipLabels());
+    },
+    fetchTable: (address) => fetchTableOverHttp(address, tableKey),
+    check: (table) => checkTable(table, config()),
+    // With Node documents in the fleet file, only those machines may allocate.
+    eligible: () => {
+      const nodes = config().nodes;
+      return nodes.length > 0 ? new Set(nodes.map((n) => n.name)) : undefined;
     },
   });
   advertised = tableVersion(sync.table);
@@ -258,12 +277,12 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     setImmediate(() => {
       reconcileQueued = false;
       daemon.reconcile();
-      void sync.observe(members());
+      void sync.observe(members()).then(() => {
+        if (synced) sync.claim(members());
+      });
     });
   };
   if (s.memberlist) {
-    const ml: { secret?: string; secretFile?: string } = s.memberlist;
-    const secret = ml.secret ?? (ml.secretFile ? readFileSync(ml.secretFile, 'utf8').trim() : undefined);
     membership = await startMembership({
       name: s.name,
       labels: gossipLabels(),
@@ -275,7 +294,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     });
   }
 
-  const controller = () => controllerOf(members().map((m) => m.name));
+  const controller = () => sync.allocatorOf(members());
   const status = (): StatusDocument => ({
     node: s.name,
     version: opts.version,
@@ -288,27 +307,49 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     members: membership?.view() ?? [{ name: s.name, state: 'alive', address: '-' }],
     localAddresses: delivery?.addresses() ?? [],
   });
-  let server: Server | undefined;
+  const servers: Server[] = [];
+  const local = {
+    metrics: () =>
+      renderMetrics([
+        ...daemon.metrics(),
+        { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
+        { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
+        { name: 'ingot_assignments_generation', labels: { writer: sync.table.writer }, value: sync.table.generation },
+        ...Object.entries(sync.rejections()).map(([reason, value]) => ({
+          name: 'ingot_assignments_rejected_total',
+          labels: { reason },
+          value,
+        })),
+        { name: 'ingot_members', labels: {}, value: members().length },
+      ]) + (layer2.metrics?.() ?? ''),
+    healthy: () => store.current !== undefined,
+    // Ready once configured, synced at start, and holding the newest table heard of from the allocator.
+    ready: () => store.current !== undefined && synced && sync.upToDate(members()),
+    status,
+  };
+  const peer = {
+    assignments: () => sync.table,
+    ...(tableKey ? { sign: (body: string) => signBody(tableKey, body) } : {}),
+  };
   try {
-    server = await serveStatus(s.statusAddress, {
-      metrics: () =>
-        renderMetrics([
-          ...daemon.metrics(),
-          { name: 'metallb_k8s_client_config_loaded_bool', labels: {}, value: store.current ? 1 : 0 },
-          { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
-          { name: 'ingot_assignments_generation', labels: { writer: sync.table.writer }, value: sync.table.generation },
-          { name: 'ingot_members', labels: {}, value: members().length },
-        ]) + (layer2.metrics?.() ?? ''),
-      healthy: () => store.current !== undefined,
-      ready: () => store.current !== undefined && synced,
-      status,
-      assignments: () => sync.table,
-    });
-    log.info('serving status', {
-      address: s.statusAddress,
-      paths: ['/metrics', '/healthz', '/readyz', '/status', '/assignments'],
-    });
+    if (s.localStatusAddress) {
+      servers.push(await serveStatus(s.localStatusAddress, local));
+      servers.push(await serveStatus(s.statusAddress, { ...local, ...peer, only: ['/assignments'] }));
+      log.info('serving status', {
+        local: s.localStatusAddress,
+        paths: ['/metrics', '/healthz', '/readyz', '/status'],
+        peers: s.statusAddress,
+        peerPaths: ['/assignments'],
+      });
+    } else {
+      servers.push(await serveStatus(s.statusAddress, { ...local, ...peer }));
+      log.info('serving status', {
+        address: s.statusAddress,
+        paths: ['/metrics', '/healthz', '/readyz', '/status', '/assignments'],
+      });
+    }
   } catch (err) {
+    for (const server of servers.splice(0)) server.close();
     if (s.statusExplicit || s.memberlist) throw err;
     log.warn('status server not started (default address unavailable)', {
       address: s.statusAddress,
@@ -320,6 +361,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
   if (membership) {
     await sync.observe(members());
     synced = true;
+    sync.claim(members());
   }
   store.apply(first.config);
 
@@ -358,11 +400,17 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
         if (membership && delivery) await new Promise((resolve) => setTimeout(resolve, HANDOVER_DRAIN_MS));
         await delivery?.close();
         await bgp.close?.();
-        server?.close();
+        for (const server of servers) server.close();
       })();
       return stopping;
     },
   };
+}
+
+/** The memberlist secret, inline or from its file (trimmed); undefined when none is set. */
+function readSecret(ml: { secret?: string; secretFile?: string } | undefined): string | undefined {
+  if (!ml) return undefined;
+  return ml.secret ?? (ml.secretFile ? readFileSync(ml.secretFile, 'utf8').trim() : undefined);
 }
 
 /** Is `ip` inside one of the pools' address entries? */

@@ -99,19 +99,26 @@ describe('AssignmentSync', () => {
     expect(make('n1', {}, dir).sync.table.generation).toBe(2);
   });
 
-  it('adopts the newest table a member advertises, skipping members that fail, and ignores older ones', async () => {
-    const newest: AssignmentTable = { generation: 5, writer: 'n3', services: WEB };
-    const { sync, adopted, fetched } = make('n1', { 'n3:7472': newest, 'n2:7472': { ...newest, generation: 4 } });
+  it('the allocator catches up from the member that wrote a newer table, skipping members that fail, ignoring older', async () => {
+    const names = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const self = controllerOf(names) as string;
+    const [a, b, c] = names.filter((n) => n !== self) as [string, string, string];
+    const at = (n: string) => `192.0.2.${names.indexOf(n) + 1}:7472`;
+    const newest: AssignmentTable = { generation: 5, writer: b, services: WEB };
+    const { sync, adopted, fetched } = make(self, {
+      [at(b)]: newest,
+      [at(a)]: { ...newest, generation: 4 },
+    });
     await sync.observe([
-      member('n2', '4.n3', 'n2:7472'),
-      member('n4', '6.n4', 'n4:7472'), // advertises newer but is unreachable
-      member('n3', '5.n3', 'n3:7472'),
-      { name: 'n5', labels: {} },
+      member(a, `4.${b}`, at(a)),
+      member(c, `6.${c}`, at(c)), // advertises newer but is unreachable
+      member(b, `5.${b}`, at(b)),
+      { name: 'n9', labels: {} },
     ]);
-    expect(fetched).toEqual(['n4:7472', 'n3:7472']);
+    expect(fetched).toEqual([at(c), at(b)]);
     expect(adopted).toEqual([newest]);
     expect(sync.table).toEqual(newest);
-    await sync.observe([member('n2', '4.n3', 'n2:7472')]);
+    await sync.observe([member(a, `4.${b}`, at(a))]);
     expect(adopted).toHaveLength(1);
   });
 
