@@ -131,6 +131,7 @@ export class Daemon {
   private config: IngotConfig | undefined;
   private readonly layer2Announced = new Map<string, { key: string; service: string }>();
   private readonly bgpAnnounced = new Map<string, { key: string; service: string }>();
+  private reconcileErrors = 0;
   /** Set by {@link Daemon.stopLayer2}: the IPs withdrawn then, still delivered locally until the process ends. */
   private layer2Stopped: Set<string> | undefined;
 
@@ -186,12 +187,21 @@ export class Daemon {
     if (this.config) this.controller.setPools(this.config.pools);
   }
 
-  /** Re-converges every service (when allocating) and re-applies announcements (call on membership changes too). */
+  /**
+   * Re-converges every service (when allocating) and re-applies announcements (call on membership changes too). Never
+   * throws: a failure (e.g. from assignments read off the network) is logged and counted in
+   * `ingot_reconcile_errors_total`, and the announcements made so far stay.
+   */
   reconcile(): void {
     const config = this.config;
     if (!config) return;
-    if (this.options.allocating?.() ?? true) this.converge(config);
-    this.announce(config);
+    try {
+      if (this.options.allocating?.() ?? true) this.converge(config);
+      this.announce(config);
+    } catch (err) {
+      this.reconcileErrors++;
+      this.options.log.error('reconcile failed', { error: (err as Error).message });
+    }
   }
 
   private converge(config: IngotConfig): void {
@@ -252,6 +262,7 @@ export class Daemon {
       }
     }
     samples.push(...(this.options.bgp.metrics?.() ?? []));
+    samples.push({ name: 'ingot_reconcile_errors_total', labels: {}, value: this.reconcileErrors });
     return samples;
   }
 
@@ -286,7 +297,19 @@ export class Daemon {
     const allocated: AllocatedService[] = [];
     for (const svc of config.services) {
       const st = this.statuses.get(svc.key);
-      if (st?.pool) allocated.push({ service: svc, ips: st.ips, pool: st.pool });
+      if (!st?.pool) continue;
+      // Assignments adopted from elsewhere (a peer, the state directory) may predate the configuration in force: an IP
+      // outside its pool is never announced.
+      const pools = this.controller.allocator;
+      if (st.ips.some((ip) => pools.poolForIp(ip) !== st.pool)) {
+        this.options.log.warn('service IPs not in their pool in this configuration; not announced', {
+          service: svc.key,
+          ips: st.ips,
+          pool: st.pool,
+        });
+        continue;
+      }
+      allocated.push({ service: svc, ips: st.ips, pool: st.pool });
     }
     const self = this.options.nodeName;
     const members = this.options.members?.() ?? [{ name: self, labels: this.options.nodeLabels ?? {} }];
