@@ -1,0 +1,112 @@
+/**
+ * The daemons' command lines, in one place: deploy/controller-deployment.yaml and deploy/speaker-daemonset.yaml must
+ * carry exactly these (test/deploy/workloads.test.ts), and the lab's Kubernetes tests run the same arguments and
+ * environment as processes in namespaces (there is no container runtime on the lab machines), through {@link labCommand}.
+ */
+
+/** Where a container's environment variable comes from (the downward API, as in the manifests). */
+export type EnvSource = { fieldPath: string } | { value: string };
+
+/** One daemon's container command line. */
+export interface CommandLine {
+  /** The container's `command`. */
+  command: readonly string[];
+  /** The container's `args`; `$(VAR)` is replaced by Kubernetes (and by {@link labCommand}) from `env`. */
+  args: readonly string[];
+  /** The container's `env`. */
+  env: Readonly<Record<string, EnvSource>>;
+}
+
+/** The controller Deployment's container. */
+export const CONTROLLER: CommandLine = {
+  command: ['ingot'],
+  args: [
+    'run',
+    '--kubernetes',
+    '--role=controller',
+    '--namespace=$(POD_NAMESPACE)',
+    '--metrics-bind=0.0.0.0:7472',
+    '--log-format=json',
+  ],
+  env: {
+    POD_NAMESPACE: { fieldPath: 'metadata.namespace' },
+    POD_NAME: { fieldPath: 'metadata.name' },
+  },
+};
+
+/** The speaker DaemonSet's container. */
+export const SPEAKER: CommandLine = {
+  command: ['ingot'],
+  args: [
+    'run',
+    '--kubernetes',
+    '--role=speaker',
+    '--namespace=$(POD_NAMESPACE)',
+    '--node=$(NODE_NAME)',
+    '--announce=live',
+    '--metrics-bind=$(POD_IP):7472',
+    '--log-format=json',
+  ],
+  env: {
+    NODE_NAME: { fieldPath: 'spec.nodeName' },
+    POD_IP: { fieldPath: 'status.podIP' },
+    POD_NAMESPACE: { fieldPath: 'metadata.namespace' },
+    POD_NAME: { fieldPath: 'metadata.name' },
+  },
+};
+
+/** What the downward API would give a pod in the lab. */
+export interface LabPod {
+  /** spec.nodeName */
+  nodeName?: string;
+  /** status.podIP: the node's address (host network). */
+  podIp?: string;
+  /** metadata.namespace @default 'metallb-system' */
+  namespace?: string;
+  /** metadata.name */
+  podName: string;
+}
+
+/** Resolves a {@link CommandLine} for a lab process. */
+export interface LabCommand {
+  /** Arguments after `node packages/daemon/dist/cli.js`. */
+  args: string[];
+  /** Environment variables to set. */
+  env: Record<string, string>;
+}
+
+/**
+ * The command line a lab process runs for a pod: the manifest's arguments with `$(VAR)` resolved from what the
+ * downward API would give, plus the one thing a process outside a pod needs instead of the in-cluster service account
+ * mount: `--kubeconfig FILE` (a kubeconfig holding a token of the same ServiceAccount). `files` maps paths the
+ * manifests mount (Secrets) to files the lab wrote.
+ */
+export function labCommand(
+  line: CommandLine,
+  pod: LabPod,
+  kubeconfig: string,
+  files: Readonly<Record<string, string>> = {},
+): LabCommand {
+  const fields: Record<string, string | undefined> = {
+    'spec.nodeName': pod.nodeName,
+    'status.podIP': pod.podIp,
+    'metadata.namespace': pod.namespace ?? 'metallb-system',
+    'metadata.name': pod.podName,
+  };
+  const env: Record<string, string> = {};
+  for (const [name, source] of Object.entries(line.env)) {
+    const value = 'value' in source ? source.value : fields[source.fieldPath];
+    if (value === undefined) throw new Error(`labCommand: ${name} needs ${JSON.stringify(source)}`);
+    env[name] = value;
+  }
+  const args = line.args.map((arg) => {
+    let out = arg.replace(/\$\(([A-Z_]+)\)/g, (_, name: string) => {
+      const value = env[name];
+      if (value === undefined) throw new Error(`labCommand: $(${name}) is not in env`);
+      return value;
+    });
+    for (const [mounted, local] of Object.entries(files)) out = out.replace(mounted, local);
+    return out;
+  });
+  return { args: [...args, `--kubeconfig=${kubeconfig}`], env };
+}
