@@ -60,14 +60,30 @@ export {
   type ServiceState,
   type ServiceStatusRow,
 } from './daemon.js';
-export { type BackoffOptions, backoffDelay } from './kubernetes/backoff.js';
+export {
+  type BackoffOptions,
+  backoffDelay,
+  type RetryTransientOptions,
+  retryAfterMs,
+  retryTransient,
+} from './kubernetes/backoff.js';
 export {
   ClusterWatch,
   type ClusterWatchEvents,
   type ClusterWatchOptions,
+  type ClusterWatchStats,
+  type ListPage,
+  listAllPages,
   type WatchedResource,
 } from './kubernetes/cluster-watch.js';
-export { type KubeClientModule, loadKubeClient } from './kubernetes/kube-client.js';
+export {
+  DEFAULT_USER_AGENT,
+  type KubeClientModule,
+  loadKubeClient,
+  type ShareConnectionsOptions,
+  shareConnections,
+  sharedAgentOf,
+} from './kubernetes/kube-client.js';
 export {
   DEFAULT_METALLB_NAMESPACE,
   handlesClass,

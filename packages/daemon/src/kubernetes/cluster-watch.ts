@@ -8,8 +8,9 @@ import type {
 } from '@kubernetes/client-node';
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '../logger.js';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
-import { type KubeClientModule, loadKubeClient } from './kube-client.js';
+import type { MetricSample } from '../metrics.js';
+import { type BackoffOptions, backoffDelay, retryAfterMs, statusCodeOf } from './backoff.js';
+import { type KubeClientModule, loadKubeClient, shareConnections } from './kube-client.js';
 import {
   type KubeObject,
   METALLB_RESOURCE_TYPES,
@@ -51,6 +52,35 @@ export interface ClusterWatchOptions {
    * so a connection that died without a FIN cannot leave the cache stale. @default 300
    */
   watchTimeoutSeconds?: number;
+  /**
+   * Initial lists (and re-lists after `410 Gone`) are read in pages of this many objects (`limit` and `continue`),
+   * as client-go's reflector does, so the API server never builds one huge response. @default 500
+   */
+  listPageSize?: number;
+}
+
+/** Query parameters of one page of a list. */
+export interface ListPage {
+  /** Objects per page. */
+  limit: number;
+  /** The previous page's `metadata.continue`. */
+  _continue?: string;
+}
+
+/** Requests made and events received, per resource, since the watch was created. */
+export interface ClusterWatchStats {
+  /** List requests (one per page). */
+  listRequests: number;
+  /** Watch requests (each initial watch, each resumption). */
+  watchRequests: number;
+  /** Watch events received (ADDED, MODIFIED, DELETED; bookmarks not included). */
+  events: number;
+  /** Bookmarks received. */
+  bookmarks: number;
+  /** The resourceVersion of the last event received. */
+  lastResourceVersion: string;
+  /** When the last event was received (milliseconds since the epoch, sub-millisecond precision). */
+  lastEventAt: number;
 }
 
 interface Watched {
@@ -60,8 +90,11 @@ interface Watched {
   apiVersion?: string;
   informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
   failures: number;
+  /** The delay the last failure's `Retry-After` asked for. */
+  retryAfterMs?: number;
   synced: boolean;
   retryTimer?: NodeJS.Timeout;
+  stats: ClusterWatchStats;
 }
 
 /**
@@ -76,6 +109,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
 
   constructor(private readonly options: ClusterWatchOptions) {
     super();
+    shareConnections(options.kubeConfig);
   }
 
   /** Starts every informer; resolves once each has listed its resources successfully (errors are retried). */
@@ -86,7 +120,25 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   }
 
   private boundedWatch(k8s: KubeClientModule): Watch {
-    this.watchForInformers ??= boundedWatchFor(k8s, this.options.kubeConfig, this.options.watchTimeoutSeconds ?? 300);
+    this.watchForInformers ??= boundedWatchFor(
+      k8s,
+      this.options.kubeConfig,
+      this.options.watchTimeoutSeconds ?? 300,
+      (path) => {
+        const w = this.watched.find((x) => x.path === path);
+        if (w) w.stats.watchRequests++;
+      },
+      (path, type, obj) => {
+        const w = this.watched.find((x) => x.path === path);
+        if (!w) return;
+        if (type === 'BOOKMARK') w.stats.bookmarks++;
+        else if (type !== 'ERROR') {
+          w.stats.events++;
+          w.stats.lastEventAt = performance.timeOrigin + performance.now();
+          w.stats.lastResourceVersion = obj?.metadata?.resourceVersion ?? '';
+        }
+      },
+    );
     return this.watchForInformers;
   }
 
@@ -100,22 +152,23 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
         k8s,
         'config',
         crPath(type, ns),
-        () => custom.listNamespacedCustomObject({ ...crRef(type), namespace: ns }),
+        (page) => custom.listNamespacedCustomObject({ ...crRef(type), namespace: ns, ...page }),
         type,
       );
     }
-    this.add(k8s, 'service', '/api/v1/services', () => core.listServiceForAllNamespaces());
-    if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', () => core.listNode());
-    if (this.options.namespaces !== false) this.add(k8s, 'namespace', '/api/v1/namespaces', () => core.listNamespace());
+    this.add(k8s, 'service', '/api/v1/services', (page) => core.listServiceForAllNamespaces(page));
+    if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', (page) => core.listNode(page));
+    if (this.options.namespaces !== false)
+      this.add(k8s, 'namespace', '/api/v1/namespaces', (page) => core.listNamespace(page));
     if (this.options.endpointSlices) {
       const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-      this.add(k8s, 'endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', () =>
-        discovery.listEndpointSliceForAllNamespaces(),
+      this.add(k8s, 'endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', (page) =>
+        discovery.listEndpointSliceForAllNamespaces(page),
       );
     }
     if (this.options.secrets)
-      this.add(k8s, 'secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, () =>
-        core.listNamespacedSecret({ namespace: ns }),
+      this.add(k8s, 'secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, (page) =>
+        core.listNamespacedSecret({ namespace: ns, ...page }),
       );
   }
 
@@ -179,6 +232,45 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     return this.options.secrets === true;
   }
 
+  /** Requests made and events received, per watched resource (configuration CRs summed). */
+  stats(): Record<WatchedResource, ClusterWatchStats> {
+    const out = {} as Record<WatchedResource, ClusterWatchStats>;
+    for (const w of this.watched) {
+      const sum = out[w.resource] ?? emptyStats();
+      out[w.resource] = sum;
+      sum.listRequests += w.stats.listRequests;
+      sum.watchRequests += w.stats.watchRequests;
+      sum.events += w.stats.events;
+      sum.bookmarks += w.stats.bookmarks;
+      if (w.stats.lastEventAt > sum.lastEventAt) {
+        sum.lastEventAt = w.stats.lastEventAt;
+        sum.lastResourceVersion = w.stats.lastResourceVersion;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@link stats} as metric samples: `ingot_k8s_list_requests_total`, `ingot_k8s_watch_requests_total`,
+   * `ingot_k8s_watch_events_total`, `ingot_k8s_watch_bookmarks_total`, and the last event's
+   * `ingot_k8s_watch_last_event_received_seconds` (epoch seconds) and `ingot_k8s_watch_last_event_resource_version`,
+   * each labelled by `resource`. The last two let a benchmark see when a change reached this process.
+   */
+  metrics(): MetricSample[] {
+    return Object.entries(this.stats()).flatMap(([resource, s]) => {
+      const labels = { resource };
+      return [
+        { name: 'ingot_k8s_list_requests_total', labels, value: s.listRequests },
+        { name: 'ingot_k8s_watch_requests_total', labels, value: s.watchRequests },
+        { name: 'ingot_k8s_watch_events_total', labels, value: s.events },
+        { name: 'ingot_k8s_watch_bookmarks_total', labels, value: s.bookmarks },
+        { name: 'ingot_k8s_watch_last_event_received_seconds', labels, value: s.lastEventAt / 1000 },
+        // resourceVersions are opaque strings; etcd's are integers, which is what a benchmark compares.
+        { name: 'ingot_k8s_watch_last_event_resource_version', labels, value: Number(s.lastResourceVersion) || 0 },
+      ];
+    });
+  }
+
   /** One cached Service, or undefined. */
   service(namespace: string, name: string): KubeObject | undefined {
     return this.watched.find((w) => w.resource === 'service')?.informer.get(name, namespace) as KubeObject | undefined;
@@ -192,11 +284,15 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     k8s: KubeClientModule,
     resource: WatchedResource,
     path: string,
-    list: () => Promise<unknown>,
+    list: (page: ListPage) => Promise<unknown>,
     type?: MetalLbResourceType,
   ): void {
-    // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
-    const listFn = async () => toPlain((await list()) as KubernetesListObject<KubernetesObject>);
+    const stats = emptyStats();
+    const counted = (page: ListPage) => {
+      stats.listRequests++;
+      return list(page);
+    };
+    const listFn = () => listAllPages(counted, this.options.listPageSize ?? 500);
     const informer = new k8s.ListWatch<KubernetesObject>(path, this.boundedWatch(k8s), listFn, false);
     const w: Watched = {
       resource,
@@ -204,6 +300,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       informer,
       failures: 0,
       synced: false,
+      stats,
       ...(type ? { kind: type.kind, apiVersion: `${type.group}/${type.version}` } : {}),
     };
     for (const verb of ['add', 'update', 'delete'] as const) {
@@ -225,7 +322,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       }
       // The informer reported an error (and stopped): wait, then try again until the first list succeeds.
       await new Promise<void>((resolve) => {
-        w.retryTimer = setTimeout(resolve, backoffDelay(w.failures - 1, this.options.retry));
+        w.retryTimer = setTimeout(resolve, this.retryDelay(w));
       });
     }
   }
@@ -233,40 +330,101 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   private failed(w: Watched, err: unknown): void {
     if (this.stopped) return; // stop() aborts the watches
     w.failures++;
-    const e = err as { message?: string; statusCode?: number; code?: number };
-    const status = e?.statusCode ?? e?.code;
+    const e = err as { message?: string };
+    const status = statusCodeOf(err);
+    const retryAfter = retryAfterMs(err);
+    if (retryAfter === undefined) delete w.retryAfterMs;
+    else w.retryAfterMs = retryAfter;
     this.options.log.warn('kubernetes list/watch failed; retrying', {
       path: w.path,
-      error: e?.message ?? String(err),
+      error: firstLine(e?.message ?? String(err)),
       status,
       attempt: w.failures,
+      ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
       ...(status === 404 && w.resource === 'config' ? { hint: "are MetalLB's CRDs installed?" } : {}),
       ...(status === 403 ? { hint: 'the service account lacks list/watch permission (RBAC)' } : {}),
     });
     if (!w.synced) return; // startOne retries the first list itself
     clearTimeout(w.retryTimer);
-    w.retryTimer = setTimeout(
-      () => {
-        if (this.stopped) return;
-        const before = w.failures;
-        void w.informer.start().then(() => {
-          if (!this.stopped && w.failures === before) w.failures = 0;
-        });
-      },
-      backoffDelay(w.failures - 1, this.options.retry),
-    );
+    w.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      const before = w.failures;
+      void w.informer.start().then(() => {
+        if (!this.stopped && w.failures === before) w.failures = 0;
+      });
+    }, this.retryDelay(w));
+  }
+
+  /** Exponential backoff, but never sooner than the server's `Retry-After` (429, 5xx). */
+  private retryDelay(w: Watched): number {
+    return Math.max(backoffDelay(w.failures - 1, this.options.retry), w.retryAfterMs ?? 0);
   }
 }
 
-/** The informers' watch, with a server-side timeout and a client-side guard (see `watchTimeoutSeconds`). */
-function boundedWatchFor(k8s: KubeClientModule, kubeConfig: KubeConfig, timeoutSeconds: number): Watch {
+/**
+ * Reads a whole list in pages of `pageSize` (`limit`, then `continue` with the token of the previous page), like
+ * client-go's pager, and returns it as one plain-JSON list with the resourceVersion of the snapshot (every page
+ * comes from the same one). When a continue token has expired (`410 Gone`, the API server compacted the snapshot
+ * away), the list is read again in one request, as client-go's pager does.
+ */
+export async function listAllPages(
+  list: (page: ListPage) => Promise<unknown>,
+  pageSize: number,
+): Promise<KubernetesListObject<KubernetesObject>> {
+  // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
+  const first = toPlain((await list({ limit: pageSize })) as KubernetesListObject<KubernetesObject>);
+  const items = [...(first.items ?? [])];
+  let last = first;
+  // Each page must carry a new token; a server repeating one would otherwise loop forever.
+  const seen = new Set<string>();
+  while (last.metadata?._continue) {
+    const token = last.metadata._continue;
+    if (seen.has(token)) throw new Error(`the API server repeated the continue token of a list (${token})`);
+    seen.add(token);
+    try {
+      last = toPlain((await list({ limit: pageSize, _continue: token })) as KubernetesListObject<KubernetesObject>);
+    } catch (err) {
+      if (statusCodeOf(err) !== 410) throw err;
+      return toPlain((await list({ limit: 0 })) as KubernetesListObject<KubernetesObject>);
+    }
+    items.push(...(last.items ?? []));
+  }
+  return { ...first, metadata: { ...first.metadata, ...last.metadata, _continue: undefined }, items };
+}
+
+function emptyStats(): ClusterWatchStats {
+  return { listRequests: 0, watchRequests: 0, events: 0, bookmarks: 0, lastResourceVersion: '', lastEventAt: 0 };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
+
+/**
+ * The informers' watch: asks for bookmarks (`allowWatchBookmarks`: the informer resumes from the bookmark's
+ * resourceVersion, so a resumption after a quiet period does not fall behind compaction and re-list), with a
+ * server-side timeout and a client-side guard (see `watchTimeoutSeconds`).
+ */
+function boundedWatchFor(
+  k8s: KubeClientModule,
+  kubeConfig: KubeConfig,
+  timeoutSeconds: number,
+  onWatch: (path: string) => void,
+  onEvent: (path: string, type: string, obj: KubernetesObject | undefined) => void,
+): Watch {
   const inner = new k8s.Watch(kubeConfig);
   const bounded = Object.create(inner) as Watch;
   bounded.watch = async (path, queryParams, callback, done) => {
     const seconds = Math.round(timeoutSeconds * (1 + Math.random()));
     let finished = false;
     let guard: NodeJS.Timeout | undefined;
-    const controller = await inner.watch(path, { ...queryParams, timeoutSeconds: seconds }, callback, (err) => {
+    onWatch(path);
+    const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: seconds };
+    const counted = (type: string, obj: unknown, watchObj?: unknown) => {
+      onEvent(path, type, obj as KubernetesObject | undefined);
+      callback(type, obj, watchObj);
+    };
+    const controller = await inner.watch(path, params, counted, (err) => {
       finished = true;
       clearTimeout(guard);
       done(err);

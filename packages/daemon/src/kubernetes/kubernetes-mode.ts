@@ -357,6 +357,7 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       { name: 'metallb_k8s_client_config_stale_bool', labels: {}, value: store.stale ? 1 : 0 },
       { name: 'metallb_k8s_client_updates_total', labels: {}, value: controller?.counters.updates ?? 0 },
       { name: 'metallb_k8s_client_update_errors_total', labels: {}, value: controller?.counters.updateErrors ?? 0 },
+      ...watch.metrics(),
     ],
     idle: async () => {
       for (;;) {

@@ -1,6 +1,6 @@
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
-import { loadKubeClient } from './kube-client.js';
+import { loadKubeClient, shareConnections } from './kube-client.js';
 import { isConflict, statusCodeOf } from './service-write-api.js';
 
 /** A `coordination.k8s.io/v1` Lease, as plain JSON (times as RFC 3339 strings). */
@@ -40,7 +40,7 @@ export function microTime(ms: number): string {
 /** A {@link LeaseApi} over `@kubernetes/client-node`'s `CoordinationV1Api`. */
 export async function coordinationLeaseApi(kubeConfig: KubeConfig): Promise<LeaseApi> {
   const k8s = await loadKubeClient();
-  const api = kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+  const api = shareConnections(kubeConfig).makeApiClient(k8s.CoordinationV1Api);
   const plain = (lease: V1Lease): LeaseObject => JSON.parse(JSON.stringify(lease)) as LeaseObject;
   // Times are sent as MicroTime strings; the client passes values of its unknown `V1MicroTime` type through unchanged.
   const body = (lease: LeaseObject): V1Lease =>

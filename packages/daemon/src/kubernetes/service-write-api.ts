@@ -1,5 +1,6 @@
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
-import { loadKubeClient } from './kube-client.js';
+import { type RetryTransientOptions, retryTransient, statusCodeOf } from './backoff.js';
+import { loadKubeClient, shareConnections } from './kube-client.js';
 import { type KubeObject, toPlain } from './kube-objects.js';
 
 /** The writes the controller makes to the API server (an interface so tests and other clients can stand in). */
@@ -19,34 +20,37 @@ export function isConflict(err: unknown): boolean {
   return statusCodeOf(err) === 409;
 }
 
-/** The HTTP status of an API error, when it has one. */
-export function statusCodeOf(err: unknown): number | undefined {
-  // ApiException carries `code`; the watch's errors carry `statusCode`.
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return typeof e?.code === 'number' ? e.code : undefined;
-}
+export { statusCodeOf };
 
-/** A {@link ServiceWriteApi} over `@kubernetes/client-node`'s `CoreV1Api` (merge patches, `application/merge-patch+json`). */
-export async function coreV1WriteApi(kubeConfig: KubeConfig): Promise<ServiceWriteApi> {
+/**
+ * A {@link ServiceWriteApi} over `@kubernetes/client-node`'s `CoreV1Api` (merge patches, `application/merge-patch+json`),
+ * on the kubeconfig's shared keep-alive connections ({@link shareConnections}). Each call is repeated after `429 Too
+ * Many Requests` (waiting the `Retry-After` asked for) and after a `5xx` (backoff), a few times at most
+ * ({@link retryTransient}); other errors are thrown at once.
+ */
+export async function coreV1WriteApi(
+  kubeConfig: KubeConfig,
+  retry: RetryTransientOptions = {},
+): Promise<ServiceWriteApi> {
   const k8s = await loadKubeClient();
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const core = shareConnections(kubeConfig).makeApiClient(k8s.CoreV1Api);
   const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const call = <T>(fn: () => Promise<T>) => retryTransient(fn, retry);
   return {
     patchServiceStatus: async (namespace, name, body) =>
-      toPlain(await core.patchNamespacedServiceStatus({ namespace, name, body }, merge)) as KubeObject,
+      toPlain(await call(() => core.patchNamespacedServiceStatus({ namespace, name, body }, merge))) as KubeObject,
     patchService: async (namespace, name, body) =>
-      toPlain(await core.patchNamespacedService({ namespace, name, body }, merge)) as KubeObject,
+      toPlain(await call(() => core.patchNamespacedService({ namespace, name, body }, merge))) as KubeObject,
     readService: async (namespace, name) => {
       try {
-        return toPlain(await core.readNamespacedService({ namespace, name })) as KubeObject;
+        return toPlain(await call(() => core.readNamespacedService({ namespace, name }))) as KubeObject;
       } catch (err) {
         if (statusCodeOf(err) === 404) return undefined;
         throw err;
       }
     },
     createEvent: async (namespace, body) => {
-      await core.createNamespacedEvent({ namespace, body });
+      await call(() => core.createNamespacedEvent({ namespace, body }));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A stored object (plain JSON as the API server would return it). */
@@ -36,7 +37,7 @@ interface Collection {
   /** `ns/name` → object. */
   objects: Map<string, FakeObject>;
   history: WatchEvent[];
-  watchers: Set<{ res: ServerResponse; namespace?: string }>;
+  watchers: Set<{ res: ServerResponse; namespace?: string; bookmarks: boolean }>;
   kind: string;
   apiVersion: string;
 }
@@ -78,8 +79,24 @@ export class FakeApiServer {
   private readonly expired = new Set<string>();
   /** Requests seen: `METHOD path?query`. */
   readonly requests: string[] = [];
+  /** `User-Agent` of each request, in the order of {@link requests}. */
+  readonly userAgents: string[] = [];
+  /** Number of upcoming requests (other than watches) to refuse with `429 Too Many Requests` and `Retry-After`. */
+  throttleToInject = 0;
+  /** The `Retry-After` (seconds) of injected 429s. */
+  retryAfterSeconds = 1;
+  /** When true, a list continued with a token gets `410 Gone` (the token expired), once. */
+  expireContinue = false;
+  /** TCP connections accepted. */
+  connections = 0;
+  /** TLS handshakes completed (with the `tls` option). */
+  tlsHandshakes = 0;
 
-  constructor() {
+  /**
+   * @param options.tls Serve HTTPS with this key and certificate (PEM): what a real API server does, here so a test
+   *   can count connections and handshakes and inject faults at once.
+   */
+  constructor(private readonly options: { tls?: { key: string; cert: string } } = {}) {
     for (const [plural, info] of Object.entries(COLLECTIONS))
       this.collections.set(plural, {
         objects: new Map(),
@@ -90,15 +107,19 @@ export class FakeApiServer {
       });
   }
 
-  /** Listens on 127.0.0.1, a random port; returns `http://127.0.0.1:PORT`. */
+  /** Listens on 127.0.0.1, a random port; returns `http://127.0.0.1:PORT` (`https://` with the `tls` option). */
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: Error) => {
         res.writeHead(500).end(JSON.stringify({ kind: 'Status', message: err.message }));
       });
-    });
+    };
+    const tls = this.options.tls;
+    this.server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
+    this.server.on('connection', () => this.connections++);
+    this.server.on('secureConnection', () => this.tlsHandshakes++);
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** Closes watches and the listener. */
@@ -114,6 +135,20 @@ export class FakeApiServer {
       for (const w of c.watchers) w.res.end();
       c.watchers.clear();
     }
+  }
+
+  /** Sends a BOOKMARK event with the current resourceVersion to every watch that asked for bookmarks. */
+  bookmark(): void {
+    const object = { kind: 'Bookmark', metadata: { resourceVersion: String(this.rv) } };
+    for (const c of this.collections.values())
+      for (const w of c.watchers)
+        if (w.bookmarks) w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { ...object, kind: c.kind } })}\n`);
+  }
+
+  /** Advances the resourceVersion without changing anything watched (as writes to other resources do). */
+  advance(by: number): number {
+    this.rv += by;
+    return this.rv;
   }
 
   /** Creates or replaces an object (as a user's `kubectl apply` would), notifying watchers. */
@@ -180,6 +215,14 @@ export class FakeApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    this.userAgents.push(req.headers['user-agent'] ?? '');
+    const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    if (!isWatch && this.throttleToInject > 0) {
+      this.throttleToInject--;
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(this.retryAfterSeconds) });
+      res.end(JSON.stringify({ kind: 'Status', code: 429, reason: 'TooManyRequests', message: 'injected throttle' }));
+      return;
+    }
     const m =
       /^\/api\/v1(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname) ??
       /^\/apis\/(?:metallb\.io\/v1beta[12]|coordination\.k8s\.io\/v1|discovery\.k8s\.io\/v1)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
@@ -229,14 +272,35 @@ export class FakeApiServer {
         this.listFailuresToInject--;
         return this.send(res, 500, { kind: 'Status', code: 500, message: 'injected list failure' });
       }
-      const items = [...c.objects.values()].filter(
-        (o) => namespace === undefined || o.metadata.namespace === namespace,
-      );
+      const all = [...c.objects.entries()]
+        .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      // Pages (`limit`, `continue`) as the API server serves them: every page from the snapshot of the first.
+      const limit = Number(url.searchParams.get('limit') || '0');
+      const token = url.searchParams.get('continue');
+      let start = 0;
+      let snapshotRv = this.rv;
+      if (token) {
+        if (this.expireContinue) {
+          this.expireContinue = false;
+          return this.send(res, 410, { kind: 'Status', code: 410, reason: 'Expired', message: 'continue expired' });
+        }
+        const parsed = JSON.parse(Buffer.from(token, 'base64').toString()) as { rv: number; after: string };
+        snapshotRv = parsed.rv;
+        start = all.findIndex(([key]) => key > parsed.after);
+        if (start < 0) start = all.length;
+      }
+      const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
+      const lastKey = page.at(-1)?.[0];
+      const more = limit > 0 && start + page.length < all.length && lastKey !== undefined;
+      const next = more
+        ? Buffer.from(JSON.stringify({ rv: snapshotRv, after: lastKey })).toString('base64')
+        : undefined;
       return this.send(res, 200, {
         kind: `${c.kind}List`,
         apiVersion: c.apiVersion,
-        metadata: { resourceVersion: String(this.rv) },
-        items,
+        metadata: { resourceVersion: String(snapshotRv), ...(next ? { continue: next } : {}) },
+        items: page.map(([, o]) => o),
       });
     }
     const key = `${namespace ?? ''}/${name}`;
@@ -306,7 +370,8 @@ export class FakeApiServer {
       if (namespace !== undefined && e.object.metadata.namespace !== namespace) continue;
       res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     }
-    const watcher = { res, ...(namespace !== undefined ? { namespace } : {}) };
+    const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
+    const watcher = { res, bookmarks, ...(namespace !== undefined ? { namespace } : {}) };
     c.watchers.add(watcher);
     // Like the API server, end the watch after timeoutSeconds (the client resumes from its last resourceVersion).
     const timeout = Number(url.searchParams.get('timeoutSeconds') || '0');

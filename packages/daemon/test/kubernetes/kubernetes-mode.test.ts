@@ -338,7 +338,7 @@ describe('Kubernetes mode: API failures', () => {
     expect(watches()[0]).toMatch(/timeoutSeconds=[12]\b/);
     await waitFor('a second watch', () => watches().length >= 2, 4_000);
     expect(watches()[1]).toMatch(/resourceVersion=\d+/);
-    expect(server.requests.filter((r) => r === 'GET /api/v1/services')).toHaveLength(1);
+    expect(server.requests.filter((r) => r === 'GET /api/v1/services?limit=500')).toHaveLength(1);
     server.apply('services', service('after'));
     await waitFor('after served', () => server.ingressIps('after', 'default').length === 1);
     expect(h.logs.filter((l) => l.msg === 'kubernetes list/watch failed; retrying')).toEqual([]);
@@ -351,12 +351,12 @@ describe('Kubernetes mode: API failures', () => {
     server.apply('services', service('second'));
     const h = await start(server);
     await waitFor('second refused', () => server.events.some((e) => e.reason === 'AllocationFailed'));
-    const listsBefore = server.requests.filter((r) => r === 'GET /api/v1/services').length;
+    const listsBefore = server.requests.filter((r) => r === 'GET /api/v1/services?limit=500').length;
     server.expireWatches = true;
     server.dropWatches();
     server.remove('services', 'first', 'default');
     await waitFor('second served', () => server.ingressIps('second', 'default')[0] === '192.0.2.120');
-    expect(server.requests.filter((r) => r === 'GET /api/v1/services').length).toBe(listsBefore + 1);
+    expect(server.requests.filter((r) => r === 'GET /api/v1/services?limit=500').length).toBe(listsBefore + 1);
     expect(h.mode.watch.services().map((s) => s.metadata?.name)).toEqual(['second']);
   });
 });
