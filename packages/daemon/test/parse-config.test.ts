@@ -132,7 +132,6 @@ items:
     ],
     ['vrf', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: red }', 'spec.vrf', /not supported by the native/],
     ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],
-    ['localASN', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, localASN: 3 }', 'spec.localASN', /not supported/],
     ['disableMP', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, disableMP: true }', 'spec.disableMP', /MP-BGP/],
     [
       'a fractional connectTime',
@@ -204,9 +203,37 @@ spec: { ipAddressPools: [nope], peers: [ghost], communities: [no-such-alias, '65
 `);
     expect(issues.map((i) => `${i.field}: ${i.reason}`)).toEqual([
       'spec.communities[1]: invalid community "65536:1": each half must be at most 65535',
-      'spec.ipAddressPools[0]: unknown pool "nope"',
-      'spec.peers[0]: unknown BGPPeer "ghost"',
       'spec.communities[0]: unknown community alias "no-such-alias"',
+    ]);
+  });
+
+  it('accepts an advertisement naming a pool or peer that does not exist, with a warning (MetalLB skips the name)', () => {
+    const r = parseConfig(`${pool('p', '{ addresses: [192.0.2.0/28] }')}
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: a }
+spec: { ipAddressPools: [nope], peers: [ghost] }
+`);
+    expect(r.ok).toBe(true);
+    expect(r.warnings.map((i) => `${i.resource} ${i.field}: ${i.reason}`)).toEqual([
+      'BGPAdvertisement/a spec.ipAddressPools[0]: unknown pool "nope": skipped, as MetalLB does',
+      'BGPAdvertisement/a spec.peers[0]: unknown BGPPeer "ghost": skipped, as MetalLB does',
+    ]);
+    // the advertisement keeps its (unknown) names, so it applies to no pool rather than to every pool
+    expect(r.ok && r.config.bgpAdvertisements[0]?.ipAddressPools).toEqual(['nope']);
+  });
+
+  it('accepts localASN with a warning: ignored, as MetalLB native mode ignores it', () => {
+    const r = parseConfig(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: { myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, localASN: 3 }\n',
+    );
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual([
+      expect.objectContaining({
+        resource: 'BGPPeer/r',
+        field: 'spec.localASN',
+        reason: expect.stringMatching(/^ignored/),
+      }),
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { compileLabelSelector } from '@ingot/allocator';
 import type { ConfigIssue, LabelSelector, LabelSelectorRequirement } from './resources.js';
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
@@ -127,35 +128,42 @@ export class FieldReader {
     return out;
   }
 
-  /** A list of LabelSelectors; duplicates (same JSON) are an issue, as in MetalLB. */
+  /**
+   * A list of LabelSelectors. As MetalLB (`validateLabelSelectorDuplicate`): the same selector twice (labels in any
+   * order, expression values in any order), a value twice inside one match expression, or the same expression twice
+   * in one selector is an issue; so is a selector Kubernetes would refuse (bad label key or value).
+   */
   selectors(path: string): LabelSelector[] {
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
     return this.objectList(path, (itemPath, item) => {
       const sel = this.selectorAt(itemPath, item);
-      const key = JSON.stringify(sel);
-      if (seen.has(key)) {
-        this.fail(itemPath, 'duplicate selector');
+      const key = selectorKey(sel);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        this.fail(itemPath, `duplicate selector (the same as ${path}[${first}])`);
         return undefined;
       }
-      seen.add(key);
+      seen.set(key, Number(/\[(\d+)\]$/.exec(itemPath)?.[1]));
       return sel;
     });
   }
 
   /** One LabelSelector object found at `path` (already fetched as `item`). */
   selectorAt(path: string, item: Record<string, unknown>): LabelSelector {
+    const before = this.issues.length;
     const sub = new FieldReader(item, this.resource, this.issues);
     const prefix = (p: string) => `${path}.${p}`;
     const matchLabels = new FieldReader(item, this.resource, []).stringMap('matchLabels');
     if (item.matchLabels !== undefined && (typeof item.matchLabels !== 'object' || Array.isArray(item.matchLabels))) {
       this.fail(prefix('matchLabels'), 'must be a map of strings');
     }
-    const matchExpressions = sub.objectList('matchExpressions', (_p, req): LabelSelectorRequirement | undefined => {
+    const seenExpressions = new Set<string>();
+    const matchExpressions = sub.objectList('matchExpressions', (p, req): LabelSelectorRequirement | undefined => {
       const r = new FieldReader(req, this.resource, []);
       const key = r.string('key');
       const operator = r.string('operator');
       const values = r.stringList('values');
-      const at = prefix(`matchExpressions`);
+      const at = prefix(p);
       if (!key) return this.failed(at, 'key is required');
       if (!operator || !OPERATORS.has(operator))
         return this.failed(
@@ -166,9 +174,24 @@ export class FieldReader {
         return this.failed(at, `values must be non-empty for operator ${operator}`);
       if ((operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0)
         return this.failed(at, `values must be empty for operator ${operator}`);
-      return { key, operator: operator as LabelSelectorRequirement['operator'], values };
+      const twice = values.find((v, i) => values.indexOf(v) !== i);
+      if (twice !== undefined)
+        return this.failed(
+          `${at}.values`,
+          `duplicate definition of match expression value in label selector ${JSON.stringify(twice)}`,
+        );
+      const requirement = { key, operator: operator as LabelSelectorRequirement['operator'], values };
+      const text = requirementText(requirement);
+      if (seenExpressions.has(text)) return this.failed(at, `duplicate definition of match expressions ${text}`);
+      seenExpressions.add(text);
+      return requirement;
     });
-    return { matchLabels, matchExpressions };
+    const selector = { matchLabels, matchExpressions };
+    if (this.issues.length === before) {
+      const compiled = compileLabelSelector(selector);
+      if (!compiled.ok) this.fail(path, `invalid label selector: ${compiled.error}`);
+    }
+    return selector;
   }
 
   private failed(field: string, reason: string): undefined {
@@ -182,4 +205,18 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** `key operator (v1,v2)` with the values sorted, as two requirements are compared (MetalLB sorts before comparing). */
+function requirementText(r: LabelSelectorRequirement): string {
+  const values = [...(r.values ?? [])].sort();
+  return values.length === 0 ? `${r.key} ${r.operator}` : `${r.key} ${r.operator} (${values.join(',')})`;
+}
+
+/** Identity of a selector for duplicate detection: labels sorted by key, each expression's values sorted. */
+function selectorKey(s: LabelSelector): string {
+  const labels = Object.keys(s.matchLabels ?? {})
+    .sort()
+    .map((k) => [k, s.matchLabels?.[k]]);
+  return JSON.stringify([labels, (s.matchExpressions ?? []).map(requirementText)]);
 }

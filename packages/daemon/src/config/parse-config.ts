@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { checkBgpAdvertisements } from './bgp-advertisement-checks.js';
 import { parseDurationMs } from './duration.js';
 import { FieldReader } from './field-reader.js';
 import { addIpRange, DEFAULT_IPRANGE_NAME } from './iprange.js';
 import { INGOT_API_VERSION, readNodeConfig } from './node-config.js';
+import { poolAddressWarnings } from './pool-warnings.js';
 import type {
   AdvertisementCommon,
   BGPAdvertisement,
@@ -18,10 +20,28 @@ import type {
 } from './resources.js';
 import { locateIssues, type ObjectSource } from './source-positions.js';
 
-/** Result of {@link parseConfig}: a config when there were no issues, and every issue found. */
-export type ParseConfigResult = { ok: true; config: IngotConfig } | { ok: false; issues: ConfigIssue[] };
+/**
+ * Result of {@link parseConfig}: a config when there were no issues, and every issue found. `warnings` (same shape as
+ * issues) never make a configuration invalid: they name what MetalLB accepts but is probably a mistake (an
+ * advertisement naming a pool or peer that does not exist, a pool holding loopback or multicast addresses, ...).
+ */
+export type ParseConfigResult =
+  | { ok: true; config: IngotConfig; warnings: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] };
+
+/** Options of {@link parseConfigObjects}. */
+export interface ParseConfigOptions {
+  /**
+   * The cluster's nodes with their labels (Kubernetes mode: the Node objects). Advertisement node selectors are
+   * resolved against them, as MetalLB does, to find advertisements whose `localPref`s conflict. Default: the
+   * configuration's own `kind: Node` documents.
+   */
+  nodes?: readonly { name: string; labels: Readonly<Record<string, string>> }[];
+}
 
 const UINT32_MAX = 4_294_967_295;
+/** Alias expansions allowed per document (the yaml package's default): a billion-laughs document is refused. */
+const MAX_ALIAS_COUNT = 100;
 /** The object (index into `parseConfigObjects`' `objects`) each issue raised while reading one object is about. */
 const issueObjects = new WeakMap<ConfigIssue, number>();
 /** Ingot's own kinds, under apiVersion ingot.dev/v1alpha1. */
@@ -37,6 +57,14 @@ const LARGE_COMMUNITY = /^large:(\d{1,10}):(\d{1,10}):(\d{1,10})$/;
  */
 export function parseConfig(text: string): ParseConfigResult {
   const issues: ConfigIssue[] = [];
+  const yamlIssue = (i: number, message: string, line: number | undefined) =>
+    issues.push({
+      resource: `document ${i + 1}`,
+      field: '',
+      reason: `invalid YAML: ${message.split('\n')[0]}`,
+      ...(line !== undefined ? { line } : {}),
+      document: i + 1,
+    });
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines });
   const objects: unknown[] = [];
@@ -44,17 +72,22 @@ export function parseConfig(text: string): ParseConfigResult {
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length > 0) {
       const error = doc.errors[0];
-      const line = error?.linePos?.[0].line;
-      issues.push({
-        resource: `document ${i + 1}`,
-        field: '',
-        reason: `invalid YAML: ${error?.message.split('\n')[0]}`,
-        ...(line !== undefined ? { line } : {}),
-        document: i + 1,
-      });
+      yamlIssue(i, error?.message ?? 'unknown error', error?.linePos?.[0].line);
       continue;
     }
-    const value = doc.toJS() as unknown;
+    let value: unknown;
+    try {
+      // The yaml package throws here on an alias bomb (more than maxAliasCount expansions) or an unresolved alias.
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      const start = doc.contents?.range?.[0];
+      yamlIssue(
+        i,
+        err instanceof Error ? err.message : String(err),
+        start === undefined ? undefined : lines.linePos(start).line,
+      );
+      continue;
+    }
     if (value === null || value === undefined) continue;
     const list = value as { kind?: unknown; items?: unknown };
     if (list.kind === 'List' && Array.isArray(list.items)) {
@@ -68,8 +101,10 @@ export function parseConfig(text: string): ParseConfigResult {
     }
   }
   const result = parseConfigObjects(objects, issues);
-  if (!result.ok)
-    locateIssues(result.issues, objects, sources, lines, (issue) => issueObjects.get(issue), DEFAULT_IPRANGE_NAME);
+  const locate = (list: ConfigIssue[]) =>
+    locateIssues(list, objects, sources, lines, (issue) => issueObjects.get(issue), DEFAULT_IPRANGE_NAME);
+  if (!result.ok) locate(result.issues);
+  locate(result.warnings);
   return result;
 }
 
@@ -79,7 +114,12 @@ export function parseConfig(text: string): ParseConfigResult {
  * @param objects - the resources, in order
  * @param issues - issues found before (e.g. YAML errors), reported along with the new ones
  */
-export function parseConfigObjects(objects: readonly unknown[], issues: ConfigIssue[] = []): ParseConfigResult {
+export function parseConfigObjects(
+  objects: readonly unknown[],
+  issues: ConfigIssue[] = [],
+  options: ParseConfigOptions = {},
+): ParseConfigResult {
+  const warnings: ConfigIssue[] = [];
   const config: IngotConfig = {
     pools: [],
     l2Advertisements: [],
@@ -91,12 +131,15 @@ export function parseConfigObjects(objects: readonly unknown[], issues: ConfigIs
   };
   objects.forEach((obj, i) => {
     const before = issues.length;
-    readResource(obj, i, config, issues);
-    for (const issue of issues.slice(before)) issueObjects.set(issue, i);
+    const warningsBefore = warnings.length;
+    readResource(obj, i, config, issues, warnings);
+    for (const issue of [...issues.slice(before), ...warnings.slice(warningsBefore)]) issueObjects.set(issue, i);
   });
   if (issues.length === 0) checkPools(config, issues);
-  checkReferences(config, issues);
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
+  if (issues.length === 0) checkBgpAdvertisements(config, options.nodes ?? config.nodes, issues);
+  checkReferences(config, issues, warnings);
+  warnings.push(...poolAddressWarnings(config.pools));
+  return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, config, warnings };
 }
 
 /** Result of {@link parseServiceObject}. */
@@ -112,7 +155,13 @@ export function parseServiceObject(obj: unknown): ParseServiceResult {
   return issues.length > 0 ? { ok: false, issues } : { ok: true, service };
 }
 
-function readResource(obj: unknown, index: number, config: IngotConfig, issues: ConfigIssue[]): void {
+function readResource(
+  obj: unknown,
+  index: number,
+  config: IngotConfig,
+  issues: ConfigIssue[],
+  warnings: ConfigIssue[],
+): void {
   const probe = new FieldReader(obj, `document ${index + 1}`, issues);
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     probe.fail('', 'must be a Kubernetes object');
@@ -145,7 +194,7 @@ function readResource(obj: unknown, index: number, config: IngotConfig, issues: 
       unique(config.bgpAdvertisements, readBgpAdvertisement(r, name));
       break;
     case 'BGPPeer': {
-      const peer = readBgpPeer(r, name);
+      const peer = readBgpPeer(r, name, new FieldReader(obj, `BGPPeer/${name}`, warnings));
       if (peer) unique(config.bgpPeers, peer);
       break;
     }
@@ -227,37 +276,52 @@ function readBgpAdvertisement(r: FieldReader, name: string): BGPAdvertisement {
   const common = readCommon(r, name);
   const communities = r.stringList('spec.communities', true);
   communities.forEach((c, i) => {
-    if (c.includes(':') && !LEGACY_COMMUNITY.test(c) && !LARGE_COMMUNITY.test(c))
-      r.fail(`spec.communities[${i}]`, `invalid community ${JSON.stringify(c)}: expected A:B or large:X:Y:Z`);
-    const legacy = LEGACY_COMMUNITY.exec(c);
-    if (legacy && (Number(legacy[1]) > 65535 || Number(legacy[2]) > 65535))
-      r.fail(`spec.communities[${i}]`, `invalid community ${JSON.stringify(c)}: each half must be at most 65535`);
-    const large = LARGE_COMMUNITY.exec(c);
-    if (large?.slice(1).some((x) => Number(x) > UINT32_MAX))
-      r.fail(`spec.communities[${i}]`, `invalid large community ${JSON.stringify(c)}: each part must fit 32 bits`);
+    const problem = c.includes(':') ? communityProblem(c) : undefined;
+    if (problem) r.fail(`spec.communities[${i}]`, problem);
   });
+  const aggregationLength = r.integer('spec.aggregationLength', { min: 1, max: 32, fallback: 32 }) ?? 32;
+  const aggregationLengthV6 = r.integer('spec.aggregationLengthV6', { min: 1, max: 128, fallback: 128 }) ?? 128;
+  // MetalLB: with serviceSelectors, only some services of a prefix would be advertised, so no aggregation.
+  if (common.serviceSelectors.length > 0) {
+    if (aggregationLength !== 32)
+      r.fail('spec.aggregationLength', 'serviceSelectors and aggregationLength are mutually exclusive: keep 32');
+    if (aggregationLengthV6 !== 128)
+      r.fail('spec.aggregationLengthV6', 'serviceSelectors and aggregationLengthV6 are mutually exclusive: keep 128');
+  }
   return {
     ...common,
-    aggregationLength: r.integer('spec.aggregationLength', { min: 1, max: 32, fallback: 32 }) ?? 32,
-    aggregationLengthV6: r.integer('spec.aggregationLengthV6', { min: 1, max: 128, fallback: 128 }) ?? 128,
+    aggregationLength,
+    aggregationLengthV6,
     localPref: r.integer('spec.localPref', { min: 0, max: UINT32_MAX, fallback: 0 }) ?? 0,
     communities,
     peers: r.stringList('spec.peers', true),
   };
 }
 
-function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
+/**
+ * Reads a BGPPeer.
+ * @param w - records warnings about this peer
+ */
+function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | undefined {
   const myASN = r.integer('spec.myASN', { min: 1, max: UINT32_MAX, required: true });
   const peerASN = r.integer('spec.peerASN', { min: 1, max: UINT32_MAX });
   if (r.get('spec.dynamicASN') !== undefined) r.fail('spec.dynamicASN', 'is not supported by the native BGP speaker');
   else if (peerASN === undefined) r.fail('spec.peerASN', 'is required');
-  // MetalLB's FRR-only fields: rejected, as its native mode does, rather than silently not doing what they ask.
+  // MetalLB's FRR-only fields: rejected, as its native mode does (DiscardFRROnly), rather than silently not doing
+  // what they ask.
   for (const [field, hint] of UNSUPPORTED_PEER_FIELDS) {
     const v = r.get(`spec.${field}`);
     if (v !== undefined && v !== null && v !== '' && v !== false && v !== 0) {
       r.fail(`spec.${field}`, `is not supported by the native BGP speaker${hint}`);
     }
   }
+  // localASN: MetalLB's native mode accepts it and opens the session with myASN anyway; so does Ingot, and says so.
+  const localASN = r.integer('spec.localASN', { min: 0, max: UINT32_MAX });
+  if (localASN)
+    w.fail(
+      'spec.localASN',
+      `ignored: the session announces myASN ${myASN ?? '?'} (localASN is FRR-only; MetalLB's native mode ignores it too)`,
+    );
   const peerAddress = r.string('spec.peerAddress', true);
   if (peerAddress && isIP(peerAddress) === 0)
     r.fail('spec.peerAddress', `invalid IP address ${JSON.stringify(peerAddress)}`);
@@ -267,17 +331,7 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
   const routerID = r.string('spec.routerID');
   if (routerID && isIP(routerID) !== 4)
     r.fail('spec.routerID', `must be an IPv4 address, got ${JSON.stringify(routerID)}`);
-  const holdMs = readDuration(r, 'spec.holdTime');
-  const keepaliveMs = readDuration(r, 'spec.keepaliveTime');
-  let holdTime = holdMs === undefined ? undefined : Math.round(holdMs / 1000);
-  let keepaliveTime = keepaliveMs === undefined ? undefined : Math.round(keepaliveMs / 1000);
-  if (holdTime === undefined && keepaliveTime === undefined) holdTime = 90;
-  if (holdTime === undefined && keepaliveTime !== undefined) holdTime = keepaliveTime * 3;
-  if (holdTime !== undefined && keepaliveTime === undefined) keepaliveTime = Math.floor(holdTime / 3);
-  if (holdTime !== undefined && holdTime !== 0 && holdTime < 3)
-    r.fail('spec.holdTime', `invalid hold time ${JSON.stringify(r.get('spec.holdTime'))}: must be 0 or >=3s`);
-  if (holdTime !== undefined && keepaliveTime !== undefined && keepaliveTime > holdTime)
-    r.fail('spec.keepaliveTime', `invalid keepaliveTime ${keepaliveTime}s: must be lower than holdTime ${holdTime}s`);
+  const timers = readTimers(r, w);
   const connectMs = readDuration(r, 'spec.connectTime');
   if (connectMs !== undefined && (connectMs % 1000 !== 0 || connectMs < 1000 || connectMs > 65_535_000)) {
     r.fail(
@@ -291,6 +345,7 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
   const password = r.string('spec.password');
   if (r.get('spec.passwordSecret') !== undefined && password)
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
+  if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
   if (myASN === undefined || peerASN === undefined || !peerAddress) return undefined;
   return {
     name,
@@ -299,8 +354,8 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
     peerAddress,
     ...(sourceAddress ? { sourceAddress } : {}),
     peerPort: r.integer('spec.peerPort', { min: 1, max: 16384, fallback: 179 }) ?? 179,
-    holdTime: holdTime ?? 90,
-    keepaliveTime: keepaliveTime ?? 30,
+    holdTime: timers.holdTime,
+    keepaliveTime: timers.keepaliveTime,
     ...(routerID ? { routerID } : {}),
     ...(connectMs !== undefined ? { connectTime: connectMs / 1000 } : {}),
     nodeSelectors: r.selectors('spec.nodeSelectors'),
@@ -310,9 +365,33 @@ function readBgpPeer(r: FieldReader, name: string): BGPPeer | undefined {
   };
 }
 
+/**
+ * MetalLB's `parseTimers`: only holdTime → keepalive = hold/3; only keepaliveTime → hold = 3 × keepalive; the hold time
+ * truncated to whole seconds must be 0 or at least 3 s (so 2.5s is refused, as 2 s); keepalive must not exceed hold.
+ * The session uses whole seconds, truncated (as MetalLB's native speaker does); default 90 s / 30 s.
+ */
+function readTimers(r: FieldReader, w: FieldReader): { holdTime: number; keepaliveTime: number } {
+  const holdMs = readDuration(r, 'spec.holdTime');
+  const keepaliveMs = readDuration(r, 'spec.keepaliveTime');
+  if (holdMs === undefined && keepaliveMs === undefined) return { holdTime: 90, keepaliveTime: 30 };
+  const hold = holdMs ?? (keepaliveMs as number) * 3;
+  const keepalive = keepaliveMs ?? hold / 3;
+  const holdSeconds = Math.trunc(hold / 1000);
+  const shown = holdMs === undefined ? `${hold / 1000}s (3 × keepaliveTime)` : JSON.stringify(r.get('spec.holdTime'));
+  const field = holdMs === undefined ? 'spec.keepaliveTime' : 'spec.holdTime';
+  if (holdSeconds !== 0 && holdSeconds < 3) r.fail(field, `invalid hold time ${shown}: must be 0 or >=3s`);
+  else if (holdSeconds === 0 && hold > 0)
+    w.fail(field, `hold time ${shown} is 0 in whole seconds: hold timer and keepalives are off, as in MetalLB`);
+  if (keepalive > hold)
+    r.fail(
+      'spec.keepaliveTime',
+      `invalid keepaliveTime ${JSON.stringify(r.get('spec.keepaliveTime'))}: must be lower than holdTime ${shown}`,
+    );
+  return { holdTime: holdSeconds, keepaliveTime: Math.trunc(keepalive / 1000) };
+}
+
 /** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead. */
 const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
-  ['localASN', ''],
   ['interface', ' (unnumbered BGP): set peerAddress'],
   ['bfdProfile', ' (BFD): use holdTime (3s minimum) for failure detection'],
   ['vrf', ''],
@@ -333,12 +412,8 @@ function readCommunities(r: FieldReader): CommunityAlias[] {
     const name = sub.string('name');
     const value = sub.string('value');
     if (!name) return failAt(r, `${path}.name`, 'is required');
-    if (!value || !(LEGACY_COMMUNITY.test(value) || LARGE_COMMUNITY.test(value)))
-      return failAt(
-        r,
-        `${path}.value`,
-        `invalid community value ${JSON.stringify(value)}: expected A:B or large:X:Y:Z`,
-      );
+    const problem = value ? communityProblem(value) : 'invalid community value "": expected A:B or large:X:Y:Z';
+    if (problem || !value) return failAt(r, `${path}.value`, problem ?? 'is required');
     return { name, value };
   });
 }
@@ -400,18 +475,22 @@ function checkPools(config: IngotConfig, issues: ConfigIssue[]): void {
   }
 }
 
-/** Cross-resource rules: advertisements must name existing pools, peers and community aliases. */
-function checkReferences(config: IngotConfig, issues: ConfigIssue[]): void {
+/**
+ * Cross-resource references. An advertisement naming a pool or BGPPeer that does not exist is accepted with a warning,
+ * as MetalLB skips the name (the advertisement then applies to the other names, or to nothing: never to every pool);
+ * a community that is neither a value nor an existing alias is an issue.
+ */
+function checkReferences(config: IngotConfig, issues: ConfigIssue[], warnings: ConfigIssue[]): void {
   const pools = new Set(config.pools.map((p) => p.name));
   const peers = new Set(config.bgpPeers.map((p) => p.name));
   const aliases = new Set(config.communities.map((c) => c.name));
   const check = (kind: string, adv: AdvertisementCommon) => {
     adv.ipAddressPools.forEach((p, i) => {
       if (!pools.has(p))
-        issues.push({
+        warnings.push({
           resource: `${kind}/${adv.name}`,
           field: `spec.ipAddressPools[${i}]`,
-          reason: `unknown pool ${JSON.stringify(p)}`,
+          reason: `unknown pool ${JSON.stringify(p)}: skipped, as MetalLB does`,
         });
     });
   };
@@ -420,10 +499,10 @@ function checkReferences(config: IngotConfig, issues: ConfigIssue[]): void {
     check('BGPAdvertisement', adv);
     adv.peers.forEach((p, i) => {
       if (!peers.has(p))
-        issues.push({
+        warnings.push({
           resource: `BGPAdvertisement/${adv.name}`,
           field: `spec.peers[${i}]`,
-          reason: `unknown BGPPeer ${JSON.stringify(p)}`,
+          reason: `unknown BGPPeer ${JSON.stringify(p)}: skipped, as MetalLB does`,
         });
     });
     adv.communities.forEach((c, i) => {
@@ -435,6 +514,24 @@ function checkReferences(config: IngotConfig, issues: ConfigIssue[]): void {
         });
     });
   }
+}
+
+/**
+ * Why `value` is not a community MetalLB accepts (`community.New`): `A:B` with 16-bit halves, or `large:X:Y:Z` with
+ * 32-bit parts; undefined when it is one.
+ */
+function communityProblem(value: string): string | undefined {
+  const legacy = LEGACY_COMMUNITY.exec(value);
+  if (legacy)
+    return Number(legacy[1]) > 65535 || Number(legacy[2]) > 65535
+      ? `invalid community ${JSON.stringify(value)}: each half must be at most 65535`
+      : undefined;
+  const large = LARGE_COMMUNITY.exec(value);
+  if (large)
+    return large.slice(1).some((x) => Number(x) > UINT32_MAX)
+      ? `invalid large community ${JSON.stringify(value)}: each part must fit 32 bits`
+      : undefined;
+  return `invalid community ${JSON.stringify(value)}: expected A:B or large:X:Y:Z`;
 }
 
 function failAt(r: FieldReader, field: string, reason: string): undefined {
