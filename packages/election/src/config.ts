@@ -36,6 +36,8 @@ export interface ProtocolConfig {
   leavePropagationMs: number;
   /** Window over which the largest cluster size is remembered (split-brain view). */
   clusterSizeWindowMs: number;
+  /** Sealed packets are accepted within ± this many ms of the receiver's wall clock (replay protection). */
+  replayWindowMs: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   udpBufferSize: 1400,
   leavePropagationMs: 60,
   clusterSizeWindowMs: 600_000,
+  replayWindowMs: 30_000,
 });
 
 /**
@@ -117,6 +120,7 @@ export function resolveConfig(overrides: Partial<ProtocolConfig> = {}): Readonly
   if (c.awarenessMaxMultiplier < 1) throw new ConfigError('awarenessMaxMultiplier', 'must be >= 1');
   if (c.udpBufferSize < 256 || c.udpBufferSize > 65_507) throw new ConfigError('udpBufferSize', 'must be 256..65507');
   if (c.tcpTimeoutMs <= 0) throw new ConfigError('tcpTimeoutMs', 'must be > 0');
+  if (c.replayWindowMs < 1000) throw new ConfigError('replayWindowMs', 'must be >= 1000');
   return Object.freeze(c);
 }
 

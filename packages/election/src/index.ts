@@ -42,7 +42,15 @@ export {
   retransmitLimit,
   suspicionBounds,
 } from './config.js';
-export { type EnvelopeRejection, openEnvelope, SEALED_MAGIC, sealEnvelope } from './envelope.js';
+export {
+  ENVELOPE_OVERHEAD,
+  type EnvelopeRejection,
+  openEnvelope,
+  type ReplayGuard,
+  SEALED_MAGIC,
+  SEALED_VERSION,
+  sealEnvelope,
+} from './envelope.js';
 export { CodecError, type CodecErrorCode, ConfigError, JoinError } from './errors.js';
 export { canonicalIp, formatIp, parseIp } from './ip.js';
 export { KEY_LENGTH, Keyring, metallbSecretKey } from './keyring.js';
@@ -63,7 +71,19 @@ export {
   type MembershipEvents,
   type MembershipOptions,
   type MembershipStats,
+  type RejectionReason,
 } from './membership.js';
+export { RateLimitedLog } from './rate-limited-log.js';
+export { type ReplayVerdict, ReplayWindow, type ReplayWindowOptions } from './replay-window.js';
 export { type SimNode, Simulation, type SimulationOptions, VirtualClock } from './simulator.js';
 export { Suspicion, suspicionTimeout } from './suspicion.js';
-export { MAX_FRAME, type Transport, type TransportHandlers, UdpTransport } from './transport.js';
+export {
+  MAX_FRAME,
+  MAX_REQUEST_FRAME,
+  type Transport,
+  type TransportHandlers,
+  type TransportRejection,
+  type TransportStats,
+  UdpTransport,
+  type UdpTransportOptions,
+} from './transport.js';

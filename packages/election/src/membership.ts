@@ -14,14 +14,17 @@ import {
   type MemberRecord,
   type MemberStatus,
   type Message,
+  messageEncodingLength,
   type PushPullMessage,
   type SuspectMessage,
 } from './codec.js';
 import { type ProtocolConfig, resolveConfig, retransmitLimit, suspicionBounds } from './config.js';
-import { openEnvelope, sealEnvelope } from './envelope.js';
+import { ENVELOPE_OVERHEAD, type EnvelopeRejection, openEnvelope, sealEnvelope } from './envelope.js';
 import { CodecError, ConfigError, JoinError } from './errors.js';
 import { canonicalIp } from './ip.js';
 import type { Keyring } from './keyring.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { ReplayWindow } from './replay-window.js';
 import { Suspicion } from './suspicion.js';
 import type { Transport } from './transport.js';
 
@@ -59,6 +62,9 @@ export interface MembershipEvents {
   leave: (member: Member) => void;
 }
 
+/** Why a packet or message was refused, as counted in {@link Membership.rejections}. */
+export type RejectionReason = Exclude<EnvelopeRejection, 'encrypted-without-key'> | 'decode-error' | 'name-conflict';
+
 /** One structured log record. */
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn';
@@ -77,8 +83,14 @@ export interface MembershipStats {
   authFailures: number;
   /** Plaintext packets received while a keyring is set: dropped. */
   plaintextRejected: number;
-  /** Encrypted packets received without a keyring, or unknown envelopes: dropped. */
+  /** Sealed packets received without a keyring, unknown envelopes or envelope versions: dropped. */
   envelopeRejected: number;
+  /** Sealed packets whose send time is outside the replay window (or too old to be checked): dropped. */
+  staleRejected: number;
+  /** Sealed packets already received once (a replay): dropped. */
+  replayRejected: number;
+  /** Alive messages claiming a live member's name from another address: refused (memberlist does the same). */
+  nameConflicts: number;
   /** Packets that did not decode: dropped. */
   decodeErrors: number;
   probes: number;
@@ -118,6 +130,11 @@ export interface MembershipOptions extends Partial<ProtocolConfig> {
   keyring?: Keyring;
   /** Time source (default: the real clock). */
   clock?: Clock;
+  /**
+   * Wall-clock time in ms stamped into sealed packets and checked against `replayWindowMs` (default: `clock.now` when a
+   * clock is given, as a simulator's virtual time is shared by all members, else `Date.now`).
+   */
+  wallClock?: () => number;
   /** Randomness in [0, 1) (default `Math.random`). */
   random?: () => number;
   /** Structured log sink (default: none). */
@@ -143,7 +160,6 @@ interface Pending {
 
 /** Largest encoded label set a member may carry. */
 export const MAX_LABEL_BYTES = 512;
-const ENVELOPE_OVERHEAD = 30;
 
 function sameLabels(a: Labels, b: Labels): boolean {
   const ka = Object.keys(a);
@@ -190,6 +206,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     authFailures: 0,
     plaintextRejected: 0,
     envelopeRejected: 0,
+    staleRejected: 0,
+    replayRejected: 0,
+    nameConflicts: 0,
     decodeErrors: 0,
     probes: 0,
     probeFailures: 0,
@@ -203,6 +222,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly transport: Transport;
   private readonly keyring: Keyring | undefined;
   private readonly clock: Clock;
+  private readonly wallNow: () => number;
+  private readonly replay: ReplayWindow | undefined;
+  private readonly warnings = new RateLimitedLog();
   private readonly random: () => number;
   private readonly logSink: ((e: LogEntry) => void) | undefined;
   private readonly awareness: Awareness;
@@ -229,8 +251,19 @@ export class Membership extends EventEmitter<MembershipEvents> {
    */
   constructor(options: MembershipOptions) {
     super();
-    const { name, transport, advertise, labels, keyring, clock, random, log, initialIncarnation, ...protocol } =
-      options;
+    const {
+      name,
+      transport,
+      advertise,
+      labels,
+      keyring,
+      clock,
+      wallClock,
+      random,
+      log,
+      initialIncarnation,
+      ...protocol
+    } = options;
     if (typeof name !== 'string' || name.length === 0 || new TextEncoder().encode(name).length > 255) {
       throw new ConfigError('name', 'must be 1..255 UTF-8 bytes');
     }
@@ -239,13 +272,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.transport = transport;
     this.keyring = keyring;
     this.clock = clock ?? systemClock;
+    this.wallNow = wallClock ?? (clock ? () => clock.now() : Date.now);
+    this.replay = keyring ? new ReplayWindow({ windowMs: this.config.replayWindowMs }) : undefined;
     this.random = random ?? Math.random;
     this.logSink = log;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
     this.seq = Math.floor(this.random() * 0x7fffffff);
     const addr = advertise ?? transport.address;
     if (addr.host === '0.0.0.0' || addr.host === '::') {
-      throw new ConfigError('advertise', 'required when the transport is bound to a wildcard address');
+      throw new ConfigError(
+        'advertise',
+        `the transport is bound to the wildcard ${addr.host}: set advertise to the address other members reach this one at`,
+      );
     }
     const inc = initialIncarnation ?? 0;
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
@@ -268,7 +306,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.started = true;
     this.transport.listen({
       packet: (data, from) => this.onPacket(data, from),
-      exchange: (data) => this.onExchange(data),
+      exchange: (data, from) => this.onExchange(data, from),
     });
     const c = this.config;
     this.every(c.probeIntervalMs, () => this.probeTick());
@@ -528,7 +566,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       msgs.push(...this.queue.take(budget, limit, 255 - msgs.length));
     }
     if (msgs.length === 0) return;
-    const wire = sealEnvelope(assemblePacket(msgs), this.keyring);
+    const wire = sealEnvelope(assemblePacket(msgs), this.keyring, this.wallNow());
     this.stats.packetsSent++;
     this.stats.bytesSent += wire.length;
     this.transport.send(to, wire);
@@ -576,7 +614,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.closed) return;
     this.stats.packetsReceived++;
     this.stats.bytesReceived += data.length;
-    const packet = this.openPacket(data);
+    const packet = this.openPacket(data, from, 'udp');
     if (!packet) return;
     // Pings last: their acks then piggyback whatever the rest of the packet triggered (e.g. our refutation of the
     // buddy-system suspect that rode on the ping).
@@ -584,13 +622,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
     for (const m of packet) if (m.type === 'ping') this.handle(m, from);
   }
 
-  private openPacket(data: Uint8Array): Message[] | undefined {
-    const opened = openEnvelope(data, this.keyring);
+  private openPacket(data: Uint8Array, from: Address, via: 'udp' | 'tcp'): Message[] | undefined {
+    const guard = this.replay ? { window: this.replay, now: this.wallNow() } : undefined;
+    const opened = openEnvelope(data, this.keyring, guard);
     if (!opened.ok) {
-      if (opened.reason === 'auth-failed') this.stats.authFailures++;
-      else if (opened.reason === 'plaintext-refused') this.stats.plaintextRejected++;
+      const r = opened.reason === 'encrypted-without-key' ? 'bad-envelope' : opened.reason;
+      if (r === 'auth-failed') this.stats.authFailures++;
+      else if (r === 'plaintext-refused') this.stats.plaintextRejected++;
+      else if (r === 'stale') this.stats.staleRejected++;
+      else if (r === 'replayed') this.stats.replayRejected++;
       else this.stats.envelopeRejected++;
-      this.log('debug', 'dropped packet', { reason: opened.reason });
+      this.warnRejected(r, { from: `${from.host}:${from.port}`, via, bytes: data.length });
       return undefined;
     }
     try {
@@ -598,9 +640,31 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       this.stats.decodeErrors++;
-      this.log('debug', 'undecodable packet', { code: e.code, error: e.message });
+      this.warnRejected('decode-error', { from: `${from.host}:${from.port}`, via, code: e.code, error: e.message });
       return undefined;
     }
+  }
+
+  /** Counts are in `stats`; this logs a warning per reason at most every 10 s, with how many were suppressed. */
+  private warnRejected(reason: RejectionReason, fields: Record<string, unknown>): void {
+    const suppressed = this.warnings.admit(reason, this.clock.now());
+    if (suppressed === undefined) return;
+    const hint = reason === 'stale' ? ' (timestamp outside the replay window: check the clocks (NTP) or a replay)' : '';
+    this.log('warn', `rejected gossip packet: ${reason}${hint}`, { reason, ...fields, suppressed });
+  }
+
+  /** Rejected packets and messages by reason (the counters of `stats`, keyed as `RejectionReason`). */
+  rejections(): Record<RejectionReason, number> {
+    const s = this.stats;
+    return {
+      'auth-failed': s.authFailures,
+      'plaintext-refused': s.plaintextRejected,
+      'bad-envelope': s.envelopeRejected,
+      stale: s.staleRejected,
+      replayed: s.replayRejected,
+      'decode-error': s.decodeErrors,
+      'name-conflict': s.nameConflicts,
+    };
   }
 
   private handle(m: Message, from: Address): void {
@@ -835,6 +899,21 @@ export class Membership extends EventEmitter<MembershipEvents> {
       return;
     }
     const n = this.nodes.get(m.node);
+    if (n && this.isLive(n) && (m.address.host !== n.address.host || m.address.port !== n.address.port)) {
+      // memberlist's "Conflicting address": a live member's name claimed from another address is refused (and logged),
+      // so a duplicate or forged name cannot make the member's address flap. Once it is dead or left, a restart on a new
+      // address is accepted.
+      this.stats.nameConflicts++;
+      if (this.warnings.admit(`conflict:${m.node}`, this.clock.now()) !== undefined) {
+        this.log('warn', 'name conflict: refused a live member name claimed from another address', {
+          member: m.node,
+          known: `${n.address.host}:${n.address.port}`,
+          claimed: `${m.address.host}:${m.address.port}`,
+          status: n.status,
+        });
+      }
+      return;
+    }
     if (!n) {
       const fresh: Node = {
         name: m.node,
@@ -907,18 +986,34 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   // ---------------------------------------------------------------- push-pull
 
-  private stateMessage(join: boolean): PushPullMessage {
-    const members: MemberRecord[] = [];
-    for (const n of this.nodes.values()) {
-      members.push({
+  /**
+   * Full state for push-pull. With `maxBytes` (a request to a server that reads at most that much before it can
+   * authenticate anything), only the first records that fit are sent: this node first, then live members, then dead and
+   * left ones; the rest reaches the peer in the reply to its own next push-pull.
+   */
+  private stateMessage(join: boolean, maxBytes = Number.POSITIVE_INFINITY): PushPullMessage {
+    const rank = (n: Node) => (n === this.self ? 0 : this.isLive(n) ? 1 : 2);
+    const members: MemberRecord[] = [...this.nodes.values()]
+      .sort((a, b) => rank(a) - rank(b))
+      .map((n) => ({
         name: n.name,
         address: n.address,
         incarnation: n.incarnation,
         status: n.status,
         labels: n.labels,
-      });
+      }));
+    const msg: PushPullMessage = { type: 'push-pull', join, source: this.name, members };
+    const overhead = 3 + (this.keyring ? ENVELOPE_OVERHEAD : 0);
+    if (messageEncodingLength(msg) + overhead <= maxBytes) return msg;
+    let lo = 1;
+    let hi = members.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const fits = messageEncodingLength({ ...msg, members: members.slice(0, mid) }) + overhead <= maxBytes;
+      if (fits) lo = mid;
+      else hi = mid - 1;
     }
-    return { type: 'push-pull', join, source: this.name, members };
+    return { ...msg, members: members.slice(0, lo) };
   }
 
   private merge(remote: PushPullMessage): void {
@@ -954,21 +1049,22 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
-  private onExchange(data: Uint8Array): Uint8Array | undefined {
+  private onExchange(data: Uint8Array, from: Address): Uint8Array | undefined {
     if (this.closed) return undefined;
     this.stats.bytesReceived += data.length;
-    const msgs = this.openPacket(data) ?? [];
+    const msgs = this.openPacket(data, from, 'tcp') ?? [];
     const m = msgs[0];
     if (msgs.length !== 1 || m?.type !== 'push-pull') return undefined;
     this.stats.pushPulls++;
     this.merge(m);
-    const reply = sealEnvelope(encodePacket({ messages: [this.stateMessage(false)] }), this.keyring);
+    const reply = sealEnvelope(encodePacket({ messages: [this.stateMessage(false)] }), this.keyring, this.wallNow());
     this.stats.bytesSent += reply.length;
     return reply;
   }
 
   private pushPull(to: Address, join: boolean, done?: (err: Error | undefined) => void): void {
-    const request = sealEnvelope(encodePacket({ messages: [this.stateMessage(join)] }), this.keyring);
+    const state = this.stateMessage(join, this.transport.maxRequestBytes);
+    const request = sealEnvelope(encodePacket({ messages: [state] }), this.keyring, this.wallNow());
     this.stats.bytesSent += request.length;
     this.transport.exchange(to, request, this.config.tcpTimeoutMs, (err, reply) => {
       if (this.closed) {
@@ -981,7 +1077,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         return;
       }
       this.stats.bytesReceived += reply.length;
-      const msgs = this.openPacket(reply);
+      const msgs = this.openPacket(reply, to, 'tcp');
       const m = msgs?.[0];
       if (m?.type !== 'push-pull') {
         this.stats.pushPullFailures++;

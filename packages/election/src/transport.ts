@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Address } from './codec.js';
+import { ConfigError } from './errors.js';
 
 /** What a transport hands to the protocol. */
 export interface TransportHandlers {
@@ -28,12 +29,55 @@ export interface Transport {
   ): void;
   /** Installs the receive handlers (once). */
   listen(handlers: TransportHandlers): void;
+  /** Largest request frame this transport's server reads (default: unlimited); push-pull requests are capped to it. */
+  readonly maxRequestBytes?: number;
   /** Stops receiving and releases sockets. */
   close(): Promise<void>;
 }
 
-/** Largest TCP frame accepted (a push-pull of ~100k members). */
+/** Largest TCP reply frame read from a member this node connected to (a push-pull of ~100k members). */
 export const MAX_FRAME = 8 << 20;
+
+/**
+ * Largest TCP request frame a server reads from a connection it did not open, before anything is authenticated: a
+ * push-pull request is capped to fit (the requester's own entry first), the full state flows back in the reply.
+ */
+export const MAX_REQUEST_FRAME = 64 << 10;
+
+/** Why {@link UdpTransport} dropped an inbound TCP connection. */
+export type TransportRejection = 'oversize' | 'connection-limit' | 'source-limit' | 'deadline';
+
+/** Options of {@link UdpTransport.bind}. */
+export interface UdpTransportOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port for UDP and TCP (default 7946; 0 picks one free for both). */
+  port?: number;
+  /** Largest inbound request frame (default {@link MAX_REQUEST_FRAME}, 64 KiB): a longer announced length closes at once. */
+  maxRequestBytes?: number;
+  /** Largest reply frame read on a connection this node opened (default {@link MAX_FRAME}, 8 MiB). */
+  maxReplyBytes?: number;
+  /** Most inbound TCP connections open at once (default 64); more are closed on accept. */
+  maxConnections?: number;
+  /** Most inbound TCP connections open at once from one source address (default 8). */
+  maxConnectionsPerSource?: number;
+  /** Absolute lifetime of an inbound TCP connection, however it trickles (default 10 000 ms). */
+  connectionDeadlineMs?: number;
+  /** Called for every dropped inbound connection (counted in `stats` as well). */
+  onReject?: (reason: TransportRejection, from: Address) => void;
+}
+
+/** Counters of a {@link UdpTransport}: inbound TCP connections dropped, by reason. */
+export interface TransportStats {
+  /** Announced a frame longer than the limit. */
+  oversize: number;
+  /** Refused: `maxConnections` already open. */
+  connectionLimit: number;
+  /** Refused: `maxConnectionsPerSource` already open from that address. */
+  sourceLimit: number;
+  /** Closed at the connection deadline before a full frame arrived. */
+  deadline: number;
+}
 
 function frame(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + data.length);
@@ -42,9 +86,19 @@ function frame(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Reads one `[u32 length][bytes]` frame from a socket. */
-function readFrame(sock: net.Socket, onFrame: (err: Error | undefined, body?: Uint8Array) => void): void {
-  let chunks: Buffer[] = [];
+/** Error raised when a peer announces a frame longer than the limit. */
+class OversizeFrame extends Error {}
+
+/**
+ * Reads one `[u32 length][bytes]` frame from a socket, refusing a length above `limit` as soon as the 4 length bytes
+ * are in (so at most one socket chunk beyond the limit is ever buffered).
+ */
+function readFrame(
+  sock: net.Socket,
+  limit: number,
+  onFrame: (err: Error | undefined, body?: Uint8Array) => void,
+): void {
+  const chunks: Buffer[] = [];
   let have = 0;
   let need = -1;
   let done = false;
@@ -58,16 +112,17 @@ function readFrame(sock: net.Socket, onFrame: (err: Error | undefined, body?: Ui
     chunks.push(chunk);
     have += chunk.length;
     if (need < 0 && have >= 4) {
-      const all = Buffer.concat(chunks);
-      chunks = [all];
-      need = all.readUInt32BE(0);
-      if (need > MAX_FRAME) {
-        finish(new Error(`frame of ${need} bytes exceeds ${MAX_FRAME}`));
+      const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      need = head.readUInt32BE(0);
+      if (need > limit) {
+        chunks.length = 0;
+        finish(new OversizeFrame(`frame of ${need} bytes exceeds ${limit}`));
         return;
       }
     }
     if (need >= 0 && have >= 4 + need) {
-      const all = Buffer.concat(chunks);
+      const all = Buffer.concat(chunks, have);
+      chunks.length = 0;
       finish(undefined, new Uint8Array(all.subarray(4, 4 + need)));
     }
   };
@@ -81,15 +136,33 @@ function readFrame(sock: net.Socket, onFrame: (err: Error | undefined, body?: Ui
  * push-pull. Create it with {@link UdpTransport.bind}.
  */
 export class UdpTransport implements Transport {
+  /** Inbound TCP connections dropped, by reason (live object). */
+  readonly stats: TransportStats = { oversize: 0, connectionLimit: 0, sourceLimit: 0, deadline: 0 };
+  /** Largest request frame a server of this transport reads (members cap their push-pull requests to it). */
+  readonly maxRequestBytes: number;
+  private readonly maxReplyBytes: number;
+  private readonly maxConnections: number;
+  private readonly maxPerSource: number;
+  private readonly deadlineMs: number;
+  private readonly onReject: UdpTransportOptions['onReject'];
   private handlers: TransportHandlers | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private readonly inbound = new Set<net.Socket>();
+  private readonly perSource = new Map<string, number>();
   private closed = false;
 
   private constructor(
     readonly address: Address,
     private readonly udp: dgram.Socket,
     private readonly tcp: net.Server,
+    options: UdpTransportOptions,
   ) {
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_FRAME;
+    this.maxReplyBytes = options.maxReplyBytes ?? MAX_FRAME;
+    this.maxConnections = options.maxConnections ?? 64;
+    this.maxPerSource = options.maxConnectionsPerSource ?? 8;
+    this.deadlineMs = options.connectionDeadlineMs ?? 10_000;
+    this.onReject = options.onReject;
     udp.on('message', (msg, rinfo) => {
       if (this.closed || !this.handlers) return;
       this.handlers.packet(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
@@ -106,9 +179,20 @@ export class UdpTransport implements Transport {
 
   /**
    * Binds UDP and TCP on the same host and port. Port 0 picks a free port that is free for both.
-   * @param options - `host` (default 127.0.0.1) and `port` (default 7946)
+   * @param options - `host` (default 127.0.0.1), `port` (default 7946) and the inbound TCP limits
+   * @throws {@link ConfigError} on a limit that is not a positive integer
    */
-  static async bind(options: { host?: string; port?: number } = {}): Promise<UdpTransport> {
+  static async bind(options: UdpTransportOptions = {}): Promise<UdpTransport> {
+    for (const k of [
+      'maxRequestBytes',
+      'maxReplyBytes',
+      'maxConnections',
+      'maxConnectionsPerSource',
+      'connectionDeadlineMs',
+    ] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ConfigError(k, 'must be a positive integer');
+    }
     const host = options.host ?? '127.0.0.1';
     const wanted = options.port ?? 7946;
     let lastError: unknown;
@@ -131,7 +215,7 @@ export class UdpTransport implements Transport {
             resolve();
           });
         });
-        return new UdpTransport({ host, port }, udp, tcp);
+        return new UdpTransport({ host, port }, udp, tcp, options);
       } catch (e) {
         lastError = e;
         udp.close();
@@ -140,17 +224,46 @@ export class UdpTransport implements Transport {
     throw lastError;
   }
 
+  private reject(reason: TransportRejection, from: Address): void {
+    if (reason === 'oversize') this.stats.oversize++;
+    else if (reason === 'connection-limit') this.stats.connectionLimit++;
+    else if (reason === 'source-limit') this.stats.sourceLimit++;
+    else this.stats.deadline++;
+    this.onReject?.(reason, from);
+  }
+
   private serve(sock: net.Socket): void {
-    this.sockets.add(sock);
-    sock.on('close', () => this.sockets.delete(sock));
-    sock.setTimeout(10_000, () => sock.destroy());
     sock.on('error', () => {});
-    readFrame(sock, (err, body) => {
+    const from = { host: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    const fromSource = this.perSource.get(from.host) ?? 0;
+    if (this.closed || this.inbound.size >= this.maxConnections || fromSource >= this.maxPerSource) {
+      sock.destroy();
+      if (!this.closed) this.reject(fromSource >= this.maxPerSource ? 'source-limit' : 'connection-limit', from);
+      return;
+    }
+    this.sockets.add(sock);
+    this.inbound.add(sock);
+    this.perSource.set(from.host, fromSource + 1);
+    let answered = false;
+    const deadline = setTimeout(() => {
+      if (!answered) this.reject('deadline', from);
+      sock.destroy();
+    }, this.deadlineMs);
+    sock.on('close', () => {
+      clearTimeout(deadline);
+      this.sockets.delete(sock);
+      this.inbound.delete(sock);
+      const left = (this.perSource.get(from.host) ?? 1) - 1;
+      if (left > 0) this.perSource.set(from.host, left);
+      else this.perSource.delete(from.host);
+    });
+    readFrame(sock, this.maxRequestBytes, (err, body) => {
+      answered = true;
+      if (err instanceof OversizeFrame) this.reject('oversize', from);
       if (err || !body || !this.handlers || this.closed) {
         sock.destroy();
         return;
       }
-      const from = { host: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
       let reply: Uint8Array | undefined;
       try {
         reply = this.handlers.exchange(body, from);
@@ -193,7 +306,7 @@ export class UdpTransport implements Transport {
     const timer = setTimeout(() => finish(new Error(`exchange with ${to.host}:${to.port} timed out`)), timeoutMs);
     sock.on('error', (e) => finish(e));
     sock.on('connect', () => sock.write(frame(data)));
-    readFrame(sock, finish);
+    readFrame(sock, this.maxReplyBytes, finish);
   }
 
   /** Installs the receive handlers. */
