@@ -40,6 +40,8 @@ options:
   --data-path MODE    local (add owned service IPs to lo, arp_ignore=1; default when live) or none
   --status-address HOST:PORT  serve /metrics /healthz /readyz /status /assignments (default 127.0.0.1:7472, or the
                       memberlist host:7472 with gossip); --metrics-bind is an alias
+  --local-status-address HOST:PORT  serve /metrics /healthz /readyz /status there instead (e.g. 127.0.0.1:7473); the
+                      status address then answers only /assignments to the other members (Node spec.localStatusAddress)
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
   --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
   --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
@@ -97,6 +99,7 @@ function main(argv: string[]): number | undefined {
       'data-path': { type: 'string' },
       'realtime-priority': { type: 'string' },
       'status-address': { type: 'string' },
+      'local-status-address': { type: 'string' },
       address: { type: 'string' },
       json: { type: 'boolean', default: false },
       interface: { type: 'string', multiple: true, default: [] },
@@ -216,6 +219,7 @@ function main(argv: string[]): number | undefined {
             }
           : undefined,
         metricsBind: values['status-address'] ?? values['metrics-bind'],
+        localStatusAddress: values['local-status-address'],
         kubernetes:
           values.kubernetes || values.kubeconfig
             ? {
@@ -249,6 +253,7 @@ interface RunOptions {
   labels: Record<string, string>;
   memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
   metricsBind: string | undefined;
+  localStatusAddress: string | undefined;
   stateDirectory: string | undefined;
   dataPath: 'local' | 'none' | undefined;
   realtimePriority: number | undefined;
@@ -285,6 +290,7 @@ async function run(opts: RunOptions): Promise<void> {
           }
         : {}),
       ...(opts.metricsBind ? { statusAddress: opts.metricsBind } : {}),
+      ...(opts.localStatusAddress ? { localStatusAddress: opts.localStatusAddress } : {}),
       ...(opts.stateDirectory ? { stateDirectory: opts.stateDirectory } : {}),
       ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
       ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
