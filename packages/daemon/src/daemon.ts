@@ -81,6 +81,12 @@ export interface DaemonOptions {
   onAssignments?: (services: Record<string, ServiceState>) => void;
   /** Local delivery of service IPs (standalone data path): told the IPs this node attracts traffic for. */
   localDelivery?: LocalDelivery;
+  /**
+   * How long an IP this node stopped announcing over layer 2 stays in local delivery, in ms: neighbours keep sending
+   * to this node until the new owner's first gratuitous round reaches them, and those requests are served meanwhile
+   * instead of dropped (issue 17). @default 2000
+   */
+  handoverDrainMs?: number;
 }
 
 /** Makes the node accept traffic for the service IPs it announces (e.g. adds them to `lo`). */
@@ -134,6 +140,10 @@ export class Daemon {
   private reconcileErrors = 0;
   /** Set by {@link Daemon.stopLayer2}: the IPs withdrawn then, still delivered locally until the process ends. */
   private layer2Stopped: Set<string> | undefined;
+  /** IPs withdrawn from layer 2 that local delivery keeps for {@link DaemonOptions.handoverDrainMs}, with their timers. */
+  private readonly draining = new Map<string, ReturnType<typeof setTimeout>>();
+  /** What the last plan delivers locally, without the draining IPs. */
+  private lastLocal: string[] = [];
 
   constructor(private readonly options: DaemonOptions) {}
 
@@ -332,7 +342,13 @@ export class Daemon {
     // The node must accept an IP's traffic before anything points at it: new announcements wait for local delivery.
     const local = new Set([...wantL2.keys(), ...(this.layer2Stopped ?? [])]);
     for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
-    const delivered = this.options.localDelivery?.sync([...local]);
+    this.lastLocal = [...local];
+    for (const ip of this.layer2Announced.keys()) if (!wantL2.has(ip)) this.drain(ip);
+    for (const ip of wantL2.keys()) {
+      clearTimeout(this.draining.get(ip));
+      this.draining.delete(ip);
+    }
+    const delivered = this.options.localDelivery?.sync([...new Set([...local, ...this.draining.keys()])]);
     const whenDelivered = (fn: () => void) => {
       if (delivered) void delivered.then(fn);
       else fn();
@@ -396,6 +412,21 @@ export class Daemon {
         });
       });
     }
+  }
+
+  /** Keeps a withdrawn layer-2 IP in local delivery for the drain time, then syncs delivery without it. */
+  private drain(ip: string): void {
+    const ms = this.options.handoverDrainMs ?? 2000;
+    const delivery = this.options.localDelivery;
+    if (!delivery || ms <= 0) return;
+    clearTimeout(this.draining.get(ip));
+    const timer = setTimeout(() => {
+      if (this.draining.get(ip) !== timer) return;
+      this.draining.delete(ip);
+      void delivery.sync([...new Set([...this.lastLocal, ...this.draining.keys()])]);
+    }, ms);
+    timer.unref?.();
+    this.draining.set(ip, timer);
   }
 
   /** Per service: IPs, pool, protocol, layer-2 owners, and why it is not announced — for `ingot status`. */

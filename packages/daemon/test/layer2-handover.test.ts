@@ -2,7 +2,7 @@
 // @ingot/arp Responder over an in-memory segment, on fake timers: whether the IP moves to another member or the node
 // stops gracefully (Daemon.stopLayer2, called before leaving the cluster), not one more frame leaves for that IP.
 import { createResponder, decodeFrame, MemorySegment, type Timers } from '@ingot/arp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, Daemon, type IngotConfig, type Layer2Backend, parseConfig } from '../src/index.js';
 
 /** Deterministic clock (the daemon's layer-2 backend takes it through the responder's `timers`). */
@@ -153,5 +153,52 @@ describe('layer-2 handover: the old owner falls silent at once', () => {
     n.timers.advance(20_000);
     expect(n.wire.filter((w) => w.at > t && moved.includes(w.ip))).toEqual([]);
     for (const ip of kept) expect(n.wire.some((w) => w.at > t && w.ip === ip)).toBe(true);
+  });
+});
+
+describe('layer-2 handover: the old owner keeps delivering while clients move', () => {
+  it('an IP that moves away stays in local delivery for handoverDrainMs, then leaves; one that comes back stays', () => {
+    vi.useFakeTimers();
+    try {
+      let members = [{ name: 'n1', labels: {} }];
+      const delivered: string[][] = [];
+      const calls: string[] = [];
+      const daemon = new Daemon({
+        nodeName: 'n1',
+        log: createLogger({ write: () => {} }),
+        layer2: { announce: (ip) => calls.push(`+${ip}`), withdraw: (ip) => calls.push(`-${ip}`) },
+        bgp: { setPeers: () => {}, announce: () => {}, withdraw: () => {} },
+        members: () => members,
+        localDelivery: { sync: (ips) => void delivered.push([...ips].sort()) },
+        handoverDrainMs: 1500,
+      });
+      daemon.applyConfig(CONFIG);
+      const all = daemon.layer2Announcements().sort();
+      members = ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) => ({ name, labels: {} }));
+      daemon.reconcile();
+      const kept = daemon.layer2Announcements();
+      const moved = all.filter((ip) => !kept.includes(ip));
+      expect(moved.length, 'n1 keeps all three IPs: pick other names').toBeGreaterThan(0);
+      // Withdrawn from layer 2 at once (nothing more sent), still delivered.
+      for (const ip of moved) expect(calls).toContain(`-${ip}`);
+      expect(delivered.at(-1)).toEqual(all);
+      vi.advanceTimersByTime(1499);
+      expect(delivered.at(-1)).toEqual(all);
+      vi.advanceTimersByTime(1);
+      expect(delivered.at(-1)).toEqual([...kept].sort());
+      // Moves away and straight back within the drain time: never leaves local delivery.
+      const count = delivered.length;
+      members = [{ name: 'n1', labels: {} }];
+      daemon.reconcile();
+      expect(delivered.at(-1)).toEqual(all);
+      members = ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) => ({ name, labels: {} }));
+      daemon.reconcile();
+      members = [{ name: 'n1', labels: {} }];
+      daemon.reconcile();
+      vi.advanceTimersByTime(5000);
+      expect(delivered.slice(count).every((d) => JSON.stringify(d) === JSON.stringify(all))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

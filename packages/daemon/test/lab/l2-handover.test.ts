@@ -1,0 +1,149 @@
+// Issue 17, end to end: graceful handovers repeated while the owner's gratuitous burst runs (a rolling restart), three
+// ingot nodes and a client on one segment (cluster-harness.ts). Each cycle stops (SIGTERM) the owner X, and 100-1200
+// ms into the new owner Y's burst, stops Y too; the last node Z takes over; X and Y are restarted and may win the IP
+// back. A client sends HTTP requests back to back throughout; not one may be lost (failed, or slow enough to have
+// waited for a TCP SYN retransmission). A capture on the client shows the gratuitous ARPs: after a stopped owner's
+// handover, once the next owner's first round is out, the stopped node sends none until it is started again.
+import { capture, labSuite, sleep, tsharkJson } from '@ingot/lab';
+import { expect, it } from 'vitest';
+import { type Cluster, docs, l2AdvertisementDoc, poolDoc, serviceDoc, useCluster } from './cluster-harness.js';
+
+const RESOURCES = docs(
+  poolDoc('l2', ['198.51.100.0/28']),
+  l2AdvertisementDoc('l2', ['l2']),
+  serviceDoc({ name: 'web4', family: 'IPv4' }),
+);
+/** Cycles of two graceful handovers each (bounded). */
+const CYCLES = 3;
+/** A request slower than this waited for something (a SYN retransmission takes 1 s): it counts as lost. */
+const LOST_MS = 900;
+
+/** Back-to-back GETs until SIGTERM, then every request as JSON on stdout (ESM, argv: url, safety limit in ms). */
+const CLIENT = `
+import http from 'node:http';
+const [url, limit] = process.argv.slice(1);
+const until = Date.now() + Number(limit);
+const out = [];
+let stop = false;
+process.on('SIGTERM', () => { stop = true; });
+while (!stop && Date.now() < until) {
+  const t = Date.now();
+  const r = await new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ code: res.statusCode, body: body.trim() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ code: 0, error: e.message }));
+  });
+  out.push({ t, ms: Date.now() - t, ...r });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+interface Request {
+  t: number;
+  ms: number;
+  code: number;
+  body?: string;
+  error?: string;
+}
+
+/** When `node` last logged announcing `ip` (ms since the epoch), or undefined. */
+function announcedAt(c: Cluster, node: string, ip: string): number | undefined {
+  const times = c
+    .logs(node)
+    .filter((r) => String(r.msg).startsWith('announcing from node') && r.ip === ip)
+    .map((r) => Date.parse(String(r.ts)));
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** The owner every running node's status names for `ip`, once they agree. */
+async function agreedOwner(c: Cluster, ip: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const owners = new Set<string | undefined>();
+    for (const n of c.running())
+      owners.add((await c.status(n.name))?.services.find((s) => s.service === 'demo/web4')?.owners?.[ip]);
+    const [only] = owners;
+    if (owners.size === 1 && only !== undefined) return only;
+    await sleep(100);
+  }
+  throw new Error(`the nodes never agreed on an owner of ${ip}: ${JSON.stringify(await c.serviceViews('demo/web4'))}`);
+}
+
+labSuite(
+  'ingot cluster: layer-2 handover without flap (issue 17)',
+  { tools: ['ip', 'curl', 'tcpdump', 'tshark'] },
+  () => {
+    const cluster = useCluster({ name: 'l2ho', resources: RESOURCES });
+
+    it(`${CYCLES * 2} graceful handovers during the owner's burst: no request lost, no gratuitous ARP from the old owner after the new owner's first`, async () => {
+      const c = cluster();
+      await c.ensureAllRunning();
+      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
+      await c.waitServed(ip);
+      const macOf = Object.fromEntries(c.nodes.map((n) => [n.host.mac, n.name]));
+      const cap = capture(c.client, { filter: 'arp' });
+      await cap.ready;
+      const client = c.client.spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `http://${ip}/`, '180000']);
+      /** Per graceful stop: who, when, how far into its burst, and when it was started again. */
+      const stops: { node: string; at: number; intoBurstMs: number | undefined; restartedAt?: number }[] = [];
+      try {
+        await sleep(500);
+        for (let cycle = 0; cycle < CYCLES; cycle++) {
+          const x = await agreedOwner(c, ip);
+          let at = Date.now();
+          stops.push({ node: x, at, intoBurstMs: at - (announcedAt(c, x, ip) ?? 0) });
+          expect(await c.stopNode(x, 'SIGTERM'), c.logTail(x)).toBe(0);
+          const y = await c.waitServed(ip, (n) => n !== x, { timeoutMs: 10_000 });
+          // Into Y's burst: its early rounds (50-700 ms) or the first regular ones.
+          await sleep(100 + ((cycle * 450) % 1100));
+          at = Date.now();
+          stops.push({ node: y, at, intoBurstMs: at - (announcedAt(c, y, ip) ?? 0) });
+          expect(await c.stopNode(y, 'SIGTERM'), c.logTail(y)).toBe(0);
+          await c.waitServed(ip, (n) => n !== x && n !== y, { timeoutMs: 10_000 });
+          await sleep(300);
+          for (const s of stops.slice(-2)) s.restartedAt = Date.now();
+          await c.ensureAllRunning();
+          await c.waitServed(ip);
+          await sleep(300);
+        }
+      } finally {
+        client.kill('SIGTERM');
+        await client.waitExit(10_000).catch(() => client.kill('SIGKILL'));
+      }
+      const requests = JSON.parse(client.stdout()) as Request[];
+      const pcap = await cap.stop();
+      const t0 = stops[0]?.at ?? 0;
+      const lost = requests
+        .filter((r) => r.code !== 200 || r.ms >= LOST_MS)
+        .map((r) => ({ at: r.t - t0, ms: r.ms, code: r.code, body: r.body, error: r.error }));
+      const log = JSON.stringify(stops.map((s) => ({ ...s, at: s.at - t0, restartedAt: (s.restartedAt ?? 0) - t0 })));
+      console.info(`[l2-handover] ${requests.length} requests, ${lost.length} lost; stops ${log}`);
+      expect(requests.length).toBeGreaterThan(100);
+      expect(lost, `stops: ${log}`).toEqual([]);
+      // The second stop of each cycle fell inside the owner's burst (5 s from its announcement).
+      for (const s of stops.filter((_, i) => i % 2 === 1)) expect(s.intoBurstMs, log).toBeLessThan(5_000);
+
+      // Gratuitous ARPs for the IP (SPA = TPA = ip), in capture order.
+      const garps = (await tsharkJson(pcap, `arp.src.proto_ipv4 == ${ip} && arp.dst.proto_ipv4 == ${ip}`)).map(
+        // biome-ignore lint/suspicious/noExplicitAny: tshark JSON
+        (p: any) => ({
+          t: Number(p._source.layers.frame['frame.time_epoch']) * 1000,
+          node: macOf[p._source.layers.arp['arp.src.hw_mac']] ?? p._source.layers.arp['arp.src.hw_mac'],
+        }),
+      );
+      for (const s of stops) {
+        const first = garps.find((g) => g.t >= s.at && g.node !== s.node);
+        expect(first, `no gratuitous ARP from a new owner after ${s.node} stopped`).toBeDefined();
+        const flaps = garps.filter((g) => g.node === s.node && g.t > (first?.t ?? 0) && g.t < (s.restartedAt ?? 0));
+        expect(
+          flaps.map((g) => `${g.node} at ${Math.round(g.t - (first?.t ?? 0))} ms after ${first?.node}'s first`),
+          `gratuitous ARPs of ${s.node} after it handed over`,
+        ).toEqual([]);
+      }
+    }, 300_000);
+  },
+);
