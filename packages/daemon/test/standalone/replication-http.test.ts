@@ -114,7 +114,7 @@ kind: Node
 metadata: { name: n1 }
 spec:
   statusAddress: '${status}'
-  memberlist: { bindAddress: '${bind}', join: [] }
+  memberlist: { bindAddress: '${bind}', join: [], secret: c2VjcmV0LWZvci10aGUtdmFsaWRhdGUtdGVzdA }
 `;
     const r = parseConfig(doc('0.0.0.0:7472', '0.0.0.0:7946'));
     expect(r.ok).toBe(false);

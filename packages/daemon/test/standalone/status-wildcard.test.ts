@@ -30,7 +30,10 @@ describe('a wildcard status address with gossip', () => {
 kind: Node
 metadata: { name: ${n} }
 spec:
-  memberlist: { bindAddress: '127.0.0.1:${base + i}', join: ['127.0.0.1:${base}', '127.0.0.1:${base + 1}'] }
+  memberlist:
+    bindAddress: '127.0.0.1:${base + i}'
+    join: ['127.0.0.1:${base}', '127.0.0.1:${base + 1}']
+    secret: c2VjcmV0LWZvci10aGUtd2lsZGNhcmQtdGVzdA
   statusAddress: '0.0.0.0:${base + 100 + i}'
 ---
 `,
