@@ -200,11 +200,14 @@ export class FieldReader {
   }
 }
 
-function describe(v: unknown): string {
+/** A value as issues show it: `null`, `a list`, `an object`, or its type and JSON text (never throws). */
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    return `${typeof v} ${JSON.stringify(v)}`;
+  return typeof v;
 }
 
 /** `key operator (v1,v2)` with the values sorted, as two requirements are compared (MetalLB sorts before comparing). */

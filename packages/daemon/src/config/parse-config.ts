@@ -3,7 +3,7 @@ import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { checkBgpAdvertisements } from './bgp-advertisement-checks.js';
 import { parseDurationMs } from './duration.js';
-import { FieldReader } from './field-reader.js';
+import { describe, FieldReader } from './field-reader.js';
 import { addIpRange, DEFAULT_IPRANGE_NAME } from './iprange.js';
 import { INGOT_API_VERSION, readNodeConfig } from './node-config.js';
 import { poolAddressWarnings } from './pool-warnings.js';
@@ -19,6 +19,7 @@ import type {
   ServiceResource,
 } from './resources.js';
 import { locateIssues, type ObjectSource } from './source-positions.js';
+import { MAX_CONFIG_CHARS, MAX_YAML_DEPTH, yamlDepthProblem } from './yaml-limits.js';
 
 /**
  * Result of {@link parseConfig}: a config when there were no issues, and every issue found. `warnings` (same shape as
@@ -66,6 +67,16 @@ export function parseConfig(text: string): ParseConfigResult {
       document: i + 1,
     });
   const lines = new LineCounter();
+  if (text.length > MAX_CONFIG_CHARS) {
+    yamlIssue(0, `the text is larger than ${MAX_CONFIG_CHARS} characters`, undefined);
+    return { ok: false, issues, warnings: [] };
+  }
+  const deep = yamlDepthProblem(text);
+  if (deep) {
+    const line = text.slice(0, deep.offset).split('\n').length;
+    yamlIssue(deep.document, `collections nested deeper than ${MAX_YAML_DEPTH} levels`, line);
+    return { ok: false, issues, warnings: [] };
+  }
   const docs = parseAllDocuments(text, { lineCounter: lines });
   const objects: unknown[] = [];
   const sources: ObjectSource[] = [];
@@ -402,7 +413,11 @@ function readDuration(r: FieldReader, path: string): number | undefined {
   const v = r.get(path);
   if (v === undefined || v === null) return undefined;
   const ms = typeof v === 'string' || typeof v === 'number' ? parseDurationMs(v) : undefined;
-  if (ms === undefined) r.fail(path, `invalid duration ${JSON.stringify(v)}: expected e.g. 90s or 1m30s`);
+  if (ms === undefined)
+    r.fail(
+      path,
+      `invalid duration ${typeof v === 'string' ? JSON.stringify(v) : describe(v)}: expected e.g. 90s or 1m30s`,
+    );
   return ms;
 }
 
