@@ -28,7 +28,7 @@ export interface KubernetesControllerOptions {
   retry?: BackoffOptions;
   /** Delays between attempts after a status write conflict. @default 50 ms doubling */
   conflictRetry?: BackoffOptions;
-  /** Writes in flight at once during a full pass (decisions are still made one by one, in order). @default 8 */
+  /** Writes in flight at once, in a full pass and for queued changes (decisions are made one by one, in order). @default 8 */
   writeConcurrency?: number;
 }
 
@@ -36,6 +36,14 @@ interface Outcome {
   reprocessAll: boolean;
   error: boolean;
 }
+
+interface Decided {
+  svc: KubeObject;
+  result: ConvergeResult | undefined;
+}
+
+/** Queued Service changes decided before their writes start (bounds the work between two looks at a full pass). */
+const QUEUE_BATCH = 1_000;
 
 /**
  * MetalLB's controller against the Kubernetes API: converges Services through a {@link ServiceController} and writes
@@ -179,22 +187,42 @@ export class KubernetesController {
         }
         continue;
       }
-      if (!this.initialLoad) return;
-      const key = this.queue.values().next().value;
-      if (key === undefined) return;
-      this.queue.delete(key);
-      const svc = this.options.service(key);
-      if (!svc || !handlesClass(svc, this.options.loadBalancerClass)) {
-        if (this.controller.delete(key)) this.fullPassWanted = true;
-        continue;
+      if (!this.initialLoad || this.queue.size === 0) return;
+      // The queued changes in arrival order: decided one by one, then written several at a time (as a full pass).
+      const decided: Decided[] = [];
+      for (const key of [...this.queue].slice(0, QUEUE_BATCH)) {
+        this.queue.delete(key);
+        const svc = this.options.service(key);
+        if (!svc || !handlesClass(svc, this.options.loadBalancerClass)) {
+          if (this.controller.delete(key)) this.fullPassWanted = true;
+          continue;
+        }
+        const echo = this.echoes.get(key);
+        if (echo && !echo.dirty && echo.own.has(svc.metadata?.resourceVersion ?? '')) continue;
+        decided.push({ svc, result: this.decide(svc) });
       }
-      const echo = this.echoes.get(key);
-      if (echo && !echo.dirty && echo.own.has(svc.metadata?.resourceVersion ?? '')) continue;
-      const outcome = await this.reconcile(svc);
-      if (outcome.reprocessAll) this.fullPassWanted = true;
-      if (outcome.error) this.retryKey(key);
-      else this.keyFailures.delete(key);
+      await this.writeAll(decided, (svc, outcome) => {
+        const key = objectKey(svc);
+        if (outcome.reprocessAll) this.fullPassWanted = true;
+        if (outcome.error) this.retryKey(key);
+        else this.keyFailures.delete(key);
+      });
     }
+  }
+
+  /** Writes decisions, `writeConcurrency` at a time, reporting each outcome. */
+  private async writeAll(
+    decided: readonly Decided[],
+    done: (svc: KubeObject, outcome: Outcome) => void,
+  ): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < decided.length && !this.closed) {
+        const { svc, result } = decided[next++] as Decided;
+        done(svc, result ? await this.write(svc, result) : { reprocessAll: false, error: false });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.options.writeConcurrency ?? 8) }, worker));
   }
 
   private async fullPass(): Promise<Outcome> {
@@ -208,22 +236,11 @@ export class KubernetesController {
     const ordered = [...services].sort((a, b) => ingressIps(b).length - ingressIps(a).length);
     // Decisions in that order (the allocator is synchronous), then the writes, several at a time.
     const decided = ordered.map((svc) => ({ svc, result: this.decide(svc) }));
-    let next = 0;
-    const worker = async () => {
-      while (next < decided.length && !this.closed) {
-        const { svc, result } = decided[next++] as (typeof decided)[number];
-        const r = result ? await this.write(svc, result) : { reprocessAll: false, error: false };
-        outcome.reprocessAll ||= r.reprocessAll;
-        outcome.error ||= r.error;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, this.options.writeConcurrency ?? 8) }, worker));
+    await this.writeAll(decided, (_svc, r) => {
+      outcome.reprocessAll ||= r.reprocessAll;
+      outcome.error ||= r.error;
+    });
     return outcome;
-  }
-
-  private async reconcile(obj: KubeObject): Promise<Outcome> {
-    const result = this.decide(obj);
-    return result ? this.write(obj, result) : { reprocessAll: false, error: false };
   }
 
   /** Converges one Service in the allocator; undefined when its fields cannot be read. */

@@ -81,6 +81,8 @@ export class FakeApiServer {
   readonly requests: string[] = [];
   /** `User-Agent` of each request, in the order of {@link requests}. */
   readonly userAgents: string[] = [];
+  /** Bearer token of each request ('' without one), in the order of {@link requests}. */
+  readonly tokens: string[] = [];
   /** Number of upcoming requests (other than watches) to refuse with `429 Too Many Requests` and `Retry-After`. */
   throttleToInject = 0;
   /** The `Retry-After` (seconds) of injected 429s. */
@@ -216,6 +218,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     this.userAgents.push(req.headers['user-agent'] ?? '');
+    this.tokens.push((req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     if (!isWatch && this.throttleToInject > 0) {
       this.throttleToInject--;

@@ -1,0 +1,609 @@
+// Kubernetes-mode benchmark (issue 11): Ingot's controller and speakers against a real kube-apiserver + etcd from the
+// lab (@ingot/lab startKubernetes: TLS, RBAC, ServiceAccount tokens), each daemon a separate `ingot run --kubernetes`
+// process with its own ServiceAccount.
+//
+// Per scenario (1,000 and 10,000 Services by default, 100 Node objects, 3 speakers):
+//   - assignment: time from the first Service creation until every Service has its IP in status.loadBalancer.ingress
+//     (the bench watches the Services; creation alone, the API server's write floor, is printed beside it);
+//   - steady state: API requests per second from the controller and from each speaker, counted by kube-apiserver
+//     itself (apiserver_flowcontrol_dispatched_requests_total of one FlowSchema per ServiceAccount), split by the
+//     processes' own counters into watch (re)starts and everything else; status writes made;
+//   - change propagation: a label change on a Service until every speaker's informer has it (each speaker's
+//     ingot_k8s_watch_last_event_* metrics give its receive time), p50/p99 over --changes changes;
+//   - resident memory (VmRSS, and VmHWM the peak) of each process, kube-apiserver and etcd included.
+// Reference measured in the same run: MetalLB's controller reconciles Services one at a time and writes one status
+// update each; the bench times serial status updates on the same server (Services of another loadBalancerClass) and
+// prints what N of them take next to Ingot's figure, with the ratio.
+//
+// Usage: node bench/kubernetes.mjs [--services 1000,10000] [--nodes 100] [--speakers 3] [--changes 100]
+//          [--steady-seconds 30] [--reference 200] [--create-concurrency 16] [--timeout-seconds 600] [--json]
+//          [--fake]   (the test fake API server instead of the real one: plain HTTP, no RBAC/APF; for testing the
+//                      bench itself; its figures say nothing about a real cluster)
+// Needs the built daemon (npx tsup) and, without --fake, the lab's Kubernetes build (packages/lab/go/build-tools.sh).
+// Every loop is bounded in count and in time (--timeout-seconds per phase).
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { register } from 'node:module';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+register('./ts-hooks.mjs', import.meta.url);
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const CLI = here('../dist/cli.js');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const SERVICES = opt('services', '1000,10000').split(',').map(Number);
+const NODES = Number(opt('nodes', '100'));
+const SPEAKERS = Number(opt('speakers', '3'));
+const CHANGES = Number(opt('changes', '100'));
+const STEADY_S = Number(opt('steady-seconds', '30'));
+const REFERENCE = Number(opt('reference', '200'));
+const CREATE_CONCURRENCY = Number(opt('create-concurrency', '16'));
+const TIMEOUT_MS = Number(opt('timeout-seconds', '600')) * 1000;
+const FAKE = args.includes('--fake');
+const AS_JSON = args.includes('--json');
+const NS = 'metallb-system';
+const BENCH_NS = 'bench';
+const REF_NS = 'bench-ref';
+const REF_CLASS = 'bench.example/reference';
+// Service CIDR and pool in documentation ranges: 10,000 Services need more addresses than the IPv4 ones hold.
+const SERVICE_CIDR = '2001:db8:5::/108';
+const POOL = '2001:db8:100::/112';
+
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
+
+async function until(what, fn, timeoutMs = TIMEOUT_MS, everyMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A keep-alive JSON client for the bench's own (admin) requests. */
+function client(server, token, ca) {
+  const secure = server.startsWith('https:');
+  const agent = secure ? new https.Agent({ keepAlive: true, ca }) : new http.Agent({ keepAlive: true });
+  const base = new URL(server);
+  const request = (method, path, body, contentType = 'application/json') =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers = { accept: 'application/json', authorization: `Bearer ${token}` };
+      if (payload !== undefined) Object.assign(headers, { 'content-type': contentType });
+      const req = (secure ? https : http).request(
+        { host: base.hostname, port: base.port, method, path, headers, agent, timeout: 60_000 },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            let json;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode, json, text });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  /** Streams a watch; calls onEvent(type, object); resolves with a stop function once the response started. */
+  const watch = (path, onEvent) =>
+    new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request(
+        { host: base.hostname, port: base.port, path, headers: { authorization: `Bearer ${token}` }, agent },
+        (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+          let buf = '';
+          res.on('data', (c) => {
+            buf += c;
+            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              if (line.trim()) {
+                const e = JSON.parse(line);
+                onEvent(e.type, e.object);
+              }
+            }
+          });
+          res.on('error', () => {});
+          resolve(() => req.destroy());
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  return { request, watch, close: () => agent.destroy() };
+}
+
+async function must(r, what) {
+  const res = await r;
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`bench: ${what}: HTTP ${res.status}: ${res.text.slice(0, 500)}`);
+  return res.json;
+}
+
+/** Runs `fn` over `items` with at most `concurrency` in flight. */
+async function pool(items, concurrency, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function memoryOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rssMB: kb('VmRSS') / 1024, peakMB: kb('VmHWM') / 1024 };
+  } catch {
+    return { rssMB: Number.NaN, peakMB: Number.NaN };
+  }
+}
+
+/** Prometheus text → Map of `name{labels}` → value (the whole sample line as key). */
+function parseMetrics(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+const sum = (m, re) => [...m].filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+// ---------------------------------------------------------------------------------------------------------- clusters
+
+/** The real control plane: { server, token, ca, tokenFor(sa), kubeconfigFor, setup(objects), apiServerMetrics, pids, stop }. */
+async function realCluster() {
+  const lab = await import('@ingot/lab');
+  const k = await lab.startKubernetes({ serviceClusterIpRange: SERVICE_CIDR });
+  const api = client(k.server, k.adminToken, k.caPem);
+  return {
+    server: k.server,
+    api,
+    kubeconfigFor: async (sa) => k.kubeconfigFor(await k.serviceAccountToken(NS, sa), sa),
+    setup: (objects) => k.apply(objects),
+    apiServerMetrics: async () => parseMetrics(await k.metrics()),
+    pids: () => ({ 'kube-apiserver': k.apiServer().pid, etcd: k.etcd().pid }),
+    stop: async () => {
+      api.close();
+      await k.stop();
+    },
+  };
+}
+
+/** The test fake server, attributing requests by bearer token (its metrics mimic the FlowSchema counter). */
+async function fakeCluster() {
+  const { FakeApiServer } = await import('../test/kubernetes/fake-api-server.ts');
+  const fake = new FakeApiServer();
+  const server = await fake.start();
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/ingot-bench-');
+  const api = client(server, 'admin');
+  const plural = {
+    Namespace: 'namespaces',
+    Node: 'nodes',
+    IPAddressPool: 'ipaddresspools',
+    L2Advertisement: 'l2advertisements',
+  };
+  return {
+    server,
+    api,
+    kubeconfigFor: async (sa) => {
+      const path = `${dir}/${sa}.kubeconfig`;
+      writeFileSync(
+        path,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: sa, user: { token: sa } }],
+          contexts: [{ name: 'fake', context: { cluster: 'fake', user: sa } }],
+          'current-context': 'fake',
+        }),
+      );
+      return path;
+    },
+    setup: async (objects) => {
+      for (const o of objects) if (plural[o.kind]) fake.apply(plural[o.kind], o);
+    },
+    apiServerMetrics: async () => {
+      const counts = new Map();
+      for (const t of fake.tokens) {
+        const key = `apiserver_flowcontrol_dispatched_requests_total{flow_schema="ingot-bench-${t}"}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return counts;
+    },
+    pids: () => ({}),
+    stop: async () => {
+      api.close();
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------- setup
+
+function deployObjects() {
+  const dir = here('../deploy');
+  const docs = (file) =>
+    parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJS())
+      .filter(Boolean);
+  const crds = readdirSync(`${dir}/crds`).flatMap((f) => docs(`${dir}/crds/${f}`));
+  return { namespace: docs(`${dir}/namespace.yaml`), crds, rbac: docs(`${dir}/rbac.yaml`) };
+}
+
+function flowSchema(sa, precedence) {
+  return {
+    apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
+    kind: 'FlowSchema',
+    metadata: { name: `ingot-bench-${sa}` },
+    spec: {
+      priorityLevelConfiguration: { name: 'workload-high' },
+      matchingPrecedence: precedence,
+      distinguisherMethod: { type: 'ByUser' },
+      rules: [
+        {
+          subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: sa, namespace: NS } }],
+          resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
+          nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+        },
+      ],
+    },
+  };
+}
+
+function node(i) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: `node-${String(i).padStart(3, '0')}`, labels: { 'kubernetes.io/hostname': `node-${i}` } },
+  };
+}
+
+function lbService(name, namespace, cls, index = 0) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: {
+      // The real API server allocates cluster IPs; the fake does not.
+      ...(FAKE ? { clusterIPs: [`2001:db8:5::${(index + 1).toString(16)}`] } : {}),
+      type: 'LoadBalancer',
+      // No NodePorts: 10,000 Services would exhaust the default range (30000-32767).
+      allocateLoadBalancerNodePorts: false,
+      ipFamilies: ['IPv6'],
+      ports: [{ protocol: 'TCP', port: 80 }],
+      selector: { app: name },
+      ...(cls ? { loadBalancerClass: cls } : {}),
+    },
+  };
+}
+
+/** Who runs: the controller and `SPEAKERS` speakers, each a ServiceAccount of its own. */
+const processNames = () => ['ingot-controller', ...Array.from({ length: SPEAKERS }, (_, i) => `ingot-speaker-${i}`)];
+
+async function setUp(cluster) {
+  const names = processNames();
+  if (!FAKE) {
+    const deploy = deployObjects();
+    await cluster.setup([...deploy.namespace, ...deploy.crds]);
+    // The shipped RBAC, its speaker bindings extended to one ServiceAccount per bench speaker.
+    const speakers = names.filter((n) => n.startsWith('ingot-speaker-'));
+    const rbac = deploy.rbac.map((o) =>
+      (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && o.roleRef?.name === 'ingot-speaker'
+        ? { ...o, subjects: speakers.map((name) => ({ kind: 'ServiceAccount', name, namespace: NS })) }
+        : o,
+    );
+    await cluster.setup([
+      ...rbac,
+      ...speakers.map((name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: NS } })),
+      ...names.map((n, i) => flowSchema(n, 500 + i)),
+    ]);
+  }
+  await cluster.setup([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BENCH_NS } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: REF_NS } },
+    {
+      apiVersion: 'metallb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'bench', namespace: NS },
+      spec: { addresses: [POOL] },
+    },
+    { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'bench', namespace: NS }, spec: {} },
+  ]);
+  // Nodes, Ready (kubelet would report it; there is none).
+  const nodes = Array.from({ length: NODES }, (_, i) => node(i));
+  await pool(nodes, CREATE_CONCURRENCY, async (n) => {
+    if (FAKE) {
+      await cluster.setup([{ ...n, status: { conditions: [{ type: 'Ready', status: 'True' }] } }]);
+      return;
+    }
+    await must(cluster.api.request('POST', '/api/v1/nodes', n), `create ${n.metadata.name}`);
+    await must(
+      cluster.api.request(
+        'PATCH',
+        `/api/v1/nodes/${n.metadata.name}/status`,
+        {
+          status: {
+            conditions: [
+              { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() },
+            ],
+          },
+        },
+        'application/merge-patch+json',
+      ),
+      `status of ${n.metadata.name}`,
+    );
+  });
+}
+
+async function startProcesses(cluster) {
+  const procs = [];
+  for (const name of processNames()) {
+    const kubeconfig = await cluster.kubeconfigFor(name);
+    const port = await freePort();
+    const speaker = name.startsWith('ingot-speaker-');
+    const argv = [
+      CLI,
+      'run',
+      '--kubeconfig',
+      kubeconfig,
+      '--namespace',
+      NS,
+      '--log-level',
+      'warn',
+      '--log-format',
+      'json',
+    ];
+    argv.push('--role', speaker ? 'speaker' : 'controller', '--metrics-bind', `127.0.0.1:${port}`);
+    if (speaker) argv.push('--node', `node-${name.split('-').pop().padStart(3, '0')}`);
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr = (stderr + c).slice(-4000);
+    });
+    procs.push({ name, child, port, stderr: () => stderr });
+  }
+  for (const p of procs)
+    await until(
+      `${p.name} healthy`,
+      async () => {
+        if (p.child.exitCode !== null) throw new Error(`bench: ${p.name} exited ${p.child.exitCode}: ${p.stderr()}`);
+        return (await scrape(p).catch(() => undefined))?.get('metallb_k8s_client_config_loaded_bool') === 1;
+      },
+      120_000,
+      100,
+    );
+  return procs;
+}
+
+async function scrape(p) {
+  const r = await fetch(`http://127.0.0.1:${p.port}/metrics`);
+  return parseMetrics(await r.text());
+}
+
+// ---------------------------------------------------------------------------------------------------------- phases
+
+/** Serial status writes, one after the other (MetalLB's controller: one reconcile at a time, one update each). */
+async function referenceWrites(cluster) {
+  const names = Array.from({ length: REFERENCE }, (_, i) => `ref-${i}`);
+  await pool(names, CREATE_CONCURRENCY, (n) =>
+    must(
+      cluster.api.request(
+        'POST',
+        `/api/v1/namespaces/${REF_NS}/services`,
+        lbService(n, REF_NS, REF_CLASS, Number(n.slice(4))),
+      ),
+      `create ${n}`,
+    ),
+  );
+  const started = now();
+  for (const [i, n] of names.entries()) {
+    const ip = `2001:db8:200::${(i + 1).toString(16)}`;
+    await must(
+      cluster.api.request(
+        'PATCH',
+        `/api/v1/namespaces/${REF_NS}/services/${n}/status`,
+        { status: { loadBalancer: { ingress: [{ ip }] } } },
+        'application/merge-patch+json',
+      ),
+      `status of ${n}`,
+    );
+  }
+  return (now() - started) / names.length;
+}
+
+async function assignment(cluster, count) {
+  const assigned = new Set();
+  const stop = await cluster.api.watch(`/api/v1/namespaces/${BENCH_NS}/services?watch=true`, (type, obj) => {
+    if (type === 'ADDED' || type === 'MODIFIED')
+      if (obj.status?.loadBalancer?.ingress?.[0]?.ip) assigned.add(obj.metadata.name);
+  });
+  try {
+    const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
+    const started = now();
+    await pool(names, CREATE_CONCURRENCY, (n) =>
+      must(
+        cluster.api.request(
+          'POST',
+          `/api/v1/namespaces/${BENCH_NS}/services`,
+          lbService(n, BENCH_NS, undefined, Number(n.slice(4))),
+        ),
+        `create ${n}`,
+      ),
+    );
+    const created = now();
+    await until(`${count} services assigned (${assigned.size} so far)`, () => assigned.size >= count, TIMEOUT_MS, 20);
+    const done = now();
+    return { createMs: created - started, assignedMs: done - started, afterLastCreateMs: done - created };
+  } finally {
+    stop();
+  }
+}
+
+async function steadyState(cluster, procs) {
+  await sleep(5_000);
+  const snap = async () => ({
+    at: now(),
+    server: await cluster.apiServerMetrics(),
+    own: await Promise.all(procs.map(scrape)),
+  });
+  const a = await snap();
+  await sleep(STEADY_S * 1000);
+  const b = await snap();
+  const seconds = (b.at - a.at) / 1000;
+  return procs.map((p, i) => {
+    const fs = new RegExp(`flow_schema="ingot-bench-${p.name}"`);
+    const served = sum(b.server, fs) - sum(a.server, fs);
+    const watches = sum(b.own[i], /^ingot_k8s_watch_requests_total/) - sum(a.own[i], /^ingot_k8s_watch_requests_total/);
+    const writes =
+      sum(b.own[i], /^metallb_k8s_client_updates_total/) - sum(a.own[i], /^metallb_k8s_client_updates_total/);
+    return {
+      name: p.name,
+      seconds,
+      perSecond: served / seconds,
+      beyondWatchesPerSecond: (served - watches) / seconds,
+      watchStarts: watches,
+      writes,
+    };
+  });
+}
+
+async function propagation(cluster, procs, count) {
+  const speakers = procs.filter((p) => p.name.startsWith('ingot-speaker-'));
+  const lastSeen = async (p) => {
+    const m = await scrape(p);
+    return {
+      rv: m.get('ingot_k8s_watch_last_event_resource_version{resource="service"}') ?? 0,
+      at: (m.get('ingot_k8s_watch_last_event_received_seconds{resource="service"}') ?? 0) * 1000,
+    };
+  };
+  const toAll = [];
+  const perSpeaker = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const name = `svc-${(i * 7919) % Math.min(count, 1000)}`;
+    const sent = now();
+    const updated = await must(
+      cluster.api.request(
+        'PATCH',
+        `/api/v1/namespaces/${BENCH_NS}/services/${name}`,
+        { metadata: { labels: { 'bench-change': String(i) } } },
+        'application/merge-patch+json',
+      ),
+      `change ${name}`,
+    );
+    const rv = Number(updated.metadata.resourceVersion);
+    const seen = await Promise.all(
+      speakers.map((p) =>
+        until(
+          `${p.name} to see rv ${rv}`,
+          async () => {
+            const s = await lastSeen(p);
+            return s.rv >= rv ? s : undefined;
+          },
+          10_000,
+          2,
+        ),
+      ),
+    );
+    const lat = seen.map((s) => s.at - sent);
+    perSpeaker.push(...lat);
+    toAll.push(Math.max(...lat));
+    await sleep(20);
+  }
+  const sorted = (a) => [...a].sort((x, y) => x - y);
+  return { toAll: sorted(toAll), perSpeaker: sorted(perSpeaker) };
+}
+
+// ---------------------------------------------------------------------------------------------------------- main
+
+async function scenario(count) {
+  log(`== ${count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? ' (FAKE API server)' : ''}`);
+  const cluster = FAKE ? await fakeCluster() : await realCluster();
+  const procs = [];
+  try {
+    await setUp(cluster);
+    procs.push(...(await startProcesses(cluster)));
+    const refMs = await referenceWrites(cluster);
+    log(`reference: ${refMs.toFixed(2)} ms per serial status update`);
+    const a = await assignment(cluster, count);
+    log(`assigned ${count} in ${(a.assignedMs / 1000).toFixed(2)} s (creation ${(a.createMs / 1000).toFixed(2)} s)`);
+    const steady = await steadyState(cluster, procs);
+    const prop = await propagation(cluster, procs, count);
+    const memory = Object.fromEntries([
+      ...procs.map((p) => [p.name, memoryOf(p.child.pid)]),
+      ...Object.entries(cluster.pids()).map(([n, pid]) => [n, memoryOf(pid)]),
+    ]);
+    return { count, referenceMsPerWrite: refMs, ...a, steady, propagation: prop, memory };
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.all(
+      procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)),
+    );
+    await cluster.stop();
+  }
+}
+
+function print(r) {
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const serial = r.referenceMsPerWrite * r.count;
+  const lines = [
+    `\n${r.count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? '  [FAKE API server: not a real figure]' : ''}`,
+    `  creation to every IP in status   ${s(r.assignedMs)}  (target < 10 s for 10,000)   creating them alone: ${s(r.createMs)}`,
+    `  MetalLB's model, same server     ${s(serial)}  = ${r.count} serial status updates x ${r.referenceMsPerWrite.toFixed(2)} ms (before its client rate limiter and Events)`,
+    `  ratio MetalLB model / Ingot      ${(serial / r.assignedMs).toFixed(2)}x`,
+    '  steady state (kube-apiserver APF counts per ServiceAccount; target 0/s beyond watches):',
+    ...r.steady.map(
+      (x) =>
+        `    ${x.name.padEnd(18)} ${x.perSecond.toFixed(3)} req/s, beyond watch starts ${x.beyondWatchesPerSecond.toFixed(3)} req/s, status writes ${x.writes} (over ${x.seconds.toFixed(0)} s)`,
+    ),
+    `  change -> every speaker          p50 ${pct(r.propagation.toAll, 50).toFixed(1)} ms  p99 ${pct(r.propagation.toAll, 99).toFixed(1)} ms  (target p99 < 100 ms; ${r.propagation.toAll.length} changes)`,
+    `  change -> one speaker            p50 ${pct(r.propagation.perSpeaker, 50).toFixed(1)} ms  p99 ${pct(r.propagation.perSpeaker, 99).toFixed(1)} ms`,
+    '  resident memory (target < 150 MB per Ingot process):',
+    ...Object.entries(r.memory).map(
+      ([n, m]) => `    ${n.padEnd(18)} ${m.rssMB.toFixed(0)} MB (peak ${m.peakMB.toFixed(0)} MB)`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const results = [];
+for (const count of SERVICES) results.push(await scenario(count));
+if (AS_JSON) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+else for (const r of results) print(r);
