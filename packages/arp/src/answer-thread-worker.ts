@@ -19,7 +19,7 @@ export type AnswerTable6 = ReadonlyMap<number, readonly AnswerEntry6[]>;
 
 /**
  * @internal If `frame` (first `length` bytes) is an untagged Ethernet/IPv4 ARP request sent to broadcast or to `mac`
- * for an address in `table`, returns the address's slot (the thread then writes the reply with `writeArpReply`);
+ * from a unicast source (Ethernet source and sender hardware address) for an address in `table`, returns the address's slot (the thread then writes the reply with `writeArpReply`);
  * otherwise -1, and the frame goes to the event loop, which handles every other case (other addresses, NDP,
  * malformed and foreign frames) and counts it.
  */
@@ -35,6 +35,8 @@ export function arpRequestSlot(frame: Uint8Array, length: number, mac: Uint8Arra
     if (frame[i] !== mac[i]) toUs = false;
   }
   if (!broadcast && !toUs) return -1;
+  // Unicast requesters only (Ethernet source and sender hardware address): the event loop counts the others.
+  if ((frame[6]! & 1) !== 0 || (frame[22]! & 1) !== 0) return -1;
   return table.get(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0) ?? -1;
 }
 
@@ -83,6 +85,8 @@ export function answerNeighborSolicitation(
     if (frame[p] === 1 && slla < 0) slla = p + 2;
     p += len;
   }
+  // Unicast requesters only (Ethernet source and source link-layer address): the event loop counts the others.
+  if ((frame[6]! & 1) !== 0 || (slla >= 0 && (frame[slla]! & 1) !== 0)) return -1;
   let unspecified = true;
   for (let i = 22; i < 38; i++) if (frame[i] !== 0) unspecified = false;
   // Destination: the target itself, or its solicited-node group ff02::1:ffXX:XXXX.

@@ -88,7 +88,12 @@ export type DropReason =
   /** Not an ARP request / NS, VLAN-tagged, or not addressed to broadcast, our MAC or the solicited-node group. */
   | 'foreign'
   /** A well-formed request for an IP we do not announce here. */
-  | 'not-announced';
+  | 'not-announced'
+  /**
+   * A request from a broadcast or multicast Ethernet source, or whose ARP sender / NDP source link-layer address is
+   * one: no station has that address, and a reply to it would flood the segment. Ignored and counted.
+   */
+  | 'bad-source';
 
 /** Frame-level counters of one interface. */
 export interface InterfaceStats {
@@ -100,6 +105,8 @@ export interface InterfaceStats {
   foreign: number;
   /** Requests for IPs not announced on this interface. */
   notAnnounced: number;
+  /** Requests from a broadcast or multicast source, ignored (see {@link DropReason} `bad-source`). */
+  badSource: number;
   /** Replies and solicited NAs sent. */
   responsesSent: number;
   /** Gratuitous frames sent. */
@@ -184,6 +191,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     malformed: 0,
     foreign: 0,
     notAnnounced: 0,
+    badSource: 0,
     responsesSent: 0,
     gratuitousSent: 0,
     sendErrors: 0,
@@ -445,6 +453,7 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
   private drop(reason: DropReason, error?: CodecError): false {
     if (reason === 'malformed') this.s.malformed++;
     else if (reason === 'foreign') this.s.foreign++;
+    else if (reason === 'bad-source') this.s.badSource++;
     else this.s.notAnnounced++;
     if (this.wants('drop')) {
       this.fire('drop', error ? { interface: this.name, reason, error } : { interface: this.name, reason });
@@ -481,6 +490,8 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       return this.drop(p.operation === ArpOperation.Request ? 'malformed' : 'foreign');
     }
     if (!this.toUs(f) && !isBroadcast(f)) return this.drop('foreign');
+    // Unicast requesters only: the Ethernet source and the ARP sender hardware address (I/G bit clear).
+    if ((f[6]! & 1) !== 0 || (f[22]! & 1) !== 0) return this.drop('bad-source');
     const ip = this.v4.get(((f[38]! << 24) | (f[39]! << 16) | (f[40]! << 8) | f[41]!) >>> 0);
     if (ip === undefined) return this.drop('not-announced');
     this.counters.add(ip, 'requestsReceived');
@@ -508,6 +519,10 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     }
     // IPv6 destination must be the target itself (unicast NUD) or its solicited-node group; Ethernet destination our
     // MAC or that group's MAC.
+    const slla = ns.message.options.find((o) => o.type === 'source-lla');
+    // Unicast requesters only: the Ethernet source and the source link-layer address (I/G bit clear).
+    if ((f[6]! & 1) !== 0 || (slla?.type === 'source-lla' && (Number.parseInt(slla.mac.slice(0, 2), 16) & 1) !== 0))
+      return this.drop('bad-source');
     const dst = f.subarray(38, 54);
     const toGroup = isSolicitedNodeOf(dst, 0, t);
     if (!toGroup && !bytesEqual(dst, t)) return this.drop('foreign');
@@ -533,7 +548,6 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       ethDst = ipv6MulticastMac(ALL_NODES_IPV6);
       ipDst = ALL_NODES_IPV6;
     } else {
-      const slla = ns.message.options.find((o) => o.type === 'source-lla');
       ethDst = slla && slla.type === 'source-lla' ? slla.mac : formatMac(f, 6);
       ipDst = ns.source;
     }

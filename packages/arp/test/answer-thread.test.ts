@@ -28,9 +28,13 @@ import { sliced } from './helpers/fixtures.js';
 const OUR_MAC = '02:00:00:00:00:01';
 const ours = parseMac(OUR_MAC);
 const ipNumber = (b: Uint8Array) => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-/** Slot 0 when `frame` is sent to broadcast or to us, else -1. */
+/** Slot 0 when `frame` is sent to broadcast or to us from a unicast source (Ethernet and ARP sender), else -1. */
 const slotIfToUs = (frame: Uint8Array) =>
-  frame.subarray(0, 6).every((b) => b === 0xff) || frame.subarray(0, 6).every((b, i) => b === ours[i]) ? 0 : -1;
+  (frame.subarray(0, 6).every((b) => b === 0xff) || frame.subarray(0, 6).every((b, i) => b === ours[i])) &&
+  (frame[6]! & 1) === 0 &&
+  (frame[22]! & 1) === 0
+    ? 0
+    : -1;
 
 /** What the event loop's InterfaceResponder sends for `frame` (promiscuous port: every check is its own). */
 const eventLoopReply = (frame: Uint8Array, announced: string[], linkLocal: string | undefined) => {
@@ -106,6 +110,39 @@ describe('arpRequestSlot + writeArpReply (the answer thread’s ARP fast path)',
         const request = n >= 42 && isArpIPv4Request(frame);
         expect(arpRequestSlot(frame, n, ours, table)).toBe(request ? slotIfToUs(frame) : -1);
       }),
+    );
+  });
+
+  it('never answers a broadcast or multicast requester (Ethernet source or sender MAC), on either path', () => {
+    const group = fc.constantFrom('ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01', '33:33:00:00:00:01', '03:00:00:00:00:00');
+    const unicast = fc
+      .uint8Array({ minLength: 6, maxLength: 6 })
+      .map((b) => formatMac(Uint8Array.of(b[0]! & 0xfe, ...b.subarray(1))));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.record({ src: group, sha: unicast }),
+          fc.record({ src: unicast, sha: group }),
+          fc.record({ src: group, sha: group }),
+        ),
+        fc.constantFrom('ff:ff:ff:ff:ff:ff', OUR_MAC),
+        ({ src, sha }, dst) => {
+          const frame = encodeArpFrame(
+            { destination: dst, source: src },
+            {
+              operation: 1,
+              senderMac: sha,
+              senderIp: '192.0.2.9',
+              targetMac: '00:00:00:00:00:00',
+              targetIp: '192.0.2.10',
+            },
+          );
+          const table = new Map([[ipNumber(Uint8Array.of(192, 0, 2, 10)), 0]]);
+          expect(arpRequestSlot(sliced(frame), frame.length, ours, table)).toBe(-1);
+          expect(eventLoopReply(frame, ['192.0.2.10'], undefined)).toBeUndefined();
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

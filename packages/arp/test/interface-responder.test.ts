@@ -8,7 +8,9 @@ import {
   encodeNdpFrame,
   InterfaceResponder,
   type InterfaceResponderOptions,
+  ipv6MulticastMac,
   MemorySegment,
+  solicitedNodeAddress,
 } from '../src/index.js';
 import { Client } from './helpers/client.js';
 import { FakeTimers } from './helpers/fake-timers.js';
@@ -80,6 +82,31 @@ describe('ARP', () => {
     client.arpRequest(VIP, { destination: '02:00:00:00:00:bb' });
     expect(client.got).toHaveLength(0);
     expect(r.stats().foreign).toBe(1);
+  });
+
+  it('ignores and counts requests from a broadcast or multicast source (Ethernet source or sender MAC)', () => {
+    const r = responder();
+    r.announce(VIP);
+    const drops: string[] = [];
+    r.on('drop', (e) => drops.push(e.reason));
+    const port = seg.attach({ name: 'odd', mac: '02:00:00:00:00:55' });
+    const request = (source: string, senderMac: string) =>
+      port.send(
+        encodeArpFrame(
+          { destination: BROADCAST_MAC, source },
+          { operation: 1, senderMac, senderIp: '192.0.2.1', targetMac: '00:00:00:00:00:00', targetIp: VIP },
+        ),
+      );
+    request(BROADCAST_MAC, CLIENT);
+    request('01:00:5e:00:00:fb', CLIENT);
+    request(CLIENT, '33:33:00:00:00:01');
+    const replies = () => client.arps().filter((f) => f.arp.operation === 2);
+    expect(replies()).toHaveLength(0);
+    expect(drops).toEqual(['bad-source', 'bad-source', 'bad-source']);
+    expect(r.stats()).toMatchObject({ badSource: 3, responsesSent: 0 });
+    expect(r.counters.get(VIP).requestsReceived).toBe(0);
+    client.arpRequest(VIP); // a unicast requester is still answered
+    expect(replies()).toHaveLength(1);
   });
 
   it('answers ARP probes (sender 0.0.0.0, RFC 5227) to the prober', () => {
@@ -203,6 +230,30 @@ describe('NDP', () => {
     client.neighborSolicitation(VIP6, { destination: VIP6, ethDestination: '02:00:00:00:00:bb' });
     expect(client.got).toHaveLength(0);
     expect(r.stats().foreign).toBe(2);
+  });
+
+  it('ignores and counts an NS from a multicast Ethernet source or with a multicast source link-layer address', () => {
+    const r = responder();
+    r.announce(VIP6);
+    const port = seg.attach({ name: 'odd', mac: '02:00:00:00:00:55' });
+    const group = solicitedNodeAddress(VIP6);
+    const ns = (source: string, slla: string) =>
+      port.send(
+        encodeNdpFrame(
+          { destination: ipv6MulticastMac(group), source },
+          {
+            source: 'fe80::9',
+            destination: group,
+            message: { type: 'neighbor-solicitation', target: VIP6, options: [{ type: 'source-lla', mac: slla }] },
+          },
+        ),
+      );
+    ns('33:33:00:00:00:01', CLIENT);
+    ns(CLIENT, 'ff:ff:ff:ff:ff:ff');
+    expect(client.got).toHaveLength(0);
+    expect(r.stats()).toMatchObject({ badSource: 2, responsesSent: 0 });
+    client.neighborSolicitation(VIP6);
+    expect(client.ndps()).toHaveLength(1);
   });
 
   it('joins the solicited-node MAC once per group and keeps it while another IP shares it', () => {
