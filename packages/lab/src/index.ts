@@ -19,6 +19,15 @@ export {
 } from './command.js';
 export { fault, faultRuleset, faultTableName, parseDropCounter } from './fault.js';
 export type { LabHost, SpawnOptions } from './host.js';
+export type { KubeRequestOptions, KubeResponse } from './kubernetes/api-client.js';
+export { BUILD_COMMAND, BUILT_TOOLS, type BuiltTool, builtToolPath, labCacheDir } from './kubernetes/binaries.js';
+export type { KubeObject } from './kubernetes/resources.js';
+export {
+  type ApplyOptions,
+  type KubernetesOptions,
+  type LabKubernetes,
+  startKubernetes,
+} from './kubernetes/start-kubernetes.js';
 export type { LabProcess } from './lab-process.js';
 export {
   checkLab,

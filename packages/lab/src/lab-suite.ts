@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { BUILD_COMMAND, hasBuiltTool, isBuiltTool } from './kubernetes/binaries.js';
 
 /** Debian package that provides each tool the lab knows about (for the "what to install" message). */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
@@ -26,6 +27,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   sysctl: 'procps',
   pkill: 'procps',
   killall: 'psmisc',
+  openssl: 'openssl',
+  curl: 'curl',
 };
 
 /** Where tools that are not on a normal PATH live. */
@@ -44,7 +47,7 @@ export interface LabCheck {
   problems: string[];
   /** Missing tools. */
   missingTools: string[];
-  /** Debian packages to install for the missing tools. */
+  /** Debian packages to install for the missing tools (the Go tools the lab builds are not among them). */
   packages: string[];
   /** True when running as root or with CAP_NET_ADMIN. */
   privileged: boolean;
@@ -65,8 +68,12 @@ export function hasNetAdmin(): boolean {
   return process.getuid?.() === 0;
 }
 
-/** True when `tool` can be run: a PATH lookup (`command -v`), a fixed path for FRR daemons, an import for scapy. */
+/**
+ * True when `tool` can be run: a PATH lookup (`command -v`), a fixed path for FRR daemons, an import for scapy, the
+ * build cache for the Go tools the lab builds (etcd, kube-apiserver: see packages/lab/go/build-tools.sh).
+ */
 export function hasTool(tool: string): boolean {
+  if (isBuiltTool(tool)) return hasBuiltTool(tool);
   try {
     if (tool === 'scapy') {
       execFileSync('/usr/bin/python3', ['-c', 'import scapy.all'], { stdio: 'ignore', timeout: 20_000 });
@@ -98,11 +105,16 @@ export function checkLab(tools: readonly string[] = []): LabCheck {
     }
     return !ok;
   });
-  const packages = [...new Set(missingTools.map((t) => TOOL_PACKAGES[t] ?? t))];
+  const missingApt = missingTools.filter((t) => !isBuiltTool(t));
+  const missingBuilt = missingTools.filter(isBuiltTool);
+  const packages = [...new Set(missingApt.map((t) => TOOL_PACKAGES[t] ?? t))];
   const problems: string[] = [];
   if (!privileged) problems.push('needs root with CAP_NET_ADMIN to create network namespaces');
-  if (missingTools.length > 0) {
-    problems.push(`missing tools: ${missingTools.join(', ')} (apt-get install ${packages.join(' ')})`);
+  if (missingApt.length > 0) {
+    problems.push(`missing tools: ${missingApt.join(', ')} (apt-get install ${packages.join(' ')})`);
+  }
+  if (missingBuilt.length > 0) {
+    problems.push(`missing lab builds: ${missingBuilt.join(', ')} (run ${BUILD_COMMAND}; needs Go 1.26)`);
   }
   return { ok: problems.length === 0, problems, missingTools, packages, privileged };
 }
@@ -115,7 +127,10 @@ export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** Options of {@link labSuite}. */
 export interface LabSuiteOptions {
-  /** Tools the suite runs (checked with `command -v`); `ip` and `sysctl` are always checked. */
+  /**
+   * Tools the suite runs (checked with `command -v`); `ip` and `sysctl` are always checked. 'etcd' and
+   * 'kube-apiserver' are looked up in the lab's build cache (built by packages/lab/go/build-tools.sh).
+   */
   tools?: readonly string[];
 }
 
