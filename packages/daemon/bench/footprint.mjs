@@ -261,6 +261,7 @@ export async function main(options = {}) {
       '192.0.2.1',
       '--memberlist-bind',
       '192.0.2.1:7946',
+      '--memberlist-insecure-plaintext',
       '--data-path',
       dataPath,
       '--log-level',

@@ -46,8 +46,11 @@ options:
   --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
   --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
   --memberlist-bind HOST:PORT    run SWIM gossip membership on this address (UDP+TCP), e.g. 192.0.2.1:7946
+  --memberlist-advertise HOST[:PORT]  address the other members reach this node at (needed when the bind address is
+                                 a wildcard, 0.0.0.0 or ::, and the host has several addresses)
   --memberlist-join HOST:PORT    seed to join (repeatable)
-  --memberlist-secret-file FILE  MetalLB memberlist secret (key derived as MetalLB does); plaintext without it
+  --memberlist-secret-file FILE  MetalLB memberlist secret, at least 16 bytes (key derived as MetalLB does)
+  --memberlist-insecure-plaintext  run gossip unencrypted (required without a secret; logged as a warning)
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
                       for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
@@ -108,6 +111,8 @@ function main(argv: string[]): number | undefined {
       'memberlist-bind': { type: 'string' },
       'memberlist-join': { type: 'string', multiple: true, default: [] },
       'memberlist-secret-file': { type: 'string' },
+      'memberlist-advertise': { type: 'string' },
+      'memberlist-insecure-plaintext': { type: 'boolean', default: false },
       'metrics-bind': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'log-format': { type: 'string', default: 'auto' },
@@ -216,6 +221,8 @@ function main(argv: string[]): number | undefined {
               bind: values['memberlist-bind'],
               join: values['memberlist-join'] ?? [],
               secretFile: values['memberlist-secret-file'],
+              advertise: values['memberlist-advertise'],
+              insecurePlaintext: values['memberlist-insecure-plaintext'] ?? false,
             }
           : undefined,
         metricsBind: values['status-address'] ?? values['metrics-bind'],
@@ -251,7 +258,15 @@ interface RunOptions {
   interfaces: string[];
   routerId: string | undefined;
   labels: Record<string, string>;
-  memberlist: { bind: string; join: string[]; secretFile: string | undefined } | undefined;
+  memberlist:
+    | {
+        bind: string;
+        join: string[];
+        secretFile: string | undefined;
+        advertise: string | undefined;
+        insecurePlaintext: boolean;
+      }
+    | undefined;
   metricsBind: string | undefined;
   localStatusAddress: string | undefined;
   stateDirectory: string | undefined;
@@ -286,6 +301,8 @@ async function run(opts: RunOptions): Promise<void> {
               bindAddress: opts.memberlist.bind,
               join: opts.memberlist.join,
               ...(opts.memberlist.secretFile ? { secretFile: opts.memberlist.secretFile } : {}),
+              ...(opts.memberlist.advertise ? { advertiseAddress: opts.memberlist.advertise } : {}),
+              ...(opts.memberlist.insecurePlaintext ? { insecurePlaintext: true } : {}),
             },
           }
         : {}),
@@ -328,6 +345,8 @@ async function run(opts: RunOptions): Promise<void> {
         bind: opts.memberlist.bind,
         join: opts.memberlist.join,
         ...(opts.memberlist.secretFile ? { secret: readFileSync(opts.memberlist.secretFile, 'utf8').trim() } : {}),
+        ...(opts.memberlist.advertise ? { advertise: opts.memberlist.advertise } : {}),
+        insecurePlaintext: opts.memberlist.insecurePlaintext,
         log: log.child('memberlist'),
         onChange: () => mode?.reconcile(),
       })

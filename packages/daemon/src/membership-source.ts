@@ -1,6 +1,16 @@
 import { isIP } from 'node:net';
-import { type Address, Keyring, Membership, metallbSecretKey, UdpTransport } from '@ingot/election';
+import { networkInterfaces } from 'node:os';
+import {
+  type Address,
+  Keyring,
+  Membership,
+  metallbSecretKey,
+  RateLimitedLog,
+  type TransportRejection,
+  UdpTransport,
+} from '@ingot/election';
 import type { Logger } from './logger.js';
+import type { MetricSample } from './metrics.js';
 import type { NodeInfo } from './speaker/announcement-plan.js';
 
 /** Options of {@link startMembership}. */
@@ -13,8 +23,18 @@ export interface MembershipSourceOptions {
   bind: string;
   /** Seeds to join, `host:port` each. */
   join: string[];
-  /** MetalLB's memberlist secret; the key is derived as MetalLB does. Without it gossip is plaintext. */
+  /**
+   * MetalLB's memberlist secret (the key is derived as MetalLB does): at least {@link MIN_SECRET_BYTES} bytes. Set, even
+   * empty, means encryption is wanted: an empty or short secret is an error, never plaintext.
+   */
   secret?: string;
+  /** Without a secret, gossip runs in plaintext only with this explicit opt-in (a warning is logged at start). */
+  insecurePlaintext?: boolean;
+  /**
+   * Address announced to the other members, `host` or `host:port` (port defaults to the bind port). Needed when `bind`
+   * is a wildcard (0.0.0.0, ::) and the host has more than one candidate address.
+   */
+  advertise?: string;
   /** Logger. */
   log: Logger;
   /** Called whenever the set of live members or their labels change. */
@@ -31,7 +51,69 @@ export interface MembershipSource {
   setLabels(labels: Record<string, string>): void;
   /** Leaves gracefully and closes the sockets. */
   close(): Promise<void>;
+  /** `ingot_gossip_rejected_total{reason}`: packets, messages and connections refused, by reason. */
+  metrics(): MetricSample[];
+  /** The gossip address the other members reach this node at (`host:port`). */
+  readonly advertised: string;
 }
+
+/**
+ * Shortest memberlist secret accepted, in bytes. MetalLB's controller generates 16 random bytes (22 raw-base64
+ * characters); its older install docs used `openssl rand -base64 128`. The AES-256 key is the first 32 bytes of
+ * `secret ‖ SHA-256("")` (MetalLB's derivation), so a secret of n bytes carries at most n secret bytes of key: below
+ * 16 (128 bits) the rest of the key is a public constant.
+ */
+export const MIN_SECRET_BYTES = 16;
+
+/**
+ * Checks a memberlist secret: non-empty and at least {@link MIN_SECRET_BYTES} bytes.
+ * @returns undefined when fine, else the reason
+ */
+export function gossipSecretProblem(secret: string): string | undefined {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes === 0) return 'the memberlist secret is empty (an empty secret never means plaintext)';
+  if (bytes < MIN_SECRET_BYTES)
+    return `the memberlist secret is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are needed (MetalLB generates 16 random bytes, raw-base64: 22 characters)`;
+  return undefined;
+}
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
+
+/**
+ * The address to gossip for a bind address: the bind address itself; for a wildcard, `advertise` (host or host:port),
+ * else this host's only non-loopback address of the bind's family (IPv6: global scope only).
+ * @throws Error naming the flag and option to set when a wildcard leaves the choice open
+ */
+export function advertiseAddress(
+  bind: Address,
+  advertise: string | undefined,
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): Address {
+  if (advertise !== undefined) {
+    const a = isIP(advertise) !== 0 ? { host: advertise, port: bind.port } : parseHostPort(advertise);
+    if (isWildcard(a.host))
+      throw new Error(`memberlist advertise address ${advertise} must be this node's address on the cluster network`);
+    return a;
+  }
+  if (!isWildcard(bind.host)) return bind;
+  const v6 = bind.host === '::';
+  const candidates = Object.values(interfaces)
+    .flatMap((list) => list ?? [])
+    .filter(
+      (a) =>
+        !a.internal && (v6 ? a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80') : a.family === 'IPv4'),
+    )
+    .map((a) => a.address);
+  const unique = [...new Set(candidates)];
+  if (unique.length === 1) return { host: unique[0] as string, port: bind.port };
+  throw new Error(
+    `--memberlist-bind ${bind.host}:${bind.port} is a wildcard: the other members need this node's own address. ` +
+      `Set --memberlist-advertise (Node spec.memberlist.advertiseAddress) to it` +
+      (unique.length > 0 ? ` (candidates: ${unique.join(', ')})` : ' (no non-loopback address found)'),
+  );
+}
+
+const formatAddress = (a: Address) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
 
 /** One member as `ingot status` shows it. */
 export interface MemberView {
@@ -54,14 +136,44 @@ export function parseHostPort(text: string): Address {
 /** Starts SWIM membership with `@ingot/election`, joins the seeds, and reports changes. */
 export async function startMembership(options: MembershipSourceOptions): Promise<MembershipSource> {
   const bind = parseHostPort(options.bind);
-  const transport = await UdpTransport.bind(bind);
+  const advertised = advertiseAddress(bind, options.advertise);
+  if (options.secret !== undefined) {
+    const problem = gossipSecretProblem(options.secret);
+    if (problem) throw new Error(`memberlist: ${problem}`);
+  } else if (!options.insecurePlaintext) {
+    throw new Error(
+      'memberlist: no secret: set spec.memberlist.secret or secretFile (--memberlist-secret-file), or opt in to unencrypted gossip with spec.memberlist.insecurePlaintext: true (--memberlist-insecure-plaintext)',
+    );
+  }
+  const transportRejections: Record<TransportRejection, number> = {
+    oversize: 0,
+    'connection-limit': 0,
+    'source-limit': 0,
+    deadline: 0,
+  };
+  const warnings = new RateLimitedLog();
+  const transport = await UdpTransport.bind({
+    ...bind,
+    onReject: (reason, from) => {
+      transportRejections[reason]++;
+      const suppressed = warnings.admit(reason, Date.now());
+      if (suppressed !== undefined)
+        options.log.warn(`gossip TCP connection refused: ${reason}`, { reason, from: formatAddress(from), suppressed });
+    },
+  });
   const membership = new Membership({
     name: options.name,
     transport,
+    advertise: advertised,
     labels: options.labels,
-    ...(options.secret ? { keyring: new Keyring([metallbSecretKey(options.secret)]) } : {}),
+    ...(options.secret !== undefined ? { keyring: new Keyring([metallbSecretKey(options.secret)]) } : {}),
     log: (e) => (e.level === 'warn' ? options.log.warn(e.msg, e) : options.log.debug(e.msg, e)),
   });
+  if (options.secret === undefined)
+    options.log.warn(
+      'memberlist: gossip is NOT encrypted (insecurePlaintext): any host that reaches the gossip port can join the cluster and serve assignments',
+      { bind: options.bind },
+    );
   for (const event of ['join', 'leave', 'dead', 'alive', 'update'] as const) {
     membership.on(event, (m) => {
       options.log.info(`member ${event}`, { member: m.name, address: `${m.address.host}:${m.address.port}` });
@@ -92,5 +204,12 @@ export async function startMembership(options: MembershipSourceOptions): Promise
       })),
     setLabels: (labels) => membership.setLabels(labels),
     close: () => membership.stop(),
+    metrics: () =>
+      Object.entries({ ...membership.rejections(), ...transportRejections }).map(([reason, value]) => ({
+        name: 'ingot_gossip_rejected_total',
+        labels: { reason },
+        value,
+      })),
+    advertised: formatAddress(advertised),
   };
 }

@@ -33,6 +33,10 @@ const METRIC_INFO: Record<string, { type: 'gauge' | 'counter'; help: string }> =
   },
   ingot_reconcile_errors_total: { type: 'counter', help: 'Reconciles that failed with an error (logged)' },
   ingot_members: { type: 'gauge', help: 'Live gossip members, this node included (standalone)' },
+  ingot_gossip_rejected_total: {
+    type: 'counter',
+    help: 'Gossip packets, messages and TCP connections refused, by reason (auth-failed, plaintext-refused, replayed, stale, oversize, ...)',
+  },
 };
 
 /** Renders samples in the Prometheus text exposition format (0.0.4), grouped by metric with HELP and TYPE lines. */

@@ -17,7 +17,15 @@ interface Node {
 const started: ChildProcess[] = [];
 
 function startNode(name: string, port: number, join?: number): Node {
-  const args = [CLI, 'run', '--node', name, '--memberlist-bind', `127.0.0.1:${port}`];
+  const args = [
+    CLI,
+    'run',
+    '--node',
+    name,
+    '--memberlist-bind',
+    `127.0.0.1:${port}`,
+    '--memberlist-insecure-plaintext',
+  ];
   // Each node serves its status (and its assignment table, which the other fetches) on its own port.
   args.push('--status-address', `127.0.0.1:${port + 1000}`);
   if (join) args.push('--memberlist-join', `127.0.0.1:${join}`);

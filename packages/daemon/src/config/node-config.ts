@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { gossipSecretProblem } from '../membership-source.js';
 import { statusAddressProblem } from '../standalone/status-address.js';
 import type { FieldReader } from './field-reader.js';
 
@@ -27,10 +28,14 @@ export interface NodeConfig {
     bindAddress: string;
     /** Seeds, `host:port` each. */
     join: string[];
-    /** MetalLB memberlist secret, inline. */
+    /** MetalLB memberlist secret, inline (at least 16 bytes). */
     secret?: string;
     /** File holding the secret. */
     secretFile?: string;
+    /** Run gossip unencrypted: required when neither secret nor secretFile is set (logged as a warning at start). */
+    insecurePlaintext?: boolean;
+    /** Address gossiped to the other members, `host` or `host:port` (needed with a wildcard bindAddress). */
+    advertiseAddress?: string;
   };
   /** spec.bgp: node-wide BGP settings. */
   bgp: {
@@ -115,6 +120,28 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
     const secretFile = r.string('spec.memberlist.secretFile');
     if (secret !== undefined && secretFile !== undefined)
       r.fail('spec.memberlist', 'set secret or secretFile, not both');
+    const insecurePlaintext = r.boolean('spec.memberlist.insecurePlaintext', false);
+    if (secret !== undefined) {
+      const problem = gossipSecretProblem(secret);
+      if (problem) r.fail('spec.memberlist.secret', problem);
+    }
+    if (secret === undefined && secretFile === undefined && !insecurePlaintext)
+      r.fail(
+        'spec.memberlist',
+        'set secret or secretFile (MetalLB memberlist secret, at least 16 bytes), or insecurePlaintext: true to run gossip unencrypted',
+      );
+    const advertiseAddress = r.string('spec.memberlist.advertiseAddress');
+    const advertiseHost =
+      advertiseAddress === undefined || isIP(advertiseAddress) !== 0
+        ? advertiseAddress
+        : isHostPort(advertiseAddress)
+          ? (HOST_PORT.exec(advertiseAddress)?.[1] ?? HOST_PORT.exec(advertiseAddress)?.[2])
+          : undefined;
+    if (advertiseAddress !== undefined && (advertiseHost === undefined || /^(0\.0\.0\.0|::)$/.test(advertiseHost)))
+      r.fail(
+        'spec.memberlist.advertiseAddress',
+        `must be this node's IP or IP:port, not a wildcard, got ${JSON.stringify(advertiseAddress)}`,
+      );
     const statusProblem =
       statusAddress && bindAddress && isHostPort(statusAddress) && isHostPort(bindAddress)
         ? statusAddressProblem(statusAddress, bindAddress)
@@ -126,6 +153,8 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
         join,
         ...(secret !== undefined ? { secret } : {}),
         ...(secretFile !== undefined ? { secretFile } : {}),
+        ...(insecurePlaintext ? { insecurePlaintext } : {}),
+        ...(advertiseAddress !== undefined ? { advertiseAddress } : {}),
       };
   }
   return node;

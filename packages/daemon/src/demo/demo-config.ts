@@ -44,6 +44,9 @@ spec: { type: LoadBalancer, clusterIPs: [203.0.113.${10 + i}], ports: [{ port: 8
   return docs.join('\n---\n');
 }
 
+/** The demo fleet's memberlist secret (a demo value: generate your own, e.g. `openssl rand -base64 16`). */
+const DEMO_MEMBERLIST_SECRET = 'ingot-demo-memberlist-secret';
+
 /**
  * The bundled fleet file: one Node document per node (live announcements, gossip with the other two, status on the
  * node's LAN address so the client can read it, service IPs delivered locally) plus the shared resources.
@@ -62,6 +65,7 @@ spec:
       .filter((o) => o !== n)
       .map((o) => `${o.ip}:7946`)
       .join(', ')}]
+    secret: ${DEMO_MEMBERLIST_SECRET}
   bgp: { routerID: ${n.ip}, sourceAddress: ${n.ip} }
   statusAddress: ${n.ip}:${opts.statusPort}
   dataPath: local`,

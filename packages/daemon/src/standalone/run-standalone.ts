@@ -43,7 +43,13 @@ export interface StandaloneOptions {
   /** `--node-label` (merged over the Node document's labels). */
   labels?: Record<string, string>;
   /** `--memberlist-*`. */
-  memberlist?: { bindAddress: string; join: string[]; secretFile?: string };
+  memberlist?: {
+    bindAddress: string;
+    join: string[];
+    secretFile?: string;
+    insecurePlaintext?: boolean;
+    advertiseAddress?: string;
+  };
   /** `--metrics-bind` / `--status-address`. */
   statusAddress?: string;
   /** `--local-status-address`: a separate (loopback) listener for /metrics /healthz /readyz /status. */
@@ -288,7 +294,9 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       labels: gossipLabels(),
       bind: s.memberlist.bindAddress,
       join: s.memberlist.join,
-      ...(secret ? { secret } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+      ...(s.memberlist.insecurePlaintext ? { insecurePlaintext: true } : {}),
+      ...(s.memberlist.advertiseAddress ? { advertise: s.memberlist.advertiseAddress } : {}),
       log: log.child('memberlist'),
       onChange: onMembersChanged,
     });
@@ -321,6 +329,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
           value,
         })),
         { name: 'ingot_members', labels: {}, value: members().length },
+        ...(membership?.metrics() ?? []),
       ]) + (layer2.metrics?.() ?? ''),
     healthy: () => store.current !== undefined,
     // Ready once configured, synced at start, and holding the newest table heard of from the allocator.

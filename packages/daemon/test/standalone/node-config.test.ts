@@ -17,7 +17,7 @@ describe('kind: Node documents', () => {
         'node-1',
         `  announce: live
   interfaces: [eth0]
-  memberlist: { bindAddress: 192.0.2.1:7946, join: ['192.0.2.2:7946', '[2001:db8::2]:7946'], secret: s3cret }
+  memberlist: { bindAddress: 192.0.2.1:7946, join: ['192.0.2.2:7946', '[2001:db8::2]:7946'], secret: s3cret-s3cret-s3cret }
   bgp: { routerID: 192.0.2.1, sourceAddress: '2001:db8::1' }
   statusAddress: 192.0.2.1:7472
   stateDirectory: /var/lib/ingot
@@ -31,7 +31,11 @@ describe('kind: Node documents', () => {
       labels: { zone: 'a' },
       announce: 'live',
       interfaces: ['eth0'],
-      memberlist: { bindAddress: '192.0.2.1:7946', join: ['192.0.2.2:7946', '[2001:db8::2]:7946'], secret: 's3cret' },
+      memberlist: {
+        bindAddress: '192.0.2.1:7946',
+        join: ['192.0.2.2:7946', '[2001:db8::2]:7946'],
+        secret: 's3cret-s3cret-s3cret',
+      },
       bgp: { routerID: '192.0.2.1', sourceAddress: '2001:db8::1' },
       statusAddress: '192.0.2.1:7472',
       stateDirectory: '/var/lib/ingot',

@@ -19,7 +19,7 @@ const nodeDoc = (i: number) => `apiVersion: ingot.dev/v1alpha1
 kind: Node
 metadata: { name: ${NAMES[i]} }
 spec:
-  memberlist: { bindAddress: '${gossip(i)}', join: ['${gossip(0)}', '${gossip(1)}', '${gossip(2)}'] }
+  memberlist: { bindAddress: '${gossip(i)}', join: ['${gossip(0)}', '${gossip(1)}', '${gossip(2)}'], insecurePlaintext: true }
   statusAddress: '${statusAt(i)}'
   stateDirectory: ${join(dir, NAMES[i] as string)}
 ---

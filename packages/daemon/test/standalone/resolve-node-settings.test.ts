@@ -16,7 +16,7 @@ metadata: { name: ${n}, labels: { rack: r${i} } }
 spec:
   announce: live
   interfaces: [eth${i}]
-  memberlist: { bindAddress: '192.0.2.${i + 1}:7946', join: ['192.0.2.1:7946'] }
+  memberlist: { bindAddress: '192.0.2.${i + 1}:7946', join: ['192.0.2.1:7946'], insecurePlaintext: true }
   stateDirectory: /var/lib/ingot
 `,
       )
