@@ -290,4 +290,19 @@ describe('ConfigStore', () => {
     store.applyText(DEFAULT_CONFIG_YAML);
     expect(store.stale).toBe(false);
   });
+
+  it('reports warnings of an applied configuration before applying it', () => {
+    const store = new ConfigStore();
+    const events: string[] = [];
+    store.on('warned', (warnings) => events.push(...warnings.map((w) => `warned ${w.resource} ${w.field}`)));
+    store.on('applied', () => events.push('applied'));
+    store.applyText(`${pool('p', '{ addresses: [192.0.2.0/28] }')}apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: l }
+spec: { ipAddressPools: [q] }
+`);
+    expect(events).toEqual(['warned L2Advertisement/l spec.ipAddressPools[0]', 'applied']);
+    store.applyText(DEFAULT_CONFIG_YAML);
+    expect(events).toHaveLength(3);
+  });
 });

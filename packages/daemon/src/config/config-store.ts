@@ -8,6 +8,11 @@ export interface ConfigStoreEvents {
   applied: (config: IngotConfig, previous: IngotConfig | undefined) => void;
   /** A configuration was rejected; the last good one (if any) stays in force. */
   rejected: (issues: ConfigIssue[]) => void;
+  /**
+   * The configuration offered (applied or rejected) carries warnings: what MetalLB accepts but is probably a mistake,
+   * such as an advertisement naming a pool that does not exist. Emitted before `applied` or `rejected`.
+   */
+  warned: (warnings: ConfigIssue[]) => void;
 }
 
 /**
@@ -43,6 +48,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   private applyResult(result: ParseConfigResult): ParseConfigResult {
+    if (result.warnings.length > 0) this.emit('warned', result.warnings);
     if (result.ok) this.apply(result.config);
     else {
       this.staleFlag = true;
