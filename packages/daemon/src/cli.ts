@@ -64,6 +64,9 @@ options:
                       (DaemonSet: announces), or all (default; both in one process, for single-node clusters)
   --lb-class NAME     handle only Services with this spec.loadBalancerClass (default: Services without a class)
   --ignore-exclude-lb keep nodes labelled node.kubernetes.io/exclude-from-external-load-balancers eligible
+  --webhook-bind HOST:PORT  controller: serve the validating and conversion webhooks there over HTTPS (certificate
+                      made and rotated by the controller, kept in the Secret ingot-webhook-cert; deploy/webhook.yaml)
+  --webhook-host NAME  controller: also put this DNS name or IP in the webhook certificate (repeatable)
   --leader-elect      controller: act only while holding the Lease ingot-controller in --namespace, so several
                       replicas can run (identity: $POD_NAME, else the host name)
   --print-default     print the embedded default configuration and exit
@@ -124,6 +127,8 @@ function main(argv: string[]): number | undefined {
       'lb-class': { type: 'string' },
       'ignore-exclude-lb': { type: 'boolean', default: false },
       'leader-elect': { type: 'boolean', default: false },
+      'webhook-bind': { type: 'string' },
+      'webhook-host': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -236,6 +241,9 @@ function main(argv: string[]): number | undefined {
                 ...(values['leader-elect'] ? { leaderElectionIdentity: process.env.POD_NAME || hostname() } : {}),
                 ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
                 ...(values['lb-class'] ? { loadBalancerClass: values['lb-class'] } : {}),
+                ...(values['webhook-bind']
+                  ? { webhook: { bind: values['webhook-bind'], hosts: values['webhook-host'] ?? [] } }
+                  : {}),
               }
             : undefined,
         log,
@@ -280,6 +288,7 @@ interface RunOptions {
         leaderElectionIdentity?: string;
         kubeconfig?: string;
         loadBalancerClass?: string;
+        webhook?: { bind: string; hosts: readonly string[] };
       }
     | undefined;
   log: ReturnType<typeof createLogger>;

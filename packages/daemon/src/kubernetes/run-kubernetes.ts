@@ -3,6 +3,8 @@ import type { Logger } from '../logger.js';
 import type { MembershipSource } from '../membership-source.js';
 import { renderMetrics, serveMetrics } from '../metrics.js';
 import { type KubernetesMode, loadKubeConfig, startKubernetesMode } from './kubernetes-mode.js';
+import { startWebhookServer, type WebhookServer } from './webhook-server.js';
+import { WebhookTls, webhookTlsApi } from './webhook-tls.js';
 
 /** What `ingot run --kubernetes` runs. */
 export type KubernetesRole = 'controller' | 'speaker' | 'all';
@@ -31,6 +33,11 @@ export interface RunKubernetesOptions {
   membership?: MembershipSource;
   /** `host:port` for `/metrics` and `/healthz`. */
   metricsBind?: string;
+  /**
+   * With a controller: serve the validating and conversion webhooks on `bind` (HTTPS, certificate kept in the
+   * `ingot-webhook-cert` Secret), with `hosts` added to the certificate's names (e.g. an IP the API server dials).
+   */
+  webhook?: { bind: string; hosts: readonly string[] };
   /** Structured logger. */
   log: Logger;
 }
@@ -67,8 +74,30 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
     : undefined;
   if (options.metricsBind)
     log.info('serving metrics', { address: options.metricsBind, paths: ['/metrics', '/healthz'] });
+  const webhook = options.webhook && options.role !== 'speaker' ? options.webhook : undefined;
+  let webhookServer: WebhookServer | undefined;
+  const tls = webhook
+    ? new WebhookTls({
+        api: await webhookTlsApi(kubeConfig),
+        namespace: options.namespace,
+        extraHosts: webhook.hosts,
+        onCertificates: (certs) => webhookServer?.setCertificate(certs.serving),
+        log: log.child('webhook'),
+      })
+    : undefined;
+  if (webhook && tls) {
+    const certs = await tls.start();
+    webhookServer = await startWebhookServer({
+      bind: webhook.bind,
+      tls: certs.serving,
+      admission: { namespace: options.namespace, configObjects: () => mode.watch.configObjects() },
+      log: log.child('webhook'),
+    });
+  }
   const stop = async (signal: string) => {
     log.info('ingot stopping', { signal });
+    tls?.stop();
+    await webhookServer?.close();
     metricsServer?.close();
     // Withdraw every layer-2 IP and cancel the gratuitous bursts before leaving, so the new owners' first round is
     // the last word on the segment (issue 17).

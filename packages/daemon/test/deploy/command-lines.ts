@@ -26,6 +26,7 @@ export const CONTROLLER: CommandLine = {
     '--role=controller',
     '--namespace=$(POD_NAMESPACE)',
     '--metrics-bind=0.0.0.0:7472',
+    '--webhook-bind=0.0.0.0:9443',
     '--log-format=json',
   ],
   env: {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { METALLB_RESOURCE_TYPES } from '../../src/kubernetes/kube-objects.js';
+import { CONVERSION_CRDS, WEBHOOK_CERT_SECRET, WEBHOOK_CONFIGURATION } from '../../src/kubernetes/webhook-tls.js';
 import { type Manifest, readManifests } from './manifests.js';
 
 const SRC = fileURLToPath(new URL('../../src/kubernetes/', import.meta.url));
@@ -21,6 +22,8 @@ interface Use {
   verbs: readonly string[];
   namespaced: boolean;
   roles: readonly Role[];
+  /** resourceNames the rule is limited to (none: every object). */
+  names?: readonly string[];
 }
 const CONFIG_PLURALS = METALLB_RESOURCE_TYPES.map((t) => t.plural);
 const BOTH: Role[] = ['controller', 'speaker'];
@@ -95,6 +98,61 @@ const USES: Record<string, Use> = {
     namespaced: false,
     roles: BOTH,
   },
+  'webhook-tls.ts#readNamespacedSecret': {
+    group: '',
+    resources: ['secrets'],
+    verbs: ['get'],
+    namespaced: true,
+    roles: ['controller'],
+    names: [WEBHOOK_CERT_SECRET],
+  },
+  'webhook-tls.ts#createNamespacedSecret': {
+    group: '',
+    resources: ['secrets'],
+    verbs: ['create'],
+    namespaced: true,
+    roles: ['controller'],
+  },
+  'webhook-tls.ts#replaceNamespacedSecret': {
+    group: '',
+    resources: ['secrets'],
+    verbs: ['update'],
+    namespaced: true,
+    roles: ['controller'],
+    names: [WEBHOOK_CERT_SECRET],
+  },
+  'webhook-tls.ts#readValidatingWebhookConfiguration': {
+    group: 'admissionregistration.k8s.io',
+    resources: ['validatingwebhookconfigurations'],
+    verbs: ['get'],
+    namespaced: false,
+    roles: ['controller'],
+    names: [WEBHOOK_CONFIGURATION],
+  },
+  'webhook-tls.ts#patchValidatingWebhookConfiguration': {
+    group: 'admissionregistration.k8s.io',
+    resources: ['validatingwebhookconfigurations'],
+    verbs: ['patch'],
+    namespaced: false,
+    roles: ['controller'],
+    names: [WEBHOOK_CONFIGURATION],
+  },
+  'webhook-tls.ts#readCustomResourceDefinition': {
+    group: 'apiextensions.k8s.io',
+    resources: ['customresourcedefinitions'],
+    verbs: ['get'],
+    namespaced: false,
+    roles: ['controller'],
+    names: CONVERSION_CRDS,
+  },
+  'webhook-tls.ts#patchCustomResourceDefinition': {
+    group: 'apiextensions.k8s.io',
+    resources: ['customresourcedefinitions'],
+    verbs: ['patch'],
+    namespaced: false,
+    roles: ['controller'],
+    names: CONVERSION_CRDS,
+  },
   'leader-election.ts#readNamespacedLease': {
     group: 'coordination.k8s.io',
     resources: ['leases'],
@@ -142,9 +200,10 @@ function callsInCode(): Set<string> {
   return calls;
 }
 
-/** `scope group resource verb` strings. */
-function expand(u: Pick<Use, 'group' | 'resources' | 'verbs'>, scope: string): string[] {
-  return u.resources.flatMap((r) => u.verbs.map((v) => `${scope} ${u.group || 'core'} ${r} ${v}`));
+/** `scope group resource verb [names]` strings. */
+function expand(u: Pick<Use, 'group' | 'resources' | 'verbs' | 'names'>, scope: string): string[] {
+  const names = u.names && u.names.length > 0 ? ` [${[...u.names].sort().join(',')}]` : '';
+  return u.resources.flatMap((r) => u.verbs.map((v) => `${scope} ${u.group || 'core'} ${r} ${v}${names}`));
 }
 
 function granted(objects: Manifest[], role: Role): string[] {
@@ -163,9 +222,14 @@ function granted(objects: Manifest[], role: Role): string[] {
     const obj = objects.find((o) => o.kind === kind && o.metadata.name === name);
     if (!obj || !bound(kind)) return [];
     if (kind === 'Role') expect(obj.metadata.namespace).toBe(NAMESPACE);
-    return (obj.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((r) =>
+    return (
+      obj.rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]
+    ).flatMap((r) =>
       r.apiGroups.flatMap((group) =>
-        expand({ group, resources: r.resources, verbs: r.verbs }, kind === 'Role' ? 'namespace' : 'cluster'),
+        expand(
+          { group, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { names: r.resourceNames } : {}) },
+          kind === 'Role' ? 'namespace' : 'cluster',
+        ),
       ),
     );
   };
