@@ -217,6 +217,9 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     controller?.setConfig(config);
     scheduleSpeaker();
   });
+  store.on('warned', (warnings) => {
+    for (const warning of warnings) log.warn('configuration warning', { namespace, ...warning });
+  });
   store.on('rejected', (issues) => {
     for (const issue of issues)
       log.error('configuration rejected; the last good configuration stays in force', { ...issue, stale: true });

@@ -160,6 +160,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     for (const issue of first.issues) log.error('configuration invalid', { source, ...issue });
     throw new Error(`${source}: invalid configuration (${first.issues.length} issues)`);
   }
+  for (const warning of first.warnings) log.warn('configuration warning', { source, ...warning });
   const s = resolveNodeSettings(opts, first.config);
   const statusProblem = statusAddressProblem(s.statusAddress, s.memberlist?.bindAddress);
   if (statusProblem) throw new Error(`status address: ${statusProblem}`);
@@ -259,6 +260,9 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       services: config.services.length,
     });
     daemon.applyConfig(config);
+  });
+  store.on('warned', (warnings) => {
+    for (const warning of warnings) log.warn('configuration warning', { source, ...warning });
   });
   store.on('rejected', (issues) => {
     lastIssues = issues;
