@@ -12,6 +12,7 @@ export {
   parseIprange,
 } from './config/iprange.js';
 export {
+  type ParseConfigOptions,
   type ParseConfigResult,
   type ParseServiceResult,
   parseConfig,
