@@ -2,19 +2,22 @@
 // Imports the built package (build first: cd packages/election && npx tsup).
 //
 // Requests: { id, cmd, ...args } → reply { id, ok: true, result } or { id, ok: false, error }.
-//   start { name, host, port, keys?: hex[], options? }   join { seeds: Address[] }   members   stats   view
-//   leave   close   setLabels { labels }
+//   start { name, host, port, keys?: hex[], options?, transport? }   join { seeds: Address[] }   members   stats   view
+//   leave   close   setLabels { labels }   memory (RSS and heap bytes, transport rejection counters)
 // Events: { event: 'join' | 'update' | 'suspect' | 'alive' | 'dead' | 'leave', member: name, incarnation, t: Date.now() }.
 
 import { Keyring, Membership, UdpTransport } from '../../dist/index.js';
 
 /** @type {Membership | undefined} */
 let member;
+/** @type {UdpTransport | undefined} */
+let bound;
 const send = (m) => process.send?.(m);
 
 const handlers = {
-  async start({ name, host, port, keys, options = {} }) {
-    const transport = await UdpTransport.bind({ host, port });
+  async start({ name, host, port, keys, options = {}, transport: limits = {} }) {
+    const transport = await UdpTransport.bind({ host, port, ...limits });
+    bound = transport;
     const keyring = keys?.length ? new Keyring(keys.map((k) => Uint8Array.from(Buffer.from(k, 'hex')))) : undefined;
     member = new Membership({ name, transport, keyring, ...options });
     for (const event of ['join', 'update', 'suspect', 'alive', 'dead', 'leave']) {
@@ -34,6 +37,10 @@ const handlers = {
   },
   view() {
     return member.clusterView();
+  },
+  memory() {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, transport: { ...bound?.stats } };
   },
   setLabels({ labels }) {
     member.setLabels(labels);

@@ -35,7 +35,7 @@ export class MemberChild {
   static async start(
     name: string,
     host: LabHost,
-    extra: { keys?: string[]; options?: Record<string, unknown> } = {},
+    extra: { keys?: string[]; options?: Record<string, unknown>; transport?: Record<string, unknown> } = {},
   ): Promise<MemberChild> {
     if (!existsSync(DIST))
       throw new Error(`build @ingot/election first (cd packages/election && npx tsup): ${DIST} is missing`);
