@@ -77,17 +77,35 @@ export interface LabCommand {
 }
 
 /**
+ * The only options a lab process adds to a manifest's arguments: `--kubeconfig` replaces the in-cluster service
+ * account mount; `--webhook-host` puts the address the lab's API server dials (no Service routing without
+ * kube-proxy) into the webhook certificate.
+ */
+export const LAB_ONLY_OPTIONS: readonly string[] = ['--webhook-host'];
+
+/** Options of {@link labCommand}. */
+export interface LabCommandOptions {
+  /** Paths the manifests mount (Secrets) → files the lab wrote. */
+  files?: Readonly<Record<string, string>>;
+  /** Extra `--option=value` arguments; only {@link LAB_ONLY_OPTIONS} are allowed. */
+  extraArgs?: readonly string[];
+}
+
+/**
  * The command line a lab process runs for a pod: the manifest's arguments with `$(VAR)` resolved from what the
- * downward API would give, plus the one thing a process outside a pod needs instead of the in-cluster service account
- * mount: `--kubeconfig FILE` (a kubeconfig holding a token of the same ServiceAccount). `files` maps paths the
- * manifests mount (Secrets) to files the lab wrote.
+ * downward API would give, plus `--kubeconfig FILE` (a kubeconfig holding a token of the same ServiceAccount) instead
+ * of the in-cluster service account mount, plus `extraArgs` from {@link LAB_ONLY_OPTIONS}.
  */
 export function labCommand(
   line: CommandLine,
   pod: LabPod,
   kubeconfig: string,
-  files: Readonly<Record<string, string>> = {},
+  options: LabCommandOptions = {},
 ): LabCommand {
+  const files = options.files ?? {};
+  for (const extra of options.extraArgs ?? [])
+    if (!LAB_ONLY_OPTIONS.includes(extra.split('=')[0] as string))
+      throw new Error(`labCommand: ${extra} is not a lab-only option; put it in the manifest and here`);
   const fields: Record<string, string | undefined> = {
     'spec.nodeName': pod.nodeName,
     'status.podIP': pod.podIp,
@@ -109,5 +127,5 @@ export function labCommand(
     for (const [mounted, local] of Object.entries(files)) out = out.replace(mounted, local);
     return out;
   });
-  return { args: [...args, `--kubeconfig=${kubeconfig}`], env };
+  return { args: [...args, ...(options.extraArgs ?? []), `--kubeconfig=${kubeconfig}`], env };
 }

@@ -82,6 +82,11 @@ describe('the workloads run the lab command lines', () => {
     expect(lab.args.slice(0, -1)).toHaveLength(SPEAKER.args.length);
     expect(lab.args.join(' ')).not.toContain('$(');
     expect(() => labCommand(SPEAKER, { podName: 'x' }, '/tmp/kc')).toThrow(/NODE_NAME/);
+    const extra = labCommand(CONTROLLER, { podName: 'c' }, '/tmp/kc', { extraArgs: ['--webhook-host=127.0.0.1'] });
+    expect(extra.args.slice(-2)).toEqual(['--webhook-host=127.0.0.1', '--kubeconfig=/tmp/kc']);
+    expect(() => labCommand(CONTROLLER, { podName: 'c' }, '/tmp/kc', { extraArgs: ['--role=all'] })).toThrow(
+      /not a lab-only option/,
+    );
   });
 });
 

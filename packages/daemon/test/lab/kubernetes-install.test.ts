@@ -1,0 +1,186 @@
+// Every manifest of packages/daemon/deploy applied to a real kube-apiserver (server-side apply), and the controller,
+// run with the Deployment's command line (test/deploy/command-lines.ts) under the ingot-controller ServiceAccount's
+// RBAC, serving the validating and conversion webhooks: the API server itself refuses invalid IPAddressPools,
+// BGPAdvertisements and BGPPeers with the reason, accepts valid ones, and converts BGPPeers between v1beta1 and
+// v1beta2. The API server and the controller share one namespace; the webhook configuration dials the controller at
+// https://127.0.0.1:9443 (there is no kube-proxy to route the Service), everything else is as shipped.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createLan,
+  type KubeObject,
+  type LabKubernetes,
+  type LabProcess,
+  type Lan,
+  labSuite,
+  pollUntil,
+  startKubernetes,
+} from '@ingot/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTROLLER, labCommand } from '../deploy/command-lines.js';
+import { readManifests } from '../deploy/manifests.js';
+import { CLI } from './cluster-harness.js';
+
+const NS = 'metallb-system';
+const WEBHOOK = 'https://127.0.0.1:9443';
+
+/** deploy/kustomization.yaml's resources, in order, with the webhooks dialling the controller on loopback. */
+function shippedObjects(): KubeObject[] {
+  const k = readManifests('kustomization.yaml')[0] as unknown as { resources: string[] };
+  return k.resources.flatMap((file) => readManifests(file)).map((o) => toLoopback(o as unknown as KubeObject));
+}
+
+function toLoopback(obj: KubeObject): KubeObject {
+  const o = structuredClone(obj) as KubeObject & Record<string, unknown>;
+  if (o.kind === 'ValidatingWebhookConfiguration') {
+    for (const w of o.webhooks as { clientConfig: { service?: { path: string }; url?: string } }[])
+      w.clientConfig = { url: `${WEBHOOK}${w.clientConfig.service?.path ?? ''}` };
+  }
+  const conversion = (o.spec as { conversion?: { webhook?: { clientConfig: Record<string, unknown> } } } | undefined)
+    ?.conversion;
+  if (o.kind === 'CustomResourceDefinition' && conversion?.webhook) {
+    const path = (conversion.webhook.clientConfig.service as { path: string }).path;
+    conversion.webhook.clientConfig = { url: `${WEBHOOK}${path}` };
+  }
+  return o;
+}
+
+const pool = (name: string, addresses: string[]) => ({
+  apiVersion: 'metallb.io/v1beta1',
+  kind: 'IPAddressPool',
+  metadata: { name, namespace: NS },
+  spec: { addresses },
+});
+
+labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'kube-apiserver'] }, () => {
+  let lan: Lan;
+  let kube: LabKubernetes;
+  let controller: LabProcess;
+  let dir: string;
+  let applied: KubeObject[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ingot-install-'));
+    lan = await createLan(1, { name: 'install' });
+    const host = lan.hosts[0];
+    if (!host) throw new Error('no host');
+    kube = await startKubernetes({ host });
+    applied = await kube.apply(shippedObjects(), { fieldManager: 'ingot-install-test' });
+    const token = await kube.serviceAccountToken(NS, 'ingot-controller');
+    const cmd = labCommand(CONTROLLER, { podName: 'ingot-controller-lab' }, kube.kubeconfigFor(token, 'controller'), {
+      extraArgs: ['--webhook-host=127.0.0.1'],
+    });
+    controller = host.spawn(process.execPath, [CLI, ...cmd.args], { env: cmd.env });
+    // Ready once the controller has written its CA into the webhook configuration and the BGPPeer CRD.
+    await pollUntil(
+      async () => {
+        if (controller.exitCode() !== undefined)
+          throw new Error(`controller exited: ${controller.stdout() + controller.stderr()}`);
+        const vwc = await kube.request(
+          'GET',
+          '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/ingot-validating-webhook-configuration',
+        );
+        const crd = await kube.request(
+          'GET',
+          '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io',
+        );
+        const bundles = [
+          ...(vwc.json() as { webhooks: { clientConfig: { caBundle?: string } }[] }).webhooks.map(
+            (w) => w.clientConfig.caBundle,
+          ),
+          (crd.json() as { spec: { conversion: { webhook: { clientConfig: { caBundle?: string } } } } }).spec.conversion
+            .webhook.clientConfig.caBundle,
+        ];
+        return bundles.every((b) => typeof b === 'string' && b !== '') ? true : undefined;
+      },
+      60_000,
+      () => `caBundle never written\n${controller.stdout() + controller.stderr()}`,
+      200,
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await controller?.stop();
+    await kube?.stop();
+    await lan?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Creates an object as admin; the HTTP status and the server's message. */
+  async function create(obj: KubeObject & { apiVersion: string }, plural: string) {
+    const r = await kube.request('POST', `/apis/${obj.apiVersion}/namespaces/${NS}/${plural}`, obj);
+    return { status: r.status, message: r.status >= 300 ? ((r.json() as { message?: string }).message ?? r.text) : '' };
+  }
+
+  it('every manifest was accepted by server-side apply', () => {
+    expect(applied.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
+      shippedObjects().map((o) => `${o.kind}/${o.metadata?.name}`),
+    );
+  });
+
+  describe('the API server asks the controller and refuses what `ingot validate` refuses', () => {
+    it('IPAddressPool', async () => {
+      const bad = await create(pool('bad', ['192.0.2.300/32']), 'ipaddresspools');
+      expect(bad.status).toBe(403);
+      expect(bad.message).toContain('denied the request');
+      expect(bad.message).toContain('IPAddressPool/bad spec.addresses');
+      expect((await create(pool('good', ['198.51.100.0/28']), 'ipaddresspools')).status).toBe(201);
+      // Overlap with the pool now in force: the whole resulting configuration is checked.
+      const overlap = await create(pool('overlap', ['198.51.100.8/29']), 'ipaddresspools');
+      expect(overlap.status).toBe(403);
+      expect(overlap.message).toMatch(/overlap/i);
+    });
+
+    it('BGPAdvertisement', async () => {
+      const adv = (name: string, aggregationLength: number) => ({
+        apiVersion: 'metallb.io/v1beta1',
+        kind: 'BGPAdvertisement',
+        metadata: { name, namespace: NS },
+        spec: { ipAddressPools: ['good'], aggregationLength },
+      });
+      const bad = await create(adv('bad', 33), 'bgpadvertisements');
+      expect(bad.status).toBe(403);
+      expect(bad.message).toContain('BGPAdvertisement/bad spec.aggregationLength');
+      expect((await create(adv('good', 32), 'bgpadvertisements')).status).toBe(201);
+    });
+
+    it('BGPPeer (v1beta2 and v1beta1), and v1beta1 ↔ v1beta2 conversion', async () => {
+      const peer = (version: string, name: string, holdTime: string) => ({
+        apiVersion: `metallb.io/${version}`,
+        kind: 'BGPPeer',
+        metadata: { name, namespace: NS },
+        spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254', holdTime },
+      });
+      const bad = await create(peer('v1beta2', 'bad', '1s'), 'bgppeers');
+      expect(bad.status).toBe(403);
+      expect(bad.message).toContain('BGPPeer/bad spec.holdTime');
+      const badOld = await create(peer('v1beta1', 'bad-old', '1s'), 'bgppeers');
+      expect(badOld.status).toBe(403);
+      expect(badOld.message).toContain('BGPPeer/bad-old spec.holdTime');
+      expect((await create(peer('v1beta1', 'router', '90s'), 'bgppeers')).status).toBe(201);
+      // Stored as v1beta2; read back through both versions (the v1beta1 read goes through the conversion webhook).
+      const v2 = await kube.request('GET', `/apis/metallb.io/v1beta2/namespaces/${NS}/bgppeers/router`);
+      expect(v2.status).toBe(200);
+      expect((v2.json() as { spec: Record<string, unknown> }).spec).toMatchObject({ peerPort: 179, holdTime: '90s' });
+      const v1 = await kube.request('GET', `/apis/metallb.io/v1beta1/namespaces/${NS}/bgppeers/router`);
+      expect(v1.status).toBe(200);
+      expect((v1.json() as { apiVersion: string }).apiVersion).toBe('metallb.io/v1beta1');
+    });
+
+    it('objects outside metallb-system are refused', async () => {
+      await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
+      const r = await kube.request('POST', '/apis/metallb.io/v1beta1/namespaces/elsewhere/ipaddresspools', {
+        ...pool('x', ['203.0.113.0/28']),
+        metadata: { name: 'x', namespace: 'elsewhere' },
+      });
+      expect(r.status).toBe(403);
+      expect(r.text).toContain('resource must be created in metallb-system namespace');
+    });
+  });
+
+  it('the controller ran under its ServiceAccount without a permission error', () => {
+    expect(controller.exitCode()).toBeUndefined();
+    expect(controller.stdout() + controller.stderr()).not.toMatch(/forbidden|\b403\b/i);
+  });
+});
