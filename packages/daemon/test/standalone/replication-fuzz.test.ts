@@ -220,6 +220,13 @@ describe('a running node fed hostile tables, state files and HTTP bodies', () =>
           await getBody(status(0), '/healthz');
           expect(node.status().node).toBe(REAL[0]);
           expect(announced().filter((ip) => !POOL.includes(ip))).toEqual([]);
+          // Ready exactly when it holds the newest table the allocator advertises.
+          const before2 = node.status().assignments.generation;
+          const ready = await getBody(status(0), '/readyz').then(
+            () => true,
+            () => false,
+          );
+          if (node.status().assignments.generation === before2) expect(ready).toBe(before2 === advertised);
         }),
         { numRuns: 60, seed: 7, endOnFailure: true },
       );
