@@ -164,6 +164,13 @@ items:
     expect(plain.ok && plain.config.bgpPeers[0]!.connectTime).toBeUndefined();
   });
 
+  it('truncates BGP timers to whole seconds, as MetalLB', () => {
+    const r = parseConfig(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: { myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, holdTime: 3.7s }\n',
+    );
+    expect(r.ok && r.config.bgpPeers[0]).toMatchObject({ holdTime: 3, keepaliveTime: 1 });
+  });
+
   it('derives hold time from keepalive and keepalive from hold time', () => {
     const peers = (spec: string) => {
       const r = parseConfig(`apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: ${spec}\n`);
