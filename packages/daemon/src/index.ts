@@ -155,6 +155,9 @@ export {
   CONTROLLER_ELECTION_KEY,
   controllerOf,
   fetchTableOverHttp,
+  MAX_TABLE_BYTES,
+  type RejectReason,
+  ReplicationError,
   STATUS_LABEL,
 } from './standalone/assignment-sync.js';
 export {
@@ -164,6 +167,7 @@ export {
   compareVersions,
   EMPTY_TABLE,
   loadTable,
+  MAX_GENERATION,
   parseTableVersion,
   sameAssignments,
   saveTable,
@@ -183,3 +187,6 @@ export {
   type StandaloneOptions,
   type StatusDocument,
 } from './standalone/run-standalone.js';
+export { advertisedStatusAddress, statusAddressProblem } from './standalone/status-address.js';
+export { replicationKey, SIGNATURE_HEADER, signBody, verifyBody } from './standalone/table-auth.js';
+export { checkTable, type TableProblem } from './standalone/table-check.js';
