@@ -373,7 +373,7 @@ export async function listAllPages(
 ): Promise<KubernetesListObject<KubernetesObject>> {
   // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
   const first = toPlain((await list({ limit: pageSize })) as KubernetesListObject<KubernetesObject>);
-  const items = [...(first.items ?? [])];
+  const items = (first.items ?? []).map(trimObject);
   let last = first;
   // Each page must carry a new token; a server repeating one would otherwise loop forever.
   const seen = new Set<string>();
@@ -385,11 +385,32 @@ export async function listAllPages(
       last = toPlain((await list({ limit: pageSize, _continue: token })) as KubernetesListObject<KubernetesObject>);
     } catch (err) {
       if (statusCodeOf(err) !== 410) throw err;
-      return toPlain((await list({ limit: 0 })) as KubernetesListObject<KubernetesObject>);
+      const full = toPlain((await list({ limit: 0 })) as KubernetesListObject<KubernetesObject>);
+      return { ...full, items: (full.items ?? []).map(trimObject) };
     }
-    items.push(...(last.items ?? []));
+    for (const item of last.items ?? []) items.push(trimObject(item));
   }
   return { ...first, metadata: { ...first.metadata, ...last.metadata, _continue: undefined }, items };
+}
+
+/** The annotation `kubectl apply` keeps a whole copy of the object in. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops what no reader of the cache uses and what makes cached objects large (as client-go informers' transforms
+ * do): `metadata.managedFields`, kubectl's last-applied copy, and a Node's `status.images`. Mutates and returns `obj`
+ * (a freshly parsed object of a list or a watch event).
+ */
+export function trimObject<T extends KubernetesObject>(obj: T): T {
+  if (!obj || typeof obj !== 'object') return obj;
+  const meta = obj.metadata as { managedFields?: unknown; annotations?: Record<string, string> } | undefined;
+  if (meta) {
+    delete meta.managedFields;
+    if (meta.annotations && LAST_APPLIED in meta.annotations) delete meta.annotations[LAST_APPLIED];
+  }
+  const status = (obj as { status?: { images?: unknown } }).status;
+  if (status && typeof status === 'object' && 'images' in status) delete status.images;
+  return obj;
 }
 
 function emptyStats(): ClusterWatchStats {
@@ -422,7 +443,7 @@ function boundedWatchFor(
     const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: seconds };
     const counted = (type: string, obj: unknown, watchObj?: unknown) => {
       onEvent(path, type, obj as KubernetesObject | undefined);
-      callback(type, obj, watchObj);
+      callback(type, trimObject(obj as KubernetesObject), watchObj);
     };
     const controller = await inner.watch(path, params, counted, (err) => {
       finished = true;

@@ -28,7 +28,7 @@ export interface WriteServiceStateOptions {
 export interface WriteServiceStateResult {
   /** The status was patched. */
   statusWritten: boolean;
-  /** The pool annotation was patched. */
+  /** The pool annotation was written (with the status or by a patch of its own). */
   annotationWritten: boolean;
   /** 409 Conflicts met (each followed by a fresh read and a retry). */
   conflicts: number;
@@ -39,10 +39,11 @@ export interface WriteServiceStateResult {
 }
 
 /**
- * Makes a Service show `desired`, writing only what differs: `status.loadBalancer.ingress` through a merge patch of the
- * status subresource that carries the resourceVersion it was computed from (so a concurrent change yields 409, after
- * which the Service is read again and the patch retried with backoff), then the pool annotation through a merge patch
- * of the Service's metadata. Ingress entries kept keep their other fields (e.g. `ipMode`, `ports`).
+ * Makes a Service show `desired`, writing only what differs: `status.loadBalancer.ingress`, and the pool annotation
+ * with it, through one merge patch of the status subresource that carries the resourceVersion it was computed from (so
+ * a concurrent change yields 409, after which the Service is read again and the patch retried with backoff). When the
+ * annotation alone differs, or the server did not keep it from the status patch, it is written by a merge patch of
+ * the Service's metadata. Ingress entries kept keep their other fields (e.g. `ipMode`, `ports`).
  */
 export async function writeServiceState(
   api: ServiceWriteApi,
@@ -68,17 +69,25 @@ export async function writeServiceState(
     }
     return obj;
   };
+  const want = desired.ips.length > 0 ? desired.pool : undefined;
   let current = svc;
   for (let attempt = 0; !sameList(ingressIps(current), desired.ips); attempt++) {
     const kept = ingressEntries(current);
     const ingress = desired.ips.map((ip) => kept.find((e) => e.ip === ip) ?? { ip });
+    // The pool annotation rides along: the API server keeps metadata changes made through a Service's status
+    // subresource, so one write usually does both (a server that drops them gets the annotation patch below).
+    const annotate = current.metadata?.annotations?.[POOL_ANNOTATION] !== want;
     const patch = {
-      metadata: { resourceVersion: current.metadata?.resourceVersion },
+      metadata: {
+        resourceVersion: current.metadata?.resourceVersion,
+        ...(annotate ? { annotations: { [POOL_ANNOTATION]: want ?? null } } : {}),
+      },
       status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : null } },
     };
     try {
       current = produced(await api.patchServiceStatus(namespace, name, patch));
       result.statusWritten = true;
+      if (annotate && current.metadata?.annotations?.[POOL_ANNOTATION] === want) result.annotationWritten = true;
       break;
     } catch (err) {
       if (!isConflict(err) || attempt + 1 >= attempts) throw err;
@@ -89,7 +98,6 @@ export async function writeServiceState(
       current = fresh;
     }
   }
-  const want = desired.ips.length > 0 ? desired.pool : undefined;
   const have = current.metadata?.annotations?.[POOL_ANNOTATION];
   if (have !== want) {
     produced(

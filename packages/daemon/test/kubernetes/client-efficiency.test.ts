@@ -221,6 +221,38 @@ describe('paginated lists', () => {
   });
 });
 
+describe('cache footprint', () => {
+  it('keeps no managedFields, kubectl last-applied copies or Node images, from lists and from watches', async () => {
+    const server = new FakeApiServer();
+    const heavy = (name: string): FakeObject => ({
+      ...service(name),
+      metadata: {
+        name,
+        namespace: 'default',
+        managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }],
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{}',
+          'metallb.io/loadBalancerIPs': '192.0.2.5',
+        },
+      },
+    });
+    server.apply('services', heavy('listed'));
+    server.apply('nodes', {
+      metadata: { name: 'n1', labels: { a: 'b' } },
+      status: { images: [{ names: ['x'] }], conditions: [] },
+    });
+    const { watch } = await startWatch(await serve(server));
+    server.apply('services', heavy('watched'));
+    await waitFor('watched', () => watch.services().length === 2);
+    for (const svc of watch.services()) {
+      expect(svc.metadata).not.toHaveProperty('managedFields');
+      expect(svc.metadata?.annotations).toEqual({ 'metallb.io/loadBalancerIPs': '192.0.2.5' });
+    }
+    expect(watch.nodes()[0]?.status).toEqual({ conditions: [] });
+    expect(watch.nodes()[0]?.metadata?.labels).toEqual({ a: 'b' });
+  });
+});
+
 describe('429 and 5xx', () => {
   it('reads Retry-After as seconds or an HTTP date, capped', () => {
     expect(retryAfterMs({ code: 429, headers: { 'retry-after': '3' } })).toBe(3_000);

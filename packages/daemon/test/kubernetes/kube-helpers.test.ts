@@ -154,10 +154,39 @@ describe('writeServiceState', () => {
     });
     const cleared = recordingApi(s);
     await writeServiceState(cleared.api, s, { ips: [] });
+    // This API drops metadata sent with the status: the annotation gets a patch of its own.
     expect(cleared.calls.map((c) => c.patch)).toEqual([
-      { metadata: { resourceVersion: '9' }, status: { loadBalancer: { ingress: null } } },
+      {
+        metadata: { resourceVersion: '9', annotations: { [POOL_ANNOTATION]: null } },
+        status: { loadBalancer: { ingress: null } },
+      },
       { metadata: { annotations: { [POOL_ANNOTATION]: null } } },
     ]);
+  });
+
+  it('writes status and pool annotation in one status patch when the server keeps metadata (as kube-apiserver does)', async () => {
+    const s = svc({}, []);
+    const calls: string[] = [];
+    const keeping: ServiceWriteApi = {
+      patchServiceStatus: async (_ns, _n, patch) => {
+        calls.push('status');
+        const p = patch as { metadata: { annotations?: Record<string, string> }; status: unknown };
+        return {
+          ...s,
+          metadata: { ...s.metadata, resourceVersion: '10', annotations: { ...p.metadata.annotations } },
+          status: p.status,
+        } as KubeObject;
+      },
+      patchService: async () => {
+        calls.push('service');
+        return s;
+      },
+      readService: async () => s,
+      createEvent: async () => {},
+    };
+    const r = await writeServiceState(keeping, s, { ips: ['192.0.2.1'], pool: 'p' });
+    expect(calls).toEqual(['status']);
+    expect(r).toMatchObject({ statusWritten: true, annotationWritten: true, resourceVersions: ['10'] });
   });
 
   it('stops when the service disappears during a conflict, and gives up after the attempts with the error', async () => {

@@ -161,14 +161,14 @@ describe('Kubernetes mode: controller', () => {
     expect(server.ingressIps('other-class', 'default')).toEqual([]);
     const paths = server.writes.map((w) => `${w.method} ${w.path}`);
     expect(paths.filter((p) => p.includes('other-class') || p.includes('/plain'))).toEqual([]);
+    // One write for status and pool annotation (the API server keeps metadata sent to the status subresource).
     expect(paths).toEqual([
       'POST /api/v1/namespaces/default/events',
       'PATCH /api/v1/namespaces/default/services/web/status',
-      'PATCH /api/v1/namespaces/default/services/web',
     ]);
     expect(server.writes[1]?.contentType).toMatch(/^application\/merge-patch\+json/);
     expect(server.writes[1]?.body).toMatchObject({
-      metadata: { resourceVersion: expect.any(String) },
+      metadata: { resourceVersion: expect.any(String), annotations: { 'metallb.io/ip-allocated-from-pool': 'blue' } },
       status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
     });
     expect(server.events[0]).toMatchObject({
@@ -181,7 +181,7 @@ describe('Kubernetes mode: controller', () => {
     await h.mode.idle();
     await new Promise((r) => setTimeout(r, 100));
     await h.mode.idle();
-    expect(server.writes).toHaveLength(3);
+    expect(server.writes).toHaveLength(2);
     expect(h.mode.controller?.initialLoadPerformed).toBe(true);
     expect(h.mode.store.stale).toBe(false);
   });
