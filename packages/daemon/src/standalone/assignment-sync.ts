@@ -98,8 +98,9 @@ export interface AssignmentSyncOptions {
  * leader of {@link CONTROLLER_ELECTION_KEY} among live members that may allocate); it bumps the table's generation on
  * every change, persists it, and gossips the version. A follower that sees the allocator advertise a newer version
  * fetches that table from the allocator's status endpoint and adopts it only when it names the allocator as writer, is
- * authenticated, and is allowed by the configuration in force; the allocator itself catches up from the member that
- * wrote a newer table (a former allocator) under the same checks, then re-stamps it as its own. On start each node
+ * authenticated, and is allowed by the configuration in force; the allocator itself catches up, under the same checks,
+ * from a member holding a newer table that member or another configured Node (a former allocator) wrote, then
+ * re-stamps it as its own. On start each node
  * loads its own copy (what the configuration allows of it), so even a restart of every node keeps every IP.
  */
 export class AssignmentSync {
@@ -223,10 +224,18 @@ export class AssignmentSync {
         } catch (err) {
           throw new ReplicationError('malformed', (err as Error).message);
         }
-        // A follower takes the allocator's own table; the allocator catching up takes a table from the node that wrote it.
-        const writer = allocator === this.options.node ? c.name : allocator;
-        if (table.writer !== writer)
-          throw new ReplicationError('writer', `table written by ${JSON.stringify(table.writer)}, not ${writer}`);
+        // A follower takes the allocator's own table only. The allocator catching up takes a table its source wrote, or
+        // one a configured Node wrote (a former allocator whose table a follower still holds).
+        const eligible = this.options.eligible?.();
+        const writerOk =
+          allocator === this.options.node
+            ? table.writer === c.name || eligible?.has(table.writer) === true
+            : table.writer === allocator;
+        if (!writerOk)
+          throw new ReplicationError(
+            'writer',
+            `table written by ${JSON.stringify(table.writer.slice(0, 64))}, not by ${allocator === this.options.node ? c.name : allocator}`,
+          );
         if (compareVersions(table, this.current) <= 0) continue;
         const problems = this.options.check?.(table) ?? [];
         if (problems.length > 0)

@@ -204,6 +204,16 @@ describe('AssignmentSync trusts only the elected allocator', () => {
     expect(sync.table).toEqual(table(10, ALLOCATOR, WEB));
   });
 
+  it("a new allocator without state catches up from a follower holding the former allocator's table", async () => {
+    const served = { [at(FOLLOWER)]: table(5, OTHER, WEB), [at(OTHER)]: table(6, 'not-a-node', WEB) };
+    const { sync, adopted } = make(ALLOCATOR, served);
+    await sync.observe([member(OTHER, '6.not-a-node')]);
+    expect(adopted).toEqual([]);
+    expect(sync.rejections()).toEqual({ writer: 1 });
+    await sync.observe([member(FOLLOWER, `5.${OTHER}`)]);
+    expect(adopted).toEqual([table(5, OTHER, WEB)]);
+  });
+
   it('a corrupt state file is set aside, not fatal', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'assignments.json'), '{"generation": 1, "writer": "a", "services": {"x": {"ips": [7]}}}');
