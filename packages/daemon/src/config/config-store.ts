@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { type ParseConfigResult, parseConfig, parseConfigObjects } from './parse-config.js';
+import { type ParseConfigOptions, type ParseConfigResult, parseConfig, parseConfigObjects } from './parse-config.js';
 import type { ConfigIssue, IngotConfig } from './resources.js';
 
 /** Events of a {@link ConfigStore}. */
@@ -42,9 +42,14 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
    * Validates decoded resources (e.g. from the Kubernetes API) with {@link parseConfigObjects} and applies them if valid.
    * @param objects - the resources
    * @param issues - problems the caller found first (e.g. a missing Secret); any makes the whole set invalid
+   * @param options - e.g. the cluster's nodes, to resolve advertisement node selectors as MetalLB does
    */
-  applyObjects(objects: readonly unknown[], issues: ConfigIssue[] = []): ParseConfigResult {
-    return this.applyResult(parseConfigObjects(objects, [...issues]));
+  applyObjects(
+    objects: readonly unknown[],
+    issues: ConfigIssue[] = [],
+    options: ParseConfigOptions = {},
+  ): ParseConfigResult {
+    return this.applyResult(parseConfigObjects(objects, [...issues], options));
   }
 
   private applyResult(result: ParseConfigResult): ParseConfigResult {
