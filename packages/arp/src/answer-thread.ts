@@ -26,6 +26,11 @@ export interface AnswerThreadHooks {
   frames(frames: Uint8Array[]): void;
   /** A receive error (the socket rests 100 ms, then is polled again) or the end of the thread. */
   error(error: TransportError): void;
+  /**
+   * The thread failed to start or died: it no longer polls the socket nor answers anything. The transport takes the
+   * socket back to the event loop. Called once per socket, after which no other hook is called.
+   */
+  died(reason: string): void;
 }
 
 /** @internal One socket served by the answer thread. */
@@ -36,8 +41,47 @@ export interface AnswerThreadSocket {
   close(): Promise<void>;
 }
 
-/** @internal The thread's code, built once from functions that refer to nothing outside themselves. */
-export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\n(${answerThreadMain.toString()})(require, ${arpRequestSlot.toString()}, ${writeArpReply.toString()}, ${answerNeighborSolicitation.toString()});\n`;
+/**
+ * @internal The thread's code, built once from functions that refer to nothing outside themselves. It runs whether
+ * Node evaluates it as a CommonJS script or as an ES module (`--input-type=module`,
+ * `--experimental-default-type=module`): without a `require` in scope it makes one with `module.createRequire`.
+ */
+export const ANSWER_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\nvar load = typeof require === "function" ? require : process.getBuiltinModule("node:module").createRequire(process.cwd() + "/");\n(${answerThreadMain.toString()})(load, ${arpRequestSlot.toString()}, ${writeArpReply.toString()}, ${answerNeighborSolicitation.toString()});\n`;
+
+/** What {@link answerThreadStatus} reports. */
+export interface AnswerThreadStatus {
+  /** `running`: a thread answers; `idle`: none needed (no transport in receive mode `thread`); `failed`: the last one did not start or died. */
+  state: 'running' | 'idle' | 'failed';
+  /** Threads that failed to start or died since the process started (each time, transports fell back to the event loop). */
+  failures: number;
+  /** Why the last one failed. */
+  lastError?: string;
+}
+
+const threadHealth: { failures: number; lastError: string | undefined; failed: boolean } = {
+  failures: 0,
+  lastError: undefined,
+  failed: false,
+};
+
+/**
+ * Whether the process-wide answer thread runs, and how often it failed. When it fails to start or dies, every
+ * transport it served takes its socket back to the event loop (receive mode `uv-stream`, or `poll-worker`), which
+ * answers everything from then on: slower under load, but nothing goes unanswered.
+ * @example
+ * ```ts
+ * const s = answerThreadStatus();
+ * if (s.state === 'failed') console.warn(`ARP answered on the event loop: ${s.lastError}`);
+ * ```
+ */
+export function answerThreadStatus(): AnswerThreadStatus {
+  const state = current && !threadHealth.failed ? 'running' : threadHealth.failed ? 'failed' : 'idle';
+  return {
+    state,
+    failures: threadHealth.failures,
+    ...(threadHealth.lastError !== undefined ? { lastError: threadHealth.lastError } : {}),
+  };
+}
 
 let current: AnswerThread | undefined;
 let priority:
@@ -97,6 +141,9 @@ class AnswerThread {
   private readonly closing = new Map<number, () => void>();
   private readonly wakeBuf = new Uint8Array(new BigUint64Array([1n]).buffer);
   private ended = false;
+  /** True once the thread was told to exit (its last socket closed). */
+  private exiting = false;
+  private failure: string | undefined;
   private threadId: number | undefined;
 
   constructor() {
@@ -111,6 +158,10 @@ class AnswerThread {
     const koffiPath = createRequire(import.meta.url).resolve('koffi');
     this.worker = new Worker(ANSWER_THREAD_SOURCE, {
       eval: true,
+      // None of the parent's flags: the thread needs none, Node refuses V8 and process options passed here
+      // explicitly (`--max-old-space-size`, `--stack-size` …), and `--input-type=module` would change how the source is
+      // read (which the source survives anyway).
+      execArgv: [],
       workerData: { koffiPath, wakeFd: this.wakeFd, port: port2, counts: COUNTS, maxInFlight: MAX_IN_FLIGHT },
       transferList: [port2],
     });
@@ -120,6 +171,7 @@ class AnswerThread {
     });
     port1.on('message', (m: FromAnswerThread) => {
       if (m.op === 'ready') {
+        threadHealth.failed = false;
         this.threadId = m.tid;
         ready(m.tid);
         this.applyPriority();
@@ -138,11 +190,19 @@ class AnswerThread {
       }
     });
     this.worker.on('error', (err) => {
-      for (const h of this.sockets.values()) {
-        h.error(new TransportError('answer-thread', 'EFAULT', 14, `the answer thread failed: ${err.message}`));
-      }
+      this.failure = err.message;
     });
-    this.worker.on('exit', () => {
+    this.worker.on('exit', (code) => {
+      // Not asked to end (an exit message, after the last socket closed): it failed to start or died.
+      if (!this.exiting) {
+        const reason = this.failure ?? `the answer thread exited with code ${code}`;
+        threadHealth.failures++;
+        threadHealth.lastError = reason;
+        threadHealth.failed = true;
+        const hooks = [...this.sockets.values()];
+        this.sockets.clear();
+        for (const h of hooks) h.died(reason);
+      }
       this.ended = true;
       ready(undefined);
       if (current === this) current = undefined;
@@ -152,6 +212,11 @@ class AnswerThread {
       lib().close(this.wakeFd);
       this.wakeFd = -1;
     });
+  }
+
+  /** @internal Tests: ends the thread the way a crash would. */
+  crash(): Promise<number> {
+    return this.worker.terminate();
   }
 
   /** Raises the running thread as {@link setAnswerThreadPriority} asked. */
@@ -165,10 +230,16 @@ class AnswerThread {
   open(fd: number, mac: Uint8Array, hooks: AnswerThreadHooks): AnswerThreadSocket {
     const id = this.nextId++;
     const counts = new SharedArrayBuffer(8 * (COUNTS.slotsAt + 2 * SLOTS));
-    this.sockets.set(id, hooks);
+    const table = new OffloadTable(new BigUint64Array(counts), (m) => this.post({ ...m, id }));
+    this.sockets.set(id, {
+      ...hooks,
+      died: (reason) => {
+        table.disable(); // the event loop answers every address from now on
+        hooks.died(reason);
+      },
+    });
     this.countsOf.set(id, new BigUint64Array(counts));
     this.post({ op: 'open', id, fd, mac: [...mac], counts });
-    const table = new OffloadTable(new BigUint64Array(counts), (m) => this.post({ ...m, id }));
     return {
       offload: table,
       close: () => {
@@ -180,6 +251,7 @@ class AnswerThread {
         return done.then(() => {
           if (this.sockets.size === 0 && !this.ended) {
             if (current === this) current = undefined; // the next socket starts a new thread
+            this.exiting = true;
             this.post({ op: 'exit' });
           }
         });
@@ -213,6 +285,8 @@ export class OffloadTable implements AnswerOffload {
   private readonly seen: Float64Array;
   /** Counts of reused slots not yet collected, by address. */
   private readonly orphans: Array<[string, number, number]> = [];
+  /** Set when the thread is gone: nothing more is offloaded (`add` says so), the counts so far stay collectable. */
+  private disabled = false;
 
   constructor(
     private readonly counts: BigUint64Array,
@@ -221,7 +295,13 @@ export class OffloadTable implements AnswerOffload {
     this.seen = new Float64Array(counts.length);
   }
 
+  /** The thread is gone: refuse further addresses, so their owner answers them itself. */
+  disable(): void {
+    this.disabled = true;
+  }
+
   add(ip: string, naSource?: string): boolean {
+    if (this.disabled) return false;
     const c = canonicalIp(ip);
     if (c === undefined) throw new TypeError(`not an IP address: ${JSON.stringify(ip)}`);
     const source = naSource === undefined ? undefined : canonicalIp(naSource);

@@ -5,7 +5,12 @@
  */
 
 export * from './address.js';
-export { answerThreadId, setAnswerThreadPriority } from './answer-thread.js';
+export {
+  type AnswerThreadStatus,
+  answerThreadId,
+  answerThreadStatus,
+  setAnswerThreadPriority,
+} from './answer-thread.js';
 export * from './arp.js';
 export { CodecError, type CodecErrorCode, type CodecProtocol } from './errors.js';
 export * from './ethernet.js';

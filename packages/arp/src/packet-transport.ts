@@ -1,5 +1,5 @@
 import { parseMac } from './address.js';
-import { type AnswerThreadSocket, answerThread } from './answer-thread.js';
+import { type AnswerThreadSocket, answerThread, type answerThreadStatus } from './answer-thread.js';
 import type { AnswerOffload, FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 import {
@@ -30,6 +30,9 @@ import { pollReactor } from './poll-reactor.js';
  *   timers, other I/O or garbage collection on the main thread. Every other frame reaches the handler on the event
  *   loop, batched per wake-up.
  * - `auto` (default): `thread`; `uv-stream` (or `poll-worker`) if the thread cannot be created.
+ *
+ * A transport in mode `thread` whose thread fails to start or dies moves to `uv-stream` (or `poll-worker`) by itself
+ * and reports it through `onError` (see {@link answerThreadStatus}).
  */
 export type ReceiveMode = 'auto' | 'uv-stream' | 'poll-worker' | 'thread';
 
@@ -108,7 +111,7 @@ function uvStream(): StreamBinding | null {
 class PacketTransport implements FrameTransport {
   readonly name: string;
   readonly mac: string;
-  readonly mode: ActiveReceiveMode;
+  mode: ActiveReceiveMode;
   readonly answerOffload: AnswerOffload | undefined;
   closed = false;
   private readonly sock: PacketSocket;
@@ -116,7 +119,8 @@ class PacketTransport implements FrameTransport {
   private readonly groups = new Map<string, number>();
   private readonly counters: TransportStats = { framesReceived: 0, framesSent: 0, sendErrors: 0, kernelDrops: 0 };
   /** recvmmsg slots of the event-loop receive modes (the answer thread reads with its own buffer). */
-  private readonly batch: RecvBatch | undefined;
+  private batch: RecvBatch | undefined;
+  private readonly maxFrameBytes: number;
   private stream: InstanceType<StreamBinding['Pipe']> | undefined;
   private threaded: AnswerThreadSocket | undefined;
   private closing: Promise<void> | undefined;
@@ -131,6 +135,7 @@ class PacketTransport implements FrameTransport {
     if (options.receiveBufferBytes !== undefined) sockOptions.receiveBufferBytes = options.receiveBufferBytes;
     this.sock = openPacketSocket(ifname, sockOptions);
     this.mac = this.sock.mac;
+    this.maxFrameBytes = options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216);
     const want = options.receiveMode ?? 'auto';
     if (want === 'thread' || want === 'auto') {
       try {
@@ -139,6 +144,7 @@ class PacketTransport implements FrameTransport {
             for (const f of frames) this.deliver(f);
           },
           error: (e) => this.onError?.(e),
+          died: (reason) => this.fallBack(reason),
         });
         this.mode = 'thread';
         this.answerOffload = this.threaded.offload;
@@ -156,7 +162,7 @@ class PacketTransport implements FrameTransport {
       lib().close(this.sock.fd);
       throw new TransportError('receive', 'ENOTSUP', 95, 'uv-stream receive mode unavailable in this Node');
     }
-    this.batch = new RecvBatch(64, options.maxFrameBytes ?? (options.filter === undefined ? 2048 : 9216));
+    this.batch = new RecvBatch(64, this.maxFrameBytes);
     if (uv) {
       this.mode = 'uv-stream';
       try {
@@ -169,6 +175,32 @@ class PacketTransport implements FrameTransport {
       this.mode = 'poll-worker';
       pollReactor.add(this.sock.fd, () => this.drain());
     }
+  }
+
+  /**
+   * The answer thread failed to start or died: receive on the event loop from now on (`uv-stream`, else
+   * `poll-worker`), where the responder answers every address, and report it through {@link onError} (`EFAULT`,
+   * syscall `answer-thread`). Frames queued meanwhile wait in the socket buffer.
+   */
+  private fallBack(reason: string): void {
+    this.threaded = undefined;
+    if (this.closed) return; // close() owns the descriptor
+    this.batch = new RecvBatch(64, this.maxFrameBytes);
+    const uv = uvStream();
+    try {
+      if (uv) {
+        this.mode = 'uv-stream';
+        this.startStream(uv, this.sock.fd);
+      } else {
+        this.mode = 'poll-worker';
+        pollReactor.add(this.sock.fd, () => this.drain());
+      }
+    } catch (e) {
+      this.onError?.(e as TransportError);
+    }
+    this.onError?.(
+      new TransportError('answer-thread', 'EFAULT', 14, `${reason}; answering on the event loop (${this.mode})`),
+    );
   }
 
   /** Hands `fd` to libuv as a stream and starts reading. */

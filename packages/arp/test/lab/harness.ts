@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { LabHost, LabProcess } from '@ingot/lab';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { LabHost, LabProcess, SpawnOptions } from '@ingot/lab';
 
 const PKG = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = join(PKG, 'dist', 'index.js');
@@ -29,6 +29,7 @@ export interface ResponderChild {
     stats: Record<string, { framesReceived: number; malformed: number; foreign: number; notAnnounced: number }>;
     metrics: string;
     drops: Record<string, number>;
+    answerThread: { state: string; failures: number; lastError?: string };
   }>;
   /**
    * Keeps the child's event loop busy for `ms`: `started` resolves once the child is inside its busy loop, `done`
@@ -38,9 +39,24 @@ export interface ResponderChild {
   close(): Promise<void>;
 }
 
-/** Forks responder-child.mjs in `host`'s namespace and starts a responder with `options`. */
-export async function startResponder(host: LabHost, options: Record<string, unknown>): Promise<ResponderChild> {
-  const proc = host.fork(CHILD);
+/** How {@link startResponder} runs the child: its environment, and node flags before `-e` code importing it. */
+export interface ChildLaunch extends SpawnOptions {
+  /** Run `node <evalFlags> -e "await import(child)"` instead of `node child` (e.g. `['--input-type=module']`). */
+  evalFlags?: string[];
+}
+
+/** Forks responder-child.mjs in `host`'s namespace (as `launch` says) and starts a responder with `options`. */
+export async function startResponder(
+  host: LabHost,
+  options: Record<string, unknown>,
+  launch: ChildLaunch = {},
+): Promise<ResponderChild> {
+  const { evalFlags, ...spawn } = launch;
+  const [first, ...rest] = evalFlags ?? [];
+  const proc =
+    first === undefined
+      ? host.fork(CHILD, [], spawn)
+      : host.fork(first, [...rest, '-e', `await import(${JSON.stringify(pathToFileURL(CHILD).href)});`], spawn);
   await proc.waitMessage((m) => m?.type === 'spawned', 10_000);
   // biome-ignore lint/suspicious/noExplicitAny: IPC messages are untyped JSON; each caller checks what it reads.
   const call = async (msg: Record<string, unknown>, want: (m: any) => boolean) => {

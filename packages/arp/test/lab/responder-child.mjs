@@ -4,9 +4,10 @@
 //                                            gratuitous, reannounceIntervalMs, exclude as regex source strings)
 //               { cmd: 'announce', ip, interfaces? } | { cmd: 'withdraw', ip } | { cmd: 'reannounce', ip? }
 //               { cmd: 'stats' } | { cmd: 'block', ms } (busy event loop) | { cmd: 'close' }
-// Messages out: { type: 'ready', interfaces, macs } | { type: 'ok', cmd } | { type: 'stats', counters, stats, metrics, drops }
+// Messages out: { type: 'ready', interfaces, macs } | { type: 'ok', cmd }
+//               | { type: 'stats', counters, stats, metrics, drops, answerThread }
 //               { type: 'event', event, ... } for interface changes and errors | { type: 'error', message }
-import { createResponder } from '../../dist/index.js';
+import { answerThreadStatus, createResponder } from '../../dist/index.js';
 
 let responder;
 const macs = {};
@@ -67,6 +68,7 @@ process.on('message', async (m) => {
           stats: responder.stats(),
           metrics: responder.metrics(),
           drops,
+          answerThread: answerThreadStatus(),
         });
         break;
       case 'close':
