@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigStore, DEFAULT_CONFIG_YAML, parseConfig, parseDurationMs } from '../src/index.js';
+import { ConfigStore, DEFAULT_CONFIG_YAML, parseConfig, parseConfigObjects, parseDurationMs } from '../src/index.js';
 
 const pool = (name: string, spec: string) => `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -162,6 +162,32 @@ items:
       'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\nspec: { myASN: 1, peerASN: 2, peerAddress: 192.0.2.1 }\n',
     );
     expect(plain.ok && plain.config.bgpPeers[0]!.connectTime).toBeUndefined();
+  });
+
+  it('resolves advertisement node selectors against the nodes given, as MetalLB does for localPref conflicts', () => {
+    const meta = (kind: string, name: string, spec: object) => ({
+      apiVersion: 'metallb.io/v1beta1',
+      kind,
+      metadata: { name },
+      spec,
+    });
+    const objects = [
+      meta('IPAddressPool', 'p', { addresses: ['198.51.100.0/24'] }),
+      meta('BGPAdvertisement', 'a', { localPref: 100, nodeSelectors: [{ matchLabels: { zone: 'a' } }] }),
+      meta('BGPAdvertisement', 'b', { localPref: 200, nodeSelectors: [{ matchLabels: { rack: '1' } }] }),
+    ];
+    const both = [{ name: 'n1', labels: { zone: 'a', rack: '1' } }];
+    const apart = [
+      { name: 'n1', labels: { zone: 'a' } },
+      { name: 'n2', labels: { rack: '1' } },
+    ];
+    expect(parseConfigObjects(objects, [], { nodes: both })).toMatchObject({
+      ok: false,
+      issues: [{ resource: 'BGPAdvertisement/b', field: 'spec.localPref' }],
+    });
+    expect(parseConfigObjects(objects, [], { nodes: apart }).ok).toBe(true);
+    // no node known: different selectors are taken as disjoint
+    expect(parseConfigObjects(objects).ok).toBe(true);
   });
 
   it('truncates BGP timers to whole seconds, as MetalLB', () => {
