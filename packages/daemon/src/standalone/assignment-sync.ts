@@ -10,6 +10,7 @@ import {
   compareVersions,
   EMPTY_TABLE,
   loadTable,
+  MAX_GENERATION,
   parseTableVersion,
   saveTable,
   setTableAside,
@@ -147,7 +148,8 @@ export class AssignmentSync {
 
   /** Records assignments this node (the allocator) just computed: a new generation, persisted and advertised. */
   recordLocal(services: Record<string, Assignment>): void {
-    const generation = Math.max(this.current.generation, this.heardGeneration) + 1;
+    // Never past the bound the other members accept (reachable only through a table a configured Node forged).
+    const generation = Math.min(Math.max(this.current.generation, this.heardGeneration) + 1, MAX_GENERATION);
     this.store({ generation, writer: this.options.node, services });
     this.options.log.info('assignments changed', {
       version: tableVersion(this.current),
