@@ -67,6 +67,10 @@ options:
   --webhook-bind HOST:PORT  controller: serve the validating and conversion webhooks there over HTTPS (certificate
                       made and rotated by the controller, kept in the Secret ingot-webhook-cert; deploy/webhook.yaml)
   --webhook-host NAME  controller: also put this DNS name or IP in the webhook certificate (repeatable)
+  --memberlist-secret-name NAME  controller: create this Secret (key secretkey, 16 random bytes) in --namespace when
+                      missing, for the speakers' --memberlist-secret-file (MetalLB's --ml-secret-name)
+  --memberlist-discover  speaker with --kubernetes and --memberlist-bind: join the speakers at the Nodes' InternalIPs
+                      (the gossip port of --memberlist-bind), at start, every minute and when a Node appears
   --leader-elect      controller: act only while holding the Lease ingot-controller in --namespace, so several
                       replicas can run (identity: $POD_NAME, else the host name)
   --print-default     print the embedded default configuration and exit
@@ -129,6 +133,8 @@ function main(argv: string[]): number | undefined {
       'leader-elect': { type: 'boolean', default: false },
       'webhook-bind': { type: 'string' },
       'webhook-host': { type: 'string', multiple: true, default: [] },
+      'memberlist-secret-name': { type: 'string' },
+      'memberlist-discover': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -244,6 +250,8 @@ function main(argv: string[]): number | undefined {
                 ...(values['webhook-bind']
                   ? { webhook: { bind: values['webhook-bind'], hosts: values['webhook-host'] ?? [] } }
                   : {}),
+                ...(values['memberlist-secret-name'] ? { memberlistSecretName: values['memberlist-secret-name'] } : {}),
+                ...(values['memberlist-discover'] ? { memberlistDiscover: true } : {}),
               }
             : undefined,
         log,
@@ -289,6 +297,8 @@ interface RunOptions {
         kubeconfig?: string;
         loadBalancerClass?: string;
         webhook?: { bind: string; hosts: readonly string[] };
+        memberlistSecretName?: string;
+        memberlistDiscover?: boolean;
       }
     | undefined;
   log: ReturnType<typeof createLogger>;

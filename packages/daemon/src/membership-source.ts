@@ -49,6 +49,8 @@ export interface MembershipSource {
   view(): MemberView[];
   /** Replaces this node's gossiped labels (node labels plus Ingot's own `ingot.dev/*` ones). */
   setLabels(labels: Record<string, string>): void;
+  /** Joins more seeds (`host:port` each), e.g. found later through the API; resolves with how many answered. */
+  join(seeds: string[]): Promise<number>;
   /** Leaves gracefully and closes the sockets. */
   close(): Promise<void>;
   /** `ingot_gossip_rejected_total{reason}`: packets, messages and connections refused, by reason. */
@@ -203,6 +205,7 @@ export async function startMembership(options: MembershipSourceOptions): Promise
           : `${m.address.host}:${m.address.port}`,
       })),
     setLabels: (labels) => membership.setLabels(labels),
+    join: (seeds) => membership.join(seeds.map(parseHostPort)),
     close: () => membership.stop(),
     metrics: () =>
       Object.entries({ ...membership.rejections(), ...transportRejections }).map(([reason, value]) => ({

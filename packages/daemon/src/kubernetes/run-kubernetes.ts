@@ -3,6 +3,8 @@ import type { Logger } from '../logger.js';
 import type { MembershipSource } from '../membership-source.js';
 import { renderMetrics, serveMetrics } from '../metrics.js';
 import { type KubernetesMode, loadKubeConfig, startKubernetesMode } from './kubernetes-mode.js';
+import { ensureMemberlistSecret } from './memberlist-secret.js';
+import { SpeakerDiscovery } from './speaker-discovery.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 import { WebhookTls, webhookTlsApi } from './webhook-tls.js';
 
@@ -38,6 +40,10 @@ export interface RunKubernetesOptions {
    * `ingot-webhook-cert` Secret), with `hosts` added to the certificate's names (e.g. an IP the API server dials).
    */
   webhook?: { bind: string; hosts: readonly string[] };
+  /** With a controller: create this memberlist Secret in the namespace when it is missing (MetalLB's `--ml-secret-name`). */
+  memberlistSecretName?: string;
+  /** With a speaker and `membership`: join the other speakers at their Nodes' addresses (no static seeds needed). */
+  memberlistDiscover?: boolean;
   /** Structured logger. */
   log: Logger;
 }
@@ -74,17 +80,44 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
     : undefined;
   if (options.metricsBind)
     log.info('serving metrics', { address: options.metricsBind, paths: ['/metrics', '/healthz'] });
-  const webhook = options.webhook && options.role !== 'speaker' ? options.webhook : undefined;
+  const runsController = options.role !== 'speaker';
+  const webhook = options.webhook && runsController ? options.webhook : undefined;
+  const secretApi =
+    webhook || (runsController && options.memberlistSecretName) ? await webhookTlsApi(kubeConfig) : undefined;
+  if (secretApi && runsController && options.memberlistSecretName)
+    await ensureMemberlistSecret(secretApi, options.namespace, options.memberlistSecretName, log.child('memberlist'));
+  const discovery =
+    membership && options.memberlistDiscover && options.role !== 'controller'
+      ? new SpeakerDiscovery({
+          nodes: () => mode.watch.nodes(),
+          self: options.node,
+          advertised: membership.advertised,
+          members: () =>
+            membership
+              .view()
+              .filter((m) => m.state === 'alive' || m.state === 'suspect')
+              .map((m) => m.address),
+          join: (seeds) => membership.join(seeds),
+          log: log.child('memberlist'),
+        })
+      : undefined;
+  if (discovery) {
+    mode.watch.on('change', (resource, verb) => {
+      if (resource === 'node' && verb === 'add') void discovery.rejoin();
+    });
+    await discovery.start();
+  }
   let webhookServer: WebhookServer | undefined;
-  const tls = webhook
-    ? new WebhookTls({
-        api: await webhookTlsApi(kubeConfig),
-        namespace: options.namespace,
-        extraHosts: webhook.hosts,
-        onCertificates: (certs) => webhookServer?.setCertificate(certs.serving),
-        log: log.child('webhook'),
-      })
-    : undefined;
+  const tls =
+    webhook && secretApi
+      ? new WebhookTls({
+          api: secretApi,
+          namespace: options.namespace,
+          extraHosts: webhook.hosts,
+          onCertificates: (certs) => webhookServer?.setCertificate(certs.serving),
+          log: log.child('webhook'),
+        })
+      : undefined;
   if (webhook && tls) {
     const certs = await tls.start();
     webhookServer = await startWebhookServer({
@@ -97,6 +130,7 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
   const stop = async (signal: string) => {
     log.info('ingot stopping', { signal });
     tls?.stop();
+    discovery?.stop();
     await webhookServer?.close();
     metricsServer?.close();
     // Withdraw every layer-2 IP and cancel the gratuitous bursts before leaving, so the new owners' first round is

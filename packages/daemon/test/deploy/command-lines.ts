@@ -17,6 +17,9 @@ export interface CommandLine {
   env: Readonly<Record<string, EnvSource>>;
 }
 
+/** Where the speaker DaemonSet mounts the memberlist Secret's key (labCommand's `files` maps it to a lab file). */
+export const MEMBERLIST_SECRET_FILE = '/etc/ingot/memberlist/secretkey';
+
 /** The controller Deployment's container. */
 export const CONTROLLER: CommandLine = {
   command: ['ingot'],
@@ -27,6 +30,7 @@ export const CONTROLLER: CommandLine = {
     '--namespace=$(POD_NAMESPACE)',
     '--metrics-bind=0.0.0.0:7472',
     '--webhook-bind=0.0.0.0:9443',
+    '--memberlist-secret-name=ingot-memberlist',
     '--log-format=json',
   ],
   env: {
@@ -46,6 +50,9 @@ export const SPEAKER: CommandLine = {
     '--node=$(NODE_NAME)',
     '--announce=live',
     '--metrics-bind=$(POD_IP):7472',
+    '--memberlist-bind=$(POD_IP):7946',
+    `--memberlist-secret-file=${MEMBERLIST_SECRET_FILE}`,
+    '--memberlist-discover',
     '--log-format=json',
   ],
   env: {
