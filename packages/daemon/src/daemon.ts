@@ -23,6 +23,8 @@ export interface Layer2Backend {
   close?(): Promise<void>;
   /** MetalLB's layer-2 counters as Prometheus text (`metallb_layer2_*`). */
   metrics?(): string;
+  /** Where ARP/NDP are answered (live backends: the answer thread, or the event loop after it failed), for `ingot status`. */
+  status?(): object;
 }
 
 /** Where BGP announcements go: an `@ingot/bgp` speaker, or a dry-run logger. */

@@ -33,6 +33,14 @@ const METRIC_INFO: Record<string, { type: 'gauge' | 'counter'; help: string }> =
   },
   ingot_reconcile_errors_total: { type: 'counter', help: 'Reconciles that failed with an error (logged)' },
   ingot_members: { type: 'gauge', help: 'Live gossip members, this node included (standalone)' },
+  ingot_layer2_answer_thread_up: {
+    type: 'gauge',
+    help: 'Whether the ARP/NDP answer thread runs (0: failed, the event loop answers)',
+  },
+  ingot_layer2_answer_thread_failures_total: {
+    type: 'counter',
+    help: 'Times the ARP/NDP answer thread failed to start or died',
+  },
   ingot_gossip_rejected_total: {
     type: 'counter',
     help: 'Gossip packets, messages and TCP connections refused, by reason (auth-failed, plaintext-refused, replayed, stale, oversize, ...)',

@@ -98,6 +98,8 @@ export interface StatusDocument {
   members: { name: string; state: string; address: string }[];
   /** Service IPs on `lo` (data path `local`). */
   localAddresses: string[];
+  /** Live mode: where ARP/NDP are answered (`answering`: `answer-thread`, or `event-loop` after the thread failed). */
+  layer2?: object;
 }
 
 /** Resolves what to run from the command line and the Node document. */
@@ -318,6 +320,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     peers: bgp.peers?.() ?? [],
     members: membership?.view() ?? [{ name: s.name, state: 'alive', address: '-' }],
     localAddresses: delivery?.addresses() ?? [],
+    ...(layer2.status ? { layer2: layer2.status() } : {}),
   });
   const servers: Server[] = [];
   const local = {
