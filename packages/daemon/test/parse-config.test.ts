@@ -177,7 +177,7 @@ items:
       meta('BGPAdvertisement', 'b', { localPref: 200, nodeSelectors: [{ matchLabels: { rack: '1' } }] }),
     ];
     const both = [{ name: 'n1', labels: { zone: 'a', rack: '1' } }];
-    const apart = [
+    const apart: { name: string; labels: Record<string, string> }[] = [
       { name: 'n1', labels: { zone: 'a' } },
       { name: 'n2', labels: { rack: '1' } },
     ];
