@@ -144,7 +144,7 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
       );
     const statusProblem =
       statusAddress && bindAddress && isHostPort(statusAddress) && isHostPort(bindAddress)
-        ? statusAddressProblem(statusAddress, bindAddress)
+        ? statusAddressProblem(statusAddress, advertiseHost ?? bindAddress)
         : undefined;
     if (statusProblem) r.fail('spec.statusAddress', statusProblem);
     if (bindAddress)

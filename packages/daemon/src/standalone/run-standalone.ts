@@ -13,7 +13,7 @@ import type { ConfigIssue, IngotConfig } from '../config/resources.js';
 import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
 import { DEFAULT_CONFIG_YAML } from '../default-config.js';
 import type { Logger } from '../logger.js';
-import { type MembershipSource, parseHostPort, startMembership } from '../membership-source.js';
+import { advertiseAddress, type MembershipSource, parseHostPort, startMembership } from '../membership-source.js';
 import { renderMetrics, serveStatus } from '../metrics.js';
 import { ASSIGNMENTS_LABEL, AssignmentSync, fetchTableOverHttp, STATUS_LABEL } from './assignment-sync.js';
 import { tableVersion } from './assignment-table.js';
@@ -164,9 +164,10 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
   }
   for (const warning of first.warnings) log.warn('configuration warning', { source, ...warning });
   const s = resolveNodeSettings(opts, first.config);
-  const statusProblem = statusAddressProblem(s.statusAddress, s.memberlist?.bindAddress);
+  const memberAddress = s.memberlist ? memberlistAddress(s.memberlist) : undefined;
+  const statusProblem = statusAddressProblem(s.statusAddress, memberAddress);
   if (statusProblem) throw new Error(`status address: ${statusProblem}`);
-  const advertisedStatus = advertisedStatusAddress(s.statusAddress, s.memberlist?.bindAddress);
+  const advertisedStatus = advertisedStatusAddress(s.statusAddress, memberAddress);
   const secret = readSecret(s.memberlist);
   const tableKey = secret ? replicationKey(secret) : undefined;
   log.info('ingot starting', {
@@ -421,6 +422,19 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       return stopping;
     },
   };
+}
+
+/**
+ * Where the other members reach this node's gossip (`host:port`): the advertised address a wildcard bind resolves to,
+ * else the bind address (an unresolvable wildcard fails later, in {@link startMembership}, with the fix to apply).
+ */
+function memberlistAddress(ml: { bindAddress: string; advertiseAddress?: string }): string {
+  try {
+    const a = advertiseAddress(parseHostPort(ml.bindAddress), ml.advertiseAddress);
+    return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  } catch {
+    return ml.bindAddress;
+  }
 }
 
 /** The memberlist secret, inline or from its file (trimmed); undefined when none is set. */

@@ -106,6 +106,9 @@ describe('status address', () => {
     expect(advertisedStatusAddress('0.0.0.0:7472', '192.0.2.1:7946')).toBe('192.0.2.1:7472');
     expect(advertisedStatusAddress('[::]:7472', '[2001:db8::1]:7946')).toBe('[2001:db8::1]:7472');
     expect(advertisedStatusAddress('192.0.2.1:7000', '192.0.2.1:7946')).toBe('192.0.2.1:7000');
+    // The memberlist advertise address (a bare IP or host:port) stands for a wildcard bind.
+    expect(statusAddressProblem('0.0.0.0:7472', '192.0.2.9')).toBeUndefined();
+    expect(advertisedStatusAddress('0.0.0.0:7472', '192.0.2.9')).toBe('192.0.2.9:7472');
   });
 
   it('ingot validate rejects a status address the other members cannot fetch from', () => {
@@ -122,5 +125,7 @@ spec:
       expect(r.issues[0]).toMatchObject({ field: 'spec.statusAddress', reason: expect.stringMatching(/wildcard/) });
     expect(parseConfig(doc('127.0.0.1:7472', '192.0.2.1:7946')).ok).toBe(false);
     expect(parseConfig(doc('0.0.0.0:7472', '192.0.2.1:7946')).ok).toBe(true);
+    const advertised = doc('0.0.0.0:7472', '0.0.0.0:7946').replace('join: []', 'join: [], advertiseAddress: 192.0.2.1');
+    expect(parseConfig(advertised).ok).toBe(true);
   });
 });
