@@ -135,6 +135,7 @@ export class AssignmentSync {
     if (!eligible) return controllerOf(names);
     for (const name of names)
       if (!eligible.has(name) && !this.ineligibleLogged.has(name)) {
+        if (this.ineligibleLogged.size >= 1024) this.ineligibleLogged.clear(); // bounded, whatever names appear
         this.ineligibleLogged.add(name);
         this.options.log.warn('member is not a Node of the configuration; it can never allocate', { member: name });
       }
