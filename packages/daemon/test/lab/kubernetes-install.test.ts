@@ -3,8 +3,10 @@
 // RBAC, serving the validating and conversion webhooks: the API server itself refuses invalid IPAddressPools,
 // BGPAdvertisements and BGPPeers with the reason, accepts valid ones, and converts BGPPeers between v1beta1 and
 // v1beta2. The API server and the controller share one namespace; the webhook configuration dials the controller at
-// https://127.0.0.1:9443 (there is no kube-proxy to route the Service), everything else is as shipped.
-import { mkdtempSync, rmSync } from 'node:fs';
+// https://127.0.0.1:9443 (there is no kube-proxy to route the Service), everything else is as shipped. Two speakers,
+// run with the DaemonSet's command line under the ingot-speaker ServiceAccount, find each other without seeds
+// (--memberlist-discover, through their Node objects) with the key from the Secret the controller created.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,7 +20,7 @@ import {
   startKubernetes,
 } from '@ingot/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROLLER, labCommand } from '../deploy/command-lines.js';
+import { CONTROLLER, labCommand, MEMBERLIST_SECRET_FILE, SPEAKER } from '../deploy/command-lines.js';
 import { readManifests } from '../deploy/manifests.js';
 import { CLI } from './cluster-harness.js';
 
@@ -57,12 +59,13 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
   let lan: Lan;
   let kube: LabKubernetes;
   let controller: LabProcess;
+  const speakers: LabProcess[] = [];
   let dir: string;
   let applied: KubeObject[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ingot-install-'));
-    lan = await createLan(1, { name: 'install' });
+    lan = await createLan(3, { name: 'install' });
     const host = lan.hosts[0];
     if (!host) throw new Error('no host');
     kube = await startKubernetes({ host });
@@ -102,6 +105,7 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
 
   afterAll(async () => {
     await controller?.stop();
+    for (const s of speakers) await s.stop();
     await kube?.stop();
     await lan?.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -179,8 +183,44 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     });
   });
 
-  it('the controller ran under its ServiceAccount without a permission error', () => {
+  it('speakers find each other without seeds, with the key from the Secret the controller created', async () => {
+    const secret = await kube.request('GET', `/api/v1/namespaces/${NS}/secrets/ingot-memberlist`);
+    expect(secret.status).toBe(200);
+    const key = Buffer.from((secret.json() as { data: { secretkey: string } }).data.secretkey, 'base64');
+    const keyFile = join(dir, 'secretkey');
+    writeFileSync(keyFile, key, { mode: 0o400 }); // what kubelet would mount
+    const token = await kube.serviceAccountToken(NS, 'ingot-speaker');
+    const kubeconfig = kube.kubeconfigFor(token, 'speaker');
+    const nodes = lan.hosts.slice(1).map((host, i) => ({ host, name: `node-${i + 2}` }));
+    for (const { host, name } of nodes) {
+      await kube.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+      await kube.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name },
+          status: {
+            addresses: [{ type: 'InternalIP', address: host.ipv4 }],
+            conditions: [{ type: 'Ready', status: 'True' }],
+          },
+        },
+        { subresource: 'status' },
+      );
+    }
+    for (const { host, name } of nodes) {
+      const cmd = labCommand(SPEAKER, { nodeName: name, podIp: host.ipv4, podName: `speaker-${name}` }, kubeconfig, {
+        files: { [MEMBERLIST_SECRET_FILE]: keyFile },
+      });
+      speakers.push(host.spawn(process.execPath, [CLI, ...cmd.args], { env: cmd.env }));
+    }
+    const [a, b] = speakers as [LabProcess, LabProcess];
+    await a.waitOutput(/"member":"node-3"/, 60_000);
+    await b.waitOutput(/"member":"node-2"/, 60_000);
+    for (const p of speakers) expect(p.exitCode()).toBeUndefined();
+  });
+
+  it('the daemons ran under their ServiceAccounts without a permission error', () => {
     expect(controller.exitCode()).toBeUndefined();
-    expect(controller.stdout() + controller.stderr()).not.toMatch(/forbidden|\b403\b/i);
+    for (const p of [controller, ...speakers]) expect(p.stdout() + p.stderr()).not.toMatch(/forbidden|\b403\b/i);
   });
 });
