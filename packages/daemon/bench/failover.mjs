@@ -4,16 +4,23 @@
 // answers with its node name. One IPv4 service on pool 198.51.100.0/28, which the client routes on-link.
 //
 // Per repetition: find the owner (the node that answers the client's GET), signal its daemon (SIGKILL, or SIGTERM for
-// a graceful stop) and measure until the client's first successful HTTP request answered by another node. The client
+// a graceful stop) and measure until the client is served by another node for good: the first successful HTTP request
+// answered by another node after which 1.5 s pass without a failed request or an answer from the old owner. The client
 // is a Node script in the client namespace doing http.get with a 150 ms timeout in a tight loop (10 ms pause after a
-// fast failure). The stopped daemon is then restarted and the cluster allowed to settle before the next repetition.
-// For each failover the daemons' own logs give a breakdown: when the survivors declared the owner dead/left, and when
-// the new owner logged its announcement.
+// fast failure). Per repetition it also counts lost requests (failed after the signal) and flaps (answers from the old
+// owner after another node had answered). The stopped daemon is then restarted and the cluster allowed to settle
+// before the next repetition. For each failover the daemons' own logs give a breakdown: when the survivors declared
+// the owner dead/left, and when the new owner logged its announcement.
 //
-// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--json] [--probe-timeout-ms 150]
-//                                [--daemon-log-level debug --dump-logs]
+// The same lab then runs keepalived (VRRPv3, the service IP as its virtual address on eth0, nopreempt, equal
+// priorities) with 100 ms and 50 ms adverts, the same repetitions measured the same way: SIGKILL of every keepalived
+// process on the master, or SIGTERM (keepalived then sends a priority-0 advert). Ingot's figures are printed beside
+// each keepalived profile with the ratio (keepalived / Ingot: above 1 means Ingot is faster).
+//
+// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--impls ingot,keepalived-0.1,keepalived-0.05]
+//                                [--json] [--probe-timeout-ms 150] [--daemon-log-level debug --dump-logs]
 // Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +36,11 @@ const opt = (name, def) => {
 };
 const REPS = Number(opt('reps', '20'));
 const MODES = opt('modes', 'kill,graceful').split(',');
+const IMPLS = opt('impls', 'ingot,keepalived-0.1,keepalived-0.05').split(',');
+/** A failover counts as done once the client went this long without a failure or an answer from the old owner. */
+const SETTLE_MS = 1500;
+/** The service IP keepalived's nodes share. */
+const VRRP_VIP = '198.51.100.10';
 const AS_JSON = args.includes('--json');
 /** --daemon-log-level debug shows e.g. when service IPs reach lo (in the failure output). */
 const DAEMON_LOG_LEVEL = opt('daemon-log-level', 'info');
@@ -169,8 +181,9 @@ spec: { type: LoadBalancer, clusterIPs: [203.0.113.200], ports: [{ port: 80 }] }
   return `${[...nodeDocs, resources].join('---\n')}`;
 }
 
-// The client's prober: reads {id, url, not} lines; answers {id, t, body, attempts} on the first 200 whose body is not
-// `not`, polling with 150 ms timeouts (10 ms pause after a fast failure). {id, url, once: true} answers one attempt.
+// The client's prober: reads {id, url, not, timeoutMs, settleMs} lines; answers {id, t, first, body, attempts, lost,
+// flaps} once served for good by a node other than `not`, polling with 150 ms timeouts (10 ms pause after a fast
+// failure). {id, url, once: true} answers one attempt.
 const PROBE = `
 import http from 'node:http';
 import readline from 'node:readline';
@@ -187,21 +200,40 @@ const once = (url) => new Promise((resolve) => {
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const m = JSON.parse(line);
   if (m.once) { const r = await once(m.url); process.stdout.write(JSON.stringify({ id: m.id, ...r }) + '\\n'); continue; }
+  // Served "for good": a 200 from another node (at movedAt) followed by settleMs without a failure or an old answer.
   const deadline = Date.now() + m.timeoutMs;
   let attempts = 0;
   const failures = {};
+  let lost = 0;
+  let flaps = 0;
   let lastOldAt;
+  let firstAt;
+  let movedAt;
+  let body;
   for (;;) {
     const began = Date.now();
     attempts++;
     const r = await once(m.url);
-    if (r.status === 200 && r.body === m.not) lastOldAt = Date.now();
-    else if (r.status !== 200) { const k = r.error ?? 'status ' + r.status; failures[k] = (failures[k] ?? 0) + 1; }
-    if (r.status === 200 && r.body !== m.not) {
-      process.stdout.write(JSON.stringify({ id: m.id, t: Date.now(), body: r.body, attempts, failures, lastOldAt }) + '\\n');
+    const now = Date.now();
+    if (r.status === 200 && r.body === m.not) {
+      lastOldAt = now;
+      if (firstAt !== undefined) flaps++;
+      movedAt = undefined;
+    } else if (r.status !== 200) {
+      const k = r.error ?? 'status ' + r.status;
+      failures[k] = (failures[k] ?? 0) + 1;
+      lost++;
+      movedAt = undefined;
+    } else {
+      firstAt ??= now;
+      movedAt ??= now;
+      body = r.body;
+    }
+    if (movedAt !== undefined && now - movedAt >= m.settleMs) {
+      process.stdout.write(JSON.stringify({ id: m.id, t: movedAt, first: firstAt, body, attempts, failures, lost, flaps, lastOldAt }) + '\\n');
       break;
     }
-    if (Date.now() > deadline) { process.stdout.write(JSON.stringify({ id: m.id, timeout: true, attempts, last: r }) + '\\n'); break; }
+    if (now > deadline) { process.stdout.write(JSON.stringify({ id: m.id, timeout: true, attempts, last: r }) + '\\n'); break; }
     if (Date.now() - began < 10) await new Promise((res) => setTimeout(res, 10));
   }
 }
@@ -278,23 +310,6 @@ async function waitFor(what, fn, timeoutMs = 30_000, intervalMs = 100) {
   }
 }
 
-/** Every daemon up, three alive members everywhere, one agreed IP; returns the IP. */
-async function converged() {
-  return waitFor('a converged cluster', async () => {
-    let ip;
-    for (const name of NODES) {
-      const s = await status(name);
-      if (!s?.config?.loaded) return undefined;
-      if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
-      const svc = (s.services ?? []).find((x) => x.service === SERVICE);
-      if (!svc?.ips?.[0] || !svc.owners?.[svc.ips[0]]) return undefined;
-      if (ip !== undefined && svc.ips[0] !== ip) return undefined;
-      ip = svc.ips[0];
-    }
-    return ip;
-  });
-}
-
 /** Records of `name`'s daemon log at or after t0 (ms), parsed. */
 function logsSince(child, t0) {
   const out = [];
@@ -316,67 +331,263 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function repetition(mode, rep) {
-  const ip = await converged();
+/**
+ * One failover implementation under test: `up()` brings all three nodes up and resolves with the service IP once the
+ * client is served; `stop(node, mode)` signals the owner; `restart(node, mode)` brings it back; `down()` stops all.
+ */
+const ingot = {
+  name: 'ingot',
+  label: 'Ingot (defaults)',
+  async up() {
+    for (const name of NODES) if (!daemons.get(name) || daemons.get(name).exitCode !== null) startDaemon(name);
+    return this.converged();
+  },
+  /** Every daemon up, three alive members everywhere, one agreed IP; returns the IP. */
+  converged() {
+    return waitFor('a converged cluster', async () => {
+      let ip;
+      for (const name of NODES) {
+        const s = await status(name);
+        if (!s?.config?.loaded) return undefined;
+        if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
+        const svc = (s.services ?? []).find((x) => x.service === SERVICE);
+        if (!svc?.ips?.[0] || !svc.owners?.[svc.ips[0]]) return undefined;
+        if (ip !== undefined && svc.ips[0] !== ip) return undefined;
+        ip = svc.ips[0];
+      }
+      return ip;
+    });
+  },
+  stop(owner, mode) {
+    const victim = daemons.get(owner);
+    victim.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    return victim;
+  },
+  async restart(owner) {
+    startDaemon(owner);
+    return this.converged();
+  },
+  /** Breakdown from the daemons' own logs. */
+  breakdown(sample, owner, t0, ip) {
+    const detect = [];
+    for (const s of NODES.filter((n) => n !== owner)) {
+      const rec = logsSince(daemons.get(s), t0 - 50).find(
+        (x) =>
+          /member (dead|leave|failed|left)/.test(String(x.msg)) &&
+          (x.member === owner || String(x.msg).includes(owner)),
+      );
+      if (rec) detect.push(rec.t - t0);
+    }
+    if (detect.length > 0) sample.detectMs = Math.min(...detect);
+    const next = daemons.get(sample.newOwner);
+    if (DUMP_LOGS) {
+      for (const x of logsSince(daemons.get(owner), t0 - 50).slice(0, 12))
+        console.error(`  ${owner} (stopped) +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
+      for (const x of next ? logsSince(next, t0 - 50).slice(0, 12) : [])
+        console.error(`  ${sample.newOwner} +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
+    }
+    const ann = next
+      ? logsSince(next, t0 - 50).find(
+          (x) => /announcing from node/.test(String(x.msg)) && (x.ip === ip || JSON.stringify(x).includes(ip)),
+        )
+      : undefined;
+    if (ann) sample.announceMs = ann.t - t0;
+  },
+  async down() {
+    for (const d of daemons.values()) if (d.exitCode === null) d.kill('SIGTERM');
+    await Promise.all([...daemons.values()].map((d) => Promise.race([d.exited, sleep(5000)])));
+    for (const d of daemons.values()) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  },
+};
+
+/** keepalived with adverts every `advertMs`: VRRPv3, the VIP on eth0 (the kernel answers ARP for it), nopreempt. */
+function keepalived(advertMs) {
+  const procs = new Map();
+  const conf = (name) => {
+    const file = join(dir, `keepalived-${name}.conf`);
+    writeFileSync(
+      file,
+      `global_defs {
+  router_id ${name}
+  vrrp_version 3
+  script_user root
+  enable_script_security
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int ${advertMs / 1000}
+  virtual_ipaddress {
+    ${VRRP_VIP}/32 dev eth0
+  }
+}
+`,
+    );
+    return file;
+  };
+  const launch = (name) => {
+    const i = NODES.indexOf(name);
+    const run = (f) => join(dir, `keepalived-${name}.${f}`);
+    procs.set(
+      name,
+      start(HOSTS[i], 'keepalived', [
+        '--dont-fork',
+        '--log-console',
+        '--vrrp',
+        '--use-file',
+        conf(name),
+        '--pid',
+        run('pid'),
+        '--vrrp_pid',
+        run('vrrp.pid'),
+        '--checkers_pid',
+        run('checkers.pid'),
+      ]),
+    );
+  };
+  /** PIDs of every keepalived process in `name`'s namespace (the parent and its VRRP child). */
+  const pidsIn = (name) => {
+    const ns = HOSTS[NODES.indexOf(name)];
+    const out = [];
+    for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) {
+      try {
+        if (sh('cat', `/proc/${pid}/comm`).trim() === 'keepalived') out.push(Number(pid));
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  };
+  const served = async () => {
+    const r = await probe({ url: `http://${VRRP_VIP}/`, once: true });
+    return r.status === 200 ? r.body : undefined;
+  };
+  return {
+    name: `keepalived-${advertMs / 1000}`,
+    label: `keepalived ${keepalivedVersion()}, advert ${advertMs / 1000} s`,
+    async up() {
+      for (const name of NODES) launch(name);
+      await waitFor('keepalived elects a master and the client is served', served, 30_000);
+      await sleep(1000); // the backups settle
+      return VRRP_VIP;
+    },
+    stop(owner, mode) {
+      const parent = procs.get(owner);
+      if (mode === 'graceful') parent.kill('SIGTERM');
+      else for (const pid of pidsIn(owner)) process.kill(pid, 'SIGKILL');
+      return parent;
+    },
+    async restart(owner) {
+      for (const pid of pidsIn(owner)) process.kill(pid, 'SIGKILL');
+      // A killed master leaves the VIP on its eth0 (a crashed machine would be off the segment): clear it.
+      try {
+        inNs(HOSTS[NODES.indexOf(owner)], 'ip', 'addr', 'del', `${VRRP_VIP}/32`, 'dev', 'eth0');
+      } catch {
+        // not there (a graceful stop removes it)
+      }
+      launch(owner);
+      await sleep(Math.max(1000, advertMs * 10)); // comes up as a backup (nopreempt)
+      await waitFor('the client served after the restart', served);
+      return VRRP_VIP;
+    },
+    breakdown() {},
+    async down() {
+      for (const name of NODES) for (const pid of pidsIn(name)) process.kill(pid, 'SIGTERM');
+      await sleep(500);
+      for (const name of NODES) for (const pid of pidsIn(name)) process.kill(pid, 'SIGKILL');
+      for (const ns of HOSTS.slice(0, 3)) {
+        try {
+          inNs(ns, 'ip', 'addr', 'del', `${VRRP_VIP}/32`, 'dev', 'eth0');
+        } catch {
+          // not there
+        }
+      }
+    },
+  };
+}
+
+function keepalivedVersion() {
+  const r = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });
+  return /v[\d.]+/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[0] ?? '';
+}
+
+function hasKeepalived() {
+  try {
+    execFileSync('keepalived', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return e.code !== 'ENOENT';
+  }
+}
+
+async function repetition(impl, ip, mode, rep) {
   const url = `http://${ip}/`;
-  const first = await waitFor('the client served', async () => {
+  const owner = await waitFor('the client served', async () => {
     const r = await probe({ url, once: true });
     return r.status === 200 ? r.body : undefined;
   });
-  const owner = first;
-  const victim = daemons.get(owner);
-  const survivors = NODES.filter((n) => n !== owner);
   // Let any gratuitous burst of the previous rep finish and the member view settle.
   await sleep(500);
-  const waiting = probe({ url, not: owner, timeoutMs: 30_000 });
+  const waiting = probe({ url, not: owner, timeoutMs: 30_000, settleMs: SETTLE_MS });
   await sleep(5); // the prober has the request before the signal
   const t0 = Date.now();
-  victim.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
+  const victim = impl.stop(owner, mode);
   const r = await waiting;
   const exit = await Promise.race([victim.exited, sleep(5000).then(() => undefined)]);
-  if (!exit) victim.kill('SIGKILL');
+  if (!exit && mode === 'graceful') victim.kill('SIGKILL');
   const sample = {
     mode,
     rep,
     owner,
     ip,
     ms: r.timeout ? Number.NaN : r.t - t0,
+    firstMs: r.timeout ? Number.NaN : r.first - t0,
     newOwner: r.body,
     attempts: r.attempts,
-    // Failed client requests during the failover, by error: a 'timeout' (150 ms) is a request black-holed, i.e. sent
-    // to a node that does not accept the IP (the new owner before the IP is on its lo, or the old one after removing it).
+    // Failed client requests after the signal, by error: a 'timeout' (150 ms) is a request black-holed, i.e. sent to a
+    // node that does not accept the IP (the new owner before the IP is on its lo, or the old one after removing it).
     failures: r.failures,
+    lost: r.lost ?? 0,
+    flaps: r.flaps ?? 0,
   };
   if (r.lastOldAt !== undefined) sample.lastOldMs = r.lastOldAt - t0;
-  if (r.timeout) sample.error = `no answer from another node within 30 s (last ${JSON.stringify(r.last)})`;
+  if (r.timeout) sample.error = `not served for good by another node within 30 s (last ${JSON.stringify(r.last)})`;
   if (mode === 'graceful') sample.exit = exit ? (exit.code ?? exit.signal) : 'hung (SIGKILLed after 5 s)';
-  // Breakdown from the daemons' own logs.
-  const detect = [];
-  for (const s of survivors) {
-    const rec = logsSince(daemons.get(s), t0 - 50).find(
-      (x) =>
-        /member (dead|leave|failed|left)/.test(String(x.msg)) && (x.member === owner || String(x.msg).includes(owner)),
-    );
-    if (rec) detect.push(rec.t - t0);
-  }
-  if (detect.length > 0) sample.detectMs = Math.min(...detect);
-  if (DUMP_LOGS)
-    for (const x of logsSince(victim, t0 - 50).slice(0, 12))
-      console.error(`  ${owner} (stopped) +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
-  if (DUMP_LOGS && r.body && daemons.has(r.body))
-    for (const x of logsSince(daemons.get(r.body), t0 - 50).slice(0, 12))
-      console.error(`  ${r.body} +${x.t - t0} ms ${x.msg} ${x.ip ?? x.member ?? ''}`);
-  if (r.body && daemons.has(r.body)) {
-    const ann = logsSince(daemons.get(r.body), t0 - 50).find(
-      (x) => /announcing from node/.test(String(x.msg)) && (x.ip === ip || JSON.stringify(x).includes(ip)),
-    );
-    if (ann) sample.announceMs = ann.t - t0;
-  }
-  // Restart the stopped node and let the cluster settle.
-  startDaemon(owner);
-  await converged();
-  await waitFor('the client served after the restart', async () => (await probe({ url, once: true })).status === 200);
+  impl.breakdown(sample, owner, t0, ip);
+  await impl.restart(owner, mode);
   return sample;
+}
+
+function summarise(samples, mode) {
+  const ok = samples.filter((s) => !Number.isNaN(s.ms)).map((s) => s.ms);
+  const sorted = [...ok].sort((a, b) => a - b);
+  const stat = (key) => {
+    const v = samples
+      .map((s) => s[key])
+      .filter((x) => typeof x === 'number' && !Number.isNaN(x))
+      .sort((a, b) => a - b);
+    return v.length > 0 ? { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length } : undefined;
+  };
+  return {
+    reps: samples.length,
+    failures: samples.length - ok.length,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    minMs: sorted[0],
+    maxMs: sorted.at(-1),
+    first: stat('firstMs'),
+    lostRequests: samples.reduce((n, s) => n + s.lost, 0),
+    flaps: samples.reduce((n, s) => n + s.flaps, 0),
+    repsWithFlaps: samples.filter((s) => s.flaps > 0).length,
+    targetP99Ms: TARGETS[mode],
+    meetsTarget: ok.length === samples.length && percentile(sorted, 99) < TARGETS[mode],
+    detect: stat('detectMs'),
+    announce: stat('announceMs'),
+    samples,
+  };
 }
 
 async function main() {
@@ -387,49 +598,41 @@ async function main() {
     await waitFor(`${name} http server`, () => http.out.includes('listening'), 10_000, 50);
   }
   startProber();
-  for (const name of NODES) startDaemon(name);
-  const ip = await converged();
-  if (!AS_JSON) console.error(`cluster up: service ${SERVICE} on ${ip}`);
+  const impls = [];
+  for (const name of IMPLS) {
+    if (name === 'ingot') impls.push(ingot);
+    else if (/^keepalived-[\d.]+$/.test(name)) {
+      if (hasKeepalived()) impls.push(keepalived(Math.round(Number(name.slice('keepalived-'.length)) * 1000)));
+      else console.error(`${name}: skipped, keepalived is not installed (apt-get install keepalived)`);
+    } else throw new Error(`unknown implementation ${name}`);
+  }
   const results = {};
-  for (const mode of MODES) {
-    const samples = [];
-    for (let rep = 1; rep <= REPS && Date.now() < HARD_DEADLINE; rep++) {
-      const s = await repetition(mode, rep);
-      samples.push(s);
-      if (!AS_JSON)
-        console.error(
-          `${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
-            ` (detected ${s.detectMs ?? '?'} ms, announced ${s.announceMs ?? '?'} ms, ${s.attempts} GETs` +
-            `, failed ${JSON.stringify(s.failures ?? {})}${s.lastOldMs !== undefined ? `, old owner last answered at ${s.lastOldMs} ms` : ''})` +
-            `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
-        );
+  for (const impl of impls) {
+    const ip = await impl.up();
+    if (!AS_JSON) console.error(`${impl.label}: service on ${ip}`);
+    results[impl.name] = { label: impl.label };
+    for (const mode of MODES) {
+      const samples = [];
+      for (let rep = 1; rep <= REPS && Date.now() < HARD_DEADLINE; rep++) {
+        const s = await repetition(impl, ip, mode, rep);
+        samples.push(s);
+        if (!AS_JSON)
+          console.error(
+            `${impl.name} ${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
+              ` (first ${s.firstMs} ms, detected ${s.detectMs ?? '-'} ms, announced ${s.announceMs ?? '-'} ms, ${s.attempts} GETs` +
+              `, lost ${s.lost} ${JSON.stringify(s.failures ?? {})}, flaps ${s.flaps}` +
+              `${s.lastOldMs !== undefined ? `, old owner last answered at ${s.lastOldMs} ms` : ''})` +
+              `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
+          );
+      }
+      results[impl.name][mode] = summarise(samples, mode);
     }
-    const ok = samples.filter((s) => !Number.isNaN(s.ms)).map((s) => s.ms);
-    const sorted = [...ok].sort((a, b) => a - b);
-    const stat = (key) => {
-      const v = samples
-        .map((s) => s[key])
-        .filter((x) => typeof x === 'number')
-        .sort((a, b) => a - b);
-      return v.length > 0 ? { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length } : undefined;
-    };
-    results[mode] = {
-      reps: samples.length,
-      failures: samples.length - ok.length,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
-      minMs: sorted[0],
-      maxMs: sorted.at(-1),
-      targetP99Ms: TARGETS[mode],
-      meetsTarget: ok.length === samples.length && percentile(sorted, 99) < TARGETS[mode],
-      detect: stat('detectMs'),
-      announce: stat('announceMs'),
-      samples,
-    };
+    await impl.down();
   }
   const summary = {
     package: '@ingot/daemon',
-    benchmark: 'layer-2 failover (signal to the client first 200 from another node)',
+    benchmark:
+      'layer-2 failover (signal to the client served for good by another node, 1.5 s without failure or old answer)',
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     cpus: Number(sh('nproc').trim()),
     loadavg: sh('cat', '/proc/loadavg').trim(),
@@ -441,27 +644,51 @@ async function main() {
     return;
   }
   console.log(
-    `\nlayer-2 failover, 3 nodes, shipped defaults, client timeout ${PROBE_TIMEOUT_MS} ms (load at end: ${summary.loadavg})`,
+    `\nlayer-2 failover, 3 nodes, client timeout ${PROBE_TIMEOUT_MS} ms, "moved" = served by another node with ${SETTLE_MS} ms` +
+      ` clean after (load at end: ${summary.loadavg})`,
   );
-  for (const [mode, r] of Object.entries(results)) {
-    console.log(
-      `  ${mode.padEnd(8)} n=${r.reps} failures=${r.failures}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (min ${r.minMs}, max ${r.maxMs})` +
-        `  target p99 < ${r.targetP99Ms} ms: ${r.meetsTarget ? 'met' : 'MISSED'}`,
-    );
-    if (r.detect)
-      console.log(`           membership detection after the signal: p50 ${r.detect.p50} ms, p99 ${r.detect.p99} ms`);
-    if (r.announce)
-      console.log(`           new owner's announcement logged:     p50 ${r.announce.p50} ms, p99 ${r.announce.p99} ms`);
-    for (const ref of REFERENCES)
-      console.log(
-        `           vs ${ref.name.padEnd(14)} ${(ref.ms / 1000).toFixed(1)} s: ${(ref.ms / r.p99Ms).toFixed(1)}x faster at p99, ${(ref.ms / r.p50Ms).toFixed(1)}x at p50`,
-      );
-  }
   console.log(
-    JSON.stringify({
-      ...summary,
-      results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { ...v, samples: undefined }])),
-    }),
+    '| implementation | mode | n | p50 ms | p99 ms | first 200 p50 ms | lost requests | flaps (reps) | timeouts |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of Object.values(results))
+    for (const mode of MODES) {
+      const m = r[mode];
+      if (!m) continue;
+      console.log(
+        `| ${r.label} | ${mode} | ${m.reps} | ${m.p50Ms} | ${m.p99Ms} | ${m.first?.p50 ?? '-'} | ${m.lostRequests} | ${m.flaps} (${m.repsWithFlaps}) | ${m.failures} |`,
+      );
+    }
+  const mine = results.ingot;
+  if (mine)
+    for (const [name, r] of Object.entries(results)) {
+      if (name === 'ingot') continue;
+      for (const mode of MODES) {
+        if (!r[mode] || !mine[mode]) continue;
+        const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+        console.log(
+          `  ${mode}: ${r.label} / Ingot = ${ratio(r[mode].p50Ms, mine[mode].p50Ms)} at p50, ${ratio(r[mode].p99Ms, mine[mode].p99Ms)} at p99 (above 1: Ingot faster)`,
+        );
+      }
+    }
+  if (mine)
+    for (const mode of MODES) {
+      const m = mine[mode];
+      if (!m) continue;
+      if (m.detect) console.log(`  ingot ${mode}: membership detection p50 ${m.detect.p50} ms, p99 ${m.detect.p99} ms`);
+      if (m.announce)
+        console.log(`  ingot ${mode}: new owner's announcement p50 ${m.announce.p50} ms, p99 ${m.announce.p99} ms`);
+      for (const ref of REFERENCES)
+        console.log(
+          `  ingot ${mode} vs ${ref.name.padEnd(14)} ${(ref.ms / 1000).toFixed(1)} s: ${(ref.ms / m.p99Ms).toFixed(1)}x faster at p99`,
+        );
+    }
+  const strip = (r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [k, typeof v === 'object' ? { ...v, samples: undefined } : v]),
+    );
+  console.log(
+    JSON.stringify({ ...summary, results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, strip(v)])) }),
   );
 }
 
