@@ -129,3 +129,45 @@ describe('wildcard --memberlist-bind', () => {
     expect(() => advertiseAddress({ host: '0.0.0.0', port: 7946 }, '0.0.0.0', two)).toThrow(/cluster network/);
   });
 });
+
+describe('ingot run with a wildcard memberlist bind (standalone daemon)', () => {
+  const quiet = createLogger({ level: 'error', write: () => {} });
+
+  it('gossips the advertise address; without one, runs on the only candidate or names the flag to set', async () => {
+    const { runStandalone } = await import('../src/standalone/run-standalone.js');
+    const h = await runStandalone({
+      nodeName: 'w1',
+      memberlist: {
+        bindAddress: `0.0.0.0:${base + 2}`,
+        join: [],
+        advertiseAddress: '127.0.0.1',
+        insecurePlaintext: true,
+      },
+      statusAddress: `127.0.0.1:${base + 100}`,
+      log: quiet,
+      version: 'test',
+    });
+    try {
+      expect(h.status().members).toEqual([{ name: 'w1', state: 'alive', address: `127.0.0.1:${base + 2}` }]);
+    } finally {
+      await h.stop();
+    }
+    const started = runStandalone({
+      nodeName: 'w2',
+      memberlist: { bindAddress: `0.0.0.0:${base + 2}`, join: [], insecurePlaintext: true },
+      statusAddress: `0.0.0.0:${base + 101}`,
+      log: quiet,
+      version: 'test',
+    });
+    const outcome = await started.then(
+      async (h2) => {
+        const address = h2.status().members[0]?.address;
+        await h2.stop();
+        return `started on ${address}`;
+      },
+      (err: Error) => err.message,
+    );
+    expect(outcome).not.toMatch(/invalid option advertise/);
+    expect(outcome).toMatch(/^started on (?!0\.0\.0\.0)\d+\.\d+\.\d+\.\d+:\d+$|--memberlist-advertise/);
+  }, 20_000);
+});
