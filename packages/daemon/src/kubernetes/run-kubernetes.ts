@@ -74,7 +74,7 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
   const metricsServer = options.metricsBind
     ? await serveMetrics(
         options.metricsBind,
-        () => renderMetrics(mode.metrics()) + (options.layer2.metrics?.() ?? ''),
+        () => renderMetrics([...mode.metrics(), ...(membership?.metrics() ?? [])]) + (options.layer2.metrics?.() ?? ''),
         () => mode.store.current !== undefined,
       )
     : undefined;
