@@ -1,4 +1,5 @@
 import type { NamespaceInfo } from '@ingot/allocator';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig } from '../config/resources.js';
 import { type ConvergeResult, ServiceController, type ServiceEvent } from '../controller/service-controller.js';
@@ -42,6 +43,18 @@ interface Decided {
   result: ConvergeResult | undefined;
 }
 
+interface PendingEvent {
+  key: string;
+  reason: string;
+  namespace: string;
+  body: CoreV1Event;
+}
+
+/** Events posted at once. */
+const EVENT_CONCURRENCY = 2;
+/** Events waiting beyond which new ones are dropped. */
+const MAX_QUEUED_EVENTS = 20_000;
+
 /** Queued Service changes decided before their writes start (bounds the work between two looks at a full pass). */
 const QUEUE_BATCH = 1_000;
 
@@ -77,8 +90,15 @@ export class KubernetesController {
   private readonly keyTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastEvent = new Map<string, string>();
   private closed = false;
-  /** Writes made (status or annotation patches) and write errors, for `metallb_k8s_client_update*_total`. */
-  readonly counters = { updates: 0, updateErrors: 0 };
+  private readonly pendingEvents: PendingEvent[] = [];
+  private eventsPosting = 0;
+  private eventsDrained: Promise<void> | undefined;
+  private resolveEvents: (() => void) | undefined;
+  /**
+   * Writes made (status or annotation patches) and write errors, for `metallb_k8s_client_update*_total`; Events
+   * dropped because too many were waiting.
+   */
+  readonly counters = { updates: 0, updateErrors: 0, eventsDropped: 0 };
 
   constructor(private readonly options: KubernetesControllerOptions) {}
 
@@ -128,9 +148,12 @@ export class KubernetesController {
     if (this.config && this.controller.delete(key)) this.requestFullPass();
   }
 
-  /** Resolves when no pass or Service is being processed or queued (backoff timers not included). */
+  /** Resolves when no pass or Service is being processed or queued, and every Event is posted (backoff timers not included). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.eventsDrained) {
+      if (this.running) await this.running;
+      if (this.eventsDrained) await this.eventsDrained;
+    }
   }
 
   /** Stops processing and cancels retries. */
@@ -257,10 +280,10 @@ export class KubernetesController {
     return this.controller.converge(parsed.service, ingressIps(obj));
   }
 
-  /** Posts the decision's events and writes its status and annotation. */
+  /** Queues the decision's events and writes its status and annotation. */
   private async write(obj: KubeObject, result: ConvergeResult): Promise<Outcome> {
     const key = objectKey(obj);
-    await this.postEvents(obj, result.events);
+    this.queueEvents(obj, result.events);
     try {
       const written = await writeServiceState(
         this.options.api,
@@ -271,7 +294,7 @@ export class KubernetesController {
           onWritten: (rv) => this.echoes.get(key)?.own.add(rv),
         },
       );
-      this.counters.updates += (written.statusWritten ? 1 : 0) + (written.annotationWritten ? 1 : 0);
+      this.counters.updates += written.resourceVersions.length;
       if (written.statusWritten || written.annotationWritten)
         this.options.log.info('service updated', {
           service: key,
@@ -288,8 +311,13 @@ export class KubernetesController {
     }
   }
 
-  /** Posts the events of one converge; an event identical to the previous one for the same Service is not repeated. */
-  private async postEvents(obj: KubeObject, events: readonly ServiceEvent[]): Promise<void> {
+  /**
+   * Logs the events of one converge and queues them for posting (an event identical to the previous one for the same
+   * Service is not repeated). Events are posted in order, beside the status writes rather than before each (as
+   * client-go's event recorder does), {@link EVENT_CONCURRENCY} at a time; past {@link MAX_QUEUED_EVENTS} waiting,
+   * new ones are dropped and counted (client-go drops past 1,000).
+   */
+  private queueEvents(obj: KubeObject, events: readonly ServiceEvent[]): void {
     const key = objectKey(obj);
     for (const e of events) {
       const log = e.type === 'Warning' ? this.options.log.warn : this.options.log.info;
@@ -297,18 +325,46 @@ export class KubernetesController {
       if (this.lastEvent.get(key) === signature) continue;
       this.lastEvent.set(key, signature);
       log(e.message, { service: key, reason: e.reason, eventType: e.type });
-      try {
-        await this.options.api.createEvent(
-          obj.metadata?.namespace ?? 'default',
-          serviceEventObject(obj, e, CONTROLLER_COMPONENT),
-        );
-      } catch (err) {
-        this.options.log.warn('posting event failed', {
-          service: key,
-          reason: e.reason,
-          error: (err as Error).message,
-        });
+      if (this.pendingEvents.length >= MAX_QUEUED_EVENTS) {
+        this.counters.eventsDropped++;
+        continue;
       }
+      this.pendingEvents.push({
+        key,
+        reason: e.reason,
+        namespace: obj.metadata?.namespace ?? 'default',
+        body: serviceEventObject(obj, e, CONTROLLER_COMPONENT),
+      });
+    }
+    this.pumpEvents();
+  }
+
+  private pumpEvents(): void {
+    if (this.pendingEvents.length === 0 && this.eventsPosting === 0) {
+      this.resolveEvents?.();
+      this.eventsDrained = undefined;
+      this.resolveEvents = undefined;
+      return;
+    }
+    this.eventsDrained ??= new Promise<void>((resolve) => {
+      this.resolveEvents = resolve;
+    });
+    while (this.eventsPosting < EVENT_CONCURRENCY && this.pendingEvents.length > 0 && !this.closed) {
+      const next = this.pendingEvents.shift() as PendingEvent;
+      this.eventsPosting++;
+      this.options.api
+        .createEvent(next.namespace, next.body)
+        .catch((err: Error) => {
+          this.options.log.warn('posting event failed', { service: next.key, reason: next.reason, error: err.message });
+        })
+        .finally(() => {
+          this.eventsPosting--;
+          this.pumpEvents();
+        });
+    }
+    if (this.closed && this.eventsPosting === 0) {
+      this.pendingEvents.length = 0;
+      this.pumpEvents();
     }
   }
 

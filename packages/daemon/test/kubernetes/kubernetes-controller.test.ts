@@ -154,6 +154,34 @@ describe('KubernetesController', () => {
     c.close();
   });
 
+  it('writes statuses without waiting for Events, posts every Event in order, and idle() waits for them', async () => {
+    const api = new MemoryApi();
+    for (const n of ['a', 'b', 'c']) api.add(svc(n));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const posted: string[] = [];
+    api.createEvent = async (_ns, event) => {
+      await gate;
+      posted.push(`${event.involvedObject.name}:${event.reason}`);
+    };
+    const c = controllerOver(api);
+    c.setConfig(config('192.0.2.0/30'));
+    await until(() => ['a', 'b', 'c'].every((n) => api.ips(n).length === 1), 'every status written');
+    expect(posted).toEqual([]);
+    let idle = false;
+    const waiting = c.idle().then(() => {
+      idle = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(idle).toBe(false);
+    release();
+    await waiting;
+    expect(posted).toEqual(['a:IPAllocated', 'b:IPAllocated', 'c:IPAllocated']);
+    c.close();
+  });
+
   it('does not repeat an identical event for a service across passes', async () => {
     const api = new MemoryApi();
     api.add(svc('holder', ['192.0.2.1']));

@@ -159,15 +159,18 @@ describe('Kubernetes mode: controller', () => {
     });
     // Services of another class, and non-LoadBalancer services without status, are never written.
     expect(server.ingressIps('other-class', 'default')).toEqual([]);
+    await h.mode.idle();
     const paths = server.writes.map((w) => `${w.method} ${w.path}`);
     expect(paths.filter((p) => p.includes('other-class') || p.includes('/plain'))).toEqual([]);
-    // One write for status and pool annotation (the API server keeps metadata sent to the status subresource).
-    expect(paths).toEqual([
-      'POST /api/v1/namespaces/default/events',
+    // One write for status and pool annotation (the API server keeps metadata sent to the status subresource); the
+    // Event is posted beside it, so the two may arrive in either order.
+    expect([...paths].sort()).toEqual([
       'PATCH /api/v1/namespaces/default/services/web/status',
+      'POST /api/v1/namespaces/default/events',
     ]);
-    expect(server.writes[1]?.contentType).toMatch(/^application\/merge-patch\+json/);
-    expect(server.writes[1]?.body).toMatchObject({
+    const statusWrite = server.writes.find((w) => w.path.endsWith('/status'));
+    expect(statusWrite?.contentType).toMatch(/^application\/merge-patch\+json/);
+    expect(statusWrite?.body).toMatchObject({
       metadata: { resourceVersion: expect.any(String), annotations: { 'metallb.io/ip-allocated-from-pool': 'blue' } },
       status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
     });
@@ -210,6 +213,7 @@ describe('Kubernetes mode: controller', () => {
     const ips = [...server.ingressIps('a', 'default'), ...server.ingressIps('b', 'default')];
     expect(ips).not.toContain('192.0.2.10');
     expect(ips).toContain('203.0.113.0');
+    await h.mode.idle(); // Events are posted beside the writes: wait for them too.
     expect(server.events.some((e) => e.reason === 'ClearAssignment')).toBe(true);
     const holder = server.ingressIps('a', 'default')[0] === '198.51.100.64' ? 'a' : 'b';
     await waitFor(
