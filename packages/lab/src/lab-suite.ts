@@ -29,6 +29,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   killall: 'psmisc',
   openssl: 'openssl',
   curl: 'curl',
+  'systemd-analyze': 'systemd',
 };
 
 /** Where tools that are not on a normal PATH live. */
