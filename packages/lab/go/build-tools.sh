@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# Builds the lab's Go tools (etcd, kube-apiserver) from the published Go modules pinned in packages/lab/go/<tool>/go.mod
-# into ${INGOT_LAB_CACHE:-/var/cache/ingot-lab}/<tool>-<version>/<tool>. A tool whose binary is already there is reused
-# (the version is part of the path, so a version bump builds anew). Prints the time each step took.
+# Builds the lab's Go tools (etcd, kube-apiserver, memberlist-agent) from the published Go modules pinned in
+# packages/lab/go/<tool>/go.mod into ${INGOT_LAB_CACHE:-/var/cache/ingot-lab}/<tool>-<version>/<tool>. A tool whose binary
+# is already there is reused (the version is part of the path, so a version bump builds anew; memberlist-agent's version
+# also carries the first 12 hex digits of sha256(main.go), so an edit to the agent builds anew). Prints the time each step took.
 #
 #   packages/lab/go/build-tools.sh            # every tool
 #   packages/lab/go/build-tools.sh etcd       # only the named ones
 #   packages/lab/go/build-tools.sh --print    # print "<tool> <binary path>" lines, build nothing
 #
-# Needs Go (1.26 here) and the Go module proxy. Cold on 2 cores: etcd about 1.5 min, kube-apiserver about 10-15 min
-# (see packages/lab/README.md for the measured figures). @ingot/lab's startKubernetes() looks in the same place.
+# Needs Go (1.26 here) and the Go module proxy. Cold on 2 cores: etcd about 1.5 min, kube-apiserver about 10-15 min,
+# memberlist-agent about 35 s (see packages/lab/README.md for the measured figures). @ingot/lab's startKubernetes() and
+# startMemberlistAgent() look in the same place.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${INGOT_LAB_CACHE:-/var/cache/ingot-lab}"
-all_tools=(etcd kube-apiserver)
+all_tools=(etcd kube-apiserver memberlist-agent)
 
 # The module whose version names the cache directory, per tool.
 main_module() {
   case "$1" in
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     kube-apiserver) echo k8s.io/kubernetes ;;
+    memberlist-agent) echo github.com/hashicorp/memberlist ;;
     *) echo "build-tools: unknown tool $1 (known: ${all_tools[*]})" >&2; return 1 ;;
   esac
 }
@@ -32,8 +35,17 @@ tool_version() {
     "$here/$1/go.mod"
 }
 
+# The cache directory's version: the main module's, plus the agent's source hash for tools whose main.go is ours.
+cache_version() {
+  if [ "$1" = memberlist-agent ]; then
+    echo "$(tool_version "$1")-$(sha256sum "$here/$1/main.go" | cut -c1-12)"
+  else
+    tool_version "$1"
+  fi
+}
+
 binary_path() {
-  echo "$cache/$1-$(tool_version "$1")/$1"
+  echo "$cache/$1-$(cache_version "$1")/$1"
 }
 
 print_only=0

@@ -41,6 +41,14 @@ export {
   TOOL_PACKAGES,
   useTopology,
 } from './lab-suite.js';
+export {
+  type MemberlistAgent,
+  type MemberlistAgentEvent,
+  type MemberlistAgentMember,
+  type MemberlistAgentOptions,
+  memberlistAgentArgs,
+  startMemberlistAgent,
+} from './memberlist-agent.js';
 export { cleanupAllSync, liveNamespaces, livePids } from './registry.js';
 export {
   createLan,
