@@ -247,6 +247,11 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     ...(delivery ? { localDelivery: delivery } : {}),
   });
   daemon.setAssignments(sync.table.services);
+  // Adopt the newest acceptable table, then take it over when this node has become the allocator.
+  const resync = () =>
+    void sync.observe(members()).then(() => {
+      if (synced) sync.claim(members());
+    });
 
   let lastIssues: ConfigIssue[] = [];
   store.on('applied', (config) => {
@@ -263,6 +268,8 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       services: config.services.length,
     });
     daemon.applyConfig(config);
+    // A table refused under the previous configuration (pools, Nodes) may be allowed now.
+    if (membership) resync();
   });
   store.on('warned', (warnings) => {
     for (const warning of warnings) log.warn('configuration warning', { source, ...warning });
@@ -290,9 +297,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     setImmediate(() => {
       reconcileQueued = false;
       daemon.reconcile();
-      void sync.observe(members()).then(() => {
-        if (synced) sync.claim(members());
-      });
+      resync();
     });
   };
   if (s.memberlist) {

@@ -240,4 +240,38 @@ describe('a running node fed hostile tables, state files and HTTP bodies', () =>
       await node.stop();
     }
   }, 120_000);
+
+  it('a table refused under the configuration in force is adopted once a reload allows it', async () => {
+    const text = JSON.stringify({
+      generation: 1000,
+      writer: HOSTILE,
+      services: { 'demo/a': { ips: ['203.0.113.20'], pool: 'extra' } },
+    });
+    answer = { body: text, signature: signBody(KEY, text) };
+    hostile.setLabels({ [ASSIGNMENTS_LABEL]: `1000.${HOSTILE}`, [STATUS_LABEL]: HOSTILE_HTTP });
+    const node = await start(1);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(node.status().assignments.generation).not.toBe(1000);
+      expect((await getBody(status(1), '/metrics')).body.toString()).toMatch(
+        /ingot_assignments_rejected_total\{reason="config"\} [1-9]/,
+      );
+      await expect(getBody(status(1), '/readyz')).rejects.toThrow(/HTTP 503/);
+      writeFileSync(
+        join(dir, 'fleet.yaml'),
+        `${CONFIG}apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: extra }
+spec: { addresses: [203.0.113.16/28] }
+`,
+      );
+      node.reload();
+      await until('the table to be adopted', () => node.status().assignments.generation === 1000);
+      expect(node.status().services.find((r) => r.service === 'demo/a')?.ips).toEqual(['203.0.113.20']);
+      await getBody(status(1), '/readyz');
+    } finally {
+      await node.stop();
+      writeFileSync(join(dir, 'fleet.yaml'), CONFIG);
+    }
+  }, 30_000);
 });
