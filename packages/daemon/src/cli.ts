@@ -71,6 +71,8 @@ options:
                       missing, for the speakers' --memberlist-secret-file (MetalLB's --ml-secret-name)
   --memberlist-discover  speaker with --kubernetes and --memberlist-bind: join the speakers at the Nodes' InternalIPs
                       (the gossip port of --memberlist-bind), at start, every minute and when a Node appears
+  --status-objects    write MetalLB's status objects: ServiceL2Status/ServiceBGPStatus (speaker), IPAddressPool status
+                      counts (controller), ConfigurationState (both); kubectl get ... -n NS shows them
   --leader-elect      controller: act only while holding the Lease ingot-controller in --namespace, so several
                       replicas can run (identity: $POD_NAME, else the host name)
   --print-default     print the embedded default configuration and exit
@@ -135,6 +137,7 @@ function main(argv: string[]): number | undefined {
       'webhook-host': { type: 'string', multiple: true, default: [] },
       'memberlist-secret-name': { type: 'string' },
       'memberlist-discover': { type: 'boolean', default: false },
+      'status-objects': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -252,6 +255,7 @@ function main(argv: string[]): number | undefined {
                   : {}),
                 ...(values['memberlist-secret-name'] ? { memberlistSecretName: values['memberlist-secret-name'] } : {}),
                 ...(values['memberlist-discover'] ? { memberlistDiscover: true } : {}),
+                ...(values['status-objects'] ? { statusObjects: true } : {}),
               }
             : undefined,
         log,
@@ -299,6 +303,7 @@ interface RunOptions {
         webhook?: { bind: string; hosts: readonly string[] };
         memberlistSecretName?: string;
         memberlistDiscover?: boolean;
+        statusObjects?: boolean;
       }
     | undefined;
   log: ReturnType<typeof createLogger>;

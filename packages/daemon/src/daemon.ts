@@ -431,6 +431,11 @@ export class Daemon {
     this.draining.set(ip, timer);
   }
 
+  /** The plan of the last reconcile: every IP's layer-2 owner and this node's BGP announcements (status objects). */
+  announcementPlan(): ReturnType<typeof planAnnouncements> | undefined {
+    return this.lastPlan;
+  }
+
   /** Per service: IPs, pool, protocol, layer-2 owners, and why it is not announced — for `ingot status`. */
   status(): ServiceStatusRow[] {
     const config = this.config;

@@ -5,6 +5,7 @@ import { renderMetrics, serveMetrics } from '../metrics.js';
 import { type KubernetesMode, loadKubeConfig, startKubernetesMode } from './kubernetes-mode.js';
 import { ensureMemberlistSecret } from './memberlist-secret.js';
 import { SpeakerDiscovery } from './speaker-discovery.js';
+import { startStatusObjects } from './status-objects.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 import { WebhookTls, webhookTlsApi } from './webhook-tls.js';
 
@@ -44,6 +45,11 @@ export interface RunKubernetesOptions {
   memberlistSecretName?: string;
   /** With a speaker and `membership`: join the other speakers at their Nodes' addresses (no static seeds needed). */
   memberlistDiscover?: boolean;
+  /**
+   * Write MetalLB's status objects: ServiceL2Status/ServiceBGPStatus (speaker), IPAddressPool status (controller),
+   * ConfigurationState (both).
+   */
+  statusObjects?: boolean;
   /** Structured logger. */
   log: Logger;
 }
@@ -107,6 +113,17 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
     });
     await discovery.start();
   }
+  const stopStatusObjects = options.statusObjects
+    ? await startStatusObjects({
+        mode,
+        kubeConfig,
+        namespace: options.namespace,
+        role: options.role,
+        node: options.node,
+        bgpPeers: () => options.bgp.peers?.().map((p) => p.name) ?? [],
+        log: log.child('status'),
+      })
+    : undefined;
   let webhookServer: WebhookServer | undefined;
   const tls =
     webhook && secretApi
@@ -131,6 +148,7 @@ export async function runKubernetes(options: RunKubernetesOptions): Promise<Kube
     log.info('ingot stopping', { signal });
     tls?.stop();
     discovery?.stop();
+    stopStatusObjects?.();
     await webhookServer?.close();
     metricsServer?.close();
     // Withdraw every layer-2 IP and cancel the gratuitous bursts before leaving, so the new owners' first round is

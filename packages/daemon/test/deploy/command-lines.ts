@@ -31,6 +31,7 @@ export const CONTROLLER: CommandLine = {
     '--metrics-bind=0.0.0.0:7472',
     '--webhook-bind=0.0.0.0:9443',
     '--memberlist-secret-name=ingot-memberlist',
+    '--status-objects',
     '--log-format=json',
   ],
   env: {
@@ -53,6 +54,7 @@ export const SPEAKER: CommandLine = {
     '--memberlist-bind=$(POD_IP):7946',
     `--memberlist-secret-file=${MEMBERLIST_SECRET_FILE}`,
     '--memberlist-discover',
+    '--status-objects',
     '--log-format=json',
   ],
   env: {

@@ -163,6 +163,62 @@ const USES: Record<string, Use> = {
     roles: ['controller'],
     names: CONVERSION_CRDS,
   },
+  'status-objects-api.ts#listNamespacedCustomObject': {
+    group: 'metallb.io',
+    resources: ['servicel2statuses', 'servicebgpstatuses'],
+    verbs: ['list'],
+    namespaced: true,
+    roles: ['speaker'],
+  },
+  'status-objects-api.ts#createNamespacedCustomObject': {
+    group: 'metallb.io',
+    resources: ['servicel2statuses', 'servicebgpstatuses'],
+    verbs: ['create'],
+    namespaced: true,
+    roles: ['speaker'],
+  },
+  'status-objects-api.ts#createNamespacedCustomObject (state)': {
+    group: 'metallb.io',
+    resources: ['configurationstates'],
+    verbs: ['create'],
+    namespaced: true,
+    roles: BOTH,
+  },
+  'status-objects-api.ts#getNamespacedCustomObject': {
+    group: 'metallb.io',
+    resources: ['configurationstates'],
+    verbs: ['get'],
+    namespaced: true,
+    roles: BOTH,
+  },
+  'status-objects-api.ts#patchNamespacedCustomObjectStatus': {
+    group: 'metallb.io',
+    resources: ['servicel2statuses/status', 'servicebgpstatuses/status'],
+    verbs: ['patch'],
+    namespaced: true,
+    roles: ['speaker'],
+  },
+  'status-objects-api.ts#patchNamespacedCustomObjectStatus (state)': {
+    group: 'metallb.io',
+    resources: ['configurationstates/status'],
+    verbs: ['patch'],
+    namespaced: true,
+    roles: BOTH,
+  },
+  'status-objects-api.ts#patchNamespacedCustomObjectStatus (pools)': {
+    group: 'metallb.io',
+    resources: ['ipaddresspools/status'],
+    verbs: ['patch'],
+    namespaced: true,
+    roles: ['controller'],
+  },
+  'status-objects-api.ts#deleteNamespacedCustomObject': {
+    group: 'metallb.io',
+    resources: ['servicel2statuses', 'servicebgpstatuses'],
+    verbs: ['delete'],
+    namespaced: true,
+    roles: ['speaker'],
+  },
   'leader-election.ts#readNamespacedLease': {
     group: 'coordination.k8s.io',
     resources: ['leases'],
@@ -192,7 +248,7 @@ function clientMethods(): Set<string> {
   for (const [exported, value] of Object.entries(k8s)) {
     if (!/Api$/.test(exported) || typeof value !== 'function') continue;
     for (const m of Object.getOwnPropertyNames((value as { prototype: object }).prototype))
-      if (/^(list|read|create|patch|replace|delete|watch|connect)[A-Z]/.test(m))
+      if (/^(list|read|get|create|patch|replace|delete|watch|connect)[A-Z]/.test(m))
         names.add(m.replace(/WithHttpInfo$/, ''));
   }
   return names;
