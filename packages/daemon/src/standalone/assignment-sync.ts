@@ -160,11 +160,14 @@ export class AssignmentSync {
 
   /**
    * When this node has become the allocator and holds a table another node wrote, re-stamps it as its own (a new
-   * generation, same assignments), so followers, which accept only the allocator's own tables, can adopt it.
+   * generation, same assignments), so followers, which accept only the allocator's own tables, can adopt it. Not while
+   * a member advertises a newer table this node would accept but has not fetched.
    */
   claim(members: readonly NodeInfo[]): void {
     if (this.current.generation === 0 || this.current.writer === this.options.node || !this.isAllocator(members))
       return;
+    // A newer table not fetched yet (a member unreachable for now) must not be overwritten by an older one.
+    if (!this.upToDate(members)) return;
     this.options.log.info('this node is the allocator now; taking over the table', { from: this.current.writer });
     this.recordLocal(this.current.services);
   }

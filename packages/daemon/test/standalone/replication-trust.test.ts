@@ -200,6 +200,9 @@ describe('AssignmentSync trusts only the elected allocator', () => {
     const { sync } = make(ALLOCATOR, served);
     await sync.observe([member(OTHER, `7.${OTHER}`), member(FOLLOWER, '9.whatever')]);
     expect(sync.table).toEqual(table(7, OTHER, WEB));
+    // Not while a newer table it would accept is advertised but unreachable.
+    sync.claim([member(OTHER, `8.${OTHER}`)]);
+    expect(sync.table).toEqual(table(7, OTHER, WEB));
     sync.claim(NAMES.map((n) => ({ name: n, labels: {} })));
     expect(sync.table).toEqual(table(10, ALLOCATOR, WEB));
   });
