@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
@@ -43,7 +44,9 @@ options:
   --local-status-address HOST:PORT  serve /metrics /healthz /readyz /status there instead (e.g. 127.0.0.1:7473); the
                       status address then answers only /assignments to the other members (Node spec.localStatusAddress)
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
-  --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP)
+  --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP
+                      in standalone mode; with --kubernetes the IPv4 address of --memberlist-bind or --metrics-bind,
+                      i.e. the pod IP: the node's address with host networking, as MetalLB uses the node address)
   --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
   --memberlist-bind HOST:PORT    run SWIM gossip membership on this address (UDP+TCP), e.g. 192.0.2.1:7946
   --memberlist-advertise HOST[:PORT]  address the other members reach this node at (needed when the bind address is
@@ -359,7 +362,10 @@ async function run(opts: RunOptions): Promise<void> {
       })
     : dryRunLayer2(log.child('layer2'));
   const bgp: BgpBackend = live
-    ? createBgpSpeakerBackend({ routerId: opts.routerId ?? '192.0.2.1', log: log.child('bgp') })
+    ? createBgpSpeakerBackend({
+        routerId: opts.routerId ?? ipv4Host(opts.memberlist?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
+        log: log.child('bgp'),
+      })
     : dryRunBgp(log.child('bgp'));
   let mode: { reconcile(): void } | undefined;
   const membership = opts.memberlist
@@ -384,6 +390,12 @@ async function run(opts: RunOptions): Promise<void> {
     ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
     log,
   });
+}
+
+/** The host of `HOST:PORT` when it is a unicast IPv4 address (not 0.0.0.0), else undefined. */
+function ipv4Host(bind: string | undefined): string | undefined {
+  const host = bind?.slice(0, bind.lastIndexOf(':'));
+  return host && isIPv4(host) && host !== '0.0.0.0' ? host : undefined;
 }
 
 async function readStdin(): Promise<string> {
