@@ -70,17 +70,21 @@ describe('BFD Control packet codec', () => {
     expect(() => encodeBfdControl(decodeBfdControl(frrDown), out, 20)).toThrow(RangeError);
   });
 
+  const set = (b: Uint8Array, at: number, value: number) => {
+    b[at] = value;
+    return b;
+  };
   const refused: [string, (b: Uint8Array) => Uint8Array, BfdError['reason']][] = [
     ['a truncated packet', (b) => b.subarray(0, 23), 'truncated'],
-    ['version 0', (b) => ((b[0] = 0x00), b), 'bad-version'],
-    ['Length under 24', (b) => ((b[3] = 23), b), 'bad-length'],
-    ['Length over the payload', (b) => ((b[3] = 25), b), 'bad-length'],
-    ['Detect Mult 0', (b) => ((b[2] = 0), b), 'zero-detect-multiplier'],
-    ['the M bit', (b) => ((b[1]! |= 1), b), 'multipoint'],
-    ['My Discriminator 0', (b) => ((b[7] = 0), b), 'zero-my-discriminator'],
-    ['Your Discriminator 0 in Up', (b) => ((b[1] = 0xc0), b), 'zero-your-discriminator'],
-    ['Your Discriminator 0 in Init', (b) => ((b[1] = 0x80), b), 'zero-your-discriminator'],
-    ['the A bit with Length 24', (b) => ((b[1]! |= 4), b), 'bad-length'],
+    ['version 0', (b) => set(b, 0, 0x00), 'bad-version'],
+    ['Length under 24', (b) => set(b, 3, 23), 'bad-length'],
+    ['Length over the payload', (b) => set(b, 3, 25), 'bad-length'],
+    ['Detect Mult 0', (b) => set(b, 2, 0), 'zero-detect-multiplier'],
+    ['the M bit', (b) => set(b, 1, b[1]! | 1), 'multipoint'],
+    ['My Discriminator 0', (b) => set(b, 7, 0), 'zero-my-discriminator'],
+    ['Your Discriminator 0 in Up', (b) => set(b, 1, 0xc0), 'zero-your-discriminator'],
+    ['Your Discriminator 0 in Init', (b) => set(b, 1, 0x80), 'zero-your-discriminator'],
+    ['the A bit with Length 24', (b) => set(b, 1, b[1]! | 4), 'bad-length'],
   ];
   for (const [what, mutate, reason] of refused) {
     it(`refuses ${what} (${reason})`, () => {
