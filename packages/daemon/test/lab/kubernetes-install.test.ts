@@ -219,6 +219,90 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     for (const p of speakers) expect(p.exitCode()).toBeUndefined();
   });
 
+  it('status objects: ServiceL2Status, ServiceBGPStatus, IPAddressPool counts, ConfigurationState', async () => {
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
+    expect(
+      (
+        await create(
+          {
+            apiVersion: 'metallb.io/v1beta1',
+            kind: 'L2Advertisement',
+            metadata: { name: 'l2', namespace: NS },
+            spec: { ipAddressPools: ['good'] },
+          },
+          'l2advertisements',
+        )
+      ).status,
+    ).toBe(201);
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'demo' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
+    });
+    await kube.apply({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [
+        { addresses: [lan.hosts[1]?.ipv4 as string], nodeName: 'node-2', conditions: { ready: true } },
+        { addresses: [lan.hosts[2]?.ipv4 as string], nodeName: 'node-3', conditions: { ready: true } },
+      ],
+      ports: [{ port: 80, protocol: 'TCP' }],
+    });
+    const list = async (plural: string) =>
+      (
+        (await kube.request('GET', `/apis/metallb.io/v1beta1/namespaces/${NS}/${plural}`)).json() as {
+          items: { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, unknown> }[];
+        }
+      ).items;
+    const l2 = await pollUntil(
+      async () => {
+        const items = await list('servicel2statuses');
+        return items.length === 1 ? items[0] : undefined;
+      },
+      30_000,
+      async () => `no single ServiceL2Status: ${JSON.stringify(await list('servicel2statuses'))}`,
+      200,
+    );
+    expect(l2?.metadata.name).toMatch(/^l2-/);
+    expect(l2?.status).toMatchObject({ serviceName: 'web', serviceNamespace: 'demo' });
+    expect(['node-2', 'node-3']).toContain(l2?.status?.node);
+    expect(l2?.metadata.labels?.['metallb.io/node']).toBe(l2?.status?.node);
+    const bgp = await pollUntil(
+      async () => {
+        const items = await list('servicebgpstatuses');
+        return items.length === 2 ? items : undefined;
+      },
+      30_000,
+      async () => `not two ServiceBGPStatus: ${JSON.stringify(await list('servicebgpstatuses'))}`,
+      200,
+    );
+    expect(bgp.map((b) => b.status?.node).sort()).toEqual(['node-2', 'node-3']);
+    for (const b of bgp) expect(b.status?.peers).toEqual(['router']);
+    const pools = await pollUntil(
+      async () => {
+        const good = (await list('ipaddresspools')).find((p) => p.metadata.name === 'good');
+        return good?.status?.assignedIPv4 === 1 ? good : undefined;
+      },
+      30_000,
+      async () => `pool status: ${JSON.stringify(await list('ipaddresspools'))}`,
+      200,
+    );
+    expect(pools.status).toEqual({ assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 15, availableIPv6: 0 });
+    const states = await pollUntil(
+      async () => {
+        const items = await list('configurationstates');
+        return items.length === 3 && items.every((i) => i.status?.result === 'Valid') ? items : undefined;
+      },
+      30_000,
+      async () => `configuration states: ${JSON.stringify(await list('configurationstates'))}`,
+      200,
+    );
+    expect(states.map((s) => s.metadata.name).sort()).toEqual(['controller', 'speaker-node-2', 'speaker-node-3']);
+  });
+
   it('the daemons ran under their ServiceAccounts without a permission error', () => {
     expect(controller.exitCode()).toBeUndefined();
     for (const p of [controller, ...speakers]) expect(p.stdout() + p.stderr()).not.toMatch(/forbidden|\b403\b/i);
