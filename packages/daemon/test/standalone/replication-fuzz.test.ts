@@ -241,6 +241,38 @@ describe('a running node fed hostile tables, state files and HTTP bodies', () =>
     }
   }, 120_000);
 
+  it('a member named to win the allocator hash but listed in no Node document is logged and never read', async () => {
+    let intruder = 'intruder-0';
+    for (let i = 0; controllerOf([...REAL, HOSTILE, intruder]) !== intruder; i++) intruder = `intruder-${i}`;
+    let forgedRequests = 0;
+    const forged = createServer((_req, res) => {
+      forgedRequests++;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => forged.listen(base + 198, '127.0.0.1', r));
+    const member = await startMembership({
+      name: intruder,
+      labels: { [ASSIGNMENTS_LABEL]: `${2 ** 48}.${intruder}`, [STATUS_LABEL]: `127.0.0.1:${base + 198}` },
+      bind: `127.0.0.1:${base + 98}`,
+      join: [HOSTILE_GOSSIP],
+      secret: SECRET,
+      log: quiet,
+      onChange: () => {},
+    });
+    const node = await start(2);
+    try {
+      await until('the intruder to be seen', () => node.status().members.some((m) => m.name === intruder));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(node.status().controller).toBe(HOSTILE);
+      expect(forgedRequests).toBe(0);
+      expect(logs.some((l) => l.includes('can never allocate') && l.includes(intruder))).toBe(true);
+    } finally {
+      await node.stop();
+      await member.close();
+      forged.close();
+    }
+  }, 30_000);
+
   it('a table refused under the configuration in force is adopted once a reload allows it', async () => {
     const text = JSON.stringify({
       generation: 1000,
