@@ -431,6 +431,9 @@ vrrp_instance VI_1 {
   const launch = (name) => {
     const i = NODES.indexOf(name);
     const run = (f) => join(dir, `keepalived-${name}.${f}`);
+    // A SIGKILLed keepalived leaves its pid files; one naming a pid the system has reused since stops the next start
+    // ("daemon is already running").
+    for (const f of ['pid', 'vrrp.pid', 'checkers.pid']) rmSync(run(f), { force: true });
     procs.set(
       name,
       start(HOSTS[i], 'keepalived', [
@@ -489,6 +492,11 @@ vrrp_instance VI_1 {
         // not there (a graceful stop removes it)
       }
       launch(owner);
+      // A keepalived that exited by itself meanwhile is reported and started again, so one rep cannot spoil the next.
+      for (const name of NODES.filter((n) => n !== owner && pidsIn(n).length === 0)) {
+        console.error(`${name}: keepalived had exited: ${procs.get(name)?.out.slice(-600)}`);
+        launch(name);
+      }
       await sleep(Math.max(1000, advertMs * 10)); // comes up as a backup (nopreempt)
       await waitFor('the client served after the restart', served);
       return VRRP_VIP;
