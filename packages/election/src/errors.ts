@@ -10,7 +10,10 @@ export type CodecErrorCode =
   | 'bad-state'
   | 'bad-value'
   | 'too-large'
-  | 'trailing-bytes';
+  | 'trailing-bytes'
+  | 'bad-checksum'
+  | 'bad-label'
+  | 'unauthenticated';
 
 /**
  * Thrown by every decoder and encoder of the wire format. `code` says what was wrong, `offset` where (in bytes from the

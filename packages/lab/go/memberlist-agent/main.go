@@ -136,6 +136,15 @@ type command struct {
 	TimeoutMs int      `json:"timeoutMs"`
 }
 
+// optionalBytes is nil for "", so an agent without meta puts nil meta on the wire, as a memberlist without a Delegate
+// (MetalLB's speaker) does.
+func optionalBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
 func splitList(s string) []string {
 	var list []string
 	for _, item := range strings.Split(s, ",") {
@@ -229,7 +238,7 @@ func main() {
 		cfg.Transport = rec.wrap(nt)
 	}
 
-	d := &delegate{meta: []byte(*meta), userState: []byte(*userState)}
+	d := &delegate{meta: optionalBytes(*meta), userState: optionalBytes(*userState)}
 	cfg.Delegate = d
 	cfg.Events = events{}
 
@@ -318,7 +327,7 @@ func run(list *memberlist.Memberlist, d *delegate, c command, leave func(time.Du
 			return
 		}
 		d.mu.Lock()
-		d.meta = []byte(*c.Meta)
+		d.meta = optionalBytes(*c.Meta)
 		d.mu.Unlock()
 		fields := map[string]any{}
 		if err := list.UpdateNode(timeout); err != nil {
