@@ -369,6 +369,9 @@ export class KubernetesController {
   }
 
   private retryKey(key: string): void {
+    // The failed write produced no echo to skip: the retry must decide again even when the cached object is the one
+    // decided before (unchanged, so no watch event will arrive to requeue it).
+    this.echoes.delete(key);
     const failures = this.keyFailures.get(key) ?? 0;
     this.keyFailures.set(key, failures + 1);
     clearTimeout(this.keyTimers.get(key));

@@ -133,6 +133,20 @@ describe('KubernetesController', () => {
     c.close();
   });
 
+  it('retries a failed write of a changed service although the object did not change since (no event to requeue it)', async () => {
+    const api = new MemoryApi();
+    const c = controllerOver(api);
+    c.setConfig(config('192.0.2.1/32'));
+    await c.idle();
+    api.add(svc('late'));
+    api.failures = 1; // e.g. the API server restarted: the kept-alive connection hangs up
+    c.serviceChanged(api.objects.get('default/late') as KubeObject);
+    await until(() => api.ips('late').length > 0, 'the retried status write');
+    expect(api.ips('late')).toEqual(['192.0.2.1']);
+    expect(c.counters.updateErrors).toBe(1);
+    c.close();
+  });
+
   it('converges a change that lands during the first full pass right after it (MetalLB would drop it)', async () => {
     const api = new MemoryApi();
     api.add(svc('a', ['192.0.2.1']));
