@@ -24,3 +24,12 @@ export {
   encodeBfdControl,
   isBfdError,
 } from './bfd-codec.js';
+export {
+  BFD_SLOW_TX_US,
+  type BfdDiscardReason,
+  type BfdRemote,
+  BfdSession,
+  type BfdSessionEvents,
+  type BfdSessionOptions,
+  type BfdSessionState,
+} from './bfd-session.js';

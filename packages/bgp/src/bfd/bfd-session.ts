@@ -1,0 +1,355 @@
+/**
+ * One BFD session in asynchronous mode (RFC 5880 §6): the state machine of §6.2 over a discriminated union of states,
+ * the timer negotiation of §6.8.2–6.8.4 (slow 1 s transmission until Up, Poll Sequences when the intervals change),
+ * the reception procedure of §6.8.6 after the codec's checks, transmission with the jitter of §6.8.7, passive role,
+ * and administrative down (§6.8.16). It performs no I/O itself: packets go out through `send`, come in through
+ * {@link BfdSession.receive}. Demand mode and the Echo function are not used: we never set D, always advertise a
+ * Required Min Echo RX Interval of 0, and keep transmitting periodically if the remote asks for demand mode.
+ * @module
+ */
+
+import { EventEmitter } from 'eventemitter3';
+import { type Clock, type RandomSource, systemClock } from '../speaker/clock.js';
+import { Timer } from '../speaker/timers.js';
+import {
+  BFD_STATE_NAMES,
+  type BfdControlPacket,
+  BfdDiagnostic,
+  BfdState,
+  type BfdStateName,
+  type BfdStateValue,
+  encodeBfdControl,
+} from './bfd-codec.js';
+
+/** The slowest transmission interval while the session is not Up (RFC 5880 §6.8.3: at least one second), µs. */
+export const BFD_SLOW_TX_US = 1_000_000;
+
+/** What the remote system last told us (present once a packet was accepted). */
+export interface BfdRemote {
+  /** bfd.RemoteDiscr. */
+  discriminator: number;
+  /** bfd.RemoteSessionState. */
+  state: BfdStateValue;
+  /** The remote's Desired Min TX Interval, µs. */
+  desiredMinTx: number;
+  /** bfd.RemoteMinRxInterval, µs. */
+  requiredMinRx: number;
+  /** The remote's Detect Mult. */
+  detectMultiplier: number;
+}
+
+/** The session state with the data each state has (RFC 5880 §6.2). */
+export type BfdSessionState =
+  | { name: 'AdminDown'; diagnostic: number }
+  | { name: 'Down'; diagnostic: number; remote?: BfdRemote }
+  | { name: 'Init'; diagnostic: number; remote: BfdRemote }
+  | { name: 'Up'; diagnostic: number; remote: BfdRemote };
+
+/** Configuration of a session. Intervals in milliseconds (MetalLB's BFDProfile units). */
+export interface BfdSessionOptions {
+  /** bfd.LocalDiscr: nonzero and unique among this system's sessions. */
+  localDiscriminator: number;
+  /** bfd.DesiredMinTxInterval once Up, ms (1..60000). Default 300. */
+  transmitInterval?: number;
+  /** bfd.RequiredMinRxInterval, ms (1..60000). Default 300. */
+  receiveInterval?: number;
+  /** bfd.DetectMult (1..255). Default 3. */
+  detectMultiplier?: number;
+  /** Passive role (RFC 5880 §6.1): send nothing until the remote has sent something. Default false. */
+  passive?: boolean;
+  /** Start in AdminDown. Default false. */
+  adminDown?: boolean;
+  /** Sends one encoded Control packet. */
+  send: (packet: Uint8Array) => void;
+  /** Time source. Default the system clock. */
+  clock?: Clock;
+  /** Jitter source. Default Math.random. */
+  random?: RandomSource;
+}
+
+/** Events of a {@link BfdSession}. */
+export interface BfdSessionEvents {
+  /** Every state change; `diagnostic` is bfd.LocalDiag after the change. */
+  state: (to: BfdStateName, from: BfdStateName, diagnostic: number) => void;
+  /** The session reached Up. */
+  up: () => void;
+  /**
+   * The session left Up. `remoteAdminDown` is true when the remote signalled AdminDown: RFC 5882 §3.2 says a client
+   * must not treat that as a forwarding failure.
+   */
+  down: (diagnostic: number, remoteAdminDown: boolean) => void;
+}
+
+/** Why {@link BfdSession.receive} dropped a packet that the codec accepted. */
+export type BfdDiscardReason = 'wrong-discriminator' | 'authentication' | 'admin-down';
+
+function ms(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 60_000) {
+    throw new RangeError(`BFD ${name} must be an integer 1..60000 ms, got ${value}`);
+  }
+  return value;
+}
+
+/** A BFD session (RFC 5880) in asynchronous mode. Call {@link BfdSession.start} to begin; {@link BfdSession.stop} ends it. */
+export class BfdSession extends EventEmitter<BfdSessionEvents> {
+  /** bfd.LocalDiscr. */
+  readonly localDiscriminator: number;
+  /** bfd.DetectMult. */
+  readonly detectMultiplier: number;
+  private readonly passive: boolean;
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
+  private readonly sendPacket: (packet: Uint8Array) => void;
+  private readonly txTimer: Timer;
+  private readonly detectTimer: Timer;
+  private current: BfdSessionState;
+  /** Configured Desired Min TX once Up, µs. */
+  private configuredTx: number;
+  /** bfd.RequiredMinRxInterval, µs. */
+  private requiredMinRx: number;
+  /** The Desired Min TX we advertise (bfd.DesiredMinTxInterval), µs. */
+  private advertisedTx = BFD_SLOW_TX_US;
+  /** The Desired Min TX our transmission timer uses: lags an increase until its Poll Sequence ends (§6.8.3), µs. */
+  private effectiveTx = BFD_SLOW_TX_US;
+  private polling = false;
+  private started = false;
+  /** Packets sent and received, and packets discarded, for status and tests. */
+  readonly counters = { sent: 0, received: 0, discarded: 0 };
+
+  /** @param options the session's configuration */
+  constructor(options: BfdSessionOptions) {
+    super();
+    if (!Number.isInteger(options.localDiscriminator) || options.localDiscriminator < 1) {
+      throw new RangeError('BFD local discriminator must be a nonzero 32-bit integer');
+    }
+    this.localDiscriminator = options.localDiscriminator >>> 0;
+    const detect = options.detectMultiplier ?? 3;
+    if (!Number.isInteger(detect) || detect < 1 || detect > 255) {
+      throw new RangeError(`BFD detect multiplier must be 1..255, got ${detect}`);
+    }
+    this.detectMultiplier = detect;
+    this.configuredTx = ms('transmit interval', options.transmitInterval ?? 300) * 1000;
+    this.requiredMinRx = ms('receive interval', options.receiveInterval ?? 300) * 1000;
+    this.passive = options.passive ?? false;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.sendPacket = options.send;
+    this.txTimer = new Timer('bfd-tx', this.clock, () => this.onTxTimer());
+    this.detectTimer = new Timer('bfd-detect', this.clock, () => this.onDetectionTimeout());
+    this.current = options.adminDown
+      ? { name: 'AdminDown', diagnostic: BfdDiagnostic.ADMINISTRATIVELY_DOWN }
+      : { name: 'Down', diagnostic: BfdDiagnostic.NONE };
+  }
+
+  /** The current state and its data. */
+  get state(): Readonly<BfdSessionState> {
+    return this.current;
+  }
+
+  /** Whether a Poll Sequence is in progress. */
+  get pollActive(): boolean {
+    return this.polling;
+  }
+
+  /** The interval our periodic transmission currently uses before jitter, µs (0: not transmitting). */
+  get transmitIntervalUs(): number {
+    const remoteRx = this.remote()?.requiredMinRx ?? 1;
+    return remoteRx === 0 ? 0 : Math.max(this.effectiveTx, remoteRx);
+  }
+
+  /**
+   * The detection time (RFC 5880 §6.8.4, asynchronous mode), µs: the remote's Detect Mult times the larger of our
+   * Required Min RX and the remote's last Desired Min TX; `undefined` before a packet was received.
+   */
+  get detectionTimeUs(): number | undefined {
+    const r = this.remote();
+    return r === undefined ? undefined : r.detectMultiplier * Math.max(this.requiredMinRx, r.desiredMinTx);
+  }
+
+  /** Starts transmitting (unless passive and nothing was received yet). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.scheduleTx(true);
+  }
+
+  /** Stops all timers; the session sends nothing more. */
+  stop(): void {
+    this.started = false;
+    this.txTimer.stop();
+    this.detectTimer.stop();
+  }
+
+  /**
+   * Administrative control (RFC 5880 §6.8.16): `true` moves to AdminDown (diagnostic 7; the remote is told at once),
+   * `false` from AdminDown to Down.
+   */
+  setAdminDown(adminDown: boolean): void {
+    if (adminDown && this.current.name !== 'AdminDown') {
+      this.transition({ name: 'AdminDown', diagnostic: BfdDiagnostic.ADMINISTRATIVELY_DOWN });
+      this.detectTimer.stop();
+    } else if (!adminDown && this.current.name === 'AdminDown') {
+      this.transition({ name: 'Down', diagnostic: BfdDiagnostic.NONE });
+    }
+  }
+
+  /**
+   * Changes the intervals (ms) while running: starts a Poll Sequence (RFC 5880 §6.8.3). An increase of the transmit
+   * interval while Up takes effect when the sequence ends.
+   */
+  setIntervals(transmitInterval: number, receiveInterval: number): void {
+    const tx = ms('transmit interval', transmitInterval) * 1000;
+    const rx = ms('receive interval', receiveInterval) * 1000;
+    if (tx === this.configuredTx && rx === this.requiredMinRx) return;
+    this.configuredTx = tx;
+    this.requiredMinRx = rx;
+    this.updateAdvertisedTx();
+    this.startPoll();
+    // The timer restarts at the (possibly shorter) interval so the Poll goes out without waiting for the old one.
+    if (this.started && this.txTimer.running) this.scheduleTx(false);
+  }
+
+  /**
+   * Processes a Control packet the codec accepted and the transport matched to this session (RFC 5880 §6.8.6).
+   * @returns undefined when the packet was used, else why it was discarded
+   */
+  receive(packet: BfdControlPacket): BfdDiscardReason | undefined {
+    if (packet.yourDiscriminator !== 0 && packet.yourDiscriminator !== this.localDiscriminator) {
+      return this.discard('wrong-discriminator');
+    }
+    if (packet.auth !== undefined) return this.discard('authentication');
+    if (this.current.name === 'AdminDown') return this.discard('admin-down');
+    this.counters.received++;
+    const remote: BfdRemote = {
+      discriminator: packet.myDiscriminator,
+      state: packet.state,
+      desiredMinTx: packet.desiredMinTxInterval,
+      requiredMinRx: packet.requiredMinRxInterval,
+      detectMultiplier: packet.detectMultiplier,
+    };
+    const wasSilent = this.transmitIntervalUs === 0 || (this.passive && this.remote() === undefined);
+    if (packet.final && this.polling) {
+      this.polling = false;
+      this.effectiveTx = this.advertisedTx;
+    }
+    const s = this.current;
+    const diag = s.diagnostic;
+    if (packet.state === BfdState.ADMIN_DOWN) {
+      if (s.name !== 'Down')
+        this.transition({ name: 'Down', diagnostic: BfdDiagnostic.NEIGHBOR_SIGNALED_SESSION_DOWN, remote }, true);
+      else this.current = { ...s, remote };
+    } else if (s.name === 'Down') {
+      if (packet.state === BfdState.DOWN) this.transition({ name: 'Init', diagnostic: diag, remote });
+      else if (packet.state === BfdState.INIT) this.transition({ name: 'Up', diagnostic: diag, remote });
+      else this.current = { ...s, remote };
+    } else if (s.name === 'Init') {
+      if (packet.state === BfdState.INIT || packet.state === BfdState.UP) {
+        this.transition({ name: 'Up', diagnostic: diag, remote });
+      } else this.current = { ...s, remote };
+    } else if (packet.state === BfdState.DOWN) {
+      this.transition({ name: 'Down', diagnostic: BfdDiagnostic.NEIGHBOR_SIGNALED_SESSION_DOWN, remote });
+    } else {
+      this.current = { ...s, remote };
+    }
+    const detection = this.detectionTimeUs;
+    if (detection !== undefined && this.started) this.detectTimer.start(detection / 1000);
+    if (packet.poll) this.transmitNow(true);
+    else if (this.started && wasSilent && !this.txTimer.running) this.scheduleTx(true);
+    return undefined;
+  }
+
+  private remote(): BfdRemote | undefined {
+    return this.current.name === 'AdminDown' ? undefined : this.current.remote;
+  }
+
+  private discard(reason: BfdDiscardReason): BfdDiscardReason {
+    this.counters.discarded++;
+    return reason;
+  }
+
+  private transition(next: BfdSessionState, remoteAdminDown = false): void {
+    const from = this.current.name;
+    this.current = next;
+    if (from === next.name) return;
+    this.updateAdvertisedTx();
+    // Leaving or entering Up changes the advertised interval: a Poll Sequence tells the remote (RFC 5880 §6.8.3).
+    if (from === 'Up' || next.name === 'Up') this.startPoll();
+    if (next.name !== 'Up' && next.name !== 'Init') this.polling = false;
+    this.emit('state', next.name, from, next.diagnostic);
+    if (next.name === 'Up') this.emit('up');
+    else if (from === 'Up') this.emit('down', next.diagnostic, remoteAdminDown);
+    // The remote learns of the change without waiting a (possibly 1 s) interval; the timer restarts at the new one.
+    if (this.started) this.scheduleTx(true);
+  }
+
+  private updateAdvertisedTx(): void {
+    const up = this.current.name === 'Up';
+    this.advertisedTx = up ? this.configuredTx : Math.max(this.configuredTx, BFD_SLOW_TX_US);
+    // §6.8.3: an increase while Up waits for the Poll Sequence; a decrease, or any change while not Up, applies now.
+    if (!up || this.advertisedTx <= this.effectiveTx) this.effectiveTx = this.advertisedTx;
+  }
+
+  private startPoll(): void {
+    if (this.current.name === 'Up' || this.current.name === 'Init') this.polling = true;
+    else this.effectiveTx = this.advertisedTx;
+  }
+
+  private onDetectionTimeout(): void {
+    const s = this.current;
+    if (s.name === 'Init' || s.name === 'Up') {
+      this.transition({ name: 'Down', diagnostic: BfdDiagnostic.CONTROL_DETECTION_TIME_EXPIRED });
+    } else if (s.name === 'Down') {
+      // §6.8.1: bfd.RemoteDiscr is zeroed when a Detection Time passes without a packet.
+      this.current = { name: 'Down', diagnostic: s.diagnostic };
+    }
+  }
+
+  private packet(final: boolean): BfdControlPacket {
+    const r = this.remote();
+    return {
+      diagnostic: this.current.diagnostic,
+      state: BFD_STATE_NAMES.indexOf(this.current.name) as BfdStateValue,
+      poll: this.polling && !final,
+      final,
+      controlPlaneIndependent: false,
+      demand: false,
+      detectMultiplier: this.detectMultiplier,
+      myDiscriminator: this.localDiscriminator,
+      yourDiscriminator: r?.discriminator ?? 0,
+      desiredMinTxInterval: this.advertisedTx,
+      requiredMinRxInterval: this.requiredMinRx,
+      requiredMinEchoRxInterval: 0,
+    };
+  }
+
+  private mayTransmit(): boolean {
+    // §6.8.7: not while passive and bfd.RemoteDiscr is zero.
+    return this.started && !(this.passive && this.remote() === undefined);
+  }
+
+  private transmitNow(final: boolean): void {
+    if (!this.mayTransmit() && !final) return;
+    this.counters.sent++;
+    this.sendPacket(encodeBfdControl(this.packet(final)));
+  }
+
+  private onTxTimer(): void {
+    this.transmitNow(false);
+    this.scheduleTx(false);
+  }
+
+  private scheduleTx(immediately: boolean): void {
+    if (!this.started) return;
+    const interval = this.transmitIntervalUs;
+    if (interval === 0 || !this.mayTransmit()) {
+      this.txTimer.stop();
+      return;
+    }
+    if (immediately) {
+      this.transmitNow(false);
+    }
+    // §6.8.7: 0–25 % shorter at random; 10–25 % shorter when Detect Mult is 1.
+    const factor = this.detectMultiplier === 1 ? 0.75 + 0.15 * this.random() : 0.75 + 0.25 * this.random();
+    this.txTimer.start((interval * factor) / 1000);
+  }
+}
