@@ -181,7 +181,12 @@ export function openMlPacket(buf: Uint8Array, sec: MlPacketSecurity): MlOpenedPa
       payload = mlDecrypt(sec.keys, rest, encoder.encode(label));
       encrypted = true;
     } catch (e) {
-      if (sec.verifyIncoming ?? true) throw e;
+      if (sec.verifyIncoming ?? true) {
+        // Plaintext, a version byte above 1, a short payload or the wrong key: all one reason to the receiver.
+        throw e instanceof CodecError && e.code !== 'unauthenticated'
+          ? new CodecError('unauthenticated', `memberlist: packet does not decrypt: ${e.message}`, e.offset)
+          : e;
+      }
     }
   }
   let checksummed = false;
