@@ -59,10 +59,13 @@ export interface RetryTransientOptions {
   onRetry?: (err: unknown, delayMs: number) => void;
 }
 
+/** Socket errors after which a request is worth repeating (a kept-alive connection the server closed meanwhile). */
+const RETRIED_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
+
 /**
- * Runs `fn`, again after `429 Too Many Requests` (after the `Retry-After` the server asked for, else backoff) and
- * after a `5xx` (after its `Retry-After` or backoff), as client-go's request retries do; any other error, or the last
- * attempt's, is thrown. Bounded: at most `attempts` calls.
+ * Runs `fn`, again after `429 Too Many Requests` (after the `Retry-After` the server asked for, else backoff), after a
+ * `5xx` (after its `Retry-After` or backoff), and after a reset or refused connection (backoff), as client-go's
+ * request retries do; any other error, or the last attempt's, is thrown. Bounded: at most `attempts` calls.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTransientOptions = {}): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 5);
@@ -72,7 +75,11 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
       return await fn();
     } catch (err) {
       const status = statusCodeOf(err);
-      const transient = status === 429 || (status !== undefined && status >= 500 && status <= 599);
+      const socket = (err as { code?: unknown } | undefined)?.code;
+      const transient =
+        status === 429 ||
+        (status !== undefined && status >= 500 && status <= 599) ||
+        (typeof socket === 'string' && RETRIED_SOCKET_ERRORS.has(socket));
       if (!transient || attempt + 1 >= attempts) throw err;
       const delay = retryAfterMs(err) ?? backoffDelay(attempt, { initialMs: 200, maxMs: 5_000, ...options.retry });
       options.onRetry?.(err, delay);

@@ -282,6 +282,10 @@ describe('429 and 5xx', () => {
     await expect(retryTransient(a.fn, { sleep, retry: { initialMs: 100 } })).resolves.toBe('ok');
     expect(a.calls()).toBe(4);
     expect(waits).toEqual([2_000, 200, 400]);
+    waits.length = 0;
+    const reset = failing([Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })]);
+    await expect(retryTransient(reset.fn, { sleep, retry: { initialMs: 100 } })).resolves.toBe('ok');
+    expect(waits).toEqual([100]);
     const b = failing([{ code: 404 }]);
     await expect(retryTransient(b.fn, { sleep })).rejects.toMatchObject({ code: 404 });
     expect(b.calls()).toBe(1);
