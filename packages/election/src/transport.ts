@@ -65,7 +65,34 @@ export interface UdpTransportOptions {
   connectionDeadlineMs?: number;
   /** Called for every dropped inbound connection (counted in `stats` as well). */
   onReject?: (reason: TransportRejection, from: Address) => void;
+  /** How a stream message is delimited (default {@link LENGTH_PREFIX_FRAMING}; memberlist's wire brings its own). */
+  framing?: StreamFraming;
 }
+
+/**
+ * How one message is delimited on a TCP stream. `measure` looks at the bytes received so far: undefined while more are
+ * needed, else where the message lies in them; it throws when they cannot be a message (the connection is closed).
+ */
+export interface StreamFraming {
+  /** The bytes to write for `data`. */
+  encode(data: Uint8Array): Uint8Array;
+  /**
+   * Where the message is in `buf`; when incomplete, undefined or `{ need }` (the total bytes needed, when known, so the
+   * reader waits for them without measuring again). `limit` bounds the message size: throws above it.
+   */
+  measure(buf: Uint8Array, limit: number): { start: number; end: number } | { need: number } | undefined;
+}
+
+/** Ingot's own stream framing: `[u32 length][bytes]`. */
+export const LENGTH_PREFIX_FRAMING: StreamFraming = {
+  encode: frame,
+  measure(buf, limit) {
+    if (buf.length < 4) return undefined;
+    const need = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
+    if (need > limit) throw new OversizeFrame(`frame of ${need} bytes exceeds ${limit}`);
+    return buf.length >= 4 + need ? { start: 4, end: 4 + need } : { need: 4 + need };
+  },
+};
 
 /** Counters of a {@link UdpTransport}: inbound TCP connections dropped, by reason. */
 export interface TransportStats {
@@ -86,21 +113,22 @@ function frame(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Error raised when a peer announces a frame longer than the limit. */
-class OversizeFrame extends Error {}
+/** Error raised when a peer announces (or sends) a frame longer than the limit. */
+export class OversizeFrame extends Error {}
 
 /**
- * Reads one `[u32 length][bytes]` frame from a socket, refusing a length above `limit` as soon as the 4 length bytes
- * are in (so at most one socket chunk beyond the limit is ever buffered).
+ * Reads one framed message from a socket, refusing it as soon as it is known to exceed `limit` (the length prefix, or
+ * the bytes so far), so at most one socket chunk beyond the limit is ever buffered.
  */
 function readFrame(
   sock: net.Socket,
   limit: number,
   onFrame: (err: Error | undefined, body?: Uint8Array) => void,
+  framing: StreamFraming = LENGTH_PREFIX_FRAMING,
 ): void {
   const chunks: Buffer[] = [];
   let have = 0;
-  let need = -1;
+  let need = 0;
   let done = false;
   const finish = (err: Error | undefined, body?: Uint8Array) => {
     if (done) return;
@@ -111,20 +139,25 @@ function readFrame(
   const onData = (chunk: Buffer) => {
     chunks.push(chunk);
     have += chunk.length;
-    if (need < 0 && have >= 4) {
-      const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      need = head.readUInt32BE(0);
-      if (need > limit) {
-        chunks.length = 0;
-        finish(new OversizeFrame(`frame of ${need} bytes exceeds ${limit}`));
-        return;
+    if (have < need) return;
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+    chunks.length = 0;
+    chunks.push(all);
+    let at: ReturnType<StreamFraming['measure']>;
+    try {
+      at = framing.measure(new Uint8Array(all.buffer, all.byteOffset, all.length), limit);
+      if (!(at && 'end' in at) && have > limit + 512) {
+        throw new OversizeFrame(`more than ${limit} bytes without a whole message`);
       }
-    }
-    if (need >= 0 && have >= 4 + need) {
-      const all = Buffer.concat(chunks, have);
+    } catch (e) {
       chunks.length = 0;
-      finish(undefined, new Uint8Array(all.subarray(4, 4 + need)));
+      finish(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    if (at && 'end' in at) {
+      chunks.length = 0;
+      finish(undefined, new Uint8Array(all.subarray(at.start, at.end)));
+    } else if (at) need = at.need;
   };
   sock.on('data', onData);
   sock.once('end', () => finish(new Error('stream closed before a full frame')));
@@ -145,6 +178,7 @@ export class UdpTransport implements Transport {
   private readonly maxPerSource: number;
   private readonly deadlineMs: number;
   private readonly onReject: UdpTransportOptions['onReject'];
+  private readonly framing: StreamFraming;
   private handlers: TransportHandlers | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inbound = new Set<net.Socket>();
@@ -163,6 +197,7 @@ export class UdpTransport implements Transport {
     this.maxPerSource = options.maxConnectionsPerSource ?? 8;
     this.deadlineMs = options.connectionDeadlineMs ?? 10_000;
     this.onReject = options.onReject;
+    this.framing = options.framing ?? LENGTH_PREFIX_FRAMING;
     udp.on('message', (msg, rinfo) => {
       if (this.closed || !this.handlers) return;
       this.handlers.packet(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
@@ -257,22 +292,27 @@ export class UdpTransport implements Transport {
       if (left > 0) this.perSource.set(from.host, left);
       else this.perSource.delete(from.host);
     });
-    readFrame(sock, this.maxRequestBytes, (err, body) => {
-      answered = true;
-      if (err instanceof OversizeFrame) this.reject('oversize', from);
-      if (err || !body || !this.handlers || this.closed) {
-        sock.destroy();
-        return;
-      }
-      let reply: Uint8Array | undefined;
-      try {
-        reply = this.handlers.exchange(body, from);
-      } catch {
-        reply = undefined;
-      }
-      if (reply) sock.end(frame(reply));
-      else sock.destroy();
-    });
+    readFrame(
+      sock,
+      this.maxRequestBytes,
+      (err, body) => {
+        answered = true;
+        if (err instanceof OversizeFrame) this.reject('oversize', from);
+        if (err || !body || !this.handlers || this.closed) {
+          sock.destroy();
+          return;
+        }
+        let reply: Uint8Array | undefined;
+        try {
+          reply = this.handlers.exchange(body, from);
+        } catch {
+          reply = undefined;
+        }
+        if (reply) sock.end(this.framing.encode(reply));
+        else sock.destroy();
+      },
+      this.framing,
+    );
   }
 
   /** Sends one UDP datagram (errors such as ICMP unreachable are ignored: UDP is best effort). */
@@ -305,8 +345,8 @@ export class UdpTransport implements Transport {
     };
     const timer = setTimeout(() => finish(new Error(`exchange with ${to.host}:${to.port} timed out`)), timeoutMs);
     sock.on('error', (e) => finish(e));
-    sock.on('connect', () => sock.write(frame(data)));
-    readFrame(sock, this.maxReplyBytes, finish);
+    sock.on('connect', () => sock.write(this.framing.encode(data)));
+    readFrame(sock, this.maxReplyBytes, finish, this.framing);
   }
 
   /** Installs the receive handlers. */
