@@ -1,295 +1,45 @@
 /**
  * The allocator: MetalLB's `internal/allocator` rules (assign, allocate from a pool, automatic allocation over pinned
  * then unrestricted pools, sharing, dual stack, pool replacement, counters) over logarithmic free-space structures.
+ * The rules live beside it: service descriptions in `service-context.ts`, sharing in `sharing.ts`, address selection
+ * in `selection.ts`; this file keeps the state and the operations that change it.
  */
-import { type Family, formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
+import { formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
+import {
+  comparePools,
+  type FamilyIndex,
+  familyOfIndex,
+  fiOf,
+  type Held,
+  type IpHolder,
+  type PoolState,
+  type SegmentOwner,
+  textOf,
+} from './allocation-state.js';
+import type {
+  AllocatorOptions,
+  MetricSample,
+  PoolStats,
+  RestoreEntry,
+  RestoreOutcome,
+  SetPoolsOptions,
+  SetPoolsResult,
+} from './allocator-types.js';
 import { ChurnSafeMap } from './churn-safe-map.js';
+import { metricSamples, poolStats } from './counters.js';
 import { AllocationError, describeValue, goQuote, goQuoteList } from './errors.js';
-import { backendKeyFor, type Labels } from './label-selector.js';
 import { Occupancy } from './occupancy.js';
-import { OrderedMap } from './ordered-map.js';
-import { type NamespaceInfo, type ParsedPool, type PoolSpec, parsePools } from './pool.js';
-
-/** Kubernetes IP family name. */
-export type IpFamilyName = 'IPv4' | 'IPv6';
-
-/** Kubernetes `spec.ipFamilyPolicy`. */
-export type IpFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
-
-/** One `spec.ports` entry; only protocol and port matter for sharing. */
-export interface ServicePort {
-  /** `TCP` (default), `UDP` or `SCTP`. */
-  readonly protocol?: string;
-  /** Port number, 0 to 65535. */
-  readonly port: number;
-}
-
-/** What the allocator needs to know about a Service. Every field is optional. */
-export interface ServiceInfo {
-  /** Namespace, for pools restricted by namespace. */
-  readonly namespace?: string;
-  /** Service labels, for pools with service selectors. */
-  readonly labels?: Labels;
-  /**
-   * The families of the service's ClusterIPs, primary first: `['IPv4']` (default), `['IPv6']`, or two for dual
-   * stack (the first is the preferred family under PreferDualStack).
-   */
-  readonly ipFamilies?: readonly IpFamilyName[];
-  /** Default `SingleStack`. */
-  readonly ipFamilyPolicy?: IpFamilyPolicy;
-  /** Ports, for sharing conflicts. */
-  readonly ports?: readonly ServicePort[];
-  /** The `metallb.io/allow-shared-ip` value; empty or absent means no sharing. */
-  readonly sharingKey?: string;
-  /** Backend key; when absent it is derived from `externalTrafficPolicy` and `selector` as MetalLB does. */
-  readonly backendKey?: string;
-  /** `Cluster` (default) or `Local`. */
-  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
-  /** The service's pod selector (backend key for `Local`). */
-  readonly selector?: Labels;
-}
-
-/** Options of {@link Allocator}. */
-export interface AllocatorOptions {
-  /**
-   * `'lowest'` (default, MetalLB): the lowest free address is handed out, so a released address is the next one
-   * reused. `'least-recently-released'`: released addresses queue up and are reused only when a pool family has no
-   * never-used address left, oldest release first (MetalLB issue #778).
-   */
-  readonly reuse?: 'lowest' | 'least-recently-released';
-  /** Called with a pool name whenever that pool's counters may have changed (MetalLB's `countersChangedCallback`). */
-  readonly onCountersChanged?: (pool: string) => void;
-}
-
-/** Options of {@link Allocator.setPools}. */
-export interface SetPoolsOptions {
-  /** Namespaces with labels, to resolve `serviceAllocation.namespaceSelectors`. */
-  readonly namespaces?: readonly NamespaceInfo[];
-}
-
-/** Result of {@link Allocator.setPools}. */
-export interface SetPoolsResult {
-  /** Services whose IPs now belong to a pool of another name; they keep their IPs. Sorted by service key. */
-  readonly rehomed: readonly { readonly serviceKey: string; readonly from: string; readonly to: string }[];
-  /** Services whose IPs are in no pool any more (or now split across pools); they were released. Sorted by service key. */
-  readonly evicted: readonly { readonly serviceKey: string; readonly ips: readonly string[]; readonly pool: string }[];
-}
-
-/** Per-pool counters (MetalLB's `PoolCounters` plus exact capacity). */
-export interface PoolStats {
-  /** Pool name. */
-  readonly pool: string;
-  /** Usable addresses, exact. */
-  readonly capacity: { readonly total: bigint; readonly ipv4: bigint; readonly ipv6: bigint };
-  /** Distinct addresses in use (a shared address counts once). */
-  readonly inUse: { readonly total: number; readonly ipv4: number; readonly ipv6: number };
-  /** capacity − inUse, per family. */
-  readonly available: { readonly ipv4: bigint; readonly ipv6: bigint };
-  /** Services holding addresses from the pool. */
-  readonly services: number;
-}
-
-/** One Prometheus sample with MetalLB's metric name and `pool` label. */
-export interface MetricSample {
-  /** e.g. `metallb_allocator_addresses_in_use_total`. */
-  readonly name: string;
-  /** `{ pool }`. */
-  readonly labels: { readonly pool: string };
-  /** Gauge value. */
-  readonly value: number;
-}
-
-/** One service to restore with {@link Allocator.restore}. */
-export interface RestoreEntry {
-  /** Service key, e.g. `namespace/name`. */
-  readonly serviceKey: string;
-  /** The IPs in the service's `status.loadBalancer.ingress` (may be empty for a pending service). */
-  readonly ips: readonly string[];
-  /** Pool requested by annotation, used when the service must be (re)allocated. */
-  readonly pool?: string;
-  /** The service. */
-  readonly service?: ServiceInfo;
-}
-
-/** Outcome of one {@link RestoreEntry}. */
-export interface RestoreOutcome {
-  /** Service key. */
-  readonly serviceKey: string;
-  /** `kept`: its IPs were re-claimed; `allocated`: it got new IPs; `failed`: it has none. */
-  readonly status: 'kept' | 'allocated' | 'failed';
-  /** IPs it now holds, `[v4, v6]` order. */
-  readonly ips: readonly string[];
-  /** Why its previous IPs could not be kept (when they could not). */
-  readonly claimError?: AllocationError;
-  /** Why it could not be allocated (status `failed`). */
-  readonly error?: AllocationError;
-}
-
-type FamilyIndex = 0 | 1;
-type ServiceFamily = 4 | 6 | 'dual';
-
-interface IpHolder {
-  readonly fi: FamilyIndex;
-  readonly value: bigint;
-  pool: PoolState;
-  sharing: string;
-  backend: string;
-  /** The services on this IP (usually one; a few when shared). */
-  readonly users: Held[];
-}
-
-interface FamilyState {
-  readonly occ: Occupancy;
-  readonly sharing: ChurnSafeMap<string, OrderedMap<IpHolder>>;
-  readonly released: Map<bigint, true>;
-}
-
-interface PoolState {
-  readonly spec: ParsedPool;
-  readonly fams: [FamilyState | undefined, FamilyState | undefined];
-  readonly inUse: [number, number];
-  services: number;
-}
-
-interface Held {
-  readonly key: string;
-  pool: PoolState;
-  ips: IpHolder[];
-  readonly ports: readonly string[];
-  readonly sharing: string;
-  readonly backend: string;
-}
-
-interface Ctx {
-  readonly family: ServiceFamily;
-  readonly primary: Family;
-  readonly policy: IpFamilyPolicy;
-  readonly ports: readonly string[];
-  readonly sharing: string;
-  readonly backend: string;
-  readonly namespace: string;
-  readonly labels: Labels;
-}
-
-interface SegmentOwner {
-  readonly first: bigint;
-  readonly last: bigint;
-  readonly pool: PoolState;
-}
-
-const fiOf = (f: Family): FamilyIndex => (f === 4 ? 0 : 1);
-const familyOfIndex = (fi: FamilyIndex): Family => (fi === 0 ? 4 : 6);
-const familyName = (f: ServiceFamily): string => (f === 4 ? 'ipv4' : f === 6 ? 'ipv6' : 'dual');
-const sharingIndexKey = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
-/** An address's text (formatted on demand: results are the caller's to keep, we do not hold a copy). */
-const textOf = (h: { readonly fi: FamilyIndex; readonly value: bigint }): string =>
-  formatIp(h.fi === 0 ? 4 : 6, h.value);
-
-const EMPTY_LABELS: Labels = Object.freeze({});
-const DEFAULT_CTX: Ctx = Object.freeze({
-  family: 4,
-  primary: 4,
-  policy: 'SingleStack',
-  ports: [],
-  sharing: '',
-  backend: '',
-  namespace: '',
-  labels: EMPTY_LABELS,
-}) as Ctx;
-
-const NO_PORTS: readonly string[] = Object.freeze([]);
-const TCP_PORT_KEYS = new Map<number, string>();
-
-/** `PROTO/port` (Go's `Port.String`), TCP keys interned since every service repeats them. */
-function portKey(p: ServicePort): string {
-  if (p === null || typeof p !== 'object' || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
-    invalid('ports must be objects with an integer port 0..65535');
-  }
-  const proto = p.protocol ?? 'TCP';
-  if (typeof proto !== 'string') invalid('port protocol must be a string');
-  if (proto !== 'TCP') return `${proto}/${p.port}`;
-  let k = TCP_PORT_KEYS.get(p.port);
-  if (k === undefined) {
-    k = `TCP/${p.port}`;
-    TCP_PORT_KEYS.set(p.port, k);
-  }
-  return k;
-}
-
-function isLabelMap(x: unknown): x is Labels {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
-  for (const v of Object.values(x)) if (typeof v !== 'string') return false;
-  return true;
-}
-
-function invalid(message: string): never {
-  throw new AllocationError('INVALID_SERVICE', message);
-}
-
-/** Validates and normalizes a service description. */
-function contextOf(svc: ServiceInfo | undefined): Ctx {
-  if (svc === undefined) return DEFAULT_CTX;
-  if (svc === null || typeof svc !== 'object') invalid('service must be an object');
-  const fams = svc.ipFamilies ?? ['IPv4'];
-  if (!Array.isArray(fams) || fams.length < 1 || fams.length > 2) invalid('ipFamilies must list one or two families');
-  for (const f of fams) if (f !== 'IPv4' && f !== 'IPv6') invalid(`unknown IP family ${goQuote(describeValue(f))}`);
-  if (fams.length === 2 && fams[0] === fams[1]) invalid('ipFamilies lists the same family twice');
-  const policy = svc.ipFamilyPolicy ?? 'SingleStack';
-  if (policy !== 'SingleStack' && policy !== 'PreferDualStack' && policy !== 'RequireDualStack') {
-    invalid(`unknown ipFamilyPolicy ${goQuote(describeValue(policy))}`);
-  }
-  const primary: Family = fams[0] === 'IPv6' ? 6 : 4;
-  const family: ServiceFamily = fams.length === 2 ? 'dual' : primary;
-  if (family !== 'dual' && policy === 'RequireDualStack') {
-    invalid('not enough clusterips: RequireDualStack needs two ipFamilies');
-  }
-  if (family === 'dual' && policy === 'SingleStack') invalid('SingleStack allows one ipFamily');
-  const list = svc.ports ?? [];
-  if (!Array.isArray(list)) invalid('ports must be a list');
-  const ports = list.length === 0 ? NO_PORTS : list.map(portKey);
-  const sharing = svc.sharingKey ?? '';
-  if (typeof sharing !== 'string') invalid('sharingKey must be a string');
-  if (svc.selector !== undefined && !isLabelMap(svc.selector)) invalid('selector must map strings to strings');
-  if (svc.labels !== undefined && !isLabelMap(svc.labels)) invalid('labels must map strings to strings');
-  const backend = svc.backendKey ?? backendKeyFor(svc.externalTrafficPolicy, svc.selector);
-  if (typeof backend !== 'string') invalid('backendKey must be a string');
-  const namespace = svc.namespace ?? '';
-  if (typeof namespace !== 'string') invalid('namespace must be a string');
-  return {
-    family,
-    primary,
-    // A single-family service gets one IP whatever its policy (MetalLB would hand a PreferDualStack service with one
-    // ClusterIP two IPs from a dual-stack pool, which its controller then rejects as a family change).
-    policy: family === 'dual' ? policy : 'SingleStack',
-    ports,
-    sharing,
-    backend,
-    namespace,
-    labels: svc.labels ?? EMPTY_LABELS,
-  };
-}
-
-/** MetalLB's `sharingOK`: undefined when the keys allow sharing, else the reason. */
-function sharingProblem(
-  existingSharing: string,
-  existingBackend: string,
-  sharing: string,
-  backend: string,
-): string | undefined {
-  if (existingSharing === '') return 'existing service does not allow sharing';
-  if (sharing === '') return 'new service does not allow sharing';
-  if (existingSharing !== sharing) {
-    return `sharing key ${goQuote(sharing)} does not match existing sharing key ${goQuote(existingSharing)}`;
-  }
-  if (existingBackend !== backend) {
-    return `backend key ${goQuote(backend)} does not match existing sharing key ${goQuote(existingBackend)}`;
-  }
-  return undefined;
-}
-
-function comparePools(a: PoolState, b: PoolState): number {
-  return a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0;
-}
+import { type PoolSpec, parsePools } from './pool.js';
+import { choosePool, compatible, findInPool, selectFromPool } from './selection.js';
+import {
+  contextOf,
+  DEFAULT_CTX,
+  familyName,
+  type ServiceContext,
+  type ServiceFamily,
+  type ServiceInfo,
+} from './service-context.js';
+import { checkSharing, indexSharing, unindexSharing } from './sharing.js';
 
 /**
  * Allocates load-balancer IPs to services from address pools with MetalLB's rules. All state is in memory; rebuild
@@ -450,7 +200,7 @@ export class Allocator {
     return this.assignTexts(serviceKey, ips, contextOf(service));
   }
 
-  private assignTexts(serviceKey: string, ips: string | readonly string[], ctx: Ctx): string[] {
+  private assignTexts(serviceKey: string, ips: string | readonly string[], ctx: ServiceContext): string[] {
     const list = typeof ips === 'string' ? [ips] : ips;
     if (!Array.isArray(list)) throw new AllocationError('INVALID_IP', 'ips must be a string or a list of strings');
     const parsed = list.map((s: unknown) => {
@@ -486,14 +236,14 @@ export class Allocator {
     }
     const pool = this.pools.get(poolName);
     if (pool === undefined) throw new AllocationError('UNKNOWN_POOL', `unknown pool ${goQuote(poolName)}`);
-    const chosen = this.selectFromPool(pool, ctx);
+    const chosen = selectFromPool(pool, ctx, this.lrr);
     if (chosen === undefined) {
       throw new AllocationError(
         'POOL_EXHAUSTED',
         `no available IPs in pool ${poolName} for ${familyName(ctx.family)} IPFamily`,
       );
     }
-    if (!this.compatible(pool, ctx)) {
+    if (!compatible(pool, ctx)) {
       throw new AllocationError('POOL_INCOMPATIBLE', `pool ${pool.spec.name} not compatible for ip assignment`);
     }
     return this.commit(serviceKey, pool, chosen, ctx);
@@ -518,7 +268,7 @@ export class Allocator {
     for (const pool of this.pinnedOrder) {
       const sa = pool.spec.serviceAllocation!;
       if (!(sa.namespaces.has(ctx.namespace) || sa.serviceSelectors.length > 0)) continue;
-      if (pool.spec.autoAssign && this.compatible(pool, ctx)) pinned.push(pool);
+      if (pool.spec.autoAssign && compatible(pool, ctx)) pinned.push(pool);
     }
     const got =
       this.allocateFromPools(pinned, ctx, serviceKey) ?? this.allocateFromPools(this.fallbackOrder, ctx, serviceKey);
@@ -543,7 +293,7 @@ export class Allocator {
     const existing = held.ips[0]!;
     const addFi: FamilyIndex = existing.fi === 0 ? 1 : 0;
     const pool = held.pool;
-    const value = this.findInPool(pool, addFi, ctx);
+    const value = findInPool(pool, addFi, ctx, this.lrr);
     if (value === undefined) {
       throw new AllocationError(
         'POOL_EXHAUSTED',
@@ -591,7 +341,7 @@ export class Allocator {
       buckets[n > 2 ? 0 : 3 - n]!.push(i);
     });
     const order = buckets.flat();
-    const contexts = new Map<ServiceInfo, Ctx>();
+    const contexts = new Map<ServiceInfo, ServiceContext>();
     for (const i of order) {
       const e = entries[i]!;
       if (e.ips.length === 0) continue;
@@ -669,15 +419,7 @@ export class Allocator {
   /** Counters of one pool, or undefined for an unknown pool. */
   statsOf(pool: string): PoolStats | undefined {
     const p = this.pools.get(pool);
-    if (p === undefined) return undefined;
-    const { ipv4, ipv6 } = p.spec.capacity;
-    return {
-      pool,
-      capacity: { total: ipv4 + ipv6, ipv4, ipv6 },
-      inUse: { total: p.inUse[0] + p.inUse[1], ipv4: p.inUse[0], ipv6: p.inUse[1] },
-      available: { ipv4: ipv4 - BigInt(p.inUse[0]), ipv6: ipv6 - BigInt(p.inUse[1]) },
-      services: p.services,
-    };
+    return p === undefined ? undefined : poolStats(p);
   }
 
   /** Counters of every pool, in configuration order. */
@@ -694,20 +436,7 @@ export class Allocator {
    * registers it and never sets it).
    */
   metrics(): MetricSample[] {
-    const out: MetricSample[] = [];
-    for (const s of this.stats()) {
-      const labels = { pool: s.pool };
-      const add = (name: string, value: number | bigint) =>
-        out.push({ name: `metallb_allocator_${name}`, labels, value: Number(value) });
-      add('addresses_total', s.capacity.total);
-      add('ipv4_addresses_total', s.capacity.ipv4);
-      add('ipv6_addresses_total', s.capacity.ipv6);
-      add('addresses_in_use_total', s.inUse.total);
-      add('ipv4_addresses_in_use_total', s.inUse.ipv4);
-      add('ipv6_addresses_in_use_total', s.inUse.ipv6);
-      add('services_allocated_total', s.services);
-    }
-    return out;
+    return metricSamples(this.stats());
   }
 
   // ---------------------------------------------------------------- internals
@@ -747,158 +476,21 @@ export class Allocator {
     return pool;
   }
 
-  /** MetalLB's `isPoolCompatibleWithService`. */
-  private compatible(pool: PoolState, ctx: Ctx): boolean {
-    const sa = pool.spec.serviceAllocation;
-    if (sa === undefined) return true;
-    if (sa.namespaceRestricted && !sa.namespaces.has(ctx.namespace)) return false;
-    if (sa.serviceSelectors.length > 0) return sa.serviceSelectors.some((m) => m(ctx.labels));
-    return true;
-  }
-
-  /** MetalLB's `checkSharing` for one IP; throws on conflict. */
-  private checkSharing(serviceKey: string, h: IpHolder | undefined, ctx: Ctx): void {
-    if (h === undefined) return;
-    const problem = sharingProblem(h.sharing, h.backend, ctx.sharing, ctx.backend);
-    if (problem !== undefined) {
-      const others: string[] = [];
-      for (const u of h.users) if (u.key !== serviceKey) others.push(u.key);
-      if (others.length > 0) {
-        others.sort();
-        throw new AllocationError(
-          'SHARING_CONFLICT',
-          `can't change sharing key for ${goQuote(serviceKey)}, address also in use by ${others.join(',')}`,
-          problem,
-        );
-      }
-    }
-    for (const p of ctx.ports) {
-      for (const u of h.users) {
-        if (u.key !== serviceKey && u.ports.includes(p)) {
-          throw new AllocationError('PORT_CONFLICT', `port ${p} is already in use on ${goQuote(textOf(h))}`);
-        }
-      }
-    }
-  }
-
-  /** True when a new service (holding nothing there) may share this held IP. */
-  private shareable(h: IpHolder, ctx: Ctx): boolean {
-    for (const u of h.users) for (const p of ctx.ports) if (u.ports.includes(p)) return false;
-    return true;
-  }
-
-  /** Lowest IP of the family in `[lo, hi]` the service may share, if any. */
-  private lowestShareable(fam: FamilyState, ctx: Ctx, lo: bigint, hi: bigint | undefined): bigint | undefined {
-    if (ctx.sharing === '') return undefined;
-    const index = fam.sharing.get(sharingIndexKey(ctx.sharing, ctx.backend));
-    if (index === undefined) return undefined;
-    for (let e = index.ceiling(lo); e !== undefined; e = index.higher(e.key)) {
-      if (hi !== undefined && e.key > hi) return undefined;
-      if (this.shareable(e.value, ctx)) return e.key;
-    }
-    return undefined;
-  }
-
-  /**
-   * MetalLB's `getIPFromCIDR` over the pool's prefixes of one family in configuration order: the first address that is
-   * free or shareable. O(log n) when the prefixes are in ascending order (the usual case).
-   */
-  private findInPool(pool: PoolState, fi: FamilyIndex, ctx: Ctx): bigint | undefined {
-    const fam = pool.fams[fi];
-    if (fam === undefined) return undefined;
-    const occ = fam.occ;
-    const segs = occ.order;
-    const count = occ.ascending ? 1 : segs.length;
-    for (let i = 0; i < count; i++) {
-      const seg = segs[i]!;
-      const hi = occ.ascending ? undefined : seg.last;
-      let free = occ.nextFree(seg.first);
-      if (free !== undefined && hi !== undefined && free > hi) free = undefined;
-      const share = this.lowestShareable(fam, ctx, seg.first, free !== undefined ? free : hi);
-      const best = share !== undefined && (free === undefined || share < free) ? share : free;
-      if (best !== undefined) return best;
-    }
-    if (this.lrr) {
-      for (const value of fam.released.keys()) return value;
-    }
-    return undefined;
-  }
-
-  /** MetalLB's `getFreeIPsFromPool` + `selectIPsForFamilyAndPolicy` for one pool. */
-  private selectFromPool(pool: PoolState, ctx: Ctx): Ip[] | undefined {
-    if (ctx.family !== 'dual') {
-      const v = this.findInPool(pool, fiOf(ctx.family), ctx);
-      return v === undefined ? undefined : [{ family: ctx.family, value: v }];
-    }
-    const v4 = this.findInPool(pool, 0, ctx);
-    const v6 = this.findInPool(pool, 1, ctx);
-    if (v4 !== undefined && v6 !== undefined) {
-      return [
-        { family: 4, value: v4 },
-        { family: 6, value: v6 },
-      ];
-    }
-    if (ctx.policy !== 'PreferDualStack') return undefined;
-    if (v4 !== undefined) return [{ family: 4, value: v4 }];
-    if (v6 !== undefined) return [{ family: 6, value: v6 }];
-    return undefined;
-  }
-
   /** MetalLB's `allocateFromPools` (`findBestPoolForService`, then assign); undefined when no pool fits. */
-  private allocateFromPools(pools: readonly PoolState[], ctx: Ctx, serviceKey: string): string[] | undefined {
-    let chosen: Ip[] | undefined;
-    let chosenPool: PoolState | undefined;
-    if (ctx.family !== 'dual') {
-      const fi = fiOf(ctx.family);
-      for (const pool of pools) {
-        const v = this.findInPool(pool, fi, ctx);
-        if (v !== undefined) {
-          chosen = [{ family: ctx.family, value: v }];
-          chosenPool = pool;
-          break;
-        }
-      }
-    } else {
-      let primary: Ip[] | undefined;
-      let secondary: Ip[] | undefined;
-      let primaryPool: PoolState | undefined;
-      let secondaryPool: PoolState | undefined;
-      const pfi = fiOf(ctx.primary);
-      const sfi: FamilyIndex = pfi === 0 ? 1 : 0;
-      for (const pool of pools) {
-        const vp = this.findInPool(pool, pfi, ctx);
-        const vs = this.findInPool(pool, sfi, ctx);
-        if (vp !== undefined && vs !== undefined) {
-          chosen = [
-            { family: familyOfIndex(pfi), value: vp },
-            { family: familyOfIndex(sfi), value: vs },
-          ];
-          chosenPool = pool;
-          break;
-        }
-        if (ctx.policy !== 'PreferDualStack') continue;
-        if (vp !== undefined && primary === undefined) {
-          primary = [{ family: familyOfIndex(pfi), value: vp }];
-          primaryPool = pool;
-        }
-        if (vs !== undefined && secondary === undefined) {
-          secondary = [{ family: familyOfIndex(sfi), value: vs }];
-          secondaryPool = pool;
-        }
-      }
-      if (chosen === undefined) {
-        chosen = primary ?? secondary;
-        chosenPool = primary !== undefined ? primaryPool : secondaryPool;
-      }
-    }
-    if (chosen === undefined || chosenPool === undefined) return undefined;
+  private allocateFromPools(
+    pools: readonly PoolState[],
+    ctx: ServiceContext,
+    serviceKey: string,
+  ): string[] | undefined {
+    const chosen = choosePool(pools, ctx, this.lrr);
+    if (chosen === undefined) return undefined;
     // The pools given here admit the service and the addresses were found free or shareable for it, so MetalLB's
     // re-`Assign` of them cannot fail: commit directly.
-    return this.commit(serviceKey, chosenPool, chosen, ctx);
+    return this.commit(serviceKey, chosen.pool, chosen.ips, ctx);
   }
 
   /** Re-validates a service's current IPs with new ports/keys (MetalLB's re-`Assign` of `alloc.ips`). */
-  private reassignHeld(held: Held, ctx: Ctx): string[] {
+  private reassignHeld(held: Held, ctx: ServiceContext): string[] {
     return this.assignIps(
       held.key,
       held.ips.map((h) => ({ family: familyOfIndex(h.fi), value: h.value })),
@@ -907,7 +499,7 @@ export class Allocator {
   }
 
   /** MetalLB's `Assign` on parsed IPs. */
-  private assignIps(serviceKey: string, ips: readonly Ip[], ctx: Ctx): string[] {
+  private assignIps(serviceKey: string, ips: readonly Ip[], ctx: ServiceContext): string[] {
     const pool = ips.length === 0 ? undefined : this.poolForValues(ips, this.segments);
     if (pool === undefined) {
       throw new AllocationError(
@@ -915,7 +507,7 @@ export class Allocator {
         `${goQuoteList(ips.map((ip) => formatIp(ip.family, ip.value)))} is not allowed in config`,
       );
     }
-    if (!this.compatible(pool, ctx)) {
+    if (!compatible(pool, ctx)) {
       throw new AllocationError('POOL_INCOMPATIBLE', `pool ${pool.spec.name} not compatible for ip assignment`);
     }
     if (ips.length > 2) {
@@ -931,7 +523,7 @@ export class Allocator {
       );
     }
     const existing = ips.map((ip) => this.ips[fiOf(ip.family)].get(ip.value));
-    for (const h of existing) this.checkSharing(serviceKey, h, ctx);
+    for (const h of existing) checkSharing(serviceKey, h, ctx);
 
     const old = this.services.get(serviceKey);
     if (old !== undefined) {
@@ -946,7 +538,7 @@ export class Allocator {
     serviceKey: string,
     pool: PoolState,
     ips: readonly Ip[],
-    ctx: Ctx,
+    ctx: ServiceContext,
     existing?: readonly (IpHolder | undefined)[],
   ): string[] {
     const swap = ips.length === 2 && ips[0]!.family === 6;
@@ -978,28 +570,8 @@ export class Allocator {
     }
     pool.inUse[fi]++;
     const h: IpHolder = { fi, value, pool, sharing, backend, users: [first] };
-    this.indexSharing(fam, h);
+    indexSharing(fam, h);
     return h;
-  }
-
-  private indexSharing(fam: FamilyState, h: IpHolder): void {
-    if (h.sharing === '') return;
-    const k = sharingIndexKey(h.sharing, h.backend);
-    let index = fam.sharing.get(k);
-    if (index === undefined) {
-      index = new OrderedMap<IpHolder>();
-      fam.sharing.set(k, index);
-    }
-    index.set(h.value, h);
-  }
-
-  private unindexSharing(fam: FamilyState, h: IpHolder): void {
-    if (h.sharing === '') return;
-    const k = sharingIndexKey(h.sharing, h.backend);
-    const index = fam.sharing.get(k);
-    if (index === undefined) return;
-    index.delete(h.value);
-    if (index.size === 0) fam.sharing.delete(k);
   }
 
   /** Adds a user to an IP (creating its record), taking its sharing key as the IP's key (as MetalLB). */
@@ -1008,7 +580,7 @@ export class Allocator {
     fi: FamilyIndex,
     value: bigint,
     held: Held,
-    ctx: Ctx,
+    ctx: ServiceContext,
     known: IpHolder | undefined | null,
   ): IpHolder {
     // `known`: the record looked up before the service's old allocation was released (null: not looked up). A record
@@ -1022,10 +594,10 @@ export class Allocator {
     }
     if (h.sharing !== ctx.sharing || h.backend !== ctx.backend) {
       const fam = pool.fams[fi]!;
-      this.unindexSharing(fam, h);
+      unindexSharing(fam, h);
       h.sharing = ctx.sharing;
       h.backend = ctx.backend;
-      this.indexSharing(fam, h);
+      indexSharing(fam, h);
     }
     h.users.push(held);
     return h;
@@ -1045,7 +617,7 @@ export class Allocator {
       const pool = h.pool;
       const fam = pool.fams[h.fi]!;
       this.ips[h.fi].delete(h.value);
-      this.unindexSharing(fam, h);
+      unindexSharing(fam, h);
       pool.inUse[h.fi]--;
       if (this.lrr) fam.released.set(h.value, true);
       else fam.occ.vacate(h.value);

@@ -5,20 +5,16 @@
  */
 
 export { type Family, formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
-export {
-  Allocator,
-  type AllocatorOptions,
-  type IpFamilyName,
-  type IpFamilyPolicy,
-  type MetricSample,
-  type PoolStats,
-  type RestoreEntry,
-  type RestoreOutcome,
-  type ServiceInfo,
-  type ServicePort,
-  type SetPoolsOptions,
-  type SetPoolsResult,
-} from './allocator.js';
+export { Allocator } from './allocator.js';
+export type {
+  AllocatorOptions,
+  MetricSample,
+  PoolStats,
+  RestoreEntry,
+  RestoreOutcome,
+  SetPoolsOptions,
+  SetPoolsResult,
+} from './allocator-types.js';
 export { type AddressEntryResult, formatPrefix, type Prefix, parseAddressEntry, parseCidr, summarize } from './cidr.js';
 export {
   AllocationError,
@@ -45,3 +41,4 @@ export {
   type ServiceAllocation,
   type ServiceAllocationSpec,
 } from './pool.js';
+export type { IpFamilyName, IpFamilyPolicy, ServiceInfo, ServicePort } from './service-context.js';
