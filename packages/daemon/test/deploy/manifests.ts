@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 /** packages/daemon/deploy/ */
 export const DEPLOY_DIR = fileURLToPath(new URL('../../deploy/', import.meta.url));
@@ -14,13 +14,13 @@ export interface Manifest {
   [key: string]: unknown;
 }
 
-/** Every `.yaml` file under deploy/ (recursively), relative to it, sorted. */
+/** Every `.yaml` file under deploy/ (recursively) except JSON patches (`*.patch.yaml`), relative to it, sorted. */
 export function manifestFiles(dir = DEPLOY_DIR, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) =>
       e.isDirectory()
         ? manifestFiles(join(dir, e.name), `${prefix}${e.name}/`)
-        : e.name.endsWith('.yaml')
+        : e.name.endsWith('.yaml') && !e.name.endsWith('.patch.yaml')
           ? [`${prefix}${e.name}`]
           : [],
     )
@@ -35,4 +35,39 @@ export function readManifests(file: string): Manifest[] {
     const obj = doc.toJS() as Manifest | null;
     return obj === null ? [] : [obj];
   });
+}
+
+/** An RFC 6902 operation, as in the `*.patch.yaml` files of deploy/components. */
+export type PatchOp = { op: 'replace' | 'add'; path: string; value: unknown };
+
+/** The operations of a `*.patch.yaml` file under deploy/. */
+export function readPatch(file: string): PatchOp[] {
+  return parse(readFileSync(join(DEPLOY_DIR, file), 'utf8')) as PatchOp[];
+}
+
+/** The two RFC 6902 operations the component uses; a path that does not exist throws (as kustomize would fail). */
+export function applyJsonPatch<T>(doc: T, ops: PatchOp[]): T {
+  for (const { op, path, value } of ops) {
+    const parts = path.split('/').slice(1);
+    const last = parts.pop() as string;
+    let parent: Record<string, unknown> | unknown[] = doc as Record<string, unknown>;
+    for (const p of parts) {
+      const next = (parent as Record<string, unknown>)[p];
+      if (next === undefined) throw new Error(`${path}: ${p} does not exist`);
+      parent = next as Record<string, unknown>;
+    }
+    if (Array.isArray(parent)) {
+      if (last === '-' && op === 'add') parent.push(value);
+      else {
+        const i = Number(last);
+        if (!(i >= 0 && i < parent.length)) throw new Error(`${path}: no index ${last}`);
+        if (op === 'replace') parent[i] = value;
+        else parent.splice(i, 0, value);
+      }
+    } else {
+      if (op === 'replace' && !(last in parent)) throw new Error(`${path}: nothing to replace`);
+      parent[last] = value;
+    }
+  }
+  return doc;
 }

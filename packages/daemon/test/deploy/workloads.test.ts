@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLLER, type CommandLine, labCommand, SPEAKER } from './command-lines.js';
-import { DEPLOY_DIR, type Manifest, manifestFiles, readManifests } from './manifests.js';
+import { applyJsonPatch, DEPLOY_DIR, type Manifest, manifestFiles, readManifests, readPatch } from './manifests.js';
 
 interface Container {
   name: string;
@@ -121,7 +121,9 @@ describe('pod security', () => {
 describe('kustomization and image', () => {
   it('kustomization.yaml lists every manifest once', () => {
     const k = readManifests('kustomization.yaml')[0] as unknown as { resources: string[] };
-    expect([...k.resources].sort()).toEqual(manifestFiles().filter((f) => f !== 'kustomization.yaml'));
+    expect([...k.resources].sort()).toEqual(
+      manifestFiles().filter((f) => f !== 'kustomization.yaml' && !f.startsWith('components/')),
+    );
   });
 
   it('the Dockerfile packs @ingot/daemon and every @ingot package it depends on, on Node 20 slim', () => {
@@ -135,5 +137,40 @@ describe('kustomization and image', () => {
     const wanted = ['@ingot/daemon', ...Object.keys(pkg.dependencies).filter((d) => d.startsWith('@ingot/'))].sort();
     expect(packed).toEqual(wanted);
     expect(dockerfile).toMatch(/^USER 65534/m);
+  });
+});
+
+describe('components/secure-metrics', () => {
+  it('its patches move /metrics to loopback behind kube-rbac-proxy on :9120, probing from inside', () => {
+    for (const [file, kind, patch] of [
+      ['controller-deployment.yaml', 'Deployment', 'controller.patch.yaml'],
+      ['speaker-daemonset.yaml', 'DaemonSet', 'speaker.patch.yaml'],
+    ] as const) {
+      const { obj } = workload(file, kind);
+      const patched = applyJsonPatch(structuredClone(obj), readPatch(`components/secure-metrics/${patch}`));
+      const pod = (patched as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+      const [daemon, proxy] = pod.containers as [Container, Container & { args: string[] }];
+      expect(daemon.args.filter((a) => a.startsWith('--metrics-bind'))).toEqual(['--metrics-bind=127.0.0.1:7472']);
+      expect(daemon.args).toHaveLength(
+        (obj as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]?.args.length ??
+          0,
+      );
+      expect(proxy.name).toBe('kube-rbac-proxy');
+      expect(proxy.args).toContain('--upstream=http://127.0.0.1:7472/');
+      expect(JSON.stringify((daemon as unknown as { livenessProbe: unknown }).livenessProbe)).toContain(
+        '127.0.0.1:7472/metrics',
+      );
+    }
+  });
+
+  it('its kustomization names its files', () => {
+    const k = readManifests('components/secure-metrics/kustomization.yaml')[0] as unknown as {
+      kind: string;
+      resources: string[];
+      patches: { path: string }[];
+    };
+    expect(k.kind).toBe('Component');
+    for (const f of [...k.resources, ...k.patches.map((p) => p.path)])
+      expect(existsSync(join(DEPLOY_DIR, 'components/secure-metrics', f)), f).toBe(true);
   });
 });

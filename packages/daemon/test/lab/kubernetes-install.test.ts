@@ -21,7 +21,7 @@ import {
 } from '@ingot/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLER, labCommand, MEMBERLIST_SECRET_FILE, SPEAKER } from '../deploy/command-lines.js';
-import { readManifests } from '../deploy/manifests.js';
+import { applyJsonPatch, readManifests, readPatch } from '../deploy/manifests.js';
 import { CLI } from './cluster-harness.js';
 
 const NS = 'metallb-system';
@@ -99,6 +99,21 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
       },
       60_000,
       () => `caBundle never written\n${controller.stdout() + controller.stderr()}`,
+      200,
+    );
+    // The API server loads webhook configurations through an informer: wait until it enforces ours (a dry-run
+    // create of an invalid pool is refused) before the tests count on it.
+    await pollUntil(
+      async () => {
+        const r = await kube.request(
+          'POST',
+          `/apis/metallb.io/v1beta1/namespaces/${NS}/ipaddresspools?dryRun=All`,
+          pool('probe', ['not-an-address']),
+        );
+        return r.status === 403 ? true : undefined;
+      },
+      30_000,
+      () => `the webhook is never enforced\n${controller.stdout() + controller.stderr()}`,
       200,
     );
   }, 300_000);
@@ -260,7 +275,7 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     const l2 = await pollUntil(
       async () => {
         const items = await list('servicel2statuses');
-        return items.length === 1 ? items[0] : undefined;
+        return items.length === 1 && items[0]?.status?.node ? items[0] : undefined;
       },
       30_000,
       async () => `no single ServiceL2Status: ${JSON.stringify(await list('servicel2statuses'))}`,
@@ -273,7 +288,8 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     const bgp = await pollUntil(
       async () => {
         const items = await list('servicebgpstatuses');
-        return items.length === 2 ? items : undefined;
+        // Created first, then its status written (two requests, as MetalLB does): wait for both.
+        return items.length === 2 && items.every((i) => i.status?.node) ? items : undefined;
       },
       30_000,
       async () => `not two ServiceBGPStatus: ${JSON.stringify(await list('servicebgpstatuses'))}`,
@@ -301,6 +317,22 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
       200,
     );
     expect(states.map((s) => s.metadata.name).sort()).toEqual(['controller', 'speaker-node-2', 'speaker-node-3']);
+  });
+
+  it('components/secure-metrics applies too (its RBAC and the patched workloads)', async () => {
+    const base = shippedObjects();
+    const patched = [
+      ['Deployment', 'controller.patch.yaml'],
+      ['DaemonSet', 'speaker.patch.yaml'],
+    ].map(([kind, patch]) =>
+      applyJsonPatch(
+        structuredClone(base.find((o) => o.kind === kind) as KubeObject),
+        readPatch(`components/secure-metrics/${patch}`),
+      ),
+    );
+    const objects = [...readManifests('components/secure-metrics/rbac.yaml'), ...patched] as unknown as KubeObject[];
+    const out = await kube.apply(objects, { fieldManager: 'ingot-install-test' });
+    expect(out.map((o) => o.kind)).toEqual(objects.map((o) => o.kind));
   });
 
   it('the daemons ran under their ServiceAccounts without a permission error', () => {
