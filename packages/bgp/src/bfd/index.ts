@@ -33,3 +33,9 @@ export {
   type BfdSessionOptions,
   type BfdSessionState,
 } from './bfd-session.js';
+export {
+  type BfdPeerOptions,
+  BfdTransport,
+  type BfdTransportEvents,
+  type BfdTransportOptions,
+} from './bfd-transport.js';

@@ -44,11 +44,14 @@ export {
 } from './peer.js';
 export {
   createTcpSocketFd,
+  createUdpSocketFd,
   encodeMd5Sig,
+  encodeMinTtlFilter,
   encodeSockaddr,
   type SocketOptions,
   SockoptError,
   setSocketOptions,
+  setUdpMinTtl,
 } from './platform/linux-sockopts.js';
 export {
   BgpSession,

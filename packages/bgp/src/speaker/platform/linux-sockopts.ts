@@ -12,10 +12,12 @@ import { addressToBytes } from '../address.js';
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
+const SO_ATTACH_FILTER = 26;
 const IPPROTO_IP = 0;
 const IPPROTO_TCP = 6;
 const IPPROTO_IPV6 = 41;
@@ -67,6 +69,8 @@ interface Libc {
   close(fd: number): number;
   errno(): number;
   strerror(errno: number): string;
+  /** Runs `fn` with the native address of a temporary copy of `bytes`, freed afterwards. */
+  withNativeCopy<T>(bytes: Uint8Array, fn: (address: bigint) => T): T;
 }
 
 let libcPromise: Promise<Libc> | undefined;
@@ -98,6 +102,15 @@ async function loadLibc(): Promise<Libc> {
       close: (fd) => close(fd) as number,
       errno: () => koffi.errno(),
       strerror: (e) => strerror(e) as string,
+      withNativeCopy(bytes, fn) {
+        const ptr = koffi.alloc('uint8_t', bytes.length);
+        try {
+          koffi.encode(ptr, koffi.array('uint8_t', bytes.length), Array.from(bytes));
+          return fn(BigInt(koffi.address(ptr) as bigint | number));
+        } finally {
+          koffi.free(ptr);
+        }
+      },
     };
   })();
   try {
@@ -154,6 +167,45 @@ function check(libc: Libc, rc: number, what: string): void {
   throw new SockoptError(`${what} failed: ${libc.strerror(errno)}${hint}`, errno);
 }
 
+/**
+ * The classic BPF program `ldb [net + ttl]; jge #minTtl, accept, drop` (TTL at octet 8 of the IPv4 header, Hop Limit at
+ * octet 7 of the IPv6 header), as `struct sock_filter[4]`.
+ */
+export function encodeMinTtlFilter(family: 4 | 6, minTtl: number): Uint8Array {
+  if (!Number.isInteger(minTtl) || minTtl < 1 || minTtl > 255) throw new RangeError(`minimum TTL must be 1..255`);
+  const SKF_NET_OFF = 0xfff00000; // -0x100000: offsets from the network header
+  const insns: [number, number, number, number][] = [
+    [0x30, 0, 0, SKF_NET_OFF + (family === 4 ? 8 : 7)], // BPF_LD | BPF_B | BPF_ABS
+    [0x35, 0, 1, minTtl], // BPF_JMP | BPF_JGE | BPF_K
+    [0x06, 0, 0, 0xffffffff], // BPF_RET | BPF_K: accept the whole packet
+    [0x06, 0, 0, 0], // drop
+  ];
+  const b = new Uint8Array(insns.length * 8);
+  const v = new DataView(b.buffer);
+  insns.forEach(([code, jt, jf, k], i) => {
+    v.setUint16(i * 8, code, true);
+    b[i * 8 + 2] = jt;
+    b[i * 8 + 3] = jf;
+    v.setUint32(i * 8 + 4, k, true);
+  });
+  return b;
+}
+
+function attachMinTtlFilter(libc: Libc, fd: number, family: 4 | 6, minTtl: number): void {
+  const program = encodeMinTtlFilter(family, minTtl);
+  libc.withNativeCopy(program, (address) => {
+    const fprog = new Uint8Array(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    const v = new DataView(fprog.buffer);
+    v.setUint16(0, program.length / 8, true);
+    v.setBigUint64(8, address, true);
+    check(
+      libc,
+      libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, 16),
+      `setsockopt(SO_ATTACH_FILTER, TTL >= ${minTtl})`,
+    );
+  });
+}
+
 function apply(libc: Libc, fd: number, family: 4 | 6, o: Omit<SocketOptions, 'family' | 'bind' | 'reuseAddr'>): void {
   for (const { address, key } of o.md5 ?? []) {
     const sig = encodeMd5Sig(address, key);
@@ -177,8 +229,32 @@ function apply(libc: Libc, fd: number, family: 4 | 6, o: Omit<SocketOptions, 'fa
  * @throws SockoptError when not on Linux, koffi cannot load, or a syscall fails (the fd is closed then)
  */
 export async function createTcpSocketFd(options: SocketOptions): Promise<number> {
+  return createSocketFd(options, SOCK_STREAM);
+}
+
+/**
+ * Creates a non-blocking UDP socket with the given options applied (TTL; minimum TTL as a socket filter, see
+ * {@link setUdpMinTtl}; bound when `bind` is set) and
+ * returns its file descriptor, ready for `dgram.createSocket(...).bind({ fd })` (BFD: TTL 255 and GTSM, RFC 5881 §5).
+ * @throws SockoptError when not on Linux, koffi cannot load, or a syscall fails (the fd is closed then)
+ */
+export async function createUdpSocketFd(options: Omit<SocketOptions, 'md5'>): Promise<number> {
+  return createSocketFd(options, SOCK_DGRAM);
+}
+
+/**
+ * Sets the minimum TTL / hop limit a UDP socket accepts. The kernel's IP_MINTTL applies to TCP only, so this attaches a
+ * socket filter (classic BPF, {@link encodeMinTtlFilter}) that drops datagrams below it; it replaces an earlier one.
+ * @throws SockoptError on failure
+ */
+export async function setUdpMinTtl(fd: number, family: 4 | 6, minTtl: number): Promise<void> {
   const libc = await loadLibc();
-  const fd = libc.socket(options.family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  attachMinTtlFilter(libc, fd, family, minTtl);
+}
+
+async function createSocketFd(options: SocketOptions, type: number): Promise<number> {
+  const libc = await loadLibc();
+  const fd = libc.socket(options.family === 4 ? AF_INET : AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   check(libc, fd, 'socket()');
   try {
     if (options.reuseAddr) {
@@ -189,7 +265,13 @@ export async function createTcpSocketFd(options: SocketOptions): Promise<number>
       const v6only = options.bind.address === '::' ? 0 : 1;
       check(libc, libc.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, int32(v6only), 4), 'setsockopt(IPV6_V6ONLY)');
     }
-    apply(libc, fd, options.family, options);
+    if (type === SOCK_DGRAM) {
+      const { minTtl, ...rest } = options;
+      apply(libc, fd, options.family, rest);
+      if (minTtl !== undefined) attachMinTtlFilter(libc, fd, options.family, minTtl);
+    } else {
+      apply(libc, fd, options.family, options);
+    }
     if (options.bind) {
       const sa = encodeSockaddr(options.bind.address, options.bind.port ?? 0);
       check(libc, libc.bind(fd, sa, sa.length), `bind(${options.bind.address})`);
