@@ -59,6 +59,7 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
   let lan: Lan;
   let kube: LabKubernetes;
   let controller: LabProcess;
+  let startController: () => LabProcess;
   const speakers: LabProcess[] = [];
   let dir: string;
   let applied: KubeObject[];
@@ -74,7 +75,8 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     const cmd = labCommand(CONTROLLER, { podName: 'ingot-controller-lab' }, kube.kubeconfigFor(token, 'controller'), {
       extraArgs: ['--webhook-host=127.0.0.1'],
     });
-    controller = host.spawn(process.execPath, [CLI, ...cmd.args], { env: cmd.env });
+    startController = () => host.spawn(process.execPath, [CLI, ...cmd.args], { env: cmd.env });
+    controller = startController();
     // Ready once the controller has written its CA into the webhook configuration and the BGPPeer CRD.
     await pollUntil(
       async () => {
@@ -317,6 +319,51 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
       200,
     );
     expect(states.map((s) => s.metadata.name).sort()).toEqual(['controller', 'speaker-node-2', 'speaker-node-3']);
+  });
+
+  it('migration: a restarted controller keeps the IPs a MetalLB-shaped controller wrote', async () => {
+    const ingress = async (name: string) =>
+      (
+        (await kube.request('GET', `/api/v1/namespaces/demo/services/${name}`)).json() as {
+          status?: { loadBalancer?: { ingress?: { ip: string }[] } };
+        }
+      ).status?.loadBalancer?.ingress?.map((i) => i.ip) ?? [];
+    const webBefore = await ingress('web');
+    expect(webBefore).toHaveLength(1);
+    await controller.stop();
+    // What MetalLB's controller leaves behind: the IP in status and the pool annotation (written while Ingot's
+    // controller is not running, as during the swap).
+    const legacyIp = webBefore[0] === '198.51.100.9' ? '198.51.100.10' : '198.51.100.9';
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'legacy', namespace: 'demo', annotations: { 'metallb.io/ip-allocated-from-pool': 'good' } },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
+    });
+    await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'legacy', namespace: 'demo' },
+        status: { loadBalancer: { ingress: [{ ip: legacyIp, ipMode: 'VIP' }] } },
+      },
+      { subresource: 'status', fieldManager: 'metallb-controller' },
+    );
+    controller = startController();
+    const pool = async () =>
+      (
+        (await kube.request('GET', `/apis/metallb.io/v1beta1/namespaces/${NS}/ipaddresspools/good`)).json() as {
+          status?: { assignedIPv4?: number };
+        }
+      ).status?.assignedIPv4;
+    // The restarted controller has read both Services once the pool counts two assigned addresses.
+    await pollUntil(
+      async () => ((await pool()) === 2 ? true : undefined),
+      30_000,
+      async () => `pool: ${await pool()}`,
+    );
+    expect(await ingress('web')).toEqual(webBefore);
+    expect(await ingress('legacy')).toEqual([legacyIp]);
   });
 
   it('components/secure-metrics applies too (its RBAC and the patched workloads)', async () => {
