@@ -23,7 +23,15 @@ function post(
 ): Promise<{ status: number; text: string; peerCert: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
