@@ -1,10 +1,21 @@
 /**
  * UPDATE message body and path attributes (RFC 4271 §4.3/§5/§6.3, RFC 4760, RFC 6793, RFC 7606, RFC 7911) (internal).
  */
+import {
+  ATTRIBUTE_RULES,
+  type AttributeInput,
+  EXPECTED_FLAGS,
+  familyAddPath,
+  ignored,
+  OPT_TRANS,
+  ORIGINS,
+  SEGMENT_TYPES,
+  updateError,
+} from './attribute-rules.js';
 import { BgpError } from './bgp-error.js';
-import { communityFromNumber, communityToNumber, largeCommunityToNumbers } from './communities.js';
+import { communityToNumber, largeCommunityToNumbers } from './communities.js';
 import { AS_TRANS, AttributeFlag, AttributeType, ErrorCode, UpdateErrorSubcode } from './constants.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6Into } from './ip.js';
+import { parseIPv4, parseIPv6Into } from './ip.js';
 import { decodePrefixes, isIPv6Text, writeIPv4Prefix, writeIPv6Prefix } from './prefix-codec.js';
 import type {
   Aggregator,
@@ -13,8 +24,6 @@ import type {
   AttributeError,
   CodecOptions,
   MpReachNlri,
-  MpUnreachNlri,
-  Origin,
   PathAttributes,
   RawAttribute,
   UpdateMessage,
@@ -23,39 +32,8 @@ import { checkUint, copyBytes, type Writer } from './writer.js';
 
 const T = AttributeType;
 const OPTIONAL = AttributeFlag.OPTIONAL;
-const TRANSITIVE = AttributeFlag.TRANSITIVE;
 const PARTIAL = AttributeFlag.PARTIAL;
 const EXTENDED = AttributeFlag.EXTENDED_LENGTH;
-const WELL_KNOWN = TRANSITIVE;
-const OPT_TRANS = OPTIONAL | TRANSITIVE;
-const OPT_NON_TRANS = OPTIONAL;
-
-/** Optional and Transitive bits each known attribute must carry (RFC 4271 §5, RFC 4760, RFC 6793, ...); -1 unknown. */
-const EXPECTED_FLAGS = new Int16Array(256).fill(-1);
-EXPECTED_FLAGS[T.ORIGIN] = WELL_KNOWN;
-EXPECTED_FLAGS[T.AS_PATH] = WELL_KNOWN;
-EXPECTED_FLAGS[T.NEXT_HOP] = WELL_KNOWN;
-EXPECTED_FLAGS[T.MULTI_EXIT_DISC] = OPT_NON_TRANS;
-EXPECTED_FLAGS[T.LOCAL_PREF] = WELL_KNOWN;
-EXPECTED_FLAGS[T.ATOMIC_AGGREGATE] = WELL_KNOWN;
-EXPECTED_FLAGS[T.AGGREGATOR] = OPT_TRANS;
-EXPECTED_FLAGS[T.COMMUNITIES] = OPT_TRANS;
-EXPECTED_FLAGS[T.ORIGINATOR_ID] = OPT_NON_TRANS;
-EXPECTED_FLAGS[T.CLUSTER_LIST] = OPT_NON_TRANS;
-EXPECTED_FLAGS[T.MP_REACH_NLRI] = OPT_NON_TRANS;
-EXPECTED_FLAGS[T.MP_UNREACH_NLRI] = OPT_NON_TRANS;
-EXPECTED_FLAGS[T.EXTENDED_COMMUNITIES] = OPT_TRANS;
-EXPECTED_FLAGS[T.AS4_PATH] = OPT_TRANS;
-EXPECTED_FLAGS[T.AS4_AGGREGATOR] = OPT_TRANS;
-EXPECTED_FLAGS[T.LARGE_COMMUNITIES] = OPT_TRANS;
-
-const ORIGINS: readonly Origin[] = ['igp', 'egp', 'incomplete'];
-const SEGMENT_TYPES: readonly AsPathSegment['type'][] = ['set', 'sequence', 'confed-sequence', 'confed-set'];
-const HEX = '0123456789abcdef';
-
-function updateError(subcode: number, reason: string, data?: Uint8Array): BgpError {
-  return new BgpError(ErrorCode.UPDATE_MESSAGE, subcode, data, `UPDATE: ${reason}`);
-}
 
 /** Per-UPDATE decoding state for RFC 7606 bookkeeping. */
 interface Ctx {
@@ -73,102 +51,6 @@ function malformed(
 ): void {
   if (action === 'treat-as-withdraw') ctx.withdraw = true;
   ctx.errors.push({ attributeType, action, code: ErrorCode.UPDATE_MESSAGE, subcode, data, reason });
-}
-
-function decodeAsPath(b: Uint8Array, v: DataView, p: number, end: number, four: boolean): AsPathSegment[] | null {
-  const segments: AsPathSegment[] = [];
-  const size = four ? 4 : 2;
-  while (p < end) {
-    // RFC 7606 §7.2: an underrun (a single octet left), an overrun, a zero segment length or an unknown type
-    if (p + 2 > end) return null;
-    const t = b[p]!;
-    const n = b[p + 1]!;
-    p += 2;
-    if (t < 1 || t > 4 || n === 0 || p + n * size > end) return null;
-    const asns = new Array<number>(n);
-    if (four) for (let i = 0; i < n; i++, p += 4) asns[i] = v.getUint32(p);
-    else for (let i = 0; i < n; i++, p += 2) asns[i] = v.getUint16(p);
-    segments.push({ type: SEGMENT_TYPES[t - 1]!, asns });
-  }
-  return segments;
-}
-
-/** Valid IPv4 host address for NEXT_HOP (RFC 4271 §6.3): not 0/8, loopback, multicast or class E / broadcast. */
-function isHostAddress(first: number): boolean {
-  return first !== 0 && first !== 127 && first < 224;
-}
-
-function familyAddPath(options: CodecOptions, afi: number, safi: number): boolean {
-  if (safi !== 1) return false;
-  if (afi === 1) return options.addPath?.ipv4Unicast === true;
-  if (afi === 2) return options.addPath?.ipv6Unicast === true;
-  return false;
-}
-
-function isPrefixFamily(afi: number, safi: number): boolean {
-  return (afi === 1 || afi === 2) && (safi === 1 || safi === 2);
-}
-
-function decodeMpReach(
-  b: Uint8Array,
-  v: DataView,
-  p: number,
-  end: number,
-  options: CodecOptions,
-  attr: () => Uint8Array,
-): MpReachNlri {
-  const bad = (reason: string) =>
-    // RFC 4760 §7 / RFC 7606 §7.11, §5.3: an MP_REACH_NLRI that cannot be parsed resets the session
-    updateError(UpdateErrorSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${reason}`, attr());
-  if (end - p < 5) throw bad('shorter than 5 octets');
-  const afi = v.getUint16(p);
-  const safi = b[p + 2]!;
-  const nhl = b[p + 3]!;
-  const nh = p + 4;
-  if (nh + nhl + 1 > end) throw bad('next hop length overruns the attribute');
-  const nlriStart = nh + nhl + 1;
-  if (!isPrefixFamily(afi, safi)) {
-    return {
-      afi,
-      safi,
-      nextHop: '',
-      nlri: [],
-      raw: { nextHop: copyBytes(b, nh, nh + nhl), nlri: copyBytes(b, nlriStart, end) },
-    };
-  }
-  const m: MpReachNlri = { afi, safi, nextHop: '', nlri: [] };
-  if (afi === 1 && nhl === 4) m.nextHop = formatIPv4(b, nh);
-  else if (nhl === 16 || nhl === 32) {
-    // RFC 2545 §3 (IPv6), RFC 8950 §3 (IPv4 NLRI with an IPv6 next hop)
-    m.nextHop = formatIPv6(b, nh);
-    if (nhl === 32) m.linkLocalNextHop = formatIPv6(b, nh + 16);
-  } else throw bad(`next hop length ${nhl} is invalid for AFI ${afi}`);
-  const ids = familyAddPath(options, afi, safi) ? [] : undefined;
-  if (!decodePrefixes(b, v, nlriStart, end, afi === 2, m.nlri, ids)) throw bad('NLRI field is syntactically incorrect');
-  if (ids) m.pathIds = ids;
-  return m;
-}
-
-function decodeMpUnreach(
-  b: Uint8Array,
-  v: DataView,
-  p: number,
-  end: number,
-  options: CodecOptions,
-  attr: () => Uint8Array,
-): MpUnreachNlri {
-  const bad = (reason: string) =>
-    updateError(UpdateErrorSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${reason}`, attr());
-  if (end - p < 3) throw bad('shorter than 3 octets');
-  const afi = v.getUint16(p);
-  const safi = b[p + 2]!;
-  if (!isPrefixFamily(afi, safi)) return { afi, safi, withdrawn: [], raw: copyBytes(b, p + 3, end) };
-  const m: MpUnreachNlri = { afi, safi, withdrawn: [] };
-  const ids = familyAddPath(options, afi, safi) ? [] : undefined;
-  if (!decodePrefixes(b, v, p + 3, end, afi === 2, m.withdrawn, ids))
-    throw bad('withdrawn routes field is syntactically incorrect');
-  if (ids) m.pathIds = ids;
-  return m;
 }
 
 /**
@@ -207,6 +89,7 @@ export function decodeUpdate(
     throw updateError(UpdateErrorSubcode.INVALID_NETWORK_FIELD, 'NLRI field is syntactically incorrect');
 
   const ctx: Ctx = { errors: [], withdraw: false };
+  const input: AttributeInput = { b, v, attrStart: 0, vs: 0, ve: 0, len: 0, four, options };
   const a: PathAttributes = {};
   const seen = new Uint8Array(256);
   const order: number[] = [];
@@ -247,8 +130,7 @@ export function decodeUpdate(
       break;
     }
     p = ve;
-    const attr = () => copyBytes(b, attrStart, ve);
-    const expected = EXPECTED_FLAGS[type]!;
+    const rule = ATTRIBUTE_RULES[type];
 
     if (seen[type]) {
       // RFC 7606 §3(g): a repeated MP_REACH/MP_UNREACH is Malformed Attribute List (session reset); other repeats
@@ -260,20 +142,20 @@ export function decodeUpdate(
         type,
         'attribute-discard',
         UpdateErrorSubcode.MALFORMED_ATTRIBUTE_LIST,
-        attr(),
+        copyBytes(b, attrStart, ve),
         `attribute ${type} appears more than once`,
       );
       continue;
     }
     seen[type] = 1;
 
-    if (expected < 0) {
+    if (rule === undefined) {
       // RFC 4271 §6.3: an unrecognized well-known attribute (Optional bit clear) is an error (session reset)
       if ((flags & OPTIONAL) === 0)
         throw updateError(
           UpdateErrorSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
           `unrecognized well-known attribute ${type}`,
-          attr(),
+          copyBytes(b, attrStart, ve),
         );
       if (!unknown) unknown = [];
       unknown.push({ flags, type, value: copyBytes(b, vs, ve) });
@@ -281,286 +163,42 @@ export function decodeUpdate(
       continue;
     }
 
-    const isMp = type === T.MP_REACH_NLRI || type === T.MP_UNREACH_NLRI;
-    if ((flags & OPT_TRANS) !== expected) {
-      // RFC 7606 §3(c): Optional/Transitive bits in conflict: treat-as-withdraw. MP_REACH/MP_UNREACH are still parsed,
-      // since treat-as-withdraw needs their NLRI (RFC 7606 §5.1).
+    if ((flags & OPT_TRANS) !== rule.flags) {
+      // RFC 7606 §3(c): Optional/Transitive bits in conflict: treat-as-withdraw (MP_REACH/MP_UNREACH are still parsed,
+      // since treat-as-withdraw needs their NLRI, RFC 7606 §5.1)
       malformed(
         ctx,
         type,
         'treat-as-withdraw',
         UpdateErrorSubcode.ATTRIBUTE_FLAGS_ERROR,
-        attr(),
+        copyBytes(b, attrStart, ve),
         `attribute ${type} has flags 0x${flags.toString(16)}`,
       );
-      if (!isMp) continue;
+      if (rule.decodeDespiteFlags !== true) continue;
     }
-
-    // RFC 7606 §4: zero length is a syntax error for every attribute except AS_PATH and ATOMIC_AGGREGATE; the
-    // per-attribute rules below report it with each attribute's own action.
-    let kept = true;
-    switch (type) {
-      case T.ORIGIN:
-        // RFC 7606 §7.1: length other than 1 or an undefined value: treat-as-withdraw
-        if (len !== 1) {
-          malformed(ctx, type, 'treat-as-withdraw', UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR, attr(), 'ORIGIN length');
-          kept = false;
-        } else if (b[vs]! > 2) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.INVALID_ORIGIN_ATTRIBUTE,
-            attr(),
-            `ORIGIN value ${b[vs]}`,
-          );
-          kept = false;
-        } else a.origin = ORIGINS[b[vs]!]!;
-        break;
-      case T.AS_PATH: {
-        // RFC 7606 §7.2: a malformed AS_PATH: treat-as-withdraw (RFC 4271 §6.3 subcode Malformed AS_PATH)
-        const segs = decodeAsPath(b, v, vs, ve, four);
-        if (segs === null) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.MALFORMED_AS_PATH,
-            new Uint8Array(0),
-            'AS_PATH is malformed',
-          );
-          kept = false;
-        } else a.asPath = segs;
-        break;
-      }
-      case T.NEXT_HOP:
-        // RFC 7606 §7.3: length other than 4: treat-as-withdraw; RFC 4271 §6.3: not a valid host address: Invalid
-        // NEXT_HOP (treat-as-withdraw too, RFC 7606 §7.3)
-        if (len !== 4) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'NEXT_HOP length',
-          );
-          kept = false;
-        } else if (!isHostAddress(b[vs]!)) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.INVALID_NEXT_HOP_ATTRIBUTE,
-            attr(),
-            `NEXT_HOP ${formatIPv4(b, vs)} is not a host address`,
-          );
-          kept = false;
-        } else a.nextHop = formatIPv4(b, vs);
-        break;
-      case T.MULTI_EXIT_DISC:
-        // RFC 7606 §7.4
-        if (len !== 4) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'MULTI_EXIT_DISC length',
-          );
-          kept = false;
-        } else a.med = v.getUint32(vs);
-        break;
-      case T.LOCAL_PREF:
-        // RFC 7606 §7.5: from an external peer it is discarded; from an internal one, length other than 4:
-        // treat-as-withdraw
-        if (options.internal === false) kept = false;
-        else if (len !== 4) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'LOCAL_PREF length',
-          );
-          kept = false;
-        } else a.localPref = v.getUint32(vs);
-        break;
-      case T.ATOMIC_AGGREGATE:
-        // RFC 7606 §7.6: length other than 0: attribute-discard
-        if (len !== 0) {
-          malformed(
-            ctx,
-            type,
-            'attribute-discard',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'ATOMIC_AGGREGATE length',
-          );
-          kept = false;
-        } else a.atomicAggregate = true;
-        break;
-      case T.AGGREGATOR:
-        // RFC 7606 §7.7: length other than 6 (8 with 4-octet AS): attribute-discard
-        if (len !== (four ? 8 : 6)) {
-          malformed(
-            ctx,
-            type,
-            'attribute-discard',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'AGGREGATOR length',
-          );
-          kept = false;
-        } else
-          a.aggregator = four
-            ? { asn: v.getUint32(vs), address: formatIPv4(b, vs + 4) }
-            : { asn: v.getUint16(vs), address: formatIPv4(b, vs + 2) };
-        break;
-      case T.COMMUNITIES:
-        // RFC 7606 §7.8: length not a non-zero multiple of 4: treat-as-withdraw
-        if (len === 0 || len % 4 !== 0) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'COMMUNITIES length',
-          );
-          kept = false;
-        } else {
-          const list = new Array<string>(len / 4);
-          for (let i = 0; i < list.length; i++) list[i] = communityFromNumber(v.getUint32(vs + 4 * i));
-          a.communities = list;
-        }
-        break;
-      case T.ORIGINATOR_ID:
-        // RFC 7606 §7.9: length other than 4: treat-as-withdraw; RFC 4456 §8: ignored from external peers
-        if (options.internal === false) kept = false;
-        else if (len !== 4) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'ORIGINATOR_ID length',
-          );
-          kept = false;
-        } else a.originatorId = formatIPv4(b, vs);
-        break;
-      case T.CLUSTER_LIST:
-        // RFC 7606 §7.10: length not a non-zero multiple of 4: treat-as-withdraw
-        if (options.internal === false) kept = false;
-        else if (len === 0 || len % 4 !== 0) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'CLUSTER_LIST length',
-          );
-          kept = false;
-        } else {
-          const list = new Array<string>(len / 4);
-          for (let i = 0; i < list.length; i++) list[i] = formatIPv4(b, vs + 4 * i);
-          a.clusterList = list;
-        }
-        break;
-      case T.MP_REACH_NLRI:
-        a.mpReach = decodeMpReach(b, v, vs, ve, options, attr);
-        break;
-      case T.MP_UNREACH_NLRI:
-        a.mpUnreach = decodeMpUnreach(b, v, vs, ve, options, attr);
-        break;
-      case T.EXTENDED_COMMUNITIES:
-        // RFC 7606 §7.14: length not a non-zero multiple of 8: treat-as-withdraw
-        if (len === 0 || len % 8 !== 0) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'EXTENDED_COMMUNITIES length',
-          );
-          kept = false;
-        } else {
-          const list = new Array<string>(len / 8);
-          for (let i = 0; i < list.length; i++) {
-            let s = '';
-            for (let k = 0; k < 8; k++) {
-              const x = b[vs + 8 * i + k]!;
-              s += HEX[x >>> 4]! + HEX[x & 15]!;
-            }
-            list[i] = s;
-          }
-          a.extendedCommunities = list;
-        }
-        break;
-      case T.AS4_PATH: {
-        // RFC 6793 §6: from a 4-octet speaker it is discarded; malformed, or carrying confederation segments:
-        // attribute-discard
-        if (four) {
-          kept = false;
-          break;
-        }
-        const segs = decodeAsPath(b, v, vs, ve, true);
-        if (segs === null || segs.some((s) => s.type === 'confed-sequence' || s.type === 'confed-set')) {
-          malformed(
-            ctx,
-            type,
-            'attribute-discard',
-            UpdateErrorSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-            attr(),
-            'AS4_PATH is malformed',
-          );
-          kept = false;
-        } else a.as4Path = segs;
-        break;
-      }
-      case T.AS4_AGGREGATOR:
-        // RFC 6793 §6: discarded from a 4-octet speaker; length other than 8: attribute-discard
-        if (four) kept = false;
-        else if (len !== 8) {
-          malformed(
-            ctx,
-            type,
-            'attribute-discard',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'AS4_AGGREGATOR length',
-          );
-          kept = false;
-        } else a.as4Aggregator = { asn: v.getUint32(vs), address: formatIPv4(b, vs + 4) };
-        break;
-      case T.LARGE_COMMUNITIES:
-        // RFC 8092 §5: length not a non-zero multiple of 12: treat-as-withdraw
-        if (len === 0 || len % 12 !== 0) {
-          malformed(
-            ctx,
-            type,
-            'treat-as-withdraw',
-            UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
-            attr(),
-            'LARGE_COMMUNITIES length',
-          );
-          kept = false;
-        } else {
-          const list = new Array<string>(len / 12);
-          for (let i = 0; i < list.length; i++) {
-            const q = vs + 12 * i;
-            list[i] = `${v.getUint32(q)}:${v.getUint32(q + 4)}:${v.getUint32(q + 8)}`;
-          }
-          a.largeCommunities = list;
-        }
-        break;
+    if (ignored(rule, input)) continue;
+    // RFC 7606 §4: zero length is a syntax error for every attribute except AS_PATH and ATOMIC_AGGREGATE; each rule's
+    // valid lengths say so, with the attribute's own action
+    if (rule.validLength !== undefined && !rule.validLength(len, four)) {
+      malformed(
+        ctx,
+        type,
+        rule.lengthAction ?? 'treat-as-withdraw',
+        UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
+        copyBytes(b, attrStart, ve),
+        `${rule.name} length`,
+      );
+      continue;
     }
-    if (!kept) continue;
+    input.attrStart = attrStart;
+    input.vs = vs;
+    input.ve = ve;
+    input.len = len;
+    const fault = rule.decode(input, a);
+    if (fault !== undefined) {
+      malformed(ctx, type, fault.action, fault.subcode, fault.data ?? copyBytes(b, attrStart, ve), fault.reason);
+      continue;
+    }
     order.push(type);
     if (ext && len <= 255) {
       extendedLength ??= [];
