@@ -39,17 +39,18 @@ export class BroadcastQueue {
 
   /**
    * Takes broadcasts that fit in `budget` bytes, counting one transmit for each; entries that reach `limit` are removed.
+   * `overhead` is what each one costs in the packet beyond its bytes (memberlist's compound length field).
    * @returns encoded messages
    */
-  take(budget: number, limit: number, maxCount = 250): Uint8Array[] {
+  take(budget: number, limit: number, maxCount = 250, overhead = 0): Uint8Array[] {
     if (this.entries.length === 0) return [];
     this.entries.sort((a, b) => a.transmits - b.transmits || b.order - a.order);
     const out: Uint8Array[] = [];
     let used = 0;
     for (const e of this.entries) {
       if (out.length >= maxCount) break;
-      if (used + e.bytes.length > budget) continue;
-      used += e.bytes.length;
+      if (used + e.bytes.length + overhead > budget) continue;
+      used += e.bytes.length + overhead;
       e.transmits++;
       out.push(e.bytes);
     }

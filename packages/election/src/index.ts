@@ -62,6 +62,8 @@ export {
   type LeaderOptions,
   sortCandidates,
 } from './leader.js';
+export { labelsToMeta, metaToLabels, RAW_META_LABEL } from './memberlist/meta.js';
+export { MEMBERLIST_FRAMING, ML_VSN } from './memberlist/wire.js';
 export {
   type ClusterView,
   type LogEntry,
@@ -78,8 +80,10 @@ export { type ReplayVerdict, ReplayWindow, type ReplayWindowOptions } from './re
 export { type SimNode, Simulation, type SimulationOptions, VirtualClock } from './simulator.js';
 export { Suspicion, suspicionTimeout } from './suspicion.js';
 export {
+  LENGTH_PREFIX_FRAMING,
   MAX_FRAME,
   MAX_REQUEST_FRAME,
+  type StreamFraming,
   type Transport,
   type TransportHandlers,
   type TransportRejection,
@@ -87,3 +91,4 @@ export {
   UdpTransport,
   type UdpTransportOptions,
 } from './transport.js';
+export type { WireFormat, WireRejection } from './wire.js';

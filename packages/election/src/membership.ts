@@ -5,11 +5,8 @@ import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
   type Address,
   type AliveMessage,
-  assemblePacket,
   type DeadMessage,
-  decodePacket,
   encodeMessage,
-  encodePacket,
   type Labels,
   type MemberRecord,
   type MemberStatus,
@@ -19,14 +16,17 @@ import {
   type SuspectMessage,
 } from './codec.js';
 import { type ProtocolConfig, resolveConfig, retransmitLimit, suspicionBounds } from './config.js';
-import { ENVELOPE_OVERHEAD, type EnvelopeRejection, openEnvelope, sealEnvelope } from './envelope.js';
-import { CodecError, ConfigError, JoinError } from './errors.js';
+import type { EnvelopeRejection } from './envelope.js';
+import { ConfigError, JoinError } from './errors.js';
+import { IngotWire } from './ingot-wire.js';
 import { canonicalIp } from './ip.js';
 import type { Keyring } from './keyring.js';
+import { MemberlistWire } from './memberlist/wire.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayWindow } from './replay-window.js';
 import { Suspicion } from './suspicion.js';
 import type { Transport } from './transport.js';
+import type { GossipWire, WireFormat } from './wire.js';
 
 /** A member as reported by {@link Membership.members} and carried by events. A snapshot: later changes do not alter it. */
 export interface Member {
@@ -128,6 +128,16 @@ export interface MembershipOptions extends Partial<ProtocolConfig> {
   labels?: Labels;
   /** Encryption keys; when set, every packet is AES-256-GCM sealed and plaintext is refused. */
   keyring?: Keyring;
+  /**
+   * The wire this cluster speaks (default 'ingot'): 'memberlist' is hashicorp/memberlist's (v0.5.1), so MetalLB's
+   * speakers and Ingot members form one cluster; 'ingot' is Ingot's compact format with the replay window. The
+   * transport must frame streams the wire's way (UdpTransport.bind({ framing: MEMBERLIST_FRAMING }) for memberlist).
+   */
+  wire?: WireFormat;
+  /** memberlist's Label (memberlist wire only; default '', as MetalLB): packets with another label are refused. */
+  label?: string;
+  /** memberlist's EnableCompression (memberlist wire only; default true, the LAN default). */
+  compression?: boolean;
   /** Time source (default: the real clock). */
   clock?: Clock;
   /**
@@ -220,10 +230,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   };
 
   private readonly transport: Transport;
-  private readonly keyring: Keyring | undefined;
+  private readonly wire: GossipWire;
   private readonly clock: Clock;
-  private readonly wallNow: () => number;
-  private readonly replay: ReplayWindow | undefined;
   private readonly warnings = new RateLimitedLog();
   private readonly random: () => number;
   private readonly logSink: ((e: LogEntry) => void) | undefined;
@@ -262,6 +270,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
       random,
       log,
       initialIncarnation,
+      wire,
+      label,
+      compression,
       ...protocol
     } = options;
     if (typeof name !== 'string' || name.length === 0 || new TextEncoder().encode(name).length > 255) {
@@ -270,10 +281,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.config = resolveConfig(protocol);
     this.name = name;
     this.transport = transport;
-    this.keyring = keyring;
     this.clock = clock ?? systemClock;
-    this.wallNow = wallClock ?? (clock ? () => clock.now() : Date.now);
-    this.replay = keyring ? new ReplayWindow({ windowMs: this.config.replayWindowMs }) : undefined;
+    const wallNow = wallClock ?? (clock ? () => clock.now() : Date.now);
     this.random = random ?? Math.random;
     this.logSink = log;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
@@ -288,10 +297,27 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const inc = initialIncarnation ?? 0;
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
       throw new ConfigError('initialIncarnation', 'must be a u32');
+    const address = { host: canonicalIp(addr.host), port: addr.port };
+    if (wire !== undefined && wire !== 'memberlist' && wire !== 'ingot') {
+      throw new ConfigError('wire', "must be 'memberlist' or 'ingot'");
+    }
+    this.wire =
+      wire === 'memberlist'
+        ? new MemberlistWire({ name, address, keyring, label, compression })
+        : new IngotWire(
+            keyring,
+            keyring ? new ReplayWindow({ windowMs: this.config.replayWindowMs }) : undefined,
+            wallNow,
+          );
+    if (transport.framing && transport.framing !== this.wire.framing) {
+      throw new ConfigError('transport', `the transport's stream framing is not the ${this.wire.format} wire's`);
+    }
+    const initialLabels = checkLabels(labels ?? {});
+    this.wire.checkLabels(initialLabels);
     this.self = {
       name,
-      address: { host: canonicalIp(addr.host), port: addr.port },
-      labels: checkLabels(labels ?? {}),
+      address,
+      labels: initialLabels,
       incarnation: inc,
       status: 'alive',
       statusSince: this.clock.now(),
@@ -407,7 +433,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * @param labels - new labels (encoded size at most 512 bytes)
    */
   setLabels(labels: Labels): void {
-    this.self.labels = checkLabels(labels);
+    const checked = checkLabels(labels);
+    this.wire.checkLabels(checked);
+    this.self.labels = checked;
     this.self.incarnation++;
     this.broadcastAlive();
     this.emit('update', this.snapshot(this.self));
@@ -423,7 +451,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.self.status = 'left';
     this.self.statusSince = this.clock.now();
     const msg: DeadMessage = { type: 'dead', incarnation: this.self.incarnation, node: this.name, from: this.name };
-    const bytes = encodeMessage(msg);
+    const bytes = this.wire.encode(msg);
     this.queue.invalidateNode(this.name);
     this.queue.push(`state:${this.name}`, this.name, bytes);
     for (const n of this.nodes.values()) {
@@ -559,21 +587,26 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.closed) return;
     const msgs = encoded.slice();
     if (piggyback) {
-      let used = 3;
-      for (const e of msgs) used += e.length;
-      const budget = this.config.udpBufferSize - (this.keyring ? ENVELOPE_OVERHEAD : 0) - used;
+      const each = this.wire.perMessageOverhead;
+      let used = this.wire.packetOverhead;
+      for (const e of msgs) used += e.length + each;
+      const budget = this.config.udpBufferSize - used;
       const limit = retransmitLimit(this.config, this.liveCount());
-      msgs.push(...this.queue.take(budget, limit, 255 - msgs.length));
+      msgs.push(...this.queue.take(budget, limit, 255 - msgs.length, each));
     }
     if (msgs.length === 0) return;
-    const wire = sealEnvelope(assemblePacket(msgs), this.keyring, this.wallNow());
+    const wire = this.wire.seal(msgs);
     this.stats.packetsSent++;
     this.stats.bytesSent += wire.length;
     this.transport.send(to, wire);
   }
 
   private send(to: Address, messages: Message[], piggyback = true): void {
-    this.sendRaw(to, messages.map(encodeMessage), piggyback);
+    this.sendRaw(
+      to,
+      messages.map((m) => this.wire.encode(m)),
+      piggyback,
+    );
   }
 
   private gossip(): void {
@@ -604,7 +637,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private broadcastAlive(node: Node = this.self): void {
     this.queue.invalidateNode(node.name);
-    this.queue.push(`state:${node.name}`, node.name, encodeMessage(this.aliveMessage(node)));
+    this.queue.push(`state:${node.name}`, node.name, this.wire.encode(this.aliveMessage(node)));
     if (node === this.self) this.gossipSoon();
   }
 
@@ -614,7 +647,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.closed) return;
     this.stats.packetsReceived++;
     this.stats.bytesReceived += data.length;
-    const packet = this.openPacket(data, from, 'udp');
+    const packet = this.opened(this.wire.open(data, from), data, from, 'udp');
     if (!packet) return;
     // Pings last: their acks then piggyback whatever the rest of the packet triggered (e.g. our refutation of the
     // buddy-system suspect that rode on the ping).
@@ -622,27 +655,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
     for (const m of packet) if (m.type === 'ping') this.handle(m, from);
   }
 
-  private openPacket(data: Uint8Array, from: Address, via: 'udp' | 'tcp'): Message[] | undefined {
-    const guard = this.replay ? { window: this.replay, now: this.wallNow() } : undefined;
-    const opened = openEnvelope(data, this.keyring, guard);
-    if (!opened.ok) {
-      const r = opened.reason === 'encrypted-without-key' ? 'bad-envelope' : opened.reason;
-      if (r === 'auth-failed') this.stats.authFailures++;
-      else if (r === 'plaintext-refused') this.stats.plaintextRejected++;
-      else if (r === 'stale') this.stats.staleRejected++;
-      else if (r === 'replayed') this.stats.replayRejected++;
-      else this.stats.envelopeRejected++;
-      this.warnRejected(r, { from: `${from.host}:${from.port}`, via, bytes: data.length });
-      return undefined;
-    }
-    try {
-      return decodePacket(opened.packet).messages;
-    } catch (e) {
-      if (!(e instanceof CodecError)) throw e;
-      this.stats.decodeErrors++;
-      this.warnRejected('decode-error', { from: `${from.host}:${from.port}`, via, code: e.code, error: e.message });
-      return undefined;
-    }
+  /** The messages of what the wire opened, or undefined after counting and warning about a rejection. */
+  private opened(
+    opened: ReturnType<GossipWire['open']>,
+    data: Uint8Array,
+    from: Address,
+    via: 'udp' | 'tcp',
+  ): Message[] | undefined {
+    if (opened.ok) return opened.messages;
+    const r = opened.reason;
+    if (r === 'auth-failed') this.stats.authFailures++;
+    else if (r === 'plaintext-refused') this.stats.plaintextRejected++;
+    else if (r === 'stale') this.stats.staleRejected++;
+    else if (r === 'replayed') this.stats.replayRejected++;
+    else if (r === 'decode-error') this.stats.decodeErrors++;
+    else this.stats.envelopeRejected++;
+    this.warnRejected(r, { from: `${from.host}:${from.port}`, via, bytes: data.length, ...opened.detail });
+    return undefined;
   }
 
   /** Counts are in `stats`; this logs a warning per reason at most every 10 s, with how many were suppressed. */
@@ -853,7 +882,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     if (!n || m.incarnation < n.incarnation) return;
     if (n.status === 'dead' || n.status === 'left') return;
-    const bytes = encodeMessage(m);
+    const bytes = this.wire.encode(m);
     if (n.status === 'suspect') {
       if (n.suspicion?.confirm(m.from)) {
         this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);
@@ -973,7 +1002,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     n.status = left ? 'left' : 'dead';
     n.statusSince = this.clock.now();
     this.queue.invalidateNode(n.name);
-    this.queue.push(`state:${n.name}`, n.name, encodeMessage(m));
+    this.queue.push(`state:${n.name}`, n.name, this.wire.encode(m));
     this.gossipSoon();
     this.recordSize();
     this.log('info', left ? 'member left' : 'member declared dead', {
@@ -1003,13 +1032,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
         labels: n.labels,
       }));
     const msg: PushPullMessage = { type: 'push-pull', join, source: this.name, members };
-    const overhead = 3 + (this.keyring ? ENVELOPE_OVERHEAD : 0);
-    if (messageEncodingLength(msg) + overhead <= maxBytes) return msg;
+    const overhead = this.wire.packetOverhead;
+    // Ingot's codec knows its size without encoding; memberlist's (msgpack, LZW, AES-GCM) is measured by sealing it.
+    const size = (m: PushPullMessage) =>
+      this.wire.format === 'ingot' ? messageEncodingLength(m) + overhead : this.wire.sealStream(m, true).length;
+    if (size(msg) <= maxBytes) return msg;
     let lo = 1;
     let hi = members.length;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      const fits = messageEncodingLength({ ...msg, members: members.slice(0, mid) }) + overhead <= maxBytes;
+      const fits = size({ ...msg, members: members.slice(0, mid) }) <= maxBytes;
       if (fits) lo = mid;
       else hi = mid - 1;
     }
@@ -1052,19 +1084,25 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private onExchange(data: Uint8Array, from: Address): Uint8Array | undefined {
     if (this.closed) return undefined;
     this.stats.bytesReceived += data.length;
-    const msgs = this.openPacket(data, from, 'tcp') ?? [];
+    const msgs = this.opened(this.wire.openStream(data, from, true), data, from, 'tcp') ?? [];
     const m = msgs[0];
-    if (msgs.length !== 1 || m?.type !== 'push-pull') return undefined;
-    this.stats.pushPulls++;
-    this.merge(m);
-    const reply = sealEnvelope(encodePacket({ messages: [this.stateMessage(false)] }), this.keyring, this.wallNow());
+    if (msgs.length !== 1 || !m) return undefined;
+    let reply: Uint8Array;
+    if (m.type === 'ping' && m.target === this.name) {
+      // memberlist's TCP fallback probe: answer with an ack on the same stream
+      reply = this.wire.sealStream({ type: 'ack', seq: m.seq }, false);
+    } else if (m.type === 'push-pull') {
+      this.stats.pushPulls++;
+      this.merge(m);
+      reply = this.wire.sealStream(this.stateMessage(false), false);
+    } else return undefined;
     this.stats.bytesSent += reply.length;
     return reply;
   }
 
   private pushPull(to: Address, join: boolean, done?: (err: Error | undefined) => void): void {
     const state = this.stateMessage(join, this.transport.maxRequestBytes);
-    const request = sealEnvelope(encodePacket({ messages: [state] }), this.keyring, this.wallNow());
+    const request = this.wire.sealStream(state, true);
     this.stats.bytesSent += request.length;
     this.transport.exchange(to, request, this.config.tcpTimeoutMs, (err, reply) => {
       if (this.closed) {
@@ -1077,7 +1115,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         return;
       }
       this.stats.bytesReceived += reply.length;
-      const msgs = this.openPacket(reply, to, 'tcp');
+      const msgs = this.opened(this.wire.openStream(reply, to, false), reply, to, 'tcp');
       const m = msgs?.[0];
       if (m?.type !== 'push-pull') {
         this.stats.pushPullFailures++;

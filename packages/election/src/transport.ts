@@ -31,6 +31,8 @@ export interface Transport {
   listen(handlers: TransportHandlers): void;
   /** Largest request frame this transport's server reads (default: unlimited); push-pull requests are capped to it. */
   readonly maxRequestBytes?: number;
+  /** How it delimits stream messages (must be the membership's wire's; absent: the wire's framing is assumed). */
+  readonly framing?: StreamFraming;
   /** Stops receiving and releases sockets. */
   close(): Promise<void>;
 }
@@ -178,7 +180,8 @@ export class UdpTransport implements Transport {
   private readonly maxPerSource: number;
   private readonly deadlineMs: number;
   private readonly onReject: UdpTransportOptions['onReject'];
-  private readonly framing: StreamFraming;
+  /** How stream messages are delimited ({@link UdpTransportOptions.framing}). */
+  readonly framing: StreamFraming;
   private handlers: TransportHandlers | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inbound = new Set<net.Socket>();
