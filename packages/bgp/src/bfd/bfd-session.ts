@@ -74,10 +74,10 @@ export interface BfdSessionEvents {
   /** The session reached Up. */
   up: () => void;
   /**
-   * The session left Up. `remoteAdminDown` is true when the remote signalled AdminDown: RFC 5882 §3.2 says a client
-   * must not treat that as a forwarding failure.
+   * The session left Up. `adminDown` is true when either side took it down administratively (we went AdminDown, or the
+   * remote signalled AdminDown): RFC 5882 §3.2 says a client must not treat that as a forwarding failure.
    */
-  down: (diagnostic: number, remoteAdminDown: boolean) => void;
+  down: (diagnostic: number, adminDown: boolean) => void;
 }
 
 /** Why {@link BfdSession.receive} dropped a packet that the codec accepted. */
@@ -277,7 +277,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     if (next.name !== 'Up' && next.name !== 'Init') this.polling = false;
     this.emit('state', next.name, from, next.diagnostic);
     if (next.name === 'Up') this.emit('up');
-    else if (from === 'Up') this.emit('down', next.diagnostic, remoteAdminDown);
+    else if (from === 'Up') this.emit('down', next.diagnostic, remoteAdminDown || next.name === 'AdminDown');
     // The remote learns of the change without waiting a (possibly 1 s) interval; the timer restarts at the new one.
     if (this.started) this.scheduleTx(true);
   }

@@ -37,6 +37,7 @@ export {
   type BgpPeerEvents,
   isCease,
   type NotificationEvent,
+  type PeerBfdOptions,
   type PeerCounters,
   type PeerHost,
   type PeerOptions,

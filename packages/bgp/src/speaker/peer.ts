@@ -6,6 +6,7 @@
 
 import { connect as netConnect, Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
+import type { BfdStateName } from '../bfd/bfd-codec.js';
 import { CeaseSubcode, ErrorCode } from '../codec/constants.js';
 import { notifications } from '../codec/notifications.js';
 import { isEndOfRib } from '../codec/pack-updates.js';
@@ -64,6 +65,26 @@ export interface PeerOptions {
   backoff?: BackoffOptions;
   /** Milliseconds to wait for an outgoing TCP connection. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Run BFD (RFC 5880) to this peer: single hop (UDP 3784, TTL 255) unless `multihop` is over 1, then RFC 5883 (UDP
+   * 4784). When the BFD session leaves Up (not because the peer set it AdminDown, RFC 5882 §3.2), the BGP session is
+   * torn down at once with Cease / BFD Down (RFC 9384) and reconnects with the backoff.
+   */
+  bfd?: PeerBfdOptions;
+}
+
+/** BFD timers of a peer (MetalLB's BFDProfile, milliseconds). */
+export interface PeerBfdOptions {
+  /** Required Min RX Interval, ms. Default 300. */
+  receiveInterval?: number;
+  /** Desired Min TX Interval, ms. Default 300. */
+  transmitInterval?: number;
+  /** Detect Mult. Default 3. */
+  detectMultiplier?: number;
+  /** Passive role: wait for the peer's first packet. Default false. */
+  passive?: boolean;
+  /** Multihop only: lowest TTL accepted (1..254). Default 254. */
+  minimumTtl?: number;
 }
 
 /** A route received from a peer (only kept with {@link PeerOptions.exposeRoutes}). */
@@ -130,6 +151,8 @@ export interface BgpPeerEvents {
   sent: [result: { updates: number; announced: number; withdrawn: number; endOfRib: boolean }];
   /** A non-fatal problem (socket options, unexportable routes). */
   warning: [message: string, error?: Error];
+  /** The BFD session to this peer changed state (with `bfd` configured); `diagnostic` is RFC 5880 bfd.LocalDiag. */
+  bfd: [state: BfdStateName, diagnostic: number];
 }
 
 /** What a peer needs from its speaker. */
@@ -265,6 +288,14 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     for (const s of [...this.sessions]) s.handle({ type: 'ManualStop', subcode, ...(data ? { data } : {}) });
     this.staleTimer.stop();
     this.updateAggregate();
+  }
+
+  /**
+   * BFD declared the path down: every session ends at once with Cease / BFD Down (RFC 9384), then the peer reconnects
+   * with its backoff.
+   */
+  bfdDown(): void {
+    for (const s of [...this.sessions]) s.handle({ type: 'AutomaticStop', subcode: CeaseSubcode.BFD_DOWN });
   }
 
   /** Administrative reset: Cease / Administrative Reset, then reconnect at once. */

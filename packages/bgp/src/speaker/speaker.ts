@@ -7,13 +7,15 @@
 
 import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
+import type { BfdSession } from '../bfd/bfd-session.js';
+import { BfdTransport, type BfdTransportOptions } from '../bfd/bfd-transport.js';
 import { communityToNumber, largeCommunityToNumbers } from '../codec/communities.js';
 import { CeaseSubcode } from '../codec/constants.js';
 import { addressToBytes, unmapAddress } from './address.js';
 import { type Announcement, type AnnounceOptions, announcementKey } from './adj-rib-out.js';
 import { type Clock, type RandomSource, systemClock } from './clock.js';
 import type { BgpSocket } from './connection.js';
-import { BgpPeer, type PeerHost, type PeerOptions } from './peer.js';
+import { BgpPeer, type PeerBfdOptions, type PeerHost, type PeerOptions } from './peer.js';
 import { createTcpSocketFd, fdOf, type SockoptError, setSocketOptions } from './platform/linux-sockopts.js';
 import type { GracefulRestartOptions } from './session.js';
 
@@ -41,6 +43,8 @@ export interface SpeakerOptions {
   random?: RandomSource;
   /** Transport factory replacing TCP (tests). */
   dial?: (peer: BgpPeer) => Promise<BgpSocket>;
+  /** BFD listen/peer addresses and ports (tests); peers opt in with `bfd`. */
+  bfd?: Pick<BfdTransportOptions, 'listenAddresses' | 'listenPorts' | 'peerPorts'>;
 }
 
 /** Events of {@link BgpSpeaker}. */
@@ -217,6 +221,8 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
   private flushScheduled = false;
   private closed = false;
   private readonly listens: boolean;
+  private bfdTransport: BfdTransport | undefined;
+  private readonly bfdOptions: SpeakerOptions['bfd'];
   private lastOptions: AnnounceOptions | undefined;
   private lastAnnouncement: Announcement | undefined;
 
@@ -236,6 +242,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     this.gracefulRestart = options.gracefulRestart;
     this.dial = options.dial;
     this.listens = Boolean(options.listen);
+    this.bfdOptions = options.bfd;
     this.listenPromise = options.listen
       ? this.startListening(options.listen === true ? {} : options.listen)
       : Promise.resolve([]);
@@ -278,6 +285,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
       throw new RangeError('password: at most 80 bytes (TCP_MD5SIG_MAXKEYLEN)');
     }
     const peer = new BgpPeer(this, options);
+    if (options.bfd) this.startBfd(peer, options.bfd);
     this.peerMap.set(address, peer);
     if (options.passive && !this.listens) {
       this.emit('warning', `peer ${address} is passive but the speaker does not listen: it will never connect`);
@@ -298,6 +306,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     const peer = this.peerMap.get(address);
     if (!peer) return false;
     peer.stop(CeaseSubcode.PEER_DECONFIGURED);
+    this.bfdTransport?.remove(address);
     this.peerMap.delete(address);
     if (peer.options.password !== undefined) this.setListenerKeys(address, '');
     this.updateListenerMinTtl();
@@ -369,9 +378,36 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     if (this.closed) return;
     this.closed = true;
     for (const peer of this.peerMap.values()) peer.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, communication);
+    await this.bfdTransport?.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     // Let the NOTIFICATIONs and FINs drain.
     await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** The BFD session of a peer configured with `bfd`. */
+  bfdSession(address: string): BfdSession | undefined {
+    return this.bfdTransport?.get(address);
+  }
+
+  private startBfd(peer: BgpPeer, o: PeerBfdOptions): void {
+    if (!this.bfdTransport) {
+      const t = new BfdTransport({ clock: this.clock, random: this.random, ...this.bfdOptions });
+      t.on('error', (err, address) =>
+        this.emit('warning', `BFD${address ? ` to ${address}` : ''}: ${err.message}`, err),
+      );
+      this.bfdTransport = t;
+    }
+    const opts = peer.options;
+    const session = this.bfdTransport.add({
+      address: peer.address,
+      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      multihop: (opts.multihop ?? 1) > 1,
+      ...o,
+    });
+    session.on('state', (to, _from, diagnostic) => peer.emit('bfd', to, diagnostic));
+    session.on('down', (_diagnostic, adminDown) => {
+      if (!adminDown) peer.bfdDown();
+    });
   }
 
   private changed(prefix: string, before: Announcement | undefined): void {

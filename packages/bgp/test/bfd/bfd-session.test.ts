@@ -157,6 +157,17 @@ describe('BFD session (RFC 5880 §6.2 state machine)', () => {
     expect(b.state.name).toBe('Up');
   });
 
+  it('local AdminDown while Up is reported as an admin choice (diagnostic 7)', () => {
+    const { clock, a, b } = pair();
+    a.start();
+    b.start();
+    clock.advance(3000);
+    const downs: [number, boolean][] = [];
+    a.on('down', (d, admin) => downs.push([d, admin]));
+    a.setAdminDown(true);
+    expect(downs).toEqual([[BfdDiagnostic.ADMINISTRATIVELY_DOWN, true]]);
+  });
+
   it('remote Down while Up: Down with diagnostic 3, not an admin choice', () => {
     const { clock, a, b } = pair();
     a.start();
