@@ -45,8 +45,9 @@ options:
                       status address then answers only /assignments to the other members (Node spec.localStatusAddress)
   --interface NAME    live layer 2: answer only on these interfaces (repeatable; default all, minus MetalLB's exclusions)
   --router-id IP      BGP identifier for BGPPeers without routerID (default 192.0.2.1 in dry-run; required for live BGP
-                      in standalone mode; with --kubernetes the IPv4 address of --memberlist-bind or --metrics-bind,
-                      i.e. the pod IP: the node's address with host networking, as MetalLB uses the node address)
+                      in standalone mode; with --kubernetes each session's local address as MetalLB's native speaker,
+                      for IPv6 sessions the interface's IPv4 address, falling back to the IPv4 of --memberlist-bind or
+                      --metrics-bind, i.e. the pod IP)
   --node-label K=V    this node's labels (repeatable), matched by nodeSelectors and preferredNodeSelectors
   --memberlist-bind HOST:PORT    run SWIM gossip membership on this address (UDP+TCP), e.g. 192.0.2.1:7946
   --memberlist-advertise HOST[:PORT]  address the other members reach this node at (needed when the bind address is
@@ -364,6 +365,8 @@ async function run(opts: RunOptions): Promise<void> {
   const bgp: BgpBackend = live
     ? createBgpSpeakerBackend({
         routerId: opts.routerId ?? ipv4Host(opts.memberlist?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
+        // Without --router-id, each session's own local address, as MetalLB's native speaker (the pod IP is the fallback).
+        ...(opts.routerId ? {} : { sessionRouterId: { nodeName: node } }),
         log: log.child('bgp'),
       })
     : dryRunBgp(log.child('bgp'));

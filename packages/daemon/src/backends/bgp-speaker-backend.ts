@@ -5,6 +5,7 @@ import type { BgpBackend, BgpPeerView } from '../daemon.js';
 import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
+import { routerIdForLocalAddress, sessionLocalAddress } from './session-router-id.js';
 
 /** Options of {@link createBgpSpeakerBackend}. */
 export interface BgpSpeakerBackendOptions {
@@ -12,6 +13,12 @@ export interface BgpSpeakerBackendOptions {
   routerId: string;
   /** Local address for sessions whose BGPPeer has no `sourceAddress` (the Node document's `bgp.sourceAddress`). */
   sourceAddress?: string;
+  /**
+   * Give a BGPPeer without `routerID` the session's own local address as identifier, as MetalLB's native speaker does
+   * (the `sourceAddress`, else the address the kernel routes the peer from; for IPv6 the first IPv4 address of that
+   * interface, else a hash of the node name); `routerId` is then the fallback when no route is known.
+   */
+  sessionRouterId?: { nodeName: string };
   /** Logger. */
   log: Logger;
 }
@@ -27,8 +34,16 @@ export function createBgpSpeakerBackend(
   const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer }>();
   const routes = new Map<string, BgpAnnouncement>();
 
-  const speakerFor = (p: BGPPeer): BgpSpeaker => {
-    const routerId = p.routerID ?? options.routerId;
+  /** Peers waiting for their session's local address (name → spec), see `sessionRouterId`. */
+  const resolving = new Map<string, string>();
+  const routerIdOf = async (p: BGPPeer): Promise<string> => {
+    const source = p.sourceAddress ?? options.sourceAddress;
+    const local = source ?? (await sessionLocalAddress(p.peerAddress, p.peerPort));
+    return local && options.sessionRouterId
+      ? routerIdForLocalAddress(local, options.sessionRouterId.nodeName)
+      : options.routerId;
+  };
+  const speakerFor = (p: BGPPeer, routerId: string): BgpSpeaker => {
     const key = `${p.myASN}/${routerId}`;
     let s = speakers.get(key);
     if (!s) {
@@ -52,6 +67,29 @@ export function createBgpSpeakerBackend(
     });
   };
 
+  const addPeer = (p: BGPPeer, routerId: string): void => {
+    const speaker = speakerFor(p, routerId);
+    const peer = speaker.addPeer({
+      address: p.peerAddress,
+      asn: p.peerASN,
+      port: p.peerPort,
+      holdTime: p.holdTime,
+      keepaliveTime: p.keepaliveTime,
+      ...(p.connectTime !== undefined ? { connectRetryTime: p.connectTime } : {}),
+      ...(p.password ? { password: p.password } : {}),
+      ...((p.sourceAddress ?? options.sourceAddress)
+        ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
+        : {}),
+      ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
+      gracefulRestart: p.enableGracefulRestart,
+      families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
+    });
+    peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
+    peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
+    peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker, session: peer });
+    options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN, routerId });
+  };
+
   return {
     setPeers(list) {
       const wanted = new Map(list.map((p) => [p.name, p]));
@@ -62,31 +100,25 @@ export function createBgpSpeakerBackend(
         peers.delete(name);
         options.log.info('bgp peer removed', { peer: name });
       }
+      for (const [name, spec] of resolving) if (JSON.stringify(wanted.get(name)) !== spec) resolving.delete(name);
       for (const p of list) {
-        if (peers.has(p.name)) continue;
-        const speaker = speakerFor(p);
-        const peer = speaker.addPeer({
-          address: p.peerAddress,
-          asn: p.peerASN,
-          port: p.peerPort,
-          holdTime: p.holdTime,
-          keepaliveTime: p.keepaliveTime,
-          ...(p.connectTime !== undefined ? { connectRetryTime: p.connectTime } : {}),
-          ...(p.password ? { password: p.password } : {}),
-          ...((p.sourceAddress ?? options.sourceAddress)
-            ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
-            : {}),
-          ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
-          gracefulRestart: p.enableGracefulRestart,
-          families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
+        if (peers.has(p.name) || resolving.has(p.name)) continue;
+        if (p.routerID || !options.sessionRouterId) {
+          addPeer(p, p.routerID ?? options.routerId);
+          continue;
+        }
+        const spec = JSON.stringify(p);
+        resolving.set(p.name, spec);
+        void routerIdOf(p).then((routerId) => {
+          if (resolving.get(p.name) !== spec) return; // removed or changed meanwhile
+          resolving.delete(p.name);
+          addPeer(p, routerId);
+          for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
         });
-        peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
-        peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
-        peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker, session: peer });
-        options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN });
       }
       for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
     },
+
     announce(a) {
       routes.set(a.prefix, a);
       for (const s of speakers.values()) announceOn(s, a);
@@ -115,6 +147,7 @@ export function createBgpSpeakerBackend(
       return out;
     },
     async close() {
+      resolving.clear();
       await Promise.all([...speakers.values()].map((s) => s.close()));
       speakers.clear();
       peers.clear();
