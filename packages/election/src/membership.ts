@@ -294,7 +294,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
         `the transport is bound to the wildcard ${addr.host}: set advertise to the address other members reach this one at`,
       );
     }
-    const inc = initialIncarnation ?? 0;
+    // memberlist ignores an alive at incarnation 0 for a node it does not know (a new entry starts at 0 and only a
+    // higher incarnation replaces it; its own members start at 1), so on its wire a member starts at 1 at least.
+    const inc = Math.max(initialIncarnation ?? 0, wire === 'memberlist' ? 1 : 0);
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
       throw new ConfigError('initialIncarnation', 'must be a u32');
     const address = { host: canonicalIp(addr.host), port: addr.port };

@@ -6,7 +6,7 @@
 //   leave   close   setLabels { labels }   memory (RSS and heap bytes, transport rejection counters)
 // Events: { event: 'join' | 'update' | 'suspect' | 'alive' | 'dead' | 'leave', member: name, incarnation, t: Date.now() }.
 
-import { Keyring, Membership, UdpTransport } from '../../dist/index.js';
+import { Keyring, MEMBERLIST_FRAMING, Membership, UdpTransport } from '../../dist/index.js';
 
 /** @type {Membership | undefined} */
 let member;
@@ -16,12 +16,15 @@ const send = (m) => process.send?.(m);
 
 const handlers = {
   async start({ name, host, port, keys, options = {}, transport: limits = {} }) {
-    const transport = await UdpTransport.bind({ host, port, ...limits });
+    const framing = options.wire === 'memberlist' ? MEMBERLIST_FRAMING : undefined;
+    const transport = await UdpTransport.bind({ host, port, framing, ...limits });
     bound = transport;
     const keyring = keys?.length ? new Keyring(keys.map((k) => Uint8Array.from(Buffer.from(k, 'hex')))) : undefined;
     member = new Membership({ name, transport, keyring, ...options });
     for (const event of ['join', 'update', 'suspect', 'alive', 'dead', 'leave']) {
-      member.on(event, (m) => send({ event, member: m.name, incarnation: m.incarnation, t: Date.now() }));
+      member.on(event, (m) =>
+        send({ event, member: m.name, incarnation: m.incarnation, labels: m.labels, t: Date.now() }),
+      );
     }
     member.start();
     return { address: member.local.address, pid: process.pid };
