@@ -446,6 +446,11 @@ async function referenceWrites(cluster) {
       await must(cluster.api.request('POST', `/api/v1/namespaces/${REF_NS}/events`, e), 'reference event');
     }
   };
+  // Timed as Ingot is: until the bench's own watch has seen every status.
+  const seen = new Set();
+  const stop = await cluster.api.watch(`/api/v1/namespaces/${REF_NS}/services?watch=true`, (type, obj) => {
+    if (type === 'MODIFIED' && obj.status?.loadBalancer?.ingress?.[0]?.ip) seen.add(obj.metadata.name);
+  });
   const started = now();
   for (const [i, n] of names.entries()) {
     const ip = `2001:db8:200::${(i + 1).toString(16)}`;
@@ -461,8 +466,10 @@ async function referenceWrites(cluster) {
     events.push(referenceEvent(svc, ip));
     if (events.length === 1) eventsDone = eventsDone.then(postEvents);
   }
+  await until('the reference statuses seen', () => seen.size >= names.length, TIMEOUT_MS, 5);
   const statusMs = now() - started;
   await eventsDone;
+  stop();
   return { statusMsPerService: statusMs / names.length, msPerService: (now() - started) / names.length };
 }
 

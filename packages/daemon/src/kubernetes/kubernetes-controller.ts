@@ -1,5 +1,4 @@
 import type { NamespaceInfo } from '@ingot/allocator';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { parseServiceObject } from '../config/parse-config.js';
 import type { IngotConfig } from '../config/resources.js';
 import { type ConvergeResult, ServiceController, type ServiceEvent } from '../controller/service-controller.js';
@@ -45,9 +44,9 @@ interface Decided {
 
 interface PendingEvent {
   key: string;
-  reason: string;
-  namespace: string;
-  body: CoreV1Event;
+  /** The Service as it was decided (its uid and resourceVersion go into the Event). */
+  obj: KubeObject;
+  event: ServiceEvent;
 }
 
 /** Events posted at once. */
@@ -329,12 +328,7 @@ export class KubernetesController {
         this.counters.eventsDropped++;
         continue;
       }
-      this.pendingEvents.push({
-        key,
-        reason: e.reason,
-        namespace: obj.metadata?.namespace ?? 'default',
-        body: serviceEventObject(obj, e, CONTROLLER_COMPONENT),
-      });
+      this.pendingEvents.push({ key, obj, event: e });
     }
     this.pumpEvents();
   }
@@ -352,10 +346,16 @@ export class KubernetesController {
     while (this.eventsPosting < EVENT_CONCURRENCY && this.pendingEvents.length > 0 && !this.closed) {
       const next = this.pendingEvents.shift() as PendingEvent;
       this.eventsPosting++;
+      // The body is made when it is sent: thousands may wait, and the Service object is in the cache anyway.
+      const body = serviceEventObject(next.obj, next.event, CONTROLLER_COMPONENT);
       this.options.api
-        .createEvent(next.namespace, next.body)
+        .createEvent(next.obj.metadata?.namespace ?? 'default', body)
         .catch((err: Error) => {
-          this.options.log.warn('posting event failed', { service: next.key, reason: next.reason, error: err.message });
+          this.options.log.warn('posting event failed', {
+            service: next.key,
+            reason: next.event.reason,
+            error: err.message,
+          });
         })
         .finally(() => {
           this.eventsPosting--;
