@@ -125,10 +125,10 @@ items:
     ['bad address', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.300 }', 'spec.peerAddress', /invalid IP/],
     ['dynamicASN', '{ myASN: 1, dynamicASN: external, peerAddress: 192.0.2.1 }', 'spec.dynamicASN', /not supported/],
     [
-      'bfdProfile',
+      'a bfdProfile that does not exist',
       '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, bfdProfile: fast }',
       'spec.bfdProfile',
-      /BFD\): use holdTime/,
+      /BFDProfile "fast", which does not exist/,
     ],
     ['vrf', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: red }', 'spec.vrf', /not supported by the native/],
     ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],

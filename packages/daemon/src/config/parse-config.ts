@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { readBfdProfile, resolveBfdProfiles } from './bfd-profile.js';
 import { checkBgpAdvertisements } from './bgp-advertisement-checks.js';
 import { parseDurationMs } from './duration.js';
 import { describe, FieldReader } from './field-reader.js';
@@ -139,6 +140,7 @@ export function parseConfigObjects(
     communities: [],
     services: [],
     nodes: [],
+    bfdProfiles: [],
   };
   objects.forEach((obj, i) => {
     const before = issues.length;
@@ -149,6 +151,7 @@ export function parseConfigObjects(
   if (issues.length === 0) checkPools(config, issues);
   if (issues.length === 0) checkBgpAdvertisements(config, options.nodes ?? config.nodes, issues);
   checkReferences(config, issues, warnings);
+  resolveBfdProfiles(config.bgpPeers, config.bfdProfiles ?? [], issues);
   warnings.push(...poolAddressWarnings(config.pools));
   return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, config, warnings };
 }
@@ -209,6 +212,10 @@ function readResource(
       if (peer) unique(config.bgpPeers, peer);
       break;
     }
+    case 'BFDProfile':
+      config.bfdProfiles ??= [];
+      unique(config.bfdProfiles, readBfdProfile(r, name));
+      break;
     case 'Community':
       for (const alias of readCommunities(r)) {
         if (config.communities.some((c) => c.name === alias.name))
@@ -231,7 +238,7 @@ function readResource(
     default:
       r.fail(
         'kind',
-        `unsupported kind (expected IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, Community, Service, Node or IPRange)`,
+        `unsupported kind (expected IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community, Service, Node or IPRange)`,
       );
   }
 }
@@ -357,6 +364,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
   if (r.get('spec.passwordSecret') !== undefined && password)
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
   if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
+  const bfdProfile = r.string('spec.bfdProfile');
   if (myASN === undefined || peerASN === undefined || !peerAddress) return undefined;
   return {
     name,
@@ -373,6 +381,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     ...(password ? { password } : {}),
     enableGracefulRestart: r.boolean('spec.enableGracefulRestart', false),
     ebgpMultiHop,
+    ...(bfdProfile ? { bfdProfile } : {}),
   };
 }
 
@@ -404,7 +413,6 @@ function readTimers(r: FieldReader, w: FieldReader): { holdTime: number; keepali
 /** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead. */
 const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['interface', ' (unnumbered BGP): set peerAddress'],
-  ['bfdProfile', ' (BFD): use holdTime (3s minimum) for failure detection'],
   ['vrf', ''],
   ['disableMP', ': every session negotiates IPv4 and IPv6 (MP-BGP)'],
 ];

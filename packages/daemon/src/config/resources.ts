@@ -1,4 +1,5 @@
 import type { LabelSelector } from '@ingot/allocator';
+import type { BFDProfile, PeerBfd } from './bfd-profile.js';
 import type { NodeConfig } from './node-config.js';
 
 /**
@@ -99,6 +100,10 @@ export interface BGPPeer {
   enableGracefulRestart: boolean;
   /** eBGP multihop. @default false */
   ebgpMultiHop: boolean;
+  /** BFDProfile name (spec.bfdProfile). */
+  bfdProfile?: string;
+  /** The BFD timers of `bfdProfile`, resolved by the parser. */
+  bfd?: PeerBfd;
 }
 
 /** A Community alias (Community CR entry). */
@@ -160,6 +165,8 @@ export interface IngotConfig {
   services: ServiceResource[];
   /** `kind: Node` documents (standalone mode): per-machine settings, selected by node name. */
   nodes: NodeConfig[];
+  /** BFDProfiles (their timers are also resolved into each BGPPeer's `bfd`). */
+  bfdProfiles?: BFDProfile[];
 }
 
 /** One reason a configuration was rejected. */

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/parse-config.js';
+
+const peer = (profile: string) => `
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router }
+spec: { myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.1, bfdProfile: ${profile} }
+`;
+
+describe('BFDProfile', () => {
+  it('resolves a BGPPeer bfdProfile into its timers, with MetalLB/FRR defaults for absent fields', () => {
+    const r = parseConfig(`
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: fast }
+spec: { receiveInterval: 50, transmitInterval: 60, passiveMode: true }
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: plain }
+---${peer('fast')}`);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.bgpPeers[0]?.bfd).toEqual({
+      profile: 'fast',
+      receiveInterval: 50,
+      transmitInterval: 60,
+      detectMultiplier: 3,
+      passive: true,
+      minimumTtl: 254,
+    });
+    expect(r.config.bfdProfiles?.find((p) => p.name === 'plain')).toEqual({
+      name: 'plain',
+      receiveInterval: 300,
+      transmitInterval: 300,
+      detectMultiplier: 3,
+      echoInterval: 50,
+      echoMode: false,
+      passiveMode: false,
+      minimumTtl: 254,
+    });
+  });
+
+  it('a peer without bfdProfile has no bfd; duplicate profile names are refused', () => {
+    const ok = parseConfig(`
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router }
+spec: { myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.1 }`);
+    expect(ok.ok && ok.config.bgpPeers[0]?.bfd).toBe(undefined);
+    const dup = parseConfig(`
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: a }
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: a }`);
+    expect(dup.ok).toBe(false);
+    if (!dup.ok) expect(dup.issues[0]).toMatchObject({ resource: 'BFDProfile/a', field: 'metadata.name' });
+  });
+});
