@@ -81,11 +81,23 @@ export function createBgpSpeakerBackend(
         ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
         : {}),
       ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
+      ...(p.bfd
+        ? {
+            bfd: {
+              receiveInterval: p.bfd.receiveInterval,
+              transmitInterval: p.bfd.transmitInterval,
+              detectMultiplier: p.bfd.detectMultiplier,
+              passive: p.bfd.passive,
+              minimumTtl: p.bfd.minimumTtl,
+            },
+          }
+        : {}),
       gracefulRestart: p.enableGracefulRestart,
       families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
     });
     peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
     peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
+    peer.on('bfd', (state, diagnostic) => options.log.info('bfd session state', { peer: p.name, state, diagnostic }));
     peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker, session: peer });
     options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN, routerId });
   };
