@@ -3,9 +3,11 @@ import type { AnnouncementPlan } from '../speaker/announcement-plan.js';
 import type { KubeObject } from './kube-objects.js';
 import type { StatusObjectApi, StatusPlural } from './status-objects-api.js';
 
-/** Labels MetalLB puts on ServiceL2Status / ServiceBGPStatus objects. */
+/** Label MetalLB puts on ServiceL2Status / ServiceBGPStatus objects: the announcing node. */
 export const NODE_LABEL = 'metallb.io/node';
+/** Label MetalLB puts on ServiceL2Status / ServiceBGPStatus objects: the Service's name. */
 export const SERVICE_NAME_LABEL = 'metallb.io/service-name';
+/** Label MetalLB puts on ServiceL2Status / ServiceBGPStatus objects: the Service's namespace. */
 export const SERVICE_NAMESPACE_LABEL = 'metallb.io/service-namespace';
 
 /** What this node's status objects should say: per Service (`namespace/name`), the L2 interfaces and BGP peers. */
