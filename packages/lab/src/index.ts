@@ -73,6 +73,7 @@ export { startPeer } from './peers/start-peer.js';
 export type {
   AnnounceOptions,
   BgpPeer,
+  NeighborBfdOptions,
   NeighborOptions,
   PeerFamily,
   PeerKind,

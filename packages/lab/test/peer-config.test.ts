@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { birdConfig } from '../src/peers/bird.js';
 import { exabgpConfig, exabgpEnvironment } from '../src/peers/exabgp.js';
-import { frrBgpdConfig } from '../src/peers/frr.js';
+import { frrBfddConfig, frrBgpdConfig } from '../src/peers/frr.js';
 import { gobgpAnnounceArgs, gobgpApiPort, gobgpConfig } from '../src/peers/gobgp.js';
 import { searchableByOthers, validatePeerOptions } from '../src/peers/peer-base.js';
 import type { PeerOptions } from '../src/peers/types.js';
@@ -270,5 +270,37 @@ describe('peer directories', () => {
     } finally {
       rmSync(top, { recursive: true, force: true });
     }
+  });
+});
+
+describe('BFD in the lab peers', () => {
+  const withBfd = () =>
+    base({
+      neighbors: [
+        { address: '192.0.2.1', asn: 64513, bfd: { receiveInterval: 50, transmitInterval: 60, passive: true } },
+        { address: '2001:db8:0:1::1', asn: 64513 },
+      ],
+    });
+
+  it('FRR: the neighbor uses its bfdd profile, and bfdd.conf has its timers', () => {
+    const l = lines(frrBgpdConfig(withBfd(), '/tmp/d', 'h'));
+    expect(l).toContain('neighbor 192.0.2.1 bfd');
+    expect(l).toContain('neighbor 192.0.2.1 bfd profile lab0');
+    expect(l.some((x) => x.startsWith('neighbor 2001:db8:0:1::1 bfd'))).toBe(false);
+    const b = lines(frrBfddConfig(withBfd(), '/tmp/d', 'h'));
+    expect(b).toEqual(expect.arrayContaining(['bfd', 'profile lab0', 'receive-interval 50', 'transmit-interval 60']));
+    expect(b).toContain('detect-multiplier 3');
+    expect(b).toContain('passive-mode');
+    expect(b).not.toContain('profile lab1');
+  });
+
+  it('BIRD: protocol bfd with the timers, bfd on in the neighbor that asked', () => {
+    const c = birdConfig(withBfd(), '/tmp/d');
+    expect(c).toContain(
+      'protocol bfd { interface "*" { min rx interval 50 ms; min tx interval 60 ms; multiplier 3; passive on; }; }',
+    );
+    expect(c.split('protocol bgp')[1]).toContain('bfd on;');
+    expect(c.split('protocol bgp')[2]).not.toContain('bfd on;');
+    expect(birdConfig(base(), '/tmp/d')).not.toContain('bfd');
   });
 });

@@ -47,6 +47,13 @@ export function birdConfig(opts: PeerOptions, dir: string): string {
     if (sets.length > 0) ex.push(`  if net = ${a.prefix} then { ${sets.join(' ')} }`);
   }
   L.push('filter own_out {', ...ex, '  accept;', '}');
+  const bfd = opts.neighbors.find((n) => n.bfd)?.bfd;
+  if (bfd) {
+    const t = `min rx interval ${bfd.receiveInterval ?? 300} ms; min tx interval ${bfd.transmitInterval ?? 300} ms;`;
+    L.push(
+      `protocol bfd { interface "*" { ${t} multiplier ${bfd.detectMultiplier ?? 3}; passive ${bfd.passive ? 'on' : 'off'}; }; }`,
+    );
+  }
   opts.neighbors.forEach((n, i) => {
     L.push(`protocol bgp ${birdProtocolName(i)} {`);
     const local = familyOf(n.address) === 'ipv4' ? opts.host.ipv4 : opts.host.ipv6;
@@ -59,6 +66,7 @@ export function birdConfig(opts: PeerOptions, dir: string): string {
     if (n.password) L.push(`  password "${n.password.replace(/"/g, '\\"')}";`);
     if (n.holdTime !== undefined) L.push(`  hold time ${n.holdTime};`, `  keepalive time ${keepaliveFor(n.holdTime)};`);
     if (n.gracefulRestart) L.push('  graceful restart on;');
+    if (n.bfd) L.push('  bfd on;');
     for (const af of neighborFamilies(n)) {
       const extra = n.addPath ? ' add paths on;' : '';
       const nh =

@@ -60,6 +60,7 @@ export function frrBgpdConfig(opts: PeerOptions, dir: string, hostname: string):
     if (n.multihop !== undefined) L.push(`${x} ebgp-multihop ${n.multihop}`);
     if (n.ttlSecurity) L.push(`${x} ttl-security hops 1`);
     if (n.gracefulRestart) L.push(`${x} graceful-restart`);
+    if (n.bfd) L.push(`${x} bfd`, `${x} bfd profile ${frrBfdProfileName(opts.neighbors.indexOf(n))}`);
   }
   if (opts.acceptAny) {
     const h = opts.host;
@@ -83,6 +84,29 @@ export function frrBgpdConfig(opts: PeerOptions, dir: string, hostname: string):
   }
   L.push('exit', '!');
   if (opts.extraConfig) L.push(opts.extraConfig);
+  return `${L.join('\n')}\n`;
+}
+
+/** The bfdd profile name of the i-th neighbor. */
+export function frrBfdProfileName(i: number): string {
+  return `lab${i}`;
+}
+
+/** bfdd.conf: a profile per neighbor with `bfd` (bgpd's `neighbor … bfd profile` creates the session). */
+export function frrBfddConfig(opts: PeerOptions, dir: string, hostname: string): string {
+  const L: string[] = [`hostname ${hostname}`, `log file ${join(dir, 'bfdd.log')} informational`, '!', 'bfd'];
+  opts.neighbors.forEach((n, i) => {
+    if (!n.bfd) return;
+    L.push(` profile ${frrBfdProfileName(i)}`);
+    L.push(`  detect-multiplier ${n.bfd.detectMultiplier ?? 3}`);
+    L.push(
+      `  receive-interval ${n.bfd.receiveInterval ?? 300}`,
+      `  transmit-interval ${n.bfd.transmitInterval ?? 300}`,
+    );
+    if (n.bfd.passive) L.push('  passive-mode');
+    L.push(' exit');
+  });
+  L.push('exit', '!');
   return `${L.join('\n')}\n`;
 }
 
@@ -166,9 +190,11 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
   const hostname = host.ns.replace(/[^A-Za-z0-9-]/g, '');
   writeFileSync(conf, frrBgpdConfig(opts, dir, hostname));
   writeFileSync(join(dir, 'zebra.conf'), `hostname ${hostname}\nlog file ${join(dir, 'zebra.log')} informational\n`);
+  const bfd = opts.neighbors.some((n) => n.bfd);
+  if (bfd) writeFileSync(join(dir, 'bfdd.conf'), frrBfddConfig(opts, dir, hostname));
   const uid = Number((await runCommand('id', ['-u', 'frr'])).trim());
   const gid = Number((await runCommand('id', ['-g', 'frr'])).trim());
-  for (const f of ['', 'bgpd.conf', 'zebra.conf']) chownSync(join(dir, f), uid, gid);
+  for (const f of ['', 'bgpd.conf', 'zebra.conf', ...(bfd ? ['bfdd.conf'] : [])]) chownSync(join(dir, f), uid, gid);
   if (!searchableByOthers(dir)) {
     throw new Error(`lab: user frr cannot reach ${dir}: every parent directory must be searchable (mode 755)`);
   }
@@ -198,7 +224,7 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
     execCommand('vtysh', ['--vty_socket', dir, '-d', 'bgpd', '-c', cmd], { timeoutMs: 20_000 });
   const logs = async () => {
     const parts: string[] = [];
-    for (const f of ['bgpd.log', 'zebra.log']) {
+    for (const f of ['bgpd.log', 'zebra.log', 'bfdd.log']) {
       const p = join(dir, f);
       if (existsSync(p)) parts.push(`[${f}]\n${tail(readFileSync(p, 'utf8'), 3000)}`);
     }
@@ -238,6 +264,11 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
   } catch (e) {
     await zebra.stop();
     throw e;
+  }
+  if (bfd) {
+    // bfdd before bgpd, with its control socket in `dir` (the default path is shared by every namespace).
+    const bfdArgs = ['-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid'), '--bfdctl', join(dir, 'bfdd.sock')];
+    procs.push(host.spawn(join(FRR_DAEMON_DIR, 'bfdd'), [...bfdArgs, ...common]));
   }
   procs.push(host.spawn(join(FRR_DAEMON_DIR, 'bgpd'), ['-f', conf, '-i', join(dir, 'bgpd.pid'), ...common]));
   return driver;

@@ -28,6 +28,20 @@ export interface NeighborOptions {
   gracefulRestart?: boolean;
   /** Negotiate ADD-PATH (RFC 7911) send and receive. */
   addPath?: boolean;
+  /** Run BFD with this neighbor (FRR: bfdd and `neighbor bfd profile`; BIRD: `protocol bfd` and `bfd on`). */
+  bfd?: NeighborBfdOptions;
+}
+
+/** BFD timers of a lab neighbor (milliseconds). BIRD applies the first BFD neighbor's timers to every interface. */
+export interface NeighborBfdOptions {
+  /** Required Min RX Interval, ms. Default 300. */
+  receiveInterval?: number;
+  /** Desired Min TX Interval, ms. Default 300. */
+  transmitInterval?: number;
+  /** Detect Mult. Default 3. */
+  detectMultiplier?: number;
+  /** Passive role. Default false. */
+  passive?: boolean;
 }
 
 /** A route the lab peer originates. */
