@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // tsconfig.json is composite (for the root `tsc -b`); tsup's d.ts program holds only the entry's files: not composite.
+  dts: { compilerOptions: { composite: false } },
   sourcemap: true,
   clean: true,
   target: 'node20',
