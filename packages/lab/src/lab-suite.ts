@@ -10,6 +10,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   vtysh: 'frr',
   bgpd: 'frr',
   zebra: 'frr',
+  bfdd: 'frr',
   bird: 'bird2',
   birdc: 'bird2',
   gobgpd: 'gobgpd',
@@ -36,6 +37,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
 const TOOL_PATHS: Readonly<Record<string, string>> = {
   bgpd: '/usr/lib/frr/bgpd',
   zebra: '/usr/lib/frr/zebra',
+  bfdd: '/usr/lib/frr/bfdd',
 };
 
 /** Tools every lab suite needs whatever it names. */
