@@ -392,7 +392,7 @@ const bgpPeer = crd({
             properties: { name: str('Secret name.'), namespace: str('Secret namespace.') },
             'x-kubernetes-map-type': 'atomic',
           },
-          bfdProfile: str('BFDProfile of the session (FRR modes only).'),
+          bfdProfile: str('BFDProfile for a BFD session alongside this BGP session.'),
           enableGracefulRestart: {
             ...bool('BGP graceful restart (FRR modes only). Cannot change after creation.'),
             'x-kubernetes-validations': [
@@ -446,7 +446,7 @@ const bfdProfile = crd({
     {
       name: 'v1beta1',
       storage: true,
-      description: 'BFD settings for BGP sessions (FRR modes only; Ingot, like native MetalLB, rejects them).',
+      description: 'BFD settings for the BGP sessions of BGPPeers that name this profile.',
       columns: [
         { name: 'Passive Mode', type: 'boolean', jsonPath: '.spec.passiveMode' },
         { name: 'Transmit Interval', type: 'integer', jsonPath: '.spec.transmitInterval' },

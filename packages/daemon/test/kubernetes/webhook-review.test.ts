@@ -103,14 +103,17 @@ describe('reviewAdmission', () => {
     expect(reviewAdmission(review(ok), ctx(existing)).response.allowed).toBe(true);
   });
 
-  it('refuses a BFDProfile (the native speaker has no BFD) and deleting one a BGPPeer uses', () => {
-    const bfd = {
+  it('BFDProfile: checked like the rest (echoMode refused), and deleting one a BGPPeer uses is refused', () => {
+    const bfd = (spec: Record<string, unknown>) => ({
       apiVersion: 'metallb.io/v1beta1',
       kind: 'BFDProfile',
       metadata: { name: 'fast', namespace: NS },
-      spec: {},
-    };
-    expect(reviewAdmission(review(bfd), ctx(existing)).response.allowed).toBe(false);
+      spec,
+    });
+    expect(reviewAdmission(review(bfd({ receiveInterval: 300 })), ctx(existing)).response.allowed).toBe(true);
+    const echo = reviewAdmission(review(bfd({ echoMode: true })), ctx(existing));
+    expect(echo.response.allowed).toBe(false);
+    expect(echo.response.status?.message).toMatch(/^BFDProfile\/fast spec\.echoMode/);
     const users = [peer('p', { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.254', bfdProfile: 'fast' })];
     const del = reviewAdmission(review(null, 'DELETE', { kind: 'BFDProfile', name: 'fast' }), ctx(users));
     expect(del.response.allowed).toBe(false);
