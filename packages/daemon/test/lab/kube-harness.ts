@@ -63,6 +63,8 @@ export interface KubeLabOptions {
   name?: string;
   /** FRR in the router namespace (iBGP AS 64512 with the three nodes as neighbours), or explicit options. */
   frr?: boolean | Omit<PeerOptions, 'host'>;
+  /** Extra kube-apiserver flags (startKubernetes' `apiServerArgs`). */
+  apiServerArgs?: string[];
 }
 
 /** The lab: the LAN, the API server, the daemons. */
@@ -102,8 +104,8 @@ export class KubeLab {
    * daemons' kubeconfigs, and starts the controller: ready once it has written its CA into the webhook configuration,
    * so the API server can ask it about custom resources from then on.
    */
-  async setUpCluster(): Promise<void> {
-    this.kube = await startKubernetes({ host: this.controlPlane });
+  async setUpCluster(apiServerArgs: string[] = []): Promise<void> {
+    this.kube = await startKubernetes({ host: this.controlPlane, apiServerArgs });
     await this.kube.apply(shippedObjects());
     await this.kube.apply(namespaceObject(APP_NAMESPACE));
     for (const [name, ip] of Object.entries(NODE_IPS)) {
@@ -371,7 +373,7 @@ export async function createKubeLab(opts: KubeLabOptions = {}): Promise<KubeLab>
           : opts.frr;
       lab.frr = await startPeer('frr', { host: lan.router, ...frrOpts });
     }
-    await lab.setUpCluster();
+    await lab.setUpCluster(opts.apiServerArgs);
     return lab;
   } catch (e) {
     const logs = lab.allLogs();
