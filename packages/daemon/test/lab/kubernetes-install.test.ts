@@ -48,6 +48,31 @@ function toLoopback(obj: KubeObject): KubeObject {
   return o;
 }
 
+/**
+ * Ingot's CRD as MetalLB's installation would have left it: the conversion webhook elsewhere, no printer columns. (The
+ * lab's webhooks are URLs, so MetalLB's is one too: server-side apply cannot turn a `service` owned by another
+ * manager into a `url`, the API server then sees both; in a cluster both installations use `service`.)
+ */
+function metallbShaped(crd: KubeObject): KubeObject {
+  const o = structuredClone(crd) as KubeObject & {
+    spec: {
+      conversion?: { webhook?: { clientConfig: Record<string, unknown> } };
+      versions: { additionalPrinterColumns?: unknown }[];
+    };
+  };
+  if (o.spec.conversion?.webhook) o.spec.conversion.webhook.clientConfig = { url: 'https://127.0.0.1:9999/convert' };
+  for (const v of o.spec.versions) delete v.additionalPrinterColumns;
+  return { ...o, metadata: { name: o.metadata?.name ?? '' } };
+}
+
+/** A pool created while MetalLB ran (never handed out automatically, so the tests' allocations stay in 'good'). */
+const legacyPool = {
+  apiVersion: 'metallb.io/v1beta1',
+  kind: 'IPAddressPool',
+  metadata: { name: 'legacy', namespace: NS },
+  spec: { addresses: ['203.0.113.0/28'], autoAssign: false },
+};
+
 const pool = (name: string, addresses: string[]) => ({
   apiVersion: 'metallb.io/v1beta1',
   kind: 'IPAddressPool',
@@ -70,6 +95,21 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     const host = lan.hosts[0];
     if (!host) throw new Error('no host');
     kube = await startKubernetes({ host });
+    // A cluster that runs MetalLB: its CRDs (owned by another field manager, conversion pointing at MetalLB's
+    // webhook Service, no printer columns) and a pool created under them, before Ingot is applied over them.
+    await kube.apply(
+      shippedObjects().filter((o) => o.kind === 'Namespace'),
+      { fieldManager: 'metallb-install' },
+    );
+    await kube.apply(
+      shippedObjects()
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .map(metallbShaped),
+      {
+        fieldManager: 'metallb-install',
+      },
+    );
+    await kube.apply(legacyPool, { fieldManager: 'metallb-user' });
     applied = await kube.apply(shippedObjects(), { fieldManager: 'ingot-install-test' });
     const token = await kube.serviceAccountToken(NS, 'ingot-controller');
     const cmd = labCommand(CONTROLLER, { podName: 'ingot-controller-lab' }, kube.kubeconfigFor(token, 'controller'), {
@@ -133,6 +173,27 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
     const r = await kube.request('POST', `/apis/${obj.apiVersion}/namespaces/${NS}/${plural}`, obj);
     return { status: r.status, message: r.status >= 300 ? ((r.json() as { message?: string }).message ?? r.text) : '' };
   }
+
+  it("Ingot's CRDs applied over MetalLB-shaped ones: objects created before stay, the conversion is Ingot's", async () => {
+    const legacy = await kube.request('GET', `/apis/metallb.io/v1beta1/namespaces/${NS}/ipaddresspools/legacy`);
+    expect(legacy.status).toBe(200);
+    expect((legacy.json() as { spec: unknown }).spec).toEqual({
+      addresses: ['203.0.113.0/28'],
+      autoAssign: false,
+      avoidBuggyIPs: false,
+    });
+    const crd = (
+      await kube.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io')
+    ).json() as {
+      spec: {
+        conversion: { webhook: { clientConfig: { url?: string; service?: unknown } } };
+        versions: { additionalPrinterColumns?: unknown[] }[];
+      };
+    };
+    expect(crd.spec.conversion.webhook.clientConfig.service).toBeUndefined();
+    expect(crd.spec.conversion.webhook.clientConfig.url).toBe(`${WEBHOOK}/convert`);
+    expect(crd.spec.versions.every((v) => (v.additionalPrinterColumns ?? []).length === 4)).toBe(true);
+  });
 
   it('every manifest was accepted by server-side apply', () => {
     expect(applied.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
