@@ -250,6 +250,31 @@ labSuite('deploy/ on a real API server, with the webhooks', { tools: ['etcd', 'k
       expect((v1.json() as { apiVersion: string }).apiVersion).toBe('metallb.io/v1beta1');
     });
 
+    it("the CRDs' own CEL rules hold on the API server (before any webhook)", async () => {
+      const adv = await create(
+        {
+          apiVersion: 'metallb.io/v1beta1',
+          kind: 'BGPAdvertisement',
+          metadata: { name: 'selective', namespace: NS },
+          spec: { aggregationLength: 24, serviceSelectors: [{ matchLabels: { app: 'web' } }] },
+        },
+        'bgpadvertisements',
+      );
+      expect(adv.status).toBe(422);
+      expect(adv.message).toContain('serviceSelectors can only be used with the default aggregation lengths');
+      const peer = await create(
+        {
+          apiVersion: 'metallb.io/v1beta2',
+          kind: 'BGPPeer',
+          metadata: { name: 'slow', namespace: NS },
+          spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254', connectTime: '1500ms' },
+        },
+        'bgppeers',
+      );
+      expect(peer.status).toBe(422);
+      expect(peer.message).toContain('connect time should contain a whole number of seconds');
+    });
+
     it('objects outside metallb-system are refused', async () => {
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
       const r = await kube.request('POST', '/apis/metallb.io/v1beta1/namespaces/elsewhere/ipaddresspools', {
