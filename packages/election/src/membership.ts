@@ -130,8 +130,8 @@ export interface MembershipOptions extends Partial<ProtocolConfig> {
   keyring?: Keyring;
   /**
    * The wire this cluster speaks (default 'ingot'): 'memberlist' is hashicorp/memberlist's (v0.5.1), so MetalLB's
-   * speakers and Ingot members form one cluster; 'ingot' is Ingot's compact format with the replay window. The
-   * transport must frame streams the wire's way (UdpTransport.bind({ framing: MEMBERLIST_FRAMING }) for memberlist).
+   * speakers and Ingot members form one cluster; 'ingot' is Ingot's compact format with the replay window (all members
+   * Ingot). Every member of a cluster speaks the same wire. A UdpTransport adopts the wire's stream framing.
    */
   wire?: WireFormat;
   /** memberlist's Label (memberlist wire only; default '', as MetalLB): packets with another label are refused. */
@@ -296,22 +296,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     // memberlist ignores an alive at incarnation 0 for a node it does not know (a new entry starts at 0 and only a
     // higher incarnation replaces it; its own members start at 1), so on its wire a member starts at 1 at least.
-    const inc = Math.max(initialIncarnation ?? 0, wire === 'memberlist' ? 1 : 0);
+    const format = wire ?? 'ingot';
+    const inc = Math.max(initialIncarnation ?? 0, format === 'memberlist' ? 1 : 0);
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
       throw new ConfigError('initialIncarnation', 'must be a u32');
     const address = { host: canonicalIp(addr.host), port: addr.port };
-    if (wire !== undefined && wire !== 'memberlist' && wire !== 'ingot') {
+    if (format !== 'memberlist' && format !== 'ingot') {
       throw new ConfigError('wire', "must be 'memberlist' or 'ingot'");
     }
     this.wire =
-      wire === 'memberlist'
+      format === 'memberlist'
         ? new MemberlistWire({ name, address, keyring, label, compression })
         : new IngotWire(
             keyring,
             keyring ? new ReplayWindow({ windowMs: this.config.replayWindowMs }) : undefined,
             wallNow,
           );
-    if (transport.framing && transport.framing !== this.wire.framing) {
+    if (transport.useFraming) transport.useFraming(this.wire.framing);
+    else if (transport.framing && transport.framing !== this.wire.framing) {
       throw new ConfigError('transport', `the transport's stream framing is not the ${this.wire.format} wire's`);
     }
     const initialLabels = checkLabels(labels ?? {});

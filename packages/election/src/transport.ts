@@ -33,6 +33,8 @@ export interface Transport {
   readonly maxRequestBytes?: number;
   /** How it delimits stream messages (must be the membership's wire's; absent: the wire's framing is assumed). */
   readonly framing?: StreamFraming;
+  /** Adopt the membership wire's stream framing (called by Membership before it starts; transports that can). */
+  useFraming?(framing: StreamFraming): void;
   /** Stops receiving and releases sockets. */
   close(): Promise<void>;
 }
@@ -67,7 +69,10 @@ export interface UdpTransportOptions {
   connectionDeadlineMs?: number;
   /** Called for every dropped inbound connection (counted in `stats` as well). */
   onReject?: (reason: TransportRejection, from: Address) => void;
-  /** How a stream message is delimited (default {@link LENGTH_PREFIX_FRAMING}; memberlist's wire brings its own). */
+  /**
+   * How a stream message is delimited. Default: the membership's wire's (a Membership sets it on its transport), else
+   * {@link LENGTH_PREFIX_FRAMING}.
+   */
   framing?: StreamFraming;
 }
 
@@ -180,8 +185,9 @@ export class UdpTransport implements Transport {
   private readonly maxPerSource: number;
   private readonly deadlineMs: number;
   private readonly onReject: UdpTransportOptions['onReject'];
-  /** How stream messages are delimited ({@link UdpTransportOptions.framing}). */
-  readonly framing: StreamFraming;
+  /** How stream messages are delimited ({@link UdpTransportOptions.framing}, or what a Membership set). */
+  framing: StreamFraming;
+  private readonly framingFixed: boolean;
   private handlers: TransportHandlers | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inbound = new Set<net.Socket>();
@@ -201,6 +207,7 @@ export class UdpTransport implements Transport {
     this.deadlineMs = options.connectionDeadlineMs ?? 10_000;
     this.onReject = options.onReject;
     this.framing = options.framing ?? LENGTH_PREFIX_FRAMING;
+    this.framingFixed = options.framing !== undefined;
     udp.on('message', (msg, rinfo) => {
       if (this.closed || !this.handlers) return;
       this.handlers.packet(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
@@ -350,6 +357,17 @@ export class UdpTransport implements Transport {
     sock.on('error', (e) => finish(e));
     sock.on('connect', () => sock.write(this.framing.encode(data)));
     readFrame(sock, this.maxReplyBytes, finish, this.framing);
+  }
+
+  /**
+   * Adopts the membership wire's stream framing, unless one was given to {@link UdpTransport.bind}.
+   * @throws {@link ConfigError} when `bind` fixed another framing
+   */
+  useFraming(framing: StreamFraming): void {
+    if (this.framingFixed && framing !== this.framing) {
+      throw new ConfigError('framing', "the transport was bound with another wire's stream framing");
+    }
+    this.framing = framing;
   }
 
   /** Installs the receive handlers. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ConfigError,
   Keyring,
+  LENGTH_PREFIX_FRAMING,
   MEMBERLIST_FRAMING,
   type Member,
   Membership,
@@ -74,8 +75,13 @@ describe('memberlist wire between Ingot members (127.0.0.1)', () => {
     expect(() => new Membership({ ...opts, labels: { 'k=v': 'x' } })).toThrow(ConfigError);
     expect(() => new Membership({ ...opts, labels: { k: 'x'.repeat(600) } })).toThrow(ConfigError);
     await framed.close();
-    const transport = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
+    const transport = await UdpTransport.bind({ host: '127.0.0.1', port: 0, framing: LENGTH_PREFIX_FRAMING });
     expect(() => new Membership({ name: 'b', transport, wire: 'memberlist' })).toThrow(ConfigError);
     await transport.close();
+    // bound without a framing, the transport adopts the wire's
+    const adopting = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
+    new Membership({ name: 'c', transport: adopting, wire: 'memberlist' });
+    expect(adopting.framing).toBe(MEMBERLIST_FRAMING);
+    await adopting.close();
   });
 });

@@ -12,20 +12,27 @@ const EOF = CLEAR + 1;
 const MAX_WIDTH = 12;
 const MAX_CODE = (1 << MAX_WIDTH) - 1;
 
+const TABLE_SIZE = 4 * (1 << 12);
+const TABLE_MASK = TABLE_SIZE - 1;
+/** Go's writer table (open addressing, entry = key << 12 | code, 0 = empty); reused, cleared per call. */
+const table = new Uint32Array(TABLE_SIZE);
+
 /** Compress `input` exactly as Go's `lzw.NewWriter(w, lzw.LSB, 8)` followed by Write and Close. */
 export function lzwCompress(input: Uint8Array): Uint8Array {
-  const out: number[] = [];
+  // at most 12 bits per input byte, plus clear, final code, end code and the partial byte
+  const out = new Uint8Array(Math.ceil((input.length * 12 + 48) / 8) + 1);
+  let o = 0;
   let bits = 0;
   let nBits = 0;
   let width = LIT_WIDTH + 1;
   let hi = EOF;
   let overflow = 1 << (LIT_WIDTH + 1);
-  let table = new Map<number, number>();
+  table.fill(0);
   const write = (code: number) => {
     bits |= code << nBits;
     nBits += width;
     while (nBits >= 8) {
-      out.push(bits & 0xff);
+      out[o++] = bits & 0xff;
       bits >>>= 8;
       nBits -= 8;
     }
@@ -42,35 +49,36 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
       width = LIT_WIDTH + 1;
       hi = EOF;
       overflow = CLEAR << 1;
-      table = new Map();
+      table.fill(0);
       return false;
     }
     return true;
   };
-  if (input.length === 0) {
-    write(CLEAR);
-  } else {
-    write(CLEAR);
+  write(CLEAR);
+  if (input.length > 0) {
     let code = input[0] as number;
-    for (let i = 1; i < input.length; i++) {
+    outer: for (let i = 1; i < input.length; i++) {
       const literal = input[i] as number;
-      const key = code * 256 + literal;
-      const found = table.get(key);
-      if (found !== undefined) {
-        code = found;
-        continue;
+      const key = (code << 8) | literal; // < 2^20
+      let hash = ((key >>> 12) ^ key) & TABLE_MASK;
+      for (let t = table[hash] as number; t !== 0; t = table[hash] as number) {
+        if (t >>> 12 === key) {
+          code = t & MAX_CODE;
+          continue outer;
+        }
+        hash = (hash + 1) & TABLE_MASK;
       }
       write(code);
       code = literal;
       if (!incHi()) continue;
-      table.set(key, hi);
+      table[hash] = ((key << 12) | hi) >>> 0;
     }
     write(code);
     incHi();
   }
   write(EOF);
-  if (nBits > 0) out.push(bits & 0xff);
-  return Uint8Array.from(out);
+  if (nBits > 0) out[o++] = bits & 0xff;
+  return out.slice(0, o);
 }
 
 /**

@@ -246,7 +246,7 @@ export class MemberlistWire implements GossipWire {
       }
       return { ok: true, messages };
     } catch (e) {
-      return this.rejection(e);
+      return this.rejection(e, data);
     }
   }
 
@@ -266,13 +266,23 @@ export class MemberlistWire implements GossipWire {
       const m = fromMl(read.message, from);
       return { ok: true, messages: m ? [m] : [] };
     } catch (e) {
-      return this.rejection(e);
+      return this.rejection(e, data);
     }
   }
 
-  private rejection(e: unknown): WireOpened {
+  private rejection(e: unknown, data: Uint8Array): WireOpened {
     if (!(e instanceof CodecError)) throw e;
-    if (e.code === 'unauthenticated') return { ok: false, reason: 'auth-failed', detail: { error: e.message } };
+    if (e.code === 'unauthenticated') {
+      // Sealed payloads start with encryption version 0 or 1; a higher first byte is a plaintext message type.
+      let first = 0;
+      try {
+        first = splitMlLabel(data).rest[0] ?? 0;
+      } catch {
+        // the label was read before decryption failed; unreachable, but never throw from here
+      }
+      const plaintext = first > 1 && first !== MlType.encrypt;
+      return { ok: false, reason: plaintext ? 'plaintext-refused' : 'auth-failed', detail: { error: e.message } };
+    }
     if (e.code === 'bad-label') return { ok: false, reason: 'bad-envelope', detail: { error: e.message } };
     return { ok: false, reason: 'decode-error', detail: { code: e.code, error: e.message } };
   }
