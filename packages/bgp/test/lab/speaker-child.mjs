@@ -4,8 +4,8 @@
 // Requests: { id, cmd, ...args } → reply { id, ok: true, result } or { id, ok: false, error }.
 //   start { speaker: SpeakerOptions, peers?: PeerOptions[] }     announce { prefix, options }
 //   announceRange { base, count, options } (IPv4 /32s from base)  withdraw { prefix }  withdrawRange { base, count }
-//   addPeer { options }  removePeer { address }  resetPeer { address }  peers  close { communication? }
-// Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning', address, ... }.
+//   addPeer { options }  removePeer { address }  resetPeer { address }  peers  bfd { address }  close { communication? }
+// Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning' | 'bfd', address, ... }.
 
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
@@ -49,11 +49,12 @@ function wire(peer) {
   peer.on('established', (info) => send({ event: 'established', address, info, at: epoch() }));
   peer.on('down', (reason) => send({ event: 'down', address, reason: { ...reason, error: reason.error?.message } }));
   peer.on('notification', (n) =>
-    send({ event: 'notification', address, direction: n.direction, code: n.code, subcode: n.subcode }),
+    send({ event: 'notification', address, direction: n.direction, code: n.code, subcode: n.subcode, at: epoch() }),
   );
   peer.on('routeRefresh', (m) => send({ event: 'routeRefresh', address, afi: m.afi, safi: m.safi }));
   peer.on('warning', (message, err) => send({ event: 'warning', address, message, error: err?.message }));
   peer.on('sent', (r) => send({ event: 'sent', address, ...r, at: epoch() }));
+  peer.on('bfd', (state, diagnostic) => send({ event: 'bfd', address, state, diagnostic, at: epoch() }));
 }
 
 const handlers = {
@@ -94,6 +95,10 @@ const handlers = {
   },
   peers() {
     return speaker.peers.map(peerSummary);
+  },
+  bfd({ address }) {
+    const s = speaker.bfdSession(address);
+    return s && { state: s.state.name, detectionTimeUs: s.detectionTimeUs, transmitIntervalUs: s.transmitIntervalUs };
   },
   memory({ gc = false } = {}) {
     if (gc) {

@@ -220,8 +220,11 @@ export async function startFrr(opts: PeerOptions, dir: string, host: LabHost): P
     throw new Error(`lab: bgpd rejected its config (bgpd -C):\n${problems.join('\n') || dry.stderr || dry.stdout}`);
   }
   const procs: LabProcess[] = [zebra];
+  // BFD commands ('show bfd …') go to bfdd, everything else to bgpd.
   const vtysh = (cmd: string) =>
-    execCommand('vtysh', ['--vty_socket', dir, '-d', 'bgpd', '-c', cmd], { timeoutMs: 20_000 });
+    execCommand('vtysh', ['--vty_socket', dir, '-d', /^\s*(show\s+)?bfd\b/.test(cmd) ? 'bfdd' : 'bgpd', '-c', cmd], {
+      timeoutMs: 20_000,
+    });
   const logs = async () => {
     const parts: string[] = [];
     for (const f of ['bgpd.log', 'zebra.log', 'bfdd.log']) {
