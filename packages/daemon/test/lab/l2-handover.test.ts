@@ -134,11 +134,6 @@ labSuite(
         `[l2-handover] ${requests.length} requests, ${lost.length} lost, ${resets} reset in flight, ${switches} switches; stops ${log}`,
       );
       expect(requests.length).toBeGreaterThan(100);
-      expect(lost, `stops: ${log}`).toEqual([]);
-      expect(resets).toBeLessThanOrEqual(switches);
-      // The second stop of each cycle fell inside the owner's burst (5 s from its announcement).
-      for (const s of stops.filter((_, i) => i % 2 === 1)) expect(s.intoBurstMs, log).toBeLessThan(5_000);
-
       // Gratuitous ARPs for the IP (SPA = TPA = ip), in capture order.
       const garps = (await tsharkJson(pcap, `arp.src.proto_ipv4 == ${ip} && arp.dst.proto_ipv4 == ${ip}`)).map(
         // biome-ignore lint/suspicious/noExplicitAny: tshark JSON
@@ -147,6 +142,18 @@ labSuite(
           node: macOf[p._source.layers.arp['arp.src.hw_mac']] ?? p._source.layers.arp['arp.src.hw_mac'],
         }),
       );
+      // For a lost request: the gratuitous ARPs around it (who moved the client, and when, relative to the first stop).
+      const around = lost.map((r) =>
+        garps
+          .filter((g) => Math.abs(g.t - t0 - r.at) < 1500)
+          .map((g) => `${g.node}@${Math.round(g.t - t0)}`)
+          .join(' '),
+      );
+      expect(lost, `stops: ${log}; gratuitous ARPs around each: ${JSON.stringify(around)}`).toEqual([]);
+      expect(resets).toBeLessThanOrEqual(switches);
+      // The second stop of each cycle fell inside the owner's burst (5 s from its announcement).
+      for (const s of stops.filter((_, i) => i % 2 === 1)) expect(s.intoBurstMs, log).toBeLessThan(5_000);
+
       for (const s of stops) {
         const first = garps.find((g) => g.t >= s.at && g.node !== s.node);
         expect(first, `no gratuitous ARP from a new owner after ${s.node} stopped`).toBeDefined();
