@@ -393,6 +393,9 @@ async function run(opts: RunOptions): Promise<void> {
     ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
     log,
   });
+  // Members that joined while runKubernetes was starting (--memberlist-discover joins the other speakers in it) were
+  // reported when there was no mode to re-plan yet: re-plan now, or this speaker keeps announcing as if alone.
+  mode.reconcile();
 }
 
 /** The host of `HOST:PORT` when it is a unicast IPv4 address (not 0.0.0.0), else undefined. */
