@@ -13,15 +13,13 @@
 // Every case is bounded by a timeout; a failed case is reported and the run continues.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadLab, startOurs, withTimeout } from './lab-harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DIST = join(here, '../dist/index.js');
-const CHILD = join(here, '../test/lab/speaker-child.mjs');
-const LAB = join(here, '../../lab');
 
 if (process.getuid?.() !== 0) {
   console.log('bench/speaker.mjs: needs root (network namespaces); skipped');
@@ -47,81 +45,7 @@ const RX_AS = 64512;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Loads @ingot/lab (TypeScript) through a small esbuild bundle. */
-async function loadLab() {
-  const { build } = await import('esbuild');
-  const out = join(tmpdir(), `ingot-lab-bench-${process.pid}.mjs`);
-  await build({
-    stdin: {
-      contents: [
-        "export { createPair, createLan } from './src/topology.ts';",
-        "export { startPeer } from './src/peers/start-peer.ts';",
-        "export { cleanupAllSync } from './src/registry.ts';",
-      ].join('\n'),
-      resolveDir: LAB,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    logLevel: 'silent',
-    // the ExaBGP driver finds its sink script next to its own source file
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(LAB, 'src/peers/exabgp.ts')).href) },
-  });
-  try {
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(out, { force: true });
-  }
-}
-
 const lab = await loadLab();
-
-// A private copy of the build for the speaker children, so a concurrent `tsup` (which empties dist/) cannot break a run.
-// It sits next to this script so that its bare imports (eventemitter3, koffi) still resolve; removed on exit.
-const DIST_COPY = join(here, `.speaker-dist-${process.pid}.mjs`);
-copyFileSync(DIST, DIST_COPY);
-process.on('exit', () => rmSync(DIST_COPY, { force: true }));
-
-function withTimeout(p, ms, what) {
-  let t;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
-/** Our speaker in a namespace (test/lab/speaker-child.mjs), driven over IPC. */
-async function startOurs(host, speaker) {
-  const childEnv = { INGOT_BGP_DIST: DIST_COPY };
-  // e.g. BENCH_CHILD_NODE_OPTIONS=--max-semi-space-size=4 to see the effect of V8's young-generation size on RSS
-  if (process.env.BENCH_CHILD_NODE_OPTIONS) childEnv.NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS;
-  const proc = host.fork(CHILD, [], { env: childEnv });
-  let seq = 0;
-  const ours = {
-    proc,
-    async request(cmd, args = {}, timeoutMs = 60_000) {
-      const id = ++seq;
-      proc.send({ id, cmd, ...args });
-      const reply = await proc.waitMessage((m) => m?.id === id, timeoutMs);
-      if (!reply.ok) throw new Error(`speaker child ${cmd}: ${reply.error}`);
-      return reply.result;
-    },
-    waitEvent: (pred, timeoutMs = 30_000) =>
-      proc.waitMessage((m) => typeof m?.event === 'string' && pred(m), timeoutMs),
-    async close() {
-      await ours.request('close', {}, 5000).catch(() => {});
-      await proc.stop();
-    },
-  };
-  await proc.waitMessage((m) => m?.event === 'ready', 15_000);
-  await ours.request('start', { speaker });
-  return ours;
-}
 
 function prefixes(n, base = [198, 18, 0, 0]) {
   const start = ((base[0] << 24) | (base[1] << 16) | (base[2] << 8) | base[3]) >>> 0;
