@@ -94,7 +94,16 @@ async function measure(name, b, bfddPid, ready, onStopped) {
         const until = Date.now() + 10_000;
         while (monitor.deletions().length === seen && Date.now() < until) await sleep(5);
         const deleted = monitor.deletions()[seen];
-        if (deleted === undefined) throw new Error(`${name} rep ${rep}: the route was not deleted on b within 10 s`);
+        if (deleted === undefined) {
+          const detected = await pending?.then(
+            (ms) => `detected after ${ms.toFixed(0)} ms`,
+            (e) => `not detected: ${e.message}`,
+          );
+          const now = await ready().catch((e) => e.message);
+          throw new Error(
+            `${name} rep ${rep}: the route was not deleted on b within 10 s (${detected ?? ''}; now ${JSON.stringify(now)})`,
+          );
+        }
         withdrawn.push(deleted - t0);
         if (pending) extra.push(await pending);
       } finally {
