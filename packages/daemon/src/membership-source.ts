@@ -8,6 +8,7 @@ import {
   RateLimitedLog,
   type TransportRejection,
   UdpTransport,
+  type WireFormat,
 } from '@ingot/election';
 import type { Logger } from './logger.js';
 import type { MetricSample } from './metrics.js';
@@ -35,6 +36,11 @@ export interface MembershipSourceOptions {
    * is a wildcard (0.0.0.0, ::) and the host has more than one candidate address.
    */
   advertise?: string;
+  /**
+   * The gossip wire (default `ingot`): `memberlist` is hashicorp/memberlist's, so this node and MetalLB's speakers form
+   * one cluster (see @ingot/election's README).
+   */
+  wire?: WireFormat;
   /** Logger. */
   log: Logger;
   /** Called whenever the set of live members or their labels change. */
@@ -168,6 +174,7 @@ export async function startMembership(options: MembershipSourceOptions): Promise
     transport,
     advertise: advertised,
     labels: options.labels,
+    ...(options.wire !== undefined ? { wire: options.wire } : {}),
     ...(options.secret !== undefined ? { keyring: new Keyring([metallbSecretKey(options.secret)]) } : {}),
     log: (e) => (e.level === 'warn' ? options.log.warn(e.msg, e) : options.log.debug(e.msg, e)),
   });

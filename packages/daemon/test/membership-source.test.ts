@@ -97,6 +97,48 @@ spec:
   });
 });
 
+describe('spec.memberlist.wire', () => {
+  it('accepts ingot or memberlist and nothing else', () => {
+    const issue = (wire: string) => {
+      const r = parseConfig(`apiVersion: ingot.dev/v1alpha1
+kind: Node
+metadata: { name: n1 }
+spec:
+  memberlist: { bindAddress: '192.0.2.1:7946', join: [], insecurePlaintext: true, wire: ${wire} }
+`);
+      return r.ok ? undefined : r.issues.map((i) => `${i.field}: ${i.reason}`).join('\n');
+    };
+    expect(issue('memberlist')).toBeUndefined();
+    expect(issue('ingot')).toBeUndefined();
+    expect(issue('swim')).toMatch(/spec.memberlist.wire: must be ingot or memberlist/);
+  });
+
+  it('two daemons on the memberlist wire (MetalLB key) see each other, labels included', async () => {
+    const a = await start({
+      secret: SECRET,
+      wire: 'memberlist',
+      bind: `127.0.0.1:${base + 150}`,
+      labels: { zone: 'a' },
+    });
+    const b = await start({
+      name: 'n2',
+      secret: SECRET,
+      wire: 'memberlist',
+      bind: `127.0.0.1:${base + 151}`,
+      join: [`127.0.0.1:${base + 150}`],
+    });
+    const end = Date.now() + 5000;
+    while (b.members().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(b.members()).toContainEqual({ name: 'n1', labels: { zone: 'a' } });
+    expect(
+      a
+        .members()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['n1', 'n2']);
+  });
+});
+
 describe('wildcard --memberlist-bind', () => {
   const nic = (address: string, family: 'IPv4' | 'IPv6', internal = false) =>
     ({ address, family, internal, netmask: '', mac: '', cidr: null }) as unknown as NetworkInterfaceInfo;

@@ -36,6 +36,8 @@ export interface NodeConfig {
     insecurePlaintext?: boolean;
     /** Address gossiped to the other members, `host` or `host:port` (needed with a wildcard bindAddress). */
     advertiseAddress?: string;
+    /** The gossip wire: `ingot` (default) or `memberlist` (one cluster with MetalLB's speakers). */
+    wire?: 'ingot' | 'memberlist';
   };
   /** spec.bgp: node-wide BGP settings. */
   bgp: {
@@ -130,6 +132,9 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
         'spec.memberlist',
         'set secret or secretFile (MetalLB memberlist secret, at least 16 bytes), or insecurePlaintext: true to run gossip unencrypted',
       );
+    const wire = r.string('spec.memberlist.wire');
+    if (wire !== undefined && wire !== 'ingot' && wire !== 'memberlist')
+      r.fail('spec.memberlist.wire', `must be ingot or memberlist, got ${JSON.stringify(wire)}`);
     const advertiseAddress = r.string('spec.memberlist.advertiseAddress');
     const advertiseHost =
       advertiseAddress === undefined || isIP(advertiseAddress) !== 0
@@ -155,6 +160,7 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
         ...(secretFile !== undefined ? { secretFile } : {}),
         ...(insecurePlaintext ? { insecurePlaintext } : {}),
         ...(advertiseAddress !== undefined ? { advertiseAddress } : {}),
+        ...(wire === 'ingot' || wire === 'memberlist' ? { wire } : {}),
       };
   }
   return node;

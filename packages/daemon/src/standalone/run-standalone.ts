@@ -49,6 +49,8 @@ export interface StandaloneOptions {
     secretFile?: string;
     insecurePlaintext?: boolean;
     advertiseAddress?: string;
+    /** The gossip wire (no flag yet: the Node document's `spec.memberlist.wire`). */
+    wire?: 'ingot' | 'memberlist';
   };
   /** `--metrics-bind` / `--status-address`. */
   statusAddress?: string;
@@ -112,7 +114,12 @@ export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig
       : (selectNode(config.nodes, hostname()) ?? selectNode(config.nodes, undefined));
   const name = explicitName ?? node?.name ?? hostname();
   const announce = opts.announce ?? node?.announce ?? 'dry-run';
-  const memberlist = opts.memberlist ?? node?.memberlist;
+  // Command-line memberlist flags replace the document's settings, except the wire, which has no flag.
+  const nodeWire = node?.memberlist?.wire;
+  const memberlist =
+    opts.memberlist && nodeWire && !opts.memberlist.wire
+      ? { ...opts.memberlist, wire: nodeWire }
+      : (opts.memberlist ?? node?.memberlist);
   const memberHost = memberlist ? parseHostPort(memberlist.bindAddress).host : undefined;
   const statusAddress =
     opts.statusAddress ??
@@ -309,6 +316,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       ...(secret !== undefined ? { secret } : {}),
       ...(s.memberlist.insecurePlaintext ? { insecurePlaintext: true } : {}),
       ...(s.memberlist.advertiseAddress ? { advertise: s.memberlist.advertiseAddress } : {}),
+      ...(s.memberlist.wire ? { wire: s.memberlist.wire } : {}),
       log: log.child('memberlist'),
       onChange: onMembersChanged,
     });
