@@ -25,8 +25,11 @@ import { Timer } from './timers.js';
 export interface PeerOptions {
   /** The peer's address (IPv4 or IPv6). */
   address: string;
-  /** The peer's AS number. */
-  asn: number;
+  /**
+   * The peer's AS number, or `'internal'` (any OPEN carrying our AS: iBGP) / `'external'` (any other AS: eBGP), as FRR's
+   * `neighbor … remote-as internal|external` and MetalLB's `dynamicASN`.
+   */
+  asn: number | 'internal' | 'external';
   /** TCP port to connect to. Default 179. */
   port?: number;
   /** Hold time we propose, seconds: 0 or 3..65535. Default 90. */
@@ -508,7 +511,9 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
       const local = bgpIdToNumber(this.host.routerId);
       const remote = bgpIdToNumber(remoteId);
       // Keep the connection initiated by the speaker with the higher BGP identifier (RFC 6286 §2.3: on a tie, higher AS).
-      const keepOurs = local !== remote ? local > remote : this.host.asn > this.options.asn;
+      // (With a dynamic peer AS the tie cannot be broken by configuration: the incoming connection is kept.)
+      const peerAsn = typeof this.options.asn === 'number' ? this.options.asn : this.host.asn;
+      const keepOurs = local !== remote ? local > remote : this.host.asn > peerAsn;
       const sessionIsOurs = session.connection?.direction === 'outgoing';
       const dumpSession = keepOurs !== sessionIsOurs;
       if (dumpSession) return true;

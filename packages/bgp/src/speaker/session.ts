@@ -52,8 +52,8 @@ export interface SessionParams {
   localAsn: number;
   /** Our BGP identifier (dotted quad). */
   routerId: string;
-  /** The AS the peer must announce. */
-  peerAsn: number;
+  /** The AS the peer must announce, or `'internal'` (ours) / `'external'` (any other). */
+  peerAsn: number | 'internal' | 'external';
   /** Hold time we propose, seconds. */
   holdTime: number;
   /** Keepalive interval, seconds (default holdTime / 3). */
@@ -323,7 +323,14 @@ export class BgpSession extends EventEmitter<BgpSessionEvents> {
       };
     }
     const asn = openAsn(open);
-    if (asn !== this.params.peerAsn) {
+    const expected = this.params.peerAsn;
+    const acceptable =
+      expected === 'internal'
+        ? asn === this.params.localAsn
+        : expected === 'external'
+          ? asn !== this.params.localAsn
+          : asn === expected;
+    if (!acceptable) {
       const data = new Uint8Array(2);
       new DataView(data.buffer).setUint16(0, open.myAsn);
       return { code: ErrorCode.OPEN_MESSAGE, subcode: OpenErrorSubcode.BAD_PEER_AS, data };

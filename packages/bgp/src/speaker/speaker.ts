@@ -278,8 +278,9 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     const address = options.address;
     if (!isIPv4(address) && !isIPv6(address)) throw new TypeError(`address: not an IP address: ${address}`);
     if (this.peerMap.has(address)) throw new RangeError(`address: peer ${address} already exists`);
-    if (!Number.isInteger(options.asn) || options.asn < 1 || options.asn > 0xffffffff) {
-      throw new RangeError(`asn: must be 1..4294967295, got ${options.asn}`);
+    const asn = options.asn;
+    if (asn !== 'internal' && asn !== 'external' && (!Number.isInteger(asn) || asn < 1 || asn > 0xffffffff)) {
+      throw new RangeError(`asn: must be 1..4294967295, 'internal' or 'external', got ${asn}`);
     }
     if (options.password !== undefined && new TextEncoder().encode(options.password).length > 80) {
       throw new RangeError('password: at most 80 bytes (TCP_MD5SIG_MAXKEYLEN)');
