@@ -24,9 +24,12 @@ import { checkTable } from './table-check.js';
 
 /**
  * After a graceful leave, how long the service IPs stay on `lo` (data path `local`): clients whose neighbour entry
- * still points here keep being served until the new owner's first gratuitous round reaches them.
+ * still points here keep being served until the new owner's first gratuitous round reaches them. The same as the
+ * Daemon's `handoverDrainMs` default: on a loaded machine the new owner's first round came 1.3 s after the stop (it
+ * must see the leave, re-plan, add the IP to its `lo`, then send), and with 300 ms a client's SYN sent meanwhile
+ * reached a node that had already dropped the IP, and waited 1 s for its retransmission (issue 17).
  */
-const HANDOVER_DRAIN_MS = 300;
+const HANDOVER_DRAIN_MS = 2000;
 
 /** Command-line settings of `ingot run`; each one given here wins over the Node document's. */
 export interface StandaloneOptions {
@@ -235,10 +238,15 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     },
     fetchTable: (address) => fetchTableOverHttp(address, tableKey),
     check: (table) => checkTable(table, config()),
-    // With Node documents in the fleet file, only those machines may allocate.
+    // With Node documents in the fleet file, only those machines may allocate. On memberlist's wire the members may
+    // include MetalLB speakers, which serve no /assignments: only members advertising Ingot's status address count.
     eligible: () => {
       const nodes = config().nodes;
-      return nodes.length > 0 ? new Set(nodes.map((n) => n.name)) : undefined;
+      const configured = nodes.length > 0 ? new Set(nodes.map((n) => n.name)) : undefined;
+      if (s.memberlist?.wire !== 'memberlist' || !membership) return configured;
+      const ingot = new Set([s.name]);
+      for (const m of membership.members()) if (m.labels[STATUS_LABEL] !== undefined) ingot.add(m.name);
+      return configured ? new Set([...ingot].filter((n) => configured.has(n))) : ingot;
     },
   });
   advertised = tableVersion(sync.table);

@@ -99,6 +99,8 @@ export interface ClusterOptions {
   start?: boolean;
   /** Daemon log level. @default 'info' */
   logLevel?: 'debug' | 'info';
+  /** `spec.memberlist.wire` of every Node document (absent: the default, Ingot's). */
+  wire?: 'ingot' | 'memberlist';
 }
 
 /** The default FRR set-up: iBGP, AS 64512, the three nodes as neighbours (hold time 9 s). */
@@ -111,7 +113,12 @@ export function defaultFrrOptions(): Omit<PeerOptions, 'host'> {
 }
 
 /** The Node document of node `index` (0-based) in the fleet file. */
-export function nodeDocument(index: number, dir: string, labels: Record<string, string> = {}): string {
+export function nodeDocument(
+  index: number,
+  dir: string,
+  labels: Record<string, string> = {},
+  wire?: 'ingot' | 'memberlist',
+): string {
   const ip = `192.0.2.${index + 1}`;
   const seeds = NODE_NAMES.map((_, i) => `192.0.2.${i + 1}:7946`).filter((_, i) => i !== index);
   return [
@@ -127,6 +134,7 @@ export function nodeDocument(index: number, dir: string, labels: Record<string, 
     `    bindAddress: ${ip}:7946`,
     `    join: [${seeds.join(', ')}]`,
     `    secret: ${MEMBERLIST_SECRET}`,
+    ...(wire ? [`    wire: ${wire}`] : []),
     '  bgp:',
     `    routerID: ${ip}`,
     `    sourceAddress: ${ip}`,
@@ -184,7 +192,9 @@ export class Cluster {
 
   /** The fleet file's text for `resources`. */
   fleetText(resources: string): string {
-    const docs = this.nodes.map((n, i) => nodeDocument(i, this.dir, this.opts.nodeLabels?.[n.name] ?? {}));
+    const docs = this.nodes.map((n, i) =>
+      nodeDocument(i, this.dir, this.opts.nodeLabels?.[n.name] ?? {}, this.opts.wire),
+    );
     return `${[...docs, resources.trim()].filter(Boolean).join('---\n')}\n`;
   }
 
