@@ -123,7 +123,19 @@ items:
       /ibgp/,
     ],
     ['bad address', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.300 }', 'spec.peerAddress', /invalid IP/],
-    ['dynamicASN', '{ myASN: 1, dynamicASN: external, peerAddress: 192.0.2.1 }', 'spec.dynamicASN', /not supported/],
+    [
+      'dynamicASN other than internal/external',
+      '{ myASN: 1, dynamicASN: both, peerAddress: 192.0.2.1 }',
+      'spec.dynamicASN',
+      /must be internal or external/,
+    ],
+    [
+      'peerASN and dynamicASN',
+      '{ myASN: 1, peerASN: 2, dynamicASN: external, peerAddress: 192.0.2.1 }',
+      'spec.dynamicASN',
+      /both peerASN 2 and dynamicASN/,
+    ],
+    ['neither peerASN nor dynamicASN', '{ myASN: 1, peerAddress: 192.0.2.1 }', 'spec.peerASN', /is required/],
     [
       'a bfdProfile that does not exist',
       '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, bfdProfile: fast }',
@@ -132,7 +144,6 @@ items:
     ],
     ['vrf', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: red }', 'spec.vrf', /not supported by the native/],
     ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],
-    ['disableMP', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, disableMP: true }', 'spec.disableMP', /MP-BGP/],
     [
       'a fractional connectTime',
       '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 1500ms }',

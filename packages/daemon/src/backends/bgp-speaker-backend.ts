@@ -71,7 +71,7 @@ export function createBgpSpeakerBackend(
     const speaker = speakerFor(p, routerId);
     const peer = speaker.addPeer({
       address: p.peerAddress,
-      asn: p.peerASN,
+      asn: p.dynamicASN ?? p.peerASN,
       port: p.peerPort,
       holdTime: p.holdTime,
       keepaliveTime: p.keepaliveTime,
@@ -93,7 +93,10 @@ export function createBgpSpeakerBackend(
           }
         : {}),
       gracefulRestart: p.enableGracefulRestart,
-      families: [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
+      // disableMP: only the session's own family, as MetalLB's FRR mode activates the neighbor in one family only.
+      families: p.disableMP
+        ? [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4']
+        : [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
     });
     peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
     peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
@@ -143,7 +146,7 @@ export function createBgpSpeakerBackend(
       return [...peers.values()].map(({ peer, session }) => ({
         name: peer.name,
         address: `${peer.peerAddress}:${peer.peerPort}`,
-        asn: peer.peerASN,
+        asn: session.session?.peerAsn ?? peer.peerASN,
         state: session.state,
         prefixesAdvertised: session.counters.prefixesAdvertised,
       }));

@@ -323,8 +323,16 @@ function readBgpAdvertisement(r: FieldReader, name: string): BGPAdvertisement {
 function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | undefined {
   const myASN = r.integer('spec.myASN', { min: 1, max: UINT32_MAX, required: true });
   const peerASN = r.integer('spec.peerASN', { min: 1, max: UINT32_MAX });
-  if (r.get('spec.dynamicASN') !== undefined) r.fail('spec.dynamicASN', 'is not supported by the native BGP speaker');
-  else if (peerASN === undefined) r.fail('spec.peerASN', 'is required');
+  // dynamicASN (MetalLB's FRR mode): accept whichever AS the peer's OPEN carries, ours (internal) or another (external).
+  const dynamic = r.get('spec.dynamicASN');
+  let dynamicASN: 'internal' | 'external' | undefined;
+  if (dynamic !== undefined && dynamic !== null && dynamic !== '') {
+    if (dynamic !== 'internal' && dynamic !== 'external')
+      r.fail('spec.dynamicASN', `must be internal or external, got ${JSON.stringify(dynamic)}`);
+    else dynamicASN = dynamic;
+    if (peerASN !== undefined)
+      r.fail('spec.dynamicASN', `both peerASN ${peerASN} and dynamicASN ${JSON.stringify(dynamic)} are set: set one`);
+  } else if (peerASN === undefined) r.fail('spec.peerASN', 'is required (or dynamicASN: internal or external)');
   // MetalLB's FRR-only fields: rejected, as its native mode does (DiscardFRROnly), rather than silently not doing
   // what they ask.
   for (const [field, hint] of UNSUPPORTED_PEER_FIELDS) {
@@ -358,18 +366,19 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     );
   }
   const ebgpMultiHop = r.boolean('spec.ebgpMultiHop', false);
-  if (ebgpMultiHop && myASN !== undefined && myASN === peerASN)
+  if (ebgpMultiHop && myASN !== undefined && (myASN === peerASN || dynamicASN === 'internal'))
     r.fail('spec.ebgpMultiHop', 'invalid ebgpMultiHop parameter set for an ibgp peer');
   const password = r.string('spec.password');
   if (r.get('spec.passwordSecret') !== undefined && password)
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
   if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
   const bfdProfile = r.string('spec.bfdProfile');
-  if (myASN === undefined || peerASN === undefined || !peerAddress) return undefined;
+  if (myASN === undefined || (peerASN === undefined && dynamicASN === undefined) || !peerAddress) return undefined;
   return {
     name,
     myASN,
-    peerASN,
+    peerASN: peerASN ?? 0,
+    ...(dynamicASN ? { dynamicASN } : {}),
     peerAddress,
     ...(sourceAddress ? { sourceAddress } : {}),
     peerPort: r.integer('spec.peerPort', { min: 1, max: 16384, fallback: 179 }) ?? 179,
@@ -382,6 +391,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     enableGracefulRestart: r.boolean('spec.enableGracefulRestart', false),
     ebgpMultiHop,
     ...(bfdProfile ? { bfdProfile } : {}),
+    ...(r.boolean('spec.disableMP', false) ? { disableMP: true } : {}),
   };
 }
 
@@ -414,7 +424,6 @@ function readTimers(r: FieldReader, w: FieldReader): { holdTime: number; keepali
 const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['interface', ' (unnumbered BGP): set peerAddress'],
   ['vrf', ''],
-  ['disableMP', ': every session negotiates IPv4 and IPv6 (MP-BGP)'],
 ];
 
 function readDuration(r: FieldReader, path: string): number | undefined {

@@ -76,8 +76,12 @@ export interface BGPPeer {
   name: string;
   /** Our AS number. */
   myASN: number;
-  /** The peer's AS number. */
+  /** The peer's AS number; 0 when `dynamicASN` is set. */
   peerASN: number;
+  /** Accept the peer's AS from its OPEN: ours (`internal`, iBGP) or any other (`external`, eBGP). */
+  dynamicASN?: 'internal' | 'external';
+  /** Negotiate only the family of `peerAddress` (no IPv6 over an IPv4 session or the reverse). */
+  disableMP?: boolean;
   /** The peer's address. */
   peerAddress: string;
   /** Local address to bind. */
