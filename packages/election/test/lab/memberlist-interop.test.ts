@@ -1,7 +1,15 @@
 // Ingot members on the memberlist wire and real hashicorp/memberlist v0.5.1 agents (configured as MetalLB's speakers)
 // in one cluster, in namespaces with real UDP/TCP. Build first: packages/lab/go/build-tools.sh memberlist-agent and
 // (cd packages/election && npx tsup).
-import { createLan, labSuite, type MemberlistAgent, pollUntil, startMemberlistAgent, useTopology } from '@ingot/lab';
+import {
+  createLan,
+  fault,
+  labSuite,
+  type MemberlistAgent,
+  pollUntil,
+  startMemberlistAgent,
+  useTopology,
+} from '@ingot/lab';
 import { afterEach, expect, it } from 'vitest';
 import { metallbSecretKey } from '../../src/keyring.js';
 import { MemberChild } from './member-harness.js';
@@ -139,5 +147,52 @@ labSuite(
       await agentSees(x, ['a', 'x']);
       await a.request('close');
     }, 120_000);
+
+    it('rotated keys: an agent on the old key and one on the new join Ingot members holding both; a partition heals', async () => {
+      const [h1, h2, h3, h4] = lab().hosts;
+      if (!h1 || !h2 || !h3 || !h4) throw new Error('four hosts');
+      const OLD = 'old-secret-rotation-01';
+      const NEW = 'new-secret-rotation-02';
+      const hex = (s: string) => Buffer.from(metallbSecretKey(s)).toString('hex');
+      // Ingot members seal with the new key and open both; agent x still seals with the old key (and holds the new one),
+      // agent y has only the new key.
+      const a = track(
+        await MemberChild.start('a', h1, { keys: [hex(NEW), hex(OLD)], options: { wire: 'memberlist' } }),
+      );
+      const b = track(
+        await MemberChild.start('b', h2, { keys: [hex(NEW), hex(OLD)], options: { wire: 'memberlist' } }),
+      );
+      const x = track(await startMemberlistAgent(h3, { name: 'x', secret: OLD, extraSecrets: [NEW] }));
+      const y = track(await startMemberlistAgent(h4, { name: 'y', secret: NEW }));
+      await a.request('join', { seeds: [{ host: h3.ipv4, port: 7946 }] });
+      await b.request('join', { seeds: [{ host: h1.ipv4, port: 7946 }] });
+      await y.join([`${h2.ipv4}:7946`]);
+      const all = { a: 'alive', b: 'alive', x: 'alive', y: 'alive' };
+      await ingotSees(a, all);
+      await ingotSees(b, all);
+      await agentSees(x, ['a', 'b', 'x', 'y']);
+
+      // Partition b (drop everything on its interface) until the others declare it dead, then heal.
+      const t0 = Date.now();
+      await fault.partition(h2);
+      try {
+        await ingotSees(a, { b: 'dead' }, 30_000);
+        await pollUntil(
+          async () => ((await x.members()).some((m) => m.node === 'b') ? undefined : true),
+          30_000,
+          () => 'x drops b',
+        );
+      } finally {
+        await fault.heal(h2);
+      }
+      const tHeal = Date.now();
+      await ingotSees(a, all, 60_000);
+      await ingotSees(b, all, 60_000);
+      await agentSees(x, ['a', 'b', 'x', 'y'], 60_000);
+      console.log(
+        `memberlist interop (rotation, partition): b dead everywhere ${tHeal - t0} ms after the partition; ` +
+          `everyone sees everyone alive ${Date.now() - tHeal} ms after the heal`,
+      );
+    }, 180_000);
   },
 );
