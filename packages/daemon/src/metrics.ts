@@ -77,6 +77,11 @@ export interface StatusRoutes {
   healthy: () => boolean;
   /** `GET /readyz`: 200 when serving (configuration loaded, initial sync done). @default healthy */
   ready?: () => boolean;
+  /**
+   * Lines appended to the `/readyz` body: degraded but serving states (e.g. ARP answered on the event loop after the
+   * answer thread failed), so a probe's output says so while the status code stays what `ready` decides.
+   */
+  readyNotes?: () => string[];
   /** `GET /status`: JSON document (`ingot status`). */
   status?: () => unknown;
   /** `GET /assignments`: JSON assignment table (standalone replication). */
@@ -98,8 +103,10 @@ const MAX_CONNECTIONS = 128;
  */
 export async function serveStatus(bind: string, routes: StatusRoutes): Promise<Server> {
   const { host, port } = parseHostPort(bind);
-  const probe = (res: ServerResponse, ok: boolean) =>
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+  const probe = (res: ServerResponse, ok: boolean, notes: readonly string[] = []) =>
+    res
+      .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+      .end([ok ? 'ok' : 'not ready', ...notes].map((line) => `${line}\n`).join(''));
   const json = (res: ServerResponse, value: unknown, sign?: (body: string) => string) => {
     const body = `${JSON.stringify(value, jsonSafe)}\n`;
     res
@@ -113,7 +120,7 @@ export async function serveStatus(bind: string, routes: StatusRoutes): Promise<S
     else if (path === '/metrics')
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(routes.metrics());
     else if (path === '/healthz') probe(res, routes.healthy());
-    else if (path === '/readyz') probe(res, (routes.ready ?? routes.healthy)());
+    else if (path === '/readyz') probe(res, (routes.ready ?? routes.healthy)(), routes.readyNotes?.());
     else if (path === '/status' && routes.status) json(res, routes.status());
     else if (path === '/assignments' && routes.assignments) json(res, routes.assignments(), routes.sign);
     else res.writeHead(404).end();

@@ -27,6 +27,18 @@ export interface Layer2Status {
   answerThread: AnswerThreadStatus;
 }
 
+/**
+ * The `/readyz` lines for a layer-2 status: one when ARP and NDP are answered on the event loop because the answer
+ * thread failed (still serving, so readiness is unchanged, but slower and at the event loop's mercy).
+ * @param status - what {@link LiveLayer2Backend.status} returned, or anything else a backend reports (ignored)
+ */
+export function layer2ReadyNotes(status: object | undefined): string[] {
+  const s = status as Partial<Layer2Status> | undefined;
+  if (s?.answering !== 'event-loop') return [];
+  const last = s.answerThread?.lastError;
+  return [`layer2: answer thread failed${last ? ` (${last})` : ''}; ARP and NDP are answered on the event loop`];
+}
+
 /** The live layer-2 backend: the responder, plus where it answers (for `ingot status` and `/metrics`). */
 export interface LiveLayer2Backend extends Layer2Backend {
   /** Where ARP and NDP are answered now. */

@@ -5,7 +5,7 @@ import { basename, dirname } from 'node:path';
 import { parseAddressEntry, parseIp } from '@ingot/allocator';
 import { createBgpSpeakerBackend } from '../backends/bgp-speaker-backend.js';
 import { dryRunBgp, dryRunLayer2 } from '../backends/dry-run.js';
-import { startLiveLayer2 } from '../backends/live-layer2.js';
+import { layer2ReadyNotes, startLiveLayer2 } from '../backends/live-layer2.js';
 import { ConfigStore } from '../config/config-store.js';
 import { DEFAULT_STATUS_ADDRESS, type NodeConfig, selectNode } from '../config/node-config.js';
 import { parseConfig } from '../config/parse-config.js';
@@ -363,6 +363,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     healthy: () => store.current !== undefined,
     // Ready once configured, synced at start, and holding the newest table heard of from the allocator.
     ready: () => store.current !== undefined && synced && sync.upToDate(members()),
+    readyNotes: () => layer2ReadyNotes(layer2.status?.()),
     status,
   };
   const peer = {
