@@ -13,6 +13,7 @@ export {
   type WellKnownCommunityName,
 } from './communities.js';
 export * from './constants.js';
+export { LINK_BANDWIDTH_SUBTYPE, linkBandwidthCommunity, parseLinkBandwidth } from './link-bandwidth.js';
 export { decodeMessage, encodeMessage, encodingLength } from './message-codec.js';
 export { MessageDecoder } from './message-decoder.js';
 export {

@@ -7,6 +7,7 @@
  */
 
 import { AS_TRANS } from '../codec/constants.js';
+import { linkBandwidthCommunity } from '../codec/link-bandwidth.js';
 import { encodeMessage } from '../codec/message-codec.js';
 import { endOfRib, type PackOptions, packUpdates, packWithdrawals } from '../codec/pack-updates.js';
 import type { CodecOptions, PathAttributes } from '../codec/types.js';
@@ -30,6 +31,11 @@ export interface AnnounceOptions {
   largeCommunities?: string[];
   /** Only these peers (by address) receive the route; default all. */
   peers?: string[];
+  /**
+   * Link bandwidth in bytes per second, sent as the link bandwidth extended community (draft-ietf-idr-link-bandwidth,
+   * transitive, our AS) so a router with weighted ECMP (FRR `bgp bestpath bandwidth`) shares traffic in proportion.
+   */
+  linkBandwidth?: number;
 }
 
 /** A canonicalised, interned set of {@link AnnounceOptions} (the speaker shares one object per distinct set). */
@@ -49,6 +55,7 @@ export function announcementKey(o: AnnounceOptions): string {
     o.communities ?? [],
     o.largeCommunities ?? [],
     o.peers ?? [],
+    o.linkBandwidth ?? null,
   ]);
 }
 
@@ -304,6 +311,9 @@ export class AdjRibOut {
     if (ctx.internal) attributes.localPref = o.localPref ?? 100;
     if (o.communities && o.communities.length > 0) attributes.communities = [...o.communities];
     if (o.largeCommunities && o.largeCommunities.length > 0) attributes.largeCommunities = [...o.largeCommunities];
+    if (o.linkBandwidth !== undefined) {
+      attributes.extendedCommunities = [linkBandwidthCommunity(ctx.localAsn, o.linkBandwidth)];
+    }
     return { family, attributes, pack };
   }
 }

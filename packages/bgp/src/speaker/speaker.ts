@@ -11,6 +11,7 @@ import type { BfdSession } from '../bfd/bfd-session.js';
 import { BfdTransport, type BfdTransportOptions } from '../bfd/bfd-transport.js';
 import { communityToNumber, largeCommunityToNumbers } from '../codec/communities.js';
 import { CeaseSubcode } from '../codec/constants.js';
+import { linkBandwidthCommunity } from '../codec/link-bandwidth.js';
 import { addressToBytes, unmapAddress } from './address.js';
 import { type Announcement, type AnnounceOptions, announcementKey } from './adj-rib-out.js';
 import { type Clock, type RandomSource, systemClock } from './clock.js';
@@ -145,7 +146,8 @@ function sameOptions(a: AnnounceOptions, b: AnnounceOptions): boolean {
     a.med === b.med &&
     sameList(a.communities, b.communities) &&
     sameList(a.largeCommunities, b.largeCommunities) &&
-    sameList(a.peers, b.peers)
+    sameList(a.peers, b.peers) &&
+    a.linkBandwidth === b.linkBandwidth
   );
 }
 
@@ -183,6 +185,10 @@ function canonicalAnnounce(o: AnnounceOptions): AnnounceOptions {
   if (large.length > 0) out.largeCommunities = [...large];
   const peers = canonicalList(o.peers);
   if (peers.length > 0) out.peers = [...peers];
+  if (o.linkBandwidth !== undefined) {
+    linkBandwidthCommunity(0, o.linkBandwidth); // throws RangeError with the reason
+    out.linkBandwidth = o.linkBandwidth;
+  }
   return out;
 }
 
