@@ -46,6 +46,7 @@ export interface MetalLbResourceType {
 export const METALLB_RESOURCE_TYPES: readonly MetalLbResourceType[] = [
   { kind: 'IPAddressPool', group: 'metallb.io', version: 'v1beta1', plural: 'ipaddresspools' },
   { kind: 'Community', group: 'metallb.io', version: 'v1beta1', plural: 'communities' },
+  { kind: 'BFDProfile', group: 'metallb.io', version: 'v1beta1', plural: 'bfdprofiles' },
   { kind: 'BGPPeer', group: 'metallb.io', version: 'v1beta2', plural: 'bgppeers' },
   { kind: 'L2Advertisement', group: 'metallb.io', version: 'v1beta1', plural: 'l2advertisements' },
   { kind: 'BGPAdvertisement', group: 'metallb.io', version: 'v1beta1', plural: 'bgpadvertisements' },

@@ -52,6 +52,7 @@ const COLLECTIONS: Record<string, { kind: string; apiVersion: string; namespaced
   bgpadvertisements: { kind: 'BGPAdvertisement', apiVersion: 'metallb.io/v1beta1', namespaced: true },
   bgppeers: { kind: 'BGPPeer', apiVersion: 'metallb.io/v1beta2', namespaced: true },
   communities: { kind: 'Community', apiVersion: 'metallb.io/v1beta1', namespaced: true },
+  bfdprofiles: { kind: 'BFDProfile', apiVersion: 'metallb.io/v1beta1', namespaced: true },
   leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', namespaced: true },
   secrets: { kind: 'Secret', apiVersion: 'v1', namespaced: true },
   endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },

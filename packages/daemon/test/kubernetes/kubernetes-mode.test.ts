@@ -544,6 +544,33 @@ describe('Kubernetes mode: speaker', () => {
     expect(JSON.stringify(h.logs)).not.toContain('s3cret');
   });
 
+  it("watches BFDProfiles: a BGPPeer's bfdProfile is rejected until the profile exists, then carries its timers", async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('p', ['198.51.100.211/32']));
+    server.apply('bgppeers', {
+      metadata: { name: 'tor', namespace: NS },
+      spec: { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.254', bfdProfile: 'fast' },
+    });
+    server.apply('nodes', { metadata: { name: 'node-a' } });
+    const h = await start(server, { controller: false, speaker: true, nodeName: 'node-a' });
+    expect(h.mode.store.current).toBeUndefined();
+    expect(h.logs.find((l) => String(l.msg).startsWith('configuration rejected'))).toMatchObject({
+      resource: 'BGPPeer/tor',
+      field: 'spec.bfdProfile',
+    });
+    server.apply('bfdprofiles', {
+      metadata: { name: 'fast', namespace: NS },
+      spec: { receiveInterval: 50, transmitInterval: 60, detectMultiplier: 3 },
+    });
+    await waitFor('config with the profile', () => h.mode.store.current !== undefined);
+    expect(h.mode.store.current?.bgpPeers[0]?.bfd).toMatchObject({
+      profile: 'fast',
+      receiveInterval: 50,
+      transmitInterval: 60,
+      detectMultiplier: 3,
+    });
+  });
+
   it('ignores Node heartbeats, and fails over from a node that stops being Ready (no memberlist)', async () => {
     const server = new FakeApiServer();
     server.apply('ipaddresspools', pool('p', ['192.0.2.90/32']));
