@@ -2,17 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import {
-  type Address,
-  type AliveMessage,
-  type DeadMessage,
-  type Labels,
-  type MemberRecord,
-  type Message,
-  messageEncodingLength,
-  type PushPullMessage,
-  type SuspectMessage,
-} from './codec.js';
+import type { Address, AliveMessage, DeadMessage, Labels, Message, SuspectMessage } from './codec.js';
 import { type ProtocolConfig, resolveConfig, retransmitLimit, suspicionBounds } from './config.js';
 import { ConfigError, JoinError } from './errors.js';
 import { IngotWire } from './ingot-wire.js';
@@ -31,6 +21,7 @@ import {
   type RejectionReason,
   sameLabels,
 } from './membership-types.js';
+import { PushPull } from './push-pull.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayWindow } from './replay-window.js';
 import { Suspicion } from './suspicion.js';
@@ -103,6 +94,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private eagerGossip = false;
   private sizeHistory: { t: number; n: number }[] = [];
   private readonly seeds: Address[] = [];
+  private readonly pushPulls: PushPull;
 
   /**
    * @param options - name, transport and optional overrides
@@ -179,6 +171,34 @@ export class Membership extends EventEmitter<MembershipEvents> {
     };
     this.nodes.set(name, this.self);
     this.recordSize();
+    this.pushPulls = new PushPull({
+      name,
+      config: this.config,
+      stats: this.stats,
+      wire: this.wire,
+      transport,
+      self: this.self,
+      seeds: this.seeds,
+      nodes: () => this.nodes.values(),
+      node: (n) => this.nodes.get(n),
+      forget: (n) => {
+        this.nodes.delete(n);
+        this.queue.invalidateNode(n);
+      },
+      isClosed: () => this.closed,
+      isLeaving: () => this.leaving,
+      isLive: (n) => this.isLive(n),
+      others: (f) => this.others(f),
+      sample: (c, k) => this.sample(c, k),
+      liveCount: () => this.liveCount(),
+      random: () => this.random(),
+      now: () => this.clock.now(),
+      onAlive: (m) => this.onAlive(m),
+      onSuspect: (m) => this.onSuspect(m),
+      onDead: (m) => this.onDead(m),
+      send: (to, msgs, piggyback) => this.send(to, msgs, piggyback),
+      opened: (o, data, from, via) => this.opened(o, data, from, via),
+    });
   }
 
   /** Starts receiving and the periodic probe, gossip and push-pull loops. Idempotent; `join()` calls it. */
@@ -187,13 +207,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.started = true;
     this.transport.listen({
       packet: (data, from) => this.onPacket(data, from),
-      exchange: (data, from) => this.onExchange(data, from),
+      exchange: (data, from) => this.pushPulls.onExchange(data, from),
     });
     const c = this.config;
     this.every(c.probeIntervalMs, () => this.probeTick());
     this.every(c.gossipIntervalMs, () => this.gossip());
-    this.every(c.pushPullIntervalMs, () => this.periodicPushPull(false));
-    this.every(c.reconnectIntervalMs, () => this.periodicPushPull(true));
+    this.every(c.pushPullIntervalMs, () => this.pushPulls.periodicPushPull(false));
+    this.every(c.reconnectIntervalMs, () => this.pushPulls.periodicPushPull(true));
     return this;
   }
 
@@ -227,7 +247,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       let ok = 0;
       const errors: Error[] = [];
       for (const seed of seeds) {
-        this.pushPull(seed, true, (err) => {
+        this.pushPulls.pushPull(seed, true, (err) => {
           if (err) errors.push(err);
           else ok++;
           if (--left === 0) {
@@ -866,143 +886,5 @@ export class Membership extends EventEmitter<MembershipEvents> {
       from: m.from,
     });
     this.emit(left ? 'leave' : 'dead', this.snapshot(n));
-  }
-
-  // ---------------------------------------------------------------- push-pull
-
-  /**
-   * Full state for push-pull. With `maxBytes` (a request to a server that reads at most that much before it can
-   * authenticate anything), only the first records that fit are sent: this node first, then live members, then dead and
-   * left ones; the rest reaches the peer in the reply to its own next push-pull.
-   */
-  private stateMessage(join: boolean, maxBytes = Number.POSITIVE_INFINITY): PushPullMessage {
-    const rank = (n: Node) => (n === this.self ? 0 : this.isLive(n) ? 1 : 2);
-    const members: MemberRecord[] = [...this.nodes.values()]
-      .sort((a, b) => rank(a) - rank(b))
-      .map((n) => ({
-        name: n.name,
-        address: n.address,
-        incarnation: n.incarnation,
-        status: n.status,
-        labels: n.labels,
-      }));
-    const msg: PushPullMessage = { type: 'push-pull', join, source: this.name, members };
-    const overhead = this.wire.packetOverhead;
-    // Ingot's codec knows its size without encoding; memberlist's (msgpack, LZW, AES-GCM) is measured by sealing it.
-    const size = (m: PushPullMessage) =>
-      this.wire.format === 'ingot' ? messageEncodingLength(m) + overhead : this.wire.sealStream(m, true).length;
-    if (size(msg) <= maxBytes) return msg;
-    let lo = 1;
-    let hi = members.length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      const fits = size({ ...msg, members: members.slice(0, mid) }) <= maxBytes;
-      if (fits) lo = mid;
-      else hi = mid - 1;
-    }
-    return { ...msg, members: members.slice(0, lo) };
-  }
-
-  private merge(remote: PushPullMessage): void {
-    for (const r of remote.members) {
-      const local = this.nodes.get(r.name);
-      switch (r.status) {
-        case 'alive':
-        case 'suspect':
-          this.onAlive({
-            type: 'alive',
-            incarnation: r.incarnation,
-            node: r.name,
-            address: r.address,
-            labels: r.labels,
-          });
-          if (r.status === 'suspect') {
-            this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: remote.source });
-          }
-          // The remote sees it alive at the incarnation we declared dead: tell it directly so it can refute (heals
-          // partitions without waiting for it to be probed).
-          if (local && local !== this.self && local.status === 'dead' && local.incarnation === r.incarnation) {
-            this.send(r.address, [{ type: 'dead', incarnation: r.incarnation, node: r.name, from: this.name }], false);
-          }
-          break;
-        case 'dead':
-          // memberlist: a remote death is only a suspicion here
-          this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: remote.source });
-          break;
-        case 'left':
-          this.onDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
-          break;
-      }
-    }
-  }
-
-  private onExchange(data: Uint8Array, from: Address): Uint8Array | undefined {
-    if (this.closed) return undefined;
-    this.stats.bytesReceived += data.length;
-    const msgs = this.opened(this.wire.openStream(data, from, true), data, from, 'tcp') ?? [];
-    const m = msgs[0];
-    if (msgs.length !== 1 || !m) return undefined;
-    let reply: Uint8Array;
-    if (m.type === 'ping' && m.target === this.name) {
-      // memberlist's TCP fallback probe: answer with an ack on the same stream
-      reply = this.wire.sealStream({ type: 'ack', seq: m.seq }, false);
-    } else if (m.type === 'push-pull') {
-      this.stats.pushPulls++;
-      this.merge(m);
-      reply = this.wire.sealStream(this.stateMessage(false), false);
-    } else return undefined;
-    this.stats.bytesSent += reply.length;
-    return reply;
-  }
-
-  private pushPull(to: Address, join: boolean, done?: (err: Error | undefined) => void): void {
-    const state = this.stateMessage(join, this.transport.maxRequestBytes);
-    const request = this.wire.sealStream(state, true);
-    this.stats.bytesSent += request.length;
-    this.transport.exchange(to, request, this.config.tcpTimeoutMs, (err, reply) => {
-      if (this.closed) {
-        done?.(new Error('closed'));
-        return;
-      }
-      if (err || !reply) {
-        this.stats.pushPullFailures++;
-        done?.(err ?? new Error('no reply'));
-        return;
-      }
-      this.stats.bytesReceived += reply.length;
-      const msgs = this.opened(this.wire.openStream(reply, to, false), reply, to, 'tcp');
-      const m = msgs?.[0];
-      if (m?.type !== 'push-pull') {
-        this.stats.pushPullFailures++;
-        done?.(new Error(`bad push-pull reply from ${to.host}:${to.port}`));
-        return;
-      }
-      this.stats.pushPulls++;
-      this.merge(m);
-      done?.(undefined);
-    });
-  }
-
-  private periodicPushPull(reconnect: boolean): void {
-    if (this.leaving) return;
-    if (reconnect) this.reap();
-    const pool = this.others((n) => (reconnect ? n.status === 'dead' : n.status === 'alive'));
-    const target = this.sample(pool, 1)[0];
-    if (target) this.pushPull(target.address, false);
-    else if (reconnect && this.seeds.length > 0 && this.liveCount() === 1) {
-      // alone (a failed join, or everyone else gone): keep trying the seeds we were given
-      const seed = this.seeds[Math.floor(this.random() * this.seeds.length)]!;
-      this.pushPull(seed, true);
-    }
-  }
-
-  private reap(): void {
-    const cutoff = this.clock.now() - this.config.deadRetentionMs;
-    for (const n of [...this.nodes.values()]) {
-      if (n !== this.self && (n.status === 'dead' || n.status === 'left') && n.statusSince < cutoff) {
-        this.nodes.delete(n.name);
-        this.queue.invalidateNode(n.name);
-      }
-    }
   }
 }
