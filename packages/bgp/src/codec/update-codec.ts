@@ -7,6 +7,7 @@ import {
   EXPECTED_FLAGS,
   familyAddPath,
   ignored,
+  lengthValid,
   OPT_TRANS,
   ORIGINS,
   SEGMENT_TYPES,
@@ -174,16 +175,16 @@ export function decodeUpdate(
         copyBytes(b, attrStart, ve),
         `attribute ${type} has flags 0x${flags.toString(16)}`,
       );
-      if (rule.decodeDespiteFlags !== true) continue;
+      if (!rule.decodeDespiteFlags) continue;
     }
     if (ignored(rule, input)) continue;
     // RFC 7606 §4: zero length is a syntax error for every attribute except AS_PATH and ATOMIC_AGGREGATE; each rule's
     // valid lengths say so, with the attribute's own action
-    if (rule.validLength !== undefined && !rule.validLength(len, four)) {
+    if (!lengthValid(rule, len, four)) {
       malformed(
         ctx,
         type,
-        rule.lengthAction ?? 'treat-as-withdraw',
+        rule.lengthAction,
         UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR,
         copyBytes(b, attrStart, ve),
         `${rule.name} length`,
