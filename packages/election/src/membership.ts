@@ -21,6 +21,7 @@ import {
   type RejectionReason,
   sameLabels,
 } from './membership-types.js';
+import { Prober } from './probe.js';
 import { PushPull } from './push-pull.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayWindow } from './replay-window.js';
@@ -82,11 +83,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly nodes = new Map<string, Node>();
   private readonly self: Node;
   private readonly pending = new Map<number, Pending>();
-  private readonly probing = new Set<string>();
   private readonly timers = new Set<TimerHandle>();
-  private probeOrder: string[] = [];
-  private probeIndex = 0;
-  private regularProbeBusy = false;
+  private readonly prober: Prober;
   private seq: number;
   private started = false;
   private closed = false;
@@ -171,6 +169,26 @@ export class Membership extends EventEmitter<MembershipEvents> {
     };
     this.nodes.set(name, this.self);
     this.recordSize();
+    this.prober = new Prober({
+      name,
+      config: this.config,
+      stats: this.stats,
+      self: this.self,
+      awareness: this.awareness,
+      pending: this.pending,
+      node: (n) => this.nodes.get(n),
+      isClosed: () => this.closed,
+      isLeaving: () => this.leaving,
+      isLive: (n) => this.isLive(n),
+      others: (f) => this.others(f),
+      sample: (c, k) => this.sample(c, k),
+      random: () => this.random(),
+      nextSeq: () => this.nextSeq(),
+      timeout: (fn, ms) => this.timeout(fn, ms),
+      verdict: (fn, ms) => this.verdict(fn, ms),
+      onSuspect: (m) => this.onSuspect(m),
+      send: (to, msgs, piggyback) => this.send(to, msgs, piggyback),
+    });
     this.pushPulls = new PushPull({
       name,
       config: this.config,
@@ -210,7 +228,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       exchange: (data, from) => this.pushPulls.onExchange(data, from),
     });
     const c = this.config;
-    this.every(c.probeIntervalMs, () => this.probeTick());
+    this.every(c.probeIntervalMs, () => this.prober.probeTick());
     this.every(c.gossipIntervalMs, () => this.gossip());
     this.every(c.pushPullIntervalMs, () => this.pushPulls.periodicPushPull(false));
     this.every(c.reconnectIntervalMs, () => this.pushPulls.periodicPushPull(true));
@@ -577,7 +595,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         if (m.target === this.name) this.send(from, [{ type: 'ack', seq: m.seq }]);
         return;
       case 'ping-req':
-        this.indirectProbe(m.seq, m.target, m.targetAddress, from, m.nack);
+        this.prober.indirectProbe(m.seq, m.target, m.targetAddress, from, m.nack);
         return;
       case 'ack':
         this.pending.get(m.seq)?.ack();
@@ -597,127 +615,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
       case 'push-pull':
         return; // only valid over TCP
     }
-  }
-
-  // ---------------------------------------------------------------- probing
-
-  private probeTick(): void {
-    if (this.regularProbeBusy || this.leaving) return;
-    const target = this.nextProbeTarget();
-    if (!target) return;
-    this.regularProbeBusy = true;
-    this.probe(target, () => {
-      this.regularProbeBusy = false;
-    });
-  }
-
-  private nextProbeTarget(): Node | undefined {
-    for (let tries = 0; tries <= this.probeOrder.length + 1; tries++) {
-      if (this.probeIndex >= this.probeOrder.length) {
-        this.probeOrder = this.others(() => true).map((n) => n.name);
-        for (let i = this.probeOrder.length - 1; i > 0; i--) {
-          const j = Math.floor(this.random() * (i + 1));
-          [this.probeOrder[i], this.probeOrder[j]] = [this.probeOrder[j]!, this.probeOrder[i]!];
-        }
-        this.probeIndex = 0;
-        if (this.probeOrder.length === 0) return undefined;
-      }
-      const n = this.nodes.get(this.probeOrder[this.probeIndex++]!);
-      if (n && n !== this.self && this.isLive(n) && !this.probing.has(n.name)) return n;
-    }
-    return undefined;
-  }
-
-  /**
-   * One SWIM probe round: direct ping (with the buddy-system suspect piggybacked when the target is suspect), then after
-   * the (health-scaled) probe timeout indirect pings through k members, and at the (health-scaled) interval end the
-   * verdict. A failure raises or confirms a suspicion.
-   */
-  private probe(target: Node, done?: (ok: boolean) => void): void {
-    const seq = this.nextSeq();
-    const c = this.config;
-    const incarnation = target.incarnation;
-    let finished = false;
-    let nacks = 0;
-    let expectedNacks = 0;
-    this.stats.probes++;
-    this.probing.add(target.name);
-    const finish = (ok: boolean) => {
-      if (finished) return;
-      finished = true;
-      this.pending.delete(seq);
-      this.probing.delete(target.name);
-      if (ok) {
-        this.awareness.apply(-1);
-        // It answered, yet we still suspect it at the same incarnation: its refutation got lost. Ping it again soon;
-        // the ping carries the suspicion, the ack carries its current alive.
-        if (target.status === 'suspect' && target.incarnation === incarnation) {
-          this.timeout(() => {
-            if (target.status === 'suspect' && !this.probing.has(target.name) && !this.leaving) this.probe(target);
-          }, c.probeTimeoutMs);
-        }
-      } else {
-        this.awareness.apply(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
-        this.stats.probeFailures++;
-        if (!this.closed && !this.leaving && this.nodes.get(target.name) === target && this.isLive(target)) {
-          this.onSuspect({ type: 'suspect', incarnation, node: target.name, from: this.name });
-        }
-      }
-      done?.(ok);
-    };
-    this.pending.set(seq, { ack: () => finish(true), nack: () => nacks++ });
-    const ping: Message[] = [{ type: 'ping', seq, target: target.name, source: this.name }];
-    if (target.status === 'suspect') {
-      ping.push({ type: 'suspect', incarnation: target.incarnation, node: target.name, from: this.name });
-    }
-    this.send(target.address, ping);
-    this.verdict(() => {
-      if (finished) return;
-      const helpers = this.sample(
-        this.others((n) => n.status === 'alive' && n !== target),
-        c.indirectChecks,
-      );
-      expectedNacks = helpers.length;
-      for (const h of helpers) {
-        this.stats.indirectProbes++;
-        this.send(h.address, [
-          { type: 'ping-req', seq, target: target.name, targetAddress: target.address, source: this.name, nack: true },
-        ]);
-      }
-    }, this.awareness.scale(c.probeTimeoutMs));
-    this.verdict(() => finish(false), this.awareness.scale(c.probeIntervalMs));
-  }
-
-  /** Probes `target` for another member and forwards the ack (or a nack after the probe timeout). */
-  private indirectProbe(
-    origSeq: number,
-    target: string,
-    targetAddress: Address,
-    requester: Address,
-    nack: boolean,
-  ): void {
-    if (target === this.name) {
-      this.send(requester, [{ type: 'ack', seq: origSeq }]);
-      return;
-    }
-    const seq = this.nextSeq();
-    let finished = false;
-    this.pending.set(seq, {
-      ack: () => {
-        if (finished) return;
-        finished = true;
-        this.pending.delete(seq);
-        this.send(requester, [{ type: 'ack', seq: origSeq }]);
-      },
-      nack: () => {},
-    });
-    this.send(targetAddress, [{ type: 'ping', seq, target, source: this.name }]);
-    this.verdict(() => {
-      if (finished) return;
-      finished = true;
-      this.pending.delete(seq);
-      if (nack) this.send(requester, [{ type: 'nack', seq: origSeq }]);
-    }, this.config.probeTimeoutMs);
   }
 
   // ---------------------------------------------------------------- state changes
@@ -784,9 +681,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.emit('suspect', this.snapshot(n));
     // Confirmation probing: a few members re-probe a freshly suspected member at once. If it is down they confirm
     // (shrinking everyone's timer to the minimum); if it is up, the suspect piggybacked on their ping lets it refute.
-    if (m.from !== this.name && !this.leaving && !this.probing.has(n.name) && this.config.suspicionConfirmers > 0) {
+    if (
+      m.from !== this.name &&
+      !this.leaving &&
+      !this.prober.probing.has(n.name) &&
+      this.config.suspicionConfirmers > 0
+    ) {
       const p = Math.min(1, this.config.suspicionConfirmers / Math.max(1, live - 2));
-      if (this.random() < p) this.probe(n);
+      if (this.random() < p) this.prober.probe(n);
     }
   }
 
@@ -828,7 +730,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         statusSince: this.clock.now(),
       };
       this.nodes.set(m.node, fresh);
-      this.probeOrder.splice(Math.floor(this.random() * (this.probeOrder.length + 1)), 0, m.node);
+      this.prober.add(m.node);
       this.broadcastAlive(fresh);
       this.recordSize();
       this.log('info', 'member joined', { member: m.node, address: m.address, incarnation: m.incarnation });
@@ -848,7 +750,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (was !== 'alive') n.statusSince = this.clock.now();
     this.broadcastAlive(n);
     if (was === 'dead' || was === 'left') {
-      if (!this.probeOrder.includes(n.name)) this.probeOrder.push(n.name);
+      this.prober.readd(n.name);
       this.recordSize();
       this.log('info', 'member rejoined', { member: n.name, incarnation: n.incarnation });
       this.emit('join', this.snapshot(n));
