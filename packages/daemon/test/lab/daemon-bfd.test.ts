@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLan, labSuite, startPeer, useTopology } from '@ingot/lab';
+import { afterAll, expect, it } from 'vitest';
+
+// The daemon with a BGPPeer naming a BFDProfile (50 ms × 3) against FRR with bfdd: BFD comes up, and when FRR's bfdd
+// is frozen (SIGSTOP) the daemon's BFD ends the session (Cease / BFD Down) so FRR deletes the route from its kernel
+// table within 3 × 50 ms + 100 ms (plus a named slack for this shared machine).
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const PREFIX = '203.0.113.0/32';
+const SLACK_MS = 50;
+
+const CONFIG = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: bgp }
+spec: { addresses: [203.0.113.0/28] }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: bgp }
+spec: { ipAddressPools: [bgp] }
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: fast }
+spec: { receiveInterval: 50, transmitInterval: 50, detectMultiplier: 3 }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router }
+spec: { myASN: 64513, peerASN: 64512, peerAddress: 192.0.2.254, holdTime: 30s, bfdProfile: fast }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: demo }
+spec: { type: LoadBalancer, clusterIPs: [198.51.100.10], ports: [{ port: 80 }] }
+`;
+
+labSuite(
+  'ingot run --announce live: BGPPeer bfdProfile against FRR bfdd',
+  { tools: ['ip', 'vtysh', 'bgpd', 'zebra', 'bfdd'] },
+  () => {
+    const lab = useTopology(() => createLan(1, { name: 'dbfd' }));
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-bfd-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('BFD comes up; a frozen bfdd makes FRR drop the route within 3 × 50 ms + 100 ms', async () => {
+      const { router, hosts } = lab();
+      const node = hosts[0]!;
+      const configFile = join(dir, 'config.yaml');
+      writeFileSync(configFile, CONFIG);
+      const frr = await startPeer('frr', {
+        host: router,
+        asn: 64512,
+        neighbors: [
+          {
+            address: node.ipv4,
+            asn: 64513,
+            passive: true,
+            holdTime: 30,
+            bfd: { receiveInterval: 50, transmitInterval: 50, detectMultiplier: 3 },
+          },
+        ],
+      });
+      const daemon = node.spawn(process.execPath, [
+        CLI,
+        'run',
+        '--announce',
+        'live',
+        '--config',
+        configFile,
+        '--node',
+        'node-1',
+        '--router-id',
+        node.ipv4,
+      ]);
+      const monitor = router.spawn('ip', ['-ts', 'monitor', 'route']);
+      /** Waits for a line of the daemon's log (stderr). */
+      const logLine = async (re: RegExp, timeoutMs: number) => {
+        const until = Date.now() + timeoutMs;
+        while (!re.test(daemon.stderr())) {
+          if (Date.now() > until)
+            throw new Error(`no log line ${re} within ${timeoutMs} ms:\n${daemon.stderr().slice(-3000)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const pid = Number(readFileSync(join(frr.dir, 'bfdd.pid'), 'utf8').trim());
+      try {
+        await frr.waitEstablished(node.ipv4, 20_000);
+        await frr.waitRoutes((r) => r.some((x) => x.prefix === PREFIX), 20_000);
+        await logLine(/"state":"Up"[^\n]*"msg":"bfd session state"/, 20_000);
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const peers = JSON.parse(await frr.command('show bfd peers json')) as {
+            status: string;
+            'receive-interval': number;
+          }[];
+          const route = (await router.run('ip', ['route', 'show', PREFIX])).trim() !== '';
+          if (peers[0]?.status === 'up' && peers[0]['receive-interval'] === 50 && route) break;
+          if (Date.now() > deadline)
+            throw new Error(`FRR BFD not up at 50 ms: ${JSON.stringify(peers)}, route ${route}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        await new Promise((r) => setTimeout(r, 1500)); // our side polls down to 50 ms after Up
+        const deleted = () =>
+          monitor
+            .stdout()
+            .split('\n')
+            .filter((l) => l.includes('Deleted') && l.includes(' 203.0.113.0 '))
+            .map((l) => Date.parse((/^\[([^\]]+)\]/.exec(l) ?? [])[1] ?? ''));
+        const t0 = Date.now();
+        process.kill(pid, 'SIGSTOP');
+        try {
+          const until = Date.now() + 5000;
+          while (deleted().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+          const at = deleted()[0];
+          expect(at, `route not deleted on FRR\n--- daemon ---\n${daemon.stderr().slice(-3000)}`).toBeDefined();
+          console.log(
+            `daemon BFD 50 ms × 3: route deleted on FRR ${((at as number) - t0).toFixed(0)} ms after SIGSTOP of bfdd`,
+          );
+          expect((at as number) - t0).toBeLessThanOrEqual(150 + 100 + SLACK_MS);
+          await logLine(/"subcode":10[^\n]*"msg":"bgp notification"/, 5000);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+      } finally {
+        await monitor.stop();
+        await daemon.stop('SIGTERM');
+        await frr.stop();
+      }
+    }, 90_000);
+  },
+);
