@@ -38,7 +38,8 @@ options:
   --announce MODE     dry-run (default: log what would be announced, no privileges) or live (answer ARP/NDP with
                       CAP_NET_RAW and run BGP sessions to the configured BGPPeers); overrides Node spec.announce
   --state-dir DIR     persist the assignment table there (Node spec.stateDirectory)
-  --data-path MODE    local (add owned service IPs to lo, arp_ignore=1; default when live) or none
+  --data-path MODE    local (add owned service IPs to lo, arp_ignore=1; default when live), interface (layer-2
+                      owned IPs on their interface: the kernel answers ARP/NDP) or none
   --status-address HOST:PORT  serve /metrics /healthz /readyz /status /assignments (default 127.0.0.1:7472, or the
                       memberlist host:7472 with gossip); --metrics-bind is an alias
   --local-status-address HOST:PORT  serve /metrics /healthz /readyz /status there instead (e.g. 127.0.0.1:7473); the
@@ -209,7 +210,7 @@ function main(argv: string[]): number | undefined {
         return 2;
       }
       const dataPath = values['data-path'];
-      if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'none') {
+      if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'interface' && dataPath !== 'none') {
         process.stderr.write(`invalid --data-path ${JSON.stringify(dataPath)}\n${USAGE}`);
         return 2;
       }
@@ -294,7 +295,7 @@ interface RunOptions {
   metricsBind: string | undefined;
   localStatusAddress: string | undefined;
   stateDirectory: string | undefined;
-  dataPath: 'local' | 'none' | undefined;
+  dataPath: 'local' | 'interface' | 'none' | undefined;
   realtimePriority: number | undefined;
   kubernetes:
     | {

@@ -94,10 +94,12 @@ export interface DaemonOptions {
 /** Makes the node accept traffic for the service IPs it announces (e.g. adds them to `lo`). */
 export interface LocalDelivery {
   /**
-   * The complete set of service IPs this node announces now (layer-2 owner or BGP speaker). When it returns a promise,
-   * new layer-2 announcements wait for it, so no neighbour is pointed at this node before the node accepts the traffic.
+   * The complete set of service IPs this node announces now (layer-2 owner or BGP speaker, and IPs still draining
+   * after a handover), and `layer2`: the ones it owns over layer 2 now, with their L2Advertisement's interfaces (empty =
+   * any), which a data path may put on the announcing interface. When it returns a promise, new layer-2 announcements
+   * wait for it, so no neighbour is pointed at this node before the node accepts the traffic.
    */
-  sync(ips: readonly string[]): void | Promise<void>;
+  sync(ips: readonly string[], layer2?: ReadonlyMap<string, readonly string[]>): void | Promise<void>;
 }
 
 /** One row of {@link Daemon.status}: a service, its IPs and who announces them. */
@@ -146,6 +148,8 @@ export class Daemon {
   private readonly draining = new Map<string, ReturnType<typeof setTimeout>>();
   /** What the last plan delivers locally, without the draining IPs. */
   private lastLocal: string[] = [];
+  /** What the last plan owns over layer 2 here: IP -> its L2Advertisement's interfaces. */
+  private lastLayer2 = new Map<string, readonly string[]>();
 
   constructor(private readonly options: DaemonOptions) {}
 
@@ -153,16 +157,30 @@ export class Daemon {
    * Graceful stop, before leaving the cluster: withdraws every layer-2 announcement at once (the backend cancels the
    * pending gratuitous bursts, so nothing more is sent for these IPs) and announces none from now on, whatever
    * reconciles follow. The IPs stay in local delivery, so clients whose neighbour entries still point here are served
-   * until the new owner's gratuitous round moves them. Idempotent.
+   * until the new owner's gratuitous round moves them (a data path that put them on the announcing interface moves
+   * them off it: the returned promise resolves once that was attempted, so the caller leaves only then). Idempotent.
    */
-  stopLayer2(): void {
-    if (this.layer2Stopped) return;
+  stopLayer2(): Promise<void> {
+    if (this.layer2Stopped) return Promise.resolve();
     this.layer2Stopped = new Set(this.layer2Announced.keys());
     for (const ip of this.layer2Stopped) {
       this.options.layer2.withdraw(ip);
       this.options.log.info('layer2 withdrawn', { ip, reason: 'stopping' });
     }
     this.layer2Announced.clear();
+    // No layer-2 ownership any more: a data path that put the IPs on the announcing interface takes them off it (the
+    // kernel stops answering ARP/NDP for them) before the caller leaves the cluster; they stay delivered locally.
+    this.lastLayer2 = new Map();
+    for (const ip of this.layer2Stopped) if (!this.lastLocal.includes(ip)) this.lastLocal.push(ip);
+    return Promise.resolve(this.syncDelivery()).catch(() => {});
+  }
+
+  /** Tells local delivery the last plan's IPs plus the draining ones, and the layer-2 owned ones. */
+  private syncDelivery(): void | Promise<void> {
+    return this.options.localDelivery?.sync(
+      [...new Set([...this.lastLocal, ...this.draining.keys()])],
+      this.lastLayer2,
+    );
   }
 
   /** Applies a validated configuration: replaces pools (re-homing or evicting IPs) and re-converges everything. */
@@ -345,12 +363,13 @@ export class Daemon {
     const local = new Set([...wantL2.keys(), ...(this.layer2Stopped ?? [])]);
     for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
     this.lastLocal = [...local];
+    this.lastLayer2 = new Map([...wantL2].map(([ip, a]) => [ip, a.interfaces]));
     for (const ip of this.layer2Announced.keys()) if (!wantL2.has(ip)) this.drain(ip);
     for (const ip of wantL2.keys()) {
       clearTimeout(this.draining.get(ip));
       this.draining.delete(ip);
     }
-    const delivered = this.options.localDelivery?.sync([...new Set([...local, ...this.draining.keys()])]);
+    const delivered = this.syncDelivery();
     const whenDelivered = (fn: () => void) => {
       if (delivered) void delivered.then(fn);
       else fn();
@@ -425,7 +444,7 @@ export class Daemon {
     const timer = setTimeout(() => {
       if (this.draining.get(ip) !== timer) return;
       this.draining.delete(ip);
-      void delivery.sync([...new Set([...this.lastLocal, ...this.draining.keys()])]);
+      void this.syncDelivery();
     }, ms);
     timer.unref?.();
     this.draining.set(ip, timer);

@@ -193,6 +193,28 @@ ${service('a')}`),
     expect(synced.at(-1)).toEqual(['192.0.2.10']);
   });
 
+  it('tells local delivery which IPs it owns over layer 2, and none once stopLayer2 ran (before it resolves)', async () => {
+    const synced: [string[], [string, readonly string[]][]][] = [];
+    const { daemon, calls } = harness({
+      members: () => [{ name: 'n1', labels: {} }],
+      localDelivery: {
+        sync: (ips, layer2) => {
+          synced.push([[...ips], [...(layer2 ?? [])]]);
+          return Promise.resolve();
+        },
+      },
+    });
+    daemon.applyConfig(config(base('192.0.2.10-192.0.2.12', service('a'))));
+    expect(synced.at(-1)).toEqual([['192.0.2.10'], [['192.0.2.10', []]]]);
+    const stopped = daemon.stopLayer2();
+    // Withdrawn from layer 2 and moved off the interface in the same turn; still delivered (on lo).
+    expect(calls.at(-1)).toBe('l2- 192.0.2.10');
+    expect(synced.at(-1)).toEqual([['192.0.2.10'], []]);
+    await stopped;
+    daemon.reconcile();
+    expect(synced.at(-1)).toEqual([['192.0.2.10'], []]);
+  });
+
   it('reports per-service status: IPs, pool, protocol, owners, and why a service has no IP', () => {
     const { daemon } = harness({ members: () => [{ name: 'n1', labels: {} }] });
     daemon.applyConfig(config(base('192.0.2.10/32', service('a') + service('b'))));

@@ -58,8 +58,12 @@ export interface NodeConfig {
   localStatusAddress?: string;
   /** spec.stateDirectory: where assignments persist across restarts; absent = memory only. */
   stateDirectory?: string;
-  /** spec.dataPath: `local` routes owned service IPs to `lo`; `none` leaves delivery to kube-proxy. Absent = mode default. */
-  dataPath?: 'local' | 'none';
+  /**
+   * spec.dataPath: `local` routes owned service IPs to `lo`; `interface` puts the IPs owned over layer 2 on their
+   * announcing interface (the kernel answers ARP/NDP), the rest on `lo`; `none` leaves delivery to kube-proxy. Absent
+   * = mode default.
+   */
+  dataPath?: 'local' | 'interface' | 'none';
 }
 
 const HOST_PORT = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
@@ -77,8 +81,8 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
   if (announce !== undefined && announce !== 'live' && announce !== 'dry-run')
     r.fail('spec.announce', `must be live or dry-run, got ${JSON.stringify(announce)}`);
   const dataPath = r.string('spec.dataPath');
-  if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'none')
-    r.fail('spec.dataPath', `must be local or none, got ${JSON.stringify(dataPath)}`);
+  if (dataPath !== undefined && dataPath !== 'local' && dataPath !== 'interface' && dataPath !== 'none')
+    r.fail('spec.dataPath', `must be local, interface or none, got ${JSON.stringify(dataPath)}`);
   const address = (path: string, required: boolean): string | undefined => {
     const v = r.string(path, required);
     if (v !== undefined && !isHostPort(v)) r.fail(path, `must be host:port with an IP host, got ${JSON.stringify(v)}`);
@@ -101,7 +105,7 @@ export function readNodeConfig(r: FieldReader, name: string): NodeConfig {
   const localStatusAddress = address('spec.localStatusAddress', false);
   if (localStatusAddress) node.localStatusAddress = localStatusAddress;
   if (announce === 'live' || announce === 'dry-run') node.announce = announce;
-  if (dataPath === 'local' || dataPath === 'none') node.dataPath = dataPath;
+  if (dataPath === 'local' || dataPath === 'interface' || dataPath === 'none') node.dataPath = dataPath;
   const routerID = ip('spec.bgp.routerID', 4);
   const sourceAddress = ip('spec.bgp.sourceAddress');
   if (routerID) node.bgp.routerID = routerID;

@@ -24,6 +24,45 @@ export interface LoopbackDeliveryOptions {
    * label with iproute2 6.1); the daemon answers "inside a configured pool". @default none are
    */
   isServiceIp?: (ip: string) => boolean;
+  /**
+   * `local` (default): every IP on `lo`. `interface`: an IP this node owns over layer 2 goes on the interface that
+   * reaches it (the kernel answers ARP/NDP for it there, as with keepalived and kube-vip); BGP-only and draining IPs
+   * stay on `lo`. Leftovers of an earlier run on other interfaces are found with {@link isServiceIp}.
+   */
+  mode?: 'local' | 'interface';
+  /** `interface` mode: the node's announcing interfaces (Node `spec.interfaces`), when an L2Advertisement names none. */
+  interfaces?: readonly string[];
+}
+
+/** One address change of a plan: add or remove `ip` (`/32`, `/128`) on `dev`. */
+export interface AddressChange {
+  /** Add or delete. */
+  op: 'add' | 'del';
+  /** Canonical IP. */
+  ip: string;
+  /** Device (`lo` or the announcing interface). */
+  dev: string;
+}
+
+/**
+ * The changes that take the addresses from `present` to `wanted` (IP -> device), in the order they must be applied:
+ * first the removals from announcing interfaces (a handed-over IP stops being answered by the kernel before anything
+ * else), then the additions (`lo` first, so a draining IP is still accepted), then the removals from `lo` (an IP that
+ * moves from `lo` to its interface is never absent). Pure.
+ */
+export function planAddressChanges(
+  present: ReadonlyMap<string, string>,
+  wanted: ReadonlyMap<string, string>,
+): AddressChange[] {
+  const delIf: AddressChange[] = [];
+  const delLo: AddressChange[] = [];
+  const addLo: AddressChange[] = [];
+  const addIf: AddressChange[] = [];
+  for (const [ip, dev] of present)
+    if (wanted.get(ip) !== dev) (dev === 'lo' ? delLo : delIf).push({ op: 'del', ip, dev });
+  for (const [ip, dev] of wanted)
+    if (present.get(ip) !== dev) (dev === 'lo' ? addLo : addIf).push({ op: 'add', ip, dev });
+  return [...delIf, ...addLo, ...addIf, ...delLo];
 }
 
 const defaultIp: IpRunner = (args, input) =>
@@ -46,21 +85,28 @@ function canonical(ip: string): string {
  * accepts its traffic and local servers bound to the wildcard address answer. `arp_ignore=1` and `arp_announce=2`
  * stop the kernel from answering ARP for those addresses itself or using them as ARP sources (only the elected owner
  * answers, through `@ingot/arp`). IPv6 needs nothing: Linux answers neighbour solicitations only for addresses on the
- * receiving interface. Needs CAP_NET_ADMIN. Changes are applied one at a time in order; failures are logged, and
- * retried by the next sync.
+ * receiving interface. In `interface` mode the IPs owned over layer 2 go on their announcing interface instead, where
+ * the kernel answers ARP/NDP itself. Needs CAP_NET_ADMIN. Changes are applied one at a time in order; failures are
+ * logged, and retried by the next sync.
  */
 export class LoopbackDelivery implements LocalDelivery {
-  private readonly present = new Set<string>();
-  private wanted = new Set<string>();
+  /** IP -> device it is on by our hand. */
+  private readonly present = new Map<string, string>();
+  private wanted = new Map<string, string>();
+  /** The last sync's request: every IP (on `lo`), and the layer-2 owned ones with their interfaces. */
+  private requested: { ips: string[]; layer2: [string, readonly string[]][] } = { ips: [], layer2: [] };
   private chain: Promise<void> = Promise.resolve();
   private readonly ip: IpRunner;
+  private readonly mode: 'local' | 'interface';
 
   constructor(private readonly options: LoopbackDeliveryOptions) {
     this.ip = options.ip ?? defaultIp;
+    this.mode = options.mode ?? 'local';
   }
 
   /**
-   * Sets the ARP sysctls and removes addresses a previous run left on `lo` (IPv4 ones carry {@link LOOPBACK_LABEL}).
+   * Sets the ARP sysctls and removes addresses a previous run left on `lo` (IPv4 ones carry {@link LOOPBACK_LABEL})
+   * and, in `interface` mode, on the other interfaces.
    * @throws when the sysctls cannot be written (no CAP_NET_ADMIN / read-only /proc).
    */
   async start(): Promise<void> {
@@ -75,20 +121,34 @@ export class LoopbackDelivery implements LocalDelivery {
       );
     }
     const out = await this.ip(['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', LOOPBACK_LABEL]).catch(() => '');
-    for (const m of out.matchAll(/inet (\S+)\/32/g)) this.present.add(m[1] as string);
+    for (const m of out.matchAll(/inet (\S+)\/32/g)) this.present.set(m[1] as string, 'lo');
     const out6 = await this.ip(['-6', '-o', 'addr', 'show', 'dev', 'lo', 'scope', 'global']).catch(() => '');
     for (const m of out6.matchAll(/inet6 (\S+)\/128/g))
-      if (this.options.isServiceIp?.(m[1] as string)) this.present.add(m[1] as string);
-    this.options.log.info('local data path ready', { arp_ignore: 1, arp_announce: 2, leftovers: [...this.present] });
+      if (this.options.isServiceIp?.(m[1] as string)) this.present.set(m[1] as string, 'lo');
+    if (this.mode === 'interface') {
+      const all = await this.ip(['-o', 'addr', 'show', 'scope', 'global']).catch(() => '');
+      for (const m of all.matchAll(/^\d+:\s+(\S+)\s+inet6? ([^/\s]+)\/(32|128)\b/gm)) {
+        const [dev, ip] = [m[1] as string, canonical(m[2] as string)];
+        if (dev !== 'lo' && this.options.isServiceIp?.(ip)) this.present.set(ip, dev);
+      }
+    }
+    this.options.log.info('local data path ready', {
+      mode: this.mode,
+      arp_ignore: 1,
+      arp_announce: 2,
+      leftovers: [...this.present].map(([ip, dev]) => `${ip} ${dev}`),
+    });
   }
 
   /**
-   * Converges `lo` to exactly `ips`. Resolves when every change asked for so far has been attempted, so the caller can
-   * start answering ARP for a new IP only once the node accepts its traffic.
+   * Converges the addresses to exactly `ips`: on `lo`, or in `interface` mode the ones in `layer2` (IP -> the
+   * L2Advertisement's interfaces, empty = any) on the interface that reaches them. Resolves when every change asked
+   * for so far has been attempted, so the caller can start answering ARP for a new IP only once the node accepts its
+   * traffic.
    */
-  sync(ips: readonly string[]): Promise<void> {
-    this.wanted = new Set(ips.map(canonical));
-    this.chain = this.chain.then(() => this.apply());
+  sync(ips: readonly string[], layer2?: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    this.requested = { ips: ips.map(canonical), layer2: this.mode === 'interface' ? [...(layer2 ?? [])] : [] };
+    this.chain = this.chain.then(() => this.resolveAndApply());
     return this.chain;
   }
 
@@ -97,61 +157,104 @@ export class LoopbackDelivery implements LocalDelivery {
     return this.chain;
   }
 
-  /** IPs currently on `lo` by our hand. */
+  /** IPs currently added by our hand (on `lo` or an interface). */
   addresses(): string[] {
-    return [...this.present];
+    return [...this.present.keys()];
+  }
+
+  /** Where each IP added by our hand is: IP -> device. */
+  devices(): Map<string, string> {
+    return new Map(this.present);
   }
 
   /** Removes every address this daemon added. */
   async close(): Promise<void> {
-    this.wanted = new Set();
-    this.chain = this.chain.then(() => this.apply());
+    this.requested = { ips: [], layer2: [] };
+    this.chain = this.chain.then(() => this.resolveAndApply());
     await this.chain;
   }
 
+  /** Places the last requested IPs (syncs queued back to back coalesce into the last one) and applies the plan. */
+  private async resolveAndApply(): Promise<void> {
+    const { ips, layer2 } = this.requested;
+    const wanted = new Map<string, string>();
+    for (const ip of ips) wanted.set(ip, 'lo');
+    for (const [ip, interfaces] of layer2) {
+      const c = canonical(ip);
+      if (wanted.has(c)) wanted.set(c, await this.deviceFor(c, interfaces));
+    }
+    this.wanted = wanted;
+    await this.apply();
+  }
+
+  /**
+   * The interface an owned IP goes on: where it is already (not `lo`), else the one the kernel routes it through
+   * (`ip route get`) if the L2Advertisement (else the Node) allows it, else the first allowed one. `lo` when none is
+   * found (logged): the responder still answers.
+   */
+  private async deviceFor(ip: string, advertised: readonly string[]): Promise<string> {
+    const interfaces = advertised.length > 0 ? advertised : (this.options.interfaces ?? []);
+    const now = this.present.get(ip);
+    if (now !== undefined && now !== 'lo' && (interfaces.length === 0 || interfaces.includes(now))) return now;
+    let routed: string | undefined;
+    try {
+      const out = await this.ip([isIP(ip) === 6 ? '-6' : '-4', '-o', 'route', 'get', ip]);
+      routed = /^(?!local)\S.*?\bdev (\S+)/m.exec(out)?.[1];
+    } catch {}
+    if (routed !== undefined && routed !== 'lo' && (interfaces.length === 0 || interfaces.includes(routed)))
+      return routed;
+    if (interfaces[0] !== undefined) return interfaces[0];
+    this.options.log.warn('no interface reaches this service IP; it stays on lo (the responder answers for it)', {
+      ip,
+    });
+    return 'lo';
+  }
+
   private async apply(): Promise<void> {
-    const changes: ['add' | 'del', string][] = [];
-    for (const ip of this.present) if (!this.wanted.has(ip)) changes.push(['del', ip]);
-    for (const ip of this.wanted) if (!this.present.has(ip)) changes.push(['add', ip]);
-    if (changes.length === 1) await this.change(...(changes[0] as ['add' | 'del', string]));
+    const changes = planAddressChanges(this.present, this.wanted);
+    if (changes.length === 1) await this.change(changes[0] as AddressChange);
     else if (changes.length > 1) await this.changeBatch(changes);
   }
 
   /**
-   * Many changes (start-up, a stop, a failover of many IPs) in one `ip -force -batch -`, then the outcome read back
-   * from `lo`: one process instead of one per IP.
+   * Many changes (start-up, a stop, a failover of many IPs) in one `ip -force -batch -`, then the outcome read back:
+   * one process instead of one per IP.
    */
-  private async changeBatch(changes: ['add' | 'del', string][]): Promise<void> {
-    const script = changes.map(([op, ip]) => `${addrArgs(op, ip).slice(1).join(' ')}\n`).join('');
+  private async changeBatch(changes: AddressChange[]): Promise<void> {
+    const script = changes.map((c) => `${addrArgs(c).slice(1).join(' ')}\n`).join('');
     const failed = await this.ip(['-force', '-batch', '-'], script).then(
       () => undefined,
       (err: Error) => err.message,
     );
-    let onLo: Set<string>;
+    let found: Set<string>;
     try {
-      const out = await this.ip(['-o', 'addr', 'show', 'dev', 'lo']);
-      onLo = new Set([...out.matchAll(/inet6? ([^/\s]+)\//g)].map((m) => canonical(m[1] as string)));
+      const out = await this.ip(['-o', 'addr', 'show']);
+      found = new Set(
+        [...out.matchAll(/^\d+:\s+(\S+)\s+inet6? ([^/\s]+)\//gm)].map((m) => `${m[1]} ${canonical(m[2] as string)}`),
+      );
     } catch (err) {
-      this.options.log.warn('could not read lo addresses back', { error: (err as Error).message });
+      this.options.log.warn('could not read the addresses back', { error: (err as Error).message });
       return;
     }
     const missed: string[] = [];
-    for (const [op, ip] of changes) {
-      if (onLo.has(ip)) this.present.add(ip);
-      else this.present.delete(ip);
-      if ((op === 'add') !== onLo.has(ip)) missed.push(`${op} ${ip}`);
+    for (const { op, ip, dev } of changes) {
+      const there = found.has(`${dev} ${ip}`);
+      if (there) this.present.set(ip, dev);
+      else if (this.present.get(ip) === dev) this.present.delete(ip);
+      if ((op === 'add') !== there) missed.push(`${op} ${ip} dev ${dev}`);
     }
     if (missed.length > 0)
-      this.options.log.warn('some service IP changes on lo failed; retried on the next sync', {
+      this.options.log.warn('some service IP address changes failed; retried on the next sync', {
         missed,
         error: failed,
       });
-    this.options.log.debug('service IPs on lo changed', { changes: changes.length });
+    this.options.log.debug('service IP addresses changed', { changes: changes.length });
   }
 
-  private async change(op: 'add' | 'del', ip: string): Promise<void> {
+  private async change(c: AddressChange): Promise<void> {
+    const { op, ip, dev } = c;
     try {
-      await this.ip(addrArgs(op, ip));
+      await this.ip(addrArgs(c));
     } catch (err) {
       const message = (err as Error).message;
       // Already there / already gone: the goal is reached.
@@ -159,19 +262,26 @@ export class LoopbackDelivery implements LocalDelivery {
       const reached =
         op === 'add' ? /File exists|already assigned/i.test(message) : /Cannot assign|not found|No such/i.test(message);
       if (!reached) {
-        this.options.log.warn(`could not ${op === 'add' ? 'add' : 'remove'} service IP on lo`, { ip, error: message });
+        this.options.log.warn(`could not ${op === 'add' ? 'add' : 'remove'} service IP on ${dev}`, {
+          ip,
+          error: message,
+        });
         return;
       }
     }
-    if (op === 'add') this.present.add(ip);
-    else this.present.delete(ip);
-    this.options.log.debug(op === 'add' ? 'service IP added to lo' : 'service IP removed from lo', { ip });
+    if (op === 'add') this.present.set(ip, dev);
+    else if (this.present.get(ip) === dev) this.present.delete(ip);
+    this.options.log.debug(op === 'add' ? `service IP added to ${dev}` : `service IP removed from ${dev}`, { ip });
   }
 }
 
-/** `ip` arguments adding or removing one service IP on `lo` (the first is the family flag). */
-function addrArgs(op: 'add' | 'del', ip: string): string[] {
+/**
+ * `ip` arguments adding or removing one service IP (the first is the family flag). IPv6 without duplicate address
+ * detection (`nodad`): the address is usable at once and DAD's probe would not tell the owner anything the election
+ * has not decided. IPv4 on `lo` carries {@link LOOPBACK_LABEL}.
+ */
+function addrArgs({ op, ip, dev }: AddressChange): string[] {
   return isIP(ip) === 6
-    ? ['-6', 'addr', op, `${ip}/128`, 'dev', 'lo', ...(op === 'add' ? ['nodad'] : [])]
-    : ['-4', 'addr', op, `${ip}/32`, 'dev', 'lo', ...(op === 'add' ? ['label', LOOPBACK_LABEL] : [])];
+    ? ['-6', 'addr', op, `${ip}/128`, 'dev', dev, ...(op === 'add' ? ['nodad'] : [])]
+    : ['-4', 'addr', op, `${ip}/32`, 'dev', dev, ...(op === 'add' && dev === 'lo' ? ['label', LOOPBACK_LABEL] : [])];
 }

@@ -62,7 +62,7 @@ export interface StandaloneOptions {
   /** `--state-dir`. */
   stateDirectory?: string;
   /** `--data-path`. */
-  dataPath?: 'local' | 'none';
+  dataPath?: 'local' | 'interface' | 'none';
   /** `--realtime-priority`: SCHED_FIFO priority of the main thread when announcing live. */
   realtimePriority?: number;
   /** Logger. */
@@ -209,9 +209,11 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
       : dryRunBgp(log.child('bgp'));
   const store = new ConfigStore();
   const delivery =
-    s.dataPath === 'local' && s.announce === 'live'
+    (s.dataPath === 'local' || s.dataPath === 'interface') && s.announce === 'live'
       ? new LoopbackDelivery({
           log: log.child('datapath'),
+          mode: s.dataPath,
+          interfaces: s.interfaces,
           // IPv6 leftovers of an earlier run carry no label: those inside a configured pool are ours.
           isServiceIp: (ip) => inPools(ip, (store.current ?? first.config).pools),
         })
@@ -432,7 +434,7 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
         clearTimeout(debounce);
         // Withdraw first (issue 17): pending gratuitous bursts are cancelled and nothing more is sent for our IPs,
         // so the new owners' first round, sent once they see us leave, is the last word on the segment. Then leave.
-        daemon.stopLayer2();
+        await daemon.stopLayer2();
         await membership?.close();
         await layer2.close?.();
         // lo keeps the IPs a moment longer: clients still pointed here are served until the new owner's round arrives.

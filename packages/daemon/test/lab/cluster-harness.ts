@@ -101,6 +101,8 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info';
   /** `spec.memberlist.wire` of every Node document (absent: the default, Ingot's). */
   wire?: 'ingot' | 'memberlist';
+  /** `spec.dataPath` of every Node document. @default 'local' */
+  dataPath?: 'local' | 'interface';
 }
 
 /** The default FRR set-up: iBGP, AS 64512, the three nodes as neighbours (hold time 9 s). */
@@ -118,6 +120,7 @@ export function nodeDocument(
   dir: string,
   labels: Record<string, string> = {},
   wire?: 'ingot' | 'memberlist',
+  dataPath: 'local' | 'interface' = 'local',
 ): string {
   const ip = `192.0.2.${index + 1}`;
   const seeds = NODE_NAMES.map((_, i) => `192.0.2.${i + 1}:7946`).filter((_, i) => i !== index);
@@ -140,7 +143,7 @@ export function nodeDocument(
     `    sourceAddress: ${ip}`,
     `  statusAddress: ${ip}:${STATUS_PORT}`,
     `  stateDirectory: ${join(dir, 'state', NODE_NAMES[index] as string)}`,
-    '  dataPath: local',
+    `  dataPath: ${dataPath}`,
     '',
   ].join('\n');
 }
@@ -193,7 +196,7 @@ export class Cluster {
   /** The fleet file's text for `resources`. */
   fleetText(resources: string): string {
     const docs = this.nodes.map((n, i) =>
-      nodeDocument(i, this.dir, this.opts.nodeLabels?.[n.name] ?? {}, this.opts.wire),
+      nodeDocument(i, this.dir, this.opts.nodeLabels?.[n.name] ?? {}, this.opts.wire, this.opts.dataPath),
     );
     return `${[...docs, resources.trim()].filter(Boolean).join('---\n')}\n`;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { LOOPBACK_LABEL, LoopbackDelivery } from '../../src/standalone/loopback-delivery.js';
+import { LOOPBACK_LABEL, LoopbackDelivery, planAddressChanges } from '../../src/standalone/loopback-delivery.js';
 
 const log = createLogger({ level: 'error', write: () => {} });
 
@@ -136,5 +136,131 @@ describe('LoopbackDelivery (standalone data path)', () => {
     f.onLo.add('2001:db8::f2/128');
     await f.delivery.sync(['2001:db8::f1', '2001:db8::f2']);
     expect(f.delivery.addresses().sort()).toEqual(['2001:db8::f1', '2001:db8::f2']);
+  });
+});
+
+describe('planAddressChanges', () => {
+  const m = (...e: [string, string][]) => new Map(e);
+  it('removes from interfaces first, then adds (lo first), then removes from lo', () => {
+    expect(
+      planAddressChanges(
+        m(['192.0.2.1', 'eth0'], ['192.0.2.2', 'lo'], ['192.0.2.3', 'lo'], ['192.0.2.5', 'eth0']),
+        m(['192.0.2.1', 'lo'], ['192.0.2.2', 'eth0'], ['192.0.2.4', 'lo'], ['192.0.2.5', 'eth0']),
+      ),
+    ).toEqual([
+      { op: 'del', ip: '192.0.2.1', dev: 'eth0' }, // handed over: the kernel stops answering first
+      { op: 'add', ip: '192.0.2.1', dev: 'lo' }, // still delivered while it drains
+      { op: 'add', ip: '192.0.2.4', dev: 'lo' },
+      { op: 'add', ip: '192.0.2.2', dev: 'eth0' }, // won: on the interface before it leaves lo
+      { op: 'del', ip: '192.0.2.2', dev: 'lo' },
+      { op: 'del', ip: '192.0.2.3', dev: 'lo' },
+    ]);
+  });
+  it('is empty when present is wanted', () => {
+    expect(planAddressChanges(m(['2001:db8::1', 'eth1']), m(['2001:db8::1', 'eth1']))).toEqual([]);
+  });
+});
+
+describe('LoopbackDelivery in interface mode (the kernel answers ARP/NDP)', () => {
+  /** Addresses as `dev addr/len`; `ip route get` answers `routes[ip]`. */
+  function fakeHost(routes: Record<string, string>, initial: string[] = []) {
+    const addrs = new Set(initial);
+    const calls: string[] = [];
+    const one = (args: string[]) => {
+      const [op, addr, , dev] = [args[1], args[2] as string, args[3], args[4] as string];
+      const key = `${dev} ${addr}`;
+      if (op === 'add') {
+        if (addrs.has(key)) throw new Error('RTNETLINK answers: File exists');
+        addrs.add(key);
+      } else if (!addrs.delete(key)) throw new Error('RTNETLINK answers: Cannot assign requested address');
+    };
+    const delivery = new LoopbackDelivery({
+      log,
+      mode: 'interface',
+      writeSysctl: () => {},
+      isServiceIp: (ip) => ip.startsWith('198.51.100.') || ip.startsWith('2001:db8:100::'),
+      ip: async (args, input) => {
+        calls.push(args.join(' ') + (input ? `\n${input}` : ''));
+        if (args[0] === '-force') {
+          for (const line of (input ?? '').trim().split('\n')) one(line.split(' '));
+          return '';
+        }
+        if (args.includes('route')) {
+          const dev = routes[args.at(-1) as string];
+          if (!dev) throw new Error('RTNETLINK answers: Network is unreachable');
+          return `${args.at(-1)} dev ${dev} src 198.51.100.2 uid 0 \\    cache \n`;
+        }
+        if (args.includes('show'))
+          return [...addrs]
+            .filter((a) => !args.includes('dev') || a.startsWith(`${args[args.indexOf('dev') + 1]} `))
+            .map((a, i) => {
+              const [dev, addr] = a.split(' ') as [string, string];
+              return `${i + 1}: ${dev}    inet${addr.includes(':') ? '6' : ''} ${addr} scope global\n`;
+            })
+            .join('');
+        one(args.slice(1));
+        return '';
+      },
+    });
+    return { delivery, addrs, calls };
+  }
+
+  it('puts a layer-2 owned IP on the interface routing it (IPv6 nodad, no label), others on lo', async () => {
+    const h = fakeHost({ '198.51.100.10': 'eth0', '2001:db8:100::10': 'eth1' });
+    await h.delivery.start();
+    await h.delivery.sync(
+      ['198.51.100.10', '2001:db8:100::10', '198.51.100.11'],
+      new Map([
+        ['198.51.100.10', []],
+        ['2001:db8:100::10', []],
+      ]),
+    );
+    expect([...h.addrs].sort()).toEqual(['eth0 198.51.100.10/32', 'eth1 2001:db8:100::10/128', `lo 198.51.100.11/32`]);
+    expect(h.calls.find((c) => c.includes('2001:db8:100::10/128'))).toContain('dev eth1 nodad');
+    expect(h.delivery.devices()).toEqual(
+      new Map([
+        ['198.51.100.10', 'eth0'],
+        ['2001:db8:100::10', 'eth1'],
+        ['198.51.100.11', 'lo'],
+      ]),
+    );
+  });
+
+  it('on handover moves the IP from the interface to lo (removed from the interface first), and close leaves nothing', async () => {
+    const h = fakeHost({ '198.51.100.10': 'eth0' });
+    await h.delivery.start();
+    await h.delivery.sync(['198.51.100.10'], new Map([['198.51.100.10', []]]));
+    h.calls.length = 0;
+    await h.delivery.sync(['198.51.100.10'], new Map());
+    expect([...h.addrs]).toEqual(['lo 198.51.100.10/32']);
+    const script = h.calls.find((c) => c.startsWith('-force')) ?? '';
+    expect(script.indexOf('del 198.51.100.10/32 dev eth0')).toBeGreaterThan(0);
+    expect(script.indexOf('del 198.51.100.10/32 dev eth0')).toBeLessThan(script.indexOf('add 198.51.100.10/32 dev lo'));
+    // Won back: the interface first, then off lo.
+    await h.delivery.sync(['198.51.100.10'], new Map([['198.51.100.10', []]]));
+    expect([...h.addrs]).toEqual(['eth0 198.51.100.10/32']);
+    await h.delivery.close();
+    expect(h.addrs.size).toBe(0);
+  });
+
+  it('honours the L2Advertisement interfaces, falls back to lo when nothing routes the IP, and adopts leftovers', async () => {
+    const h = fakeHost({ '198.51.100.10': 'eth0' }, ['eth2 198.51.100.12/32', 'eth0 198.51.100.99/24']);
+    await h.delivery.start();
+    expect(h.delivery.devices()).toEqual(new Map([['198.51.100.12', 'eth2']]));
+    await h.delivery.sync(
+      ['198.51.100.10', '198.51.100.11'],
+      new Map<string, string[]>([
+        ['198.51.100.10', ['eth3']],
+        ['198.51.100.11', []],
+      ]),
+    );
+    expect([...h.addrs].sort()).toEqual(['eth0 198.51.100.99/24', 'eth3 198.51.100.10/32', 'lo 198.51.100.11/32']);
+  });
+
+  it('local mode ignores the layer-2 map: everything on lo', async () => {
+    const f = fakeIp();
+    await f.delivery.start();
+    await f.delivery.sync(['192.0.2.240'], new Map([['192.0.2.240', []]]));
+    expect([...f.onLo]).toEqual(['192.0.2.240/32']);
   });
 });
