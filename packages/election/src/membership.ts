@@ -2,11 +2,12 @@ import { EventEmitter } from 'eventemitter3';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import type { Address, AliveMessage, DeadMessage, Labels, Message, SuspectMessage } from './codec.js';
-import { type ProtocolConfig, resolveConfig, retransmitLimit, suspicionBounds } from './config.js';
+import type { Address, AliveMessage, DeadMessage, Labels, Message } from './codec.js';
+import { type ProtocolConfig, resolveConfig, retransmitLimit } from './config.js';
 import { ConfigError, JoinError } from './errors.js';
 import { IngotWire } from './ingot-wire.js';
 import { canonicalIp } from './ip.js';
+import { MemberState } from './member-state.js';
 import { MemberlistWire } from './memberlist/wire.js';
 import {
   type ClusterView,
@@ -19,13 +20,11 @@ import {
   type Node,
   type Pending,
   type RejectionReason,
-  sameLabels,
 } from './membership-types.js';
 import { Prober } from './probe.js';
 import { PushPull } from './push-pull.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReplayWindow } from './replay-window.js';
-import { Suspicion } from './suspicion.js';
 import type { Transport } from './transport.js';
 import type { GossipWire } from './wire.js';
 
@@ -85,6 +84,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly pending = new Map<number, Pending>();
   private readonly timers = new Set<TimerHandle>();
   private readonly prober: Prober;
+  private readonly state: MemberState;
   private seq: number;
   private started = false;
   private closed = false;
@@ -186,8 +186,40 @@ export class Membership extends EventEmitter<MembershipEvents> {
       nextSeq: () => this.nextSeq(),
       timeout: (fn, ms) => this.timeout(fn, ms),
       verdict: (fn, ms) => this.verdict(fn, ms),
-      onSuspect: (m) => this.onSuspect(m),
+      onSuspect: (m) => this.state.onSuspect(m),
       send: (to, msgs, piggyback) => this.send(to, msgs, piggyback),
+    });
+    this.state = new MemberState({
+      name,
+      config: this.config,
+      stats: this.stats,
+      self: this.self,
+      awareness: this.awareness,
+      clock: this.clock,
+      queue: this.queue,
+      prober: this.prober,
+      warnings: this.warnings,
+      wire: this.wire,
+      node: (n) => this.nodes.get(n),
+      addNode: (n, node) => {
+        this.nodes.set(n, node);
+      },
+      isClosed: () => this.closed,
+      isLeaving: () => this.leaving,
+      isLive: (n) => this.isLive(n),
+      liveCount: () => this.liveCount(),
+      random: () => this.random(),
+      timeout: (fn, ms) => this.timeout(fn, ms),
+      send: (to, msgs, piggyback) => this.send(to, msgs, piggyback),
+      aliveMessage: (n) => this.aliveMessage(n),
+      broadcastAlive: (n) => this.broadcastAlive(n),
+      gossipSoon: () => this.gossipSoon(),
+      recordSize: () => this.recordSize(),
+      snapshot: (n) => this.snapshot(n),
+      log: (level, msg, fields) => this.log(level, msg, fields),
+      emit: (event, member) => {
+        this.emit(event, member);
+      },
     });
     this.pushPulls = new PushPull({
       name,
@@ -211,9 +243,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
       liveCount: () => this.liveCount(),
       random: () => this.random(),
       now: () => this.clock.now(),
-      onAlive: (m) => this.onAlive(m),
-      onSuspect: (m) => this.onSuspect(m),
-      onDead: (m) => this.onDead(m),
+      onAlive: (m) => this.state.onAlive(m),
+      onSuspect: (m) => this.state.onSuspect(m),
+      onDead: (m) => this.state.onDead(m),
       send: (to, msgs, piggyback) => this.send(to, msgs, piggyback),
       opened: (o, data, from, via) => this.opened(o, data, from, via),
     });
@@ -604,189 +636,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.pending.get(m.seq)?.nack();
         return;
       case 'suspect':
-        this.onSuspect(m);
+        this.state.onSuspect(m);
         return;
       case 'alive':
-        this.onAlive(m);
+        this.state.onAlive(m);
         return;
       case 'dead':
-        this.onDead(m);
+        this.state.onDead(m);
         return;
       case 'push-pull':
         return; // only valid over TCP
     }
-  }
-
-  // ---------------------------------------------------------------- state changes
-
-  private refute(accusedIncarnation: number, accuser?: string): void {
-    if (this.leaving || this.closed) return;
-    this.self.incarnation = Math.max(this.self.incarnation, accusedIncarnation) + 1;
-    this.awareness.apply(1);
-    this.stats.refutations++;
-    this.log('info', 'refuting suspicion about self', { incarnation: this.self.incarnation, accuser });
-    this.broadcastAlive();
-    const acc = accuser === undefined ? undefined : this.nodes.get(accuser);
-    if (acc && acc !== this.self) this.send(acc.address, [this.aliveMessage(this.self)], false);
-  }
-
-  /**
-   * Someone suspects us or declared us dead. At our incarnation or above: refute. Below it, the accuser missed our last
-   * refutation: send it our current alive directly (no new incarnation needed).
-   */
-  private accused(incarnation: number, accuser: string): void {
-    if (this.leaving || this.closed) return;
-    if (incarnation >= this.self.incarnation) {
-      this.refute(incarnation, accuser);
-      return;
-    }
-    // re-queue our alive (fresh transmit count, so it rides on our next packets, the ack included) and tell the accuser
-    this.broadcastAlive();
-    const acc = this.nodes.get(accuser);
-    if (acc && acc !== this.self) this.send(acc.address, [this.aliveMessage(this.self)], false);
-  }
-
-  private onSuspect(m: SuspectMessage): void {
-    const n = this.nodes.get(m.node);
-    if (n === this.self) {
-      this.accused(m.incarnation, m.from);
-      return;
-    }
-    if (!n || m.incarnation < n.incarnation) return;
-    if (n.status === 'dead' || n.status === 'left') return;
-    const bytes = this.wire.encode(m);
-    if (n.status === 'suspect') {
-      if (n.suspicion?.confirm(m.from)) {
-        this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);
-        this.gossipSoon();
-      }
-      return;
-    }
-    const live = this.liveCount();
-    const { minMs, maxMs, k } = suspicionBounds(this.config, live);
-    n.incarnation = m.incarnation;
-    n.status = 'suspect';
-    n.statusSince = this.clock.now();
-    n.suspicion = new Suspicion(m.from, k, minMs, maxMs, this.clock, () => {
-      // one 0 ms hop first: a refutation already waiting in the socket buffer wins
-      this.timeout(() => {
-        if (n.status !== 'suspect' || n.incarnation !== m.incarnation) return;
-        this.onDead({ type: 'dead', incarnation: m.incarnation, node: n.name, from: this.name });
-      }, 0);
-    });
-    if (m.from === this.name) this.stats.suspicionsRaised++;
-    this.queue.push(`suspect:${m.node}:${m.from}`, m.node, bytes);
-    this.gossipSoon();
-    this.log('info', 'member suspect', { member: n.name, incarnation: m.incarnation, from: m.from });
-    this.emit('suspect', this.snapshot(n));
-    // Confirmation probing: a few members re-probe a freshly suspected member at once. If it is down they confirm
-    // (shrinking everyone's timer to the minimum); if it is up, the suspect piggybacked on their ping lets it refute.
-    if (
-      m.from !== this.name &&
-      !this.leaving &&
-      !this.prober.probing.has(n.name) &&
-      this.config.suspicionConfirmers > 0
-    ) {
-      const p = Math.min(1, this.config.suspicionConfirmers / Math.max(1, live - 2));
-      if (this.random() < p) this.prober.probe(n);
-    }
-  }
-
-  private onAlive(m: AliveMessage): void {
-    if (m.node === this.name) {
-      if (this.leaving) return;
-      const differs =
-        m.address.host !== this.self.address.host ||
-        m.address.port !== this.self.address.port ||
-        !sameLabels(m.labels, this.self.labels);
-      if (m.incarnation > this.self.incarnation || (m.incarnation === this.self.incarnation && differs)) {
-        this.refute(m.incarnation);
-      }
-      return;
-    }
-    const n = this.nodes.get(m.node);
-    if (n && this.isLive(n) && (m.address.host !== n.address.host || m.address.port !== n.address.port)) {
-      // memberlist's "Conflicting address": a live member's name claimed from another address is refused (and logged),
-      // so a duplicate or forged name cannot make the member's address flap. Once it is dead or left, a restart on a new
-      // address is accepted.
-      this.stats.nameConflicts++;
-      if (this.warnings.admit(`conflict:${m.node}`, this.clock.now()) !== undefined) {
-        this.log('warn', 'name conflict: refused a live member name claimed from another address', {
-          member: m.node,
-          known: `${n.address.host}:${n.address.port}`,
-          claimed: `${m.address.host}:${m.address.port}`,
-          status: n.status,
-        });
-      }
-      return;
-    }
-    if (!n) {
-      const fresh: Node = {
-        name: m.node,
-        address: { ...m.address },
-        labels: Object.freeze({ ...m.labels }),
-        incarnation: m.incarnation,
-        status: 'alive',
-        statusSince: this.clock.now(),
-      };
-      this.nodes.set(m.node, fresh);
-      this.prober.add(m.node);
-      this.broadcastAlive(fresh);
-      this.recordSize();
-      this.log('info', 'member joined', { member: m.node, address: m.address, incarnation: m.incarnation });
-      this.emit('join', this.snapshot(fresh));
-      return;
-    }
-    if (m.incarnation <= n.incarnation) return;
-    const was = n.status;
-    const changed =
-      m.address.host !== n.address.host || m.address.port !== n.address.port || !sameLabels(m.labels, n.labels);
-    n.incarnation = m.incarnation;
-    n.address = { ...m.address };
-    n.labels = Object.freeze({ ...m.labels });
-    n.suspicion?.cancel();
-    n.suspicion = undefined;
-    n.status = 'alive';
-    if (was !== 'alive') n.statusSince = this.clock.now();
-    this.broadcastAlive(n);
-    if (was === 'dead' || was === 'left') {
-      this.prober.readd(n.name);
-      this.recordSize();
-      this.log('info', 'member rejoined', { member: n.name, incarnation: n.incarnation });
-      this.emit('join', this.snapshot(n));
-      return;
-    }
-    if (was === 'suspect') {
-      this.gossipSoon();
-      this.log('info', 'member refuted suspicion', { member: n.name, incarnation: n.incarnation });
-      this.emit('alive', this.snapshot(n));
-    }
-    if (changed) this.emit('update', this.snapshot(n));
-  }
-
-  private onDead(m: DeadMessage): void {
-    const n = this.nodes.get(m.node);
-    if (n === this.self) {
-      this.accused(m.incarnation, m.from);
-      return;
-    }
-    if (!n || m.incarnation < n.incarnation) return;
-    if (n.status === 'dead' || n.status === 'left') return;
-    const left = m.from === m.node;
-    n.suspicion?.cancel();
-    n.suspicion = undefined;
-    n.incarnation = m.incarnation;
-    n.status = left ? 'left' : 'dead';
-    n.statusSince = this.clock.now();
-    this.queue.invalidateNode(n.name);
-    this.queue.push(`state:${n.name}`, n.name, this.wire.encode(m));
-    this.gossipSoon();
-    this.recordSize();
-    this.log('info', left ? 'member left' : 'member declared dead', {
-      member: n.name,
-      incarnation: m.incarnation,
-      from: m.from,
-    });
-    this.emit(left ? 'leave' : 'dead', this.snapshot(n));
   }
 }
