@@ -130,6 +130,43 @@ metadata: { name: adv }
     expect(planAnnouncements(bgp, [local], nodes, 'node-b').bgp.map((b) => b.prefix)).toEqual(['203.0.113.6/32']);
   });
 
+  it('weighted ECMP: an opted-in advertisement sends 1 Mbit/s of link bandwidth per serving endpoint on this node', () => {
+    const adv = (annotation: string) =>
+      config(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: adv${annotation} }
+`);
+    const weighted = adv(', annotations: { ingot.dev/weighted-ecmp: endpoints }');
+    const plain = adv('');
+    const local = svc('api', ['203.0.113.6'], 'bgp');
+    local.service.externalTrafficPolicy = 'Local';
+    local.service.endpointNodes = ['node-a', 'node-b'];
+    local.service.endpointCounts = { 'node-a': 3, 'node-b': 1 };
+    expect(planAnnouncements(weighted, [local], nodes, 'node-a').bgp[0]?.linkBandwidth).toBe(375_000);
+    expect(planAnnouncements(weighted, [local], nodes, 'node-b').bgp[0]?.linkBandwidth).toBe(125_000);
+    expect(planAnnouncements(plain, [local], nodes, 'node-a').bgp[0]?.linkBandwidth).toBeUndefined();
+    // Cluster policy: every node announces alike, no weights
+    const cluster = svc('api', ['203.0.113.6'], 'bgp');
+    cluster.service.endpointCounts = { 'node-a': 3 };
+    expect(planAnnouncements(weighted, [cluster], nodes, 'node-a').bgp[0]?.linkBandwidth).toBeUndefined();
+  });
+
+  it('weighted ECMP: the annotation takes only "endpoints", and only on unaggregated advertisements', () => {
+    const bad = (meta: string, spec = '') =>
+      parseConfig(`${POOLS}apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: adv, annotations: { ingot.dev/weighted-ecmp: ${meta} } }
+spec: { ${spec} }
+`);
+    const wrong = bad('pods');
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.issues[0]?.reason).toMatch(/must be "endpoints"/);
+    const aggregated = bad('endpoints', 'aggregationLength: 24');
+    expect(aggregated.ok).toBe(false);
+    if (!aggregated.ok) expect(aggregated.issues.map((i) => i.reason).join()).toMatch(/aggregationLength 32/);
+    expect(bad('endpoints').ok).toBe(true);
+  });
+
   it('does not announce a shared IP through an advertisement with service selectors', () => {
     const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
 kind: L2Advertisement

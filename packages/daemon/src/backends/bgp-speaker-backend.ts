@@ -63,6 +63,7 @@ export function createBgpSpeakerBackend(
       communities: a.communities,
       largeCommunities: a.largeCommunities,
       ...(a.localPref > 0 ? { localPref: a.localPref } : {}),
+      ...(a.linkBandwidth !== undefined ? { linkBandwidth: a.linkBandwidth } : {}),
       peers: targets.map((t) => t.peer.peerAddress),
     });
   };

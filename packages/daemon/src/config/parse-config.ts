@@ -20,6 +20,7 @@ import type {
   ServiceResource,
 } from './resources.js';
 import { locateIssues, type ObjectSource } from './source-positions.js';
+import { readEndpointCounts, readWeightedEcmp } from './weighted-ecmp.js';
 import { MAX_CONFIG_CHARS, MAX_YAML_DEPTH, yamlDepthProblem } from './yaml-limits.js';
 
 /**
@@ -313,6 +314,7 @@ function readBgpAdvertisement(r: FieldReader, name: string): BGPAdvertisement {
     localPref: r.integer('spec.localPref', { min: 0, max: UINT32_MAX, fallback: 0 }) ?? 0,
     communities,
     peers: r.stringList('spec.peers', true),
+    ...(readWeightedEcmp(r, aggregationLength, aggregationLengthV6) ? { weightedEcmp: true } : {}),
   };
 }
 
@@ -494,6 +496,7 @@ function readService(r: FieldReader, name: string): ServiceResource {
     ...(r.get('status.endpointNodes') !== undefined
       ? { endpointNodes: r.stringList('status.endpointNodes', true) }
       : {}),
+    ...(r.get('status.endpointCounts') !== undefined ? { endpointCounts: readEndpointCounts(r) } : {}),
   };
 }
 

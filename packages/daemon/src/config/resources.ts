@@ -68,6 +68,11 @@ export interface BGPAdvertisement extends AdvertisementCommon {
   communities: string[];
   /** BGPPeer names; empty = all peers. */
   peers: string[];
+  /**
+   * Weighted ECMP (annotation `ingot.dev/weighted-ecmp: endpoints`): for `externalTrafficPolicy: Local` Services each
+   * node sends the link bandwidth extended community in proportion to its serving endpoints of the Service.
+   */
+  weightedEcmp?: boolean;
 }
 
 /** BGPPeer (v1beta2 fields the daemon supports). */
@@ -151,6 +156,8 @@ export interface ServiceResource {
    * `externalTrafficPolicy: Local` only these nodes announce it, in layer 2 and BGP, as MetalLB does.
    */
   endpointNodes?: string[];
+  /** Serving endpoints per node, when known (Kubernetes mode, `externalTrafficPolicy: Local`): for weighted ECMP. */
+  endpointCounts?: Record<string, number>;
 }
 
 /** The whole configuration: MetalLB's resources plus, in standalone mode, Services. */

@@ -136,7 +136,9 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
  * holds an endpoint that can serve, and the nodes of those endpoints. "Can serve" is MetalLB's rule: `ready` unset or
  * true, or `serving` true (terminating but still serving counts).
  */
-export function sliceServing(slice: KubeObject): { service: string; serving: boolean; nodes: string[] } | undefined {
+export function sliceServing(
+  slice: KubeObject,
+): { service: string; serving: boolean; nodes: string[]; counts: Record<string, number> } | undefined {
   const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   if (!name) return undefined;
   type Endpoint = { nodeName?: string | null; conditions?: { ready?: boolean | null; serving?: boolean | null } };
@@ -145,8 +147,10 @@ export function sliceServing(slice: KubeObject): { service: string; serving: boo
     const c = e.conditions ?? {};
     return c.ready === undefined || c.ready === null || c.ready === true || c.serving === true;
   });
-  const nodes = [...new Set(servingEndpoints.flatMap((e) => (e.nodeName ? [e.nodeName] : [])))].sort();
-  return { service: `${slice.metadata?.namespace ?? ''}/${name}`, serving: servingEndpoints.length > 0, nodes };
+  const counts: Record<string, number> = {};
+  for (const e of servingEndpoints) if (e.nodeName) counts[e.nodeName] = (counts[e.nodeName] ?? 0) + 1;
+  const nodes = Object.keys(counts).sort();
+  return { service: `${slice.metadata?.namespace ?? ''}/${name}`, serving: servingEndpoints.length > 0, nodes, counts };
 }
 
 /**
@@ -155,18 +159,19 @@ export function sliceServing(slice: KubeObject): { service: string; serving: boo
  */
 export class ServingEndpoints {
   /** Serving slices only: slice key → its Service and the nodes of its serving endpoints. */
-  private readonly slices = new Map<string, { service: string; nodes: string[] }>();
+  private readonly slices = new Map<string, { service: string; nodes: string[]; counts: Record<string, number> }>();
   private readonly byService = new Map<string, Set<string>>();
 
   /**
    * Records a slice (added, updated, or deleted when `deleted`); returns the Services whose answer changed: they
-   * gained their first serving endpoint, lost their last, or the set of nodes with serving endpoints changed.
+   * gained their first serving endpoint, lost their last, or the nodes with serving endpoints or their counts changed
+   * (the counts weight ECMP).
    */
   update(slice: KubeObject, deleted = false): string[] {
     const key = objectKey(slice);
     const before = this.slices.get(key);
     const info = deleted ? undefined : sliceServing(slice);
-    const after = info?.serving ? { service: info.service, nodes: info.nodes } : undefined;
+    const after = info?.serving ? { service: info.service, nodes: info.nodes, counts: info.counts } : undefined;
     const touched = [...new Set([before?.service, after?.service].filter((x): x is string => x !== undefined))];
     const signatures = touched.map((svc) => this.signature(svc));
     if (before) {
@@ -191,8 +196,21 @@ export class ServingEndpoints {
     return [...nodes].sort();
   }
 
+  /** Serving endpoints per node of the Service (for weighted ECMP), summed over its slices. */
+  countsOf(service: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const key of this.byService.get(service) ?? [])
+      for (const [node, n] of Object.entries(this.slices.get(key)?.counts ?? {})) out[node] = (out[node] ?? 0) + n;
+    return out;
+  }
+
   private signature(service: string): string {
-    return this.has(service) ? `serving:${this.nodesOf(service).join(',')}` : 'none';
+    if (!this.has(service)) return 'none';
+    const counts = this.countsOf(service);
+    return `serving:${Object.keys(counts)
+      .sort()
+      .map((n) => `${n}=${counts[n]}`)
+      .join(',')}`;
   }
 
   /** True when the Service (`namespace/name`) has a serving endpoint. */

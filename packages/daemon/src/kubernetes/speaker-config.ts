@@ -36,7 +36,11 @@ export function speakerConfig(
      * Services with a serving endpoint; when given, the others are not announced (MetalLB), and Services with
      * `externalTrafficPolicy: Local` carry the nodes of their serving endpoints (`endpointNodes`).
      */
-    serving?: { has(service: string): boolean; nodesOf?(service: string): string[] };
+    serving?: {
+      has(service: string): boolean;
+      nodesOf?(service: string): string[];
+      countsOf?(service: string): Record<string, number>;
+    };
   } = {},
 ): IngotConfig {
   const { loadBalancerClass, log } = options;
@@ -77,10 +81,15 @@ export function speakerConfig(
     const narrowed = clusterIPs.length > 0 && clusterIPs.length < svc.clusterIPs.length;
     const endpointNodes =
       svc.externalTrafficPolicy === 'Local' && options.serving?.nodesOf ? options.serving.nodesOf(svc.key) : undefined;
+    const endpointCounts =
+      svc.externalTrafficPolicy === 'Local' && options.serving?.countsOf
+        ? options.serving.countsOf(svc.key)
+        : undefined;
     out.push({
       ...svc,
       annotations,
       ...(endpointNodes ? { endpointNodes } : {}),
+      ...(endpointCounts ? { endpointCounts } : {}),
       ...(narrowed ? { clusterIPs, ipFamilyPolicy: 'SingleStack' as const } : {}),
     });
   }

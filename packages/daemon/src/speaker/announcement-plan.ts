@@ -10,6 +10,9 @@ import type {
 } from '../config/resources.js';
 import { ALLOW_SHARED_IP_ANNOTATION, readAnnotation } from '../controller/annotations.js';
 
+/** The link bandwidth one serving endpoint stands for (weighted ECMP only uses the ratios). */
+const BYTES_PER_MBIT = 125_000;
+
 /** Nodes carrying this label never announce (MetalLB honours it for L2 and BGP). */
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
@@ -57,6 +60,11 @@ export interface BgpAnnouncement {
   largeCommunities: string[];
   /** LOCAL_PREF for iBGP peers (0 = unset). */
   localPref: number;
+  /**
+   * Link bandwidth to send (bytes/s; weighted ECMP): 1 Mbit/s per serving endpoint of the Service on this node, when the
+   * advertisement asks for it and the Service is `externalTrafficPolicy: Local` with known endpoint counts.
+   */
+  linkBandwidth?: number;
 }
 
 /** What a node should announce, and why a service is not announced. */
@@ -120,7 +128,13 @@ export function planAnnouncements(
     for (const adv of config.bgpAdvertisements) {
       if (!selectsPool(adv, pool) || !selectsService(adv, entry.service)) continue;
       if (!matchesAny(adv.nodeSelectors, selfNode.labels, true)) continue;
-      for (const ip of entry.ips) plan.bgp.push(bgpAnnouncement(config, adv, key, ip));
+      const endpoints = adv.weightedEcmp && localNodes ? entry.service.endpointCounts?.[self] : undefined;
+      for (const ip of entry.ips) {
+        const a = bgpAnnouncement(config, adv, key, ip);
+        plan.bgp.push(
+          endpoints !== undefined && endpoints > 0 ? { ...a, linkBandwidth: endpoints * BYTES_PER_MBIT } : a,
+        );
+      }
     }
   }
   return plan;

@@ -260,4 +260,27 @@ describe('ServingEndpoints', () => {
     expect(s.has('ns/web')).toBe(false);
     expect(s.nodesOf('ns/web')).toEqual([]);
   });
+
+  it('counts serving endpoints per node over all slices, and reports a Service when a count changes (weighted ECMP)', () => {
+    const s = new ServingEndpoints();
+    const onNodes = (name: string, nodes: [string, boolean][]): KubeObject =>
+      ({
+        metadata: { name, namespace: 'ns', labels: { 'kubernetes.io/service-name': 'web' } },
+        endpoints: nodes.map(([nodeName, ready]) => ({ addresses: ['198.51.100.1'], nodeName, conditions: { ready } })),
+      }) as KubeObject;
+    s.update(
+      onNodes('a', [
+        ['n1', true],
+        ['n1', true],
+        ['n2', true],
+        ['n2', false],
+      ]),
+    );
+    expect(s.update(onNodes('b', [['n1', true]]))).toEqual(['ns/web']); // same nodes, n1's count changes
+    expect(s.countsOf('ns/web')).toEqual({ n1: 3, n2: 1 });
+    expect(s.update(onNodes('b', [['n1', true]]))).toEqual([]);
+    expect(s.update(onNodes('b', []), true)).toEqual(['ns/web']);
+    expect(s.countsOf('ns/web')).toEqual({ n1: 2, n2: 1 });
+    expect(s.countsOf('ns/other')).toEqual({});
+  });
 });
