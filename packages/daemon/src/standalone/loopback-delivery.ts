@@ -188,8 +188,9 @@ export class LoopbackDelivery implements LocalDelivery {
   }
 
   /**
-   * The interface an owned IP goes on: where it is already (not `lo`), else the one the kernel routes it through
-   * (`ip route get`) if the L2Advertisement (else the Node) allows it, else the first allowed one. `lo` when none is
+   * The interface an owned IP goes on: where it is already (not `lo`), else the one the main routing table reaches
+   * it through ({@link routedDevice}) if the L2Advertisement (else the Node) allows it, else the first allowed one.
+   * (Not `ip route get`: for an IP already on `lo` it answers `local ... dev lo`.) `lo` when none is
    * found (logged): the responder still answers.
    */
   private async deviceFor(ip: string, advertised: readonly string[]): Promise<string> {
@@ -198,8 +199,9 @@ export class LoopbackDelivery implements LocalDelivery {
     if (now !== undefined && now !== 'lo' && (interfaces.length === 0 || interfaces.includes(now))) return now;
     let routed: string | undefined;
     try {
-      const out = await this.ip([isIP(ip) === 6 ? '-6' : '-4', '-o', 'route', 'get', ip]);
-      routed = /^(?!local)\S.*?\bdev (\S+)/m.exec(out)?.[1];
+      routed = routedDevice(
+        await this.ip([isIP(ip) === 6 ? '-6' : '-4', '-o', 'route', 'show', 'table', 'main', 'match', ip]),
+      );
     } catch {}
     if (routed !== undefined && routed !== 'lo' && (interfaces.length === 0 || interfaces.includes(routed)))
       return routed;
@@ -273,6 +275,23 @@ export class LoopbackDelivery implements LocalDelivery {
     else if (this.present.get(ip) === dev) this.present.delete(ip);
     this.options.log.debug(op === 'add' ? `service IP added to ${dev}` : `service IP removed from ${dev}`, { ip });
   }
+}
+
+/**
+ * The device of the most specific route in `ip -o route show table main match IP` output (`default` = /0, a prefix
+ * without a length is a host route), or undefined when none names a device. Pure.
+ */
+export function routedDevice(routes: string): string | undefined {
+  let best: { len: number; dev: string } | undefined;
+  for (const line of routes.split('\n')) {
+    const dest = line.trim().split(/\s+/)[0];
+    const dev = /\bdev (\S+)/.exec(line)?.[1];
+    if (!dest || !dev) continue;
+    const len =
+      dest === 'default' ? 0 : dest.includes('/') ? Number(dest.split('/')[1]) : dest.includes(':') ? 128 : 32;
+    if (!best || len > best.len) best = { len, dev };
+  }
+  return best?.dev;
 }
 
 /**

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { LOOPBACK_LABEL, LoopbackDelivery, planAddressChanges } from '../../src/standalone/loopback-delivery.js';
+import {
+  LOOPBACK_LABEL,
+  LoopbackDelivery,
+  planAddressChanges,
+  routedDevice,
+} from '../../src/standalone/loopback-delivery.js';
 
 const log = createLogger({ level: 'error', write: () => {} });
 
@@ -139,6 +144,20 @@ describe('LoopbackDelivery (standalone data path)', () => {
   });
 });
 
+describe('routedDevice', () => {
+  it('takes the most specific route that names a device', () => {
+    expect(routedDevice('default via 192.0.2.254 dev eth0 \n198.51.100.0/24 dev eth1 proto kernel scope link \n')).toBe(
+      'eth1',
+    );
+    expect(routedDevice('198.51.100.7 dev eth2 \ndefault via 192.0.2.254 dev eth0\n198.51.100.0/24 dev eth1\n')).toBe(
+      'eth2',
+    );
+    expect(routedDevice('default via fe80::1 dev eth3 proto ra metric 1024 pref medium\n')).toBe('eth3');
+    expect(routedDevice('unreachable 198.51.100.0/24 \n')).toBeUndefined();
+    expect(routedDevice('')).toBeUndefined();
+  });
+});
+
 describe('planAddressChanges', () => {
   const m = (...e: [string, string][]) => new Map(e);
   it('removes from interfaces first, then adds (lo first), then removes from lo', () => {
@@ -187,8 +206,9 @@ describe('LoopbackDelivery in interface mode (the kernel answers ARP/NDP)', () =
         }
         if (args.includes('route')) {
           const dev = routes[args.at(-1) as string];
-          if (!dev) throw new Error('RTNETLINK answers: Network is unreachable');
-          return `${args.at(-1)} dev ${dev} src 198.51.100.2 uid 0 \\    cache \n`;
+          return dev
+            ? `default via 192.0.2.254 dev eth9 \n${args.at(-1)}/28 dev ${dev} proto kernel scope link \n`
+            : '';
         }
         if (args.includes('show'))
           return [...addrs]
