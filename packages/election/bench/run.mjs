@@ -16,6 +16,9 @@
 //      D2 in REAL time on loopback for a shorter run, loss injected by dropping received datagrams in the transport.
 //   E. reference in the same run: the same protocol in the simulator with memberlist's DefaultLANConfig timings (what
 //      MetalLB ships), plus memberlist's arithmetic for its LAN defaults (peers.md §4.3/4.4), and the ratio to ours.
+//   F. memberlist's wire in the simulator: all members Ingot (shipped timings) on memberlist's wire against the same
+//      cluster on Ingot's wire, and a mixed cluster on memberlist's wire (half the members on memberlist's LAN timings,
+//      standing in for MetalLB speakers) with the victim on either side, against E's memberlist-timed reference.
 import {
   DEFAULT_CONFIG,
   Keyring,
@@ -239,6 +242,27 @@ function simDetection(n, config, seeds) {
   return out;
 }
 
+/** Like simDetection with per-member options: `optionsOf(i)` for member i; the victim is member `victimOf(seed)`. */
+function simDetectionWith(n, optionsOf, victimOf, seeds) {
+  const out = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const sim = new Simulation({ seed });
+    for (let i = 0; i < n; i++) sim.addNode(`n${i}`, optionsOf(i));
+    sim.joinAll(120_000);
+    sim.run(3000 + ((seed * 137) % 1000));
+    const victim = sim.node(`n${victimOf(seed)}`);
+    victim.kill();
+    const others = sim.nodes().filter((x) => x !== victim);
+    const t = sim.runUntil(
+      () => others.every((o) => o.membership.members().find((m) => m.name === victim.name)?.status === 'dead'),
+      120_000,
+      5,
+    );
+    if (t >= 0) out.push(t);
+  }
+  return out;
+}
+
 /** memberlist LAN arithmetic (peers.md §4.3): wait to be probed + one probe interval + suspicion + dead gossip. */
 function memberlistArithmetic(n) {
   const c = MEMBERLIST_LAN_CONFIG;
@@ -333,6 +357,30 @@ for (const n of [3, 10, 50]) {
   );
 }
 
+console.log(
+  "\nF   memberlist's wire, simulator: all-Ingot (Ingot wire | memberlist wire) and mixed (half on memberlist LAN timings)",
+);
+console.log(
+  '    n | ingot wire p50/max | memberlist wire p50/max | mixed, Ingot victim | mixed, memberlist-timed victim | E memberlist-timed p50',
+);
+results.memberlistWire = [];
+for (const n of [10, 50]) {
+  const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
+  const ingotWire = simDetection(n, { wire: 'ingot' }, seeds);
+  const mlWire = simDetection(n, { wire: 'memberlist' }, seeds);
+  const mixed = (i) => (i % 2 === 0 ? { wire: 'memberlist' } : { wire: 'memberlist', ...MEMBERLIST_LAN_CONFIG });
+  const mixedIngotVictim = simDetectionWith(n, mixed, (seed) => (2 * seed) % n, seeds);
+  const mixedMlVictim = simDetectionWith(n, mixed, (seed) => (2 * seed + 1) % n, seeds);
+  const ref =
+    results.reference.find((r) => r.n === n)?.memberlistTimed ?? simDetection(n, { ...MEMBERLIST_LAN_CONFIG }, seeds);
+  results.memberlistWire.push({ n, ingotWire, mlWire, mixedIngotVictim, mixedMlVictim });
+  const pm = (xs) => `${fmt(pct(xs, 50))} / ${fmt(Math.max(...xs))}`;
+  console.log(
+    `  ${String(n).padStart(3)} | ${pm(ingotWire)} | ${pm(mlWire)} (${(pct(mlWire, 50) / pct(ingotWire, 50)).toFixed(2)}x) | ` +
+      `${pm(mixedIngotVictim)} | ${pm(mixedMlVictim)} | ${fmt(pct(ref, 50))}`,
+  );
+}
+
 const d = DEFAULT_CONFIG;
 console.log(
   `\nShipped defaults: probe ${d.probeIntervalMs} ms / timeout ${d.probeTimeoutMs} ms, k=${d.indirectChecks}, ` +
@@ -344,7 +392,9 @@ console.log(`Total wall time ${Math.round((Date.now() - started) / 1000)} s`);
 results.wallSeconds = Math.round((Date.now() - started) / 1000);
 console.log(
   JSON.stringify(results, (k, v) =>
-    k === 'samples' || k === 'ours' || k === 'memberlistTimed' ? v.map(Math.round) : v,
+    ['samples', 'ours', 'memberlistTimed', 'ingotWire', 'mlWire', 'mixedIngotVictim', 'mixedMlVictim'].includes(k)
+      ? v.map(Math.round)
+      : v,
   ),
 );
 process.exit(0);
