@@ -25,13 +25,17 @@ describe('link bandwidth extended community', () => {
 
   it('round-trips any float32 bandwidth', () => {
     fc.assert(
-      fc.property(fc.float({ min: 0, max: Math.fround(3e38), noNaN: true }), fc.integer({ min: 0, max: 65535 }), (bw, asn) => {
-        expect(parseLinkBandwidth(linkBandwidthCommunity(asn, bw))).toEqual({
-          asn,
-          bytesPerSecond: Math.fround(bw),
-          transitive: true,
-        });
-      }),
+      fc.property(
+        fc.float({ min: 0, max: Math.fround(3e38), noNaN: true }),
+        fc.integer({ min: 0, max: 65535 }),
+        (bw, asn) => {
+          expect(parseLinkBandwidth(linkBandwidthCommunity(asn, bw))).toEqual({
+            asn,
+            bytesPerSecond: Math.fround(bw),
+            transitive: true,
+          });
+        },
+      ),
     );
   });
 
