@@ -56,6 +56,8 @@ options:
   --memberlist-join HOST:PORT    seed to join (repeatable)
   --memberlist-secret-file FILE  MetalLB memberlist secret, at least 16 bytes (key derived as MetalLB does)
   --memberlist-insecure-plaintext  run gossip unencrypted (required without a secret; logged as a warning)
+  --memberlist-wire ingot|memberlist  the gossip wire: ingot (default; replay window, frame limits) or memberlist
+                      (hashicorp/memberlist's, one membership with MetalLB's speakers; see docs/configuration.md)
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
                       for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
@@ -127,6 +129,7 @@ function main(argv: string[]): number | undefined {
       'memberlist-secret-file': { type: 'string' },
       'memberlist-advertise': { type: 'string' },
       'memberlist-insecure-plaintext': { type: 'boolean', default: false },
+      'memberlist-wire': { type: 'string' },
       'metrics-bind': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'log-format': { type: 'string', default: 'auto' },
@@ -214,6 +217,13 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --data-path ${JSON.stringify(dataPath)}\n${USAGE}`);
         return 2;
       }
+      const wire = values['memberlist-wire'];
+      if (wire !== undefined && wire !== 'ingot' && wire !== 'memberlist') {
+        process.stderr.write(
+          `invalid --memberlist-wire ${JSON.stringify(wire)}: expected ingot or memberlist\n${USAGE}`,
+        );
+        return 2;
+      }
       const rtText = values['realtime-priority'];
       const realtimePriority = rtText === undefined ? undefined : Number(rtText);
       if (
@@ -242,6 +252,7 @@ function main(argv: string[]): number | undefined {
               secretFile: values['memberlist-secret-file'],
               advertise: values['memberlist-advertise'],
               insecurePlaintext: values['memberlist-insecure-plaintext'] ?? false,
+              wire,
             }
           : undefined,
         metricsBind: values['status-address'] ?? values['metrics-bind'],
@@ -290,6 +301,7 @@ interface RunOptions {
         secretFile: string | undefined;
         advertise: string | undefined;
         insecurePlaintext: boolean;
+        wire: 'ingot' | 'memberlist' | undefined;
       }
     | undefined;
   metricsBind: string | undefined;
@@ -332,6 +344,7 @@ async function run(opts: RunOptions): Promise<void> {
               ...(opts.memberlist.secretFile ? { secretFile: opts.memberlist.secretFile } : {}),
               ...(opts.memberlist.advertise ? { advertiseAddress: opts.memberlist.advertise } : {}),
               ...(opts.memberlist.insecurePlaintext ? { insecurePlaintext: true } : {}),
+              ...(opts.memberlist.wire ? { wire: opts.memberlist.wire } : {}),
             },
           }
         : {}),
@@ -381,6 +394,7 @@ async function run(opts: RunOptions): Promise<void> {
         ...(opts.memberlist.secretFile ? { secret: readFileSync(opts.memberlist.secretFile, 'utf8').trim() } : {}),
         ...(opts.memberlist.advertise ? { advertise: opts.memberlist.advertise } : {}),
         insecurePlaintext: opts.memberlist.insecurePlaintext,
+        ...(opts.memberlist.wire ? { wire: opts.memberlist.wire } : {}),
         log: log.child('memberlist'),
         onChange: () => mode?.reconcile(),
       })

@@ -52,7 +52,7 @@ export interface StandaloneOptions {
     secretFile?: string;
     insecurePlaintext?: boolean;
     advertiseAddress?: string;
-    /** The gossip wire (no flag yet: the Node document's `spec.memberlist.wire`). */
+    /** `--memberlist-wire` (else the Node document's `spec.memberlist.wire`). */
     wire?: 'ingot' | 'memberlist';
   };
   /** `--metrics-bind` / `--status-address`. */
@@ -117,7 +117,7 @@ export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig
       : (selectNode(config.nodes, hostname()) ?? selectNode(config.nodes, undefined));
   const name = explicitName ?? node?.name ?? hostname();
   const announce = opts.announce ?? node?.announce ?? 'dry-run';
-  // Command-line memberlist flags replace the document's settings, except the wire, which has no flag.
+  // Command-line memberlist flags replace the document's settings; the wire falls back to the document's.
   const nodeWire = node?.memberlist?.wire;
   const memberlist =
     opts.memberlist && nodeWire && !opts.memberlist.wire

@@ -83,3 +83,18 @@ current-context: fake
     expect(await exited).toBe(0);
   }, 30_000);
 });
+
+describe('ingot run --memberlist-wire', () => {
+  it('refuses a wire other than ingot or memberlist, naming the flag (exit 2)', async () => {
+    const child = spawn(process.execPath, [CLI, 'run', '--memberlist-wire', 'serf'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('invalid --memberlist-wire "serf": expected ingot or memberlist');
+  });
+});

@@ -74,6 +74,21 @@ describe('resolveNodeSettings (command line over Node document over defaults)', 
     });
   });
 
+  it("--memberlist-wire wins over the document's wire; without it the document's wire is kept", () => {
+    const doc = fleet(['a']);
+    const node = doc.nodes[0];
+    if (!node?.memberlist) throw new Error('fleet without memberlist');
+    node.memberlist.wire = 'memberlist';
+    const flags = { bindAddress: '192.0.2.1:7946', join: [], insecurePlaintext: true };
+    const fromDoc = resolveNodeSettings({ nodeName: 'a', memberlist: flags, log, version: 'x' }, doc);
+    expect(fromDoc.memberlist?.wire).toBe('memberlist');
+    const fromFlag = resolveNodeSettings(
+      { nodeName: 'a', memberlist: { ...flags, wire: 'ingot' }, log, version: 'x' },
+      doc,
+    );
+    expect(fromFlag.memberlist?.wire).toBe('ingot');
+  });
+
   it('without a name: $NODE_NAME, else the host name, else the only document; defaults without any', () => {
     vi.stubEnv('NODE_NAME', 'a');
     expect(resolveNodeSettings({ log, version: 'x' }, fleet(['a', 'b'])).node?.name).toBe('a');
