@@ -32,6 +32,8 @@ export interface BfdPeerOptions {
   detectMultiplier?: number;
   /** Passive role: wait for the peer to speak first. Default false. */
   passive?: boolean;
+  /** Bind the session's sockets (and its listener) to this device, e.g. a VRF (SO_BINDTODEVICE). */
+  device?: string;
 }
 
 /** Options of a {@link BfdTransport}. */
@@ -71,7 +73,8 @@ interface Listener {
   minTtl: number;
 }
 
-const listenerKey = (family: 4 | 6, multihop: boolean) => `${family}/${multihop ? 'multihop' : 'single'}`;
+const listenerKey = (family: 4 | 6, multihop: boolean, device: string | undefined) =>
+  `${family}/${multihop ? 'multihop' : 'single'}/${device ?? ''}`;
 
 /**
  * The BFD sessions of one system: add a peer to get its running {@link BfdSession}; remove it to stop. Packets that
@@ -169,8 +172,8 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
 
   private async open(entry: Entry, family: 4 | 6, minimumTtl: number): Promise<void> {
     const multihop = entry.options.multihop ?? false;
-    await this.listener(family, multihop, multihop ? minimumTtl : 255);
-    const socket = await this.senderSocket(family, entry.options.localAddress);
+    await this.listener(family, multihop, multihop ? minimumTtl : 255, entry.options.device);
+    const socket = await this.senderSocket(family, entry.options.localAddress, entry.options.device);
     if (entry.closed) {
       socket.close();
       return;
@@ -181,7 +184,11 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
   }
 
   /** A sending socket: TTL 255, bound to a source port in 49152–65535 (RFC 5881 §4), tried a few times. */
-  private async senderSocket(family: 4 | 6, localAddress: string | undefined): Promise<dgram.Socket> {
+  private async senderSocket(
+    family: 4 | 6,
+    localAddress: string | undefined,
+    device: string | undefined,
+  ): Promise<dgram.Socket> {
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < 16; attempt++) {
       const port = 49152 + Math.floor(this.random() * 16384);
@@ -189,6 +196,7 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
         const fd = await createUdpSocketFd({
           family,
           ttl: 255,
+          ...(device !== undefined ? { device } : {}),
           bind: { address: localAddress ?? (family === 4 ? '0.0.0.0' : '::'), port },
         });
         return await wrap(family, fd);
@@ -200,8 +208,13 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     throw lastError ?? new Error('no free BFD source port');
   }
 
-  private async listener(family: 4 | 6, multihop: boolean, minTtl: number): Promise<Listener> {
-    const key = listenerKey(family, multihop);
+  private async listener(
+    family: 4 | 6,
+    multihop: boolean,
+    minTtl: number,
+    device: string | undefined,
+  ): Promise<Listener> {
+    const key = listenerKey(family, multihop, device);
     let pending = this.udpListeners.get(key);
     if (!pending) {
       const port = multihop
@@ -209,7 +222,14 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
         : (this.options.listenPorts?.singleHop ?? BFD_SINGLE_HOP_PORT);
       const address = this.options.listenAddresses?.[family] ?? (family === 4 ? '0.0.0.0' : '::');
       pending = (async () => {
-        const fd = await createUdpSocketFd({ family, ttl: 255, minTtl, bind: { address, port }, reuseAddr: true });
+        const fd = await createUdpSocketFd({
+          family,
+          ttl: 255,
+          minTtl,
+          bind: { address, port },
+          reuseAddr: true,
+          ...(device !== undefined ? { device } : {}),
+        });
         const socket = await wrap(family, fd);
         socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, multihop));
         socket.on('error', (err) => this.emit('error', err));

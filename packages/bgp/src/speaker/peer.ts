@@ -50,6 +50,12 @@ export interface PeerOptions {
   multihop?: number;
   /** Source address to bind outgoing connections to. */
   localAddress?: string;
+  /**
+   * Linux VRF device (or any interface) the session's sockets are bound to (SO_BINDTODEVICE; needs CAP_NET_RAW), so the
+   * connection is routed in that VRF's table. Outgoing connections only (with `passive` it is refused); BFD to the peer
+   * is bound to it too.
+   */
+  vrf?: string;
   /** Families to offer. Default both IPv4 and IPv6 unicast. */
   families?: Family[];
   /** Graceful restart (RFC 4724): `true` for the defaults, or settings; false/undefined to not advertise it. */
@@ -422,9 +428,10 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     const family = familyOf(o.address);
     const ttl = this.ttlOptions();
     let socket: Socket;
-    if (o.password || ttl) {
+    if (o.password || ttl || o.vrf) {
       const fd = await createTcpSocketFd({
         family,
+        ...(o.vrf ? { device: o.vrf } : {}),
         ...(o.password ? { md5: [{ address: o.address, key: o.password }] } : {}),
         ...ttl,
         ...(o.localAddress ? { bind: { address: o.localAddress } } : {}),

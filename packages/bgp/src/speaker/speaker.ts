@@ -288,6 +288,13 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     if (asn !== 'internal' && asn !== 'external' && (!Number.isInteger(asn) || asn < 1 || asn > 0xffffffff)) {
       throw new RangeError(`asn: must be 1..4294967295, 'internal' or 'external', got ${asn}`);
     }
+    if (options.vrf !== undefined && (options.passive || !/^[^\s/]{1,15}$/.test(options.vrf))) {
+      throw new RangeError(
+        options.passive
+          ? 'vrf: a passive peer would need a listener in the VRF; only outgoing sessions can be bound to a VRF'
+          : `vrf: not a device name (1 to 15 characters, no space or /): ${JSON.stringify(options.vrf)}`,
+      );
+    }
     if (options.password !== undefined && new TextEncoder().encode(options.password).length > 80) {
       throw new RangeError('password: at most 80 bytes (TCP_MD5SIG_MAXKEYLEN)');
     }
@@ -408,6 +415,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
     const session = this.bfdTransport.add({
       address: peer.address,
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      ...(opts.vrf !== undefined ? { device: opts.vrf } : {}),
       multihop: (opts.multihop ?? 1) > 1,
       ...o,
     });

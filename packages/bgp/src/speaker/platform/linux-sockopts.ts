@@ -18,6 +18,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_ATTACH_FILTER = 26;
+const SO_BINDTODEVICE = 25;
 const IPPROTO_IP = 0;
 const IPPROTO_TCP = 6;
 const IPPROTO_IPV6 = 41;
@@ -60,6 +61,8 @@ export interface SocketOptions {
   bind?: { address: string; port?: number };
   /** Set SO_REUSEADDR (listeners). */
   reuseAddr?: boolean;
+  /** Bind the socket to this network device (SO_BINDTODEVICE), e.g. a VRF device: routing uses the VRF's table. */
+  device?: string;
 }
 
 interface Libc {
@@ -259,6 +262,16 @@ async function createSocketFd(options: SocketOptions, type: number): Promise<num
   try {
     if (options.reuseAddr) {
       check(libc, libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, int32(1), 4), 'setsockopt(SO_REUSEADDR)');
+    }
+    if (options.device !== undefined) {
+      const name = new TextEncoder().encode(`${options.device}\0`);
+      if (name.length > 16 || name.length < 2)
+        throw new SockoptError(`device name ${JSON.stringify(options.device)}: 1 to 15 octets`);
+      check(
+        libc,
+        libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length),
+        `setsockopt(SO_BINDTODEVICE, ${options.device})`,
+      );
     }
     if (options.family === 6 && options.bind && isIPv6(options.bind.address)) {
       // A listener on '::' should also accept IPv4 unless the caller binds a specific address.
