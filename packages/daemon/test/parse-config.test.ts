@@ -142,7 +142,12 @@ items:
       'spec.bfdProfile',
       /BFDProfile "fast", which does not exist/,
     ],
-    ['vrf', '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: red }', 'spec.vrf', /not supported by the native/],
+    [
+      'vrf not a device name',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, vrf: "red blue" }',
+      'spec.vrf',
+      /device name/,
+    ],
     ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],
     [
       'a fractional connectTime',

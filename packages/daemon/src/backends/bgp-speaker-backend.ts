@@ -82,6 +82,7 @@ export function createBgpSpeakerBackend(
         ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
         : {}),
       ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
+      ...(p.vrf ? { vrf: p.vrf } : {}),
       ...(p.bfd
         ? {
             bfd: {

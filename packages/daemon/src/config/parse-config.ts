@@ -375,6 +375,9 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
   if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
   const bfdProfile = r.string('spec.bfdProfile');
+  const vrf = r.string('spec.vrf');
+  if (vrf !== undefined && vrf !== '' && !/^[^\s/]{1,15}$/.test(vrf))
+    r.fail('spec.vrf', `must be a network device name (1 to 15 characters, no space or /), got ${JSON.stringify(vrf)}`);
   if (myASN === undefined || (peerASN === undefined && dynamicASN === undefined) || !peerAddress) return undefined;
   return {
     name,
@@ -393,6 +396,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     enableGracefulRestart: r.boolean('spec.enableGracefulRestart', false),
     ebgpMultiHop,
     ...(bfdProfile ? { bfdProfile } : {}),
+    ...(vrf ? { vrf } : {}),
     ...(r.boolean('spec.disableMP', false) ? { disableMP: true } : {}),
   };
 }
@@ -425,7 +429,6 @@ function readTimers(r: FieldReader, w: FieldReader): { holdTime: number; keepali
 /** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead. */
 const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['interface', ' (unnumbered BGP): set peerAddress'],
-  ['vrf', ''],
 ];
 
 function readDuration(r: FieldReader, path: string): number | undefined {

@@ -109,6 +109,8 @@ export interface BGPPeer {
   enableGracefulRestart: boolean;
   /** eBGP multihop. @default false */
   ebgpMultiHop: boolean;
+  /** Linux VRF device the session is bound to (SO_BINDTODEVICE). */
+  vrf?: string;
   /** BFDProfile name (spec.bfdProfile). */
   bfdProfile?: string;
   /** The BFD timers of `bfdProfile`, resolved by the parser. */
