@@ -4,6 +4,7 @@
 import { createResponder, decodeFrame, MemorySegment, type Timers } from '@ingot/arp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, Daemon, type IngotConfig, type Layer2Backend, parseConfig } from '../src/index.js';
+import { layer2Pool } from './fixtures/config-documents.js';
 
 /** Deterministic clock (the daemon's layer-2 backend takes it through the responder's `timers`). */
 class FakeTimers implements Timers {
@@ -39,16 +40,7 @@ class FakeTimers implements Timers {
 }
 
 const CONFIG = (() => {
-  const r = parseConfig(`apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [198.51.100.10-198.51.100.13, "2001:db8:100::10-2001:db8:100::11"] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-apiVersion: v1
+  const r = parseConfig(`${layer2Pool('198.51.100.10-198.51.100.13, "2001:db8:100::10-2001:db8:100::11"')}apiVersion: v1
 kind: Service
 metadata: { name: a, namespace: demo }
 spec: { type: LoadBalancer, clusterIPs: [203.0.113.1], ports: [{ port: 80 }] }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLan, type LabHost, labSuite, pollUntil, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
+import { layer2Pool, services } from '../fixtures/config-documents.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const NAMES = ['node-1', 'node-2'];
@@ -27,25 +28,7 @@ spec:
   localStatusAddress: 127.0.0.1:7473
 ---
 `,
-).join('')}apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [198.51.100.10-198.51.100.20] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-${['a', 'b', 'c']
-  .map(
-    (n) => `apiVersion: v1
-kind: Service
-metadata: { name: ${n}, namespace: demo }
-spec: { type: LoadBalancer, ports: [{ port: 80 }] }
----
-`,
-  )
-  .join('')}`;
+).join('')}${layer2Pool('198.51.100.10-198.51.100.20')}${services(['a', 'b', 'c'])}`;
 
 interface Status {
   assignments: { generation: number; writer: string };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPair, labSuite, pollUntil, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
+import { layer2Pool, service } from '../fixtures/config-documents.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const RUNNER = fileURLToPath(new URL('./seccomp-run.mjs', import.meta.url));
@@ -49,20 +50,7 @@ kind: Node
 metadata: { name: filtered }
 spec: { announce: live, interfaces: [veth-a], dataPath: local, statusAddress: '127.0.0.1:7472' }
 ---
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [192.0.2.100/32] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: demo }
-spec: { type: LoadBalancer, ports: [{ port: 80 }] }
-`,
+${layer2Pool('192.0.2.100/32')}${service('web')}`,
     );
     const { a, b } = lab();
     const daemon = a.spawn(process.execPath, [

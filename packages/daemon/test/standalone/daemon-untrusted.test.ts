@@ -3,26 +3,9 @@ import { parseConfig } from '../../src/config/parse-config.js';
 import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/logger.js';
 import { renderMetrics } from '../../src/metrics.js';
+import { layer2Pool, services } from '../fixtures/config-documents.js';
 
-const cfg = parseConfig(`apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [192.0.2.10-192.0.2.20] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-${['a', 'b', 'c']
-  .map(
-    (n) => `apiVersion: v1
-kind: Service
-metadata: { name: ${n}, namespace: demo }
-spec: { type: LoadBalancer, ports: [{ port: 80 }] }
----
-`,
-  )
-  .join('')}`);
+const cfg = parseConfig(`${layer2Pool('192.0.2.10-192.0.2.20')}${services(['a', 'b', 'c'])}`);
 if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
 
 function follower(layer2Announce: (ip: string) => void) {

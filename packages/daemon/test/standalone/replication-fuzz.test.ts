@@ -10,6 +10,7 @@ import { type MembershipSource, startMembership } from '../../src/membership-sou
 import { ASSIGNMENTS_LABEL, controllerOf, STATUS_LABEL } from '../../src/standalone/assignment-sync.js';
 import { runStandalone, type StandaloneHandle } from '../../src/standalone/run-standalone.js';
 import { replicationKey, SIGNATURE_HEADER, signBody } from '../../src/standalone/table-auth.js';
+import { layer2Pool } from '../fixtures/config-documents.js';
 
 // A real node (in-process, dry-run, gossip and HTTP on loopback) follows a hostile allocator: a gossip member holding
 // the cluster secret whose name wins the allocator hash, serving whatever fast-check makes up.
@@ -42,16 +43,7 @@ const CONFIG = `${fleet}apiVersion: ingot.dev/v1alpha1
 kind: Node
 metadata: { name: ${HOSTILE} }
 ---
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [192.0.2.10-192.0.2.20] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-${['a', 'b', 'c', 'd']
+${layer2Pool('192.0.2.10-192.0.2.20')}${['a', 'b', 'c', 'd']
   .map(
     (n) => `apiVersion: v1
 kind: Service

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchStatus } from '../../src/commands/status.js';
 import type { StatusDocument } from '../../src/standalone/run-standalone.js';
+import { layer2Pool, services as serviceDocs } from '../fixtures/config-documents.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ingot-replication-'));
@@ -24,25 +25,10 @@ spec:
   stateDirectory: ${join(dir, NAMES[i] as string)}
 ---
 `;
-const svc = (name: string) => `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: demo }
-spec: { type: LoadBalancer, ports: [{ port: 80 }] }
----
-`;
 const writeConfig = (services: string[]) =>
   writeFileSync(
     join(dir, 'fleet.yaml'),
-    `${NAMES.map((_, i) => nodeDoc(i)).join('')}apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [192.0.2.10-192.0.2.20] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-${services.map(svc).join('')}`,
+    `${NAMES.map((_, i) => nodeDoc(i)).join('')}${layer2Pool('192.0.2.10-192.0.2.20')}${serviceDocs(services)}`,
   );
 
 function start(name: string): void {

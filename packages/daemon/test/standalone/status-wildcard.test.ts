@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getBody } from '../../src/http-json.js';
 import { createLogger } from '../../src/logger.js';
 import { runStandalone, type StandaloneHandle } from '../../src/standalone/run-standalone.js';
+import { layer2Pool, service } from '../fixtures/config-documents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ingot-wildcard-'));
 const base = 20000 + Math.floor(Math.random() * 20000);
@@ -37,20 +38,7 @@ spec:
   statusAddress: '0.0.0.0:${base + 100 + i}'
 ---
 `,
-      ).join('')}apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [192.0.2.10-192.0.2.20] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: demo }
-spec: { type: LoadBalancer, ports: [{ port: 80 }] }
-`,
+      ).join('')}${layer2Pool('192.0.2.10-192.0.2.20')}${service('web')}`,
     );
     for (const name of NAMES)
       handles.push(
