@@ -83,14 +83,25 @@ export class MemberState {
     if (acc && acc !== this.h.self) this.h.send(acc.address, [this.h.aliveMessage(this.h.self)], false);
   }
 
-  onSuspect(m: SuspectMessage): void {
+  /**
+   * The member a suspect or dead message accuses, if the message can change it: undefined when it accuses this node
+   * (answered here), names an unknown member, is older than the member's incarnation, or the member is already dead or
+   * gone.
+   */
+  private accusedMember(m: SuspectMessage | DeadMessage): Node | undefined {
     const n = this.h.node(m.node);
     if (n === this.h.self) {
       this.accused(m.incarnation, m.from);
-      return;
+      return undefined;
     }
-    if (!n || m.incarnation < n.incarnation) return;
-    if (n.status === 'dead' || n.status === 'left') return;
+    if (!n || m.incarnation < n.incarnation) return undefined;
+    if (n.status === 'dead' || n.status === 'left') return undefined;
+    return n;
+  }
+
+  onSuspect(m: SuspectMessage): void {
+    const n = this.accusedMember(m);
+    if (!n) return;
     const bytes = this.h.wire.encode(m);
     if (n.status === 'suspect') {
       if (n.suspicion?.confirm(m.from)) {
@@ -202,13 +213,8 @@ export class MemberState {
   }
 
   onDead(m: DeadMessage): void {
-    const n = this.h.node(m.node);
-    if (n === this.h.self) {
-      this.accused(m.incarnation, m.from);
-      return;
-    }
-    if (!n || m.incarnation < n.incarnation) return;
-    if (n.status === 'dead' || n.status === 'left') return;
+    const n = this.accusedMember(m);
+    if (!n) return;
     const left = m.from === m.node;
     n.suspicion?.cancel();
     n.suspicion = undefined;
