@@ -48,15 +48,19 @@ interface Kind {
   status(node: string, service: string, detail: string[]): Record<string, unknown>;
 }
 
+/** The status fields both kinds share: the node, and the Service `namespace/name` split. */
+function serviceStatus(node: string, service: string): Record<string, unknown> {
+  const [serviceNamespace, serviceName] = service.split('/');
+  return { node, serviceName, serviceNamespace };
+}
+
 const KINDS: Record<'l2' | 'bgp', Kind> = {
   l2: {
     plural: 'servicel2statuses',
     kind: 'ServiceL2Status',
     prefix: 'l2-',
     status: (node, service, interfaces) => ({
-      node,
-      serviceName: service.split('/')[1],
-      serviceNamespace: service.split('/')[0],
+      ...serviceStatus(node, service),
       interfaces: interfaces.map((name) => ({ name })),
     }),
   },
@@ -64,12 +68,7 @@ const KINDS: Record<'l2' | 'bgp', Kind> = {
     plural: 'servicebgpstatuses',
     kind: 'ServiceBGPStatus',
     prefix: 'bgp-',
-    status: (node, service, peers) => ({
-      node,
-      serviceName: service.split('/')[1],
-      serviceNamespace: service.split('/')[0],
-      peers,
-    }),
+    status: (node, service, peers) => ({ ...serviceStatus(node, service), peers }),
   },
 };
 
