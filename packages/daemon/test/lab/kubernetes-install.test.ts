@@ -23,30 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLER, labCommand, MEMBERLIST_SECRET_FILE, SPEAKER } from '../deploy/command-lines.js';
 import { applyJsonPatch, readManifests, readPatch } from '../deploy/manifests.js';
 import { CLI } from './cluster-harness.js';
-
-const NS = 'metallb-system';
-const WEBHOOK = 'https://127.0.0.1:9443';
-
-/** deploy/kustomization.yaml's resources, in order, with the webhooks dialling the controller on loopback. */
-function shippedObjects(): KubeObject[] {
-  const k = readManifests('kustomization.yaml')[0] as unknown as { resources: string[] };
-  return k.resources.flatMap((file) => readManifests(file)).map((o) => toLoopback(o as unknown as KubeObject));
-}
-
-function toLoopback(obj: KubeObject): KubeObject {
-  const o = structuredClone(obj) as KubeObject & Record<string, unknown>;
-  if (o.kind === 'ValidatingWebhookConfiguration') {
-    for (const w of o.webhooks as { clientConfig: { service?: { path: string }; url?: string } }[])
-      w.clientConfig = { url: `${WEBHOOK}${w.clientConfig.service?.path ?? ''}` };
-  }
-  const conversion = (o.spec as { conversion?: { webhook?: { clientConfig: Record<string, unknown> } } } | undefined)
-    ?.conversion;
-  if (o.kind === 'CustomResourceDefinition' && conversion?.webhook) {
-    const path = (conversion.webhook.clientConfig.service as { path: string }).path;
-    conversion.webhook.clientConfig = { url: `${WEBHOOK}${path}` };
-  }
-  return o;
-}
+import { METALLB_NAMESPACE as NS, shippedObjects, WEBHOOK_URL as WEBHOOK } from './kube-manifests.js';
 
 /**
  * Ingot's CRD as MetalLB's installation would have left it: the conversion webhook elsewhere, no printer columns. (The
