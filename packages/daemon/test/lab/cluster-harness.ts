@@ -395,14 +395,16 @@ export class Cluster {
   }
 
   /**
-   * Starts a client that GETs `http://ip:port/` back to back for `durationMs` (one request at a time, 3 s timeout,
-   * so a lost SYN shows as TCP's 1 s retransmission). `result()` waits for it and returns every request.
+   * Starts a client that GETs `http://ip:port/` back to back for `durationMs` (one request at a time, `gapMs` between
+   * them, 3 s timeout, so a lost SYN shows as TCP's 1 s retransmission). `result()` waits for it and returns every
+   * request; `stop()` ends it early (SIGTERM: it finishes the request in flight, then writes them; SIGKILL after 10 s).
    */
   startClientLoop(
     ip: string,
     durationMs: number,
     port = 80,
-  ): { result: () => Promise<{ t: number; ms: number; code: number; body?: string; error?: string }[]> } {
+    gapMs = 5,
+  ): { result: () => Promise<ClientRequest[]>; stop: () => Promise<void> } {
     const host = ip.includes(':') ? `[${ip}]` : ip;
     const proc = this.client.spawn(process.execPath, [
       '--input-type=module',
@@ -410,11 +412,16 @@ export class Cluster {
       CLIENT_LOOP,
       `http://${host}:${port}/`,
       String(durationMs),
+      String(gapMs),
     ]);
     return {
       result: async () => {
         await proc.waitExit(durationMs + 10_000);
         return JSON.parse(proc.stdout());
+      },
+      stop: async () => {
+        proc.kill('SIGTERM');
+        await proc.waitExit(10_000).catch(() => proc.kill('SIGKILL'));
       },
     };
   }
@@ -465,13 +472,27 @@ export class Cluster {
   }
 }
 
-/** The client loop of {@link Cluster.startClientLoop} (node -e, ESM; argv: url, duration in ms). */
+/** One request of {@link Cluster.startClientLoop}: start (ms epoch), duration, HTTP status (0: none), body or error. */
+export interface ClientRequest {
+  t: number;
+  ms: number;
+  code: number;
+  body?: string;
+  error?: string;
+}
+
+/**
+ * The client loop of {@link Cluster.startClientLoop} (node -e, ESM; argv: url, duration in ms, gap in ms): until the
+ * duration is over or SIGTERM, then every request as JSON on stdout.
+ */
 const CLIENT_LOOP = `
 import http from 'node:http';
-const [url, duration] = process.argv.slice(1);
+const [url, duration, gap] = process.argv.slice(1);
 const until = Date.now() + Number(duration);
 const out = [];
-while (Date.now() < until) {
+let stop = false;
+process.on('SIGTERM', () => { stop = true; });
+while (!stop && Date.now() < until) {
   const t = Date.now();
   const r = await new Promise((resolve) => {
     const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
@@ -483,7 +504,7 @@ while (Date.now() < until) {
     req.on('error', (e) => resolve({ code: 0, error: e.message }));
   });
   out.push({ t, ms: Date.now() - t, ...r });
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, Number(gap)));
 }
 process.stdout.write(JSON.stringify(out));
 `;
@@ -493,7 +514,7 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const lan = await createLan(4, { name: opts.name ?? 'cluster' });
   const dir = mkdtempSync(join(tmpdir(), 'ingot-cluster-'));
   const cluster = new Cluster(lan, dir, opts);
-  try {
+  return setUpOrDestroy(cluster, async () => {
     for (const n of cluster.nodes) mkdirSync(n.stateDirectory, { recursive: true });
     for (const route of CLIENT_ONLINK_ROUTES)
       await cluster.client.run('ip', [route.includes(':') ? '-6' : '-4', 'route', 'add', route, 'dev', 'eth0']);
@@ -510,30 +531,52 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
     }
     cluster.setResources(opts.resources ?? '');
     if (opts.start !== false) await cluster.ensureAllRunning();
-    return cluster;
+  });
+}
+
+/** A lab a harness builds: its daemons' logs, and a teardown that removes everything. */
+export interface HarnessLab {
+  allLogs(): string;
+  destroy(): Promise<void>;
+}
+
+/** Runs `setUp` and returns `lab`; if `setUp` throws, destroys `lab` and adds its logs to the error. */
+export async function setUpOrDestroy<T extends HarnessLab>(lab: T, setUp: () => Promise<void>): Promise<T> {
+  try {
+    await setUp();
+    return lab;
   } catch (e) {
-    const logs = cluster.allLogs();
-    await cluster.destroy().catch(() => {});
+    const logs = lab.allLogs();
+    await lab.destroy().catch(() => {});
     if (e instanceof Error) e.message += `\n${logs}`;
     throw e;
   }
 }
 
-/** createCluster in beforeAll, destroy in afterAll; returns a getter. */
-export function useCluster(opts: ClusterOptions = {}): () => Cluster {
-  let value: Cluster | undefined;
+/** `create` in beforeAll (within `timeoutMs`), destroy in afterAll; returns a getter (throws, naming `what`, outside). */
+export function useHarnessLab<T extends HarnessLab>(
+  create: () => Promise<T>,
+  timeoutMs: number,
+  what: string,
+): () => T {
+  let value: T | undefined;
   beforeAll(async () => {
-    value = await createCluster(opts);
-  }, 120_000);
+    value = await create();
+  }, timeoutMs);
   afterAll(async () => {
     const v = value;
     value = undefined;
     await v?.destroy();
   }, 60_000);
   return () => {
-    if (!value) throw new Error('cluster used outside its suite');
+    if (!value) throw new Error(`${what} used outside its suite`);
     return value;
   };
+}
+
+/** createCluster in beforeAll, destroy in afterAll; returns a getter. */
+export function useCluster(opts: ClusterOptions = {}): () => Cluster {
+  return useHarnessLab(() => createCluster(opts), 120_000, 'cluster');
 }
 
 /** A v1 Service document for the fleet file. */

@@ -24,9 +24,16 @@ import {
   startKubernetes,
   startPeer,
 } from '@ingot/lab';
-import { afterAll, beforeAll } from 'vitest';
 import { CONTROLLER, labCommand, MEMBERLIST_SECRET_FILE, SPEAKER } from '../deploy/command-lines.js';
-import { CLI, HTTP_SERVER, type HttpResult, NODE_NAMES, STATUS_PORT } from './cluster-harness.js';
+import {
+  CLI,
+  HTTP_SERVER,
+  type HttpResult,
+  NODE_NAMES,
+  STATUS_PORT,
+  setUpOrDestroy,
+  useHarnessLab,
+} from './cluster-harness.js';
 import {
   APP_NAMESPACE,
   CONTROLLER_SA,
@@ -352,7 +359,7 @@ export async function createKubeLab(opts: KubeLabOptions = {}): Promise<KubeLab>
   const lan = await createLan(5, { name: opts.name ?? 'kube' });
   const dir = mkdtempSync(join(tmpdir(), 'ingot-kube-lab-'));
   const lab = new KubeLab(lan, dir);
-  try {
+  return setUpOrDestroy(lab, async () => {
     for (const prefix of SERVICE_PREFIXES) await lab.client.run('ip', ['route', 'add', prefix, 'dev', 'eth0']);
     await Promise.all(
       lab.speakers.map(async (s) => {
@@ -374,28 +381,10 @@ export async function createKubeLab(opts: KubeLabOptions = {}): Promise<KubeLab>
       lab.frr = await startPeer('frr', { host: lan.router, ...frrOpts });
     }
     await lab.setUpCluster(opts.apiServerArgs);
-    return lab;
-  } catch (e) {
-    const logs = lab.allLogs();
-    await lab.destroy().catch(() => {});
-    if (e instanceof Error) e.message += `\n${logs}`;
-    throw e;
-  }
+  });
 }
 
 /** createKubeLab in beforeAll, destroy in afterAll; returns a getter. */
 export function useKubeLab(opts: KubeLabOptions = {}): () => KubeLab {
-  let value: KubeLab | undefined;
-  beforeAll(async () => {
-    value = await createKubeLab(opts);
-  }, 300_000);
-  afterAll(async () => {
-    const v = value;
-    value = undefined;
-    await v?.destroy();
-  }, 60_000);
-  return () => {
-    if (!value) throw new Error('kube lab used outside its suite');
-    return value;
-  };
+  return useHarnessLab(() => createKubeLab(opts), 300_000, 'kube lab');
 }

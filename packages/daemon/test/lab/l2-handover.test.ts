@@ -13,7 +13,15 @@
 // shared), and is reported but not counted. A failed request (other than a reset in flight) is lost whatever.
 import { capture, labSuite, sleep, tsharkJson } from '@ingot/lab';
 import { expect, it } from 'vitest';
-import { type Cluster, docs, l2AdvertisementDoc, poolDoc, serviceDoc, useCluster } from './cluster-harness.js';
+import {
+  type ClientRequest,
+  type Cluster,
+  docs,
+  l2AdvertisementDoc,
+  poolDoc,
+  serviceDoc,
+  useCluster,
+} from './cluster-harness.js';
 
 const RESOURCES = docs(
   poolDoc('l2', ['198.51.100.0/28']),
@@ -24,39 +32,6 @@ const RESOURCES = docs(
 const CYCLES = 3;
 /** A request slower than this waited for something (a SYN retransmission takes 1 s): it counts as lost. */
 const LOST_MS = 900;
-
-/** Back-to-back GETs until SIGTERM, then every request as JSON on stdout (ESM, argv: url, safety limit in ms). */
-const CLIENT = `
-import http from 'node:http';
-const [url, limit] = process.argv.slice(1);
-const until = Date.now() + Number(limit);
-const out = [];
-let stop = false;
-process.on('SIGTERM', () => { stop = true; });
-while (!stop && Date.now() < until) {
-  const t = Date.now();
-  const r = await new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ code: res.statusCode, body: body.trim() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ code: 0, error: e.message }));
-  });
-  out.push({ t, ms: Date.now() - t, ...r });
-  await new Promise((resolve) => setTimeout(resolve, 10));
-}
-process.stdout.write(JSON.stringify(out));
-`;
-
-interface Request {
-  t: number;
-  ms: number;
-  code: number;
-  body?: string;
-  error?: string;
-}
 
 /** When `node` last logged announcing `ip` (ms since the epoch), or undefined. */
 function announcedAt(c: Cluster, node: string, ip: string): number | undefined {
@@ -94,7 +69,7 @@ labSuite(
       const macOf = Object.fromEntries(c.nodes.map((n) => [n.host.mac, n.name]));
       const cap = capture(c.client, { filter: `arp or (tcp and host ${ip})`, snaplen: 128 });
       await cap.ready;
-      const client = c.client.spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `http://${ip}/`, '180000']);
+      const client = c.startClientLoop(ip, 180_000, 80, 10);
       /** Per graceful stop: who, when, how far into its burst, and when it was started again. */
       const stops: { node: string; at: number; intoBurstMs: number | undefined; restartedAt?: number }[] = [];
       try {
@@ -120,17 +95,16 @@ labSuite(
           await sleep(300);
         }
       } finally {
-        client.kill('SIGTERM');
-        await client.waitExit(10_000).catch(() => client.kill('SIGKILL'));
+        await client.stop();
       }
-      const requests = JSON.parse(client.stdout()) as Request[];
+      const requests = await client.result();
       const pcap = await cap.stop();
       const t0 = stops[0]?.at ?? 0;
       // A connection open to the old owner at the instant the client's neighbour entry moves is reset by the new owner
       // (every layer-2 failover does that to a connection in flight; the client's next request goes through at once):
       // counted apart, at most one per change of serving node. Every other failure, or a request slow enough to have
       // waited for a SYN retransmission, is a lost request.
-      const isReset = (r: Request) => r.code === 0 && /ECONNRESET/.test(r.error ?? '') && r.ms < LOST_MS;
+      const isReset = (r: ClientRequest) => r.code === 0 && /ECONNRESET/.test(r.error ?? '') && r.ms < LOST_MS;
       const resets = requests.filter(isReset).length;
       const served = requests.filter((r) => r.code === 200).map((r) => r.body);
       const switches = served.filter((b, i) => i > 0 && b !== served[i - 1]).length;
@@ -147,7 +121,7 @@ labSuite(
       }
       expect(syns.length, 'the capture holds the client connections').toBeGreaterThan(100);
       /** Time on the wire from the request's first SYN to its first answer byte (Infinity: no answer captured). */
-      const wireMs = (r: Request) => {
+      const wireMs = (r: ClientRequest) => {
         // The client takes r.t just before it connects and the next request starts 10 ms after this one ended, so
         // the SYNs inside [r.t, r.t + r.ms] (± clock rounding) are this request's; the earliest is its connection.
         const syn = syns.find((x) => x.t >= r.t - 2 && x.t <= r.t + r.ms + 2);
