@@ -428,18 +428,7 @@ export class Cluster {
 
   /** Structured log records of a node (every run of its daemon, oldest first). */
   logs(name: string): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const p of this.node(name).history) {
-      for (const line of `${p.stdout()}\n${p.stderr()}`.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          out.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // a partial line
-        }
-      }
-    }
-    return out;
+    return jsonLogRecords(this.node(name).history);
   }
 
   /** The last lines of a node's daemon output, for failure messages. */
@@ -532,6 +521,22 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
     cluster.setResources(opts.resources ?? '');
     if (opts.start !== false) await cluster.ensureAllRunning();
   });
+}
+
+/** The JSON log records in the output of `runs` (oldest first); other and partial lines are skipped. */
+export function jsonLogRecords(runs: readonly LabProcess[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const p of runs) {
+    for (const line of `${p.stdout()}\n${p.stderr()}`.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a partial line
+      }
+    }
+  }
+  return out;
 }
 
 /** A lab a harness builds: its daemons' logs, and a teardown that removes everything. */

@@ -29,6 +29,7 @@ import {
   CLI,
   HTTP_SERVER,
   type HttpResult,
+  jsonLogRecords,
   NODE_NAMES,
   STATUS_PORT,
   setUpOrDestroy,
@@ -319,17 +320,7 @@ export class KubeLab {
 
   /** Structured log records of a daemon, every run, oldest first. */
   logs(d: KubeDaemon): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const p of d.history)
-      for (const line of `${p.stdout()}\n${p.stderr()}`.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          out.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // a partial line
-        }
-      }
-    return out;
+    return jsonLogRecords(d.history);
   }
 
   /** The end of a daemon's output, for failure messages. */
