@@ -8,6 +8,7 @@ import {
   type Layer2Backend,
   parseConfig,
 } from '../src/index.js';
+import { layer2Pool } from './fixtures/config-documents.js';
 
 function config(yaml: string): IngotConfig {
   const r = parseConfig(yaml);
@@ -22,16 +23,7 @@ spec: { type: LoadBalancer, clusterIPs: [198.51.100.1], ports: [{ port: 80 }] }
 ---
 `;
 
-const base = (addresses: string, services: string) => `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: pool }
-spec: { addresses: [${addresses}] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
----
-${services}`;
+const base = (addresses: string, services: string) => `${layer2Pool(addresses)}${services}`;
 
 function harness(extra: Partial<DaemonOptions> = {}) {
   const calls: string[] = [];
