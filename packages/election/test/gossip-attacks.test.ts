@@ -1,36 +1,12 @@
 // Issue 13 (gossip part): replayed sealed packets, name conflicts, and what is counted and logged when packets are
 // refused. Real UDP + TCP on 127.0.0.1.
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Address,
-  Keyring,
-  type LogEntry,
-  type Member,
-  Membership,
-  type MembershipOptions,
-  type Transport,
-  UdpTransport,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Address, Keyring, type LogEntry, type Member, type Transport } from '../src/index.js';
+import { key, loopbackMembers, waitFor } from './helpers/loopback-members.js';
 
-const started: Membership[] = [];
-const key = (b: number) => new Uint8Array(32).fill(b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function member(name: string, options: Partial<MembershipOptions> = {}, wrap?: (t: Transport) => Transport) {
-  const bound = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
-  const m = new Membership({ name, transport: wrap ? wrap(bound) : bound, ...options }).start();
-  started.push(m);
-  return m;
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const { member } = loopbackMembers();
 
 /** Wraps a transport, keeping a copy of every datagram it receives. */
 function recording(into: Uint8Array[]): (t: Transport) => Transport {
@@ -52,10 +28,6 @@ function recording(into: Uint8Array[]): (t: Transport) => Transport {
     },
   });
 }
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((m) => m.close()));
-});
 
 describe('replay window', () => {
   it('sealed packets replayed from another address are refused, counted, and never answered', async () => {

@@ -1,5 +1,5 @@
 /** Ingot members speaking memberlist's wire to each other over real UDP + TCP on 127.0.0.1. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   Keyring,
@@ -7,33 +7,12 @@ import {
   MEMBERLIST_FRAMING,
   type Member,
   Membership,
-  type MembershipOptions,
   metallbSecretKey,
   UdpTransport,
 } from '../src/index.js';
+import { loopbackMembers, statusOf, waitFor } from './helpers/loopback-members.js';
 
-const started: Membership[] = [];
-
-async function member(name: string, options: Partial<MembershipOptions> = {}): Promise<Membership> {
-  const transport = await UdpTransport.bind({ host: '127.0.0.1', port: 0, framing: MEMBERLIST_FRAMING });
-  const m = new Membership({ name, transport, wire: 'memberlist', ...options }).start();
-  started.push(m);
-  return m;
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const statusOf = (m: Membership, name: string) => m.members().find((x) => x.name === name)?.status;
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((m) => m.close()));
-});
+const { member } = loopbackMembers({ transport: { framing: MEMBERLIST_FRAMING }, options: { wire: 'memberlist' } });
 
 describe('memberlist wire between Ingot members (127.0.0.1)', () => {
   it('joins, carries labels as meta, detects a close without leave, sees a graceful stop as leave', async () => {

@@ -1,38 +1,9 @@
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  encodePacket,
-  Keyring,
-  type Member,
-  Membership,
-  type MembershipOptions,
-  sealEnvelope,
-  UdpTransport,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { encodePacket, Keyring, type Member, Membership, sealEnvelope, UdpTransport } from '../src/index.js';
+import { key, loopbackMembers, statusOf, waitFor } from './helpers/loopback-members.js';
 
-const started: Membership[] = [];
-
-async function member(name: string, options: Partial<MembershipOptions> = {}): Promise<Membership> {
-  const transport = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
-  const m = new Membership({ name, transport, ...options }).start();
-  started.push(m);
-  return m;
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const statusOf = (m: Membership, name: string) => m.members().find((x) => x.name === name)?.status;
-const key = (b: number) => new Uint8Array(32).fill(b);
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((m) => m.close()));
-});
+const { member, track } = loopbackMembers();
 
 describe('real UDP + TCP on 127.0.0.1', () => {
   it('joins over TCP push-pull, detects a member closed without leaving, sees a graceful stop as leave', async () => {
@@ -133,7 +104,7 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     const deadInc = a.members().find((m) => m.name === 'c')!.incarnation;
     const transport = await UdpTransport.bind({ host: '127.0.0.1', port });
     const c2 = new Membership({ name: 'c', transport });
-    started.push(c2);
+    track(c2);
     await c2.join([b.local.address]);
     await waitFor(() => statusOf(a, 'c') === 'alive' && statusOf(b, 'c') === 'alive', 3000, 'c back');
     expect(c2.local.incarnation).toBeGreaterThan(deadInc);
@@ -177,7 +148,7 @@ describe('real UDP + TCP on 127.0.0.1', () => {
   it('works over IPv6 (::1)', async () => {
     const mk = async (name: string) => {
       const m = new Membership({ name, transport: await UdpTransport.bind({ host: '::1', port: 0 }) }).start();
-      started.push(m);
+      track(m);
       return m;
     };
     const a = await mk('a6');
