@@ -216,7 +216,10 @@ class AnswerThread {
 
   /** @internal Tests: ends the thread the way a crash would. */
   crash(): Promise<number> {
-    return this.worker.terminate();
+    const ended = this.worker.terminate();
+    // A thread blocked in poll() only sees the termination once it is back in JavaScript: wake it.
+    if (this.wakeFd >= 0) lib().write(this.wakeFd, this.wakeBuf, 8);
+    return ended;
   }
 
   /** Raises the running thread as {@link setAnswerThreadPriority} asked. */

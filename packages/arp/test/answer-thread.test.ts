@@ -60,7 +60,11 @@ describe('arpRequestSlot + writeArpReply (the answer thread’s ARP fast path)',
   /** ARP requests with destination broadcast, ours or another MAC; table holding the target or not; sometimes a bit flipped. */
   const request = fc.record({
     dst: fc.oneof(fc.constant('ff:ff:ff:ff:ff:ff'), fc.constant(OUR_MAC), bytes6.map(formatMac)),
-    src: bytes6.map(formatMac),
+    // Mostly unicast requesters (answerable), sometimes any MAC (multicast/broadcast sources must stay unanswered).
+    src: fc.oneof(
+      { arbitrary: bytes6.map((m) => formatMac(Uint8Array.of(m[0]! & 0xfe, ...m.subarray(1)))), weight: 4 },
+      { arbitrary: bytes6.map(formatMac), weight: 1 },
+    ),
     spa: bytes4.map(formatIPv4),
     tpa: bytes4,
     inTable: fc.boolean(),
