@@ -1,3 +1,4 @@
+import { FakeTimers } from '@ingot/lab';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BROADCAST_MAC,
@@ -13,7 +14,6 @@ import {
   solicitedNodeAddress,
 } from '../src/index.js';
 import { Client } from './helpers/client.js';
-import { FakeTimers } from './helpers/fake-timers.js';
 
 const OUR = '02:00:00:00:00:aa';
 const CLIENT = '02:00:00:00:00:01';

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeTimers } from '@ingot/lab';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createResponder,
@@ -16,7 +17,6 @@ import {
   type Responder,
 } from '../src/index.js';
 import { Client } from './helpers/client.js';
-import { FakeTimers } from './helpers/fake-timers.js';
 
 const UP = IFF_UP | IFF_BROADCAST;
 let n = 0;

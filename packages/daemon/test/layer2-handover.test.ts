@@ -1,43 +1,11 @@
 // Issue 17: a node that stops owning an IP sends nothing more for it from that instant. The daemon on a real
 // @ingot/arp Responder over an in-memory segment, on fake timers: whether the IP moves to another member or the node
 // stops gracefully (Daemon.stopLayer2, called before leaving the cluster), not one more frame leaves for that IP.
-import { createResponder, decodeFrame, MemorySegment, type Timers } from '@ingot/arp';
+import { createResponder, decodeFrame, MemorySegment } from '@ingot/arp';
+import { FakeTimers } from '@ingot/lab';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, Daemon, type IngotConfig, type Layer2Backend, parseConfig } from '../src/index.js';
 import { layer2Pool } from './fixtures/config-documents.js';
-
-/** Deterministic clock (the daemon's layer-2 backend takes it through the responder's `timers`). */
-class FakeTimers implements Timers {
-  private t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.pending) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-  get size(): number {
-    return this.pending.size;
-  }
-}
 
 const CONFIG = (() => {
   const r = parseConfig(`${layer2Pool('198.51.100.10-198.51.100.13, "2001:db8:100::10-2001:db8:100::11"')}apiVersion: v1

@@ -17,6 +17,7 @@ export {
   runCommand,
   sleep,
 } from './command.js';
+export { FakeTimers } from './fake-timers.js';
 export { fault, faultRuleset, faultTableName, parseDropCounter } from './fault.js';
 export type { LabHost, SpawnOptions } from './host.js';
 export type { KubeRequestOptions, KubeResponse } from './kubernetes/api-client.js';
