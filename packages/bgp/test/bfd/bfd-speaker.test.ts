@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BgpPeer, BgpSpeaker, CeaseSubcode, ErrorCode, type NotificationEvent } from '../../src/index.js';
+import { until } from '../helpers/until.js';
+
+/** BFD comes up at its 1 s slow rate first: wait longer than the default. */
+const UNTIL_MS = 8000;
 
 // Two speakers with BFD on loopback (127.0.0.1 / 127.0.0.2), BGP and BFD on private ports.
 const A = '127.0.0.1';
@@ -24,19 +28,6 @@ function speaker(address: string, asn: number, bfdListen: number, bfdPeer: numbe
   return s;
 }
 
-function until<T>(fn: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = fn();
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
-
 describe.runIf(process.platform === 'linux')('BGP with BFD', () => {
   it('BFD down ends the BGP session at once with Cease / BFD Down (RFC 9384), and both come back', async () => {
     const a = speaker(A, 65001, BFD_A, BFD_B);
@@ -55,20 +46,20 @@ describe.runIf(process.platform === 'linux')('BGP with BFD', () => {
     });
     const bfdStates: string[] = [];
     tx.on('bfd', (state) => bfdStates.push(state));
-    await until(() => rx.state === 'Established' && tx.state === 'Established');
-    await until(() => a.bfdSession(B)?.state.name === 'Up' && b.bfdSession(A)?.state.name === 'Up');
+    await until(() => rx.state === 'Established' && tx.state === 'Established', UNTIL_MS);
+    await until(() => a.bfdSession(B)?.state.name === 'Up' && b.bfdSession(A)?.state.name === 'Up', UNTIL_MS);
 
     const sent: NotificationEvent[] = [];
     tx.on('notification', (n) => sent.push(n));
     // a's BFD goes silent (as if its forwarding plane died) while its BGP stays up
     a.bfdSession(B)!.stop();
-    await until(() => sent.length > 0);
+    await until(() => sent.length > 0, UNTIL_MS);
     expect(sent[0]).toMatchObject({ direction: 'sent', code: ErrorCode.CEASE, subcode: CeaseSubcode.BFD_DOWN });
     expect(bfdStates).toContain('Down');
     expect(b.bfdSession(A)!.state.diagnostic).toBe(1);
     // BGP reconnects (BFD does not gate it) and BFD comes back once a speaks again
     a.bfdSession(B)!.start();
-    await until(() => b.bfdSession(A)?.state.name === 'Up' && tx.state === 'Established');
+    await until(() => b.bfdSession(A)?.state.name === 'Up' && tx.state === 'Established', UNTIL_MS);
   });
 
   it('a peer that sets BFD AdminDown does not tear BGP down (RFC 5882 §3.2)', async () => {
@@ -78,11 +69,11 @@ describe.runIf(process.platform === 'linux')('BGP with BFD', () => {
     const bfd = { transmitInterval: 50, receiveInterval: 50 };
     const rx = a.addPeer({ address: B, asn: 65002, passive: true, bfd });
     const tx = b.addPeer({ address: A, asn: 65001, port: PORT, localAddress: B, ...NH, bfd });
-    await until(() => rx.state === 'Established' && tx.state === 'Established');
-    await until(() => b.bfdSession(A)?.state.name === 'Up');
+    await until(() => rx.state === 'Established' && tx.state === 'Established', UNTIL_MS);
+    await until(() => b.bfdSession(A)?.state.name === 'Up', UNTIL_MS);
     const established = tx.counters.established;
     a.bfdSession(B)!.setAdminDown(true);
-    await until(() => b.bfdSession(A)?.state.name === 'Down');
+    await until(() => b.bfdSession(A)?.state.name === 'Down', UNTIL_MS);
     await new Promise((r) => setTimeout(r, 300));
     expect(tx.state).toBe('Established');
     expect(rx.state).toBe('Established');

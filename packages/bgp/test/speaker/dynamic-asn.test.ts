@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BgpSpeaker, type NotificationEvent } from '../../src/speaker/index.js';
+import { until } from '../helpers/until.js';
 
 // A peer configured with asn 'internal' / 'external' (FRR's remote-as internal|external, MetalLB's dynamicASN) over
 // loopback TCP: A (passive, dynamic) on 127.0.0.1, B (active) on 127.0.0.2.
@@ -11,19 +12,6 @@ const speakers: BgpSpeaker[] = [];
 afterEach(async () => {
   await Promise.all(speakers.splice(0).map((s) => s.close()));
 });
-
-function until<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = fn();
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 async function attempt(dynamic: 'internal' | 'external', asnA: number, asnB: number) {
   const a = new BgpSpeaker({ asn: asnA, routerId: A, listen: { host: A, port: PORT } });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BgpPeer, BgpSpeaker, type NotificationEvent } from '../../src/speaker/index.js';
+import { until } from '../helpers/until.js';
 
 // Our speaker against our own speaker over real TCP on loopback: A listens on 127.0.0.1, B on 127.0.0.2. Loopback is
 // not a valid BGP next hop (the codec treats such routes as withdrawn, RFC 7606), so B advertises documentation-range
@@ -18,19 +19,6 @@ function speaker(address: string, asn: number, listen = true): BgpSpeaker {
   const s = new BgpSpeaker({ asn, routerId: address, ...(listen ? { listen: { host: address, port: PORT } } : {}) });
   speakers.push(s);
   return s;
-}
-
-function until<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = fn();
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
 }
 
 const established = (p: BgpPeer) => until(() => p.state === 'Established');
