@@ -352,14 +352,15 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
     this.bursts.set(ip, b);
     const { intervalMs, earlyMs } = this.gratuitous;
     // The schedule is absolute (start + early offsets, then start + k × interval), like MetalLB's Go ticker: event-loop
-    // delays do not add up. The first round due strictly after `x`:
+    // delays do not add up. It is kept as offsets from the start, never as absolute times: `(now + 4400 - now) / 1100`
+    // can be 3.9999999999999982 in floating point, which once sent the 4.4 s round twice, 2 ms apart. The first offset
+    // due strictly after offset `x`:
     const after = (x: number) => {
-      const k = Math.floor((x - now) / intervalMs) + 1;
-      const regular = now + Math.max(1, k) * intervalMs;
-      const early = earlyMs.find((ms) => now + ms > x);
-      return early === undefined ? regular : Math.min(now + early, regular);
+      const regular = Math.max(1, Math.floor(x / intervalMs) + 1) * intervalMs;
+      const early = earlyMs.find((ms) => ms > x);
+      return early === undefined ? regular : Math.min(early, regular);
     };
-    let next = after(now);
+    let next = after(0);
     const tick = () => {
       if (this.closed || !this.ips.has(ip) || this.bursts.get(ip) !== b) return;
       const t = this.timers.now();
@@ -370,10 +371,10 @@ export class InterfaceResponder extends EventEmitter<ResponderEvents> {
       this.sendRound(ip);
       // One round per tick: Node timers may fire a fraction of a millisecond before `next` on performance.now(), so
       // the schedule always moves past the round just sent (and skips rounds missed under load).
-      next = after(Math.max(next, t));
-      b.timer = this.timers.setTimeout(tick, next - t);
+      next = after(Math.max(next, t - now));
+      b.timer = this.timers.setTimeout(tick, Math.max(0, now + next - t));
     };
-    b.timer = this.timers.setTimeout(tick, next - now);
+    b.timer = this.timers.setTimeout(tick, next);
   }
 
   private schedulePeriodic(): void {

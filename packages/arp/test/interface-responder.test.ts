@@ -403,6 +403,27 @@ describe('gratuitous announcements (timing on fake timers)', () => {
     expect(r.counters.get(VIP).gratuitousSent).toBe(10);
   });
 
+  it('one round per tick whatever the start time: no floating-point double round (CI saw 4.399 s and 4.401 s)', () => {
+    // At these starts `(start + k × 1100 - start) / 1100` is a hair below k in floating point; each once re-sent a
+    // regular round 2 ms after itself when the timer fired a fraction of a millisecond early.
+    for (const start of [1534.467199488798, 12391.409652388053, 128975.93042725309]) {
+      timers = new FakeTimers();
+      timers.advance(start);
+      const early = {
+        now: () => timers.now(),
+        setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, Math.max(0, ms - 0.5)),
+        clearTimeout: (h: unknown) => timers.clearTimeout(h),
+      };
+      const r = responder({ gratuitous: {}, timers: early });
+      const at: number[] = [];
+      r.on('gratuitous', () => at.push(Math.ceil(timers.now() - start)));
+      r.announce(VIP);
+      timers.advance(10_000);
+      expect(at, `start ${start}`).toEqual([0, 50, 150, 350, 700, 1100, 2200, 3300, 4400]);
+      r.close();
+    }
+  });
+
   it('IPv6: unsolicited NA to ff02::1 with O=1, S=0 per round', () => {
     const r = responder({ gratuitous: {} });
     const observer = new Client(seg, '02:00:00:00:00:77');
