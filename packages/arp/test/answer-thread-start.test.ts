@@ -5,10 +5,10 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ANSWER_THREAD_SOURCE, answerThread, answerThreadStatus } from '../src/answer-thread.js';
-import { COUNTS, MAX_IN_FLIGHT } from '../src/answer-thread-worker.js';
 import { answerThreadId } from '../src/index.js';
-import { lib, POLL } from '../src/linux-packet-socket.js';
+import { ANSWER_THREAD_SOURCE, answerThread, answerThreadStatus } from '../src/transport/answer-thread.js';
+import { COUNTS, MAX_IN_FLIGHT } from '../src/transport/answer-thread-worker.js';
+import { lib, POLL } from '../src/transport/linux-packet-socket.js';
 
 const fds: number[] = [];
 const eventfd = () => {

@@ -1,9 +1,7 @@
 import { Script } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { ANSWER_THREAD_SOURCE, OffloadTable, SLOTS } from '../src/answer-thread.js';
-import { type AnswerEntry6, answerNeighborSolicitation, arpRequestSlot, COUNTS } from '../src/answer-thread-worker.js';
-import { writeArpReply } from '../src/arp-reply.js';
+import { writeArpReply } from '../src/codec/arp-reply.js';
 import {
   type AnswerOffload,
   type AnswerOffloadCounts,
@@ -23,6 +21,13 @@ import {
   parseMac,
   solicitedNodeAddress,
 } from '../src/index.js';
+import { ANSWER_THREAD_SOURCE, OffloadTable, SLOTS } from '../src/transport/answer-thread.js';
+import {
+  type AnswerEntry6,
+  answerNeighborSolicitation,
+  arpRequestSlot,
+  COUNTS,
+} from '../src/transport/answer-thread-worker.js';
 import { sliced } from './helpers/fixtures.js';
 
 const OUR_MAC = '02:00:00:00:00:01';

@@ -1,5 +1,5 @@
 // raiseRealtimePriority runs in a child process each time, so the vitest worker never becomes real-time or pinned.
-// The child loads src/realtime.ts compiled by esbuild, so this test needs no build.
+// The child loads src/transport/realtime.ts compiled by esbuild, so this test needs no build.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { raiseRealtimePriority } from '../src/realtime.js';
+import { raiseRealtimePriority } from '../src/transport/realtime.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ingot-arp-realtime-'));
@@ -69,7 +69,7 @@ async function runChild(options: Record<string, unknown>, prefix: string[] = [])
 }
 
 beforeAll(async () => {
-  const { code } = await transform(readFileSync(join(pkg, 'src', 'realtime.ts'), 'utf8'), {
+  const { code } = await transform(readFileSync(join(pkg, 'src', 'transport', 'realtime.ts'), 'utf8'), {
     loader: 'ts',
     format: 'esm',
   });

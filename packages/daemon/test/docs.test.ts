@@ -36,7 +36,7 @@ describe('docs/configuration.md', () => {
 describe('docs/metrics.md', () => {
   it('documents every metric the daemon exports', () => {
     const doc = read('docs/metrics.md');
-    const texts = [...sources('src'), readFileSync(join(PKG, '../arp/src/layer2-counters.ts'), 'utf8')];
+    const texts = [...sources('src'), readFileSync(join(PKG, '../arp/src/responder/layer2-counters.ts'), 'utf8')];
     const names = new Set<string>();
     for (const text of texts)
       for (const m of text.matchAll(/['`](metallb_[a-z0-9_]*[a-z0-9]|ingot_[a-z0-9_]*[a-z0-9])['`{]/g))

@@ -12,7 +12,9 @@ export function assertBuilt(): void {
   if (!existsSync(DIST)) throw new Error(`build @ingot/arp first (cd packages/arp && npx tsup): ${DIST} is missing`);
   const built = statSync(DIST).mtimeMs;
   const src = join(PKG, 'src');
-  const stale = readdirSync(src).filter((f) => statSync(join(src, f)).mtimeMs > built);
+  const stale = readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => statSync(join(src, f)).mtimeMs > built);
   if (stale.length > 0) throw new Error(`dist is older than src/${stale[0]}: rebuild with cd packages/arp && npx tsup`);
 }
 

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
-import { canonicalIp } from './address.js';
-import type { FrameTransport } from './frame-transport.js';
+import { canonicalIp } from '../codec/address.js';
+import { systemTimers } from '../timers.js';
+import type { FrameTransport } from '../transport/frame-transport.js';
+import { createPacketTransport, type PacketTransportOptions } from '../transport/packet-transport.js';
 import {
   InterfaceResponder,
   type InterfaceStats,
@@ -15,8 +17,6 @@ import {
   METALLB_EXCLUDED_INTERFACES,
   type NetInterface,
 } from './network-interfaces.js';
-import { createPacketTransport, type PacketTransportOptions } from './packet-transport.js';
-import { systemTimers } from './timers.js';
 
 /** Options of {@link createResponder}. */
 export interface ResponderOptions extends ResponderBehaviourOptions {

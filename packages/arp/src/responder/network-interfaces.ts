@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { formatIPv6 } from './address.js';
+import { formatIPv6 } from '../codec/address.js';
 
 /** What the responder needs to know about a network interface. */
 export interface NetInterface {

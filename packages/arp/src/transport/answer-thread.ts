@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { canonicalIp, parseIPv4, parseIPv6 } from './address.js';
+import { canonicalIp, parseIPv4, parseIPv6 } from '../codec/address.js';
+import { writeArpReply } from '../codec/arp-reply.js';
 import {
   answerNeighborSolicitation,
   answerThreadMain,
@@ -10,7 +11,6 @@ import {
   MAX_IN_FLIGHT,
   type ToAnswerThread,
 } from './answer-thread-worker.js';
-import { writeArpReply } from './arp-reply.js';
 import { type AnswerOffload, type AnswerOffloadCounts, TransportError } from './frame-transport.js';
 import { errno, errnoName, lib, POLL } from './linux-packet-socket.js';
 import { type RealtimeOptions, type RealtimeResult, raiseRealtimePriority } from './realtime.js';

@@ -8,15 +8,15 @@ import {
   parseIPv4,
   parseIPv6,
   solicitedNodeAddress,
-} from './address.js';
-import { ArpOperation, decodeArp } from './arp.js';
-import { CodecError } from './errors.js';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
-import { encodeArpFrame, encodeArpReplyFrame, encodeNdpFrame, isArpIPv4Request } from './frame.js';
-import type { AnswerOffload, FrameTransport } from './frame-transport.js';
+} from '../codec/address.js';
+import { ArpOperation, decodeArp } from '../codec/arp.js';
+import { CodecError } from '../codec/errors.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../codec/ethernet.js';
+import { encodeArpFrame, encodeArpReplyFrame, encodeNdpFrame, isArpIPv4Request } from '../codec/frame.js';
+import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from '../codec/ndp.js';
+import { type Logger, systemTimers, type Timers } from '../timers.js';
+import type { AnswerOffload, FrameTransport } from '../transport/frame-transport.js';
 import { Layer2Counters } from './layer2-counters.js';
-import { decodeNdp, ICMPV6_NEIGHBOR_SOLICITATION, isSolicitedNodeOf, type NdpPacket } from './ndp.js';
-import { type Logger, systemTimers, type Timers } from './timers.js';
 
 /**
  * Rounds sent in the first second of a burst by default ({@link GratuitousOptions.earlyMs}), in ms after the first:

@@ -1,4 +1,4 @@
-import { BROADCAST_MAC, formatMac } from './address.js';
+import { BROADCAST_MAC, formatMac } from '../codec/address.js';
 import type { FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';
 

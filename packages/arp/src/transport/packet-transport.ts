@@ -1,4 +1,4 @@
-import { parseMac } from './address.js';
+import { parseMac } from '../codec/address.js';
 import { type AnswerThreadSocket, answerThread, type answerThreadStatus } from './answer-thread.js';
 import type { AnswerOffload, FrameHandler, FrameTransport, TransportStats } from './frame-transport.js';
 import { TransportError } from './frame-transport.js';

@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import { formatMac, parseMac } from './address.js';
+import { formatMac, parseMac } from '../codec/address.js';
 import { TransportError } from './frame-transport.js';
 
 /** @internal Linux constants used by the AF_PACKET binding. */

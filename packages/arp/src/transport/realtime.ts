@@ -1,5 +1,4 @@
 import koffi from 'koffi';
-import type { answerThreadId } from './answer-thread.js';
 
 const SCHED_FIFO = 1;
 const SCHED_RESET_ON_FORK = 0x40000000;
@@ -21,7 +20,7 @@ export interface RealtimeOptions {
    */
   resetOnFork?: boolean;
   /**
-   * The Linux thread id to change (default: the calling thread), e.g. the answer thread's from {@link answerThreadId}
+   * The Linux thread id to change (default: the calling thread), e.g. the answer thread's from `answerThreadId()`
    * when transports run in receive mode `thread`: then the thread that answers runs real-time, the event loop does not.
    */
   thread?: number;
