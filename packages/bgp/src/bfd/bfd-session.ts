@@ -255,7 +255,22 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     if (detection !== undefined && this.started) this.detectTimer.start(detection / 1000);
     if (packet.poll) this.transmitNow(true);
     else if (this.started && wasSilent && !this.txTimer.running) this.scheduleTx(true);
+    this.hastenTx();
     return undefined;
+  }
+
+  /**
+   * Brings the next periodic packet forward when the transmission interval has just shrunk below the time left on the
+   * timer: the remote's new Required Min RX (or our ended Poll Sequence) applies now, not after a packet scheduled at
+   * the old interval. FRR's bfdd, for one, advertises a Required Min RX of 1 s until Up, then Polls with the fast
+   * one; its detection time (e.g. 3 × 50 ms) runs from our Final, so a packet still due a second later lets it
+   * declare the session down (diagnostic 1) right after every Up. A longer interval needs nothing: the next packet
+   * schedules with it.
+   */
+  private hastenTx(): void {
+    const intervalMs = this.transmitIntervalUs / 1000;
+    const remaining = this.txTimer.remaining;
+    if (this.started && intervalMs > 0 && remaining !== undefined && remaining > intervalMs) this.scheduleTx(false);
   }
 
   private remote(): BfdRemote | undefined {

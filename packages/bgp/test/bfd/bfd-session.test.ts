@@ -263,6 +263,40 @@ describe('BFD session (RFC 5880 §6.2 state machine)', () => {
     expect(() => new BfdSession({ localDiscriminator: 1, detectMultiplier: 256, send: () => {} })).toThrow(RangeError);
   });
 
+  it('a remote that requires 1 s until Up, then Polls for 50 ms (FRR bfdd), gets our packets at 50 ms at once', () => {
+    // The lab flap: FRR's bfdd advertises Required Min RX 1 s in Init, Polls with 50 ms once Up and starts its
+    // 3 × 50 ms detection timer from our Final. A periodic packet still scheduled at the 1 s interval came too late.
+    const clock = new FakeClock(0);
+    const sent: { at: number; packet: BfdControlPacket }[] = [];
+    const s = new BfdSession({
+      localDiscriminator: 5,
+      transmitInterval: 50,
+      receiveInterval: 50,
+      clock,
+      random: seededRandom(5),
+      send: (b) => sent.push({ at: clock.now(), packet: decodeBfdControl(b) }),
+    });
+    s.start();
+    const frr = (over: Partial<BfdControlPacket>) => s.receive({ ...fromB(undefined, 5), ...over });
+    frr({ state: BfdState.INIT, requiredMinRxInterval: 1_000_000 });
+    expect(s.state.name).toBe('Up');
+    frr({ state: BfdState.UP, poll: true, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000 });
+    frr({ state: BfdState.UP, final: true, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000 });
+    expect(s.transmitIntervalUs).toBe(50_000);
+    const final = sent.findLast((p) => p.packet.final);
+    expect(final).toBeDefined();
+    // FRR keeps sending every 50 ms; our packets must follow at ≤ 50 ms from the Final on
+    for (let t = 50; t <= 1000; t += 50) {
+      clock.advance(50);
+      frr({ state: BfdState.UP, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000 });
+    }
+    const times = [final!.at, ...sent.filter((p) => p.at > final!.at && !p.packet.final).map((p) => p.at)];
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps.length).toBeGreaterThan(15);
+    for (const g of gaps) expect(g).toBeLessThanOrEqual(50);
+    expect(s.state.name).toBe('Up');
+  });
+
   it('stop() ends transmission and detection', () => {
     const { clock, a, b, log } = pair();
     a.start();
