@@ -61,6 +61,7 @@ export {
   type ServiceState,
   type ServiceStatusRow,
 } from './daemon.js';
+export { parseHostPort } from './host-port.js';
 export {
   type BackoffOptions,
   backoffDelay,
@@ -135,7 +136,6 @@ export {
   type MembershipSource,
   type MembershipSourceOptions,
   type MemberView,
-  parseHostPort,
   startMembership,
 } from './membership-source.js';
 export { type MetricSample, renderMetrics, type StatusRoutes, serveMetrics, serveStatus } from './metrics.js';

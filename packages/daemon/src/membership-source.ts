@@ -10,7 +10,9 @@ import {
   UdpTransport,
   type WireFormat,
 } from '@ingot/election';
+import { parseHostPort } from './host-port.js';
 import type { Logger } from './logger.js';
+import { gossipSecretProblem } from './membership-secret.js';
 import type { MetricSample } from './metrics.js';
 import type { NodeInfo } from './speaker/announcement-plan.js';
 
@@ -25,7 +27,7 @@ export interface MembershipSourceOptions {
   /** Seeds to join, `host:port` each. */
   join: string[];
   /**
-   * MetalLB's memberlist secret (the key is derived as MetalLB does): at least {@link MIN_SECRET_BYTES} bytes. Set, even
+   * MetalLB's memberlist secret (the key is derived as MetalLB does): at least `MIN_SECRET_BYTES` (16) bytes. Set, even
    * empty, means encryption is wanted: an empty or short secret is an error, never plaintext.
    */
   secret?: string;
@@ -63,26 +65,6 @@ export interface MembershipSource {
   metrics(): MetricSample[];
   /** The gossip address the other members reach this node at (`host:port`). */
   readonly advertised: string;
-}
-
-/**
- * Shortest memberlist secret accepted, in bytes. MetalLB's controller generates 16 random bytes (22 raw-base64
- * characters); its older install docs used `openssl rand -base64 128`. The AES-256 key is the first 32 bytes of
- * `secret ‖ SHA-256("")` (MetalLB's derivation), so a secret of n bytes carries at most n secret bytes of key: below
- * 16 (128 bits) the rest of the key is a public constant.
- */
-export const MIN_SECRET_BYTES = 16;
-
-/**
- * Checks a memberlist secret: non-empty and at least {@link MIN_SECRET_BYTES} bytes.
- * @returns undefined when fine, else the reason
- */
-export function gossipSecretProblem(secret: string): string | undefined {
-  const bytes = Buffer.byteLength(secret, 'utf8');
-  if (bytes === 0) return 'the memberlist secret is empty (an empty secret never means plaintext)';
-  if (bytes < MIN_SECRET_BYTES)
-    return `the memberlist secret is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are needed (MetalLB generates 16 random bytes, raw-base64: 22 characters)`;
-  return undefined;
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
@@ -131,14 +113,6 @@ export interface MemberView {
   state: string;
   /** Gossip address `host:port`. */
   address: string;
-}
-
-/** Parses `host:port` or `[v6]:port`. */
-export function parseHostPort(text: string): Address {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m || isIP(m[1] as string) === 0 || Number(m[2]) > 65535)
-    throw new Error(`invalid address ${JSON.stringify(text)}: expected host:port`);
-  return { host: m[1] as string, port: Number(m[2]) };
 }
 
 /** Starts SWIM membership with `@ingot/election`, joins the seeds, and reports changes. */

@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { parseHostPort } from './membership-source.js';
+import { parseHostPort } from './host-port.js';
 
 /** One gauge or counter value with its labels. */
 export interface MetricSample {

@@ -6,12 +6,11 @@ import { encodePacket } from '@ingot/election';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/parse-config.js';
 import { createLogger } from '../src/logger.js';
+import { gossipSecretProblem, MIN_SECRET_BYTES } from '../src/membership-secret.js';
 import {
   advertiseAddress,
-  gossipSecretProblem,
   type MembershipSource,
   type MembershipSourceOptions,
-  MIN_SECRET_BYTES,
   startMembership,
 } from '../src/membership-source.js';
 import { renderMetrics } from '../src/metrics.js';

@@ -4,8 +4,8 @@
  * @module
  */
 
+import type { ConfigIssue } from './config-issue.js';
 import type { FieldReader } from './field-reader.js';
-import type { BGPPeer, ConfigIssue } from './resources.js';
 
 /** A BFDProfile with MetalLB's defaults applied (intervals in milliseconds). */
 export interface BFDProfile {
@@ -66,11 +66,21 @@ export function readBfdProfile(r: FieldReader, name: string): BFDProfile {
   };
 }
 
+/** The fields of a BGPPeer that {@link resolveBfdProfiles} reads and sets. */
+export interface PeerWithBfd {
+  /** metadata.name */
+  name: string;
+  /** BFDProfile name (spec.bfdProfile). */
+  bfdProfile?: string;
+  /** The resolved timers. */
+  bfd?: PeerBfd;
+}
+
 /**
  * Gives every BGPPeer with `bfdProfile` its profile's timers (`peer.bfd`); a peer naming a profile that does not
  * exist is an issue, as in MetalLB ("peer … referencing non existing bfd profile").
  */
-export function resolveBfdProfiles(peers: BGPPeer[], profiles: readonly BFDProfile[], issues: ConfigIssue[]): void {
+export function resolveBfdProfiles(peers: PeerWithBfd[], profiles: readonly BFDProfile[], issues: ConfigIssue[]): void {
   const byName = new Map(profiles.map((p) => [p.name, p]));
   for (const peer of peers) {
     if (peer.bfdProfile === undefined) continue;

@@ -1,5 +1,6 @@
+import type { LabelSelector, LabelSelectorRequirement } from '@ingot/allocator';
 import { compileLabelSelector } from '@ingot/allocator';
-import type { ConfigIssue, LabelSelector, LabelSelectorRequirement } from './resources.js';
+import type { ConfigIssue } from './config-issue.js';
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { gossipSecretProblem } from '../membership-source.js';
+import { gossipSecretProblem } from '../membership-secret.js';
 import { statusAddressProblem } from '../standalone/status-address.js';
 import type { FieldReader } from './field-reader.js';
 

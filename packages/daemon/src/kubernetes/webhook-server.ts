@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { parseHostPort } from '../host-port.js';
 import type { Logger } from '../logger.js';
-import { parseHostPort } from '../membership-source.js';
 import { type AdmissionContext, reviewAdmission } from './webhook-admission.js';
 import type { PemPair } from './webhook-certificate.js';
 import { reviewConversion } from './webhook-conversion.js';

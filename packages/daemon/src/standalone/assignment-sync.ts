@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { parseHostPort } from '../host-port.js';
 import { getBody, parseJsonFrom } from '../http-json.js';
 import type { Logger } from '../logger.js';
-import { parseHostPort } from '../membership-source.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import {
   type Assignment,
