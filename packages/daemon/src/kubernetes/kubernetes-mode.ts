@@ -124,7 +124,9 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     kubeConfig: options.kubeConfig,
     namespace,
     log: log.child('kubernetes'),
-    nodes: runSpeaker,
+    // Both roles read Nodes: the speaker for candidates, and configuration validation resolves advertisements'
+    // nodeSelectors against them (as MetalLB's controller and speaker do; `ingot validate` reads `kind: Node` documents).
+    nodes: true,
     namespaces: runController,
     secrets: runSpeaker,
     endpointSlices: runSpeaker && options.requireEndpoints !== false,
@@ -201,10 +203,23 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
       namespace,
       watch.watchesSecrets ? (name) => watch.secret(name) : undefined,
     );
-    const text = JSON.stringify(resolved);
+    const nodes = watch
+      .nodes()
+      .map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const text = JSON.stringify([resolved, nodes]);
     if (text === lastOffered) return;
     lastOffered = text;
-    store.applyObjects(resolved.objects, resolved.issues);
+    store.applyObjects(resolved.objects, resolved.issues, { nodes });
+  };
+  let configQueued = false;
+  const queueConfigOffer = () => {
+    if (configQueued) return;
+    configQueued = true;
+    setImmediate(() => {
+      configQueued = false;
+      if (!closed) offerConfig();
+    });
   };
   store.on('applied', (config) => {
     log.info('configuration applied', {
@@ -288,18 +303,15 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
   const nodeSignatures = new Map<string, string>();
   // Which Services have a serving endpoint; EndpointSlices change with every pod, re-plan only when that flips.
   const serving = new ServingEndpoints();
-  let configQueued = false;
+  /** Each Node's labels as last seen: validation depends on them, heartbeats do not change them. */
+  const nodeLabels = new Map<string, string>();
+  const labelsOf = (n: KubeObject) => JSON.stringify(n.metadata?.labels ?? {});
   watch.on('change', (resource, verb, obj) => {
     if (!watch.synced || closed) return; // the initial lists are handled once, below
     switch (resource) {
       case 'config':
       case 'secret':
-        if (configQueued) return;
-        configQueued = true;
-        setImmediate(() => {
-          configQueued = false;
-          if (!closed) offerConfig();
-        });
+        queueConfigOffer();
         return;
       case 'namespace':
         controller?.setNamespaces(watch.namespaces());
@@ -308,8 +320,15 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
         if (serving.update(obj, verb === 'delete').length > 0) scheduleSpeaker();
         return;
       case 'node': {
-        // Kubelet heartbeats update every Node every few seconds: re-plan only when what the speaker reads changed.
         const name = obj.metadata?.name ?? '';
+        // A Node's labels changed (or it came or went): advertisement node selectors may now overlap differently.
+        const labels = verb === 'delete' ? undefined : labelsOf(obj);
+        if (labels !== nodeLabels.get(name)) {
+          if (labels === undefined) nodeLabels.delete(name);
+          else nodeLabels.set(name, labels);
+          queueConfigOffer();
+        }
+        // Kubelet heartbeats update every Node every few seconds: re-plan only when what the speaker reads changed.
         const signature = verb === 'delete' ? undefined : nodeSignature(obj);
         if (signature === nodeSignatures.get(name)) return;
         if (signature === undefined) nodeSignatures.delete(name);
@@ -332,7 +351,10 @@ export async function startKubernetesMode(options: KubernetesModeOptions): Promi
     loadBalancerClass: options.loadBalancerClass ?? null,
   });
   await watch.start();
-  for (const n of watch.nodes()) nodeSignatures.set(n.metadata?.name ?? '', nodeSignature(n));
+  for (const n of watch.nodes()) {
+    nodeSignatures.set(n.metadata?.name ?? '', nodeSignature(n));
+    nodeLabels.set(n.metadata?.name ?? '', labelsOf(n));
+  }
   for (const slice of watch.endpointSlices()) serving.update(slice);
   log.info('kubernetes caches synced', {
     services: watch.services().length,

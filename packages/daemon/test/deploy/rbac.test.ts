@@ -48,7 +48,7 @@ const USES: Record<string, Use> = {
     resources: ['nodes'],
     verbs: ['list', 'watch'],
     namespaced: false,
-    roles: ['speaker'],
+    roles: BOTH,
   },
   'cluster-watch.ts#listNamespace': {
     group: '',

@@ -440,6 +440,57 @@ describe('Kubernetes mode: namespaces', () => {
   });
 });
 
+describe('Kubernetes mode: configuration validation against the Node objects (as standalone against kind: Node)', () => {
+  /** Two advertisements of one pool with different localPrefs, for the nodes of rack r1 and of zone z1. */
+  function conflictingAdvertisements(server: FakeApiServer): void {
+    server.apply('ipaddresspools', pool('pool', ['192.0.2.40/31']));
+    for (const [name, localPref, labels] of [
+      ['rack-r1', 100, { rack: 'r1' }],
+      ['zone-z1', 200, { zone: 'z1' }],
+    ] as const)
+      server.apply('bgpadvertisements', {
+        metadata: { name, namespace: NS },
+        spec: { ipAddressPools: ['pool'], localPref, nodeSelectors: [{ matchLabels: labels }] },
+      });
+  }
+
+  it('the controller rejects localPrefs that clash on a Node matching both selectors, and re-validates on label changes', async () => {
+    const server = new FakeApiServer();
+    conflictingAdvertisements(server);
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { rack: 'r1', zone: 'z1' } } });
+    server.apply('nodes', { metadata: { name: 'node-b', labels: { rack: 'r2' } } });
+    const h = await start(server);
+    // node-a is in rack r1 and zone z1: both advertisements give it the pool with different localPrefs.
+    expect(h.mode.store.current).toBeUndefined();
+    const rejection = h.logs.find((l) => String(l.msg).startsWith('configuration rejected'));
+    expect(rejection).toMatchObject({ resource: 'BGPAdvertisement/zone-z1', field: 'spec.localPref' });
+    // node-a leaves zone z1: no Node is selected by both, so the same CRs are now valid (MetalLB's verdict too).
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { rack: 'r1' } } });
+    await waitFor('configuration accepted', () => h.mode.store.current !== undefined);
+    expect(h.mode.store.current?.bgpAdvertisements.map((a) => a.name).sort()).toEqual(['rack-r1', 'zone-z1']);
+    // And back: node-b joins zone z1 while in rack r2; then node-a joins it again: rejected, the last good one kept.
+    server.apply('nodes', { metadata: { name: 'node-b', labels: { rack: 'r2', zone: 'z1' } } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.mode.store.stale).toBe(false);
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { rack: 'r1', zone: 'z1' } } });
+    await waitFor('rejected again', () => h.mode.store.stale);
+  });
+
+  it('without a Node in both groups the controller accepts what a selector-text comparison would refuse', async () => {
+    const server = new FakeApiServer();
+    server.apply('ipaddresspools', pool('pool', ['192.0.2.40/31']));
+    // An advertisement for every node and one for zone z1: they clash only if some Node is in zone z1.
+    server.apply('bgpadvertisements', { metadata: { name: 'all', namespace: NS }, spec: { localPref: 100 } });
+    server.apply('bgpadvertisements', {
+      metadata: { name: 'zone-z1', namespace: NS },
+      spec: { localPref: 200, nodeSelectors: [{ matchLabels: { zone: 'z1' } }] },
+    });
+    server.apply('nodes', { metadata: { name: 'node-a', labels: { zone: 'z2' } } });
+    const h = await start(server);
+    expect(h.mode.store.current?.bgpAdvertisements).toHaveLength(2);
+  });
+});
+
 describe('Kubernetes mode: speaker', () => {
   it("opens BGP sessions only for the BGPPeers whose nodeSelectors match this node's labels", async () => {
     const server = new FakeApiServer();
