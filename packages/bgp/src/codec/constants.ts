@@ -167,6 +167,7 @@ export const OptionalParameterType = Object.freeze({
 export const CapabilityCode = Object.freeze({
   MULTIPROTOCOL: 1,
   ROUTE_REFRESH: 2,
+  EXTENDED_NEXT_HOP: 5,
   EXTENDED_MESSAGE: 6,
   GRACEFUL_RESTART: 64,
   FOUR_OCTET_AS: 65,

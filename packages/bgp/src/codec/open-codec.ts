@@ -30,6 +30,14 @@ function decodeCapability(code: number, b: Uint8Array, v: DataView, p: number, l
     case CapabilityCode.ROUTE_REFRESH_CISCO:
       if (len === 0) return { type: 'route-refresh', cisco: true };
       break;
+    case CapabilityCode.EXTENDED_NEXT_HOP: {
+      // RFC 8950 §4: a list of (NLRI AFI, NLRI SAFI, Nexthop AFI) triples of 2 octets each
+      if (len === 0 || len % 6 !== 0) break;
+      const families = [];
+      for (let q = p; q < p + len; q += 6)
+        families.push({ afi: v.getUint16(q), safi: v.getUint16(q + 2), nextHopAfi: v.getUint16(q + 4) });
+      return { type: 'extended-next-hop', families };
+    }
     case CapabilityCode.EXTENDED_MESSAGE:
       if (len === 0) return { type: 'extended-message' };
       break;
@@ -110,6 +118,18 @@ function encodeCapability(w: Writer, c: Capability): void {
       w.u8(c.cisco ? CapabilityCode.ROUTE_REFRESH_CISCO : CapabilityCode.ROUTE_REFRESH);
       w.u8(0);
       return;
+    case 'extended-next-hop': {
+      const n = 6 * c.families.length;
+      if (n === 0 || n > 255) throw new RangeError('extended-next-hop capability needs 1 to 42 families');
+      w.u8(CapabilityCode.EXTENDED_NEXT_HOP);
+      w.u8(n);
+      for (const f of c.families) {
+        w.u16(checkUint('afi', f.afi, 0xffff));
+        w.u16(checkUint('safi', f.safi, 0xffff));
+        w.u16(checkUint('nextHopAfi', f.nextHopAfi, 0xffff));
+      }
+      return;
+    }
     case 'extended-message':
       w.u8(CapabilityCode.EXTENDED_MESSAGE);
       w.u8(0);

@@ -5,6 +5,7 @@ import type {
   AfiSafi,
   Capability,
   CodecOptions,
+  ExtendedNextHopFamily,
   GracefulRestartCapability,
   OpenMessage,
 } from './types.js';
@@ -29,6 +30,8 @@ export interface OpenInit {
   gracefulRestart?: Omit<GracefulRestartCapability, 'type'>;
   /** Add-path families to advertise (RFC 7911). */
   addPath?: AddPathFamily[];
+  /** Extended next hop families to advertise (RFC 8950), e.g. `[{ afi: 1, safi: 1, nextHopAfi: 2 }]`. */
+  extendedNextHop?: ExtendedNextHopFamily[];
   /** Hostname capability to advertise. */
   fqdn?: { hostname: string; domainName?: string };
   /** More capabilities appended as given. */
@@ -37,7 +40,8 @@ export interface OpenInit {
 
 /**
  * Builds our OPEN: version 4, the 2-octet AS field (AS_TRANS when `asn` needs 4 octets), and capabilities in the order
- * multiprotocol, route refresh, enhanced route refresh, extended message, graceful restart, 4-octet AS, add-path, FQDN.
+ * multiprotocol, route refresh, enhanced route refresh, extended message, graceful restart, 4-octet AS, add-path,
+ * extended next hop, FQDN.
  */
 export function createOpen(init: OpenInit): OpenMessage {
   const asn = init.asn;
@@ -57,6 +61,8 @@ export function createOpen(init: OpenInit): OpenMessage {
   if (init.gracefulRestart) capabilities.push({ type: 'graceful-restart', ...init.gracefulRestart });
   capabilities.push({ type: 'four-octet-as', asn });
   if (init.addPath && init.addPath.length > 0) capabilities.push({ type: 'add-path', families: [...init.addPath] });
+  if (init.extendedNextHop && init.extendedNextHop.length > 0)
+    capabilities.push({ type: 'extended-next-hop', families: [...init.extendedNextHop] });
   if (init.fqdn)
     capabilities.push({ type: 'fqdn', hostname: init.fqdn.hostname, domainName: init.fqdn.domainName ?? '' });
   if (init.extraCapabilities) capabilities.push(...init.extraCapabilities);
@@ -96,6 +102,11 @@ export interface Negotiated {
   enhancedRouteRefresh: boolean;
   /** The peer's graceful restart capability, when it sent one. */
   peerGracefulRestart?: GracefulRestartCapability;
+  /**
+   * Extended next hop entries both sides advertised (RFC 8950 §4): for these NLRI families either side may send next
+   * hops of `nextHopAfi` (IPv4 unicast with IPv6 next hops in MP_REACH_NLRI).
+   */
+  extendedNextHop: ExtendedNextHopFamily[];
   /** Options for encoding what we send. */
   send: CodecOptions;
   /** Options for decoding what we receive. */
@@ -141,6 +152,7 @@ export function negotiate(local: OpenMessage, remote: OpenMessage, internal?: bo
     if (internal !== undefined) o.internal = internal;
     return o;
   };
+  const enhe = (caps: readonly Capability[]) => caps.flatMap((c) => (c.type === 'extended-next-hop' ? c.families : []));
   const gr = rc.find((c): c is GracefulRestartCapability => c.type === 'graceful-restart');
   const result: Negotiated = {
     holdTime,
@@ -151,6 +163,9 @@ export function negotiate(local: OpenMessage, remote: OpenMessage, internal?: bo
     extendedMessages,
     routeRefresh: hasR('route-refresh'),
     enhancedRouteRefresh: hasL('enhanced-route-refresh') && hasR('enhanced-route-refresh'),
+    extendedNextHop: enhe(lc).filter((f) =>
+      enhe(rc).some((g) => g.afi === f.afi && g.safi === f.safi && g.nextHopAfi === f.nextHopAfi),
+    ),
     send: base(addPath(lc, rc)),
     receive: base(addPath(rc, lc)),
   };

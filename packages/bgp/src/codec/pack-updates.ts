@@ -18,6 +18,12 @@ export interface PackOptions extends CodecOptions {
   ipv6NextHop?: string;
   /** Link-local IPv6 next hop sent after the global one (RFC 2545 §3). */
   ipv6LinkLocalNextHop?: string;
+  /**
+   * Send IPv4 prefixes in MP_REACH_NLRI (AFI 1) with `ipv6NextHop` (and `ipv6LinkLocalNextHop`) as their next hop
+   * instead of in the NLRI field with NEXT_HOP: RFC 8950, only toward a peer that negotiated the extended next hop
+   * capability for IPv4 unicast. `attributes.nextHop` is then not sent.
+   */
+  ipv4NextHopIPv6?: boolean;
   /** Path Identifier of every prefix when add-path is negotiated for its family. @default 0 */
   pathId?: number;
 }
@@ -170,42 +176,67 @@ export function packUpdates(
 ): Uint8Array[] {
   const max = maxLength(options);
   const base = withoutMp(attributes);
+  if (options.ipv4NextHopIPv6) {
+    // RFC 8950 §3: IPv4 unicast NLRI with an IPv6 next hop travel in MP_REACH_NLRI (AFI 1), without NEXT_HOP
+    const v4: string[] = [];
+    const v6: string[] = [];
+    for (const p of prefixes) (typeof p === 'string' && isIPv6Text(p) ? v6 : v4).push(p);
+    const out = v4.length > 0 ? packMpReach(Afi.IPV4, v4, base, options, max) : [];
+    if (v6.length > 0) out.push(...packMpReach(Afi.IPV6, v6, base, options, max));
+    return out;
+  }
   const v6: string[] = [];
   // one pass packs the IPv4 prefixes and sets the IPv6 ones aside
   const attrs4 = attributeBytes(base, options, max);
   const head4 = Uint8Array.from([...header([0, 0, attrs4.length >>> 8, attrs4.length & 0xff]), ...attrs4]);
   const put4 = putV4(pathIdFor(options, 1), true, base.nextHop !== undefined);
   const out = pack(prefixes, { head: head4, tail: new Uint8Array(0) }, max, put4, () => {}, v6);
-  if (v6.length > 0) {
-    const { nextHop: _n, ...rest } = base;
-    const attrs = attributeBytes(rest, options, max);
-    if (options.ipv6NextHop === undefined) throw new RangeError('options.ipv6NextHop is required for IPv6 prefixes');
-    writer.reset(64);
-    writer.u8(0);
-    const nh6 = (text: string, name: string) => {
-      writer.ensure(16);
-      if (!parseIPv6Into(text, text.length, writer.buf, writer.pos))
-        throw new RangeError(`${name} must be an IPv6 address, got ${JSON.stringify(text)}`);
-      writer.pos += 16;
-    };
-    nh6(options.ipv6NextHop, 'ipv6NextHop');
-    if (options.ipv6LinkLocalNextHop !== undefined) nh6(options.ipv6LinkLocalNextHop, 'ipv6LinkLocalNextHop');
-    writer.buf[0] = writer.pos - 1;
-    writer.u8(0); // reserved
-    const nh = writer.buf.slice(0, writer.pos);
-    // header, withdrawn length 0, total attribute length (patched), MP_REACH_NLRI header, next hop, NLRI, other attrs
-    const head = Uint8Array.from(header([0, 0, 0, 0, ...mpHeader(AttributeType.MP_REACH_NLRI, Afi.IPV6, nh)]));
-    const finish = (msg: Uint8Array, prefixOctets: number) => {
-      const mpLen = 3 + nh.length + prefixOctets;
-      msg[25] = mpLen >>> 8;
-      msg[26] = mpLen & 0xff;
-      const total = 4 + mpLen + attrs.length;
-      msg[21] = total >>> 8;
-      msg[22] = total & 0xff;
-    };
-    out.push(...pack(v6, { head, tail: attrs }, max, putV6(pathIdFor(options, 2)), finish));
-  }
+  if (v6.length > 0) out.push(...packMpReach(Afi.IPV6, v6, base, options, max));
   return out;
+}
+
+/** Packs `prefixes` of one family into UPDATEs whose MP_REACH_NLRI carries `options.ipv6NextHop` (and link-local). */
+function packMpReach(
+  afi: number,
+  prefixes: readonly string[],
+  base: PathAttributes,
+  options: PackOptions,
+  max: number,
+): Uint8Array[] {
+  const { nextHop: _n, ...rest } = base;
+  const attrs = attributeBytes(rest, options, max);
+  if (options.ipv6NextHop === undefined) {
+    throw new RangeError(
+      afi === Afi.IPV6
+        ? 'options.ipv6NextHop is required for IPv6 prefixes'
+        : 'options.ipv6NextHop is required for IPv4 prefixes with ipv4NextHopIPv6',
+    );
+  }
+  writer.reset(64);
+  writer.u8(0);
+  const nh6 = (text: string, name: string) => {
+    writer.ensure(16);
+    if (!parseIPv6Into(text, text.length, writer.buf, writer.pos))
+      throw new RangeError(`${name} must be an IPv6 address, got ${JSON.stringify(text)}`);
+    writer.pos += 16;
+  };
+  nh6(options.ipv6NextHop, 'ipv6NextHop');
+  if (options.ipv6LinkLocalNextHop !== undefined) nh6(options.ipv6LinkLocalNextHop, 'ipv6LinkLocalNextHop');
+  writer.buf[0] = writer.pos - 1;
+  writer.u8(0); // reserved
+  const nh = writer.buf.slice(0, writer.pos);
+  // header, withdrawn length 0, total attribute length (patched), MP_REACH_NLRI header, next hop, NLRI, other attrs
+  const head = Uint8Array.from(header([0, 0, 0, 0, ...mpHeader(AttributeType.MP_REACH_NLRI, afi, nh)]));
+  const finish = (msg: Uint8Array, prefixOctets: number) => {
+    const mpLen = 3 + nh.length + prefixOctets;
+    msg[25] = mpLen >>> 8;
+    msg[26] = mpLen & 0xff;
+    const total = 4 + mpLen + attrs.length;
+    msg[21] = total >>> 8;
+    msg[22] = total & 0xff;
+  };
+  const put = afi === Afi.IPV6 ? putV6(pathIdFor(options, 2)) : putV4(pathIdFor(options, 1), false, true);
+  return pack(prefixes, { head, tail: attrs }, max, put, finish);
 }
 
 /**

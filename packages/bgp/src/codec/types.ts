@@ -100,6 +100,7 @@ export interface OptionalParameter {
 export type Capability =
   | MultiprotocolCapability
   | RouteRefreshCapability
+  | ExtendedNextHopCapability
   | ExtendedMessageCapability
   | GracefulRestartCapability
   | FourOctetAsCapability
@@ -118,6 +119,22 @@ export interface RouteRefreshCapability {
   type: 'route-refresh';
   /** Encoded with the pre-standard code 128 instead of 2. */
   cisco?: boolean;
+}
+
+/**
+ * Extended next hop encoding, code 5 (RFC 8950 §4): the NLRI families the sender can receive with a next hop of another
+ * address family (IPv4 unicast routes with an IPv6 next hop: `{ afi: 1, safi: 1, nextHopAfi: 2 }`).
+ */
+export interface ExtendedNextHopCapability {
+  type: 'extended-next-hop';
+  /** One entry per NLRI family and next hop AFI (at most 42: the capability value holds 255 octets). */
+  families: ExtendedNextHopFamily[];
+}
+
+/** One entry of the extended next hop capability. `safi` is a 2-octet field here (RFC 8950 §4). */
+export interface ExtendedNextHopFamily extends AfiSafi {
+  /** AFI of the next hops the sender accepts for this NLRI family (2: IPv6). */
+  nextHopAfi: number;
 }
 
 /** Extended message, code 6 (RFC 8654). */

@@ -59,13 +59,17 @@ const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 const afiSafi = fc.record({ afi: u16, safi: u8 });
-const KNOWN_CAPABILITY_CODES = new Set([1, 2, 6, 64, 65, 69, 70, 73, 128]);
+const KNOWN_CAPABILITY_CODES = new Set([1, 2, 5, 6, 64, 65, 69, 70, 73, 128]);
 const text = fc.string({ unit: 'grapheme-ascii', maxLength: 20 });
 
 export const capability: fc.Arbitrary<Capability> = fc.oneof(
   afiSafi.map((f) => ({ type: 'multiprotocol' as const, ...f })),
   fc.constant({ type: 'route-refresh' as const }),
   fc.constant({ type: 'route-refresh' as const, cisco: true }),
+  fc.record({
+    type: fc.constant('extended-next-hop' as const),
+    families: fc.array(fc.record({ afi: u16, safi: u16, nextHopAfi: u16 }), { minLength: 1, maxLength: 4 }),
+  }),
   fc.constant({ type: 'extended-message' as const }),
   fc.constant({ type: 'enhanced-route-refresh' as const }),
   fc.integer({ min: 1, max: 0xffffffff }).map((asn) => ({ type: 'four-octet-as' as const, asn })),
