@@ -1,9 +1,9 @@
 /**
- * The published packages as a user gets them: `npm pack` each one, install the five tarballs into a blank project in a
+ * The published packages as a user gets them: `npm pack` each one, install the six tarballs into a blank project in a
  * temporary directory outside the workspace (from the npm cache: `--prefer-offline`), then run every example of every
  * README there, as ESM and as CommonJS, and type-check them with tsc against the installed typings (ESM and CommonJS
  * resolution, the packages' .d.ts files checked too). Lives in the daemon because the daemon's build depends on the
- * four others: `turbo run test` builds all five before it. Bounded: install 5 min, each example 30 s.
+ * others: `turbo run test` builds all six before it. Bounded: install 5 min, each example 30 s.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const PUBLISHED = ['allocator', 'arp', 'bgp', 'election', 'daemon'] as const;
+const PUBLISHED = ['net', 'allocator', 'arp', 'bgp', 'election', 'daemon'] as const;
 /** Examples that cannot run here and are type-checked only, with the reason. Fences marked `privileged` are too. */
 const TYPECHECK_ONLY: readonly { pkg: string; marker: string; why: string }[] = [
   { pkg: 'bgp', marker: 'new BgpSpeaker(', why: 'listens on port 179 and peers with 192.0.2.2 until SIGTERM' },

@@ -141,3 +141,92 @@ describe('import cycles', () => {
     expect(found).toEqual([]);
   });
 });
+
+/**
+ * The package layers: `@ingot/daemon` → the four protocol packages → `@ingot/net`, the leaf; never upward, never
+ * sideways. `@ingot/lab` is for tests only: no published package imports it from src/ or lists it outside
+ * devDependencies.
+ */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  net: [],
+  allocator: ['net'],
+  arp: ['net'],
+  bgp: ['net'],
+  election: ['net'],
+  daemon: ['allocator', 'arp', 'bgp', 'election', 'net'],
+  lab: ['allocator', 'arp', 'bgp', 'election', 'net', 'daemon'],
+};
+
+/**
+ * The `@ingot/<name>` packages a source file imports or re-exports (static, type-only and `import()`; subpaths too),
+ * outside comments (TSDoc examples import the package they document).
+ */
+export function ingotImports(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]@ingot\/([a-z0-9-]+)(?:\/[^'"]*)?['"]/gm;
+  return [...new Set([...code.matchAll(pattern)].map((m) => m[1] as string))];
+}
+
+describe('package layers: daemon → the four → net', () => {
+  const names = readdirSync(PACKAGES).filter((p) => {
+    try {
+      return statSync(join(PACKAGES, p, 'package.json')).isFile();
+    } catch {
+      return false;
+    }
+  });
+  const manifest = (name: string) =>
+    JSON.parse(readFileSync(join(PACKAGES, name, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+  const ingot = (deps: Record<string, string> | undefined) =>
+    Object.keys(deps ?? {})
+      .filter((d) => d.startsWith('@ingot/'))
+      .map((d) => d.slice('@ingot/'.length));
+
+  it('reads @ingot imports, type-only and subpath ones too', () => {
+    const source = [
+      "import type { Clock } from '@ingot/net';",
+      "import { libc } from '@ingot/net/libc';",
+      "export { a } from '@ingot/arp';",
+      "const m = await import('@ingot/bgp');",
+      "import { x } from './local.js';",
+      "/** @example import { Speaker } from '@ingot/daemon'; */",
+      "// import { Speaker } from '@ingot/allocator';",
+    ].join('\n');
+    expect(ingotImports(source)).toEqual(['net', 'arp', 'bgp']);
+  });
+
+  it('knows every package', () => {
+    expect(names.sort()).toEqual(Object.keys(MAY_IMPORT).sort());
+  });
+
+  it.each(Object.keys(MAY_IMPORT))('@ingot/%s declares and imports only packages below it', (name) => {
+    const m = manifest(name);
+    const declared = [...ingot(m.dependencies), ...ingot(m.peerDependencies)];
+    const wrong = declared.filter((d) => !(MAY_IMPORT[name] ?? []).includes(d)).map((d) => `package.json: ${d}`);
+    if (name !== 'lab') {
+      for (const d of ingot(m.devDependencies)) {
+        if (d !== 'lab' && !(MAY_IMPORT[name] ?? []).includes(d)) wrong.push(`devDependencies: ${d}`);
+      }
+    }
+    const src = join(PACKAGES, name, 'src');
+    for (const file of tsFiles(src)) {
+      for (const d of ingotImports(readFileSync(file, 'utf8'))) {
+        if (d === name) wrong.push(`${relative(src, file)} imports itself by name`);
+        else if (name !== 'lab' && !declared.includes(d)) wrong.push(`${relative(src, file)}: ${d} (not a dependency)`);
+        else if (!(MAY_IMPORT[name] ?? []).includes(d)) wrong.push(`${relative(src, file)}: ${d}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the declared package graph has no circle', () => {
+    const graph = new Map(
+      names.map((n) => [n, ingot({ ...manifest(n).dependencies, ...manifest(n).peerDependencies })]),
+    );
+    expect(cycles(graph)).toEqual([]);
+  });
+});
