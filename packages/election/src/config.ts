@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import type { WireFormat } from './wire.js';
 
 /** Every timed or tunable knob of the protocol. All durations are milliseconds. See README "Defaults". */
 export interface ProtocolConfig {
@@ -83,6 +84,13 @@ export const MEMBERLIST_LAN_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   tcpTimeoutMs: 10_000,
   deadRetentionMs: 30_000,
 });
+
+/**
+ * The wire a `Membership` speaks unless told otherwise: hashicorp/memberlist's (v0.5.1, as MetalLB's speakers),
+ * so Ingot members and MetalLB speakers form one cluster. `'ingot'` (Ingot's compact format with a replay window) is
+ * chosen per member with `wire: 'ingot'`; see the README, "Choosing a wire".
+ */
+export const DEFAULT_WIRE: WireFormat = 'memberlist';
 
 const INTEGER_FIELDS: (keyof ProtocolConfig)[] = [
   'indirectChecks',

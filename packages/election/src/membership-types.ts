@@ -112,9 +112,9 @@ export interface MembershipOptions extends Partial<ProtocolConfig> {
   /** Encryption keys; when set, every packet is AES-256-GCM sealed and plaintext is refused. */
   keyring?: Keyring;
   /**
-   * The wire this cluster speaks (default 'ingot'): 'memberlist' is hashicorp/memberlist's (v0.5.1), so MetalLB's
-   * speakers and Ingot members form one cluster; 'ingot' is Ingot's compact format with the replay window (all members
-   * Ingot). Every member of a cluster speaks the same wire. A UdpTransport adopts the wire's stream framing.
+   * The wire this cluster speaks (default `DEFAULT_WIRE`, 'memberlist'): hashicorp/memberlist's (v0.5.1), so
+   * MetalLB's speakers and Ingot members form one cluster; 'ingot' is Ingot's compact format with the replay window (all
+   * members Ingot). Every member of a cluster speaks the same wire. A UdpTransport adopts the wire's stream framing.
    */
   wire?: WireFormat;
   /** memberlist's Label (memberlist wire only; default '', as MetalLB): packets with another label are refused. */

@@ -3,7 +3,7 @@ import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import type { Address, AliveMessage, DeadMessage, Labels, Message } from './codec.js';
-import { type ProtocolConfig, resolveConfig, retransmitLimit } from './config.js';
+import { DEFAULT_WIRE, type ProtocolConfig, resolveConfig, retransmitLimit } from './config.js';
 import { ConfigError, JoinError } from './errors.js';
 import { IngotWire } from './ingot-wire.js';
 import { canonicalIp } from './ip.js';
@@ -137,7 +137,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     // memberlist ignores an alive at incarnation 0 for a node it does not know (a new entry starts at 0 and only a
     // higher incarnation replaces it; its own members start at 1), so on its wire a member starts at 1 at least.
-    const format = wire ?? 'ingot';
+    const format = wire ?? DEFAULT_WIRE;
     const inc = Math.max(initialIncarnation ?? 0, format === 'memberlist' ? 1 : 0);
     if (!Number.isInteger(inc) || inc < 0 || inc > 0xfffffff0)
       throw new ConfigError('initialIncarnation', 'must be a u32');

@@ -6,7 +6,8 @@ import { type Address, Keyring, type LogEntry, type Member, type Transport } fro
 import { key, loopbackMembers, waitFor } from './helpers/loopback-members.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const { member } = loopbackMembers();
+// Ingot's wire: the replay window and its envelope are what these tests attack.
+const { member } = loopbackMembers({ options: { wire: 'ingot' } });
 
 /** Wraps a transport, keeping a copy of every datagram it receives. */
 function recording(into: Uint8Array[]): (t: Transport) => Transport {

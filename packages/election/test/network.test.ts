@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { encodePacket, Keyring, type Member, Membership, sealEnvelope, UdpTransport } from '../src/index.js';
 import { key, loopbackMembers, statusOf, waitFor } from './helpers/loopback-members.js';
 
-const { member, track } = loopbackMembers();
+// Ingot's wire (its envelope and frames; memberlist's wire has memberlist-network.test.ts).
+const { member, track } = loopbackMembers({ options: { wire: 'ingot' } });
 
 describe('real UDP + TCP on 127.0.0.1', () => {
   it('joins over TCP push-pull, detects a member closed without leaving, sees a graceful stop as leave', async () => {
@@ -103,7 +104,7 @@ describe('real UDP + TCP on 127.0.0.1', () => {
     await waitFor(() => statusOf(a, 'c') === 'dead' && statusOf(b, 'c') === 'dead', 5000, 'c dead');
     const deadInc = a.members().find((m) => m.name === 'c')!.incarnation;
     const transport = await UdpTransport.bind({ host: '127.0.0.1', port });
-    const c2 = new Membership({ name: 'c', transport });
+    const c2 = new Membership({ name: 'c', transport, wire: 'ingot' });
     track(c2);
     await c2.join([b.local.address]);
     await waitFor(() => statusOf(a, 'c') === 'alive' && statusOf(b, 'c') === 'alive', 3000, 'c back');
@@ -142,12 +143,16 @@ describe('real UDP + TCP on 127.0.0.1', () => {
       listen() {},
       close: async () => {},
     };
-    expect(() => new Membership({ name: 'w', transport: wildcard })).toThrow(/advertise/);
+    expect(() => new Membership({ name: 'w', transport: wildcard, wire: 'ingot' })).toThrow(/advertise/);
   });
 
   it('works over IPv6 (::1)', async () => {
     const mk = async (name: string) => {
-      const m = new Membership({ name, transport: await UdpTransport.bind({ host: '::1', port: 0 }) }).start();
+      const m = new Membership({
+        name,
+        transport: await UdpTransport.bind({ host: '::1', port: 0 }),
+        wire: 'ingot',
+      }).start();
       track(m);
       return m;
     };

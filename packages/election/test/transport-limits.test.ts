@@ -86,12 +86,18 @@ describe('UdpTransport inbound TCP limits', () => {
   it('members still push-pull while an attacker holds its per-source share of connections', async () => {
     const key = new Keyring([new Uint8Array(32).fill(3)]);
     const ta = await transport({ maxConnectionsPerSource: 4, connectionDeadlineMs: 2000 });
-    const a = new Membership({ name: 'a', transport: ta, keyring: key }).start();
+    const a = new Membership({ name: 'a', transport: ta, keyring: key, wire: 'ingot' }).start();
     open.push(a);
     // the attacker (from 127.0.0.2) opens 10 connections announcing frames it never sends
     const hold = Array.from({ length: 10 }, () => connectAndHold(ta.address.port, lengthPrefix(60_000), '127.0.0.2'));
     await sleep(50);
-    const b = new Membership({ name: 'b', transport: await transport(), keyring: key, tcpTimeoutMs: 4000 });
+    const b = new Membership({
+      name: 'b',
+      transport: await transport(),
+      keyring: key,
+      tcpTimeoutMs: 4000,
+      wire: 'ingot',
+    });
     open.push(b);
     await b.join([a.local.address]);
     expect(a.usableMembers()).toEqual(['a', 'b']);
@@ -117,9 +123,9 @@ describe('UdpTransport inbound TCP limits', () => {
       },
     };
     const big = { note: 'x'.repeat(200) };
-    const a = new Membership({ name: 'a', transport: await transport(), labels: big }).start();
-    const c = new Membership({ name: 'c', transport: await transport(), labels: big }).start();
-    const b = new Membership({ name: 'b', transport: capped, labels: big }).start();
+    const a = new Membership({ name: 'a', transport: await transport(), labels: big, wire: 'ingot' }).start();
+    const c = new Membership({ name: 'c', transport: await transport(), labels: big, wire: 'ingot' }).start();
+    const b = new Membership({ name: 'b', transport: capped, labels: big, wire: 'ingot' }).start();
     open.push(a, b, c);
     await c.join([a.local.address]);
     await b.join([a.local.address]); // b now knows a and c (from the reply): its state no longer fits 300 bytes

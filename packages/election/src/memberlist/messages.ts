@@ -222,13 +222,24 @@ function isEmpty(kind: Kind, v: unknown): boolean {
   return v === 0;
 }
 
+/** Go field names' UTF-8 bytes, encoded once each (the field tables are constants, so this stays small). */
+const fieldNames = new Map<string, Uint8Array>();
+function fieldName(go: string): Uint8Array {
+  let b = fieldNames.get(go);
+  if (!b) {
+    b = new TextEncoder().encode(go);
+    fieldNames.set(go, b);
+  }
+  return b;
+}
+
 /** Append a struct's msgpack map to `w`. */
 export function writeStruct(w: ByteWriter, fields: readonly Field[], value: object): void {
   const v = value as Record<string, unknown>;
   const present = fields.filter(([, ts, kind, omit]) => !(omit && isEmpty(kind, v[ts])));
   writeMapHeader(w, present.length);
   for (const [go, ts, kind] of present) {
-    writeString(w, go);
+    writeRaw(w, fieldName(go));
     const x = v[ts];
     switch (kind) {
       case 'uint8':

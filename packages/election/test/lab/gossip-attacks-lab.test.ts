@@ -9,6 +9,8 @@ import { expect, it } from 'vitest';
 import { MemberChild } from './member-harness.js';
 
 const KEY = 'ef'.repeat(32);
+// Ingot's wire: the replay window, its sealed envelope and its name-conflict handling are what this attacks.
+const INGOT = { wire: 'ingot' };
 const REPLAY = fileURLToPath(new URL('./udp-replay.mjs', import.meta.url));
 
 /** UDP payloads of IPv4 Ethernet frames sent to `dst`:`port` in a pcap file (classic pcap, little-endian). */
@@ -36,9 +38,9 @@ labSuite('election: replay and name conflicts between namespaces', { tools: ['ip
     const { hosts } = lab();
     const [h1, h2, h3, other] = hosts as [(typeof hosts)[0], (typeof hosts)[0], (typeof hosts)[0], (typeof hosts)[0]];
     const ms = [
-      await MemberChild.start('node-1', h1, { keys: [KEY] }),
-      await MemberChild.start('node-2', h2, { keys: [KEY] }),
-      await MemberChild.start('node-3', h3, { keys: [KEY] }),
+      await MemberChild.start('node-1', h1, { keys: [KEY], options: INGOT }),
+      await MemberChild.start('node-2', h2, { keys: [KEY], options: INGOT }),
+      await MemberChild.start('node-3', h3, { keys: [KEY], options: INGOT }),
     ];
     const seed = [{ host: h1.ipv4, port: 7946 }];
     const cap = capture(h2, { filter: 'udp port 7946' });
@@ -76,7 +78,7 @@ labSuite('election: replay and name conflicts between namespaces', { tools: ['ip
 
     // a second "node-2" on another host: refused by everyone, node-2's address never changes
     const since = Date.now();
-    const rogue = await MemberChild.start('node-2', other, { keys: [KEY] });
+    const rogue = await MemberChild.start('node-2', other, { keys: [KEY], options: INGOT });
     await rogue.request('join', { seeds: seed }).catch(() => 0);
     await sleep(3000);
     for (const m of [ms[0]!, ms[2]!]) {

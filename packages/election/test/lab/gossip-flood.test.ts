@@ -7,6 +7,8 @@ import { expect, it } from 'vitest';
 import { MemberChild } from './member-harness.js';
 
 const KEY = 'cd'.repeat(32);
+// Ingot's wire: its length-prefixed frames are what the flood announces.
+const INGOT = { wire: 'ingot' };
 const FLOOD = fileURLToPath(new URL('./tcp-flood.mjs', import.meta.url));
 const CONNECTIONS = 40;
 const FRAME = (8 << 20) - 1;
@@ -29,9 +31,13 @@ labSuite('election: TCP flood before authentication, in namespaces', { tools: ['
       (typeof hosts)[0],
     ];
     // node-1 runs the shipped limits; node-2 lets one source hold 64 connections, so only the frame limit protects it
-    const n1 = await MemberChild.start('node-1', h1, { keys: [KEY] });
-    const n2 = await MemberChild.start('node-2', h2, { keys: [KEY], transport: { maxConnectionsPerSource: 64 } });
-    const n3 = await MemberChild.start('node-3', h3, { keys: [KEY] });
+    const n1 = await MemberChild.start('node-1', h1, { keys: [KEY], options: INGOT });
+    const n2 = await MemberChild.start('node-2', h2, {
+      keys: [KEY],
+      options: INGOT,
+      transport: { maxConnectionsPerSource: 64 },
+    });
+    const n3 = await MemberChild.start('node-3', h3, { keys: [KEY], options: INGOT });
     const members = [n1, n2, n3];
     for (const m of [n2, n3]) await m.request('join', { seeds: [{ host: h1.ipv4, port: 7946 }] });
     const allAlive = async (ms: MemberChild[], n: number) =>
@@ -62,7 +68,7 @@ labSuite('election: TCP flood before authentication, in namespaces', { tools: ['
     const since = Date.now();
     const floods = [h1, h2].map((h) => attacker.fork(FLOOD, [h.ipv4, '7946', String(CONNECTIONS), String(FRAME)]));
     // a legitimate member joins while the flood runs
-    const n4 = await MemberChild.start('node-4', late, { keys: [KEY] });
+    const n4 = await MemberChild.start('node-4', late, { keys: [KEY], options: INGOT });
     await n4.request('join', { seeds: [{ host: h1.ipv4, port: 7946 }] });
     for (const f of floods) expect(await f.waitExit(30_000)).toBe(0);
     await sleep(500);
