@@ -1,0 +1,369 @@
+import { Worker } from 'node:worker_threads';
+import { EventEmitter } from 'eventemitter3';
+import { ConfigError } from '../errors.js';
+import type { Keyring } from '../keyring.js';
+import { heartbeatSenderId, readHeartbeatFrame, writeHeartbeatFrame } from './frame.js';
+import { PairWatcher, type PairWatcherStats } from './pair-watcher.js';
+
+/** A node the heartbeat thread sends to or watches: its name and its heartbeat address. */
+export interface HeartbeatPeer {
+  /** Node (member) name. */
+  name: string;
+  /** Heartbeat address. */
+  host: string;
+  /** Heartbeat UDP port. */
+  port: number;
+}
+
+/** Options of {@link HeartbeatThread.start}. */
+export interface HeartbeatThreadOptions {
+  /** This node's name (its frames carry {@link heartbeatSenderId} of it). */
+  name: string;
+  /** Address to bind the heartbeat socket to. */
+  host: string;
+  /** UDP port to bind (0: any). */
+  port: number;
+  /** The cluster keyring: frames are sealed and only authenticated frames accepted. Without it, plaintext. */
+  keyring?: Keyring;
+  /** Send interval h in ms. @default 10 */
+  intervalMs?: number;
+  /** Intervals without a heartbeat before the owner is probed (k). @default 10 */
+  missLimit?: number;
+  /** Intervals the confirmation round waits for an ack (a probe burst per interval). @default 2 */
+  confirmIntervals?: number;
+  /** Copies of each probe sent back to back (independent chances through a lossy path). @default 3 */
+  probeCopies?: number;
+}
+
+/** Counters of the heartbeat thread. */
+export interface HeartbeatStats {
+  /** Datagrams sent (heartbeats, probes, acks, notices). */
+  framesSent: number;
+  /** UDP payload bytes sent. */
+  bytesSent: number;
+  /** Datagrams received. */
+  framesReceived: number;
+  /** UDP payload bytes received. */
+  bytesReceived: number;
+  /** Datagrams refused, by CodecError code (`unauthenticated`, `truncated`, ...), and `stale-notice`. */
+  rejected: Record<string, number>;
+  /** Probes answered. */
+  probesAnswered: number;
+  /** The watcher's counters. */
+  watcher: PairWatcherStats;
+}
+
+/** Events of a {@link HeartbeatThread}. */
+export interface HeartbeatEvents {
+  /** A watched owner was silent for k intervals and did not answer the probes. */
+  lost: [owner: string, silentMs: number];
+  /** A lost owner was heard again. */
+  recovered: [owner: string, lostMs: number];
+  /** A peer says it took this node's IPs over (`takeover`) or gave them back (`released`). */
+  notice: [kind: 'takeover' | 'released', from: string];
+  /** The thread failed; no heartbeats are sent or watched any more. */
+  error: [error: Error];
+}
+
+type ToThread =
+  | { type: 'peers'; sendTo: { host: string; port: number }[]; watch: { id: string; host: string; port: number }[] }
+  | { type: 'notify'; kind: 'takeover' | 'released'; host: string; port: number }
+  | { type: 'keys'; keys: Uint8Array[] | undefined }
+  | { type: 'close' };
+
+type FromThread =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; message: string }
+  | { type: 'lost' | 'recovered'; owner: string; ms: number }
+  | { type: 'notice'; kind: 'takeover' | 'released'; sender: string }
+  | { type: 'stats'; stats: HeartbeatStats }
+  | { type: 'closed' };
+
+/**
+ * @internal The heartbeat thread: one UDP socket, a send timer and a {@link PairWatcher}, on its own event loop (a busy
+ * main thread or its garbage collection does not delay it). Refers to nothing outside itself; the codec and the
+ * watcher are passed in as source text.
+ */
+export function heartbeatThreadMain(
+  load: (id: string) => unknown,
+  write: typeof writeHeartbeatFrame,
+  read: typeof readHeartbeatFrame,
+  Watcher: typeof PairWatcher,
+): void {
+  const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const dgram = load('node:dgram') as typeof import('node:dgram');
+  const crypto = load('node:crypto') as typeof import('node:crypto');
+  const port = parentPort as NonNullable<typeof parentPort>;
+  const cfg = workerData as {
+    host: string;
+    port: number;
+    self: string;
+    boot: number;
+    intervalMs: number;
+    missLimit: number;
+    confirmIntervals: number;
+    probeCopies: number;
+    keys: Uint8Array[] | undefined;
+  };
+  let keys = cfg.keys;
+  const counters = {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    rejected: {} as Record<string, number>,
+    probesAnswered: 0,
+  };
+  const watcher = new Watcher(
+    {
+      intervalMs: cfg.intervalMs,
+      missLimit: cfg.missLimit,
+      confirmMs: cfg.confirmIntervals * cfg.intervalMs,
+      probeEveryMs: cfg.intervalMs,
+    },
+    crypto.randomBytes(4).readUInt32BE(0),
+  );
+  let sendTo: { host: string; port: number }[] = [];
+  let watched = new Map<string, { host: string; port: number }>();
+  const notices = new Map<string, { boot: number; seq: number }>();
+  let seq = 0;
+  let noticeSeq = 0;
+  let closed = false;
+  const sock = dgram.createSocket({ type: cfg.host.includes(':') ? 'udp6' : 'udp4' });
+  const send = (type: 'heartbeat' | 'probe' | 'ack' | 'takeover' | 'released', n: number, host: string, p: number) => {
+    const bytes = write({ type, sender: cfg.self, boot: cfg.boot, seq: n }, keys, crypto);
+    counters.framesSent++;
+    counters.bytesSent += bytes.length;
+    sock.send(bytes, p, host, () => {});
+  };
+  const reject = (why: string) => {
+    counters.rejected[why] = (counters.rejected[why] ?? 0) + 1;
+  };
+  const act = (actions: ReturnType<PairWatcher['tick']>) => {
+    for (const a of actions) {
+      if (a.kind === 'probe') {
+        const peer = watched.get(a.owner);
+        if (peer) for (let i = 0; i < cfg.probeCopies; i++) send('probe', a.nonce, peer.host, peer.port);
+      } else {
+        const ms = a.kind === 'lost' ? a.silentMs : a.lostMs;
+        port.postMessage({ type: a.kind, owner: a.owner, ms });
+      }
+    }
+  };
+  sock.on('message', (msg, rinfo) => {
+    counters.framesReceived++;
+    counters.bytesReceived += msg.length;
+    const r = read(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), keys, crypto);
+    if (!r.ok) return reject(r.code);
+    const f = r.frame;
+    if (f.sender === cfg.self) return reject('own-frame');
+    if (f.type === 'probe') {
+      counters.probesAnswered++;
+      send('ack', f.seq, rinfo.address, rinfo.port);
+      return;
+    }
+    if (f.type === 'takeover' || f.type === 'released') {
+      const last = notices.get(f.sender);
+      if (last && (f.boot < last.boot || (f.boot === last.boot && f.seq <= last.seq))) return reject('stale-notice');
+      notices.set(f.sender, { boot: f.boot, seq: f.seq });
+      port.postMessage({ type: 'notice', kind: f.type, sender: f.sender });
+      return;
+    }
+    act(watcher.receive(f, performance.now()));
+  });
+  sock.on('error', (err) => port.postMessage({ type: 'failed', message: err.message }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let statsTimer: ReturnType<typeof setInterval> | undefined;
+  let next = 0;
+  const tick = () => {
+    if (closed) return;
+    seq++;
+    for (const p of sendTo) send('heartbeat', seq, p.host, p.port);
+    // Judge after this loop iteration's poll phase: datagrams that arrived while the timer waited are read first.
+    setImmediate(() => {
+      if (!closed) act(watcher.tick(performance.now()));
+    });
+    const now = performance.now();
+    next += cfg.intervalMs;
+    if (next < now) next = now; // fell behind (stalled): no catch-up burst
+    timer = setTimeout(tick, next - now);
+  };
+  const postStats = () => port.postMessage({ type: 'stats', stats: { ...counters, watcher: { ...watcher.stats } } });
+  port.on('message', (m: ToThread) => {
+    if (m.type === 'peers') {
+      sendTo = m.sendTo;
+      watched = new Map(m.watch.map((w) => [w.id, { host: w.host, port: w.port }]));
+      watcher.watch(watched.keys());
+    } else if (m.type === 'notify') {
+      noticeSeq++;
+      send(m.kind, noticeSeq, m.host, m.port);
+    } else if (m.type === 'keys') keys = m.keys;
+    else if (m.type === 'close') {
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(statsTimer);
+      postStats();
+      sock.close(() => {
+        port.postMessage({ type: 'closed' });
+        port.close();
+      });
+    }
+  });
+  sock.bind(cfg.port, cfg.host, () => {
+    port.postMessage({ type: 'ready', port: sock.address().port });
+    next = performance.now();
+    tick();
+    statsTimer = setInterval(postStats, 250);
+  });
+}
+
+/**
+ * @internal The thread's source: {@link heartbeatThreadMain} called with the frame codec and the watcher, all as
+ * source text. It runs whether Node evaluates it as CommonJS or as an ES module.
+ */
+export const HEARTBEAT_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\nvar load = typeof require === "function" ? require : process.getBuiltinModule("node:module").createRequire(process.cwd() + "/");\n(${heartbeatThreadMain.toString()})(load, ${writeHeartbeatFrame.toString()}, ${readHeartbeatFrame.toString()}, ${PairWatcher.toString()});\n`;
+
+const emptyStats = (): HeartbeatStats => ({
+  framesSent: 0,
+  bytesSent: 0,
+  framesReceived: 0,
+  bytesReceived: 0,
+  rejected: {},
+  probesAnswered: 0,
+  watcher: {
+    heartbeats: 0,
+    seqGaps: 0,
+    stale: 0,
+    lateTicks: 0,
+    confirmations: 0,
+    confirmedAlive: 0,
+    lost: 0,
+    recovered: 0,
+  },
+});
+
+function positiveInteger(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(field, `must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * The per-pair heartbeat (issue 17), run on a worker thread: sends a heartbeat every interval to the nodes given as
+ * `sendTo` (the successors of this node's IPs), watches the nodes given as `watch` (the owners this node succeeds) and
+ * reports an owner `lost` after k silent intervals and an unanswered direct probe, `recovered` when it is heard again.
+ * It never decides membership: the caller acts on `lost` provisionally and SWIM has the last word.
+ */
+export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
+  private snapshot: HeartbeatStats = emptyStats();
+  private readonly names = new Map<string, string>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    /** The bound UDP port. */
+    readonly port: number,
+  ) {
+    super();
+  }
+
+  /**
+   * Starts the thread and binds its socket.
+   * @throws {@link ConfigError} on bad timing options; Error when the socket cannot be bound
+   */
+  static start(options: HeartbeatThreadOptions): Promise<HeartbeatThread> {
+    const workerData = {
+      host: options.host,
+      port: options.port,
+      self: heartbeatSenderId(options.name),
+      boot: Date.now(),
+      intervalMs: positiveInteger('intervalMs', options.intervalMs ?? 10),
+      missLimit: positiveInteger('missLimit', options.missLimit ?? 10),
+      confirmIntervals: positiveInteger('confirmIntervals', options.confirmIntervals ?? 2),
+      probeCopies: positiveInteger('probeCopies', options.probeCopies ?? 3),
+      keys: options.keyring?.allKeys,
+    };
+    const worker = new Worker(HEARTBEAT_THREAD_SOURCE, { eval: true, workerData });
+    return new Promise((resolve, reject) => {
+      let thread: HeartbeatThread | undefined;
+      worker.on('message', (m: FromThread) => {
+        if (m.type === 'ready') {
+          thread = new HeartbeatThread(worker, m.port);
+          resolve(thread);
+        } else if (m.type === 'failed') {
+          if (thread) thread.emit('error', new Error(`heartbeat thread: ${m.message}`));
+          else {
+            reject(new Error(`heartbeat thread: ${m.message}`));
+            void worker.terminate();
+          }
+        } else thread?.fromThread(m);
+      });
+      worker.on('error', (err) => {
+        if (thread) thread.emit('error', err);
+        else reject(err);
+      });
+    });
+  }
+
+  private fromThread(m: FromThread): void {
+    if (m.type === 'stats') this.snapshot = m.stats;
+    else if (m.type === 'lost') this.emit('lost', this.names.get(m.owner) ?? m.owner, m.ms);
+    else if (m.type === 'recovered') this.emit('recovered', this.names.get(m.owner) ?? m.owner, m.ms);
+    else if (m.type === 'notice') this.emit('notice', m.kind, this.names.get(m.sender) ?? m.sender);
+  }
+
+  private remember(p: HeartbeatPeer): string {
+    const id = heartbeatSenderId(p.name);
+    this.names.set(id, p.name);
+    return id;
+  }
+
+  /**
+   * Replaces the pairs: heartbeats go to every `sendTo` node; `watch` nodes are watched (a new one only from its first
+   * heartbeat on: a node that has not started sending is never declared lost).
+   */
+  setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]): void {
+    for (const p of sendTo) this.remember(p);
+    this.post({
+      type: 'peers',
+      sendTo: sendTo.map((p) => ({ host: p.host, port: p.port })),
+      watch: watch.map((p) => ({ id: this.remember(p), host: p.host, port: p.port })),
+    });
+  }
+
+  /** Tells a peer this node took its IPs over (`takeover`) or gave them back (`released`). */
+  notify(peer: HeartbeatPeer, kind: 'takeover' | 'released'): void {
+    this.remember(peer);
+    this.post({ type: 'notify', kind, host: peer.host, port: peer.port });
+  }
+
+  /** Replaces the keys (after a keyring change). */
+  setKeyring(keyring: Keyring | undefined): void {
+    this.post({ type: 'keys', keys: keyring?.allKeys });
+  }
+
+  /** The counters, as of the thread's last report (every 250 ms). */
+  stats(): HeartbeatStats {
+    return this.snapshot;
+  }
+
+  private post(m: ToThread): void {
+    if (!this.closing) this.worker.postMessage(m);
+  }
+
+  /** Stops sending and watching, closes the socket and ends the thread. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(guard);
+        resolve();
+      };
+      const guard = setTimeout(() => void this.worker.terminate().then(done, done), 2000);
+      this.worker.on('exit', done);
+      this.worker.on('message', (m: FromThread) => {
+        if (m.type === 'closed') void this.worker.terminate().then(done, done);
+      });
+      this.worker.postMessage({ type: 'close' } satisfies ToThread);
+    });
+    return this.closing;
+  }
+}

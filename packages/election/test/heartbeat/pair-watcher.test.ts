@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { HeartbeatFrame } from '../../src/heartbeat/frame.js';
+import { PairWatcher, type WatcherAction } from '../../src/heartbeat/pair-watcher.js';
+
+const H = 10;
+const K = 10;
+const opts = { intervalMs: H, missLimit: K, confirmMs: 2 * H, probeEveryMs: H };
+const hb = (seq: number, boot = 1000, sender = 'aaaaaaaaaaaaaaaa'): HeartbeatFrame => ({
+  type: 'heartbeat',
+  sender,
+  boot,
+  seq,
+});
+const ack = (nonce: number, sender = 'aaaaaaaaaaaaaaaa'): HeartbeatFrame => ({
+  type: 'ack',
+  sender,
+  boot: 1000,
+  seq: nonce,
+});
+const O = 'aaaaaaaaaaaaaaaa';
+
+/** Runs ticks every H ms from `from` to `to` (inclusive), collecting actions. */
+function ticks(w: PairWatcher, from: number, to: number): WatcherAction[] {
+  const out: WatcherAction[] = [];
+  for (let t = from; t <= to; t += H) out.push(...w.tick(t));
+  return out;
+}
+
+/** A watcher that has heard seq 1..n from O, one per interval, the last at time n*H. */
+function heard(n: number): PairWatcher {
+  const w = new PairWatcher(opts, 100);
+  w.watch([O]);
+  for (let s = 1; s <= n; s++) {
+    w.receive(hb(s), s * H);
+    w.tick(s * H);
+  }
+  return w;
+}
+
+describe('PairWatcher', () => {
+  it('never declares an owner it has not heard yet (waiting)', () => {
+    const w = new PairWatcher(opts);
+    w.watch([O]);
+    expect(ticks(w, 0, 5000)).toEqual([]);
+    expect(w.state(O)).toEqual({ kind: 'waiting' });
+  });
+
+  it('k silent intervals -> probe; no answer within the confirmation -> lost; a heartbeat -> recovered', () => {
+    const w = heard(5); // last heartbeat at 50
+    expect(ticks(w, 60, 140)).toEqual([]); // 90 ms silent: fewer than k intervals
+    expect(w.tick(150)).toEqual([{ kind: 'probe', owner: O, nonce: 101 }]);
+    expect(w.state(O)?.kind).toBe('confirming');
+    expect(w.tick(160)).toEqual([{ kind: 'probe', owner: O, nonce: 101 }]); // probe again each interval
+    expect(w.tick(170)).toEqual([{ kind: 'lost', owner: O, silentMs: 120 }]);
+    expect(ticks(w, 180, 1000)).toEqual([]); // lost once, not again
+    expect(w.receive(hb(6), 1005)).toEqual([{ kind: 'recovered', owner: O, lostMs: 835 }]);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 1005, seq: 6 });
+    expect(w.stats).toMatchObject({ lost: 1, recovered: 1, confirmations: 1 });
+  });
+
+  it('an ack to the current probe (or a heartbeat) during confirmation cancels it', () => {
+    const w = heard(5);
+    const [probe] = ticks(w, 60, 150);
+    expect(probe).toMatchObject({ kind: 'probe' });
+    expect(w.receive(ack(999), 152)).toEqual([]); // wrong nonce: ignored, counted stale
+    expect(w.state(O)?.kind).toBe('confirming');
+    expect(w.receive(ack((probe as { nonce: number }).nonce), 153)).toEqual([]);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 153 });
+    expect(ticks(w, 160, 250)).toEqual([]);
+    expect(w.stats).toMatchObject({ confirmedAlive: 1, stale: 1, lost: 0 });
+    // and a heartbeat in the next confirmation round
+    expect(w.tick(260)).toMatchObject([{ kind: 'probe' }]);
+    w.receive(hb(6), 262);
+    expect(ticks(w, 270, 350)).toEqual([]);
+    expect(w.stats.lost).toBe(0);
+  });
+
+  it('late wake-up: a tick more than one interval late restarts the miss count instead of counting the gap', () => {
+    const w = heard(5); // last heartbeat at 50
+    // the watcher thread stalls from 60 to 400: the datagrams of that time are still unread
+    expect(w.tick(60)).toEqual([]);
+    expect(w.tick(400)).toEqual([]);
+    expect(w.stats.lateTicks).toBe(1);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 400 });
+    // the owner is really silent from here: lost k intervals + confirmation after the late tick, not before
+    expect(ticks(w, 410, 490)).toEqual([]);
+    expect(w.tick(500)).toMatchObject([{ kind: 'probe' }]);
+    expect(ticks(w, 510, 520)).toMatchObject([{ kind: 'probe' }, { kind: 'lost', silentMs: 120 }]);
+  });
+
+  it('a late tick during confirmation goes back to watching (the probe answer may be unread)', () => {
+    const w = heard(5);
+    ticks(w, 60, 150);
+    expect(w.state(O)?.kind).toBe('confirming');
+    expect(w.tick(300)).toEqual([]);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 300 });
+  });
+
+  it('sequence: jumps count lost datagrams (still heard), replays and older boots are dropped, a new boot is accepted', () => {
+    const w = heard(5);
+    w.receive(hb(9), 60); // 6, 7, 8 lost on the way
+    expect(w.stats.seqGaps).toBe(3);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', seq: 9, lastAt: 60 });
+    // replays of old heartbeats do not keep a dead owner alive
+    for (let t = 70; t <= 200; t += H) w.receive(hb(8), t);
+    w.receive(hb(9), 75);
+    w.receive(hb(100, 999), 80); // an older boot
+    expect(w.stats.stale).toBe(16);
+    expect(ticks(w, 70, 150)).toEqual([]);
+    expect(w.tick(160)).toMatchObject([{ kind: 'probe' }]);
+    // a restarted owner (larger boot, sequence from 1) is heard
+    w.receive(hb(1, 2000), 165);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', boot: 2000, seq: 1 });
+    // a stalled sender resumes at +1 after a gap: heard, no gap counted
+    w.receive(hb(2, 2000), 166);
+    expect(w.stats.seqGaps).toBe(3);
+  });
+
+  it('watch() forgets owners no longer watched and keeps the state of the others', () => {
+    const B = 'bbbbbbbbbbbbbbbb';
+    const w = heard(5);
+    w.watch([O, B]);
+    expect(w.state(B)).toEqual({ kind: 'waiting' });
+    expect(w.state(O)?.kind).toBe('watching');
+    w.watch([B]);
+    expect(w.state(O)).toBeUndefined();
+    expect(w.receive(hb(7), 70)).toEqual([]);
+    expect(ticks(w, 60, 2000)).toEqual([]);
+  });
+});
