@@ -3,13 +3,10 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
-import { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
-import { startLiveLayer2 } from './backends/live-layer2.js';
+import { createBackends } from './backends/create-backends.js';
 import { decodeCommand } from './commands/decode.js';
 import { fetchStatus, formatStatus } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
-import type { BgpBackend, Layer2Backend } from './daemon.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { runDemo } from './demo/demo.js';
 import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
@@ -368,22 +365,17 @@ async function run(opts: RunOptions): Promise<void> {
     return;
   }
   const node = opts.node ?? hostname();
-  const live = opts.announce === 'live';
-  const layer2: Layer2Backend = live
-    ? await startLiveLayer2({
-        interfaces: opts.interfaces,
-        ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
-        log,
-      })
-    : dryRunLayer2(log.child('layer2'));
-  const bgp: BgpBackend = live
-    ? createBgpSpeakerBackend({
-        routerId: opts.routerId ?? ipv4Host(opts.memberlist?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
-        // Without --router-id, each session's own local address, as MetalLB's native speaker (the pod IP is the fallback).
-        ...(opts.routerId ? {} : { sessionRouterId: { nodeName: node } }),
-        log: log.child('bgp'),
-      })
-    : dryRunBgp(log.child('bgp'));
+  const { layer2, bgp } = await createBackends({
+    announce: opts.announce ?? 'dry-run',
+    interfaces: opts.interfaces,
+    ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
+    bgp: {
+      routerId: opts.routerId ?? ipv4Host(opts.memberlist?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
+      // Without --router-id, each session's own local address, as MetalLB's native speaker (the pod IP is the fallback).
+      ...(opts.routerId ? {} : { sessionRouterId: { nodeName: node } }),
+    },
+    log,
+  });
   let mode: { reconcile(): void } | undefined;
   const membership = opts.memberlist
     ? await startMembership({

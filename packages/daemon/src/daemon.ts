@@ -1,4 +1,5 @@
 import { compileLabelSelector, type PoolStats } from '@ingot/allocator';
+import { sameAssignments } from './assignments.js';
 import type { BGPPeer, IngotConfig, ServiceResource } from './config/resources.js';
 import { type ConvergeResult, ServiceController } from './controller/service-controller.js';
 import type { Logger } from './logger.js';
@@ -9,7 +10,6 @@ import {
   type NodeInfo,
   planAnnouncements,
 } from './speaker/announcement-plan.js';
-import { sameAssignments } from './standalone/assignment-table.js';
 
 /** Where layer-2 announcements go: an `@ingot/arp` Responder, or a dry-run logger. */
 export interface Layer2Backend {

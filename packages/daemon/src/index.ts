@@ -3,6 +3,7 @@
  * @ingot/daemon: MetalLB's controller and speaker composed from the @ingot packages. See README.md.
  */
 
+export { type Assignment, sameAssignments } from './assignments.js';
 export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
 export { parseDurationMs } from './config/duration.js';
 export {
@@ -162,14 +163,12 @@ export {
 } from './standalone/assignment-sync.js';
 export {
   ASSIGNMENTS_FILE,
-  type Assignment,
   type AssignmentTable,
   compareVersions,
   EMPTY_TABLE,
   loadTable,
   MAX_GENERATION,
   parseTableVersion,
-  sameAssignments,
   saveTable,
   tableVersion,
   validateTable,

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { Assignment } from '../assignments.js';
 import { parseHostPort } from '../host-port.js';
 import { getBody, parseJsonFrom } from '../http-json.js';
 import type { Logger } from '../logger.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import {
-  type Assignment,
   type AssignmentTable,
   compareVersions,
   EMPTY_TABLE,

@@ -1,13 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** One service's assignment: the IPs the controller gave it and their pool. */
-export interface Assignment {
-  /** IPs in status order (`[v4, v6]` for dual stack). */
-  ips: string[];
-  /** The pool that served them. */
-  pool?: string;
-}
+import type { Assignment } from '../assignments.js';
 
 /**
  * The standalone controller's output, replicated to every member and persisted in each node's state directory. The
@@ -91,17 +84,6 @@ export function validateTable(value: unknown): AssignmentTable {
   for (const [key, a] of Object.entries(t.services as Record<string, Assignment>))
     services[key] = { ips: [...a.ips], ...(a.pool !== undefined ? { pool: a.pool } : {}) };
   return { generation: t.generation as number, writer: t.writer, services };
-}
-
-/** Do two tables hold the same assignments (ignoring versions)? */
-export function sameAssignments(a: Record<string, Assignment>, b: Record<string, Assignment>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => {
-    const x = a[k];
-    const y = b[k];
-    return !!x && !!y && x.pool === y.pool && x.ips.length === y.ips.length && x.ips.every((ip, i) => ip === y.ips[i]);
-  });
 }
 
 /** Reads `<dir>/assignments.json`; the empty table when the file does not exist. @throws on a corrupt file. */

@@ -3,14 +3,13 @@ import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { parseAddressEntry, parseIp } from '@ingot/allocator';
-import { createBgpSpeakerBackend } from '../backends/bgp-speaker-backend.js';
-import { dryRunBgp, dryRunLayer2 } from '../backends/dry-run.js';
-import { layer2ReadyNotes, startLiveLayer2 } from '../backends/live-layer2.js';
+import { createBackends } from '../backends/create-backends.js';
+import { layer2ReadyNotes } from '../backends/live-layer2.js';
 import { ConfigStore } from '../config/config-store.js';
 import { DEFAULT_STATUS_ADDRESS, type NodeConfig, selectNode } from '../config/node-config.js';
 import { parseConfig } from '../config/parse-config.js';
 import type { ConfigIssue, IngotConfig } from '../config/resources.js';
-import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
+import { type BgpBackend, Daemon } from '../daemon.js';
 import { DEFAULT_CONFIG_YAML } from '../default-config.js';
 import { parseHostPort } from '../host-port.js';
 import type { Logger } from '../logger.js';
@@ -192,22 +191,13 @@ export async function runStandalone(opts: StandaloneOptions): Promise<Standalone
     stateDirectory: s.stateDirectory ?? null,
   });
 
-  const layer2: Layer2Backend =
-    s.announce === 'live'
-      ? await startLiveLayer2({
-          interfaces: s.interfaces,
-          ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
-          log,
-        })
-      : dryRunLayer2(log.child('layer2'));
-  const bgp: BgpBackend =
-    s.announce === 'live'
-      ? createBgpSpeakerBackend({
-          routerId: s.routerId,
-          ...(s.sourceAddress ? { sourceAddress: s.sourceAddress } : {}),
-          log: log.child('bgp'),
-        })
-      : dryRunBgp(log.child('bgp'));
+  const { layer2, bgp } = await createBackends({
+    announce: s.announce,
+    interfaces: s.interfaces,
+    ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
+    bgp: { routerId: s.routerId, ...(s.sourceAddress ? { sourceAddress: s.sourceAddress } : {}) },
+    log,
+  });
   const store = new ConfigStore();
   const delivery =
     (s.dataPath === 'local' || s.dataPath === 'interface') && s.announce === 'live'
