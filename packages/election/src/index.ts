@@ -36,6 +36,7 @@ export {
 } from './codec.js';
 export {
   DEFAULT_CONFIG,
+  DEFAULT_WIRE,
   MEMBERLIST_LAN_CONFIG,
   type ProtocolConfig,
   resolveConfig,
@@ -52,6 +53,32 @@ export {
   sealEnvelope,
 } from './envelope.js';
 export { CodecError, type CodecErrorCode, ConfigError, JoinError } from './errors.js';
+export {
+  decodeHeartbeatFrame,
+  encodeHeartbeatFrame,
+  HEARTBEAT_AAD_LABEL,
+  HEARTBEAT_MAGIC,
+  HEARTBEAT_PLAIN_LENGTH,
+  HEARTBEAT_SEALED_LENGTH,
+  HEARTBEAT_VERSION,
+  type HeartbeatFrame,
+  type HeartbeatFrameType,
+  heartbeatSenderId,
+} from './heartbeat/frame.js';
+export {
+  type HeartbeatEvents,
+  type HeartbeatPeer,
+  type HeartbeatStats,
+  HeartbeatThread,
+  type HeartbeatThreadOptions,
+} from './heartbeat/heartbeat-thread.js';
+export {
+  type OwnerState,
+  PairWatcher,
+  type PairWatcherOptions,
+  type PairWatcherStats,
+  type WatcherAction,
+} from './heartbeat/pair-watcher.js';
 export { canonicalIp, formatIp, parseIp } from './ip.js';
 export { KEY_LENGTH, Keyring, metallbSecretKey } from './keyring.js';
 export {
