@@ -1,3 +1,5 @@
+import { CodecError as BaseCodecError } from '@ingot/net';
+
 /** Reason codes carried by {@link CodecError}. */
 export type CodecErrorCode =
   | 'truncated'
@@ -17,22 +19,11 @@ export type CodecErrorCode =
 
 /**
  * Thrown by every decoder and encoder of the wire format. `code` says what was wrong, `offset` where (in bytes from the
- * start of the buffer handed to the decoder). Decoders throw nothing else.
+ * start of the buffer handed to the decoder). Decoders throw nothing else. A subclass of `@ingot/net`'s `CodecError`,
+ * the base of every @ingot codec's error.
  */
-export class CodecError extends Error {
+export class CodecError extends BaseCodecError<CodecErrorCode> {
   override readonly name = 'CodecError';
-  /**
-   * @param code - machine-readable reason
-   * @param message - human-readable detail
-   * @param offset - byte offset of the problem
-   */
-  constructor(
-    readonly code: CodecErrorCode,
-    message: string,
-    readonly offset = -1,
-  ) {
-    super(offset >= 0 ? `${message} (at byte ${offset})` : message);
-  }
 }
 
 /** Thrown when a membership option is invalid: `field` names the option, `reason` says why. */

@@ -1,3 +1,4 @@
+import * as net from '@ingot/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecError, canonicalIp, formatIp, parseIp } from '../src/index.js';
@@ -30,5 +31,17 @@ describe('ip helpers', () => {
         expect(canonicalIp(canonicalIp(t))).toBe(canonicalIp(t));
       }),
     );
+  });
+  it("is @ingot/net's canonical text (the one policy of every package), and rejects what it rejects", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.string({ maxLength: 20 })), (t) => {
+        const expected = net.canonicalIp(t);
+        if (expected === undefined) expect(() => canonicalIp(t)).toThrow(CodecError);
+        else expect(canonicalIp(t)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(() => parseIp('192.0.2.01')).toThrow(CodecError); // Go rejects leading zeros
+    expect(new CodecError('truncated', 'x')).toBeInstanceOf(net.CodecError);
   });
 });
