@@ -1,4 +1,4 @@
-import { electLeader } from '@ingot/election';
+import { electLeader, sortCandidates } from '@ingot/election';
 import { describe, expect, it } from 'vitest';
 import {
   type AllocatedService,
@@ -79,12 +79,16 @@ spec: { ipAddressPools: [l2], interfaces: [eth1, eth0] }
         service: 'demo/web',
         ip: '192.0.2.1',
         node: electLeader(['node-a', 'node-b'], '192.0.2.1'),
+        // the next in MetalLB's order takes the IP over if the owner dies (the fast failover profile watches it)
+        successor: sortCandidates(['node-a', 'node-b'], '192.0.2.1')[1],
         interfaces: ['eth0', 'eth1'],
       },
       {
         service: 'demo/web',
         ip: '2001:db8::1',
         node: electLeader(['node-a', 'node-b'], '2001:db8::1'),
+        // the next in MetalLB's order takes the IP over if the owner dies (the fast failover profile watches it)
+        successor: sortCandidates(['node-a', 'node-b'], '2001:db8::1')[1],
         interfaces: ['eth0', 'eth1'],
       },
     ]);

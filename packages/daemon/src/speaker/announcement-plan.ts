@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { compileLabelSelector, formatPrefix, type LabelSelector, type Labels, parseCidr } from '@ingot/allocator';
-import { type Candidate, electLeader } from '@ingot/election';
+import { type Candidate, sortCandidates } from '@ingot/election';
 import type {
   AdvertisementCommon,
   BGPAdvertisement,
@@ -42,6 +42,8 @@ export interface L2Announcement {
   ip: string;
   /** The elected node. */
   node: string;
+  /** The next node in the IP's candidate order: the one that takes it over if `node` dies (the `fast` failover profile). */
+  successor?: string;
   /** Interfaces to answer on; empty means every eligible interface. */
   interfaces: string[];
 }
@@ -118,9 +120,9 @@ export function planAnnouncements(
           ? []
           : [...new Set(l2.flatMap((a) => a.interfaces))];
         for (const ip of entry.ips) {
-          const node = electLeader(candidates, ip);
+          const [node, successor] = sortCandidates(candidates, ip);
           if (node === undefined) plan.skipped.push({ service: key, reason: 'noEligibleNode' });
-          else plan.l2.push({ service: key, ip, node, interfaces });
+          else plan.l2.push({ service: key, ip, node, ...(successor !== undefined ? { successor } : {}), interfaces });
         }
       }
     }

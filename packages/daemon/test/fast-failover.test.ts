@@ -1,0 +1,173 @@
+import type { HeartbeatPeer, HeartbeatStats } from '@ingot/election';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import type { AnnouncementPlan } from '../src/speaker/announcement-plan.js';
+import { FastFailover, type HeartbeatLink, heartbeatPairs } from '../src/speaker/fast-failover.js';
+
+const stats = (): HeartbeatStats => ({
+  framesSent: 0,
+  bytesSent: 0,
+  framesReceived: 0,
+  bytesReceived: 0,
+  rejected: {},
+  probesAnswered: 0,
+  watcher: {
+    heartbeats: 0,
+    seqGaps: 0,
+    stale: 0,
+    lateTicks: 0,
+    confirmations: 0,
+    confirmedAlive: 0,
+    lost: 0,
+    recovered: 0,
+  },
+});
+
+class FakeLink implements HeartbeatLink {
+  peers: { sendTo: string[]; watch: string[] }[] = [];
+  notices: [string, string][] = [];
+  private handlers = new Map<string, (...a: never[]) => void>();
+  setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]) {
+    this.peers.push({ sendTo: sendTo.map((p) => p.name), watch: watch.map((p) => p.name) });
+  }
+  notify(peer: HeartbeatPeer, kind: string) {
+    this.notices.push([peer.name, kind]);
+  }
+  on(event: string, fn: (...a: never[]) => void) {
+    this.handlers.set(event, fn);
+    return this;
+  }
+  emit(event: string, ...args: unknown[]) {
+    (this.handlers.get(event) as (...a: unknown[]) => void)(...args);
+  }
+  stats = stats;
+}
+
+const l2 = (ip: string, node: string, successor?: string) => ({
+  service: 'demo/web',
+  ip,
+  node,
+  interfaces: [],
+  ...(successor ? { successor } : {}),
+});
+
+function setup(self: string, plan: AnnouncementPlan) {
+  const link = new FakeLink();
+  const alive = new Set(['a', 'b', 'c']);
+  const lines: string[] = [];
+  const reconcile = vi.fn();
+  const reannounce = vi.fn();
+  const ff = new FastFailover({
+    self,
+    link,
+    addressOf: (name) => ({ name, host: '192.0.2.1', port: 7947 }),
+    swimAlive: (n) => alive.has(n),
+    plan: () => plan,
+    reconcile,
+    reannounce,
+    log: createLogger({ write: (l) => lines.push(l), level: 'debug' }),
+    holdMs: 1000,
+    refreshMs: 1_000_000,
+  });
+  return { link, alive, lines, reconcile, reannounce, ff };
+}
+
+const value = (ff: FastFailover, name: string, outcome?: string) =>
+  ff.metrics().find((m) => m.name === name && (outcome === undefined || m.labels.outcome === outcome))?.value;
+
+let open: FastFailover[] = [];
+afterEach(() => {
+  for (const f of open) f.close();
+  open = [];
+  vi.useRealTimers();
+});
+
+describe('heartbeatPairs', () => {
+  it('sends to the successors of the IPs a node owns and watches the owners of the IPs it succeeds', () => {
+    const plan = {
+      l2: [
+        l2('198.51.100.1', 'a', 'b'),
+        l2('198.51.100.2', 'a', 'c'),
+        l2('198.51.100.3', 'b', 'a'),
+        l2('198.51.100.4', 'c'),
+      ],
+      bgp: [],
+      skipped: [],
+    };
+    expect(heartbeatPairs(plan, 'a')).toEqual({ sendTo: ['b', 'c'], watch: ['b'] });
+    expect(heartbeatPairs(plan, 'b')).toEqual({ sendTo: ['a'], watch: ['a'] });
+    expect(heartbeatPairs(plan, 'c')).toEqual({ sendTo: [], watch: ['a'] });
+    expect(heartbeatPairs(undefined, 'a')).toEqual({ sendTo: [], watch: [] });
+  });
+});
+
+describe('FastFailover', () => {
+  const plan = { l2: [l2('198.51.100.1', 'a', 'b')], bgp: [], skipped: [] };
+
+  it('lost owner: excluded, re-planned, told; SWIM dropping it confirms the takeover', () => {
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.ff.refresh();
+    expect(t.link.peers.at(-1)).toEqual({ sendTo: [], watch: ['a'] });
+    t.link.emit('lost', 'a', 120);
+    expect(t.ff.excluded('a')).toBe(true);
+    expect(t.reconcile).toHaveBeenCalledTimes(1);
+    expect(t.link.notices).toEqual([['a', 'takeover']]);
+    expect(t.lines.some((l) => l.includes('fast takeover') && l.includes('"path":"heartbeat"'))).toBe(true);
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_pending')).toBe(1);
+    t.alive.delete('a');
+    t.ff.refresh();
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_total', 'confirmed')).toBe(1);
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_total', 'refuted')).toBe(0);
+    // a recovery after the confirmation changes nothing
+    t.link.emit('recovered', 'a', 900);
+    expect(t.reconcile).toHaveBeenCalledTimes(1);
+  });
+
+  it('an owner heard again backs the takeover out: withdrawn, told "released", counted refuted; the owner stays watched meanwhile', () => {
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.link.emit('lost', 'a', 120);
+    // the plan without a names b the owner: a must stay watched so its return is noticed
+    const taken = { l2: [l2('198.51.100.1', 'b', 'c')], bgp: [], skipped: [] };
+    const t2 = setup('b', taken);
+    open.push(t2.ff);
+    t2.link.emit('lost', 'a', 120);
+    t2.ff.refresh();
+    expect(t2.link.peers.at(-1)).toEqual({ sendTo: ['c'], watch: ['a'] });
+    t.link.emit('recovered', 'a', 40);
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(t.reconcile).toHaveBeenCalledTimes(2);
+    expect(t.link.notices).toEqual([
+      ['a', 'takeover'],
+      ['a', 'released'],
+    ]);
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_total', 'refuted')).toBe(1);
+  });
+
+  it('SWIM still listing the owner after the hold time backs the takeover out', () => {
+    vi.useFakeTimers();
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.link.emit('lost', 'a', 120);
+    vi.advanceTimersByTime(999);
+    expect(t.ff.excluded('a')).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_total', 'refuted')).toBe(1);
+  });
+
+  it('a loss report for a member SWIM already dropped is ignored; a "released" notice re-announces', () => {
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.alive.delete('a');
+    t.link.emit('lost', 'a', 120);
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(t.reconcile).not.toHaveBeenCalled();
+    t.link.emit('notice', 'takeover', 'c');
+    expect(t.reannounce).not.toHaveBeenCalled();
+    t.link.emit('notice', 'released', 'c');
+    expect(t.reannounce).toHaveBeenCalledTimes(1);
+  });
+});
