@@ -49,6 +49,8 @@ const CREATE_CONCURRENCY = Number(opt('create-concurrency', '16'));
 const TIMEOUT_MS = Number(opt('timeout-seconds', '600')) * 1000;
 const FAKE = args.includes('--fake');
 const AS_JSON = args.includes('--json');
+/** With `--profile DIR`: each Ingot process writes a V8 CPU profile there (node --cpu-prof), one directory per process. */
+const PROFILE_DIR = opt('profile', undefined);
 const NS = 'metallb-system';
 /** The scenario running (its Service count), for phases that check every Service. */
 const SERVICES_NOW = { count: 0 };
@@ -159,6 +161,27 @@ function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; NaN when it is gone. */
+function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The sum and count of a histogram's samples whose labels contain every one of `labels`. */
+function histogram(m, name, labels) {
+  const pick = (suffix) =>
+    [...m]
+      .filter(([k]) => k.startsWith(`${name}_${suffix}{`) && labels.every((l) => k.includes(l)))
+      .reduce((a, [, v]) => a + v, 0);
+  return { sum: pick('sum'), count: pick('count') };
 }
 
 function memoryOf(pid) {
@@ -396,7 +419,8 @@ async function startProcesses(cluster, names) {
     ];
     argv.push('--role', speaker ? 'speaker' : 'controller', '--metrics-bind', `127.0.0.1:${port}`);
     if (speaker) argv.push('--node', `node-${name.split('-').pop().padStart(3, '0')}`);
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const node = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', `${PROFILE_DIR}/${name}`] : [];
+    const child = spawn(process.execPath, [...node, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c) => {
       stderr = (stderr + c).slice(-4000);
@@ -501,7 +525,7 @@ function referenceEvent(svc, ip) {
  * Creates `count` Services while no controller runs (creation time: the API server's own floor), then starts the
  * controller and times until every Service has its IP in status (watched by the bench).
  */
-async function assignment(cluster, count) {
+async function assignment(cluster, count, others) {
   const assigned = new Set();
   const stop = await cluster.api.watch(`/api/v1/namespaces/${BENCH_NS}/services?watch=true`, (type, obj) => {
     if (type === 'ADDED' || type === 'MODIFIED')
@@ -522,12 +546,35 @@ async function assignment(cluster, count) {
     );
     const createMs = now() - createStarted;
     if (assigned.size > 0) throw new Error('bench: services got IPs with no controller running');
+    const pids = { ...cluster.pids(), ...Object.fromEntries(others.map((p) => [p.name, p.child.pid])) };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSecondsOf(pid)]));
+    const serverBefore = await cluster.apiServerMetrics();
     const started = now();
     const [controller] = await startProcesses(cluster, ['ingot-controller']);
     // Started, caches synced and configuration loaded (its /metrics says so); the full pass runs from here.
     const syncedMs = now() - started;
     await until(`${count} services assigned (${assigned.size} so far)`, () => assigned.size >= count, TIMEOUT_MS, 20);
-    return { controller, createMs, syncedMs, assignedMs: now() - started };
+    const assignedMs = now() - started;
+    // Where the time went: CPU seconds of every process over the phase, and the API server's own latencies.
+    const cpu = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSecondsOf(pid) - cpuBefore[n]]));
+    cpu['ingot-controller'] = cpuSecondsOf(controller.child.pid);
+    const serverAfter = await cluster.apiServerMetrics();
+    const delta = (name, labels) => {
+      const a = histogram(serverBefore, name, labels);
+      const b = histogram(serverAfter, name, labels);
+      return { count: b.count - a.count, meanMs: ((b.sum - a.sum) / Math.max(1, b.count - a.count)) * 1000 };
+    };
+    const server = {
+      statusPatch: delta('apiserver_request_duration_seconds', [
+        'verb="PATCH"',
+        'resource="services"',
+        'subresource="status"',
+      ]),
+      eventPost: delta('apiserver_request_duration_seconds', ['verb="POST"', 'resource="events"']),
+      etcdUpdate: delta('etcd_request_duration_seconds', ['operation="update"']),
+      etcdCreate: delta('etcd_request_duration_seconds', ['operation="create"']),
+    };
+    return { controller, createMs, syncedMs, assignedMs, cpu, server };
   } finally {
     stop();
   }
@@ -669,7 +716,7 @@ async function scenario(count) {
     log(
       `reference: ${ref.msPerService.toFixed(2)} ms per Service (status update ${ref.statusMsPerService.toFixed(2)} ms)`,
     );
-    const { controller, ...a } = await assignment(cluster, count);
+    const { controller, ...a } = await assignment(cluster, count, procs);
     procs.unshift(controller);
     log(`assigned ${count} in ${(a.assignedMs / 1000).toFixed(2)} s (creation ${(a.createMs / 1000).toFixed(2)} s)`);
     const steady = await steadyState(cluster, procs);
@@ -708,6 +755,12 @@ function print(r) {
     `  MetalLB's model, same server     ${s(serial)}  = ${r.count} x ${r.reference.msPerService.toFixed(2)} ms: one status update at a time, Events beside (measured on ${REFERENCE}; before any client rate limit)`,
     `    of which process start, list and configuration ${s(r.syncedMs)}; the writes ${s(r.assignedMs - r.syncedMs)}`,
     `  ratio MetalLB model / Ingot      ${(serial / r.assignedMs).toFixed(2)}x (writes only: ${(serial / (r.assignedMs - r.syncedMs)).toFixed(2)}x)`,
+    `  CPU over that phase (2 cores: ${(r.assignedMs / 1000).toFixed(1)} s of wall time is ${((2 * r.assignedMs) / 1000).toFixed(1)} CPU-s): ${Object.entries(
+      r.cpu,
+    )
+      .map(([n, c]) => `${n} ${c.toFixed(1)} s`)
+      .join(', ')}`,
+    `  API server over that phase: status patches ${r.server.statusPatch.count} (mean ${r.server.statusPatch.meanMs.toFixed(1)} ms), Events ${r.server.eventPost.count} (mean ${r.server.eventPost.meanMs.toFixed(1)} ms); etcd updates ${r.server.etcdUpdate.count} (mean ${r.server.etcdUpdate.meanMs.toFixed(1)} ms), creates ${r.server.etcdCreate.count} (mean ${r.server.etcdCreate.meanMs.toFixed(1)} ms)`,
     `  steady state, after ${s(r.steady[0].settleMs)} to settle (kube-apiserver APF counts per ServiceAccount; target 0/s beyond watches):`,
     ...r.steady.map(
       (x) =>

@@ -11,13 +11,9 @@ import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import { type BackoffOptions, backoffDelay, retryAfterMs, statusCodeOf } from './backoff.js';
 import { type KubeClientModule, loadKubeClient, shareConnections } from './kube-client.js';
-import {
-  type KubeObject,
-  METALLB_RESOURCE_TYPES,
-  type MetalLbResourceType,
-  objectKey,
-  toPlain,
-} from './kube-objects.js';
+import { KubeHttp } from './kube-http.js';
+import { type KubeObject, METALLB_RESOURCE_TYPES, type MetalLbResourceType, objectKey } from './kube-objects.js';
+import { type KubeList, rawCoreV1Api, rawCustomObjectsApi, rawDiscoveryV1Api } from './kube-rest.js';
 
 /** What a change concerns: MetalLB configuration CRs, Services, Nodes or Namespaces. */
 export type WatchedResource = 'config' | 'service' | 'node' | 'namespace' | 'secret' | 'endpointslice';
@@ -143,9 +139,10 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   }
 
   private createInformers(k8s: KubeClientModule): void {
-    const kc = this.options.kubeConfig;
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    // Lists in plain JSON (no typed models to build and copy for 10,000 Services), on the shared connections.
+    const http = new KubeHttp(this.options.kubeConfig);
+    const core = rawCoreV1Api(http);
+    const custom = rawCustomObjectsApi(http);
     const ns = this.options.namespace;
     for (const type of METALLB_RESOURCE_TYPES) {
       this.add(
@@ -161,7 +158,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
     if (this.options.namespaces !== false)
       this.add(k8s, 'namespace', '/api/v1/namespaces', (page) => core.listNamespace(page));
     if (this.options.endpointSlices) {
-      const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+      const discovery = rawDiscoveryV1Api(http);
       this.add(k8s, 'endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', (page) =>
         discovery.listEndpointSliceForAllNamespaces(page),
       );
@@ -371,26 +368,42 @@ export async function listAllPages(
   list: (page: ListPage) => Promise<unknown>,
   pageSize: number,
 ): Promise<KubernetesListObject<KubernetesObject>> {
-  // Lists are turned into plain JSON so cached objects have one shape whether they came from a list or a watch.
-  const first = toPlain((await list({ limit: pageSize })) as KubernetesListObject<KubernetesObject>);
+  // Pages arrive as plain JSON (KubeHttp): each is trimmed as it comes and only its items are kept.
+  const read = async (page: ListPage) => (await list(page)) as KubeList | undefined;
+  const first = (await read({ limit: pageSize })) ?? {};
   const items = (first.items ?? []).map(trimObject);
-  let last = first;
+  let meta = first.metadata ?? {};
   // Each page must carry a new token; a server repeating one would otherwise loop forever.
   const seen = new Set<string>();
-  while (last.metadata?._continue) {
-    const token = last.metadata._continue;
+  while (meta.continue) {
+    const token = meta.continue;
     if (seen.has(token)) throw new Error(`the API server repeated the continue token of a list (${token})`);
     seen.add(token);
+    let next: KubeList;
     try {
-      last = toPlain((await list({ limit: pageSize, _continue: token })) as KubernetesListObject<KubernetesObject>);
+      next = (await read({ limit: pageSize, _continue: token })) ?? {};
     } catch (err) {
       if (statusCodeOf(err) !== 410) throw err;
-      const full = toPlain((await list({ limit: 0 })) as KubernetesListObject<KubernetesObject>);
-      return { ...full, items: (full.items ?? []).map(trimObject) };
+      const full = (await read({ limit: 0 })) ?? {};
+      return asList(full, full.metadata ?? {}, (full.items ?? []).map(trimObject));
     }
-    for (const item of last.items ?? []) items.push(trimObject(item));
+    for (const item of next.items ?? []) items.push(trimObject(item));
+    meta = next.metadata ?? {};
   }
-  return { ...first, metadata: { ...first.metadata, ...last.metadata, _continue: undefined }, items };
+  return asList(first, meta, items);
+}
+
+function asList(
+  list: KubeList,
+  meta: NonNullable<KubeList['metadata']>,
+  items: KubeObject[],
+): KubernetesListObject<KubernetesObject> {
+  return {
+    ...(list.apiVersion ? { apiVersion: list.apiVersion } : {}),
+    ...(list.kind ? { kind: list.kind } : {}),
+    metadata: { ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}) },
+    items: items as KubernetesObject[],
+  };
 }
 
 /** The annotation `kubectl apply` keeps a whole copy of the object in. */

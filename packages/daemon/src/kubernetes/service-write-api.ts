@@ -1,7 +1,9 @@
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { type RetryTransientOptions, retryTransient, statusCodeOf } from './backoff.js';
-import { loadKubeClient, shareConnections } from './kube-client.js';
-import { type KubeObject, toPlain } from './kube-objects.js';
+import { shareConnections } from './kube-client.js';
+import { KubeHttp, type KubeHttpOptions } from './kube-http.js';
+import type { KubeObject } from './kube-objects.js';
+import { rawCoreV1Api } from './kube-rest.js';
 
 /** The writes the controller makes to the API server (an interface so tests and other clients can stand in). */
 export interface ServiceWriteApi {
@@ -23,27 +25,25 @@ export function isConflict(err: unknown): boolean {
 export { statusCodeOf };
 
 /**
- * A {@link ServiceWriteApi} over `@kubernetes/client-node`'s `CoreV1Api` (merge patches, `application/merge-patch+json`),
- * on the kubeconfig's shared keep-alive connections ({@link shareConnections}). Each call is repeated after `429 Too
- * Many Requests` (waiting the `Retry-After` asked for) and after a `5xx` (backoff), a few times at most
- * ({@link retryTransient}); other errors are thrown at once.
+ * A {@link ServiceWriteApi} in plain JSON over {@link KubeHttp} (merge patches, `application/merge-patch+json`), on the
+ * kubeconfig's shared keep-alive connections ({@link shareConnections}), at most `maxInFlight` requests at once. Each
+ * call is repeated after `429 Too Many Requests` (waiting the `Retry-After` asked for) and after a `5xx` (backoff), a
+ * few times at most ({@link retryTransient}); other errors are thrown at once.
  */
 export async function coreV1WriteApi(
   kubeConfig: KubeConfig,
   retry: RetryTransientOptions = {},
+  options: KubeHttpOptions = {},
 ): Promise<ServiceWriteApi> {
-  const k8s = await loadKubeClient();
-  const core = shareConnections(kubeConfig).makeApiClient(k8s.CoreV1Api);
-  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const core = rawCoreV1Api(new KubeHttp(shareConnections(kubeConfig), options));
   const call = <T>(fn: () => Promise<T>) => retryTransient(fn, retry);
   return {
-    patchServiceStatus: async (namespace, name, body) =>
-      toPlain(await call(() => core.patchNamespacedServiceStatus({ namespace, name, body }, merge))) as KubeObject,
-    patchService: async (namespace, name, body) =>
-      toPlain(await call(() => core.patchNamespacedService({ namespace, name, body }, merge))) as KubeObject,
+    patchServiceStatus: (namespace, name, body) =>
+      call(() => core.patchNamespacedServiceStatus({ namespace, name, body })),
+    patchService: (namespace, name, body) => call(() => core.patchNamespacedService({ namespace, name, body })),
     readService: async (namespace, name) => {
       try {
-        return toPlain(await call(() => core.readNamespacedService({ namespace, name }))) as KubeObject;
+        return await call(() => core.readNamespacedService({ namespace, name }));
       } catch (err) {
         if (statusCodeOf(err) === 404) return undefined;
         throw err;

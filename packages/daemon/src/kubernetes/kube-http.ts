@@ -1,0 +1,173 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { shareConnections } from './kube-client.js';
+
+/**
+ * An API error answer (status 4xx or 5xx). Carries what {@link statusCodeOf} and {@link retryAfterMs} read
+ * (`statusCode`, `headers`), as `@kubernetes/client-node`'s errors do, and the server's `Status` object as `body`.
+ */
+export class KubeApiError extends Error {
+  constructor(
+    /** The HTTP status. */
+    readonly statusCode: number,
+    /** The response headers (`retry-after` among them). */
+    readonly headers: http.IncomingHttpHeaders,
+    /** The decoded body (a `Status` object), or the text when it was not JSON. */
+    readonly body: unknown,
+    method: string,
+    path: string,
+  ) {
+    const message = (body as { message?: unknown } | undefined)?.message;
+    super(`${method} ${path}: HTTP ${statusCode}${typeof message === 'string' ? `: ${message}` : ''}`);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** One request of a {@link KubeHttp}. */
+export interface KubeRequest {
+  /** HTTP method. */
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The path below the server URL, e.g. `/api/v1/services`. */
+  path: string;
+  /** Query parameters (undefined values are left out). */
+  query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** A JSON body. */
+  body?: unknown;
+  /** The body's content type. @default 'application/json' (merge patches: 'application/merge-patch+json') */
+  contentType?: string;
+}
+
+/** Options of {@link KubeHttp}. */
+export interface KubeHttpOptions {
+  /** Requests in flight at once; more wait their turn (watches are not counted: they are not made here). @default 16 */
+  maxInFlight?: number;
+  /** How long resolved credentials and TLS material are reused before the kubeconfig is asked again. @default 10000 */
+  credentialsTtlMs?: number;
+  /** Per-request timeout. @default 60000 */
+  timeoutMs?: number;
+}
+
+/** What a request is sent with: TLS material, authentication headers and the shared keep-alive agent. */
+type Resolved = https.RequestOptions & { at: number };
+
+/**
+ * Plain-JSON requests to the API server: the answer is `JSON.parse`d and returned as is (no typed model, no copy),
+ * which is all the daemon needs for the few resources it reads and writes. Requests use the kubeconfig's shared
+ * keep-alive agent ({@link shareConnections}: connections are reused, no handshake per request), carry its
+ * credentials (re-read every `credentialsTtlMs`, so rotated tokens and certificates are picked up), and at most
+ * `maxInFlight` are in flight at once (HTTP/1.1: each in-flight request holds a kept-alive connection, so this also
+ * bounds the connections writes open). An error answer is thrown as a {@link KubeApiError}.
+ */
+export class KubeHttp {
+  private resolved: Resolved | undefined;
+  private resolving: Promise<Resolved> | undefined;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly server: URL;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly options: KubeHttpOptions = {},
+  ) {
+    shareConnections(kubeConfig);
+    const server = kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig names no cluster server');
+    this.server = new URL(server);
+  }
+
+  /** Sends one request and resolves with its decoded JSON answer (undefined for an empty body). */
+  async request<T = unknown>(req: KubeRequest): Promise<T> {
+    await this.slot();
+    try {
+      return await this.send<T>(req, await this.credentials());
+    } finally {
+      this.release();
+    }
+  }
+
+  private async slot(): Promise<void> {
+    if (this.inFlight < Math.max(1, this.options.maxInFlight ?? 16)) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
+  private async credentials(): Promise<Resolved> {
+    const ttl = this.options.credentialsTtlMs ?? 10_000;
+    if (this.resolved && Date.now() - this.resolved.at < ttl) return this.resolved;
+    this.resolving ??= (async () => {
+      try {
+        const opts: https.RequestOptions = { headers: {} };
+        // CA, client certificate and key, `rejectUnauthorized`, the Authorization header (token, token file, exec
+        // plugins, ...), the User-Agent, and the shared keep-alive agent.
+        await this.kubeConfig.applyToHTTPSOptions(opts);
+        this.resolved = { ...opts, at: Date.now() };
+        return this.resolved;
+      } finally {
+        this.resolving = undefined;
+      }
+    })();
+    return this.resolving;
+  }
+
+  private send<T>(req: KubeRequest, base: Resolved): Promise<T> {
+    const secure = this.server.protocol === 'https:';
+    let path = `${this.server.pathname.replace(/\/$/, '')}${req.path}`;
+    const query = Object.entries(req.query ?? {}).filter(([, v]) => v !== undefined);
+    if (query.length > 0)
+      path += `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`;
+    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers: http.OutgoingHttpHeaders = {
+      ...(base.headers as http.OutgoingHttpHeaders),
+      accept: 'application/json',
+    };
+    if (payload !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    const { at: _at, ...tls } = base;
+    const options: https.RequestOptions = {
+      ...tls,
+      protocol: this.server.protocol,
+      hostname: this.server.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.server.port || (secure ? 443 : 80),
+      method: req.method,
+      path,
+      headers,
+      timeout: this.options.timeoutMs ?? 60_000,
+    };
+    return new Promise<T>((resolve, reject) => {
+      const request = (secure ? https : http).request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            body = text;
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(body as T);
+          else reject(new KubeApiError(status, res.headers, body, req.method, req.path));
+        });
+      });
+      request.on('timeout', () => request.destroy(new Error(`${req.method} ${req.path} timed out`)));
+      request.on('error', reject);
+      request.end(payload);
+    });
+  }
+}
+
+/** Merge patches (`application/merge-patch+json`). */
+export const MERGE_PATCH = 'application/merge-patch+json';
