@@ -6,6 +6,7 @@
 export * from './bfd/index.js';
 export * from './codec/index.js';
 export * from './speaker/index.js';
+export * from './unnumbered/index.js';
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/bgp';

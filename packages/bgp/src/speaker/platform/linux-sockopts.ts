@@ -65,11 +65,15 @@ export interface SocketOptions {
   device?: string;
 }
 
-interface Libc {
+/** @internal libc through koffi (shared with the other Linux socket helpers of this directory). */
+export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
   bind(fd: number, addr: Uint8Array, len: number): number;
   close(fd: number): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
+  recvfrom(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: Int32Array): number;
+  ifNameToIndex(name: string): number;
   errno(): number;
   strerror(errno: number): string;
   /** Runs `fn` with the native address of a temporary copy of `bytes`, freed afterwards. */
@@ -78,7 +82,8 @@ interface Libc {
 
 let libcPromise: Promise<Libc> | undefined;
 
-async function loadLibc(): Promise<Libc> {
+/** @internal Loads libc through koffi once (Linux only). */
+export async function loadLibc(): Promise<Libc> {
   if (process.platform !== 'linux') {
     throw new SockoptError(`TCP MD5, GTSM and TTL socket options need Linux (this is ${process.platform})`);
   }
@@ -97,12 +102,18 @@ async function loadLibc(): Promise<Libc> {
     const setsockopt = lib.func('int setsockopt(int, int, int, const uint8_t *, uint32_t)');
     const bind = lib.func('int bind(int, const uint8_t *, uint32_t)');
     const close = lib.func('int close(int)');
+    const sendto = lib.func('intptr_t sendto(int, const uint8_t *, size_t, int, const uint8_t *, uint32_t)');
+    const recvfrom = lib.func('intptr_t recvfrom(int, _Out_ uint8_t *, size_t, int, _Out_ uint8_t *, _Inout_ int *)');
+    const ifNameToIndex = lib.func('uint32_t if_nametoindex(const char *)');
     const strerror = lib.func('const char *strerror(int)');
     return {
       socket: (d, t, p) => socket(d, t, p) as number,
       setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
       bind: (fd, addr, len) => bind(fd, addr, len) as number,
       close: (fd) => close(fd) as number,
+      sendto: (fd, buf, len, flags, addr, addrLen) => Number(sendto(fd, buf, len, flags, addr, addrLen)),
+      recvfrom: (fd, buf, len, flags, addr, addrLen) => Number(recvfrom(fd, buf, len, flags, addr, addrLen)),
+      ifNameToIndex: (name) => ifNameToIndex(name) as number,
       errno: () => koffi.errno(),
       strerror: (e) => strerror(e) as string,
       withNativeCopy(bytes, fn) {
@@ -157,13 +168,15 @@ export function encodeMd5Sig(address: string, key: string): Uint8Array {
   return b;
 }
 
-function int32(value: number): Uint8Array {
+/** @internal A native-endian `int` option value. */
+export function int32(value: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setInt32(0, value, true);
   return b;
 }
 
-function check(libc: Libc, rc: number, what: string): void {
+/** @internal Throws a {@link SockoptError} naming `what` and the errno when `rc` is negative. */
+export function check(libc: Libc, rc: number, what: string): void {
   if (rc >= 0) return;
   const errno = libc.errno();
   const hint = errno === 92 ? ' (ENOPROTOOPT: this kernel lacks CONFIG_TCP_MD5SIG?)' : '';
