@@ -21,6 +21,13 @@ export interface AnnounceOptions {
    * global IPv6 address plus its interface's link-local address.
    */
   nextHop?: string;
+  /**
+   * Further next hops of the same route (ADD-PATH, RFC 7911), e.g. the other nodes that serve it: toward a peer that
+   * negotiated ADD-PATH send for the family, each goes out as a path of its own (path identifier 2, 3, … in this order;
+   * the `nextHop` path is 1), so a route reflector keeps every one. Other peers get only the `nextHop` path. Next hops
+   * of the other family than the prefix's are skipped.
+   */
+  nextHops?: string[];
   /** LOCAL_PREF, sent to iBGP peers only. Default 100 on iBGP. */
   localPref?: number;
   /** MULTI_EXIT_DISC. */
@@ -50,6 +57,7 @@ export interface Announcement {
 export function announcementKey(o: AnnounceOptions): string {
   return JSON.stringify([
     o.nextHop ?? null,
+    o.nextHops ?? [],
     o.localPref ?? null,
     o.med ?? null,
     o.communities ?? [],
@@ -79,7 +87,15 @@ export interface ExportContext {
   nextHop6?: string | undefined;
   /** Link-local IPv6 address of the session's interface, sent after the global IPv6 next hop. */
   linkLocal6?: string | undefined;
+  /**
+   * The session negotiated extended next hop for IPv4 unicast (RFC 8950): IPv4 prefixes that have no IPv4 next hop
+   * (a session over IPv6, BGP unnumbered) go with the IPv6 next hop, in MP_REACH_NLRI.
+   */
+  ipv4NextHopIPv6?: boolean | undefined;
 }
+
+/** No paths: the route is not exported to this peer. */
+const NONE: readonly (OutGroup | undefined)[] = [];
 
 /** One group of prefixes sharing identical attributes toward one peer. */
 interface OutGroup {
@@ -106,8 +122,9 @@ export interface FlushResult {
 export class AdjRibOut {
   private fullFamilies: Set<Family> | 'all' | undefined = 'all';
   private readonly groups = new Map<string, OutGroup>();
-  private byAnnouncement4 = new WeakMap<Announcement, OutGroup | null>();
-  private byAnnouncement6 = new WeakMap<Announcement, OutGroup | null>();
+  /** The groups of an announcement's paths toward this peer, by path (index + 1 is the path identifier). */
+  private byAnnouncement4 = new WeakMap<Announcement, readonly (OutGroup | undefined)[]>();
+  private byAnnouncement6 = new WeakMap<Announcement, readonly (OutGroup | undefined)[]>();
   private ctx: ExportContext | undefined;
   private count = 0;
   /** Prefixes we could not export (no usable next hop for the family), for diagnostics. */
@@ -169,16 +186,17 @@ export class AdjRibOut {
     const result: FlushResult = { messages: [], announced: 0, withdrawn: 0 };
     if (!ctx) return result;
     const adds = new Map<OutGroup, string[]>();
-    const dels: string[] = [];
+    /** Withdrawals by path identifier (0 when ADD-PATH is off: the codec then writes none). */
+    const dels = new Map<number, string[]>();
     const full = this.fullFamilies;
     this.fullFamilies = undefined;
     const isFull = (prefix: string) => full === 'all' || full?.has(prefix.includes(':') ? 'ipv6' : 'ipv4') === true;
     // Consecutive prefixes usually share an announcement: remember the last lookup per family.
     let lastAnn: Announcement | undefined;
-    let last4: OutGroup | undefined;
-    let last6: OutGroup | undefined;
-    const group = (prefix: string, ann: Announcement | undefined): OutGroup | undefined => {
-      if (!ann) return undefined;
+    let last4: readonly (OutGroup | undefined)[] | undefined;
+    let last6: readonly (OutGroup | undefined)[] | undefined;
+    const groups = (prefix: string, ann: Announcement | undefined): readonly (OutGroup | undefined)[] => {
+      if (!ann) return NONE;
       if (ann !== lastAnn) {
         lastAnn = ann;
         last4 = undefined;
@@ -187,7 +205,7 @@ export class AdjRibOut {
       const v6 = prefix.includes(':');
       let g = v6 ? last6 : last4;
       if (g === undefined) {
-        g = this.groupFor(prefix, ann, ctx);
+        g = this.groupsFor(prefix, ann, ctx);
         if (v6) last6 = g;
         else last4 = g;
       }
@@ -198,12 +216,20 @@ export class AdjRibOut {
       if (list) list.push(prefix);
       else adds.set(g, [prefix]);
     };
+    const del = (pathId: number, prefix: string) => {
+      const list = dels.get(pathId);
+      if (list) list.push(prefix);
+      else dels.set(pathId, [prefix]);
+    };
+    const addAll = (prefix: string, paths: readonly (OutGroup | undefined)[]) => {
+      for (const g of paths) if (g) add(g, prefix);
+    };
     if (full === 'all') {
       this.count = 0;
       for (const [prefix, ann] of table) {
-        const g = group(prefix, ann);
-        if (g) {
-          add(g, prefix);
+        const paths = groups(prefix, ann);
+        if (paths.length > 0) {
+          addAll(prefix, paths);
           this.count++;
         }
       }
@@ -212,26 +238,28 @@ export class AdjRibOut {
         // ROUTE-REFRESH: the advertised routes of these families again (their count does not change).
         for (const [prefix, ann] of table) {
           if (!isFull(prefix) || changes.has(prefix)) continue;
-          const g = group(prefix, ann);
-          if (g) add(g, prefix);
+          addAll(prefix, groups(prefix, ann));
         }
       }
       for (const [prefix, before] of changes) {
-        const want = group(prefix, table.get(prefix));
-        const had = group(prefix, before);
+        const want = groups(prefix, table.get(prefix));
+        const had = groups(prefix, before);
         if (want === had && !isFull(prefix)) continue;
-        if (want) {
-          add(want, prefix);
-          if (!had) this.count++;
-        } else if (had) {
-          dels.push(prefix);
-          this.count--;
+        const refresh = isFull(prefix);
+        for (let i = 0; i < Math.max(want.length, had.length); i++) {
+          const w = want[i];
+          const h = had[i];
+          if (w === h && !refresh) continue;
+          if (w) add(w, prefix);
+          else if (h) del(h.pack.pathId ?? 0, prefix);
         }
+        if (want.length > 0 && had.length === 0) this.count++;
+        else if (want.length === 0 && had.length > 0) this.count--;
       }
     }
-    if (dels.length > 0) {
-      result.messages.push(...packWithdrawals(dels, ctx.codec));
-      result.withdrawn = dels.length;
+    for (const [pathId, prefixes] of dels) {
+      result.messages.push(...packWithdrawals(prefixes, pathId === 0 ? ctx.codec : { ...ctx.codec, pathId }));
+      result.withdrawn += prefixes.length;
     }
     for (const [g, prefixes] of adds) {
       result.messages.push(...packUpdates(g.attributes, prefixes, g.pack));
@@ -253,31 +281,53 @@ export class AdjRibOut {
     return ctx.families.map((f) => encodeMessage(endOfRib({ afi: familyAfi(f), safi: 1 }), ctx.codec));
   }
 
-  private groupFor(prefix: string, ann: Announcement, ctx: ExportContext): OutGroup | undefined {
+  /**
+   * The groups of the announcement's paths toward this peer: one per path (the `nextHop` path first, then `nextHops`
+   * when ADD-PATH send is negotiated for the family), `undefined` for a path that cannot be exported; an empty list
+   * when the route is not for this peer at all (family not negotiated, not in `peers`, or no usable next hop).
+   */
+  private groupsFor(prefix: string, ann: Announcement, ctx: ExportContext): readonly (OutGroup | undefined)[] {
     const family: Family = prefixFamily(prefix) === 4 ? 'ipv4' : 'ipv6';
-    if (!ctx.families.includes(family)) return undefined;
+    if (!ctx.families.includes(family)) return NONE;
     const peers = ann.options.peers;
-    if (peers && peers.length > 0 && !peers.includes(ctx.peerAddress)) return undefined;
+    if (peers && peers.length > 0 && !peers.includes(ctx.peerAddress)) return NONE;
     const cache = family === 'ipv4' ? this.byAnnouncement4 : this.byAnnouncement6;
     let cached = cache.get(ann);
     if (cached === undefined) {
-      cached = this.buildGroup(family, ann.options, ctx) ?? null;
-      if (cached) {
-        const key = `${family}|${JSON.stringify(cached.attributes)}|${JSON.stringify(cached.pack)}`;
-        const shared = this.groups.get(key);
-        if (shared) cached = shared;
-        else this.groups.set(key, cached);
+      const addPath = family === 'ipv4' ? ctx.codec.addPath?.ipv4Unicast : ctx.codec.addPath?.ipv6Unicast;
+      const o = ann.options;
+      const first = this.shared(this.buildGroup(family, o, ctx, addPath ? 1 : undefined));
+      const list: (OutGroup | undefined)[] = [first];
+      if (first && addPath && o.nextHops) {
+        const want = family === 'ipv4' ? 4 : 6;
+        o.nextHops.forEach((nextHop, i) => {
+          const g = prefixFamily(nextHop) === want ? this.buildGroup(family, { ...o, nextHop }, ctx, i + 2) : undefined;
+          list.push(this.shared(g));
+        });
       }
+      cached = first ? list : NONE;
       cache.set(ann, cached);
     }
-    if (cached === null) {
-      this.unexportable++;
-      return undefined;
-    }
+    if (cached.length === 0) this.unexportable++;
     return cached;
   }
 
-  private buildGroup(family: Family, o: Readonly<AnnounceOptions>, ctx: ExportContext): OutGroup | undefined {
+  /** The one group object for equal attributes and packing (so equal paths pack into the same UPDATEs). */
+  private shared(g: OutGroup | undefined): OutGroup | undefined {
+    if (!g) return undefined;
+    const key = `${g.family}|${JSON.stringify(g.attributes)}|${JSON.stringify(g.pack)}`;
+    const existing = this.groups.get(key);
+    if (existing) return existing;
+    this.groups.set(key, g);
+    return g;
+  }
+
+  private buildGroup(
+    family: Family,
+    o: Readonly<AnnounceOptions>,
+    ctx: ExportContext,
+    pathId: number | undefined,
+  ): OutGroup | undefined {
     const attributes: PathAttributes = { origin: 'igp' };
     if (ctx.internal) {
       attributes.asPath = [];
@@ -289,23 +339,17 @@ export class AdjRibOut {
       attributes.asPath = [{ type: 'sequence', asns: [ctx.localAsn] }];
     }
     const pack: PackOptions = { ...ctx.codec };
+    if (pathId !== undefined) pack.pathId = pathId;
     const local = ctx.localAddress;
     const localIs4 = local !== '' && prefixFamily(local) === 4;
     if (family === 'ipv4') {
       const nh =
         o.nextHop && prefixFamily(o.nextHop) === 4 ? o.nextHop : (ctx.nextHop4 ?? (localIs4 ? local : undefined));
-      if (!nh) return undefined;
-      attributes.nextHop = nh;
-    } else {
-      let nh = o.nextHop && prefixFamily(o.nextHop) === 6 ? o.nextHop : ctx.nextHop6;
-      let own = false;
-      if (!nh && local !== '') {
-        nh = localIs4 ? `::ffff:${local}` : local;
-        own = !localIs4;
-      }
-      if (!nh) return undefined;
-      pack.ipv6NextHop = nh;
-      if ((own || nh === ctx.nextHop6) && ctx.linkLocal6) pack.ipv6LinkLocalNextHop = ctx.linkLocal6;
+      if (nh) attributes.nextHop = nh;
+      else if (!ctx.ipv4NextHopIPv6 || !this.setIPv6NextHop(pack, o, ctx)) return undefined;
+      else pack.ipv4NextHopIPv6 = true;
+    } else if (!this.setIPv6NextHop(pack, o, ctx)) {
+      return undefined;
     }
     if (o.med !== undefined) attributes.med = o.med;
     if (ctx.internal) attributes.localPref = o.localPref ?? 100;
@@ -316,4 +360,29 @@ export class AdjRibOut {
     }
     return { family, attributes, pack };
   }
+
+  /**
+   * Sets the IPv6 next hop (and the link-local one after it, RFC 2545 §3) in `pack`: the announcement's, else the
+   * peer's configured one, else the session's local address; false when there is none. A link-local next hop goes
+   * alone (16 octets), as on an unnumbered link.
+   */
+  private setIPv6NextHop(pack: PackOptions, o: Readonly<AnnounceOptions>, ctx: ExportContext): boolean {
+    const local = ctx.localAddress;
+    const localIs4 = local !== '' && prefixFamily(local) === 4;
+    let nh = o.nextHop && prefixFamily(o.nextHop) === 6 ? o.nextHop : ctx.nextHop6;
+    let own = false;
+    if (!nh && local !== '') {
+      nh = localIs4 ? `::ffff:${local}` : local;
+      own = !localIs4;
+    }
+    if (!nh) return false;
+    pack.ipv6NextHop = nh;
+    const ll = ctx.linkLocal6;
+    if ((own || nh === ctx.nextHop6) && ll && ll !== nh && !isLinkLocal(nh)) pack.ipv6LinkLocalNextHop = ll;
+    return true;
+  }
+}
+
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
 }

@@ -56,6 +56,15 @@ export interface PeerOptions {
    * is bound to it too.
    */
   vrf?: string;
+  /**
+   * BGP unnumbered (FRR `neighbor IFNAME interface`): the interface the peer is on, whose IPv6 link-local address is
+   * `address` (found with `LinkLocalDiscovery`; the speaker adds `%IFNAME` to it as scope when it has none). The
+   * extended next hop capability is advertised (unless `extendedNextHop` is false) and, when the peer negotiates it,
+   * IPv4 routes go with our IPv6 next hop in MP_REACH_NLRI (RFC 8950): no IPv4 address is needed on the link.
+   */
+  interface?: string;
+  /** Advertise extended next hop for IPv4 unicast with IPv6 next hops (RFC 8950). Default: true with `interface`. */
+  extendedNextHop?: boolean;
   /** Families to offer. Default both IPv4 and IPv6 unicast. */
   families?: Family[];
   /** Graceful restart (RFC 4724): `true` for the defaults, or settings; false/undefined to not advertise it. */
@@ -66,6 +75,13 @@ export interface PeerOptions {
   exposeRoutes?: boolean;
   /** Advertise extended messages (RFC 8654). Default true. */
   extendedMessages?: boolean;
+  /**
+   * ADD-PATH send (RFC 7911): advertise the capability (code 69, send) for the peer's families. Where the peer
+   * answers with receive, every route carries a path identifier and a route announced with several next hops
+   * (`AnnounceOptions.nextHops`) goes out as one path per next hop, so a route reflector learns, and can reflect,
+   * every one of them; without it the peer gets only the first. Default false.
+   */
+  addPath?: boolean;
   /** IPv4 next hop for this peer, overriding the session's local address. */
   nextHop4?: string;
   /** IPv6 next hop for this peer, overriding the session's local address. */
@@ -477,7 +493,9 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
       delayOpenTime: o.delayOpenTime ?? 0,
       families: o.families,
       extendedMessages: o.extendedMessages ?? true,
+      addPath: o.addPath ?? false,
       gracefulRestart: gr,
+      extendedNextHop: o.extendedNextHop ?? o.interface !== undefined,
       dial: () => {
         this.counters.connectAttempts++;
         return this.host.dial ? this.host.dial(this) : this.dialTcp();
@@ -550,7 +568,7 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
     this.current = s;
     this.counters.established++;
     this.backoff.reset();
-    const local = info.localAddress;
+    const local = info.localAddress.replace(/%.*$/, ''); // a link-local address comes with its scope
     this.adjRibOut.reset({
       localAsn: this.host.asn,
       internal: info.internal,
@@ -561,6 +579,7 @@ export class BgpPeer extends EventEmitter<BgpPeerEvents> {
       nextHop4: this.options.nextHop4,
       nextHop6: this.options.nextHop6,
       linkLocal6: local && prefixFamily(local) === 6 ? linkLocalFor(local) : undefined,
+      ipv4NextHopIPv6: info.extendedNextHop,
     });
     // Graceful restart helper (RFC 4724 §4.2): without preserved forwarding state, stale routes go now.
     const gr = info.peerGracefulRestart;

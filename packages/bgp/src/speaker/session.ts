@@ -66,6 +66,8 @@ export interface SessionParams {
   families: Family[];
   /** Advertise the extended message capability (RFC 8654). */
   extendedMessages: boolean;
+  /** Advertise ADD-PATH send (RFC 7911) for our families, so routes with several next hops go out as several paths. */
+  addPath?: boolean;
   /** Graceful restart capability, when enabled. */
   gracefulRestart?: GracefulRestartOptions | undefined;
   /** Opens an outgoing transport connection. */
@@ -372,6 +374,7 @@ export class BgpSession extends EventEmitter<BgpSessionEvents> {
       families,
       routeRefresh: true,
       extendedMessages: p.extendedMessages,
+      ...(p.addPath ? { addPath: families.map((f) => ({ ...f, sendReceive: 'send' as const })) } : {}),
       ...(gr
         ? {
             gracefulRestart: {

@@ -142,6 +142,7 @@ function sameOptions(a: AnnounceOptions, b: AnnounceOptions): boolean {
   };
   return (
     a.nextHop === b.nextHop &&
+    sameList(a.nextHops, b.nextHops) &&
     a.localPref === b.localPref &&
     a.med === b.med &&
     sameList(a.communities, b.communities) &&
@@ -175,6 +176,17 @@ function canonicalAnnounce(o: AnnounceOptions): AnnounceOptions {
   u32('med', o.med);
   const out: AnnounceOptions = {};
   if (o.nextHop !== undefined) out.nextHop = o.nextHop;
+  if (o.nextHops !== undefined && o.nextHops.length > 0) {
+    // order kept: it gives the path identifiers; repeats (and the `nextHop` itself) dropped
+    const seen = new Set(o.nextHop === undefined ? [] : [o.nextHop]);
+    const hops: string[] = [];
+    for (const h of o.nextHops) {
+      if (typeof h !== 'string' || (!isIPv4(h) && !isIPv6(h))) throw new TypeError(`nextHops: not an IP address: ${h}`);
+      if (!seen.has(h)) hops.push(h);
+      seen.add(h);
+    }
+    if (hops.length > 0) out.nextHops = hops;
+  }
   if (o.localPref !== undefined) out.localPref = o.localPref;
   if (o.med !== undefined) out.med = o.med;
   const communities = canonicalList(o.communities);
@@ -281,6 +293,7 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
    */
   addPeer(options: PeerOptions): BgpPeer {
     if (this.closed) throw new Error('speaker is closed');
+    if (options.interface !== undefined) options = unnumberedPeerOptions(options);
     const address = options.address;
     if (!isIPv4(address) && !isIPv6(address)) throw new TypeError(`address: not an IP address: ${address}`);
     if (this.peerMap.has(address)) throw new RangeError(`address: peer ${address} already exists`);
@@ -535,4 +548,21 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> implements PeerHo
       socket.destroy();
     });
   }
+}
+
+/**
+ * Checks a BGP unnumbered peer's options (`interface`: a device name; `address`: IPv6 link-local) and gives the address
+ * its scope (`fe80::1%eth0`), so outgoing connections leave by that interface and incoming ones (whose address Node
+ * reports with the scope) find the peer.
+ */
+function unnumberedPeerOptions(options: PeerOptions): PeerOptions {
+  const ifname = options.interface ?? '';
+  if (!/^[^\s/%]{1,15}$/.test(ifname))
+    throw new RangeError(`interface: not a device name (1 to 15 characters, no space, / or %): ${JSON.stringify(ifname)}`);
+  const [bare = '', scope] = options.address.split('%');
+  if (!isIPv6(bare) || !/^fe[89ab][0-9a-f]:/i.test(bare))
+    throw new TypeError(`address: an unnumbered peer's address is its IPv6 link-local address, got ${options.address}`);
+  if (scope !== undefined && scope !== ifname)
+    throw new RangeError(`address: scope %${scope} is not the peer's interface ${ifname}`);
+  return { ...options, address: `${bare}%${ifname}` };
 }

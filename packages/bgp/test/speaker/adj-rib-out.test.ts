@@ -160,6 +160,55 @@ describe('AdjRibOut', () => {
     expect(ups[0]?.attributes.nextHop).toBe('192.0.2.99');
   });
 
+  it('ADD-PATH send: one path per next hop (path identifiers 1, 2, 3); a dropped next hop withdraws only its path', () => {
+    const ctx: ExportContext = {
+      ...EBGP,
+      internal: true,
+      localAsn: 65001,
+      codec: { fourOctetAs: true, addPath: { ipv4Unicast: true, ipv6Unicast: true } },
+    };
+    const rib = new AdjRibOut();
+    rib.reset(ctx);
+    const three = ann({ nextHop: '192.0.2.11', nextHops: ['192.0.2.12', '2001:db8::13', '192.0.2.13'] });
+    const t = table([
+      ['198.51.100.1/32', three],
+      ['2001:db8:1::1/128', ann({ nextHop: '2001:db8::11', nextHops: ['2001:db8::12'] })],
+    ]);
+    const ups = decodeAll(rib.flush(t).messages, ctx);
+    const v4Paths = ups.flatMap((u) => u.nlri.map((p, i) => [u.nlriPathIds?.[i], p, u.attributes.nextHop]));
+    // the IPv6 next hop of an IPv4 route is skipped, its path identifier (3) with it
+    expect(v4Paths.sort()).toEqual([
+      [1, '198.51.100.1/32', '192.0.2.11'],
+      [2, '198.51.100.1/32', '192.0.2.12'],
+      [4, '198.51.100.1/32', '192.0.2.13'],
+    ]);
+    const v6Paths = ups.flatMap((u) => {
+      const mp = u.attributes.mpReach;
+      return (mp?.nlri ?? []).map((p, i) => [mp?.pathIds?.[i], p, mp?.nextHop]);
+    });
+    expect(v6Paths.sort()).toEqual([
+      [1, '2001:db8:1::1/128', '2001:db8::11'],
+      [2, '2001:db8:1::1/128', '2001:db8::12'],
+    ]);
+    expect(rib.size).toBe(2);
+    t.set('198.51.100.1/32', ann({ nextHop: '192.0.2.11', nextHops: ['192.0.2.12'] }));
+    const res = rib.flush(t, new Map([['198.51.100.1/32', three]]));
+    const change = decodeAll(res.messages, ctx);
+    expect(change.map((u) => [u.withdrawn, u.withdrawnPathIds, u.nlri])).toEqual([[['198.51.100.1/32'], [4], []]]);
+    expect(rib.size).toBe(2);
+  });
+
+  it('without ADD-PATH negotiated only the first next hop goes out, with no path identifier', () => {
+    const rib = new AdjRibOut();
+    rib.reset(EBGP);
+    const ups = decodeAll(
+      rib.flush(table([['198.51.100.1/32', ann({ nextHop: '192.0.2.11', nextHops: ['192.0.2.12'] })]])).messages,
+    );
+    expect(ups.map((u) => [u.nlri, u.nlriPathIds, u.attributes.nextHop])).toEqual([
+      [['198.51.100.1/32'], undefined, '192.0.2.11'],
+    ]);
+  });
+
   it('re-sends one family on ROUTE-REFRESH and produces End-of-RIB markers', () => {
     const rib = new AdjRibOut();
     rib.reset(EBGP);
