@@ -70,6 +70,8 @@ export interface SessionParams {
   addPath?: boolean;
   /** Graceful restart capability, when enabled. */
   gracefulRestart?: GracefulRestartOptions | undefined;
+  /** Advertise the extended next hop capability for IPv4 unicast with IPv6 next hops (RFC 8950; BGP unnumbered). */
+  extendedNextHop?: boolean | undefined;
   /** Opens an outgoing transport connection. */
   dial(): Promise<BgpSocket>;
   /** Time source. */
@@ -100,6 +102,8 @@ export interface SessionInfo {
   keepaliveTime: number;
   /** The peer's graceful restart capability, if it sent one. */
   peerGracefulRestart?: GracefulRestartCapability;
+  /** Both sides advertised extended next hop for IPv4 unicast with IPv6 next hops (RFC 8950). */
+  extendedNextHop: boolean;
   /** Local address of the TCP connection. */
   localAddress: string;
   /** Remote address of the TCP connection. */
@@ -375,6 +379,7 @@ export class BgpSession extends EventEmitter<BgpSessionEvents> {
       routeRefresh: true,
       extendedMessages: p.extendedMessages,
       ...(p.addPath ? { addPath: families.map((f) => ({ ...f, sendReceive: 'send' as const })) } : {}),
+      ...(p.extendedNextHop ? { extendedNextHop: [{ afi: 1, safi: 1, nextHopAfi: 2 }] } : {}),
       ...(gr
         ? {
             gracefulRestart: {
@@ -409,6 +414,7 @@ export class BgpSession extends EventEmitter<BgpSessionEvents> {
       families,
       holdTime: n.holdTime,
       keepaliveTime: n.keepaliveTime,
+      extendedNextHop: neg.extendedNextHop.some((f) => f.afi === 1 && f.safi === 1 && f.nextHopAfi === 2),
       localAddress: conn?.localAddress ?? '',
       remoteAddress: conn?.remoteAddress ?? '',
       direction: conn?.direction ?? 'outgoing',
