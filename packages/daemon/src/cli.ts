@@ -3,16 +3,15 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createBackends } from './backends/create-backends.js';
 import { decodeCommand } from './commands/decode.js';
 import { fetchStatus, formatStatus } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
+import { type DaemonMode, runMode } from './daemon-mode.js';
 import { DEFAULT_CONFIG_YAML } from './default-config.js';
 import { runDemo } from './demo/demo.js';
-import { type KubernetesRole, runKubernetes } from './kubernetes/run-kubernetes.js';
+import { KubernetesDaemon, type KubernetesRole } from './kubernetes/kubernetes-daemon.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
-import { startMembership } from './membership-source.js';
-import { runStandalone } from './standalone/run-standalone.js';
+import { StandaloneMode } from './standalone/standalone-mode.js';
 
 const USAGE = `usage: ingot <command> [options]
 
@@ -230,7 +229,7 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --realtime-priority ${JSON.stringify(rtText)}: expected 1..99\n${USAGE}`);
         return 2;
       }
-      run({
+      const runOptions: RunOptions = {
         realtimePriority,
         configFile: values.config,
         node: values.node ?? (process.env.NODE_NAME || undefined),
@@ -272,7 +271,8 @@ function main(argv: string[]): number | undefined {
               }
             : undefined,
         log,
-      }).catch((err: Error) => {
+      };
+      runMode(modeOf(runOptions), log).catch((err: Error) => {
         log.error('fatal', { error: err.message });
         process.exit(1);
       });
@@ -323,10 +323,11 @@ interface RunOptions {
   log: ReturnType<typeof createLogger>;
 }
 
-async function run(opts: RunOptions): Promise<void> {
+/** The mode `ingot run` starts: standalone on a configuration file, or Kubernetes with `--kubernetes`. */
+function modeOf(opts: RunOptions): DaemonMode {
   const { log } = opts;
   if (!opts.kubernetes) {
-    const handle = await runStandalone({
+    return new StandaloneMode({
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
       ...(opts.node ? { nodeName: opts.node } : {}),
       ...(opts.announce ? { announce: opts.announce } : {}),
@@ -353,56 +354,46 @@ async function run(opts: RunOptions): Promise<void> {
       log,
       version: readVersion(),
     });
-    const stop = async (signal: string) => {
-      log.info('ingot stopping', { signal });
-      await handle.stop();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGHUP', () => handle.reload());
-    setInterval(() => log.debug('alive'), 60_000);
-    return;
   }
+  const { webhook, memberlistSecretName, memberlistDiscover, ...kubernetes } = opts.kubernetes;
   const node = opts.node ?? hostname();
-  const { layer2, bgp } = await createBackends({
-    announce: opts.announce ?? 'dry-run',
-    interfaces: opts.interfaces,
-    ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
-    bgp: {
-      routerId: opts.routerId ?? ipv4Host(opts.memberlist?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
-      // Without --router-id, each session's own local address, as MetalLB's native speaker (the pod IP is the fallback).
-      ...(opts.routerId ? {} : { sessionRouterId: { nodeName: node } }),
-    },
-    log,
-  });
-  let mode: { reconcile(): void } | undefined;
-  const membership = opts.memberlist
-    ? await startMembership({
-        name: node,
-        labels: opts.labels,
-        bind: opts.memberlist.bind,
-        join: opts.memberlist.join,
-        ...(opts.memberlist.secretFile ? { secret: readFileSync(opts.memberlist.secretFile, 'utf8').trim() } : {}),
-        ...(opts.memberlist.advertise ? { advertise: opts.memberlist.advertise } : {}),
-        insecurePlaintext: opts.memberlist.insecurePlaintext,
-        ...(opts.memberlist.wire ? { wire: opts.memberlist.wire } : {}),
-        log: log.child('memberlist'),
-        onChange: () => mode?.reconcile(),
-      })
-    : undefined;
-  mode = await runKubernetes({
-    ...opts.kubernetes,
+  const ml = opts.memberlist;
+  return new KubernetesDaemon({
+    ...kubernetes,
     node,
-    layer2,
-    bgp,
-    ...(membership ? { membership } : {}),
+    speaker: {
+      labels: opts.labels,
+      backends: {
+        announce: opts.announce ?? 'dry-run',
+        interfaces: opts.interfaces,
+        ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
+        bgp: {
+          routerId: opts.routerId ?? ipv4Host(ml?.bind) ?? ipv4Host(opts.metricsBind) ?? '192.0.2.1',
+          // Without --router-id, each session's own local address, as MetalLB's native speaker (the pod IP is the fallback).
+          ...(opts.routerId ? {} : { sessionRouterId: { nodeName: node } }),
+        },
+      },
+      ...(ml
+        ? {
+            memberlist: {
+              bind: ml.bind,
+              join: ml.join,
+              ...(ml.secretFile ? { secretFile: ml.secretFile } : {}),
+              ...(ml.advertise ? { advertise: ml.advertise } : {}),
+              insecurePlaintext: ml.insecurePlaintext,
+              ...(ml.wire ? { wire: ml.wire } : {}),
+            },
+          }
+        : {}),
+      ...(memberlistDiscover ? { memberlistDiscover } : {}),
+    },
+    controller: {
+      ...(webhook ? { webhook } : {}),
+      ...(memberlistSecretName ? { memberlistSecretName } : {}),
+    },
     ...(opts.metricsBind ? { metricsBind: opts.metricsBind } : {}),
     log,
   });
-  // Members that joined while runKubernetes was starting (--memberlist-discover joins the other speakers in it) were
-  // reported when there was no mode to re-plan yet: re-plan now, or this speaker keeps announcing as if alone.
-  mode.reconcile();
 }
 
 /** The host of `HOST:PORT` when it is a unicast IPv4 address (not 0.0.0.0), else undefined. */

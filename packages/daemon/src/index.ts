@@ -179,13 +179,9 @@ export {
   LoopbackDelivery,
   type LoopbackDeliveryOptions,
 } from './standalone/loopback-delivery.js';
-export {
-  resolveNodeSettings,
-  runStandalone,
-  type StandaloneHandle,
-  type StandaloneOptions,
-  type StatusDocument,
-} from './standalone/run-standalone.js';
+export { resolveNodeSettings, type StandaloneOptions } from './standalone/node-settings.js';
+export { runStandalone, type StandaloneHandle, StandaloneMode } from './standalone/standalone-mode.js';
+export type { StatusDocument } from './standalone/standalone-status.js';
 export { advertisedStatusAddress, statusAddressProblem } from './standalone/status-address.js';
 export { replicationKey, SIGNATURE_HEADER, signBody, verifyBody } from './standalone/table-auth.js';
 export { checkTable, type TableProblem } from './standalone/table-check.js';

@@ -175,7 +175,7 @@ describe('ingot run with a wildcard memberlist bind (standalone daemon)', () => 
   const quiet = createLogger({ level: 'error', write: () => {} });
 
   it('gossips the advertise address; without one, runs on the only candidate or names the flag to set', async () => {
-    const { runStandalone } = await import('../src/standalone/run-standalone.js');
+    const { runStandalone } = await import('../src/standalone/standalone-mode.js');
     const h = await runStandalone({
       nodeName: 'w1',
       memberlist: {

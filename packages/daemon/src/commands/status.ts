@@ -1,5 +1,5 @@
 import { getJson } from '../http-json.js';
-import type { StatusDocument } from '../standalone/run-standalone.js';
+import type { StatusDocument } from '../standalone/standalone-status.js';
 
 /** Reads `GET http://<address>/status` (2 s timeout). */
 export async function fetchStatus(address: string): Promise<StatusDocument> {

@@ -8,7 +8,7 @@ import { getBody } from '../../src/http-json.js';
 import { createLogger } from '../../src/logger.js';
 import { type MembershipSource, startMembership } from '../../src/membership-source.js';
 import { ASSIGNMENTS_LABEL, controllerOf, STATUS_LABEL } from '../../src/standalone/assignment-sync.js';
-import { runStandalone, type StandaloneHandle } from '../../src/standalone/run-standalone.js';
+import { runStandalone, type StandaloneHandle } from '../../src/standalone/standalone-mode.js';
 import { replicationKey, SIGNATURE_HEADER, signBody } from '../../src/standalone/table-auth.js';
 import { layer2Pool } from '../fixtures/config-documents.js';
 

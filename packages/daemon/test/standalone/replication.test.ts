@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchStatus } from '../../src/commands/status.js';
-import type { StatusDocument } from '../../src/standalone/run-standalone.js';
+import type { StatusDocument } from '../../src/standalone/standalone-status.js';
 import { layer2Pool, services as serviceDocs } from '../fixtures/config-documents.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

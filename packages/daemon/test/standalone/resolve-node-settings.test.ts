@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
 import type { IngotConfig } from '../../src/config/resources.js';
 import { createLogger } from '../../src/logger.js';
-import { resolveNodeSettings } from '../../src/standalone/run-standalone.js';
+import { resolveNodeSettings } from '../../src/standalone/node-settings.js';
 
 const log = createLogger({ level: 'error', write: () => {} });
 const fleet = (names: string[]): IngotConfig => {

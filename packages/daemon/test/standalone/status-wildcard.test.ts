@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBody } from '../../src/http-json.js';
 import { createLogger } from '../../src/logger.js';
-import { runStandalone, type StandaloneHandle } from '../../src/standalone/run-standalone.js';
+import { runStandalone, type StandaloneHandle } from '../../src/standalone/standalone-mode.js';
 import { layer2Pool, service } from '../fixtures/config-documents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ingot-wildcard-'));
