@@ -132,6 +132,7 @@ export async function startMembership(options: MembershipSourceOptions): Promise
     'connection-limit': 0,
     'source-limit': 0,
     deadline: 0,
+    malformed: 0,
   };
   const warnings = new RateLimitedLog();
   const transport = await UdpTransport.bind({

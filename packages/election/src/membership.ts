@@ -154,7 +154,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
             wallNow,
           );
     if (transport.useFraming) transport.useFraming(this.wire.framing);
-    else if (transport.framing && transport.framing !== this.wire.framing) {
+    else if (
+      transport.framing &&
+      transport.framing !== this.wire.framing &&
+      this.wire.framing.base !== transport.framing
+    ) {
       throw new ConfigError('transport', `the transport's stream framing is not the ${this.wire.format} wire's`);
     }
     const initialLabels = checkLabels(labels ?? {});

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Address } from './codec.js';
-import { ConfigError } from './errors.js';
+import { CodecError, ConfigError } from './errors.js';
 
 /** What a transport hands to the protocol. */
 export interface TransportHandlers {
@@ -49,7 +49,7 @@ export const MAX_FRAME = 8 << 20;
 export const MAX_REQUEST_FRAME = 64 << 10;
 
 /** Why {@link UdpTransport} dropped an inbound TCP connection. */
-export type TransportRejection = 'oversize' | 'connection-limit' | 'source-limit' | 'deadline';
+export type TransportRejection = 'oversize' | 'connection-limit' | 'source-limit' | 'deadline' | 'malformed';
 
 /** Options of {@link UdpTransport.bind}. */
 export interface UdpTransportOptions {
@@ -88,6 +88,11 @@ export interface StreamFraming {
    * reader waits for them without measuring again). `limit` bounds the message size: throws above it.
    */
   measure(buf: Uint8Array, limit: number): { start: number; end: number } | { need: number } | undefined;
+  /**
+   * Set on a stricter variant of another framing (memberlist's for a keyed member refuses plaintext streams): a
+   * transport bound with `base` adopts this one.
+   */
+  readonly base?: StreamFraming;
 }
 
 /** Ingot's own stream framing: `[u32 length][bytes]`. */
@@ -111,6 +116,8 @@ export interface TransportStats {
   sourceLimit: number;
   /** Closed at the connection deadline before a full frame arrived. */
   deadline: number;
+  /** Closed at once: the bytes cannot begin a message of the wire (e.g. a plaintext stream to a keyed member). */
+  malformed: number;
 }
 
 function frame(data: Uint8Array): Uint8Array {
@@ -177,7 +184,7 @@ function readFrame(
  */
 export class UdpTransport implements Transport {
   /** Inbound TCP connections dropped, by reason (live object). */
-  readonly stats: TransportStats = { oversize: 0, connectionLimit: 0, sourceLimit: 0, deadline: 0 };
+  readonly stats: TransportStats = { oversize: 0, connectionLimit: 0, sourceLimit: 0, deadline: 0, malformed: 0 };
   /** Largest request frame a server of this transport reads (members cap their push-pull requests to it). */
   readonly maxRequestBytes: number;
   private readonly maxReplyBytes: number;
@@ -273,6 +280,7 @@ export class UdpTransport implements Transport {
     if (reason === 'oversize') this.stats.oversize++;
     else if (reason === 'connection-limit') this.stats.connectionLimit++;
     else if (reason === 'source-limit') this.stats.sourceLimit++;
+    else if (reason === 'malformed') this.stats.malformed++;
     else this.stats.deadline++;
     this.onReject?.(reason, from);
   }
@@ -307,7 +315,9 @@ export class UdpTransport implements Transport {
       this.maxRequestBytes,
       (err, body) => {
         answered = true;
-        if (err instanceof OversizeFrame) this.reject('oversize', from);
+        if (err instanceof OversizeFrame || (err instanceof CodecError && err.code === 'too-large'))
+          this.reject('oversize', from);
+        else if (err instanceof CodecError) this.reject('malformed', from);
         if (err || !body || !this.handlers || this.closed) {
           sock.destroy();
           return;
@@ -364,7 +374,7 @@ export class UdpTransport implements Transport {
    * @throws {@link ConfigError} when `bind` fixed another framing
    */
   useFraming(framing: StreamFraming): void {
-    if (this.framingFixed && framing !== this.framing) {
+    if (this.framingFixed && framing !== this.framing && framing.base !== this.framing) {
       throw new ConfigError('framing', "the transport was bound with another wire's stream framing");
     }
     this.framing = framing;

@@ -162,11 +162,8 @@ export function fromMl(m: MlMessage | MlStreamMessage, from: Address): Message |
 export const MEMBERLIST_FRAMING: StreamFraming = {
   encode: (data) => data,
   measure(buf, limit) {
-    let skip = 0;
-    if (buf.length > 0 && buf[0] === MlType.hasLabel) {
-      if (buf.length < 2 || buf.length < 2 + (buf[1] as number)) return undefined;
-      skip = buf.length - splitMlLabel(buf).rest.length;
-    }
+    const skip = labelLength(buf);
+    if (skip === undefined) return undefined;
     const rest = buf.subarray(skip);
     if (rest.length === 0) return undefined;
     if (rest[0] === MlType.encrypt) {
@@ -190,10 +187,37 @@ export const MEMBERLIST_FRAMING: StreamFraming = {
   },
 };
 
+/** Bytes of the label header at the start of a stream (0 without one), or undefined until all of it is in. */
+function labelLength(buf: Uint8Array): number | undefined {
+  if (buf.length === 0 || buf[0] !== MlType.hasLabel) return 0;
+  if (buf.length < 2 || buf.length < 2 + (buf[1] as number)) return undefined;
+  return buf.length - splitMlLabel(buf).rest.length;
+}
+
+/**
+ * {@link MEMBERLIST_FRAMING} as a member with a keyring reads streams: memberlist encrypts every stream when keys are
+ * set, so a stream whose first byte after the label is not the encrypt type is refused there (`unauthenticated`,
+ * counted as `malformed` by the transport), before any of it is parsed. (A plaintext stream is measured by parsing it
+ * from the start each time bytes arrive: a peer trickling a 64 KiB push-pull a few bytes at a time could otherwise make
+ * a member spend seconds of CPU per connection.) A transport bound with MEMBERLIST_FRAMING adopts it.
+ */
+export const MEMBERLIST_ENCRYPTED_FRAMING: StreamFraming = {
+  encode: (data) => data,
+  base: MEMBERLIST_FRAMING,
+  measure(buf, limit) {
+    const skip = labelLength(buf);
+    if (skip === undefined || buf.length <= skip) return undefined;
+    if (buf[skip] !== MlType.encrypt) {
+      throw new CodecError('unauthenticated', 'memberlist: encryption is configured but the stream is not encrypted');
+    }
+    return MEMBERLIST_FRAMING.measure(buf, limit);
+  },
+};
+
 /** memberlist's wire (see the module comment). */
 export class MemberlistWire implements GossipWire {
   readonly format = 'memberlist' as const;
-  readonly framing = MEMBERLIST_FRAMING;
+  readonly framing: StreamFraming;
   readonly packetOverhead: number;
   /** The u16 length each part takes in a compound. */
   readonly perMessageOverhead = 2;
@@ -206,6 +230,7 @@ export class MemberlistWire implements GossipWire {
   /** @param o - name, address, keyring, label, compression */
   constructor(o: MemberlistWireOptions) {
     this.keyring = o.keyring;
+    this.framing = o.keyring ? MEMBERLIST_ENCRYPTED_FRAMING : MEMBERLIST_FRAMING;
     this.self = { name: o.name, address: o.address };
     this.label = o.label ?? '';
     if (new TextEncoder().encode(this.label).length > ML_LABEL_MAX) {
