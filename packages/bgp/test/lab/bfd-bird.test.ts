@@ -68,7 +68,9 @@ labSuite('BFD vs BIRD', { tools: TOOLS }, () => {
             );
             expect(ev.diagnostic).toBe(1);
             expect([n.code, n.subcode]).toEqual([6, 10]);
-            expect(ms).toBeLessThanOrEqual(300 + 25);
+            // protocol bound (3 × 100 ms) plus 500 ms for a loaded CI machine: proves BFD, not the 30 s hold timer, ended
+            // it; the tight figures are bench/bfd.mjs's
+            expect(ms).toBeLessThanOrEqual(300 + 500);
           } finally {
             process.kill(pid, 'SIGCONT');
           }

@@ -4,9 +4,11 @@ import { type BgpPeer, createPair, type LabHost, type LabProcess, labSuite, star
 import { describe, expect, it } from 'vitest';
 import { SpeakerChild } from './speaker-harness.js';
 
-// BFD against FRR's bfdd: sessions come up with either side passive, and a frozen bfdd (SIGSTOP) is detected by our
-// BFD, which ends the BGP session with Cease / BFD Down so FRR removes our route from its kernel table. Times are taken
-// from SIGSTOP to our BFD Down event (the child's clock) and to the route's deletion in FRR's namespace (ip -ts monitor).
+// BFD against FRR's bfdd: sessions come up with either side passive; at 50 ms × 3 the session holds (FRR's bfdd
+// advertises a 1 s Required Min RX until Up, then Polls for 50 ms: our next packet must follow at 50 ms, or FRR times
+// out right after every Up and the BGP session flaps); and a frozen bfdd (SIGSTOP) is detected by our BFD, which ends
+// the BGP session with Cease / BFD Down so FRR removes our route from its kernel table. Times are taken from SIGSTOP
+// to our BFD Down event (the child's clock) and to the route's deletion in FRR's namespace (ip -ts monitor).
 
 const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'bfdd'];
 const US = 64513;
@@ -14,16 +16,16 @@ const FRR_AS = 64512;
 const V4 = '198.51.100.10/32';
 const MULT = 3;
 /** Repetitions per interval: small and bounded. */
-const REPS: Record<number, number> = { 300: 3 };
+const REPS: Record<number, number> = { 300: 3, 50: 3 };
 /**
- * Lateness allowed beyond the protocol's own bound: one more detection time. The test proves BFD, not the 30 s hold
- * timer, ends the session and makes FRR withdraw the route, whatever else CI runs beside it. Only 300 ms x 3 here: at
- * 100 and 50 ms x 3 this speaker-child set-up flaps (FRR's bfdd signals Down about 95 ms after every BGP
- * establishment, diagnostic 3, and the session resets; seen on a quiet machine at the end of the session that added
- * BFD, not yet diagnosed), while the daemon at 100 ms (daemon-bfd.test.ts) holds. The 50 ms figures are the
- * benchmark's: `cd packages/bgp && node bench/bfd.mjs`.
+ * Lateness allowed beyond the protocol's own bound: one more detection time, and at least 500 ms, for a loaded 2-core
+ * CI machine (our child's timers, FRR's bgpd and zebra all run late there). The test proves BFD, not the 30 s hold
+ * timer, ends the session and makes FRR withdraw the route; the tight p50/p99 figures are the benchmark's:
+ * `cd packages/bgp && node bench/bfd.mjs`.
  */
-const slackMs = (interval: number) => MULT * interval;
+const slackMs = (interval: number) => Math.max(MULT * interval, 500);
+/** How long the 50 ms session is watched for flaps. */
+const STABLE_MS = 10_000;
 
 interface FrrBfdPeer {
   peer: string;
@@ -98,7 +100,68 @@ labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
     }, 60_000);
   });
 
-  for (const interval of [300]) {
+  describe(`at 50 ms × ${MULT}`, () => {
+    const lab = useTopology(() => createPair({ name: 'bfdhold' }));
+
+    it(`the session holds for ${STABLE_MS / 1000} s: no BFD flap, no BGP re-establishment loop`, async () => {
+      const { a, b } = lab();
+      const bfd = { receiveInterval: 50, transmitInterval: 50, detectMultiplier: MULT };
+      const frr = await startPeer('frr', {
+        host: b,
+        asn: FRR_AS,
+        neighbors: [{ address: a.ipv4, asn: US, passive: true, holdTime: 30, bfd }],
+      });
+      const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
+        {
+          address: b.ipv4,
+          asn: FRR_AS,
+          families: ['ipv4'],
+          holdTime: 30,
+          bfd,
+          backoff: { initialMs: 100, maxMs: 500 },
+        },
+      ]);
+      try {
+        const up = await us.waitEvent((e) => e.event === 'bfd' && e.address === b.ipv4 && e.state === 'Up', 20_000);
+        await us.waitEstablished(b.ipv4, 20_000);
+        const from = up.at as number;
+        const established = (await us.peers())[0]?.counters.established;
+        await new Promise((r) => setTimeout(r, STABLE_MS));
+        const events = us.proc
+          .messages()
+          .map((m) => m as Record<string, unknown>)
+          .filter((e) => typeof e.at === 'number' && e.at > from);
+        const downs = events.filter((e) => e.event === 'bfd' && e.state === 'Down');
+        const peer = (await us.peers())[0];
+        const frrBfd = (await frrBfdPeers(frr))[0];
+        console.log(
+          `BFD 50 ms × ${MULT} vs FRR over ${STABLE_MS / 1000} s: ${downs.length} BFD Down, established ${established} → ${peer?.counters.established}`,
+        );
+        // The bug this guards against (our next packet still on the 1 s pre-Up schedule after FRR's Poll) reset the
+        // session every ~200 ms: ≥ 40 times in 10 s. Up to two are allowed: at 150 ms detection a stall of our child
+        // or of FRR on a loaded 2-core CI machine is BFD doing its job (seen once, load average 9: FRR's Down, then
+        // ours 0.9 s later), not a flap; quiet runs show none.
+        expect(downs.length, JSON.stringify(downs)).toBeLessThanOrEqual(2);
+        expect((peer?.counters.established ?? 0) - (established ?? 0)).toBeLessThanOrEqual(2);
+        // and it is (still, or again after such a reset) Up at 50 ms on FRR's side, Established on ours
+        const deadline = Date.now() + 10_000;
+        let now = { bgp: peer?.state, frr: frrBfd };
+        while (!(now.bgp === 'Established' && now.frr?.status === 'up') && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          now = { bgp: (await us.peers())[0]?.state, frr: (await frrBfdPeers(frr))[0] };
+        }
+        expect(now.bgp).toBe('Established');
+        expect(now.frr?.status).toBe('up');
+        expect(now.frr?.['receive-interval']).toBe(50);
+        expect(now.frr?.['transmit-interval']).toBe(50);
+      } finally {
+        await us.close();
+        await frr.stop();
+      }
+    }, 60_000);
+  });
+
+  for (const interval of Object.keys(REPS).map(Number)) {
     describe(`SIGSTOP of FRR's bfdd at ${interval} ms × ${MULT}`, () => {
       const lab = useTopology(() => createPair({ name: `bfd${interval}` }));
 
