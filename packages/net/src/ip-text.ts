@@ -51,17 +51,6 @@ export function parseIPv4(s: string, from = 0, to = s.length): number {
   return out * 256 + val;
 }
 
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-/** Groups before and after `::` of the IPv6 text being parsed (reused: parsing is single-threaded). */
-const head: number[] = [];
-const tail: number[] = [];
-
 /**
  * Parses IPv6 text in `s` from index `from` to `to` (exclusive) into 16 bytes at `out[off]`.
  * @param s - the text, e.g. `2001:db8::1` or `::ffff:192.0.2.1`
@@ -73,8 +62,9 @@ const tail: number[] = [];
  * @example `parseIPv6Into('2001:db8::1', bytes) // true; bytes[15] === 1`
  */
 export function parseIPv6Into(s: string, out: Uint8Array, off = 0, from = 0, to = s.length): boolean {
-  head.length = 0;
-  tail.length = 0;
+  // groups before and after '::'
+  const head: number[] = [];
+  const tail: number[] = [];
   let cur = head;
   let seenDouble = false;
   let i = from;
@@ -90,8 +80,12 @@ export function parseIPv6Into(s: string, out: Uint8Array, off = 0, from = 0, to 
     let digits = 0;
     const start = i;
     for (; i < to; i++) {
-      const h = hexValue(s.charCodeAt(i));
-      if (h < 0) break;
+      const c = s.charCodeAt(i);
+      let h: number;
+      if (c >= 48 && c <= 57) h = c - 48;
+      else if (c >= 97 && c <= 102) h = c - 87;
+      else if (c >= 65 && c <= 70) h = c - 55;
+      else break;
       v = v * 16 + h;
       if (++digits > 4) return false;
     }
@@ -115,7 +109,6 @@ export function parseIPv6Into(s: string, out: Uint8Array, off = 0, from = 0, to 
       cur = tail;
       i++;
     }
-    if (head.length + tail.length >= 8) return false;
   }
   const total = head.length + tail.length;
   if (seenDouble ? total > 7 : total !== 8) return false;

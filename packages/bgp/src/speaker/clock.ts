@@ -3,34 +3,13 @@
  * @module
  */
 
-/** An opaque handle returned by {@link Clock.setTimeout}. */
-export type TimerHandle = unknown;
+import type { Clock, TimerHandle } from '@ingot/net';
 
-/** The source of time the speaker uses. Production uses {@link systemClock}; tests use {@link FakeClock}. */
-export interface Clock {
-  /** Milliseconds since an arbitrary, monotonic origin. */
-  now(): number;
-  /** Calls `fn` once after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  /** Cancels a timer created by {@link Clock.setTimeout}; a no-op for an expired or unknown handle. */
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** A source of uniformly distributed numbers in [0, 1), like `Math.random`. */
-export type RandomSource = () => number;
-
-/** The real clock: `performance.now()` and unref'd Node timers (a BGP timer never keeps the process alive). */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
-};
+/**
+ * The clock, timer handle, random source, `systemClock` (unref'd timers: a BGP timer never keeps the process alive) and
+ * `seededRandom` are `@ingot/net`'s, the one clock of the @ingot packages.
+ */
+export { type Clock, type RandomSource, seededRandom, systemClock, type TimerHandle } from '@ingot/net';
 
 interface FakeTimer {
   id: number;
@@ -108,19 +87,4 @@ export class FakeClock implements Clock {
     }
     return best;
   }
-}
-
-/**
- * A deterministic pseudo-random source (mulberry32) for tests.
- * @param seed any 32-bit integer
- */
-export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

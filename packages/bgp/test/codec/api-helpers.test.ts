@@ -240,7 +240,7 @@ describe('prefix text', () => {
     const m = decodeMessage(bytes);
     expect(m.type === 'update' && m.attributes.mpUnreach?.withdrawn).toEqual([
       '2001:db8::1:0:0:1/128',
-      '::ffff:c000:201/128',
+      '::ffff:192.0.2.1/128', // Go's netip text (RFC 5952 §5), the one @ingot/net prints
       '2001:db8::/32',
       '::/0',
       '2001:db8::2:0/127',
