@@ -5,6 +5,7 @@
 //   start { speaker: SpeakerOptions, peers?: PeerOptions[] }     announce { prefix, options }
 //   announceRange { base, count, options } (IPv4 /32s from base)  withdraw { prefix }  withdrawRange { base, count }
 //   addPeer { options }  removePeer { address }  resetPeer { address }  peers  bfd { address }  close { communication? }
+//   discover { interface, timeoutMs? } (BGP unnumbered: LinkLocalDiscovery on the interface → the router's link-local)
 // Events: { event: 'state' | 'established' | 'down' | 'notification' | 'routeRefresh' | 'warning' | 'bfd', address, ... }.
 
 import { pathToFileURL } from 'node:url';
@@ -12,12 +13,14 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 
 // INGOT_BGP_DIST lets the benchmark run a private copy of the build (immune to a concurrent rebuild).
-const { BgpSpeaker } = await import(
+const { BgpSpeaker, LinkLocalDiscovery } = await import(
   process.env.INGOT_BGP_DIST ? pathToFileURL(process.env.INGOT_BGP_DIST).href : '../../dist/index.js'
 );
 
 /** @type {BgpSpeaker | undefined} */
 let speaker;
+/** Running neighbour discoveries (closed with the speaker). */
+const discoveries = [];
 
 const send = (m) => process.send?.(m);
 /** Wall-clock milliseconds with sub-millisecond precision (comparable across processes). */
@@ -107,7 +110,15 @@ const handlers = {
     }
     return process.memoryUsage();
   },
+  async discover({ interface: ifname, timeoutMs = 30_000 }) {
+    const d = new LinkLocalDiscovery({ interface: ifname });
+    discoveries.push(d);
+    d.on('warning', (message, err) => send({ event: 'warning', message, error: err?.message }));
+    await d.start();
+    return await d.waitNeighbor(timeoutMs);
+  },
   async close({ communication }) {
+    for (const d of discoveries) d.close();
     await speaker?.close(communication);
     setTimeout(() => process.exit(0), 50);
     return true;
