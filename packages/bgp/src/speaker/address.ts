@@ -3,34 +3,20 @@
  * @module
  */
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { parseIp } from '@ingot/net';
 
 /**
- * Converts an IPv4 or IPv6 address string to its 4 or 16 network-order bytes.
+ * Converts an IPv4 or IPv6 address string (an IPv6 zone such as `%eth0` is ignored) to its 4 or 16 network-order bytes,
+ * with `@ingot/net`'s rules.
  * @throws TypeError when `address` is not an IP address
  */
 export function addressToBytes(address: string): Uint8Array {
-  if (isIPv4(address)) return Uint8Array.from(address.split('.').map(Number));
-  if (!isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
-  let text = address.replace(/%.*$/, '');
-  const out = new Uint8Array(16);
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4?.[1]) {
-    const b = addressToBytes(v4[1]);
-    const hex = (n: number) => n.toString(16);
-    text = `${text.slice(0, -v4[1].length)}${hex(((b[0] ?? 0) << 8) | (b[1] ?? 0))}:${hex(((b[2] ?? 0) << 8) | (b[3] ?? 0))}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  groups.forEach((g, i) => {
-    const n = Number.parseInt(g, 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
+  const zone = address.indexOf('%');
+  const bytes = parseIp(zone < 0 || !address.includes(':') ? address : address.slice(0, zone));
+  if (!bytes) throw new TypeError(`not an IP address: ${address}`);
+  return bytes;
 }
 
 /** Unsigned 32-bit value of a dotted-quad BGP identifier (for collision resolution, RFC 4271 §6.8). */
