@@ -52,8 +52,9 @@ options:
   --memberlist-join HOST:PORT    seed to join (repeatable)
   --memberlist-secret-file FILE  MetalLB memberlist secret, at least 16 bytes (key derived as MetalLB does)
   --memberlist-insecure-plaintext  run gossip unencrypted (required without a secret; logged as a warning)
-  --memberlist-wire ingot|memberlist  the gossip wire: ingot (default; replay window, frame limits) or memberlist
-                      (hashicorp/memberlist's, one membership with MetalLB's speakers; see docs/configuration.md)
+  --memberlist-wire memberlist|ingot  the gossip wire: memberlist (default; hashicorp/memberlist's, one membership
+                      with MetalLB's speakers) or ingot (Ingot's own, with a replay window; every node Ingot); see
+                      docs/configuration.md
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
   --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
                       for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority

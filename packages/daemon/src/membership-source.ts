@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import {
   type Address,
+  DEFAULT_WIRE,
   Keyring,
   Membership,
   metallbSecretKey,
@@ -39,8 +40,9 @@ export interface MembershipSourceOptions {
    */
   advertise?: string;
   /**
-   * The gossip wire (default `ingot`): `memberlist` is hashicorp/memberlist's, so this node and MetalLB's speakers form
-   * one cluster (see @ingot/election's README).
+   * The gossip wire (default `memberlist`, @ingot/election's `DEFAULT_WIRE`): hashicorp/memberlist's, so this node and
+   * MetalLB's speakers form one cluster; `ingot` is Ingot's own (replay window; every member Ingot). See
+   * @ingot/election's README, "Choosing a wire".
    */
   wire?: WireFormat;
   /** Logger. */
@@ -65,6 +67,8 @@ export interface MembershipSource {
   metrics(): MetricSample[];
   /** The gossip address the other members reach this node at (`host:port`). */
   readonly advertised: string;
+  /** The wire it speaks (the option, else the default). */
+  readonly wire: WireFormat;
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
@@ -144,12 +148,13 @@ export async function startMembership(options: MembershipSourceOptions): Promise
         options.log.warn(`gossip TCP connection refused: ${reason}`, { reason, from: formatAddress(from), suppressed });
     },
   });
+  const wire = options.wire ?? DEFAULT_WIRE;
   const membership = new Membership({
     name: options.name,
     transport,
     advertise: advertised,
     labels: options.labels,
-    ...(options.wire !== undefined ? { wire: options.wire } : {}),
+    wire,
     ...(options.secret !== undefined ? { keyring: new Keyring([metallbSecretKey(options.secret)]) } : {}),
     log: (e) => (e.level === 'warn' ? options.log.warn(e.msg, e) : options.log.debug(e.msg, e)),
   });
@@ -196,5 +201,6 @@ export async function startMembership(options: MembershipSourceOptions): Promise
         value,
       })),
     advertised: formatAddress(advertised),
+    wire,
   };
 }

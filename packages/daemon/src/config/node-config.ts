@@ -36,7 +36,7 @@ export interface NodeConfig {
     insecurePlaintext?: boolean;
     /** Address gossiped to the other members, `host` or `host:port` (needed with a wildcard bindAddress). */
     advertiseAddress?: string;
-    /** The gossip wire: `ingot` (default) or `memberlist` (one cluster with MetalLB's speakers). */
+    /** The gossip wire: `memberlist` (default; one cluster with MetalLB's speakers) or `ingot` (Ingot's own). */
     wire?: 'ingot' | 'memberlist';
   };
   /** spec.bgp: node-wide BGP settings. */

@@ -159,7 +159,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       eligible: () => {
         const nodes = config().nodes;
         const configured = nodes.length > 0 ? new Set(nodes.map((n) => n.name)) : undefined;
-        if (s.memberlist?.wire !== 'memberlist' || !this.membership) return configured;
+        if (this.membership?.wire !== 'memberlist') return configured;
         const ingot = new Set([s.name]);
         for (const m of this.membership.members()) if (m.labels[STATUS_LABEL] !== undefined) ingot.add(m.name);
         return configured ? new Set([...ingot].filter((n) => configured.has(n))) : ingot;
