@@ -1,9 +1,17 @@
 /**
  * @packageDocumentation
- * @ingot/daemon: MetalLB's controller and speaker composed from the @ingot packages. See README.md.
+ * @ingot/daemon: MetalLB's controller and speaker composed from the @ingot packages. See README.md ("Library
+ * exports"): this list is deliberate; everything else is internal (tests import it from `src/`).
  */
 
-export { type Assignment, sameAssignments } from './assignments.js';
+/** The npm package name of this module. */
+export const PACKAGE_NAME = '@ingot/daemon';
+
+export type { Assignment } from './assignments.js';
+export { type BgpSpeakerBackendOptions, createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
+export { type Backends, type BackendsOptions, createBackends } from './backends/create-backends.js';
+export { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
+export { fetchStatus, formatStatus } from './commands/status.js';
 export { ConfigStore, type ConfigStoreEvents } from './config/config-store.js';
 export { parseDurationMs } from './config/duration.js';
 export {
@@ -13,6 +21,14 @@ export {
   parseIprange,
 } from './config/iprange.js';
 export {
+  DEFAULT_STATUS_ADDRESS,
+  INGOT_API_VERSION,
+  isHostPort,
+  type NodeConfig,
+  readNodeConfig,
+  selectNode,
+} from './config/node-config.js';
+export {
   type ParseConfigOptions,
   type ParseConfigResult,
   type ParseServiceResult,
@@ -21,22 +37,6 @@ export {
   parseServiceObject,
 } from './config/parse-config.js';
 export type * from './config/resources.js';
-export { DEFAULT_CONFIG_YAML } from './default-config.js';
-export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
-
-/** The npm package name of this module. */
-export const PACKAGE_NAME = '@ingot/daemon';
-export { type BgpSpeakerBackendOptions, createBgpSpeakerBackend } from './backends/bgp-speaker-backend.js';
-export { dryRunBgp, dryRunLayer2 } from './backends/dry-run.js';
-export { fetchStatus, formatStatus } from './commands/status.js';
-export {
-  DEFAULT_STATUS_ADDRESS,
-  INGOT_API_VERSION,
-  isHostPort,
-  type NodeConfig,
-  readNodeConfig,
-  selectNode,
-} from './config/node-config.js';
 export {
   ADDRESS_POOL_ANNOTATION,
   ALLOCATED_FROM_POOL_ANNOTATION,
@@ -62,14 +62,11 @@ export {
   type ServiceState,
   type ServiceStatusRow,
 } from './daemon.js';
+
+export type { DaemonMode } from './daemon-mode.js';
+export { DEFAULT_CONFIG_YAML } from './default-config.js';
 export { parseHostPort } from './host-port.js';
-export {
-  type BackoffOptions,
-  backoffDelay,
-  type RetryTransientOptions,
-  retryAfterMs,
-  retryTransient,
-} from './kubernetes/backoff.js';
+export { type RetryTransientOptions, retryAfterMs, retryTransient } from './kubernetes/backoff.js';
 export {
   ClusterWatch,
   type ClusterWatchEvents,
@@ -79,60 +76,26 @@ export {
   listAllPages,
   type WatchedResource,
 } from './kubernetes/cluster-watch.js';
-export {
-  DEFAULT_USER_AGENT,
-  type KubeClientModule,
-  loadKubeClient,
-  type ShareConnectionsOptions,
-  shareConnections,
-  sharedAgentOf,
-} from './kubernetes/kube-client.js';
-export {
-  DEFAULT_METALLB_NAMESPACE,
-  handlesClass,
-  ingressIps,
-  type KubeObject,
-  METALLB_RESOURCE_TYPES,
-  type MetalLbResourceType,
-  type NodeCandidateOptions,
-  nodeCandidate,
-  OUT_OF_SERVICE_TAINT,
-  SERVICE_NAME_LABEL,
-  ServingEndpoints,
-  sliceServing,
-} from './kubernetes/kube-objects.js';
-export {
-  CONTROLLER_COMPONENT,
-  KubernetesController,
-  type KubernetesControllerOptions,
-} from './kubernetes/kubernetes-controller.js';
+export { type ShareConnectionsOptions, shareConnections, sharedAgentOf } from './kubernetes/kube-client.js';
+export { DEFAULT_METALLB_NAMESPACE, type KubeObject } from './kubernetes/kube-objects.js';
+export { KubernetesController, type KubernetesControllerOptions } from './kubernetes/kubernetes-controller.js';
+export { KubernetesDaemon, type KubernetesDaemonOptions, type KubernetesRole } from './kubernetes/kubernetes-daemon.js';
 export {
   type KubeConfigSource,
   type KubernetesMode,
   type KubernetesModeOptions,
   loadKubeConfig,
-  SPEAKER_COMPONENT,
   startKubernetesMode,
 } from './kubernetes/kubernetes-mode.js';
 export {
-  coordinationLeaseApi,
-  LeaderElector,
-  type LeaderElectorOptions,
-  type LeaseApi,
-  type LeaseObject,
-  microTime,
-} from './kubernetes/leader-election.js';
-export { BASIC_AUTH_SECRET_TYPE, resolvePasswordSecrets } from './kubernetes/password-secrets.js';
-export { serviceEventObject } from './kubernetes/service-events.js';
-export {
   type DesiredServiceState,
-  POOL_ANNOTATION,
   type WriteServiceStateOptions,
   type WriteServiceStateResult,
   writeServiceState,
 } from './kubernetes/service-status-writer.js';
-export { coreV1WriteApi, isConflict, type ServiceWriteApi, statusCodeOf } from './kubernetes/service-write-api.js';
+export { coreV1WriteApi, type ServiceWriteApi } from './kubernetes/service-write-api.js';
 export { speakerConfig } from './kubernetes/speaker-config.js';
+export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
 export {
   type MembershipSource,
   type MembershipSourceOptions,
@@ -150,35 +113,23 @@ export {
   planAnnouncements,
 } from './speaker/announcement-plan.js';
 export {
-  ASSIGNMENTS_LABEL,
   AssignmentSync,
   type AssignmentSyncOptions,
-  CONTROLLER_ELECTION_KEY,
   controllerOf,
   fetchTableOverHttp,
   MAX_TABLE_BYTES,
   type RejectReason,
   ReplicationError,
-  STATUS_LABEL,
 } from './standalone/assignment-sync.js';
 export {
-  ASSIGNMENTS_FILE,
   type AssignmentTable,
   compareVersions,
-  EMPTY_TABLE,
   loadTable,
   MAX_GENERATION,
-  parseTableVersion,
   saveTable,
-  tableVersion,
   validateTable,
 } from './standalone/assignment-table.js';
-export {
-  type IpRunner,
-  LOOPBACK_LABEL,
-  LoopbackDelivery,
-  type LoopbackDeliveryOptions,
-} from './standalone/loopback-delivery.js';
+export { LoopbackDelivery, type LoopbackDeliveryOptions } from './standalone/loopback-delivery.js';
 export { resolveNodeSettings, type StandaloneOptions } from './standalone/node-settings.js';
 export { runStandalone, type StandaloneHandle, StandaloneMode } from './standalone/standalone-mode.js';
 export type { StatusDocument } from './standalone/standalone-status.js';
