@@ -12,23 +12,25 @@
 // before the next repetition. For each failover the daemons' own logs give a breakdown: when the survivors declared
 // the owner dead/left, and when the new owner logged its announcement.
 //
+// Ingot runs twice: with the shipped defaults (failover: gossip, a killed owner moves when SWIM declares it dead) and
+// with `failover: fast` (the per-pair heartbeat: the successor takes over after 10 silent 10 ms intervals and an
+// unanswered probe round, issue 17). For the fast profile the bench also reads each node's heartbeat byte counters over
+// a quiet 5 s window (bandwidth per member) and, per kill, when the successor logged its heartbeat takeover.
+//
 // The same lab then runs keepalived (VRRPv3, the service IP as its virtual address on eth0, nopreempt, equal
 // priorities) with 100 ms and 50 ms adverts, the same repetitions measured the same way: SIGKILL of every keepalived
 // process on the master, or SIGTERM (keepalived then sends a priority-0 advert). Ingot's figures are printed beside
 // each keepalived profile with the ratio (keepalived / Ingot: above 1 means Ingot is faster).
 //
-// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful] [--impls ingot,keepalived-0.1,keepalived-0.05]
+// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful]
+//                                [--impls ingot,ingot-fast,keepalived-0.1,keepalived-0.05]
 //                                [--json] [--probe-timeout-ms 150] [--daemon-log-level debug --dump-logs]
 // Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { checkPrerequisites, createL2Lab, inNs, logsSince, NODES, percentile, sh, sleep, waitFor } from './l2-lab.mjs';
 
-const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const CLI = here('../dist/cli.js');
-const HTTP_SERVER = here('../test/lab/http-server.mjs');
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
@@ -36,7 +38,7 @@ const opt = (name, def) => {
 };
 const REPS = Number(opt('reps', '20'));
 const MODES = opt('modes', 'kill,graceful').split(',');
-const IMPLS = opt('impls', 'ingot,keepalived-0.1,keepalived-0.05').split(',');
+const IMPLS = opt('impls', 'ingot,ingot-fast,keepalived-0.1,keepalived-0.05').split(',');
 /** A failover counts as done once the client went this long without a failure or an answer from the old owner. */
 const SETTLE_MS = 1500;
 /** The service IP keepalived's nodes share. */
@@ -51,9 +53,7 @@ const DAEMON_LOG_LEVEL = opt('daemon-log-level', 'info');
 const PROBE_TIMEOUT_MS = Number(opt('probe-timeout-ms', '150'));
 /** --dump-logs: print the new owner's log records around each failover. */
 const DUMP_LOGS = args.includes('--dump-logs');
-const HARD_DEADLINE = Date.now() + Number(opt('deadline-s', '900')) * 1000;
-const NODES = ['node-1', 'node-2', 'node-3'];
-const SECRET = 'ingot-bench-memberlist-secret';
+const HARD_DEADLINE = Date.now() + Number(opt('deadline-s', '2400')) * 1000;
 const SERVICE = 'demo/web';
 /** Reference failover times from the issue (seconds): MetalLB 5-7 s, kube-vip about 3 s, keepalived about 3.5 s. */
 const REFERENCES = [
@@ -63,123 +63,12 @@ const REFERENCES = [
   { name: 'keepalived', ms: 3500 },
 ];
 const TARGETS = { kill: 1500, graceful: 300 };
+/** Issue 17's targets for the fast profile: keepalived with 50 ms adverts. */
+const FAST_TARGETS = { kill: 200, graceful: 50 };
 
-if (!existsSync(CLI)) {
-  console.error('build first: cd packages/daemon && npx tsup');
-  process.exit(1);
-}
-if (process.getuid?.() !== 0) {
-  console.log(
-    JSON.stringify({ package: '@ingot/daemon', benchmark: 'failover', skipped: 'needs root for namespaces' }),
-  );
-  process.exit(0);
-}
-
-const stem = `igfo${process.pid.toString(36)}`;
-const ROUTER = `${stem}-r`;
-const HOSTS = [1, 2, 3, 4].map((i) => `${stem}-n${i}`);
-const CLIENT = HOSTS[3];
-const dir = mkdtempSync(join(tmpdir(), 'ingot-failover-'));
-const configFile = join(dir, 'ingot.yaml');
-const children = new Set();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sh = (cmd, ...a) =>
-  execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-const inNs = (ns, cmd, ...a) => sh('ip', 'netns', 'exec', ns, cmd, ...a);
-
-function cleanup() {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const ns of [ROUTER, ...HOSTS]) {
-    try {
-      sh('ip', 'netns', 'del', ns);
-    } catch {
-      // not created
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-/** Starts a long-running command in a namespace, collecting its output. */
-function start(ns, cmd, argv) {
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.out = '';
-  child.stdout.on('data', (d) => {
-    child.out += d;
-    if (child.out.length > 4_000_000) child.out = child.out.slice(-2_000_000);
-  });
-  child.stderr.on('data', (d) => {
-    child.out += d;
-  });
-  child.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function buildLan() {
-  const sysctls = [
-    'net.ipv6.conf.all.accept_dad=0',
-    'net.ipv6.conf.default.accept_dad=0',
-    'net.ipv6.conf.all.keep_addr_on_down=1',
-    'net.ipv6.conf.default.keep_addr_on_down=1',
-  ];
-  for (const ns of [ROUTER, ...HOSTS]) {
-    sh('ip', 'netns', 'add', ns);
-    inNs(ns, 'sysctl', '-qw', ...sysctls);
-    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
-  }
-  sh('ip', '-n', ROUTER, 'link', 'add', 'br0', 'type', 'bridge');
-  HOSTS.forEach((ns, i) => {
-    sh('ip', '-n', ROUTER, 'link', 'add', `p${i + 1}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-    sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'master', 'br0');
-    sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'up');
-    sh('ip', '-n', ns, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', 'eth0');
-    sh('ip', '-n', ns, 'addr', 'add', `2001:db8:0:1::${i + 1}/64`, 'dev', 'eth0', 'nodad');
-    sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up');
-  });
-  sh('ip', '-n', ROUTER, 'addr', 'add', '192.0.2.254/24', 'dev', 'br0');
-  sh('ip', '-n', ROUTER, 'link', 'set', 'br0', 'up');
-  sh('ip', '-n', CLIENT, 'route', 'add', '198.51.100.0/24', 'dev', 'eth0');
-}
-
-function fleetFile() {
-  const nodeDocs = NODES.map((name, i) => {
-    const ip = `192.0.2.${i + 1}`;
-    const seeds = NODES.map((_, j) => `192.0.2.${j + 1}:7946`).filter((_, j) => j !== i);
-    const state = join(dir, 'state', name);
-    mkdirSync(state, { recursive: true });
-    return `apiVersion: ingot.dev/v1alpha1
-kind: Node
-metadata: { name: ${name} }
-spec:
-  announce: live
-  interfaces: [eth0]
-  memberlist: { bindAddress: "${ip}:7946", join: ${JSON.stringify(seeds)}, secret: ${SECRET} }
-  bgp: { routerID: ${ip}, sourceAddress: ${ip} }
-  statusAddress: "${ip}:7472"
-  stateDirectory: ${state}
-  dataPath: local
-`;
-  });
-  const resources = `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: l2 }
-spec: { addresses: [198.51.100.0/28] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: l2 }
-spec: { ipAddressPools: [l2], interfaces: [eth0] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: demo }
-spec: { type: LoadBalancer, clusterIPs: [203.0.113.200], ports: [{ port: 80 }] }
-`;
-  return `${[...nodeDocs, resources].join('---\n')}`;
-}
+checkPrerequisites('failover');
+const lab = createL2Lab('igfo', { logLevel: DAEMON_LOG_LEVEL });
+const { HOSTS, CLIENT, dir, configFile, daemons, start, startDaemon, status, counter } = lab;
 
 // The client's prober: reads {id, url, not, timeoutMs, settleMs} lines; answers {id, t, first, body, attempts, lost,
 // flaps} once served for good by a node other than `not`, polling with 150 ms timeouts (10 ms pause after a fast
@@ -274,73 +163,21 @@ function probe(msg) {
   });
 }
 
-const daemons = new Map();
-function startDaemon(name) {
-  const i = NODES.indexOf(name);
-  const child = start(HOSTS[i], process.execPath, [
-    CLI,
-    'run',
-    '--config',
-    configFile,
-    '--node',
-    name,
-    '--log-level',
-    DAEMON_LOG_LEVEL,
-  ]);
-  daemons.set(name, child);
-  return child;
-}
-
-async function status(name) {
-  const i = NODES.indexOf(name);
-  try {
-    return JSON.parse(inNs(CLIENT, 'curl', '-s', '-f', '-m', '1', `http://192.0.2.${i + 1}:7472/status`));
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor(what, fn, timeoutMs = 30_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-/** Records of `name`'s daemon log at or after t0 (ms), parsed. */
-function logsSince(child, t0) {
-  const out = [];
-  for (const line of child.out.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const r = JSON.parse(line);
-      const t = typeof r.ts === 'string' ? Date.parse(r.ts) : typeof r.time === 'number' ? r.time : Number.NaN;
-      if (t >= t0) out.push({ ...r, t });
-    } catch {
-      // partial line
-    }
-  }
-  return out;
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /**
  * One failover implementation under test: `up()` brings all three nodes up and resolves with the service IP once the
  * client is served; `stop(node, mode)` signals the owner; `restart(node, mode)` brings it back; `down()` stops all.
  */
-const ingot = {
-  name: 'ingot',
-  label: 'Ingot (defaults)',
+/** Ingot with a failover profile: `gossip` (the shipped default) or `fast` (the per-pair heartbeat). */
+const ingotImpl = (failover) => ({
+  name: failover === 'fast' ? 'ingot-fast' : 'ingot',
+  label: failover === 'fast' ? 'Ingot (failover: fast)' : 'Ingot (defaults)',
+  failover,
   async up() {
+    writeFileSync(configFile, lab.fleetFile(failover));
     for (const name of NODES) if (!daemons.get(name) || daemons.get(name).exitCode !== null) startDaemon(name);
-    return this.converged();
+    const ip = await this.converged();
+    if (failover === 'fast') this.bandwidth = await heartbeatBandwidth();
+    return ip;
   },
   /** Every daemon up, three alive members everywhere, one agreed IP; returns the IP. */
   converged() {
@@ -392,13 +229,44 @@ const ingot = {
         )
       : undefined;
     if (ann) sample.announceMs = ann.t - t0;
+    if (this.failover === 'fast' && next) {
+      const took = logsSince(next, t0 - 50).find(
+        (x) => String(x.msg).startsWith('fast takeover: owner silent') && x.owner === owner,
+      );
+      if (took) sample.takeoverMs = took.t - t0;
+    }
   },
   async down() {
     for (const d of daemons.values()) if (d.exitCode === null) d.kill('SIGTERM');
     await Promise.all([...daemons.values()].map((d) => Promise.race([d.exited, sleep(5000)])));
     for (const d of daemons.values()) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+    daemons.clear();
   },
-};
+});
+
+/** Heartbeat UDP payload bytes each node sends and receives per second over a quiet 5 s window. */
+async function heartbeatBandwidth() {
+  await sleep(1000); // pairs set up
+  const read = async () =>
+    Promise.all(
+      NODES.map(async (n) => ({
+        sent: await counter(n, 'ingot_heartbeat_bytes_sent_total'),
+        frames: await counter(n, 'ingot_heartbeat_frames_sent_total'),
+        received: await counter(n, 'ingot_heartbeat_bytes_received_total'),
+      })),
+    );
+  const a = await read();
+  const t0 = Date.now();
+  await sleep(5000);
+  const b = await read();
+  const s = (Date.now() - t0) / 1000;
+  return NODES.map((n, i) => ({
+    node: n,
+    bytesSentPerS: Math.round((b[i].sent - a[i].sent) / s),
+    framesSentPerS: Math.round((b[i].frames - a[i].frames) / s),
+    bytesReceivedPerS: Math.round((b[i].received - a[i].received) / s),
+  }));
+}
 
 /** keepalived with adverts every `advertMs`: VRRPv3, the VIP on eth0 (the kernel answers ARP for it), nopreempt. */
 function keepalived(advertMs) {
@@ -569,7 +437,7 @@ async function repetition(impl, ip, mode, rep) {
   return sample;
 }
 
-function summarise(samples, mode) {
+function summarise(samples, mode, targets = TARGETS) {
   const ok = samples.filter((s) => !Number.isNaN(s.ms)).map((s) => s.ms);
   const sorted = [...ok].sort((a, b) => a - b);
   const stat = (key) => {
@@ -590,25 +458,23 @@ function summarise(samples, mode) {
     lostRequests: samples.reduce((n, s) => n + s.lost, 0),
     flaps: samples.reduce((n, s) => n + s.flaps, 0),
     repsWithFlaps: samples.filter((s) => s.flaps > 0).length,
-    targetP99Ms: TARGETS[mode],
-    meetsTarget: ok.length === samples.length && percentile(sorted, 99) < TARGETS[mode],
+    targetP99Ms: targets[mode],
+    meetsTarget: ok.length === samples.length && percentile(sorted, 99) < targets[mode],
     detect: stat('detectMs'),
     announce: stat('announceMs'),
+    takeover: stat('takeoverMs'),
     samples,
   };
 }
 
 async function main() {
-  buildLan();
-  writeFileSync(configFile, fleetFile());
-  for (const [i, name] of NODES.entries()) {
-    const http = start(HOSTS[i], process.execPath, [HTTP_SERVER, name, '80']);
-    await waitFor(`${name} http server`, () => http.out.includes('listening'), 10_000, 50);
-  }
+  lab.buildLan();
+  await lab.startHttpServers();
   startProber();
   const impls = [];
   for (const name of IMPLS) {
-    if (name === 'ingot') impls.push(ingot);
+    if (name === 'ingot') impls.push(ingotImpl('gossip'));
+    else if (name === 'ingot-fast') impls.push(ingotImpl('fast'));
     else if (/^keepalived-[\d.]+$/.test(name)) {
       if (hasKeepalived()) impls.push(keepalived(Math.round(Number(name.slice('keepalived-'.length)) * 1000)));
       else console.error(`${name}: skipped, keepalived is not installed (apt-get install keepalived)`);
@@ -618,7 +484,7 @@ async function main() {
   for (const impl of impls) {
     const ip = await impl.up();
     if (!AS_JSON) console.error(`${impl.label}: service on ${ip}`);
-    results[impl.name] = { label: impl.label };
+    results[impl.name] = { label: impl.label, ...(impl.bandwidth ? { heartbeatBandwidth: impl.bandwidth } : {}) };
     for (const mode of MODES) {
       const samples = [];
       for (let rep = 1; rep <= REPS && Date.now() < HARD_DEADLINE; rep++) {
@@ -627,13 +493,13 @@ async function main() {
         if (!AS_JSON)
           console.error(
             `${impl.name} ${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
-              ` (first ${s.firstMs} ms, detected ${s.detectMs ?? '-'} ms, announced ${s.announceMs ?? '-'} ms, ${s.attempts} GETs` +
+              ` (first ${s.firstMs} ms, detected ${s.detectMs ?? '-'} ms,${s.takeoverMs !== undefined ? ` heartbeat takeover ${s.takeoverMs} ms,` : ''} announced ${s.announceMs ?? '-'} ms, ${s.attempts} GETs` +
               `, lost ${s.lost} ${JSON.stringify(s.failures ?? {})}, flaps ${s.flaps}` +
               `${s.lastOldMs !== undefined ? `, old owner last answered at ${s.lastOldMs} ms` : ''})` +
               `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
           );
       }
-      results[impl.name][mode] = summarise(samples, mode);
+      results[impl.name][mode] = summarise(samples, mode, impl.failover === 'fast' ? FAST_TARGETS : TARGETS);
     }
     await impl.down();
   }
@@ -667,33 +533,49 @@ async function main() {
         `| ${r.label} | ${mode} | ${m.reps} | ${m.p50Ms} | ${m.p99Ms} | ${m.first?.p50 ?? '-'} | ${m.lostRequests} | ${m.flaps} (${m.repsWithFlaps}) | ${m.failures} |`,
       );
     }
-  const mine = results.ingot;
-  if (mine)
+  for (const mineName of ['ingot', 'ingot-fast']) {
+    const mine = results[mineName];
+    if (!mine) continue;
     for (const [name, r] of Object.entries(results)) {
-      if (name === 'ingot') continue;
+      if (!name.startsWith('keepalived')) continue;
       for (const mode of MODES) {
         if (!r[mode] || !mine[mode]) continue;
         const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
         console.log(
-          `  ${mode}: ${r.label} / Ingot = ${ratio(r[mode].p50Ms, mine[mode].p50Ms)} at p50, ${ratio(r[mode].p99Ms, mine[mode].p99Ms)} at p99 (above 1: Ingot faster)`,
+          `  ${mode}: ${r.label} / ${mine.label} = ${ratio(r[mode].p50Ms, mine[mode].p50Ms)} at p50, ${ratio(r[mode].p99Ms, mine[mode].p99Ms)} at p99 (above 1: Ingot faster)`,
         );
       }
     }
-  if (mine)
     for (const mode of MODES) {
       const m = mine[mode];
       if (!m) continue;
-      if (m.detect) console.log(`  ingot ${mode}: membership detection p50 ${m.detect.p50} ms, p99 ${m.detect.p99} ms`);
+      if (m.detect)
+        console.log(`  ${mineName} ${mode}: membership detection p50 ${m.detect.p50} ms, p99 ${m.detect.p99} ms`);
+      if (m.takeover)
+        console.log(
+          `  ${mineName} ${mode}: heartbeat takeover logged p50 ${m.takeover.p50} ms, p99 ${m.takeover.p99} ms`,
+        );
       if (m.announce)
-        console.log(`  ingot ${mode}: new owner's announcement p50 ${m.announce.p50} ms, p99 ${m.announce.p99} ms`);
+        console.log(
+          `  ${mineName} ${mode}: new owner's announcement p50 ${m.announce.p50} ms, p99 ${m.announce.p99} ms`,
+        );
+      console.log(`  ${mineName} ${mode}: target p99 < ${m.targetP99Ms} ms: ${m.meetsTarget ? 'met' : 'MISSED'}`);
       for (const ref of REFERENCES)
         console.log(
-          `  ingot ${mode} vs ${ref.name.padEnd(14)} ${(ref.ms / 1000).toFixed(1)} s: ${(ref.ms / m.p99Ms).toFixed(1)}x faster at p99`,
+          `  ${mineName} ${mode} vs ${ref.name.padEnd(14)} ${(ref.ms / 1000).toFixed(1)} s: ${(ref.ms / m.p99Ms).toFixed(1)}x faster at p99`,
         );
     }
+    for (const b of mine.heartbeatBandwidth ?? [])
+      console.log(
+        `  ${mineName}: heartbeat ${b.node} sends ${b.bytesSentPerS} B/s (${b.framesSentPerS} datagrams/s, UDP payload), receives ${b.bytesReceivedPerS} B/s`,
+      );
+  }
   const strip = (r) =>
     Object.fromEntries(
-      Object.entries(r).map(([k, v]) => [k, typeof v === 'object' ? { ...v, samples: undefined } : v]),
+      Object.entries(r).map(([k, v]) => [
+        k,
+        typeof v === 'object' && !Array.isArray(v) ? { ...v, samples: undefined } : v,
+      ]),
     );
   console.log(
     JSON.stringify({ ...summary, results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, strip(v)])) }),

@@ -103,6 +103,8 @@ export interface ClusterOptions {
   wire?: 'ingot' | 'memberlist';
   /** `spec.dataPath` of every Node document. @default 'local' */
   dataPath?: 'local' | 'interface';
+  /** `spec.failover` of every Node document (absent: the default, gossip). */
+  failover?: 'gossip' | 'fast';
 }
 
 /** The default FRR set-up: iBGP, AS 64512, the three nodes as neighbours (hold time 9 s). */
@@ -121,6 +123,7 @@ export function nodeDocument(
   labels: Record<string, string> = {},
   wire?: 'ingot' | 'memberlist',
   dataPath: 'local' | 'interface' = 'local',
+  failover?: 'gossip' | 'fast',
 ): string {
   const ip = `192.0.2.${index + 1}`;
   const seeds = NODE_NAMES.map((_, i) => `192.0.2.${i + 1}:7946`).filter((_, i) => i !== index);
@@ -144,6 +147,7 @@ export function nodeDocument(
     `  statusAddress: ${ip}:${STATUS_PORT}`,
     `  stateDirectory: ${join(dir, 'state', NODE_NAMES[index] as string)}`,
     `  dataPath: ${dataPath}`,
+    ...(failover ? [`  failover: ${failover}`] : []),
     '',
   ].join('\n');
 }
@@ -196,7 +200,14 @@ export class Cluster {
   /** The fleet file's text for `resources`. */
   fleetText(resources: string): string {
     const docs = this.nodes.map((n, i) =>
-      nodeDocument(i, this.dir, this.opts.nodeLabels?.[n.name] ?? {}, this.opts.wire, this.opts.dataPath),
+      nodeDocument(
+        i,
+        this.dir,
+        this.opts.nodeLabels?.[n.name] ?? {},
+        this.opts.wire,
+        this.opts.dataPath,
+        this.opts.failover,
+      ),
     );
     return `${[...docs, resources.trim()].filter(Boolean).join('---\n')}\n`;
   }

@@ -1,0 +1,150 @@
+// Issue 17, failover profile `fast`, end to end: three ingot nodes with `spec.failover: fast` and a client on one
+// segment (cluster-harness.ts). SIGKILL of the owner of a layer-2 IP: its successor (the next node in MetalLB's order
+// for the IP) takes the IP over through the per-pair heartbeat, before SWIM declares the owner dead, and SWIM then
+// confirms the takeover. Then a takeover that must be refuted: the owner is alive but its heartbeats to the successor
+// are dropped (nftables, UDP to the heartbeat port only; gossip still flows), the successor takes over, the drop is
+// lifted, the successor hears the owner again, gives the IP back, and the owner serves it again.
+//
+// Bounds: the heartbeat declares an owner lost after 10 intervals of 10 ms and a 20 ms probe round (about 0.12 s);
+// SWIM needs about 0.55 s. The test asserts the order (takeover logged before SWIM's `member dead`) and a generous 5 s
+// for the client to be served by the successor (a loaded 2-core machine); the tight figures live in bench/failover.mjs.
+import { sortCandidates } from '@ingot/election';
+import { labSuite, pollUntil, sleep } from '@ingot/lab';
+import { expect, it } from 'vitest';
+import {
+  type Cluster,
+  docs,
+  l2AdvertisementDoc,
+  NODE_NAMES,
+  poolDoc,
+  serviceDoc,
+  useCluster,
+} from './cluster-harness.js';
+
+const RESOURCES = docs(
+  poolDoc('l2', ['198.51.100.0/28']),
+  l2AdvertisementDoc('l2', ['l2']),
+  serviceDoc({ name: 'web4', family: 'IPv4' }),
+);
+/** The heartbeat's UDP port: the gossip port (7946) plus one. */
+const HEARTBEAT_PORT = 7947;
+
+/** A labelled metric of a node (first match), or undefined. */
+async function labelled(c: Cluster, node: string, metric: string, labels = ''): Promise<number | undefined> {
+  const text = await c.metrics(node);
+  const m = text === undefined ? null : new RegExp(`^${metric}(?:\\{${labels}\\})? (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Time (ms since the epoch) of the first log record of `node` at or after `since` matching `match`. */
+function loggedAt(c: Cluster, node: string, since: number, match: (r: Record<string, unknown>) => boolean) {
+  const r = c.logs(node).find((x) => Date.parse(String(x.ts)) >= since && match(x));
+  return r ? Date.parse(String(r.ts)) : undefined;
+}
+
+const takeoverOf = (owner: string) => (r: Record<string, unknown>) =>
+  String(r.msg).startsWith('fast takeover: owner silent') && r.owner === owner && r.path === 'heartbeat';
+
+/** Waits until the successor receives the owner's heartbeats (the pair is set up on both sides). */
+async function pairUp(c: Cluster, successor: string): Promise<void> {
+  const before = (await labelled(c, successor, 'ingot_heartbeat_frames_received_total')) ?? 0;
+  await pollUntil(
+    async () =>
+      ((await labelled(c, successor, 'ingot_heartbeat_frames_received_total')) ?? 0) > before + 50 ? true : undefined,
+    20_000,
+    () => `${successor} never received heartbeats\n${c.logTail(successor)}`,
+    200,
+  );
+}
+
+labSuite(
+  'ingot cluster: failover profile fast (per-pair heartbeat, issue 17)',
+  { tools: ['ip', 'curl', 'nft'] },
+  () => {
+    const cluster = useCluster({ name: 'l2ff', resources: RESOURCES, failover: 'fast' });
+
+    it('SIGKILL of the owner: the successor takes the IP over through the heartbeat before SWIM declares it dead; SWIM confirms', async () => {
+      const c = cluster();
+      await c.ensureAllRunning();
+      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
+      const owner = await c.waitServed(ip);
+      const [first, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
+      expect(owner).toBe(first);
+      await pairUp(c, successor);
+      const t0 = Date.now();
+      await c.stopNode(owner, 'SIGKILL');
+      const next = await c.waitServed(ip, (n) => n !== owner, { timeoutMs: 5_000 });
+      const servedMs = Date.now() - t0;
+      expect(next).toBe(successor);
+      // SWIM declares the owner dead in its own time; the heartbeat's takeover came first.
+      await c.waitMembers(2, 20_000);
+      const took = loggedAt(c, successor, t0, takeoverOf(owner));
+      const dead = loggedAt(c, successor, t0, (r) => /^member (dead|leave)$/.test(String(r.msg)) && r.member === owner);
+      expect(took, `no heartbeat takeover logged\n${c.logTail(successor)}`).toBeDefined();
+      expect(dead, `SWIM never declared ${owner} dead\n${c.logTail(successor)}`).toBeDefined();
+      expect(took as number, 'the heartbeat path acted before SWIM').toBeLessThan(dead as number);
+      await pollUntil(
+        async () =>
+          (await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="confirmed"')) === 1
+            ? true
+            : undefined,
+        10_000,
+        async () => `takeover never confirmed: ${await c.metrics(successor)}`,
+        200,
+      );
+      expect(await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="refuted"')).toBe(0);
+      console.log(
+        `fast failover: served by ${next} ${servedMs} ms after the kill; takeover logged at ${(took as number) - t0} ms, SWIM dead at ${(dead as number) - t0} ms`,
+      );
+    });
+
+    it('a takeover of a live owner (its heartbeats to the successor dropped) is refuted: the IP goes back to the owner', async () => {
+      const c = cluster();
+      await c.ensureAllRunning();
+      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
+      const owner = await c.waitServed(ip);
+      const [, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
+      await pairUp(c, successor);
+      const refutedBefore =
+        (await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="refuted"')) ?? 0;
+      const host = c.node(successor).host;
+      const table = `ingot_hb_${host.ifname.replace(/[^A-Za-z0-9]/g, '_')}`;
+      const t1 = Date.now();
+      // Heartbeats and probe answers arriving at the successor are dropped; gossip (7946) is not.
+      await host.run('nft', ['-f', '-'], {
+        input:
+          `table netdev ${table} {\n  chain in {\n    type filter hook ingress device "${host.ifname}" priority 0; policy accept;\n` +
+          `    ip protocol udp udp dport ${HEARTBEAT_PORT} counter drop\n  }\n}\n`,
+        timeoutMs: 10_000,
+      });
+      try {
+        await pollUntil(
+          async () => (loggedAt(c, successor, t1, takeoverOf(owner)) !== undefined ? true : undefined),
+          10_000,
+          () => `${successor} never took over\n${c.logTail(successor)}`,
+          50,
+        );
+      } finally {
+        await host.run('nft', ['delete', 'table', 'netdev', table], { timeoutMs: 10_000 });
+      }
+      await pollUntil(
+        async () =>
+          ((await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="refuted"')) ?? 0) >
+          refutedBefore
+            ? true
+            : undefined,
+        10_000,
+        async () => `takeover never refuted\n${c.logTail(successor)}`,
+        100,
+      );
+      // The owner was told and re-announced; the client goes back to it.
+      expect(await c.waitServed(ip, (n) => n === owner, { timeoutMs: 10_000 })).toBe(owner);
+      const reannounced = loggedAt(c, owner, t1, (r) => String(r.msg).startsWith('a peer gave this node'));
+      expect(reannounced, c.logTail(owner)).toBeDefined();
+      // SWIM never declared the owner dead: the membership was never in doubt.
+      expect(loggedAt(c, successor, t1, (r) => r.msg === 'member dead' && r.member === owner)).toBeUndefined();
+      await sleep(200);
+      expect(await labelled(c, successor, 'ingot_layer2_fast_takeovers_pending')).toBe(0);
+    });
+  },
+);
