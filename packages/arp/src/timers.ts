@@ -1,26 +1,16 @@
-/** A clock and one-shot timers, injectable so tests of burst timing run on fake time. */
-export interface Timers {
-  /** Milliseconds on a monotonic clock. */
-  now(): number;
-  /** Runs `fn` once after `ms` milliseconds; returns a handle for {@link Timers.clearTimeout}. */
-  setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a pending timer (no-op for fired or unknown handles). */
-  clearTimeout(handle: unknown): void;
-}
+import { type Clock, systemClock } from '@ingot/net';
 
 /**
- * The real clock (`performance.now()`) and Node timers; timers are `unref`'d so a responder alone does not keep a
- * process alive (its sockets do).
+ * A clock and one-shot timers, injectable so tests of burst timing run on fake time: `@ingot/net`'s `Clock`, the one
+ * clock interface of the @ingot packages.
  */
-export const systemTimers: Timers = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export type Timers = Clock;
+
+/**
+ * The real clock (`performance.now()`) and Node timers (`@ingot/net`'s `systemClock`); timers are `unref`'d so a
+ * responder alone does not keep a process alive (its sockets do).
+ */
+export const systemTimers: Timers = systemClock;
 
 /** Structured log entry emitted through a responder's `log` option. */
 export interface LogEntry {

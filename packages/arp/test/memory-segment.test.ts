@@ -84,7 +84,7 @@ describe('addresses', () => {
   it('parses and formats edge cases', async () => {
     const { parseIPv6, formatIPv6, parseIPv4, canonicalIp, solicitedNodeAddress, ipv6MulticastMac, CodecError } =
       await import('../src/index.js');
-    expect(formatIPv6(parseIPv6('::ffff:192.0.2.1'))).toBe('::ffff:c000:201');
+    expect(formatIPv6(parseIPv6('::ffff:192.0.2.1'))).toBe('::ffff:192.0.2.1'); // Go's netip text, RFC 5952 §5 (@ingot/net)
     expect(formatIPv6(parseIPv6('::'))).toBe('::');
     expect(formatIPv6(parseIPv6('1:0:0:2:0:0:0:3'))).toBe('1:0:0:2::3');
     expect(formatIPv6(parseIPv6('1:0:2:3:4:5:6:7'))).toBe('1:0:2:3:4:5:6:7'); // a single zero word is not compressed
@@ -95,6 +95,9 @@ describe('addresses', () => {
       expect(() => parseIPv4(bad), bad).toThrow(CodecError);
     }
     expect(canonicalIp('192.0.2.300')).toBeUndefined();
+    // the one service-IP text of every package (@ingot/net, Go's net.IP.String): a mapped address is its IPv4 address
+    expect(canonicalIp('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(canonicalIp('2001:DB8:0:0::1')).toBe('2001:db8::1');
     expect(solicitedNodeAddress('2001:db8::abcd:1234')).toBe('ff02::1:ffcd:1234');
     expect(ipv6MulticastMac('ff02::1')).toBe('33:33:00:00:00:01');
   });

@@ -1,3 +1,5 @@
+import { CodecError as BaseCodecError } from '@ingot/net';
+
 /** The protocol layer a {@link CodecError} was raised in. */
 export type CodecProtocol = 'ethernet' | 'arp' | 'ipv6' | 'icmpv6' | 'address';
 
@@ -31,7 +33,8 @@ export type CodecErrorCode =
 
 /**
  * The only error type thrown by the codec. Carries the protocol layer, a stable code, and the byte offset (relative to
- * the start of the buffer passed to the decoder) where the problem was found.
+ * the start of the buffer passed to the decoder) where the problem was found. A subclass of `@ingot/net`'s
+ * `CodecError`, the base of every @ingot codec's error.
  *
  * @example
  * ```ts
@@ -40,20 +43,20 @@ export type CodecErrorCode =
  * // arp truncated
  * ```
  */
-export class CodecError extends Error {
+export class CodecError extends BaseCodecError<CodecErrorCode> {
+  override readonly name = 'CodecError';
   /** Protocol layer that rejected the input. */
   readonly protocol: CodecProtocol;
-  /** Stable reason code. */
-  readonly code: CodecErrorCode;
-  /** Byte offset of the offending field, or -1 for encoder input errors. */
-  readonly offset: number;
 
+  /**
+   * @param protocol - the layer that rejected the input
+   * @param code - stable reason code
+   * @param message - detail
+   * @param offset - byte offset of the offending field, or -1 for encoder input errors
+   */
   constructor(protocol: CodecProtocol, code: CodecErrorCode, message: string, offset = -1) {
-    super(`${protocol}: ${code}: ${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`);
-    this.name = 'CodecError';
+    super(code, `${protocol}: ${code}: ${message}`, offset);
     this.protocol = protocol;
-    this.code = code;
-    this.offset = offset;
   }
 }
 
