@@ -65,8 +65,8 @@ export interface PairWatcherStats {
  *
  * Rules: an owner is silent after `missLimit` intervals without a heartbeat; the watcher then probes it directly for
  * `confirmMs` and declares it lost only if neither an ack nor a heartbeat arrives. A tick more than one interval late
- * (the watcher's own thread was stalled: what looks like silence may be unread datagrams) restarts every miss count
- * instead of counting the missed slots. Sequence numbers must grow within a boot (replays are dropped); a jump means
+ * (the watcher's own thread was stalled) does not count the stalled time as silence: the miss count and the probe
+ * deadline move on by the lateness (the runner reads the datagrams that arrived meanwhile before it ticks). Sequence numbers must grow within a boot (replays are dropped); a jump means
  * datagrams were lost, a +1 after a gap means the sender stalled: both count as heard.
  */
 export class PairWatcher {
@@ -169,16 +169,18 @@ export class PairWatcher {
    */
   tick(now: number): WatcherAction[] {
     const { intervalMs, missLimit, confirmMs, probeEveryMs } = this.options;
-    const late = this.lastTick !== undefined && now - this.lastTick > 2 * intervalMs;
+    const lateBy = this.lastTick === undefined ? 0 : now - this.lastTick - intervalMs;
     this.lastTick = now;
     const actions: WatcherAction[] = [];
-    if (late) {
-      // This thread was stalled: silence measured across the stall says nothing about the owners. Start over.
+    if (lateBy > intervalMs) {
+      // This thread did not run for `lateBy` ms: that time says nothing about the owners (their datagrams of that time
+      // were read just before this tick). It is not counted: the silence before the stall still is.
       this.stats.lateTicks++;
-      for (const [id, st] of this.owners)
-        if (st.kind === 'watching' || st.kind === 'confirming')
-          this.owners.set(id, { kind: 'watching', lastAt: now, boot: st.boot, seq: st.seq });
-      return actions;
+      for (const [id, st] of this.owners) {
+        if (st.kind === 'watching') this.owners.set(id, { ...st, lastAt: Math.min(now, st.lastAt + lateBy) });
+        else if (st.kind === 'confirming')
+          this.owners.set(id, { ...st, lastAt: Math.min(now, st.lastAt + lateBy), deadline: st.deadline + lateBy });
+      }
     }
     for (const [id, st] of this.owners) {
       if (st.kind === 'watching' && now - st.lastAt >= missLimit * intervalMs) {

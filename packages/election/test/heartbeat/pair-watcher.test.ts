@@ -75,25 +75,37 @@ describe('PairWatcher', () => {
     expect(w.stats.lost).toBe(0);
   });
 
-  it('late wake-up: a tick more than one interval late restarts the miss count instead of counting the gap', () => {
+  it('late wake-up: the time the watcher itself was stalled is not counted as silence; the silence before it is', () => {
     const w = heard(5); // last heartbeat at 50
-    // the watcher thread stalls from 60 to 400: the datagrams of that time are still unread
-    expect(w.tick(60)).toEqual([]);
+    // silent 50..100 on time (50 ms counted), then the watcher thread stalls from 100 to 400: 290 ms late
+    expect(ticks(w, 60, 100)).toEqual([]);
     expect(w.tick(400)).toEqual([]);
     expect(w.stats.lateTicks).toBe(1);
-    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 400 });
-    // the owner is really silent from here: lost k intervals + confirmation after the late tick, not before
-    expect(ticks(w, 410, 490)).toEqual([]);
-    expect(w.tick(500)).toMatchObject([{ kind: 'probe' }]);
-    expect(ticks(w, 510, 520)).toMatchObject([{ kind: 'probe' }, { kind: 'lost', silentMs: 120 }]);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 340 }); // 50 + 290: 60 ms of silence counted
+    // the owner stays silent: k intervals of counted silence at 440, then the probe round of 20 ms
+    expect(ticks(w, 410, 430)).toEqual([]);
+    expect(w.tick(440)).toMatchObject([{ kind: 'probe' }]);
+    expect(ticks(w, 450, 460)).toMatchObject([{ kind: 'probe' }, { kind: 'lost', silentMs: 120 }]);
   });
 
-  it('a late tick during confirmation goes back to watching (the probe answer may be unread)', () => {
+  it('a tick only slightly late (within one interval) counts normally', () => {
     const w = heard(5);
-    ticks(w, 60, 150);
-    expect(w.state(O)?.kind).toBe('confirming');
-    expect(w.tick(300)).toEqual([]);
-    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 300 });
+    expect(ticks(w, 60, 80)).toEqual([]);
+    expect(w.tick(99)).toEqual([]); // 19 ms after the previous tick: on time
+    expect(w.stats.lateTicks).toBe(0);
+    expect(ticks(w, 109, 139)).toEqual([]);
+    expect(w.tick(150)).toMatchObject([{ kind: 'probe' }]);
+  });
+
+  it('a late tick during confirmation moves the probe deadline by the lateness (the answer may have been unread)', () => {
+    const w = heard(5);
+    ticks(w, 60, 150); // probe at 150, deadline 170
+    expect(w.state(O)).toMatchObject({ kind: 'confirming', deadline: 170 });
+    expect(w.tick(300)).toMatchObject([{ kind: 'probe' }]); // 140 ms late: deadline 310, probed again
+    expect(w.state(O)).toMatchObject({ kind: 'confirming', deadline: 310 });
+    w.receive(ack((w.state(O) as { nonce: number }).nonce), 302);
+    expect(w.state(O)).toMatchObject({ kind: 'watching', lastAt: 302 });
+    expect(w.stats.lost).toBe(0);
   });
 
   it('sequence: jumps count lost datagrams (still heard), replays and older boots are dropped, a new boot is accepted', () => {
