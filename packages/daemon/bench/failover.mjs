@@ -68,7 +68,7 @@ const FAST_TARGETS = { kill: 200, graceful: 50 };
 
 checkPrerequisites('failover');
 const lab = createL2Lab('igfo', { logLevel: DAEMON_LOG_LEVEL });
-const { HOSTS, CLIENT, dir, configFile, daemons, start, startDaemon, status, counter } = lab;
+const { HOSTS, CLIENT, dir, configFile, daemons, start, startDaemon, status } = lab;
 
 // The client's prober: reads {id, url, not, timeoutMs, settleMs} lines; answers {id, t, first, body, attempts, lost,
 // flaps} once served for good by a node other than `not`, polling with 150 ms timeouts (10 ms pause after a fast
@@ -249,11 +249,14 @@ async function heartbeatBandwidth() {
   await sleep(1000); // pairs set up
   const read = async () =>
     Promise.all(
-      NODES.map(async (n) => ({
-        sent: await counter(n, 'ingot_heartbeat_bytes_sent_total'),
-        frames: await counter(n, 'ingot_heartbeat_frames_sent_total'),
-        received: await counter(n, 'ingot_heartbeat_bytes_received_total'),
-      })),
+      NODES.map(async (n) => {
+        const text = (await lab.metricsText(n)) ?? '';
+        return {
+          sent: sumMetric(text, 'ingot_heartbeat_bytes_sent_total'),
+          frames: sumMetric(text, 'ingot_heartbeat_frames_sent_total'),
+          received: sumMetric(text, 'ingot_heartbeat_bytes_received_total'),
+        };
+      }),
     );
   const a = await read();
   const t0 = Date.now();

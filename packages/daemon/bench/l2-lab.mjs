@@ -61,6 +61,14 @@ export function logsSince(child, t0) {
   return out;
 }
 
+/** A metric in Prometheus text, summed over its label sets that contain `labels` (text); 0 when absent. */
+export function sumMetric(text, metric, labels = '') {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm')))
+    if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
+  return sum;
+}
+
 /** The fleet file's service documents: `count` IPv4 LoadBalancer services demo/web, demo/web2, ... */
 export function serviceDocs(count = 1) {
   return Array.from(
@@ -216,18 +224,16 @@ ${serviceDocs(services)}`;
     }
   }
 
-  /** A metric of `name`'s /metrics, summed over its label sets that contain `labels` (text), or 0. */
-  async function counter(name, metric, labels = '') {
-    let text = '';
-    try {
-      text = fromClient(name, '/metrics');
-    } catch {
-      return 0;
+  /** `name`'s /metrics text (three tries: a busy daemon may miss one), or undefined. */
+  async function metricsText(name) {
+    for (let i = 0; i < 3; i++) {
+      try {
+        return inNs(CLIENT, 'curl', '-s', '-f', '-m', '3', `http://192.0.2.${NODES.indexOf(name) + 1}:7472/metrics`);
+      } catch {
+        await sleep(200);
+      }
     }
-    let sum = 0;
-    for (const m of text.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm')))
-      if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
-    return sum;
+    return undefined;
   }
 
   return {
@@ -243,6 +249,6 @@ ${serviceDocs(services)}`;
     startHttpServers,
     startDaemon,
     status,
-    counter,
+    metricsText,
   };
 }

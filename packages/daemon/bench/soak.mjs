@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkPrerequisites, createL2Lab, inNs, logsSince, NODES, sh, sleep, waitFor } from './l2-lab.mjs';
+import { checkPrerequisites, createL2Lab, inNs, logsSince, NODES, sh, sleep, sumMetric, waitFor } from './l2-lab.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -30,7 +30,7 @@ process.env.INGOT_SOAK_STALL_MS = opt('stall-ms', '200');
 checkPrerequisites('soak');
 const BUSY = fileURLToPath(new URL('./busy-load.mjs', import.meta.url));
 const lab = createL2Lab('igsk', { nodeArgv: ['--import', BUSY] });
-const { HOSTS, configFile, daemons, startDaemon, status, counter } = lab;
+const { HOSTS, configFile, daemons, startDaemon, status } = lab;
 
 const table = 'ingot_soak_loss';
 const lossRuleset = (percent) =>
@@ -49,19 +49,22 @@ function setLoss(percent) {
   }
 }
 
-/** The counters of one node that the soak compares before and after. */
+/** The counters of one node that the soak compares before and after (from one /metrics read). */
 async function snapshot(name) {
+  const text = await lab.metricsText(name);
+  if (text === undefined) throw new Error(`${name}: /metrics unreadable`);
+  const m = (metric, labels) => sumMetric(text, metric, labels);
   return {
-    confirmed: await counter(name, 'ingot_layer2_fast_takeovers_total', 'outcome="confirmed"'),
-    refuted: await counter(name, 'ingot_layer2_fast_takeovers_total', 'outcome="refuted"'),
-    pending: await counter(name, 'ingot_layer2_fast_takeovers_pending'),
-    bytesSent: await counter(name, 'ingot_heartbeat_bytes_sent_total'),
-    framesSent: await counter(name, 'ingot_heartbeat_frames_sent_total'),
-    bytesReceived: await counter(name, 'ingot_heartbeat_bytes_received_total'),
-    answered: await counter(name, 'ingot_heartbeat_probe_rounds_total', 'result="answered"'),
-    unanswered: await counter(name, 'ingot_heartbeat_probe_rounds_total', 'result="unanswered"'),
-    lateTicks: await counter(name, 'ingot_heartbeat_late_ticks_total'),
-    seqGaps: await counter(name, 'ingot_heartbeat_sequence_gaps_total'),
+    confirmed: m('ingot_layer2_fast_takeovers_total', 'outcome="confirmed"'),
+    refuted: m('ingot_layer2_fast_takeovers_total', 'outcome="refuted"'),
+    pending: m('ingot_layer2_fast_takeovers_pending'),
+    bytesSent: m('ingot_heartbeat_bytes_sent_total'),
+    framesSent: m('ingot_heartbeat_frames_sent_total'),
+    bytesReceived: m('ingot_heartbeat_bytes_received_total'),
+    answered: m('ingot_heartbeat_probe_rounds_total', 'result="answered"'),
+    unanswered: m('ingot_heartbeat_probe_rounds_total', 'result="unanswered"'),
+    lateTicks: m('ingot_heartbeat_late_ticks_total'),
+    seqGaps: m('ingot_heartbeat_sequence_gaps_total'),
   };
 }
 
