@@ -1,10 +1,10 @@
 // raiseRealtimePriority runs in a child process each time, so the vitest worker never becomes real-time or pinned.
-// The child loads src/transport/realtime.ts compiled by esbuild, so this test needs no build.
+// The child loads src/transport/realtime.ts compiled by esbuild, so this test needs no build of arp (of @ingot/net, yes).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { transform } from 'esbuild';
@@ -73,8 +73,10 @@ beforeAll(async () => {
     loader: 'ts',
     format: 'esm',
   });
-  const koffi = pathToFileURL(createRequire(import.meta.url).resolve('koffi')).href;
-  writeFileSync(join(dir, 'realtime.mjs'), code.replace(/from ["']koffi["']/, `from '${koffi}'`));
+  // the libc binding is @ingot/net's (built: `turbo run test` builds dependencies first)
+  const net = dirname(createRequire(import.meta.url).resolve('@ingot/net/package.json'));
+  const libc = pathToFileURL(join(net, 'dist', 'libc.js')).href;
+  writeFileSync(join(dir, 'realtime.mjs'), code.replace(/from ["']@ingot\/net\/libc["']/, `from '${libc}'`));
   writeFileSync(child, CHILD_SOURCE);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

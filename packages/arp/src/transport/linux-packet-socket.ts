@@ -1,26 +1,18 @@
-import koffi from 'koffi';
+import { LINUX, loadKoffi, libc as loadLibc, errno as netErrno, errnoName as netErrnoName } from '@ingot/net/libc';
 import { formatMac, parseMac } from '../codec/address.js';
 import { TransportError } from './frame-transport.js';
 
-/** @internal Linux constants used by the AF_PACKET binding. */
-export const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
-const SO_ATTACH_FILTER = 26;
-const SOL_PACKET = 263;
+/** @internal Linux constants used by the AF_PACKET binding (the shared ones are `@ingot/net/libc`'s). */
+export const AF_PACKET = LINUX.AF_PACKET;
+const { SOCK_RAW, SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, SO_ATTACH_FILTER, SOL_PACKET } =
+  LINUX;
 const PACKET_ADD_MEMBERSHIP = 1;
 const PACKET_DROP_MEMBERSHIP = 2;
 const PACKET_MR_MULTICAST = 0;
 const PACKET_STATISTICS = 6;
 const PACKET_IGNORE_OUTGOING = 23;
 const ETH_P_ALL = 0x0003;
-const POLLIN = 0x001;
-const EFD_NONBLOCK = 0o4000;
-const EFD_CLOEXEC = 0o2000000;
+const { POLLIN, EFD_NONBLOCK, EFD_CLOEXEC } = LINUX;
 
 /** @internal Lazily bound libc functions. */
 interface Libc {
@@ -45,13 +37,13 @@ interface Libc {
 }
 
 let libc: Libc | undefined;
-let errnoNames: Map<number, string> | undefined;
 
 /** @internal */
 export function lib(): Libc {
   if (libc) return libc;
   if (process.platform !== 'linux') throw new TransportError('load', 'ENOSYS', 38, 'AF_PACKET needs Linux');
-  const l = koffi.load('libc.so.6');
+  const koffi = loadKoffi();
+  const l = loadLibc();
   const sockFilter = koffi.struct('ingot_sock_filter', {
     code: 'uint16_t',
     jt: 'uint8_t',
@@ -80,23 +72,15 @@ export function lib(): Libc {
   return libc;
 }
 
-/** @internal errno name of a number, e.g. 1 → EPERM. */
-export function errnoName(n: number): string {
-  if (!errnoNames) {
-    errnoNames = new Map();
-    for (const [k, v] of Object.entries(koffi.os.errno)) if (!errnoNames.has(v)) errnoNames.set(v, k);
-  }
-  return errnoNames.get(n) ?? `errno ${n}`;
-}
+/** @internal errno name of a number, e.g. 1 → EPERM (`@ingot/net/libc`). */
+export const errnoName: (n: number) => string = netErrnoName;
 
-/** @internal The current errno. */
-export function errno(): number {
-  return koffi.errno();
-}
+/** @internal The current errno (`@ingot/net/libc`). */
+export const errno: () => number = netErrno;
 
 /** @internal Throws a TransportError for the current errno. */
 export function fail(syscall: string, detail?: string): never {
-  const e = koffi.errno();
+  const e = netErrno();
   throw new TransportError(syscall, errnoName(e), e, detail);
 }
 
@@ -243,6 +227,7 @@ export class RecvBatch {
     const iovOffset = data;
     this.hdrOffset = iovOffset + slots * 16;
     const total = this.hdrOffset + slots * 64;
+    const koffi = loadKoffi();
     this.ptr = koffi.alloc('uint8_t', total);
     this.bytes = new Uint8Array(koffi.view(this.ptr, total));
     this.dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
@@ -263,7 +248,7 @@ export class RecvBatch {
     if (this.released) return 0;
     const n = lib().recvmmsg(fd, this.hdrAddress, this.slots, MSG_DONTWAIT_FLAG, null);
     if (n >= 0) return n;
-    const e = koffi.errno();
+    const e = netErrno();
     return e === EAGAIN_ERRNO ? 0 : -e;
   }
 
@@ -284,8 +269,8 @@ export class RecvBatch {
   release(): void {
     if (this.released) return;
     this.released = true;
-    koffi.free(this.ptr);
+    loadKoffi().free(this.ptr);
   }
 }
-const MSG_DONTWAIT_FLAG = 0x40;
+const MSG_DONTWAIT_FLAG = LINUX.MSG_DONTWAIT;
 const EAGAIN_ERRNO = 11;

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { errno, errnoName, libc } from '@ingot/net/libc';
 
 const SCHED_FIFO = 1;
 const SCHED_RESET_ON_FORK = 0x40000000;
@@ -57,7 +57,7 @@ interface SchedLib {
 let sched: SchedLib | undefined;
 function schedLib(): SchedLib {
   if (sched) return sched;
-  const l = koffi.load('libc.so.6');
+  const l = libc();
   sched = {
     sched_setscheduler: l.func('int sched_setscheduler(int, int, const void *)'),
     sched_setaffinity: l.func('int sched_setaffinity(int, size_t, const void *)'),
@@ -66,13 +66,8 @@ function schedLib(): SchedLib {
   return sched;
 }
 
-function errnoName(n: number): string {
-  for (const [k, v] of Object.entries(koffi.os.errno)) if (v === n) return k;
-  return `errno ${n}`;
-}
-
 function failure(step: RealtimeStep, reason: string): RealtimeResult & { ok: false } {
-  const e = koffi.errno();
+  const e = errno();
   return { ok: false, reason: `${step}: ${errnoName(e)}: ${reason}`, code: errnoName(e), errno: e, step };
 }
 
