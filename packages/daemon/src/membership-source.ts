@@ -182,7 +182,7 @@ export async function startMembership(options: MembershipSourceOptions): Promise
       membership
         .members()
         .filter((m) => m.status === 'alive' || m.status === 'suspect')
-        .map((m) => ({ name: m.name, labels: { ...m.labels } })),
+        .map((m) => ({ name: m.name, labels: { ...m.labels }, address: m.address.host })),
     view: () =>
       membership.members().map((m) => ({
         name: m.name,

@@ -171,6 +171,47 @@ spec: { ${spec} }
     expect(bad('endpoints').ok).toBe(true);
   });
 
+  it('ADD-PATH: with a BGPPeer annotated ingot.dev/add-path: send, each node adds the other announcing nodes as next hops', () => {
+    const peer = (annotation: string) =>
+      config(`${POOLS}apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: rr${annotation} }
+spec: { myASN: 64512, peerASN: 64512, peerAddress: 192.0.2.254 }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: adv }
+`);
+    const addPath = peer(', annotations: { ingot.dev/add-path: send }');
+    expect(addPath.bgpPeers[0]?.addPath).toBe(true);
+    const withAddresses: NodeInfo[] = [
+      { name: 'node-b', labels: { zone: 'b' }, address: '192.0.2.12' },
+      { name: 'node-a', labels: { zone: 'a' }, address: '192.0.2.11' },
+      { name: 'node-d', labels: { zone: 'd' }, address: '2001:db8::14' },
+      { name: 'node-e', labels: { zone: 'e' }, address: '192.0.2.15' },
+      { ...(nodes[2] as NodeInfo), address: '192.0.2.13' }, // excluded: never a next hop
+    ];
+    const cluster = svc('api', ['203.0.113.6'], 'bgp');
+    expect(planAnnouncements(addPath, [cluster], withAddresses, 'node-a').bgp[0]?.nextHops).toEqual([
+      '192.0.2.12',
+      '192.0.2.15',
+    ]);
+    // externalTrafficPolicy Local: only nodes with a serving endpoint
+    const local = svc('api', ['203.0.113.6'], 'bgp');
+    local.service.externalTrafficPolicy = 'Local';
+    local.service.endpointNodes = ['node-a', 'node-e'];
+    expect(planAnnouncements(addPath, [local], withAddresses, 'node-a').bgp[0]?.nextHops).toEqual(['192.0.2.15']);
+    // no BGPPeer with ADD-PATH: not computed
+    expect(planAnnouncements(peer(''), [cluster], withAddresses, 'node-a').bgp[0]?.nextHops).toBeUndefined();
+    const wrong = parseConfig(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: rr, annotations: { ingot.dev/add-path: receive } }
+spec: { myASN: 64512, peerASN: 64512, peerAddress: 192.0.2.254 }
+`);
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.issues[0]?.reason).toMatch(/must be "send"/);
+  });
+
   it('does not announce a shared IP through an advertisement with service selectors', () => {
     const c = config(`${POOLS}apiVersion: metallb.io/v1beta1
 kind: L2Advertisement

@@ -128,7 +128,8 @@ spec:
     });
     const end = Date.now() + 5000;
     while (b.members().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(b.members()).toContainEqual({ name: 'n1', labels: { zone: 'a' } });
+    // with its address (the next hop ADD-PATH announces for it)
+    expect(b.members()).toContainEqual({ name: 'n1', labels: { zone: 'a' }, address: '127.0.0.1' });
     expect(
       a
         .members()

@@ -64,6 +64,7 @@ export function createBgpSpeakerBackend(
       largeCommunities: a.largeCommunities,
       ...(a.localPref > 0 ? { localPref: a.localPref } : {}),
       ...(a.linkBandwidth !== undefined ? { linkBandwidth: a.linkBandwidth } : {}),
+      ...(a.nextHops && a.nextHops.length > 0 ? { nextHops: a.nextHops } : {}),
       peers: targets.map((t) => t.peer.peerAddress),
     });
   };
@@ -83,6 +84,7 @@ export function createBgpSpeakerBackend(
         : {}),
       ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
       ...(p.vrf ? { vrf: p.vrf } : {}),
+      ...(p.addPath ? { addPath: true } : {}),
       ...(p.bfd
         ? {
             bfd: {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { PoolValidationError, parsePools } from '@ingot/allocator';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { readAddPath } from './add-path.js';
 import { readBfdProfile, resolveBfdProfiles } from './bfd-profile.js';
 import { checkBgpAdvertisements } from './bgp-advertisement-checks.js';
 import { parseDurationMs } from './duration.js';
@@ -398,6 +399,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     ...(bfdProfile ? { bfdProfile } : {}),
     ...(vrf ? { vrf } : {}),
     ...(r.boolean('spec.disableMP', false) ? { disableMP: true } : {}),
+    ...(readAddPath(r) ? { addPath: true } : {}),
   };
 }
 

@@ -88,6 +88,12 @@ export interface BGPPeer {
   dynamicASN?: 'internal' | 'external';
   /** Negotiate only the family of `peerAddress` (no IPv6 over an IPv4 session or the reverse). */
   disableMP?: boolean;
+  /**
+   * ADD-PATH send (RFC 7911; annotation `ingot.dev/add-path: send`): besides its own path, each node sends the other
+   * nodes that announce the same prefix as further paths (their gossip addresses as next hops), so a route reflector
+   * this BGPPeer is learns every node's next hop from any one session.
+   */
+  addPath?: boolean;
   /** The peer's address. */
   peerAddress: string;
   /** Local address to bind. */

@@ -22,6 +22,8 @@ export interface NodeInfo {
   name: string;
   /** Node labels. */
   labels: Labels;
+  /** The node's address on the cluster network (its gossip address), the next hop other nodes announce for it. */
+  address?: string;
 }
 
 /** A service with the IPs the controller gave it and the pool they came from. */
@@ -67,6 +69,12 @@ export interface BgpAnnouncement {
    * advertisement asks for it and the Service is `externalTrafficPolicy: Local` with known endpoint counts.
    */
   linkBandwidth?: number;
+  /**
+   * The other live nodes that announce this prefix under the same advertisement, as next hops of the prefix's family
+   * (their `address`, in node name order): sent as further ADD-PATH paths to BGPPeers with `addPath`. Only computed
+   * when some BGPPeer has `addPath`.
+   */
+  nextHops?: string[];
 }
 
 /** What a node should announce, and why a service is not announced. */
@@ -97,6 +105,7 @@ export function planAnnouncements(
   const pools = new Map(config.pools.map((p) => [p.name, p]));
   const usable = nodes.filter((n) => !(EXCLUDE_LB_LABEL in n.labels));
   const selfNode = usable.find((n) => n.name === self);
+  const addPath = config.bgpPeers.some((p) => p.addPath);
   for (const entry of services) {
     const pool = pools.get(entry.pool);
     if (!pool) continue;
@@ -131,8 +140,18 @@ export function planAnnouncements(
       if (!selectsPool(adv, pool) || !selectsService(adv, entry.service)) continue;
       if (!matchesAny(adv.nodeSelectors, selfNode.labels, true)) continue;
       const endpoints = adv.weightedEcmp && localNodes ? entry.service.endpointCounts?.[self] : undefined;
+      // ADD-PATH: the other nodes announcing under this advertisement (the same eligibility as this node's)
+      const others = addPath
+        ? usable
+            .filter((n) => n.name !== self && n.address !== undefined && (!localNodes || localNodes.has(n.name)))
+            .filter((n) => matchesAny(adv.nodeSelectors, n.labels, true))
+            .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+        : [];
       for (const ip of entry.ips) {
         const a = bgpAnnouncement(config, adv, key, ip);
+        const family = isIP(ip);
+        const nextHops = others.flatMap((n) => (n.address && isIP(n.address) === family ? [n.address] : []));
+        if (nextHops.length > 0) a.nextHops = nextHops;
         plan.bgp.push(
           endpoints !== undefined && endpoints > 0 ? { ...a, linkBandwidth: endpoints * BYTES_PER_MBIT } : a,
         );
