@@ -3,10 +3,12 @@
 //   node bench/run.mjs            full run (about 4 minutes)
 //   node bench/run.mjs --quick    shorter run (about 1 minute), fewer kills and shorter loss runs
 //   --sizes=3,10                 only these cluster sizes for the real-UDP detection runs
+//   --mixed-only                 only section G (the mixed cluster with real memberlist agents)
 //
 // What it measures, and where:
 //   A. detection time (kill → every other member reports dead), p50/p99 over repeated kills, 3/10/50 members,
-//      REAL UDP+TCP on 127.0.0.1, all members in THIS ONE Node process (one event loop), AES-256-GCM on, shipped defaults.
+//      REAL UDP+TCP on 127.0.0.1, all members in THIS ONE Node process (one event loop), AES-256-GCM on, shipped defaults
+//      (the default wire, memberlist's; Ingot's own wire is in the simulator in F).
 //      A "kill" closes the member's sockets without a leave (what SIGKILL does); the member is then restarted with the
 //      same name and port and rejoins (exercising the rejoin path) before the next kill.
 //   B. graceful-leave propagation (leave() → every other member reports leave), same setup, 10 members.
@@ -19,6 +21,10 @@
 //   F. memberlist's wire in the simulator: all members Ingot (shipped timings) on memberlist's wire against the same
 //      cluster on Ingot's wire, and a mixed cluster on memberlist's wire (half the members on memberlist's LAN timings,
 //      standing in for MetalLB speakers) with the victim on either side, against E's memberlist-timed reference.
+//   G. a mixed cluster for real (bench/mixed.mjs): 3 Ingot members in this process and 2 hashicorp/memberlist v0.5.1
+//      agents (child processes, MetalLB's configuration and key derivation) on 127.0.0.1; SIGKILL an agent, then close an
+//      Ingot member, repeatedly: time until every Ingot member and every agent reports the victim dead; against the
+//      same kill in a cluster of 3 agents only (memberlist's own timing, the bound for a mixed cluster).
 import {
   DEFAULT_CONFIG,
   Keyring,
@@ -28,8 +34,10 @@ import {
   suspicionBounds,
   UdpTransport,
 } from '../dist/index.js';
+import { agentBinary, agentsOnlyDetection, mixedDetection } from './mixed.mjs';
 
 const QUICK = process.argv.includes('--quick');
+const MIXED_ONLY = process.argv.includes('--mixed-only');
 const HARD_DEADLINE = Date.now() + (QUICK ? 150_000 : 420_000);
 const KEY = new Uint8Array(32).fill(0x5a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -301,7 +309,7 @@ const plan = QUICK
     ];
 const sizesArg = process.argv.find((a) => a.startsWith('--sizes='));
 const sizes = sizesArg ? sizesArg.slice(8).split(',').map(Number) : undefined;
-for (const [n, kills] of plan.filter(([n]) => !sizes || sizes.includes(n))) {
+for (const [n, kills] of plan.filter(([n]) => !MIXED_ONLY && (!sizes || sizes.includes(n)))) {
   const r = await detection(n, kills);
   results.detection.push(r);
   console.log(
@@ -317,7 +325,7 @@ for (const [n, kills] of plan.filter(([n]) => !sizes || sizes.includes(n))) {
   }
 }
 
-for (const loss of [0.1, 0.2]) {
+for (const loss of MIXED_ONLY ? [] : [0.1, 0.2]) {
   for (const seed of QUICK ? [1] : [1, 2, 3]) {
     const r = simFalsePositives(loss, seed, 10);
     results.simFalsePositives.push(r);
@@ -327,7 +335,7 @@ for (const loss of [0.1, 0.2]) {
     );
   }
 }
-for (const loss of [0.1, 0.2]) {
+for (const loss of MIXED_ONLY ? [] : [0.1, 0.2]) {
   const secs = QUICK ? 15 : 45;
   const r = await realFalsePositives(loss, secs);
   results.realFalsePositives.push(r);
@@ -343,7 +351,7 @@ console.log(
   '    n | ours sim p50/max | memberlist-timed sim p50/max | ratio p50 | memberlist arithmetic (fast conf … none)',
 );
 results.reference = [];
-for (const n of [3, 10, 50]) {
+for (const n of MIXED_ONLY ? [] : [3, 10, 50]) {
   const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
   const ours = simDetection(n, {}, seeds);
   const ml = simDetection(n, { ...MEMBERLIST_LAN_CONFIG }, seeds);
@@ -364,7 +372,7 @@ console.log(
   '    n | ingot wire p50/max | memberlist wire p50/max | mixed, Ingot victim | mixed, memberlist-timed victim | E memberlist-timed p50',
 );
 results.memberlistWire = [];
-for (const n of [10, 50]) {
+for (const n of MIXED_ONLY ? [] : [10, 50]) {
   const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
   const ingotWire = simDetection(n, { wire: 'ingot' }, seeds);
   const mlWire = simDetection(n, { wire: 'memberlist' }, seeds);
@@ -381,6 +389,35 @@ for (const n of [10, 50]) {
   );
 }
 
+console.log(
+  '\nG   mixed cluster for real: 3 Ingot members (this process) + 2 hashicorp/memberlist agents, 127.0.0.1, encrypted',
+);
+const bin = agentBinary();
+if (!bin.path) {
+  console.log(`    skipped: ${bin.reason}`);
+  results.mixed = { skipped: bin.reason };
+} else {
+  const kills = QUICK ? 3 : 8;
+  const gDeadline = Date.now() + (QUICK ? 120_000 : 240_000);
+  const mixed = await mixedDetection(bin.path, { ingotCount: 3, agentCount: 2, kills, deadline: gDeadline });
+  const reference = await agentsOnlyDetection(bin.path, {
+    count: 3,
+    kills: QUICK ? 2 : 5,
+    deadline: gDeadline + 60_000,
+  });
+  results.mixed = { ...mixed, agentsOnly: reference };
+  const pm = (xs) => `${fmt(pct(xs, 50))} / ${fmt(Math.max(...xs))} (${xs.length})`;
+  console.log('    victim → reported dead by | every Ingot member p50/max (kills) | every agent p50/max (kills)');
+  console.log(`    SIGKILLed agent          | ${pm(mixed.agentVictim.byIngot)} | ${pm(mixed.agentVictim.byAgents)}`);
+  console.log(`    closed Ingot member      | ${pm(mixed.ingotVictim.byIngot)} | ${pm(mixed.ingotVictim.byAgents)}`);
+  console.log(`    reference, 3 agents only | - | ${pm(reference)}`);
+  const worstMixed = Math.max(...mixed.agentVictim.byAgents, ...mixed.ingotVictim.byAgents);
+  console.log(
+    `    slowest mixed detection ${fmt(worstMixed)} vs agents-only p50 ${fmt(pct(reference, 50))} ` +
+      `(ratio ${(worstMixed / pct(reference, 50)).toFixed(2)}); other members falsely declared dead: ${mixed.falseDead}`,
+  );
+}
+
 const d = DEFAULT_CONFIG;
 console.log(
   `\nShipped defaults: probe ${d.probeIntervalMs} ms / timeout ${d.probeTimeoutMs} ms, k=${d.indirectChecks}, ` +
@@ -392,7 +429,18 @@ console.log(`Total wall time ${Math.round((Date.now() - started) / 1000)} s`);
 results.wallSeconds = Math.round((Date.now() - started) / 1000);
 console.log(
   JSON.stringify(results, (k, v) =>
-    ['samples', 'ours', 'memberlistTimed', 'ingotWire', 'mlWire', 'mixedIngotVictim', 'mixedMlVictim'].includes(k)
+    [
+      'samples',
+      'ours',
+      'memberlistTimed',
+      'ingotWire',
+      'mlWire',
+      'mixedIngotVictim',
+      'mixedMlVictim',
+      'byIngot',
+      'byAgents',
+      'agentsOnly',
+    ].includes(k)
       ? v.map(Math.round)
       : v,
   ),
