@@ -100,8 +100,9 @@ async function measure(name, b, bfddPid, ready, onStopped) {
             (e) => `not detected: ${e.message}`,
           );
           const now = await ready().catch((e) => e.message);
+          const context = (await b.explain?.(t0).catch((e) => e.message)) ?? '';
           throw new Error(
-            `${name} rep ${rep}: the route was not deleted on b within 10 s (${detected ?? ''}; now ${JSON.stringify(now)})`,
+            `${name} rep ${rep}: the route was not deleted on b within 10 s (${detected ?? ''}; now ${JSON.stringify(now)})${context}`,
           );
         }
         withdrawn.push(deleted - t0);
@@ -154,7 +155,17 @@ async function ingotCase(interval) {
     };
     const detected = (t0) =>
       ours.waitEvent((e) => e.event === 'bfd' && e.state === 'Down' && e.at >= t0, 10_000).then((e) => e.at - t0);
-    return await measure('ingot', { host: pair.b }, pid, ready, detected);
+    // on a failure: our speaker's events around the SIGSTOP and FRR's view of the session
+    const explain = async (t0) => {
+      const events = ours.proc
+        .messages()
+        .filter((m) => typeof m?.event === 'string' && m.event !== 'sent' && (m.at ?? t0) >= t0 - 2000)
+        .map((m) => ({ ...m, at: m.at === undefined ? undefined : Math.round(m.at - t0), info: undefined }));
+      const n = JSON.parse(await frr.command('show bgp neighbors json'))[pair.a.ipv4];
+      const route = (await pair.b.run('ip', ['route', 'show', PREFIX])).trim();
+      return `; events since t0-2s: ${JSON.stringify(events)}; FRR: ${n?.bgpState} est=${n?.connectionsEstablished} lastReset=${n?.lastResetDueTo}; route now: ${route || 'none'}`;
+    };
+    return await measure('ingot', { host: pair.b, explain }, pid, ready, detected);
   } finally {
     await ours?.close();
     await frr?.stop();

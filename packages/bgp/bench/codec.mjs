@@ -2,7 +2,7 @@
 // 100,000-prefix IPv4 table (/32s from 198.18.0.0/15 sharing attributes) and of 10,000 IPv6 /64s, next to a plain copy
 // of the same bytes in the same run as the floor. Prints a table, then one JSON line. Bounded: each measurement runs
 // for about BENCH_MS of wall time (default 700 ms, at least 3 rounds). Build first: npx tsup.
-import { decodeMessage, encodeMessage, MessageDecoder, packUpdates } from '../dist/index.js';
+import { decodeMessage, encodeMessage, MessageDecoder, packUpdates } from '../dist/codec.js';
 
 const BENCH_MS = Number(process.env.BENCH_MS ?? 700);
 

@@ -16,7 +16,7 @@ import {
   notifications,
   packUpdates,
   packWithdrawals,
-} from '../dist/index.js';
+} from '../dist/codec.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

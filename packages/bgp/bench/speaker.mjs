@@ -342,7 +342,8 @@ function rssInProcessCase() {
   const script = `
     import v8 from 'node:v8'; import vm from 'node:vm'; import { EventEmitter } from 'node:events';
     v8.setFlagsFromString('--expose_gc'); const gc = vm.runInNewContext('gc');
-    const { BgpSpeaker, createOpen, encodeMessage, MessageDecoder } = await import(${JSON.stringify(pathToFileURL(DIST).href)});
+    const { BgpSpeaker } = await import(${JSON.stringify(pathToFileURL(DIST).href)});
+    const { createOpen, encodeMessage, MessageDecoder } = await import(${JSON.stringify(pathToFileURL(join(dirname(DIST), 'codec.js')).href)});
     class Sock extends EventEmitter {
       constructor(n) { super(); this.n = n; this.localAddress = '192.0.2.1'; this.remoteAddress = '192.0.2.2'; this.dec = new MessageDecoder(); }
       write(b) {

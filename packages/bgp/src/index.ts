@@ -1,12 +1,39 @@
 /**
  * @packageDocumentation
- * @ingot/bgp: BGP-4 wire codec, RFC 4271 finite state machine, sessions, and a speaker. See README.md.
+ * @ingot/bgp: a route-advertising BGP speaker and its peers, with the errors they report. The wire codec is
+ * `@ingot/bgp/codec`, BFD `@ingot/bgp/bfd`, BGP unnumbered's neighbour discovery `@ingot/bgp/unnumbered`. The FSM,
+ * sessions, timers and socket plumbing are internal. See README.md.
  */
 
-export * from './bfd/index.js';
-export * from './codec/index.js';
-export * from './speaker/index.js';
-export * from './unnumbered/index.js';
+export { BgpError, isBgpError } from './codec/bgp-error.js';
+export { LINK_BANDWIDTH_SUBTYPE, linkBandwidthCommunity, parseLinkBandwidth } from './codec/link-bandwidth.js';
+export type { Announcement, AnnounceOptions } from './speaker/adj-rib-out.js';
+export type { FsmStateName, IdleReason, NotificationInfo } from './speaker/fsm.js';
+export {
+  BgpPeer,
+  type BgpPeerEvents,
+  isCease,
+  type NotificationEvent,
+  type PeerBfdOptions,
+  type PeerCounters,
+  type PeerHost,
+  type PeerOptions,
+  type ReceivedRoute,
+} from './speaker/peer.js';
+export { type SocketOptions, SockoptError } from './speaker/platform/linux-sockopts.js';
+export type { BgpSession, BgpSessionEvents, Family, GracefulRestartOptions, SessionInfo } from './speaker/session.js';
+export {
+  BgpSpeaker,
+  type BgpSpeakerEvents,
+  type ListenOptions,
+  normalizePrefix,
+  type SpeakerOptions,
+} from './speaker/speaker.js';
+export {
+  LinkLocalDiscovery,
+  type LinkLocalDiscoveryEvents,
+  type LinkLocalDiscoveryOptions,
+} from './unnumbered/link-local-discovery.js';
 
 /** The npm package name of this module. */
 export const PACKAGE_NAME = '@ingot/bgp';

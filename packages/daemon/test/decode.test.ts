@@ -8,7 +8,7 @@ import {
   encodeNdpFrame,
   ZERO_MAC,
 } from '@ingot/arp';
-import { encodeMessage, notifications, packUpdates } from '@ingot/bgp';
+import { encodeMessage, notifications, packUpdates } from '@ingot/bgp/codec';
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, notificationName, parseHex, renderValue } from '../src/commands/decode.js';
 

@@ -10,7 +10,7 @@ import {
   decodeBfdControl,
   encodeBfdControl,
   isBfdError,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 const hex = (s: string) =>
   Uint8Array.from(

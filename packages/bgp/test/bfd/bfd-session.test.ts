@@ -10,7 +10,7 @@ import {
   encodeBfdControl,
   FakeClock,
   seededRandom,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 /** Two sessions joined by a wire (1 ms delay) the test can cut; every packet is logged with its send time. */
 function pair(a: Partial<BfdSessionOptions> = {}, b: Partial<BfdSessionOptions> = {}) {

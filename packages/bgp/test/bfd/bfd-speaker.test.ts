@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BgpPeer, BgpSpeaker, CeaseSubcode, ErrorCode, type NotificationEvent } from '../../src/index.js';
+import { type BgpPeer, BgpSpeaker, CeaseSubcode, ErrorCode, type NotificationEvent } from '../../src/internal.js';
 import { until } from '../helpers/until.js';
 
 /** BFD comes up at its 1 s slow rate first: wait longer than the default. */

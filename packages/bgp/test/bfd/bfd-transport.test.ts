@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BfdDiagnostic, type BfdSession, BfdTransport, createUdpSocketFd } from '../../src/index.js';
+import { BfdDiagnostic, type BfdSession, BfdTransport, createUdpSocketFd } from '../../src/internal.js';
 
 // Two transports on loopback addresses 127.0.0.1 and 127.0.0.2 with private ports (no namespace needed, no root).
 const base = 20000 + Math.floor(Math.random() * 20000);

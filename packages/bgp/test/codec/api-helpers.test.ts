@@ -20,7 +20,7 @@ import {
   propagatedAttributes,
   reconstructAggregator,
   reconstructAsPath,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { hex, testEncoder, toHex } from './helpers.js';
 
 describe('communities', () => {

@@ -12,7 +12,7 @@ import type {
   PathAttributes,
   RouteRefreshMessage,
   UpdateMessage,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 /** A canonical IPv4 prefix string (host bits zero), built without the codec. */
 export const ipv4Prefix = fc

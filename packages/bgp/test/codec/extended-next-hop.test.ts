@@ -11,7 +11,7 @@ import {
   type PathAttributes,
   packUpdates,
   type UpdateMessage,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { hex, testEncoder, toHex } from './helpers.js';
 
 /** IPv4 unicast with IPv6 next hops: the one entry BGP unnumbered needs (RFC 8950 §4). */

@@ -8,7 +8,7 @@ import {
   encodeMessage,
   isBgpError,
   MessageDecoder,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { messageWithOptions } from './arbitraries.js';
 import { hex } from './helpers.js';
 

@@ -10,7 +10,7 @@ import {
   type OpenMessage,
   openAsn,
   type UpdateMessage,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { hex, testEncoder, toHex } from './helpers.js';
 
 // metallb.md §4.2: MetalLB's internal/bgp/native/messages_test.go and internal/bgp/testdata/open-{1..4}

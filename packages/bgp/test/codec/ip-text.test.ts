@@ -1,7 +1,7 @@
 import { formatIp, parseIp } from '@ingot/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from '../../src/index.js';
+import { decodeMessage, encodeMessage } from '../../src/internal.js';
 
 /** IPv6 addresses random bytes seldom give: zero runs and IPv4-mapped ones. */
 const v6 = fc.oneof(

@@ -8,7 +8,7 @@ import {
   linkBandwidthCommunity,
   parseLinkBandwidth,
   type UpdateMessage,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 describe('link bandwidth extended community', () => {
   it('encodes type 0x00 / sub-type 0x04, the AS and a float32 of bytes per second', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BgpError, type CodecOptions, decodeMessage, isBgpError, MessageDecoder } from '../../src/index.js';
+import { BgpError, type CodecOptions, decodeMessage, isBgpError, MessageDecoder } from '../../src/internal.js';
 import { hex, toHex } from './helpers.js';
 
 const MARKER = 'ff'.repeat(16);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from '../../src/index.js';
+import { decodeMessage, encodeMessage } from '../../src/internal.js';
 
 /** Naive reference: an UPDATE whose Withdrawn Routes field (IPv4) or MP_UNREACH_NLRI (IPv6) is exactly `field`. */
 function updateWith(field: Uint8Array, v6: boolean): Uint8Array {

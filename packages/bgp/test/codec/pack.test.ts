@@ -9,7 +9,7 @@ import {
   packWithdrawals,
   type UpdateMessage,
   updateRoutes,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { hex, toHex } from './helpers.js';
 
 const attributes: PathAttributes = {

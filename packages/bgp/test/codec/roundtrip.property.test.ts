@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, MessageDecoder } from '../../src/index.js';
+import { decodeMessage, encodeMessage, MessageDecoder } from '../../src/internal.js';
 import {
   codecOptions,
   keepalive,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BgpError, encodeMessage, MessageDecoder, type OpenMessage, type UpdateMessage } from '../../src/index.js';
+import { BgpError, encodeMessage, MessageDecoder, type OpenMessage, type UpdateMessage } from '../../src/internal.js';
 import { hex } from './helpers.js';
 
 const keepalive = hex('ff×16 0013 04');

@@ -14,7 +14,7 @@ import {
   packUpdates,
   packWithdrawals,
   type UpdateMessage,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { open, update } from '../codec/arbitraries.js';
 import { writePcap } from './codec-pcap-writer.js';
 

@@ -91,7 +91,7 @@ labSuite('BGPPeer vrf vs FRR', { tools: TOOLS }, () => {
   }, 90_000);
 
   it('refuses a passive peer with vrf', async () => {
-    const { BgpSpeaker } = await import('../../src/index.js');
+    const { BgpSpeaker } = await import('../../src/internal.js');
     const s = new BgpSpeaker({ asn: US, routerId: '192.0.2.1' });
     expect(() => s.addPeer({ address: '192.0.2.2', asn: FRR_AS, vrf: 'red', passive: true })).toThrow(/passive/);
     expect(() => s.addPeer({ address: '192.0.2.2', asn: FRR_AS, vrf: 'a b' })).toThrow(/device name/);

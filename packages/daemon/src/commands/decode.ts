@@ -7,7 +7,7 @@ import {
   decodeShutdownCommunication,
   HEADER_LENGTH,
   isBgpError,
-} from '@ingot/bgp';
+} from '@ingot/bgp/codec';
 
 /** Where {@link decodeCommand} reads and writes: injected so tests (and other front ends) need no process. */
 export interface DecodeIo {
