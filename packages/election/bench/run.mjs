@@ -374,18 +374,26 @@ console.log(
 results.memberlistWire = [];
 for (const n of MIXED_ONLY ? [] : [10, 50]) {
   const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
+  const w0 = now();
   const ingotWire = simDetection(n, { wire: 'ingot' }, seeds);
+  const w1 = now();
   const mlWire = simDetection(n, { wire: 'memberlist' }, seeds);
+  const w2 = now();
   const mixed = (i) => (i % 2 === 0 ? { wire: 'memberlist' } : { wire: 'memberlist', ...MEMBERLIST_LAN_CONFIG });
   const mixedIngotVictim = simDetectionWith(n, mixed, (seed) => (2 * seed) % n, seeds);
   const mixedMlVictim = simDetectionWith(n, mixed, (seed) => (2 * seed + 1) % n, seeds);
   const ref =
     results.reference.find((r) => r.n === n)?.memberlistTimed ?? simDetection(n, { ...MEMBERLIST_LAN_CONFIG }, seeds);
-  results.memberlistWire.push({ n, ingotWire, mlWire, mixedIngotVictim, mixedMlVictim });
+  const cpu = { ingotWireMs: Math.round(w1 - w0), memberlistWireMs: Math.round(w2 - w1) };
+  results.memberlistWire.push({ n, ingotWire, mlWire, mixedIngotVictim, mixedMlVictim, cpu });
   const pm = (xs) => `${fmt(pct(xs, 50))} / ${fmt(Math.max(...xs))}`;
   console.log(
     `  ${String(n).padStart(3)} | ${pm(ingotWire)} | ${pm(mlWire)} (${(pct(mlWire, 50) / pct(ingotWire, 50)).toFixed(2)}x) | ` +
       `${pm(mixedIngotVictim)} | ${pm(mixedMlVictim)} | ${fmt(pct(ref, 50))}`,
+  );
+  console.log(
+    `        wall time of the same simulated runs (codec + protocol CPU): Ingot's wire ${cpu.ingotWireMs} ms, ` +
+      `memberlist's ${cpu.memberlistWireMs} ms (${(cpu.memberlistWireMs / cpu.ingotWireMs).toFixed(2)}x)`,
   );
 }
 
