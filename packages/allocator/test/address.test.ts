@@ -1,3 +1,4 @@
+import * as net from '@ingot/net';
 import fc from 'fast-check';
 import { Address4, Address6 } from 'ip-address';
 import { describe, expect, it } from 'vitest';
@@ -126,5 +127,27 @@ describe('isBuggyIp', () => {
     expect(isBuggyIp(4, parseIp('192.0.2.1')!.value)).toBe(false);
     expect(isBuggyIp(6, parseIp('2001:db8::')!.value)).toBe(false);
     expect(isBuggyIp(6, parseIp('2001:db8::ff')!.value)).toBe(false);
+  });
+});
+
+describe('one IP text with every package (@ingot/net)', () => {
+  it('parses and prints exactly as @ingot/net does, the family kept', () => {
+    const text = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => `::ffff:${b.join('.')}`),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const ours = parseIp(t);
+        const bytes = net.parseIp(t);
+        expect(ours === undefined).toBe(bytes === undefined);
+        if (ours === undefined || bytes === undefined) return;
+        expect(ours.family).toBe(bytes.length === 4 ? 4 : 6);
+        expect(formatIp(ours.family, ours.value)).toBe(net.formatIp(bytes));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

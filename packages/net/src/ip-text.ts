@@ -13,8 +13,6 @@
  * @module
  */
 
-/** Decimal strings of 0..255, so formatting an IPv4 address is four lookups. */
-const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const HEX = '0123456789abcdef';
 
 /**
@@ -130,7 +128,7 @@ export function parseIPv6Into(s: string, out: Uint8Array, off = 0, from = 0, to 
  * @example `formatIPv4(Uint8Array.of(192, 0, 2, 1)) // '192.0.2.1'`
  */
 export function formatIPv4(b: Uint8Array, off = 0): string {
-  return `${OCTET[b[off]!]}.${OCTET[b[off + 1]!]}.${OCTET[b[off + 2]!]}.${OCTET[b[off + 3]!]}`;
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
 /**
@@ -138,7 +136,7 @@ export function formatIPv4(b: Uint8Array, off = 0): string {
  * @example `formatIPv4Number(0xc0000201) // '192.0.2.1'`
  */
 export function formatIPv4Number(ip: number): string {
-  return `${OCTET[(ip >>> 24) & 255]}.${OCTET[(ip >>> 16) & 255]}.${OCTET[(ip >>> 8) & 255]}.${OCTET[ip & 255]}`;
+  return `${(ip >>> 24) & 255}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
 }
 
 /**
