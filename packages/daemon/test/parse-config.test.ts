@@ -148,7 +148,20 @@ items:
       'spec.vrf',
       /device name/,
     ],
-    ['interface', '{ myASN: 1, peerASN: 2, interface: eth1 }', 'spec.interface', /unnumbered BGP\): set peerAddress/],
+    [
+      'both peerAddress and interface',
+      '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, interface: eth1 }',
+      'spec.interface',
+      /both Address and Interface/,
+    ],
+    ['neither peerAddress nor interface', '{ myASN: 1, peerASN: 2 }', 'spec.peerAddress', /is required/],
+    ['interface not a device name', '{ myASN: 1, peerASN: 2, interface: "eth 1" }', 'spec.interface', /device name/],
+    [
+      'interface with bfdProfile',
+      '{ myASN: 1, peerASN: 2, interface: eth1, bfdProfile: fast }',
+      'spec.bfdProfile',
+      /unnumbered \(interface\) session is not supported yet/,
+    ],
     [
       'a fractional connectTime',
       '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 1500ms }',
@@ -166,6 +179,19 @@ items:
     expect(issues).toContainEqual(
       expect.objectContaining({ resource: 'BGPPeer/r', field, reason: expect.stringMatching(reason) }),
     );
+  });
+
+  it('reads interface (BGP unnumbered): no address yet, both families, sourceAddress and disableMP warned and unused', () => {
+    const r = parseConfig(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: { name: r }\n' +
+        'spec: { myASN: 1, dynamicASN: external, interface: eth1, sourceAddress: 192.0.2.7, disableMP: true }\n',
+    );
+    expect(r.ok).toBe(true);
+    const peer = r.ok ? r.config.bgpPeers[0] : undefined;
+    expect(peer).toMatchObject({ interface: 'eth1', peerAddress: '', dynamicASN: 'external' });
+    expect(peer?.sourceAddress).toBeUndefined();
+    expect(peer?.disableMP).toBeUndefined();
+    expect(r.ok && r.warnings.map((w) => w.field).sort()).toEqual(['spec.disableMP', 'spec.sourceAddress']);
   });
 
   it('reads connectTime as the ConnectRetry seconds, and accepts the FRR-only fields at their off values', () => {

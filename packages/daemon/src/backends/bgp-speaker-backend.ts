@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import type { BgpAnnouncement } from '../speaker/announcement-plan.js';
 import { routerIdForLocalAddress, sessionLocalAddress } from './session-router-id.js';
+import { UnnumberedNeighbors } from './unnumbered-neighbors.js';
 
 /** Options of {@link createBgpSpeakerBackend}. */
 export interface BgpSpeakerBackendOptions {
@@ -21,6 +22,8 @@ export interface BgpSpeakerBackendOptions {
   sessionRouterId?: { nodeName: string };
   /** Logger. */
   log: Logger;
+  /** Finds the neighbours of BGPPeers with `interface` (tests pass one with fake discoveries). */
+  unnumbered?: UnnumberedNeighbors;
 }
 
 /**
@@ -33,11 +36,12 @@ export function createBgpSpeakerBackend(
   const speakers = new Map<string, BgpSpeaker>();
   const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer }>();
   const routes = new Map<string, BgpAnnouncement>();
+  const unnumbered = options.unnumbered ?? new UnnumberedNeighbors(options.log);
 
   /** Peers waiting for their session's local address (name → spec), see `sessionRouterId`. */
   const resolving = new Map<string, string>();
   const routerIdOf = async (p: BGPPeer): Promise<string> => {
-    const source = p.sourceAddress ?? options.sourceAddress;
+    const source = p.interface ? undefined : (p.sourceAddress ?? options.sourceAddress);
     const local = source ?? (await sessionLocalAddress(p.peerAddress, p.peerPort));
     return local && options.sessionRouterId
       ? routerIdForLocalAddress(local, options.sessionRouterId.nodeName)
@@ -69,17 +73,29 @@ export function createBgpSpeakerBackend(
     });
   };
 
-  const addPeer = (p: BGPPeer, routerId: string): void => {
+  /**
+   * A BGPPeer with `interface` gets its address (the router's scoped link-local one) once the neighbour is heard;
+   * without `routerID` and with `sessionRouterId` the identifier comes from the session's local address.
+   */
+  const resolvePeer = async (p: BGPPeer): Promise<{ peer: BGPPeer; routerId: string }> => {
+    const peer = p.interface ? { ...p, peerAddress: await unnumbered.neighbor(p.interface, p.name) } : p;
+    if (p.interface) options.log.info('bgp unnumbered neighbour found', { peer: p.name, address: peer.peerAddress });
+    const routerId = p.routerID ?? (options.sessionRouterId ? await routerIdOf(peer) : options.routerId);
+    return { peer, routerId };
+  };
+
+  const addPeer = (p: BGPPeer, routerId: string, spec = JSON.stringify(p)): void => {
     const speaker = speakerFor(p, routerId);
     const peer = speaker.addPeer({
       address: p.peerAddress,
+      ...(p.interface ? { interface: p.interface } : {}),
       asn: p.dynamicASN ?? p.peerASN,
       port: p.peerPort,
       holdTime: p.holdTime,
       keepaliveTime: p.keepaliveTime,
       ...(p.connectTime !== undefined ? { connectRetryTime: p.connectTime } : {}),
       ...(p.password ? { password: p.password } : {}),
-      ...((p.sourceAddress ?? options.sourceAddress)
+      ...(!p.interface && (p.sourceAddress ?? options.sourceAddress)
         ? { localAddress: (p.sourceAddress ?? options.sourceAddress) as string }
         : {}),
       ...(p.ebgpMultiHop ? { multihop: 255 } : {}),
@@ -98,6 +114,7 @@ export function createBgpSpeakerBackend(
         : {}),
       gracefulRestart: p.enableGracefulRestart,
       // disableMP: only the session's own family, as MetalLB's FRR mode activates the neighbor in one family only.
+      // (an unnumbered session is IPv6 and carries IPv4 with IPv6 next hops: both families)
       families: p.disableMP
         ? [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4']
         : [isIP(p.peerAddress) === 6 ? 'ipv6' : 'ipv4', isIP(p.peerAddress) === 6 ? 'ipv4' : 'ipv6'],
@@ -105,7 +122,7 @@ export function createBgpSpeakerBackend(
     peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
     peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
     peer.on('bfd', (state, diagnostic) => options.log.info('bfd session state', { peer: p.name, state, diagnostic }));
-    peers.set(p.name, { spec: JSON.stringify(p), peer: p, speaker, session: peer });
+    peers.set(p.name, { spec, peer: p, speaker, session: peer });
     options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN, routerId });
   };
 
@@ -116,24 +133,41 @@ export function createBgpSpeakerBackend(
         const next = wanted.get(name);
         if (next && JSON.stringify(next) === entry.spec) continue;
         entry.speaker.removePeer(entry.peer.peerAddress);
+        if (entry.peer.interface) unnumbered.release(entry.peer.interface, name);
         peers.delete(name);
         options.log.info('bgp peer removed', { peer: name });
       }
-      for (const [name, spec] of resolving) if (JSON.stringify(wanted.get(name)) !== spec) resolving.delete(name);
+      for (const [name, spec] of resolving) {
+        if (JSON.stringify(wanted.get(name)) === spec) continue;
+        resolving.delete(name);
+        const iface = (JSON.parse(spec) as BGPPeer).interface;
+        if (iface) unnumbered.release(iface, name);
+      }
       for (const p of list) {
         if (peers.has(p.name) || resolving.has(p.name)) continue;
-        if (p.routerID || !options.sessionRouterId) {
+        if (!p.interface && (p.routerID || !options.sessionRouterId)) {
           addPeer(p, p.routerID ?? options.routerId);
           continue;
         }
         const spec = JSON.stringify(p);
         resolving.set(p.name, spec);
-        void routerIdOf(p).then((routerId) => {
-          if (resolving.get(p.name) !== spec) return; // removed or changed meanwhile
-          resolving.delete(p.name);
-          addPeer(p, routerId);
-          for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
-        });
+        resolvePeer(p).then(
+          ({ peer, routerId }) => {
+            if (resolving.get(p.name) !== spec) return; // removed or changed meanwhile
+            resolving.delete(p.name);
+            addPeer(peer, routerId, spec);
+            for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
+          },
+          (err: Error) => {
+            // the next configuration change tries again
+            if (resolving.get(p.name) === spec) resolving.delete(p.name);
+            options.log.error('bgp unnumbered: cannot look for the neighbour', {
+              peer: p.name,
+              interface: p.interface,
+              error: err.message,
+            });
+          },
+        );
       }
       for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
     },
@@ -167,6 +201,7 @@ export function createBgpSpeakerBackend(
     },
     async close() {
       resolving.clear();
+      unnumbered.close();
       await Promise.all([...speakers.values()].map((s) => s.close()));
       speakers.clear();
       peers.clear();

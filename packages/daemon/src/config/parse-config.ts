@@ -351,9 +351,19 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
       'spec.localASN',
       `ignored: the session announces myASN ${myASN ?? '?'} (localASN is FRR-only; MetalLB's native mode ignores it too)`,
     );
-  const peerAddress = r.string('spec.peerAddress', true);
+  // BGP unnumbered (FRR's `neighbor IFNAME interface`): exactly one of peerAddress and interface, as MetalLB.
+  const iface = r.string('spec.interface') || undefined;
+  const peerAddress = r.string('spec.peerAddress', iface === undefined) || undefined;
   if (peerAddress && isIP(peerAddress) === 0)
     r.fail('spec.peerAddress', `invalid IP address ${JSON.stringify(peerAddress)}`);
+  if (iface !== undefined) {
+    if (peerAddress) r.fail('spec.interface', 'peer has both Address and Interface specified: set one');
+    if (!/^[^\s/%]{1,15}$/.test(iface))
+      r.fail(
+        'spec.interface',
+        `must be a network device name (1 to 15 characters, no space, / or %), got ${JSON.stringify(iface)}`,
+      );
+  }
   const sourceAddress = r.string('spec.sourceAddress');
   if (sourceAddress && isIP(sourceAddress) === 0)
     r.fail('spec.sourceAddress', `invalid IP address ${JSON.stringify(sourceAddress)}`);
@@ -376,17 +386,28 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
   if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
   const bfdProfile = r.string('spec.bfdProfile');
+  if (iface !== undefined && bfdProfile)
+    r.fail(
+      'spec.bfdProfile',
+      'BFD on an unnumbered (interface) session is not supported yet: remove bfdProfile or set peerAddress',
+    );
   const vrf = r.string('spec.vrf');
   if (vrf !== undefined && vrf !== '' && !/^[^\s/]{1,15}$/.test(vrf))
     r.fail('spec.vrf', `must be a network device name (1 to 15 characters, no space or /), got ${JSON.stringify(vrf)}`);
-  if (myASN === undefined || (peerASN === undefined && dynamicASN === undefined) || !peerAddress) return undefined;
+  if (myASN === undefined || (peerASN === undefined && dynamicASN === undefined) || !(peerAddress || iface))
+    return undefined;
+  if (iface !== undefined && sourceAddress)
+    w.fail('spec.sourceAddress', 'ignored with interface: the session runs between the link-local addresses');
+  if (iface !== undefined && r.get('spec.disableMP') === true)
+    w.fail('spec.disableMP', 'ignored with interface: the session is IPv6 and IPv4 routes need MP-BGP (RFC 8950)');
   return {
     name,
     myASN,
     peerASN: peerASN ?? 0,
     ...(dynamicASN ? { dynamicASN } : {}),
-    peerAddress,
-    ...(sourceAddress ? { sourceAddress } : {}),
+    peerAddress: peerAddress ?? '',
+    ...(iface !== undefined ? { interface: iface } : {}),
+    ...(sourceAddress && iface === undefined ? { sourceAddress } : {}),
     peerPort: r.integer('spec.peerPort', { min: 1, max: 16384, fallback: 179 }) ?? 179,
     holdTime: timers.holdTime,
     keepaliveTime: timers.keepaliveTime,
@@ -398,7 +419,7 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     ebgpMultiHop,
     ...(bfdProfile ? { bfdProfile } : {}),
     ...(vrf ? { vrf } : {}),
-    ...(r.boolean('spec.disableMP', false) ? { disableMP: true } : {}),
+    ...(r.boolean('spec.disableMP', false) && iface === undefined ? { disableMP: true } : {}),
     ...(readAddPath(r) ? { addPath: true } : {}),
   };
 }
@@ -428,10 +449,8 @@ function readTimers(r: FieldReader, w: FieldReader): { holdTime: number; keepali
   return { holdTime: holdSeconds, keepaliveTime: Math.trunc(keepalive / 1000) };
 }
 
-/** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead. */
-const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [
-  ['interface', ' (unnumbered BGP): set peerAddress'],
-];
+/** BGPPeer fields only MetalLB's FRR modes implement, with what to use instead (none left: all are honoured). */
+const UNSUPPORTED_PEER_FIELDS: ReadonlyArray<readonly [string, string]> = [];
 
 function readDuration(r: FieldReader, path: string): number | undefined {
   const v = r.get(path);

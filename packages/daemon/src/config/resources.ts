@@ -94,8 +94,13 @@ export interface BGPPeer {
    * this BGPPeer is learns every node's next hop from any one session.
    */
   addPath?: boolean;
-  /** The peer's address. */
+  /** The peer's address; `''` with `interface`, until the neighbour is found (then its scoped link-local address). */
   peerAddress: string;
+  /**
+   * BGP unnumbered: the interface the peer is on. Its link-local address is learnt from its IPv6 router advertisements
+   * (we advertise too, as FRR's `neighbor IFNAME interface`); IPv4 routes go with an IPv6 next hop (RFC 8950).
+   */
+  interface?: string;
   /** Local address to bind. */
   sourceAddress?: string;
   /** @default 179 */
