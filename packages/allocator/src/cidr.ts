@@ -2,6 +2,7 @@
  * Pool address entries: CIDRs (`192.0.2.0/24`, host bits ignored), ranges (`A-B`, spaces allowed, summarized into
  * the minimal CIDR list) and their arithmetic, with the error texts of MetalLB's `config.ParseCIDR`.
  */
+import { parsePrefixLength } from '@ingot/net';
 import { type Family, familyBits, formatIp, isBuggyIp, parseIp, parseIpRange } from './address.js';
 import { goQuote } from './errors.js';
 
@@ -61,16 +62,8 @@ export function parseCidr(s: string): Prefix | undefined {
   if (slash < 0) return undefined;
   const ip = parseIpRange(s, 0, slash);
   if (ip === undefined) return undefined;
-  if (slash + 1 >= s.length) return undefined;
-  let n = 0;
-  for (let i = slash + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    n = n * 10 + (c - 48);
-    if (n > 128) return undefined;
-  }
-  if (n > familyBits(ip.family)) return undefined;
-  return prefixOf(ip.family, ip.value, n);
+  const n = parsePrefixLength(s, slash + 1, s.length, familyBits(ip.family));
+  return n < 0 ? undefined : prefixOf(ip.family, ip.value, n);
 }
 
 function trailingZeros(v: bigint, max: number): number {

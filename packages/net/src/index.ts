@@ -14,4 +14,5 @@ export {
   isIPv4Mapped,
   parseIPv4,
   parseIPv6Into,
+  parsePrefixLength,
 } from './ip-text.js';

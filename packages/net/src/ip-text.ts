@@ -124,6 +124,25 @@ export function parseIPv6Into(s: string, out: Uint8Array, off = 0, from = 0, to 
 }
 
 /**
+ * Parses the decimal prefix length after a CIDR's `/` in `s` from index `from` to `to` (exclusive), as Go's
+ * `net.ParseCIDR` (what MetalLB applies): one or more digits, leading zeros allowed, at most `max`.
+ * @param max - 32 for IPv4, 128 for IPv6
+ * @returns the length, or -1 when the text is not one
+ * @example `parsePrefixLength('192.0.2.0/24', 10, 12, 32) // 24`
+ */
+export function parsePrefixLength(s: string, from: number, to: number, max: number): number {
+  if (from >= to) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+    if (n > max) return -1;
+  }
+  return n;
+}
+
+/**
  * Formats 4 bytes at `off` of `b` as a dotted quad.
  * @example `formatIPv4(Uint8Array.of(192, 0, 2, 1)) // '192.0.2.1'`
  */

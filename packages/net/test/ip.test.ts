@@ -14,6 +14,7 @@ import {
   parseIPv4,
   parseIPv6Into,
   parseIp,
+  parsePrefixLength,
   unmapIp,
 } from '../src/index.js';
 
@@ -92,6 +93,25 @@ describe('the canonical IP text (Go as the reference)', () => {
 });
 
 describe('fast paths over a range of a string and an offset of a buffer', () => {
+  it('parses a prefix length as Go net.ParseCIDR does', () => {
+    const len = (t: string, max: number) => parsePrefixLength(t, t.indexOf('/') + 1, t.length, max);
+    expect(len('192.0.2.0/24', 32)).toBe(24);
+    expect(len('192.0.2.0/024', 32)).toBe(24); // leading zeros: Go's dtoi takes them
+    expect(len('192.0.2.0/0', 32)).toBe(0);
+    expect(len('192.0.2.0/33', 32)).toBe(-1);
+    expect(len('2001:db8::/128', 128)).toBe(128);
+    expect(len('2001:db8::/129', 128)).toBe(-1);
+    for (const bad of [
+      '192.0.2.0/',
+      '192.0.2.0/x',
+      '192.0.2.0/2 4',
+      '192.0.2.0/-1',
+      '192.0.2.0/99999999999999999999',
+    ]) {
+      expect(len(bad, 32), bad).toBe(-1);
+    }
+  });
+
   it('parses inside a longer string', () => {
     expect(parseIPv4('x192.0.2.1/24', 1, 10)).toBe(0xc0000201);
     const out = new Uint8Array(20).fill(7);

@@ -11,6 +11,7 @@ import {
   formatIPv6,
   parseIPv4 as netParseIPv4,
   parseIPv6Into as netParseIPv6Into,
+  parsePrefixLength,
 } from '@ingot/net';
 
 export { formatIPv4, formatIPv4Number, formatIPv6 };
@@ -38,14 +39,8 @@ export function parseIPv4Prefix(s: string): number {
     parsedPrefixLength = 32;
     return ip;
   }
-  if (n - slash - 1 < 1 || n - slash - 1 > 2) return -1;
-  let len = 0;
-  for (let i = slash + 1; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    len = len * 10 + c;
-  }
-  if (len > 32) return -1;
+  const len = parsePrefixLength(s, slash + 1, n, 32);
+  if (len < 0) return -1;
   parsedPrefixLength = len;
   return ip;
 }
@@ -115,15 +110,7 @@ export function parseIPv6Prefix(s: string, out: Uint8Array, off: number): number
   const end = slash < 0 ? s.length : slash;
   if (!parseIPv6Into(s, end, out, off)) return -1;
   if (slash < 0) return 128;
-  const n = s.length;
-  if (n - slash - 1 < 1 || n - slash - 1 > 3) return -1;
-  let len = 0;
-  for (let i = slash + 1; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    len = len * 10 + c;
-  }
-  return len > 128 ? -1 : len;
+  return parsePrefixLength(s, slash + 1, s.length, 128);
 }
 
 /** Masks the last octet of a prefix's wire form in place: keeps the first `len & 7` bits of `b[off + nb - 1]`. */
