@@ -68,26 +68,32 @@ async function waitKernelRoute(host: LabHost, prefix: string, pred: (out: string
   }
 }
 
+/** FRR on `host` with the unnumbered neighbour on its link. */
+function startUnnumberedFrr(host: LabHost) {
+  return startPeer('frr', {
+    host,
+    asn: FRR_AS,
+    // startPeer wants one address neighbour: a passive one, never contacted (documentation range)
+    neighbors: [{ address: '203.0.113.254', asn: 64599, passive: true }],
+    extraConfig: unnumberedConfig(host.ifname),
+  });
+}
+
+/** Runs LinkLocalDiscovery in the child on its host's link; resolves with the router's link-local address. */
+function discover(child: SpeakerChild): Promise<string> {
+  return child.request<string>('discover', { interface: child.host.ifname, timeoutMs: WAIT_MS }, WAIT_MS + 5000);
+}
+
 labSuite('BGPPeer interface (unnumbered) vs FRR', { tools: TOOLS }, () => {
   const lab = useTopology(() => createPair({ name: 'unnum' }));
 
   it('finds FRR by its router advertisements, peers over link-local only, and FRR installs IPv4 via inet6', async () => {
     const { a, b } = lab();
     const [ours, theirs] = await Promise.all([linkLocalOnly(a), linkLocalOnly(b)]);
-    const frr = await startPeer('frr', {
-      host: b,
-      asn: FRR_AS,
-      // startPeer wants one address neighbour: a passive one, never contacted (documentation range)
-      neighbors: [{ address: '203.0.113.254', asn: 64599, passive: true }],
-      extraConfig: unnumberedConfig(b.ifname),
-    });
+    const frr = await startUnnumberedFrr(b);
     const child = await SpeakerChild.start(a, { asn: US, routerId: '192.0.2.1' });
     try {
-      const found = await child.request<string>(
-        'discover',
-        { interface: a.ifname, timeoutMs: WAIT_MS },
-        WAIT_MS + 5000,
-      );
+      const found = await discover(child);
       expect(found).toBe(theirs);
       const address = `${found}%${a.ifname}`;
       await child.request('addPeer', {
@@ -116,6 +122,27 @@ labSuite('BGPPeer interface (unnumbered) vs FRR', { tools: TOOLS }, () => {
       await waitKernelRoute(b, V4, (out) => out.trim() === '');
       // the IPv6 route stays: only the withdrawn prefix went
       expect(await kernelRoute(b, V6)).toContain(`via ${ours}`);
+    } finally {
+      await child.close();
+      await frr.stop();
+    }
+  }, 120_000);
+
+  it('FRR learns our link-local from our router advertisements and connects to our listener', async () => {
+    const { a, b } = lab();
+    const [ours, theirs] = await Promise.all([linkLocalOnly(a), linkLocalOnly(b)]);
+    const frr = await startUnnumberedFrr(b);
+    const child = await SpeakerChild.start(a, { asn: US, routerId: '192.0.2.1', listen: true });
+    try {
+      expect(await discover(child)).toBe(theirs);
+      // passive: we never dial, so the session exists only if FRR found our address (it learns it from our RAs)
+      await child.request('addPeer', {
+        options: { address: theirs, interface: a.ifname, asn: FRR_AS, holdTime: 9, passive: true },
+      });
+      const est = await child.waitEstablished(`${theirs}%${a.ifname}`, WAIT_MS);
+      expect(est.info).toMatchObject({ direction: 'incoming', extendedNextHop: true });
+      await child.request('announce', { prefix: V4, options: {} });
+      expect(await waitKernelRoute(b, V4, (out) => out.includes('via inet6'))).toContain(`via inet6 ${ours}`);
     } finally {
       await child.close();
       await frr.stop();
