@@ -24,6 +24,13 @@ const REPS: Record<number, number> = { 300: 3, 50: 3 };
  * `cd packages/bgp && node bench/bfd.mjs`.
  */
 const slackMs = (interval: number) => Math.max(MULT * interval, 500);
+/**
+ * Our reconnect after the BFD Down tear-down: FRR's own, 1 s (`timers connect 1`), not faster. FRR's bgpd does not
+ * gate a new session on BFD (only `bfd strict` would), so a reconnect within ~100 ms, with FRR's bfdd still stopped,
+ * re-established the session and re-sent the route before zebra had deleted it (seen in bench/bfd.mjs at 50 ms): the
+ * measurement would race FRR's own route removal.
+ */
+const RECONNECT = { initialMs: 1000, maxMs: 2000 };
 /** How long the 50 ms session is watched for flaps. */
 const STABLE_MS = 10_000;
 
@@ -118,7 +125,7 @@ labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
           families: ['ipv4'],
           holdTime: 30,
           bfd,
-          backoff: { initialMs: 100, maxMs: 500 },
+          backoff: RECONNECT,
         },
       ]);
       try {
@@ -180,7 +187,7 @@ labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
             families: ['ipv4'],
             holdTime: 30,
             bfd,
-            backoff: { initialMs: 100, maxMs: 500 },
+            backoff: RECONNECT,
           },
         ]);
         const monitor = watchDeletions(b, V4);
