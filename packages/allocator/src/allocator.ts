@@ -2,7 +2,9 @@
  * The allocator: MetalLB's `internal/allocator` rules (assign, allocate from a pool, automatic allocation over pinned
  * then unrestricted pools, sharing, dual stack, pool replacement, counters) over logarithmic free-space structures.
  * The rules live beside it: service descriptions in `service-context.ts`, sharing in `sharing.ts`, address selection
- * in `selection.ts`; this file keeps the state and the operations that change it.
+ * in `selection.ts`; this file keeps the state and the operations that change it. It is longer than ~600 lines on
+ * purpose: every operation updates the same indexes (pools and their order, address segments, IP holders, services)
+ * together, and one class over them is what lets one file show that they never disagree.
  */
 import { formatIp, type Ip, isBuggyIp, parseIp } from './address.js';
 import {
