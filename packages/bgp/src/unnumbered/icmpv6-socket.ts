@@ -5,25 +5,28 @@
  * @module
  */
 
+import { LINUX } from '@ingot/net/libc';
 import { formatIPv6, parseIPv6Into } from '../codec/ip.js';
 import { check, int32, loadLibc, SockoptError, setUdpMinTtl } from '../speaker/platform/linux-sockopts.js';
 import { ND_ROUTER_ADVERTISEMENT, ND_ROUTER_SOLICITATION } from './nd-codec.js';
 
-const AF_INET6 = 10;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_BINDTODEVICE = 25;
-const IPPROTO_IPV6 = 41;
+const {
+  AF_INET6,
+  SOCK_RAW,
+  SOCK_NONBLOCK,
+  SOCK_CLOEXEC,
+  SOL_SOCKET,
+  SO_BINDTODEVICE,
+  IPPROTO_IPV6,
+  IPV6_UNICAST_HOPS,
+  MSG_DONTWAIT,
+  EAGAIN,
+} = LINUX;
 const IPPROTO_ICMPV6 = 58;
 const ICMP6_FILTER = 1;
-const IPV6_UNICAST_HOPS = 16;
 const IPV6_MULTICAST_IF = 17;
 const IPV6_MULTICAST_HOPS = 18;
 const IPV6_MULTICAST_LOOP = 19;
-const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
 
 /** How Neighbor Discovery messages are sent and received on one link (tests pass an in-memory one). */
 export interface NdTransport {

@@ -1,9 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BgpSpeaker, createTcpSocketFd } from '../../src/speaker/index.js';
 
-// The package must load and work where koffi cannot; only the Linux socket options fail, with a clear error.
-vi.mock('koffi', () => {
-  throw new Error('koffi is blocked for this test');
+// The package must load and work where koffi cannot; only the Linux socket options fail, with a clear error. koffi is
+// loaded by @ingot/net/libc (with createRequire, which vi.mock does not reach): its loaders fail here as they do there
+// when koffi is missing.
+vi.mock('@ingot/net/libc', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@ingot/net/libc')>();
+  const blocked = (): never => {
+    throw new real.LibcUnavailableError(
+      'binding libc needs the koffi module, which failed to load: blocked for this test',
+    );
+  };
+  return { ...real, loadKoffi: blocked, libc: blocked, errno: blocked };
 });
 
 describe.runIf(process.platform === 'linux')('without koffi', () => {

@@ -7,24 +7,27 @@
  */
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { type KoffiModule, LINUX, type LibraryHandle, loadKoffi, libc as loadLibcHandle } from '@ingot/net/libc';
 import { addressToBytes } from '../address.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_ATTACH_FILTER = 26;
-const SO_BINDTODEVICE = 25;
-const IPPROTO_IP = 0;
-const IPPROTO_TCP = 6;
-const IPPROTO_IPV6 = 41;
+const {
+  AF_INET,
+  AF_INET6,
+  SOCK_STREAM,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_CLOEXEC,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_ATTACH_FILTER,
+  SO_BINDTODEVICE,
+  IPPROTO_IP,
+  IPPROTO_TCP,
+  IPPROTO_IPV6,
+  IPV6_UNICAST_HOPS,
+} = LINUX;
 const IP_TTL = 2;
 const IP_MINTTL = 21;
-const IPV6_UNICAST_HOPS = 16;
 const IPV6_V6ONLY = 26;
 const IPV6_MINHOPCOUNT = 73;
 const TCP_MD5SIG = 14;
@@ -88,16 +91,17 @@ export async function loadLibc(): Promise<Libc> {
     throw new SockoptError(`TCP MD5, GTSM and TTL socket options need Linux (this is ${process.platform})`);
   }
   libcPromise ??= (async () => {
-    let koffi: typeof import('koffi');
+    // the one libc binding of the @ingot packages (koffi loaded on first use)
+    let koffi: KoffiModule;
+    let lib: LibraryHandle;
     try {
-      const mod = (await import('koffi')) as unknown as { default?: typeof import('koffi') };
-      koffi = (mod.default ?? mod) as typeof import('koffi');
+      koffi = loadKoffi();
+      lib = loadLibcHandle();
     } catch (err) {
       throw new SockoptError(
         `TCP MD5, GTSM and TTL socket options need the koffi module, which failed to load: ${(err as Error).message}`,
       );
     }
-    const lib = koffi.load('libc.so.6');
     const socket = lib.func('int socket(int, int, int)');
     const setsockopt = lib.func('int setsockopt(int, int, int, const uint8_t *, uint32_t)');
     const bind = lib.func('int bind(int, const uint8_t *, uint32_t)');
