@@ -9,17 +9,15 @@ export { BgpError, isBgpError } from './codec/bgp-error.js';
 export { LINK_BANDWIDTH_SUBTYPE, linkBandwidthCommunity, parseLinkBandwidth } from './codec/link-bandwidth.js';
 export type { Announcement, AnnounceOptions } from './speaker/adj-rib-out.js';
 export type { FsmStateName, IdleReason, NotificationInfo } from './speaker/fsm.js';
-export {
-  BgpPeer,
-  type BgpPeerEvents,
-  isCease,
-  type NotificationEvent,
-  type PeerBfdOptions,
-  type PeerCounters,
-  type PeerHost,
-  type PeerOptions,
-  type ReceivedRoute,
-} from './speaker/peer.js';
+export { BgpPeer, isCease, type PeerHost } from './speaker/peer.js';
+export type {
+  BgpPeerEvents,
+  NotificationEvent,
+  PeerBfdOptions,
+  PeerCounters,
+  PeerOptions,
+  ReceivedRoute,
+} from './speaker/peer-options.js';
 export { type SocketOptions, SockoptError } from './speaker/platform/linux-sockopts.js';
 export type { BgpSession, BgpSessionEvents, Family, GracefulRestartOptions, SessionInfo } from './speaker/session.js';
 export {

@@ -5,6 +5,9 @@
  * One instance lives from its start event until it returns to Idle (then it is finished). Connection collision (§6.8),
  * the IdleHoldTimer / DampPeerOscillations backoff and automatic restart are handled one level up, by the peer, which may
  * run a second instance for an incoming connection while the first is in OpenSent or OpenConfirm.
+ *
+ * Longer than ~600 lines on purpose: it is one state machine, and §8.2.2's handling of each event in each state is
+ * read against the RFC as one table; split by state, a transition's two ends would sit in different files.
  * @module
  */
 

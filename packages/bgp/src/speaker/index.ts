@@ -32,17 +32,15 @@ export {
   type NotificationInfo,
   negotiateHoldTime,
 } from './fsm.js';
-export {
-  BgpPeer,
-  type BgpPeerEvents,
-  isCease,
-  type NotificationEvent,
-  type PeerBfdOptions,
-  type PeerCounters,
-  type PeerHost,
-  type PeerOptions,
-  type ReceivedRoute,
-} from './peer.js';
+export { BgpPeer, isCease, type PeerHost } from './peer.js';
+export type {
+  BgpPeerEvents,
+  NotificationEvent,
+  PeerBfdOptions,
+  PeerCounters,
+  PeerOptions,
+  ReceivedRoute,
+} from './peer-options.js';
 export {
   createTcpSocketFd,
   createUdpSocketFd,

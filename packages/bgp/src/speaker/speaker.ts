@@ -16,7 +16,8 @@ import { addressToBytes, unmapAddress } from './address.js';
 import { type Announcement, type AnnounceOptions, announcementKey } from './adj-rib-out.js';
 import { type Clock, type RandomSource, systemClock } from './clock.js';
 import type { BgpSocket } from './connection.js';
-import { BgpPeer, type PeerBfdOptions, type PeerHost, type PeerOptions } from './peer.js';
+import { BgpPeer, type PeerHost } from './peer.js';
+import type { PeerBfdOptions, PeerOptions } from './peer-options.js';
 import { createTcpSocketFd, fdOf, type SockoptError, setSocketOptions } from './platform/linux-sockopts.js';
 import type { GracefulRestartOptions } from './session.js';
 
