@@ -4,6 +4,8 @@
 //   node bench/run.mjs --quick    shorter run (about 1 minute), fewer kills and shorter loss runs
 //   --sizes=3,10                 only these cluster sizes for the real-UDP detection runs
 //   --mixed-only                 only section G (the mixed cluster with real memberlist agents)
+//   --wire=ingot                 sections A-D2 on Ingot's own wire instead of the default (memberlist's)
+//   --detection-only             only sections A-C (for an A/B of the two wires: run it with and without --wire=ingot)
 //
 // What it measures, and where:
 //   A. detection time (kill → every other member reports dead), p50/p99 over repeated kills, 3/10/50 members,
@@ -25,8 +27,10 @@
 //      agents (child processes, MetalLB's configuration and key derivation) on 127.0.0.1; SIGKILL an agent, then close an
 //      Ingot member, repeatedly: time until every Ingot member and every agent reports the victim dead; against the
 //      same kill in a cluster of 3 agents only (memberlist's own timing, the bound for a mixed cluster).
+import { loadavg } from 'node:os';
 import {
   DEFAULT_CONFIG,
+  DEFAULT_WIRE,
   Keyring,
   MEMBERLIST_LAN_CONFIG,
   Membership,
@@ -38,6 +42,10 @@ import { agentBinary, agentsOnlyDetection, mixedDetection } from './mixed.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const MIXED_ONLY = process.argv.includes('--mixed-only');
+const DETECTION_ONLY = process.argv.includes('--detection-only');
+const LATER = !DETECTION_ONLY; // sections D-G
+const WIRE = process.argv.find((a) => a.startsWith('--wire='))?.slice(7);
+if (WIRE !== undefined && WIRE !== 'ingot' && WIRE !== 'memberlist') throw new Error('--wire=ingot|memberlist');
 const HARD_DEADLINE = Date.now() + (QUICK ? 150_000 : 420_000);
 const KEY = new Uint8Array(32).fill(0x5a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +94,12 @@ async function startMember(name, port = 0, loss) {
   } catch {
     transport = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
   }
-  const m = new Membership({ name, transport: loss ? lossy(transport, loss) : transport, keyring: new Keyring([KEY]) });
+  const m = new Membership({
+    name,
+    transport: loss ? lossy(transport, loss) : transport,
+    keyring: new Keyring([KEY]),
+    ...(WIRE ? { wire: WIRE } : {}),
+  });
   m.start();
   return m;
 }
@@ -197,7 +210,7 @@ async function detection(n, kills) {
 /** D1: simulator, 5 members, `minutes` of virtual time at `loss`. */
 function simFalsePositives(loss, seed, minutes = 10) {
   const sim = new Simulation({ seed });
-  for (let i = 0; i < 5; i++) sim.addNode(`n${i}`);
+  for (let i = 0; i < 5; i++) sim.addNode(`n${i}`, WIRE ? { wire: WIRE } : {});
   sim.joinAll();
   sim.run(2000);
   let dead = 0;
@@ -292,7 +305,10 @@ const results = {
 };
 const started = Date.now();
 console.log(
-  `@ingot/election benchmark (${QUICK ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`,
+  `@ingot/election benchmark (${QUICK ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}, ` +
+    `wire ${WIRE ?? `${DEFAULT_WIRE} (the default)`}, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
 console.log('Machine: 2 shared cores, other engineers running builds/tests: timings are noisy.\n');
 
@@ -325,7 +341,7 @@ for (const [n, kills] of plan.filter(([n]) => !MIXED_ONLY && (!sizes || sizes.in
   }
 }
 
-for (const loss of MIXED_ONLY ? [] : [0.1, 0.2]) {
+for (const loss of MIXED_ONLY || !LATER ? [] : [0.1, 0.2]) {
   for (const seed of QUICK ? [1] : [1, 2, 3]) {
     const r = simFalsePositives(loss, seed, 10);
     results.simFalsePositives.push(r);
@@ -335,7 +351,7 @@ for (const loss of MIXED_ONLY ? [] : [0.1, 0.2]) {
     );
   }
 }
-for (const loss of MIXED_ONLY ? [] : [0.1, 0.2]) {
+for (const loss of MIXED_ONLY || !LATER ? [] : [0.1, 0.2]) {
   const secs = QUICK ? 15 : 45;
   const r = await realFalsePositives(loss, secs);
   results.realFalsePositives.push(r);
@@ -351,7 +367,7 @@ console.log(
   '    n | ours sim p50/max | memberlist-timed sim p50/max | ratio p50 | memberlist arithmetic (fast conf … none)',
 );
 results.reference = [];
-for (const n of MIXED_ONLY ? [] : [3, 10, 50]) {
+for (const n of MIXED_ONLY || !LATER ? [] : [3, 10, 50]) {
   const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
   const ours = simDetection(n, {}, seeds);
   const ml = simDetection(n, { ...MEMBERLIST_LAN_CONFIG }, seeds);
@@ -372,7 +388,7 @@ console.log(
   '    n | ingot wire p50/max | memberlist wire p50/max | mixed, Ingot victim | mixed, memberlist-timed victim | E memberlist-timed p50',
 );
 results.memberlistWire = [];
-for (const n of MIXED_ONLY ? [] : [10, 50]) {
+for (const n of MIXED_ONLY || !LATER ? [] : [10, 50]) {
   const seeds = QUICK ? 3 : n === 50 ? 5 : 10;
   const w0 = now();
   const ingotWire = simDetection(n, { wire: 'ingot' }, seeds);
@@ -400,7 +416,7 @@ for (const n of MIXED_ONLY ? [] : [10, 50]) {
 console.log(
   '\nG   mixed cluster for real: 3 Ingot members (this process) + 2 hashicorp/memberlist agents, 127.0.0.1, encrypted',
 );
-const bin = agentBinary();
+const bin = LATER ? agentBinary() : { reason: '--detection-only' };
 if (!bin.path) {
   console.log(`    skipped: ${bin.reason}`);
   results.mixed = { skipped: bin.reason };
@@ -433,7 +449,11 @@ console.log(
     `${Math.round(suspicionBounds(d, 50).minMs)} ms at 50), max ×${d.suspicionMaxMult}, gossip ${d.gossipIntervalMs} ms to ${d.gossipNodes}, ` +
     `confirmers ${d.suspicionConfirmers}, push-pull ${d.pushPullIntervalMs / 1000} s`,
 );
-console.log(`Total wall time ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(
+  `Total wall time ${Math.round((Date.now() - started) / 1000)} s, load average at the end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 results.wallSeconds = Math.round((Date.now() - started) / 1000);
 console.log(
   JSON.stringify(results, (k, v) =>
