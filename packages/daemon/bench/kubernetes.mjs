@@ -17,6 +17,7 @@
 //
 // Usage: node bench/kubernetes.mjs [--services 1000,10000] [--nodes 100] [--speakers 3] [--changes 100]
 //          [--steady-seconds 30] [--reference 200] [--create-concurrency 16] [--timeout-seconds 600] [--json]
+//          [--profile DIR]  (each Ingot process writes a V8 CPU profile to DIR/<name>/, summarised at the end)
 //          [--fake]   (the test fake API server instead of the real one: plain HTTP, no RBAC/APF; for testing the
 //                      bench itself; its figures say nothing about a real cluster)
 // Needs the built daemon (npx tsup) and, without --fake, the lab's Kubernetes build (packages/lab/go/build-tools.sh).
@@ -107,8 +108,34 @@ function client(server, token, ca) {
       req.on('error', reject);
       req.end(payload);
     });
-  /** Streams a watch; calls onEvent(type, object); resolves with a stop function once the response started. */
-  const watch = (path, onEvent) =>
+  /**
+   * Streams a watch; calls onEvent(type, object); resolves with a stop function once the response started. A watch the
+   * server ends (kube-apiserver closes watchers that fall behind, e.g. a bench starved of CPU on a loaded machine) is
+   * opened again: without a resourceVersion the server first sends every existing object as ADDED, so nothing that
+   * happened meanwhile is missed by callers that keep sets.
+   */
+  const watch = (path, onEvent) => {
+    let current;
+    let stopped = false;
+    const open = () =>
+      once(path, onEvent, () => {
+        if (stopped) return;
+        log(`bench: the server ended the watch ${path}; watching again`);
+        open()
+          .then((stop) => {
+            current = stop;
+          })
+          .catch((err) => log(`bench: re-watch failed: ${err.message}`));
+      });
+    return open().then((stop) => {
+      current = stop;
+      return () => {
+        stopped = true;
+        current();
+      };
+    });
+  };
+  const once = (path, onEvent, onEnd) =>
     new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(
         { host: base.hostname, port: base.port, path, headers: { authorization: `Bearer ${token}` }, agent },
@@ -127,6 +154,7 @@ function client(server, token, ca) {
             }
           });
           res.on('error', () => {});
+          res.on('close', onEnd);
           resolve(() => req.destroy());
         },
       );
@@ -777,7 +805,57 @@ function print(r) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * The self time of a V8 CPU profile (node --cpu-prof), summed by where the code lives (package, Ingot package or Node
+ * internals) and by function: what a process spent its CPU on. Idle time is left out.
+ */
+function profileSummary(file, top = 12) {
+  const prof = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  for (const [i, id] of prof.samples.entries()) self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const where = new Map();
+  const fn = new Map();
+  let busy = 0;
+  for (const [id, us] of self) {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    if (functionName === '(idle)') continue;
+    busy += us;
+    const place =
+      url.match(/node_modules\/((@[^/]+\/)?[^/]+)/)?.[1] ??
+      (url.includes('/packages/') ? `@ingot/${url.replace(/.*\/packages\/([^/]+).*/, '$1')}` : url || functionName);
+    where.set(place, (where.get(place) ?? 0) + us);
+    const name = `${functionName || '(anonymous)'} ${url.replace(/.*node_modules\//, '').replace(/.*\/packages\//, '')}:${lineNumber + 1}`;
+    fn.set(name, (fn.get(name) ?? 0) + us);
+  }
+  const rows = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `      ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  return [
+    `    busy ${(busy / 1000).toFixed(0)} ms; by place:`,
+    ...rows(where),
+    '    by function (self time):',
+    ...rows(fn),
+  ];
+}
+
+function printProfiles() {
+  for (const name of readdirSync(PROFILE_DIR).sort()) {
+    const files = readdirSync(`${PROFILE_DIR}/${name}`).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files.sort())
+      process.stdout.write(
+        `  CPU profile of ${name} (${f}):\n${profileSummary(`${PROFILE_DIR}/${name}/${f}`).join('\n')}\n`,
+      );
+  }
+}
+
+// Each scenario's figures are printed as soon as it ends (a later scenario that fails loses only its own).
 const results = [];
-for (const count of SERVICES) results.push(await scenario(count));
+for (const count of SERVICES) {
+  results.push(await scenario(count));
+  if (!AS_JSON) print(results.at(-1));
+}
+if (PROFILE_DIR) printProfiles();
 if (AS_JSON) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-else for (const r of results) print(r);
