@@ -99,7 +99,7 @@ export interface ClusterOptions {
   start?: boolean;
   /** Daemon log level. @default 'info' */
   logLevel?: 'debug' | 'info';
-  /** `spec.memberlist.wire` of every Node document (absent: the default, Ingot's). */
+  /** `spec.memberlist.wire` of every Node document (absent: the default, memberlist's). */
   wire?: 'ingot' | 'memberlist';
   /** `spec.dataPath` of every Node document. @default 'local' */
   dataPath?: 'local' | 'interface';
