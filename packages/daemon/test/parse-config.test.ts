@@ -157,12 +157,6 @@ items:
     ['neither peerAddress nor interface', '{ myASN: 1, peerASN: 2 }', 'spec.peerAddress', /is required/],
     ['interface not a device name', '{ myASN: 1, peerASN: 2, interface: "eth 1" }', 'spec.interface', /device name/],
     [
-      'interface with bfdProfile',
-      '{ myASN: 1, peerASN: 2, interface: eth1, bfdProfile: fast }',
-      'spec.bfdProfile',
-      /unnumbered \(interface\) session is not supported yet/,
-    ],
-    [
       'a fractional connectTime',
       '{ myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, connectTime: 1500ms }',
       'spec.connectTime',

@@ -562,7 +562,6 @@ function unnumberedPeerOptions(options: PeerOptions): PeerOptions {
     throw new RangeError(
       `interface: not a device name (1 to 15 characters, no space, / or %): ${JSON.stringify(ifname)}`,
     );
-  if (options.bfd) throw new RangeError('bfd: not supported on an unnumbered (interface) peer yet');
   const [bare = '', scope] = options.address.split('%');
   if (!isIPv6(bare) || !/^fe[89ab][0-9a-f]:/i.test(bare))
     throw new TypeError(`address: an unnumbered peer's address is its IPv6 link-local address, got ${options.address}`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createPair, type LabHost, labSuite, startPeer, useTopology } from '@ingot/lab';
 import { expect, it } from 'vitest';
 import { SpeakerChild } from './speaker-harness.js';
@@ -7,7 +9,7 @@ import { SpeakerChild } from './speaker-harness.js';
 // router advertisements (FRR: zebra, on bgpd's request; us: LinkLocalDiscovery), the session runs between the two
 // link-local addresses, and our IPv4 service prefix reaches FRR's kernel table with an IPv6 next hop (RFC 8950).
 
-const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra'];
+const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra', 'bfdd'];
 const US = 64513;
 const FRR_AS = 64512;
 const V4 = '198.51.100.0/24';
@@ -15,8 +17,11 @@ const V6 = '2001:db8:100::/48';
 /** A polling bound: FRR's connect retry (1 s), its RA interval (10 s), plus slack for a loaded 2-core machine. */
 const WAIT_MS = 30_000;
 
-/** FRR's unnumbered neighbour on `ifname`, in both families, with the lab's permit-all IN and own-routes-only OUT. */
-function unnumberedConfig(ifname: string): string {
+/**
+ * FRR's unnumbered neighbour on `ifname`, in both families, with the lab's permit-all IN and own-routes-only OUT; with
+ * `bfd`, BFD to it with the profile the lab's FRR driver writes for its first neighbour (lab0).
+ */
+function unnumberedConfig(ifname: string, bfd = false): string {
   const n = ` neighbor ${ifname}`;
   const family = (af: string) => [
     ` address-family ${af} unicast`,
@@ -30,6 +35,7 @@ function unnumberedConfig(ifname: string): string {
     `${n} interface remote-as external`,
     `${n} timers 3 9`,
     `${n} timers connect 1`,
+    ...(bfd ? [`${n} bfd`, `${n} bfd profile lab0`] : []),
     ...family('ipv4'),
     ...family('ipv6'),
     'exit',
@@ -68,14 +74,18 @@ async function waitKernelRoute(host: LabHost, prefix: string, pred: (out: string
   }
 }
 
-/** FRR on `host` with the unnumbered neighbour on its link. */
-function startUnnumberedFrr(host: LabHost) {
+/** BFD timers of the BFD case (ms): FRR's and ours. */
+const BFD = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 };
+
+/** FRR on `host` with the unnumbered neighbour on its link (and bfdd with profile lab0 when `bfd`). */
+function startUnnumberedFrr(host: LabHost, bfd = false) {
   return startPeer('frr', {
     host,
     asn: FRR_AS,
-    // startPeer wants one address neighbour: a passive one, never contacted (documentation range)
-    neighbors: [{ address: '203.0.113.254', asn: 64599, passive: true }],
-    extraConfig: unnumberedConfig(host.ifname),
+    // startPeer wants one address neighbour: a passive one, never contacted (documentation range, and no route to it
+    // on a link without IPv4); with `bfd` it carries the BFD profile, so bfdd runs and lab0 exists
+    neighbors: [{ address: '203.0.113.254', asn: 64599, passive: true, ...(bfd ? { bfd: BFD } : {}) }],
+    extraConfig: unnumberedConfig(host.ifname, bfd),
   });
 }
 
@@ -143,6 +153,47 @@ labSuite('BGPPeer interface (unnumbered) vs FRR', { tools: TOOLS }, () => {
       expect(est.info).toMatchObject({ direction: 'incoming', extendedNextHop: true });
       await child.request('announce', { prefix: V4, options: {} });
       expect(await waitKernelRoute(b, V4, (out) => out.includes('via inet6'))).toContain(`via inet6 ${ours}`);
+    } finally {
+      await child.close();
+      await frr.stop();
+    }
+  }, 120_000);
+
+  it('runs BFD to FRR over the link-locals: Up on both sides, and a frozen bfdd ends the session with Cease / BFD Down', async () => {
+    const { a, b } = lab();
+    const [ours, theirs] = await Promise.all([linkLocalOnly(a), linkLocalOnly(b)]);
+    const frr = await startUnnumberedFrr(b, true);
+    const child = await SpeakerChild.start(a, { asn: US, routerId: '192.0.2.1' });
+    const address = `${theirs}%${a.ifname}`;
+    try {
+      expect(await discover(child)).toBe(theirs);
+      await child.request('addPeer', {
+        options: { address: theirs, interface: a.ifname, asn: FRR_AS, holdTime: 9, bfd: BFD },
+      });
+      await child.waitEstablished(address, WAIT_MS);
+      await child.waitEvent((e) => e.event === 'bfd' && e.address === address && e.state === 'Up', WAIT_MS);
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const peers = JSON.parse(await frr.command('show bfd peers json')) as { peer: string; status: string }[];
+        const mine = peers.find((p) => p.peer === ours);
+        if (mine?.status === 'up') break;
+        if (Date.now() > deadline) throw new Error(`FRR's BFD session to ${ours}: ${JSON.stringify(peers)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // A functional check, not a timing one (bench/bfd.mjs measures detection): the bound is the hold time.
+      const t0 = performance.timeOrigin + performance.now();
+      const after = (e: Record<string, unknown>) => typeof e.at === 'number' && e.at >= t0;
+      const down = child.waitEvent((e) => e.event === 'bfd' && e.state === 'Down' && after(e), 9000);
+      const cease = child.waitEvent((e) => e.event === 'notification' && e.direction === 'sent' && after(e), 9000);
+      const pid = Number(readFileSync(join(frr.dir, 'bfdd.pid'), 'utf8').trim());
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const [ev, n] = await Promise.all([down, cease]);
+        expect(ev.diagnostic).toBe(1); // Control Detection Time Expired
+        expect([n.code, n.subcode]).toEqual([6, 10]); // Cease / BFD Down (RFC 9384)
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
     } finally {
       await child.close();
       await frr.stop();

@@ -386,11 +386,6 @@ function readBgpPeer(r: FieldReader, name: string, w: FieldReader): BGPPeer | un
     r.fail('spec.passwordSecret', 'can not have both password and passwordSecret');
   if (password && /[\r\n]/.test(password)) r.fail('spec.password', 'contains invalid characters (a line break)');
   const bfdProfile = r.string('spec.bfdProfile');
-  if (iface !== undefined && bfdProfile)
-    r.fail(
-      'spec.bfdProfile',
-      'BFD on an unnumbered (interface) session is not supported yet: remove bfdProfile or set peerAddress',
-    );
   const vrf = r.string('spec.vrf');
   if (vrf !== undefined && vrf !== '' && !/^[^\s/]{1,15}$/.test(vrf))
     r.fail('spec.vrf', `must be a network device name (1 to 15 characters, no space or /), got ${JSON.stringify(vrf)}`);
