@@ -19,6 +19,8 @@ const ALL_NODES = 'ff02::1';
 const ALL_ROUTERS = 'ff02::2';
 /** The least time between two of our advertisements sent out of turn (answers to solicitations, new routers). */
 const MIN_ANSWER_GAP_MS = 1000;
+/** Other routers remembered (each reported once); beyond this, on-link spoofed sources are no longer reported. */
+const MAX_OTHER_ROUTERS = 64;
 
 /** Options of {@link LinkLocalDiscovery}. */
 export interface LinkLocalDiscoveryOptions {
@@ -182,7 +184,7 @@ export class LinkLocalDiscovery extends EventEmitter<LinkLocalDiscoveryEvents> {
       this.emit('neighbor', source);
       return;
     }
-    if (source !== this.found && !this.others.has(source)) {
+    if (source !== this.found && !this.others.has(source) && this.others.size < MAX_OTHER_ROUTERS) {
       this.others.add(source);
       this.emit(
         'warning',

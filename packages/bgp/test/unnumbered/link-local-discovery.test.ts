@@ -109,6 +109,10 @@ describe('LinkLocalDiscovery', () => {
     link.deliver(RA, 'fe80::2');
     expect(d.neighbor).toBe(ROUTER);
     expect(warnings).toEqual([`a second router (fe80::2) advertises on veth-a: BGP unnumbered keeps ${ROUTER}`]);
+    // a flood of spoofed sources is reported (and remembered) a bounded number of times
+    for (let i = 0; i < 1000; i++) link.deliver(RA, `fe80::1:${i.toString(16)}`);
+    expect(warnings.length).toBe(64);
+    expect(d.neighbor).toBe(ROUTER);
     d.close();
   });
 
