@@ -176,7 +176,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       members: () =>
         this.members(s)
           .filter((m) => !this.fast?.failover.excluded(m.name))
-          .map((m) => ({ name: m.name, labels: stripIngotLabels(m.labels) })),
+          .map((m) => ({ ...m, labels: stripIngotLabels(m.labels) })), // the address too: ADD-PATH next hops
       allocating: () => this.synced && sync.isAllocator(this.members(s)),
       onAssignments: (services) => sync.recordLocal(services),
       ...(delivery ? { localDelivery: delivery } : {}),
