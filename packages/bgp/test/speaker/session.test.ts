@@ -293,6 +293,39 @@ describe('session: Adj-RIB-Out over the wire', () => {
     expect(peer.counters.prefixesAdvertised).toBe(1);
   });
 
+  it('ADD-PATH send: advertised with addPath; with the peer receiving, one path per next hop, path ids on the wire', async () => {
+    const s = setup({ addPath: true });
+    await tick();
+    const r = s.last();
+    expect(r.of('open')[0]?.capabilities).toContainEqual({
+      type: 'add-path',
+      families: [
+        { afi: 1, safi: 1, sendReceive: 'send' },
+        { afi: 2, safi: 1, sendReceive: 'send' },
+      ],
+    });
+    r.send(THEIR_OPEN({ addPath: [{ afi: 1, safi: 1, sendReceive: 'receive' }] })); // IPv4 only
+    r.send({ type: 'keepalive' });
+    await tick();
+    expect(s.peer.state).toBe('Established');
+    r.decoder.options = { fourOctetAs: true, addPath: { ipv4Unicast: true } };
+    const before = r.of('update').length;
+    s.speaker.announce('198.51.100.1/32', { nextHops: ['192.0.2.7', '192.0.2.8'] });
+    s.speaker.announce('2001:db8::1/128', { nextHop: '2001:db8::5', nextHops: ['2001:db8::7'] });
+    await tick();
+    const ups = r.of('update').slice(before);
+    const v4 = ups.flatMap((u) => u.nlri.map((p, i) => `${u.nlriPathIds?.[i]} ${p} via ${u.attributes.nextHop}`));
+    expect(v4.sort()).toEqual([
+      '1 198.51.100.1/32 via 192.0.2.1',
+      '2 198.51.100.1/32 via 192.0.2.7',
+      '3 198.51.100.1/32 via 192.0.2.8',
+    ]);
+    // IPv6 was not negotiated for ADD-PATH: one path, no identifier
+    const v6 = ups.flatMap((u) => u.attributes.mpReach?.nlri.map((p) => [p, u.attributes.mpReach?.pathIds]) ?? []);
+    expect(v6).toEqual([['2001:db8::1/128', undefined]]);
+    expect(() => s.speaker.announce('198.51.100.2/32', { nextHops: ['not-an-ip'] })).toThrow(TypeError);
+  });
+
   it('re-sends the table and End-of-RIB on ROUTE-REFRESH', async () => {
     const { r, speaker, peer } = await establish();
     speaker.announce('198.51.100.1/32');
