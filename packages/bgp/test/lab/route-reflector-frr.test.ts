@@ -2,9 +2,10 @@ import { createLan, type LabHost, labSuite, startPeer, useTopology } from '@ingo
 import { expect, it } from 'vitest';
 import { SpeakerChild } from './speaker-harness.js';
 
-// Why the speaker needs no ADD-PATH send for route reflectors: two of our speakers (iBGP clients of an FRR route
-// reflector) announce the same /32 with their own next hops; the reflector, with addpath-tx-all-paths toward another
-// client (FRR, ADD-PATH receive), passes both nodes' paths on, so neither next hop is lost at the reflector.
+// Why the speaker needs no ADD-PATH send when every node peers with the route reflector: two of our speakers (iBGP
+// clients of an FRR route reflector) announce the same /32 with their own next hops; the reflector, with
+// addpath-tx-all-paths toward another client (FRR, ADD-PATH receive), passes both nodes' paths on, so neither next hop
+// is lost at the reflector. When only some nodes peer, ADD-PATH send carries the others: add-path-frr.test.ts.
 
 const TOOLS = ['ip', 'vtysh', 'bgpd', 'zebra'];
 const AS = 64512;
