@@ -8,6 +8,8 @@
  * @module
  */
 
+import { CodecError } from '@ingot/net';
+
 /** BFD protocol version (RFC 5880 §4.1). */
 export const BFD_VERSION = 1;
 /** Length of a Control packet without an authentication section. */
@@ -99,8 +101,11 @@ export type BfdErrorReason =
   | 'zero-your-discriminator'
   | 'bad-auth-length';
 
-/** The error {@link decodeBfdControl} throws: `reason` names the failed check; the packet must be discarded. */
-export class BfdError extends Error {
+/**
+ * The error {@link decodeBfdControl} throws: `reason` (also `code`) names the failed check; the packet must be discarded.
+ * A subclass of `@ingot/net`'s `CodecError`, the base of every @ingot codec's error.
+ */
+export class BfdError extends CodecError<BfdErrorReason> {
   /** Always 'BfdError'. */
   override readonly name = 'BfdError';
   /**
@@ -111,7 +116,7 @@ export class BfdError extends Error {
     readonly reason: BfdErrorReason,
     message: string,
   ) {
-    super(message);
+    super(reason, message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { CodecError } from '@ingot/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -96,6 +97,8 @@ describe('BFD Control packet codec', () => {
       }
       expect(isBfdError(err)).toBe(true);
       expect((err as BfdError).reason).toBe(reason);
+      expect(err).toBeInstanceOf(CodecError); // @ingot/net's base of every codec error
+      expect((err as BfdError).code).toBe(reason);
     });
   }
 
