@@ -40,7 +40,10 @@ export interface KubeRequest {
 
 /** Options of {@link KubeHttp}. */
 export interface KubeHttpOptions {
-  /** Requests in flight at once; more wait their turn (watches are not counted: they are not made here). @default 16 */
+  /**
+   * Requests in flight at once; more wait their turn (watches are not counted: they are not made here). The default
+   * leaves room beside the controller's 16 concurrent status writes for its Events. @default 24
+   */
   maxInFlight?: number;
   /** How long resolved credentials and TLS material are reused before the kubeconfig is asked again. @default 10000 */
   credentialsTtlMs?: number;
@@ -87,7 +90,7 @@ export class KubeHttp {
   }
 
   private async slot(): Promise<void> {
-    if (this.inFlight < Math.max(1, this.options.maxInFlight ?? 16)) {
+    if (this.inFlight < Math.max(1, this.options.maxInFlight ?? 24)) {
       this.inFlight++;
       return;
     }

@@ -28,7 +28,7 @@ export interface KubernetesControllerOptions {
   retry?: BackoffOptions;
   /** Delays between attempts after a status write conflict. @default 50 ms doubling */
   conflictRetry?: BackoffOptions;
-  /** Writes in flight at once, in a full pass and for queued changes (decisions are made one by one, in order). @default 8 */
+  /** Writes in flight at once, in a full pass and for queued changes (decisions are made one by one, in order). @default 16 */
   writeConcurrency?: number;
 }
 
@@ -49,8 +49,10 @@ interface PendingEvent {
   event: ServiceEvent;
 }
 
-/** Events posted at once. */
+/** Events posted at once when no status write is pending. */
 const EVENT_CONCURRENCY = 2;
+/** Events posted at once while status writes are pending: statuses first, Events still move. */
+const EVENT_CONCURRENCY_WHILE_WRITING = 1;
 /** Events waiting beyond which new ones are dropped. */
 const MAX_QUEUED_EVENTS = 20_000;
 
@@ -91,6 +93,8 @@ export class KubernetesController {
   private closed = false;
   private readonly pendingEvents: PendingEvent[] = [];
   private eventsPosting = 0;
+  /** Batches of status writes in progress (Events give way to them). */
+  private writing = 0;
   private eventsDrained: Promise<void> | undefined;
   private resolveEvents: (() => void) | undefined;
   /**
@@ -244,7 +248,13 @@ export class KubernetesController {
         done(svc, result ? await this.write(svc, result) : { reprocessAll: false, error: false });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.options.writeConcurrency ?? 8) }, worker));
+    this.writing++;
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, this.options.writeConcurrency ?? 16) }, worker));
+    } finally {
+      this.writing--;
+      this.pumpEvents();
+    }
   }
 
   private async fullPass(): Promise<Outcome> {
@@ -313,7 +323,8 @@ export class KubernetesController {
   /**
    * Logs the events of one converge and queues them for posting (an event identical to the previous one for the same
    * Service is not repeated). Events are posted in order, beside the status writes rather than before each (as
-   * client-go's event recorder does), {@link EVENT_CONCURRENCY} at a time; past {@link MAX_QUEUED_EVENTS} waiting,
+   * client-go's event recorder does), {@link EVENT_CONCURRENCY} at a time, one at a time while status writes are
+   * pending (the status is what users and speakers wait for); past {@link MAX_QUEUED_EVENTS} waiting,
    * new ones are dropped and counted (client-go drops past 1,000).
    */
   private queueEvents(obj: KubeObject, events: readonly ServiceEvent[]): void {
@@ -343,7 +354,8 @@ export class KubernetesController {
     this.eventsDrained ??= new Promise<void>((resolve) => {
       this.resolveEvents = resolve;
     });
-    while (this.eventsPosting < EVENT_CONCURRENCY && this.pendingEvents.length > 0 && !this.closed) {
+    const concurrency = this.writing > 0 ? EVENT_CONCURRENCY_WHILE_WRITING : EVENT_CONCURRENCY;
+    while (this.eventsPosting < concurrency && this.pendingEvents.length > 0 && !this.closed) {
       const next = this.pendingEvents.shift() as PendingEvent;
       this.eventsPosting++;
       // The body is made when it is sent: thousands may wait, and the Service object is in the cache anyway.
