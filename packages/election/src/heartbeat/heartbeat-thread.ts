@@ -72,7 +72,7 @@ type ToThread =
   | { type: 'close' };
 
 type FromThread =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; threadId: number | undefined }
   | { type: 'failed'; message: string }
   | { type: 'lost' | 'recovered'; owner: string; ms: number }
   | { type: 'notice'; kind: 'takeover' | 'released'; sender: string }
@@ -209,8 +209,16 @@ export function heartbeatThreadMain(
       });
     }
   });
+  // The thread's Linux id, so the caller can raise its scheduling priority (none off Linux).
+  let threadId: number | undefined;
+  try {
+    const fs = load('node:fs') as typeof import('node:fs');
+    threadId = Number(/(\d+)$/.exec(fs.readlinkSync('/proc/thread-self'))?.[1]) || undefined;
+  } catch {
+    threadId = undefined;
+  }
   sock.bind(cfg.port, cfg.host, () => {
-    port.postMessage({ type: 'ready', port: sock.address().port });
+    port.postMessage({ type: 'ready', port: sock.address().port, threadId });
     next = performance.now();
     tick();
     statsTimer = setInterval(postStats, 250);
@@ -262,6 +270,8 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     private readonly worker: Worker,
     /** The bound UDP port. */
     readonly port: number,
+    /** The thread's Linux thread id (to raise its scheduling priority), or undefined off Linux. */
+    readonly threadId: number | undefined,
   ) {
     super();
   }
@@ -287,7 +297,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       let thread: HeartbeatThread | undefined;
       worker.on('message', (m: FromThread) => {
         if (m.type === 'ready') {
-          thread = new HeartbeatThread(worker, m.port);
+          thread = new HeartbeatThread(worker, m.port, m.threadId);
           resolve(thread);
         } else if (m.type === 'failed') {
           if (thread) thread.emit('error', new Error(`heartbeat thread: ${m.message}`));

@@ -59,6 +59,12 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
   it('probes are answered by the owner thread; notices reach the owner; stats count bytes', async () => {
     const owner = await start('owner');
     const succ = await start('succ');
+    // a Linux thread id of this process, not the main thread's (for raising its priority)
+    if (process.platform === 'linux') {
+      expect(owner.threadId).toBeGreaterThan(0);
+      expect(owner.threadId).not.toBe(process.pid);
+      expect(owner.threadId).not.toBe(succ.threadId);
+    }
     owner.setPeers([peer('succ', succ)], []);
     succ.setPeers([], [peer('owner', owner)]);
     await until(() => succ.stats().watcher.heartbeats > 5);
