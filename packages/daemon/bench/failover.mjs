@@ -29,7 +29,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkPrerequisites, createL2Lab, inNs, logsSince, NODES, percentile, sh, sleep, waitFor } from './l2-lab.mjs';
+import {
+  checkPrerequisites,
+  createL2Lab,
+  inNs,
+  logsSince,
+  NODES,
+  percentile,
+  sh,
+  sleep,
+  sumMetric,
+  waitFor,
+} from './l2-lab.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {

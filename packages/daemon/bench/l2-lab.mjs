@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-export const CLI = here('../dist/cli.js');
+/** The daemon: the built one, or INGOT_BENCH_CLI (e.g. a copy of the built packages, when others rebuild meanwhile). */
+export const CLI = process.env.INGOT_BENCH_CLI ?? here('../dist/cli.js');
 export const HTTP_SERVER = here('../test/lab/http-server.mjs');
 export const NODES = ['node-1', 'node-2', 'node-3'];
 export const SECRET = 'ingot-bench-memberlist-secret';

@@ -89,6 +89,13 @@ export interface DaemonOptions {
    * instead of dropped (issue 17). @default 2000
    */
   handoverDrainMs?: number;
+  /**
+   * Also deliver locally, in advance, the layer-2 IPs this node is the successor of (the `fast` failover profile): a
+   * takeover then only has to announce, not wait for `ip` to add the address. Harmless on `lo` (arp_ignore keeps the
+   * kernel from answering ARP for it; traffic only comes once this node announces). Only for a data path that keeps
+   * non-owned IPs on `lo`. @default false
+   */
+  standbyLayer2?: boolean;
 }
 
 /** Makes the node accept traffic for the service IPs it announces (e.g. adds them to `lo`). */
@@ -361,6 +368,8 @@ export class Daemon {
     }
     // The node must accept an IP's traffic before anything points at it: new announcements wait for local delivery.
     const local = new Set([...wantL2.keys(), ...(this.layer2Stopped ?? [])]);
+    if (this.options.standbyLayer2 && !this.layer2Stopped)
+      for (const a of plan.l2) if (a.successor === self) local.add(a.ip);
     for (const a of wantBgp.values()) for (const ip of this.statuses.get(a.service)?.ips ?? []) local.add(ip);
     this.lastLocal = [...local];
     this.lastLayer2 = new Map([...wantL2].map(([ip, a]) => [ip, a.interfaces]));

@@ -1,8 +1,10 @@
 import type { HeartbeatPeer, HeartbeatStats } from '@ingot/election';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Daemon, type IngotConfig, parseConfig } from '../src/index.js';
 import { createLogger } from '../src/logger.js';
 import type { AnnouncementPlan } from '../src/speaker/announcement-plan.js';
 import { FastFailover, type HeartbeatLink, heartbeatPairs } from '../src/speaker/fast-failover.js';
+import { layer2Pool } from './fixtures/config-documents.js';
 
 const stats = (): HeartbeatStats => ({
   framesSent: 0,
@@ -169,5 +171,45 @@ describe('FastFailover', () => {
     expect(t.reannounce).not.toHaveBeenCalled();
     t.link.emit('notice', 'released', 'c');
     expect(t.reannounce).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('Daemon standbyLayer2 (fast profile, data path local)', () => {
+  const parsed = parseConfig(
+    `${layer2Pool('198.51.100.10-198.51.100.13')}${['a', 'b', 'c', 'd']
+      .map(
+        (n, i) =>
+          `apiVersion: v1\nkind: Service\nmetadata: { name: ${n}, namespace: demo }\nspec: { type: LoadBalancer, clusterIPs: [203.0.113.${i + 1}], ports: [{ port: 80 }] }\n`,
+      )
+      .join('---\n')}`,
+  );
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  const config = parsed.config as IngotConfig;
+
+  function run(standby: boolean) {
+    const delivered: string[][] = [];
+    const announced: string[] = [];
+    const daemon = new Daemon({
+      nodeName: 'n2',
+      log: createLogger({ write: () => {} }),
+      layer2: { announce: (ip) => void announced.push(ip), withdraw: () => {} },
+      bgp: { setPeers: () => {}, announce: () => {}, withdraw: () => {} },
+      members: () => ['n1', 'n2', 'n3'].map((name) => ({ name, labels: {} })),
+      localDelivery: { sync: (ips) => void delivered.push([...ips].sort()) },
+      ...(standby ? { standbyLayer2: true } : {}),
+    });
+    daemon.applyConfig(config);
+    return { daemon, delivered, announced };
+  }
+
+  it('delivers the IPs this node succeeds in advance (without announcing them); off by default', () => {
+    const on = run(true);
+    const plan = on.daemon.announcementPlan()?.l2 ?? [];
+    const owned = plan.filter((a) => a.node === 'n2').map((a) => a.ip);
+    const succeeded = plan.filter((a) => a.successor === 'n2').map((a) => a.ip);
+    expect(succeeded.length, 'pick other names: n2 succeeds no IP').toBeGreaterThan(0);
+    expect(on.delivered.at(-1)).toEqual([...owned, ...succeeded].sort());
+    expect(on.announced.sort()).toEqual(owned.sort());
+    expect(run(false).delivered.at(-1)).toEqual([...owned].sort());
   });
 });

@@ -180,6 +180,9 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       allocating: () => this.synced && sync.isAllocator(this.members(s)),
       onAssignments: (services) => sync.recordLocal(services),
       ...(delivery ? { localDelivery: delivery } : {}),
+      // fast failover: the IPs this node would take over are on lo already (data path local only: `interface` would
+      // make the kernel answer ARP for them on the announcing interface).
+      ...(s.node?.failover === 'fast' && s.dataPath === 'local' ? { standbyLayer2: true } : {}),
     });
     daemon.setAssignments(sync.table.services);
     const running: Running = { settings: s, backends, delivery, sync, daemon, servers: [] };
@@ -208,6 +211,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
           reconcile: () => daemon.reconcile(),
           reannounce: () => backends.layer2.reannounce?.(),
           log: log.child('failover'),
+          ...(this.options.realtimePriority !== undefined ? { realtimePriority: this.options.realtimePriority } : {}),
         });
     }
 
