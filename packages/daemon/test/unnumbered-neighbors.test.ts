@@ -21,8 +21,10 @@ class FakeDiscovery extends EventEmitter implements NeighborDiscovery {
   async start(): Promise<void> {
     if (this.fail) throw this.fail;
   }
-  hear(address: string): void {
-    this.neighbor ??= address;
+  /** An advertisement from `address`: the first router, or (`replace`) one replacing a silent neighbour. */
+  hear(address: string, replace = false): void {
+    if (this.neighbor !== undefined && !replace) return;
+    this.neighbor = address;
     this.emit('neighbor', address);
   }
   close(): void {
@@ -109,6 +111,21 @@ describe('createBgpSpeakerBackend with a BGPPeer interface', () => {
     backend.setPeers([]);
     expect(backend.peers()).toEqual([]);
     expect(made[0]?.closed).toBe(true);
+  });
+
+  it('moves the session to the new address when the router on the link is replaced', async () => {
+    const { made, neighbors } = fakes();
+    const backend = createBgpSpeakerBackend({ routerId: '192.0.2.1', log, unnumbered: neighbors });
+    closers.push(() => backend.close());
+    backend.setPeers([peer]);
+    await tick();
+    made[0]?.hear(ROUTER);
+    await tick();
+    made[0]?.hear('fe80::2', true);
+    expect(backend.peers()).toMatchObject([{ name: 'tor', address: 'fe80::2%lo:179' }]);
+    // the configuration is unchanged: the next setPeers keeps the moved session
+    backend.setPeers([peer]);
+    expect(backend.peers()).toMatchObject([{ name: 'tor', address: 'fe80::2%lo:179' }]);
   });
 
   it('drops a peer removed before its neighbour was heard', async () => {

@@ -30,6 +30,11 @@ export interface LinkLocalDiscoveryOptions {
   advertiseInterval?: number;
   /** Our link-layer address for the Source Link-Layer Address option. Default: the interface's MAC, if known. */
   linkLayerAddress?: string;
+  /**
+   * Seconds without an advertisement from the neighbour after which another router heard on the link replaces it (a
+   * router replaced, or its link-local address changed). Default 60 (six of FRR's 10 s intervals).
+   */
+  neighborTimeout?: number;
   /** Opens the transport (tests pass an in-memory one). Default: a raw ICMPv6 socket on the interface. */
   transport?: () => Promise<NdTransport>;
   /** Time source (tests). */
@@ -38,7 +43,10 @@ export interface LinkLocalDiscoveryOptions {
 
 /** Events of {@link LinkLocalDiscovery}. */
 export interface LinkLocalDiscoveryEvents {
-  /** The neighbouring router was heard for the first time: its link-local address (no scope). */
+  /**
+   * The neighbouring router's link-local address (no scope): when first heard, and again when another router replaced
+   * one silent for `neighborTimeout`.
+   */
   neighbor: [address: string];
   /** A non-fatal problem (a second router on the link, a send or receive failure). */
   warning: [message: string, error?: Error];
@@ -50,12 +58,14 @@ function isLinkLocal(address: string): boolean {
 
 /**
  * Finds the router on the other end of a point-to-point link by its Router Advertisements, and advertises us to it.
- * The first router heard is the neighbour; another one later is reported once as a warning and ignored.
+ * The first router heard is the neighbour; another one later is reported once as a warning and ignored, unless the
+ * neighbour has been silent for `neighborTimeout`: then the other one becomes the neighbour.
  */
 export class LinkLocalDiscovery extends EventEmitter<LinkLocalDiscoveryEvents> {
   private transport: NdTransport | undefined;
   private timer: TimerHandle | undefined;
   private found: string | undefined;
+  private lastHeard = Number.NEGATIVE_INFINITY;
   private readonly others = new Set<string>();
   private lastAnswer = Number.NEGATIVE_INFINITY;
   private closed = false;
@@ -177,14 +187,27 @@ export class LinkLocalDiscovery extends EventEmitter<LinkLocalDiscoveryEvents> {
       this.discarded++;
       return;
     }
-    if (this.found === undefined) {
+    const now = this.clock.now();
+    if (source === this.found) {
+      this.lastHeard = now;
+      return;
+    }
+    const timeout = (this.options.neighborTimeout ?? 60) * 1000;
+    if (this.found === undefined || now - this.lastHeard >= timeout) {
+      if (this.found !== undefined)
+        this.emit(
+          'warning',
+          `${this.found} silent on ${this.options.interface} for ${timeout / 1000} s: now ${source}`,
+        );
       this.found = source;
+      this.lastHeard = now;
+      this.others.clear();
       // It may not have heard us yet (it learns our address the same way): advertise now rather than in up to 10 s.
       this.answerSoon();
       this.emit('neighbor', source);
       return;
     }
-    if (source !== this.found && !this.others.has(source) && this.others.size < MAX_OTHER_ROUTERS) {
+    if (!this.others.has(source) && this.others.size < MAX_OTHER_ROUTERS) {
       this.others.add(source);
       this.emit(
         'warning',

@@ -116,6 +116,24 @@ describe('LinkLocalDiscovery', () => {
     d.close();
   });
 
+  it('replaces a neighbour silent for neighborTimeout by the next router heard, not one still advertising', async () => {
+    const { link, clock, d } = await started();
+    const heard: string[] = [];
+    d.on('neighbor', (a) => heard.push(a));
+    d.on('warning', () => {});
+    link.deliver(RA, ROUTER);
+    clock.advance(50_000);
+    link.deliver(RA, ROUTER); // still there: the clock restarts
+    clock.advance(30_000);
+    link.deliver(RA, 'fe80::2');
+    expect(d.neighbor).toBe(ROUTER);
+    clock.advance(30_000); // 60 s since ROUTER was last heard
+    link.deliver(RA, 'fe80::2');
+    expect(d.neighbor).toBe('fe80::2');
+    expect(heard).toEqual([ROUTER, 'fe80::2']);
+    d.close();
+  });
+
   it('rejects waitNeighbor after its timeout; a send failure is a warning', async () => {
     const { link, clock, d } = await started();
     const wait = d.waitNeighbor(3000);

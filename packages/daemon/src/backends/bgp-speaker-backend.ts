@@ -34,7 +34,10 @@ export function createBgpSpeakerBackend(
   options: BgpSpeakerBackendOptions,
 ): BgpBackend & { close(): Promise<void>; metrics(): MetricSample[]; peers(): BgpPeerView[] } {
   const speakers = new Map<string, BgpSpeaker>();
-  const peers = new Map<string, { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer }>();
+  const peers = new Map<
+    string,
+    { spec: string; peer: BGPPeer; speaker: BgpSpeaker; session: BgpPeer; routerId: string }
+  >();
   const routes = new Map<string, BgpAnnouncement>();
   const unnumbered = options.unnumbered ?? new UnnumberedNeighbors(options.log);
 
@@ -122,9 +125,21 @@ export function createBgpSpeakerBackend(
     peer.on('state', (to, from) => options.log.info('bgp session state', { peer: p.name, from, to }));
     peer.on('notification', (n) => options.log.warn('bgp notification', { peer: p.name, ...n }));
     peer.on('bfd', (state, diagnostic) => options.log.info('bfd session state', { peer: p.name, state, diagnostic }));
-    peers.set(p.name, { spec, peer: p, speaker, session: peer });
+    peers.set(p.name, { spec, peer: p, speaker, session: peer, routerId });
     options.log.info('bgp peer added', { peer: p.name, address: p.peerAddress, asn: p.peerASN, routerId });
   };
+
+  // The router on an unnumbered link was replaced: its sessions move to the new address.
+  unnumbered.onChange((ifname, address) => {
+    for (const [name, entry] of [...peers]) {
+      if (entry.peer.interface !== ifname || entry.peer.peerAddress === address) continue;
+      entry.speaker.removePeer(entry.peer.peerAddress);
+      peers.delete(name);
+      options.log.info('bgp unnumbered neighbour changed', { peer: name, from: entry.peer.peerAddress, to: address });
+      addPeer({ ...entry.peer, peerAddress: address }, entry.routerId, entry.spec);
+    }
+    for (const a of routes.values()) for (const s of speakers.values()) announceOn(s, a);
+  });
 
   return {
     setPeers(list) {

@@ -6,6 +6,7 @@ export interface NeighborDiscovery {
   readonly neighbor: string | undefined;
   start(): Promise<void>;
   once(event: 'neighbor', fn: (address: string) => void): unknown;
+  on(event: 'neighbor', fn: (address: string) => void): unknown;
   on(event: 'warning', fn: (message: string, error?: Error) => void): unknown;
   close(): void;
 }
@@ -22,6 +23,7 @@ interface Entry {
  */
 export class UnnumberedNeighbors {
   private readonly entries = new Map<string, Entry>();
+  private readonly changeListeners: ((ifname: string, address: string) => void)[] = [];
 
   /**
    * @param log logger
@@ -45,6 +47,12 @@ export class UnnumberedNeighbors {
       discovery.on('warning', (message, error) =>
         this.log.warn('bgp unnumbered', { interface: ifname, message, error: error?.message }),
       );
+      let known: string | undefined;
+      discovery.on('neighbor', (address) => {
+        if (known !== undefined && address !== known)
+          for (const fn of this.changeListeners) fn(ifname, `${address}%${ifname}`);
+        known = address;
+      });
       e = { discovery, users: new Set(), started: discovery.start() };
       this.entries.set(ifname, e);
     }
@@ -58,6 +66,14 @@ export class UnnumberedNeighbors {
     }
     const address = discovery.neighbor ?? (await new Promise<string>((resolve) => discovery.once('neighbor', resolve)));
     return `${address}%${ifname}`;
+  }
+
+  /**
+   * Calls `fn` with the new scoped address when the router on an interface was replaced (the old one silent for the
+   * discovery's neighbour timeout, another one heard).
+   */
+  onChange(fn: (ifname: string, address: string) => void): void {
+    this.changeListeners.push(fn);
   }
 
   /** `user` no longer needs `ifname`: its discovery stops with its last user. */
