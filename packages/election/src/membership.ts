@@ -1,3 +1,9 @@
+/**
+ * The SWIM membership façade: the node table, the wire, the transport's packets and the public API. Probing is in
+ * `probe.ts`, member state changes (suspicion, alive, dead) in `member-state.ts`, push-pull in `push-pull.ts`, the
+ * broadcast queue in `broadcast-queue.ts`. It is longer than ~600 lines because the constructor wires those three
+ * collaborators explicitly: each gets the callbacks it may use (its `…Host` interface), never the façade itself.
+ */
 import { EventEmitter } from 'eventemitter3';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
