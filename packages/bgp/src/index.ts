@@ -8,6 +8,7 @@
 export { BgpError, isBgpError } from './codec/bgp-error.js';
 export { LINK_BANDWIDTH_SUBTYPE, linkBandwidthCommunity, parseLinkBandwidth } from './codec/link-bandwidth.js';
 export type { Announcement, AnnounceOptions } from './speaker/adj-rib-out.js';
+export type { Clock, RandomSource, TimerHandle } from './speaker/clock.js';
 export type { FsmStateName, IdleReason, NotificationInfo } from './speaker/fsm.js';
 export { BgpPeer, isCease, type PeerHost } from './speaker/peer.js';
 export type {
