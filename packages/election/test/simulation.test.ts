@@ -52,7 +52,10 @@ describe('simulation: failure detection with shipped defaults (virtual time)', (
     expect(t).toBeGreaterThan(0);
     expect(t).toBeLessThanOrEqual(3000);
     for (const o of sim.nodes()) if (!o.killed) expect(o.membership.clusterView().alive).toBe(199);
-  }, 60_000);
+    // Wall-clock allowance, not a protocol bound (the bound is the virtual 3 s above): on memberlist's wire, the
+    // default, the codec costs about 3x Ingot's (bench F), so this run takes ~20 s alone on a quiet machine and 71 s
+    // was seen beside the other test files at load 25.
+  }, 180_000);
 });
 
 describe('simulation: robustness', () => {

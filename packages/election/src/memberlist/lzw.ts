@@ -99,16 +99,19 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
   let hi = EOF;
   let overflow = 1 << width;
   let last = INVALID;
-  const emit = (src: Uint8Array, start: number, end: number) => {
-    const n = end - start;
+  /** Makes room for `n` more output bytes (throws past `maxOutput`). */
+  const reserve = (n: number) => {
     if (o + n > maxOutput) throw new CodecError('too-large', `lzw: output over ${maxOutput} bytes`, pos);
     if (o + n > out.length) {
       const next = new Uint8Array(Math.min(maxOutput, Math.max(out.length * 2, o + n)));
       next.set(out.subarray(0, o));
       out = next;
     }
-    out.set(src.subarray(start, end), o);
-    o += n;
+  };
+  // byte loops, not subarray + set: most strings are a few bytes, and a view per code is an allocation per code
+  const emit = (src: Uint8Array, start: number, end: number) => {
+    reserve(end - start);
+    for (let i = start; i < end; i++) out[o++] = src[i] as number;
   };
   for (;;) {
     while (nBits < width) {
@@ -120,8 +123,8 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
     bits >>>= width;
     nBits -= width;
     if (code < CLEAR) {
-      scratch[0] = code;
-      emit(scratch, 0, 1);
+      reserve(1);
+      out[o++] = code;
       if (last !== INVALID) {
         suffix[hi] = code;
         prefix[hi] = last;
