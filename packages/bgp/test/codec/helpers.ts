@@ -1,5 +1,11 @@
 import { expect } from 'vitest';
-import { type BgpMessage, type CodecOptions, decodeMessage, encodeMessage, encodingLength } from '../../src/internal.js';
+import {
+  type BgpMessage,
+  type CodecOptions,
+  decodeMessage,
+  encodeMessage,
+  encodingLength,
+} from '../../src/internal.js';
 
 /** Hex (spaces allowed, 'ff×16' for the marker) to bytes. */
 export function hex(text: string): Uint8Array {
