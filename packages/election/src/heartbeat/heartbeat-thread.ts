@@ -292,7 +292,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       probeCopies: positiveInteger('probeCopies', options.probeCopies ?? 3),
       keys: options.keyring?.allKeys,
     };
-    const worker = new Worker(HEARTBEAT_THREAD_SOURCE, { eval: true, workerData });
+    // execArgv []: the process's own flags (a preloaded --import/--require module, e.g. an APM agent or a test load)
+    // do not run in this thread: it runs its timer, its socket and nothing else.
+    const worker = new Worker(HEARTBEAT_THREAD_SOURCE, { eval: true, workerData, execArgv: [] });
     return new Promise((resolve, reject) => {
       let thread: HeartbeatThread | undefined;
       worker.on('message', (m: FromThread) => {
