@@ -3,8 +3,11 @@
  * the timer negotiation of §6.8.2–6.8.4 (slow 1 s transmission until Up, Poll Sequences when the intervals change),
  * the reception procedure of §6.8.6 after the codec's checks, transmission with the jitter of §6.8.7, passive role,
  * and administrative down (§6.8.16). It performs no I/O itself: packets go out through `send`, come in through
- * {@link BfdSession.receive}. Demand mode and the Echo function are not used: we never set D, always advertise a
- * Required Min Echo RX Interval of 0, and keep transmitting periodically if the remote asks for demand mode.
+ * {@link BfdSession.receive}. Demand mode is not used: we never set D and keep transmitting periodically if the remote
+ * asks for it. The Echo function (§6.4, §6.8.9) is optional: with `echo` set we advertise its interval as our Required
+ * Min Echo RX Interval (our forwarding plane loops the remote's echoes back), and while Up and the remote advertises a
+ * nonzero one we send Echo packets through `sendEcho` every max(ours, theirs) and declare the session Down with
+ * diagnostic 2 (Echo Function Failed) when none came back for that interval times our Detect Mult.
  * @module
  */
 
@@ -20,6 +23,7 @@ import {
   type BfdStateValue,
   encodeBfdControl,
 } from './bfd-codec.js';
+import { decodeBfdEcho, encodeBfdEcho } from './bfd-echo-codec.js';
 
 /** The slowest transmission interval while the session is not Up (RFC 5880 §6.8.3: at least one second), µs. */
 export const BFD_SLOW_TX_US = 1_000_000;
@@ -34,6 +38,8 @@ export interface BfdRemote {
   desiredMinTx: number;
   /** bfd.RemoteMinRxInterval, µs. */
   requiredMinRx: number;
+  /** The remote's Required Min Echo RX Interval, µs (0: it loops no Echo packets back). */
+  requiredMinEchoRx: number;
   /** The remote's Detect Mult. */
   detectMultiplier: number;
 }
@@ -61,6 +67,12 @@ export interface BfdSessionOptions {
   adminDown?: boolean;
   /** Sends one encoded Control packet. */
   send: (packet: Uint8Array) => void;
+  /**
+   * The Echo function (RFC 5880 §6.4): `interval` (ms, 10..60000) is advertised as our Required Min Echo RX Interval
+   * and is the fastest we send Echo packets at; `send` transmits one Echo payload (see `encodeBfdEcho`) so that it
+   * comes back to {@link BfdSession.receiveEcho}. Absent: no Echo (we advertise 0).
+   */
+  echo?: { interval: number; send: (payload: Uint8Array) => void };
   /** Time source. Default the system clock. */
   clock?: Clock;
   /** Jitter source. Default Math.random. */
@@ -81,7 +93,7 @@ export interface BfdSessionEvents {
 }
 
 /** Why {@link BfdSession.receive} dropped a packet that the codec accepted. */
-export type BfdDiscardReason = 'wrong-discriminator' | 'authentication' | 'admin-down';
+export type BfdDiscardReason = 'wrong-discriminator' | 'authentication' | 'admin-down' | 'echo-inactive' | 'bad-echo';
 
 function ms(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 60_000) {
@@ -102,6 +114,10 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
   private readonly sendPacket: (packet: Uint8Array) => void;
   private readonly txTimer: Timer;
   private readonly detectTimer: Timer;
+  private readonly echoTxTimer: Timer;
+  private readonly echoDetectTimer: Timer;
+  private readonly echo: { intervalUs: number; send: (payload: Uint8Array) => void } | undefined;
+  private echoSequence = 0;
   private current: BfdSessionState;
   /** Configured Desired Min TX once Up, µs. */
   private configuredTx: number;
@@ -114,7 +130,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
   private polling = false;
   private started = false;
   /** Packets sent and received, and packets discarded, for status and tests. */
-  readonly counters = { sent: 0, received: 0, discarded: 0 };
+  readonly counters = { sent: 0, received: 0, discarded: 0, echoSent: 0, echoReceived: 0 };
 
   /** @param options the session's configuration */
   constructor(options: BfdSessionOptions) {
@@ -136,6 +152,15 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     this.sendPacket = options.send;
     this.txTimer = new Timer('bfd-tx', this.clock, () => this.onTxTimer());
     this.detectTimer = new Timer('bfd-detect', this.clock, () => this.onDetectionTimeout());
+    this.echoTxTimer = new Timer('bfd-echo-tx', this.clock, () => this.onEchoTxTimer());
+    this.echoDetectTimer = new Timer('bfd-echo-detect', this.clock, () => this.onEchoDetectionTimeout());
+    if (options.echo !== undefined) {
+      const e = options.echo.interval;
+      if (!Number.isInteger(e) || e < 10 || e > 60_000) {
+        throw new RangeError(`BFD echo interval must be an integer 10..60000 ms, got ${e}`);
+      }
+      this.echo = { intervalUs: e * 1000, send: options.echo.send };
+    }
     this.current = options.adminDown
       ? { name: 'AdminDown', diagnostic: BfdDiagnostic.ADMINISTRATIVELY_DOWN }
       : { name: 'Down', diagnostic: BfdDiagnostic.NONE };
@@ -166,6 +191,22 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     return r === undefined ? undefined : r.detectMultiplier * Math.max(this.requiredMinRx, r.desiredMinTx);
   }
 
+  /**
+   * The interval Echo packets are sent at while the Echo function is active (max of our echo interval and the
+   * remote's Required Min Echo RX, RFC 5880 §6.8.9), µs; 0 when it is not active: we have no echo configured, the
+   * session is not Up, or the remote advertises a Required Min Echo RX of 0.
+   */
+  get echoIntervalUs(): number {
+    const r = this.remote();
+    if (!this.echo || this.current.name !== 'Up' || r === undefined || r.requiredMinEchoRx === 0) return 0;
+    return Math.max(this.echo.intervalUs, r.requiredMinEchoRx);
+  }
+
+  /** The Echo detection time (echo interval × our Detect Mult), µs; 0 when the Echo function is not active. */
+  get echoDetectionTimeUs(): number {
+    return this.echoIntervalUs * this.detectMultiplier;
+  }
+
   /** Starts transmitting (unless passive and nothing was received yet). */
   start(): void {
     if (this.started) return;
@@ -178,6 +219,8 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     this.started = false;
     this.txTimer.stop();
     this.detectTimer.stop();
+    this.echoTxTimer.stop();
+    this.echoDetectTimer.stop();
   }
 
   /**
@@ -225,6 +268,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
       state: packet.state,
       desiredMinTx: packet.desiredMinTxInterval,
       requiredMinRx: packet.requiredMinRxInterval,
+      requiredMinEchoRx: packet.requiredMinEchoRxInterval,
       detectMultiplier: packet.detectMultiplier,
     };
     const wasSilent = this.transmitIntervalUs === 0 || (this.passive && this.remote() === undefined);
@@ -256,7 +300,61 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     if (packet.poll) this.transmitNow(true);
     else if (this.started && wasSilent && !this.txTimer.running) this.scheduleTx(true);
     this.hastenTx();
+    this.updateEcho();
     return undefined;
+  }
+
+  /**
+   * Processes an Echo payload that came back (UDP port 3785, addressed to ourselves): restarts the Echo detection
+   * timer when it is ours and the Echo function is active.
+   * @returns undefined when it was used, else why it was discarded
+   */
+  receiveEcho(payload: Uint8Array): BfdDiscardReason | undefined {
+    let discriminator: number;
+    try {
+      discriminator = decodeBfdEcho(payload).discriminator;
+    } catch {
+      return this.discard('bad-echo');
+    }
+    if (discriminator !== this.localDiscriminator) return this.discard('wrong-discriminator');
+    const detect = this.echoDetectionTimeUs;
+    if (detect === 0 || !this.started) return this.discard('echo-inactive');
+    this.counters.echoReceived++;
+    this.echoDetectTimer.start(detect / 1000);
+    return undefined;
+  }
+
+  /** Starts, retimes or stops the Echo timers after anything that can change whether (and how fast) Echo runs. */
+  private updateEcho(): void {
+    const interval = this.started ? this.echoIntervalUs : 0;
+    if (interval === 0) {
+      this.echoTxTimer.stop();
+      this.echoDetectTimer.stop();
+      return;
+    }
+    const detect = interval * this.detectMultiplier;
+    // Starting (or a shorter detection time): the detection time runs from now; a running one keeps its deadline.
+    const remaining = this.echoDetectTimer.remaining;
+    if (remaining === undefined || remaining > detect / 1000) this.echoDetectTimer.start(detect / 1000);
+    const txRemaining = this.echoTxTimer.remaining;
+    if (txRemaining === undefined) this.onEchoTxTimer();
+    else if (txRemaining > interval / 1000) this.echoTxTimer.start(interval / 1000);
+  }
+
+  private onEchoTxTimer(): void {
+    const interval = this.echoIntervalUs;
+    if (!this.echo || interval === 0 || !this.started) return;
+    this.echoSequence = (this.echoSequence + 1) >>> 0;
+    this.counters.echoSent++;
+    this.echo.send(encodeBfdEcho({ discriminator: this.localDiscriminator, sequence: this.echoSequence }));
+    // Jittered like Control packets (§6.8.7 applies to them; the Echo rate is a local matter): 0–25 % shorter.
+    this.echoTxTimer.start((interval * (0.75 + 0.25 * this.random())) / 1000);
+  }
+
+  private onEchoDetectionTimeout(): void {
+    if (this.current.name === 'Up') {
+      this.transition({ name: 'Down', diagnostic: BfdDiagnostic.ECHO_FUNCTION_FAILED, remote: this.current.remote });
+    }
   }
 
   /**
@@ -295,6 +393,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     else if (from === 'Up') this.emit('down', next.diagnostic, remoteAdminDown || next.name === 'AdminDown');
     // The remote learns of the change without waiting a (possibly 1 s) interval; the timer restarts at the new one.
     if (this.started) this.scheduleTx(true);
+    this.updateEcho();
   }
 
   private updateAdvertisedTx(): void {
@@ -333,7 +432,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
       yourDiscriminator: r?.discriminator ?? 0,
       desiredMinTxInterval: this.advertisedTx,
       requiredMinRxInterval: this.requiredMinRx,
-      requiredMinEchoRxInterval: 0,
+      requiredMinEchoRxInterval: this.echo?.intervalUs ?? 0,
     };
   }
 

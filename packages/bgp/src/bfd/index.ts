@@ -25,6 +25,16 @@ export {
   isBfdError,
 } from './bfd-codec.js';
 export {
+  BFD_ECHO_LENGTH,
+  BFD_ECHO_MAGIC,
+  BfdEchoError,
+  type BfdEchoErrorReason,
+  type BfdEchoPacket,
+  decodeBfdEcho,
+  encodeBfdEcho,
+  encodeBfdEchoDatagram,
+} from './bfd-echo-codec.js';
+export {
   BFD_SLOW_TX_US,
   type BfdDiscardReason,
   type BfdRemote,
