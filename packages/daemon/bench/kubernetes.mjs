@@ -788,7 +788,11 @@ function print(r) {
     )
       .map(([n, c]) => `${n} ${c.toFixed(1)} s`)
       .join(', ')}`,
-    `  API server over that phase: status patches ${r.server.statusPatch.count} (mean ${r.server.statusPatch.meanMs.toFixed(1)} ms), Events ${r.server.eventPost.count} (mean ${r.server.eventPost.meanMs.toFixed(1)} ms); etcd updates ${r.server.etcdUpdate.count} (mean ${r.server.etcdUpdate.meanMs.toFixed(1)} ms), creates ${r.server.etcdCreate.count} (mean ${r.server.etcdCreate.meanMs.toFixed(1)} ms)`,
+    ...(FAKE
+      ? []
+      : [
+          `  API server over that phase: status patches ${r.server.statusPatch.count} (mean ${r.server.statusPatch.meanMs.toFixed(1)} ms), Events ${r.server.eventPost.count} (mean ${r.server.eventPost.meanMs.toFixed(1)} ms); etcd updates ${r.server.etcdUpdate.count} (mean ${r.server.etcdUpdate.meanMs.toFixed(1)} ms), creates ${r.server.etcdCreate.count} (mean ${r.server.etcdCreate.meanMs.toFixed(1)} ms)`,
+        ]),
     `  steady state, after ${s(r.steady[0].settleMs)} to settle (kube-apiserver APF counts per ServiceAccount; target 0/s beyond watches):`,
     ...r.steady.map(
       (x) =>
