@@ -141,6 +141,21 @@ async function main() {
     };
   });
   const falseFailovers = perNode.reduce((n, x) => n + x.heartbeatTakeovers, 0);
+  // Each false takeover with what the successor logged: the owner, when, the silence it measured, and how it ended.
+  const takeovers = NODES.flatMap((n) =>
+    logsSince(daemons.get(n), t0)
+      .filter((r) => String(r.msg).startsWith('fast takeover'))
+      .map((r) => ({
+        node: n,
+        atS: Math.round((r.t - t0) / 100) / 10,
+        owner: r.owner,
+        event: String(r.msg).startsWith('fast takeover refuted')
+          ? `refuted: ${r.why}`
+          : String(r.msg).startsWith('fast takeover confirmed')
+            ? 'confirmed'
+            : `taken after ${r.silentMs} ms silent`,
+      })),
+  );
   const summary = {
     package: '@ingot/daemon',
     benchmark: 'soak of failover: fast (false failovers under loss and a busy daemon)',
@@ -157,6 +172,7 @@ async function main() {
     falseFailovers,
     target: 0,
     perNode,
+    takeovers,
   };
   if (!AS_JSON) {
     console.log(
