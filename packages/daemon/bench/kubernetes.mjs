@@ -581,7 +581,13 @@ async function assignment(cluster, count, others) {
     const [controller] = await startProcesses(cluster, ['ingot-controller']);
     // Started, caches synced and configuration loaded (its /metrics says so); the full pass runs from here.
     const syncedMs = now() - started;
-    await until(`${count} services assigned (${assigned.size} so far)`, () => assigned.size >= count, TIMEOUT_MS, 20);
+    try {
+      await until(`${count} services assigned (${assigned.size} so far)`, () => assigned.size >= count, TIMEOUT_MS, 20);
+    } catch (err) {
+      // Not returned to the scenario, which stops only what it knows: stop it here (a timed-out run left it running).
+      controller.child.kill('SIGTERM');
+      throw err;
+    }
     const assignedMs = now() - started;
     // Where the time went: CPU seconds of every process over the phase, and the API server's own latencies.
     const cpu = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSecondsOf(pid) - cpuBefore[n]]));
