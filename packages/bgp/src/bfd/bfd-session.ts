@@ -102,6 +102,14 @@ function ms(name: string, value: number): number {
   return value;
 }
 
+function checkEcho(echo: BfdSessionOptions['echo']): { intervalUs: number; send: (p: Uint8Array) => void } | undefined {
+  if (echo === undefined) return undefined;
+  if (!Number.isInteger(echo.interval) || echo.interval < 10 || echo.interval > 60_000) {
+    throw new RangeError(`BFD echo interval must be an integer 10..60000 ms, got ${echo.interval}`);
+  }
+  return { intervalUs: echo.interval * 1000, send: echo.send };
+}
+
 /** A BFD session (RFC 5880) in asynchronous mode. Call {@link BfdSession.start} to begin; {@link BfdSession.stop} ends it. */
 export class BfdSession extends EventEmitter<BfdSessionEvents> {
   /** bfd.LocalDiscr. */
@@ -116,7 +124,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
   private readonly detectTimer: Timer;
   private readonly echoTxTimer: Timer;
   private readonly echoDetectTimer: Timer;
-  private readonly echo: { intervalUs: number; send: (payload: Uint8Array) => void } | undefined;
+  private echo: { intervalUs: number; send: (payload: Uint8Array) => void } | undefined;
   private echoSequence = 0;
   private current: BfdSessionState;
   /** Configured Desired Min TX once Up, µs. */
@@ -154,13 +162,7 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
     this.detectTimer = new Timer('bfd-detect', this.clock, () => this.onDetectionTimeout());
     this.echoTxTimer = new Timer('bfd-echo-tx', this.clock, () => this.onEchoTxTimer());
     this.echoDetectTimer = new Timer('bfd-echo-detect', this.clock, () => this.onEchoDetectionTimeout());
-    if (options.echo !== undefined) {
-      const e = options.echo.interval;
-      if (!Number.isInteger(e) || e < 10 || e > 60_000) {
-        throw new RangeError(`BFD echo interval must be an integer 10..60000 ms, got ${e}`);
-      }
-      this.echo = { intervalUs: e * 1000, send: options.echo.send };
-    }
+    this.echo = checkEcho(options.echo);
     this.current = options.adminDown
       ? { name: 'AdminDown', diagnostic: BfdDiagnostic.ADMINISTRATIVELY_DOWN }
       : { name: 'Down', diagnostic: BfdDiagnostic.NONE };
@@ -205,6 +207,16 @@ export class BfdSession extends EventEmitter<BfdSessionEvents> {
   /** The Echo detection time (echo interval × our Detect Mult), µs; 0 when the Echo function is not active. */
   get echoDetectionTimeUs(): number {
     return this.echoIntervalUs * this.detectMultiplier;
+  }
+
+  /**
+   * Turns the Echo function on (with its interval and sender) or off; our next Control packet advertises the new
+   * Required Min Echo RX Interval (0 when off).
+   * @throws RangeError for an interval outside 10..60000 ms
+   */
+  setEcho(echo: BfdSessionOptions['echo']): void {
+    this.echo = checkEcho(echo);
+    this.updateEcho();
   }
 
   /** Starts transmitting (unless passive and nothing was received yet). */

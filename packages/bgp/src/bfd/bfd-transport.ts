@@ -11,7 +11,9 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'eventemitter3';
 import type { Clock, RandomSource } from '../speaker/clock.js';
 import { createUdpSocketFd, familyOf, setUdpMinTtl } from '../speaker/platform/linux-sockopts.js';
-import { BFD_MULTIHOP_PORT, BFD_SINGLE_HOP_PORT, decodeBfdControl, isBfdError } from './bfd-codec.js';
+import { BFD_ECHO_PORT, BFD_MULTIHOP_PORT, BFD_SINGLE_HOP_PORT, decodeBfdControl, isBfdError } from './bfd-codec.js';
+import { decodeBfdEcho } from './bfd-echo-codec.js';
+import { BfdEchoSender, echoPrerequisites, interfaceOf, localAddressToward } from './bfd-echo-socket.js';
 import { BfdSession } from './bfd-session.js';
 
 /** One BFD peer: where it is and the session's timers (MetalLB's BFDProfile fields, milliseconds). */
@@ -34,6 +36,12 @@ export interface BfdPeerOptions {
   passive?: boolean;
   /** Bind the session's sockets (and its listener) to this device, e.g. a VRF (SO_BINDTODEVICE). */
   device?: string;
+  /**
+   * Run the Echo function (RFC 5880 §6.4, RFC 5881 §4) at this interval, ms (10..60000): IPv4 single hop only. It
+   * needs CAP_NET_RAW, `net.ipv4.ip_forward=1` and `accept_local=1` on the interface; without them the session runs
+   * without Echo and `error` says what is missing.
+   */
+  echoInterval?: number;
 }
 
 /** Options of a {@link BfdTransport}. */
@@ -65,6 +73,8 @@ interface Entry {
   closed: boolean;
   /** Datagrams handed to the socket and not yet sent: the socket closes after them (the AdminDown goes out). */
   inflight: number;
+  /** The Echo sender, once Echo is running. */
+  echo?: BfdEchoSender;
 }
 
 interface Listener {
@@ -117,6 +127,16 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     if (!Number.isInteger(minimumTtl) || minimumTtl < 1 || minimumTtl > 254) {
       throw new RangeError(`BFD minimum TTL must be 1..254, got ${minimumTtl}`);
     }
+    if (peer.echoInterval !== undefined) {
+      if (family !== 4 || peer.multihop) {
+        throw new RangeError(
+          `BFD Echo is supported for IPv4 single hop only, not for ${peer.address}${peer.multihop ? ' (multihop)' : ''}`,
+        );
+      }
+      if (!Number.isInteger(peer.echoInterval) || peer.echoInterval < 10 || peer.echoInterval > 60_000) {
+        throw new RangeError(`BFD echo interval must be an integer 10..60000 ms, got ${peer.echoInterval}`);
+      }
+    }
     const entry = { options: peer, closed: false, inflight: 0 } as Entry;
     entry.session = new BfdSession({
       localDiscriminator: this.newDiscriminator(),
@@ -143,6 +163,7 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     entry.session.setAdminDown(true);
     entry.session.stop();
     entry.closed = true;
+    entry.echo?.close();
     if (entry.inflight === 0) entry.socket?.close();
     this.peers.delete(address);
     this.byDiscriminator.delete(entry.session.localDiscriminator);
@@ -180,7 +201,68 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     }
     socket.on('error', (err) => this.emit('error', err, entry.options.address));
     entry.socket = socket;
+    if (entry.options.echoInterval !== undefined) await this.openEcho(entry, entry.options.echoInterval, socket);
+    if (entry.closed) return;
     entry.session.start();
+  }
+
+  /** Starts the Echo function of a peer, or emits `error` saying why it runs without (the session still starts). */
+  private async openEcho(entry: Entry, interval: number, socket: dgram.Socket): Promise<void> {
+    const address = entry.options.address;
+    try {
+      const local = entry.options.localAddress ?? (await localAddressToward(address));
+      const device = interfaceOf(local);
+      if (device === undefined) throw new Error(`no interface has ${local}`);
+      const missing = echoPrerequisites(device);
+      if (missing.length > 0) throw new Error(`the host needs ${missing.join(' and ')}`);
+      await this.echoListener();
+      if (entry.closed) return;
+      const sender = new BfdEchoSender(address, local, device, socket.address().port);
+      entry.echo = sender;
+      entry.session.setEcho({ interval, send: (payload) => void sender.send(payload) });
+    } catch (err) {
+      this.emit('error', new Error(`BFD echo with ${address} is off: ${(err as Error).message}`), address);
+    }
+  }
+
+  /** The UDP socket our own Echo packets come back to (port 3785), shared by every peer. */
+  private echoListener(): Promise<Listener> {
+    const key = 'echo';
+    let pending = this.udpListeners.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const fd = await createUdpSocketFd({
+          family: 4,
+          bind: { address: this.options.listenAddresses?.[4] ?? '0.0.0.0', port: BFD_ECHO_PORT },
+          reuseAddr: true,
+        });
+        const socket = await wrap(4, fd);
+        socket.on('message', (msg, rinfo) => this.onEcho(msg, rinfo.address));
+        socket.on('error', (err) => this.emit('error', err));
+        return { socket, fd, minTtl: 0 };
+      })();
+      this.udpListeners.set(key, pending);
+      pending.catch(() => this.udpListeners.delete(key));
+    }
+    return pending;
+  }
+
+  private onEcho(msg: Uint8Array, from: string): void {
+    let discriminator: number;
+    try {
+      discriminator = decodeBfdEcho(msg).discriminator;
+    } catch (err) {
+      this.emit('discard', `echo: ${(err as Error).message}`, from);
+      return;
+    }
+    const entry = this.byDiscriminator.get(discriminator);
+    // Ours come back from our own address (the packet's source is the destination we wrote).
+    if (!entry?.echo || entry.echo.local !== from) {
+      this.emit('discard', 'echo: unknown-session', from);
+      return;
+    }
+    const refused = entry.session.receiveEcho(msg);
+    if (refused) this.emit('discard', `echo: ${refused}`, from);
   }
 
   /** A sending socket: TTL 255, bound to a source port in 49152–65535 (RFC 5881 §4), tried a few times. */

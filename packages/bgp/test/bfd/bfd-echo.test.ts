@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { neighbourMac } from '../../src/bfd/bfd-echo-socket.js';
 import {
   BFD_ECHO_LENGTH,
   BfdDiagnostic,
@@ -226,5 +227,23 @@ describe('BFD Echo payload codec', () => {
     for (let i = 20; i < d.length; i += 2) udp += dv.getUint16(i);
     expect(fold(udp)).toBe(0xffff);
     expect(decodeBfdEcho(d.subarray(28))).toEqual({ discriminator: 7, sequence: 3 });
+  });
+});
+
+describe('BFD Echo neighbour MAC (/proc/net/arp)', () => {
+  const arp = [
+    'IP address       HW type     Flags       HW address            Mask     Device',
+    '192.0.2.2        0x1         0x2         0a:1b:2c:3d:4e:5f     *        veth-a',
+    '192.0.2.3        0x1         0x0         00:00:00:00:00:00     *        veth-a',
+    '192.0.2.4        0x1         0x2         zz:1b:2c:3d:4e:5f     *        veth-a',
+    'short line',
+  ].join('\n');
+
+  it('finds complete entries on the device only, and refuses malformed ones', () => {
+    expect([...(neighbourMac('192.0.2.2', 'veth-a', arp) ?? [])]).toEqual([0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f]);
+    expect(neighbourMac('192.0.2.2', 'eth0', arp)).toBeUndefined();
+    expect(neighbourMac('192.0.2.3', 'veth-a', arp)).toBeUndefined(); // incomplete
+    expect(neighbourMac('192.0.2.4', 'veth-a', arp)).toBeUndefined(); // not hex
+    expect(neighbourMac('192.0.2.9', 'veth-a', '')).toBeUndefined();
   });
 });

@@ -101,7 +101,16 @@ const handlers = {
   },
   bfd({ address }) {
     const s = speaker.bfdSession(address);
-    return s && { state: s.state.name, detectionTimeUs: s.detectionTimeUs, transmitIntervalUs: s.transmitIntervalUs };
+    return (
+      s && {
+        state: s.state.name,
+        diagnostic: s.state.diagnostic,
+        detectionTimeUs: s.detectionTimeUs,
+        transmitIntervalUs: s.transmitIntervalUs,
+        echoIntervalUs: s.echoIntervalUs,
+        counters: s.counters,
+      }
+    );
   },
   memory({ gc = false } = {}) {
     if (gc) {

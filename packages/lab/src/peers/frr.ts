@@ -104,6 +104,13 @@ export function frrBfddConfig(opts: PeerOptions, dir: string, hostname: string):
       `  transmit-interval ${n.bfd.transmitInterval ?? 300}`,
     );
     if (n.bfd.passive) L.push('  passive-mode');
+    if (n.bfd.echoInterval !== undefined) {
+      L.push(
+        '  echo-mode',
+        `  echo transmit-interval ${n.bfd.echoInterval}`,
+        `  echo receive-interval ${n.bfd.echoInterval}`,
+      );
+    }
     L.push(' exit');
   });
   L.push('exit', '!');

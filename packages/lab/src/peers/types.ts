@@ -42,6 +42,8 @@ export interface NeighborBfdOptions {
   detectMultiplier?: number;
   /** Passive role. Default false. */
   passive?: boolean;
+  /** FRR only: `echo-mode` with this echo transmit and receive interval, ms. Default: no echo. */
+  echoInterval?: number;
 }
 
 /** A route the lab peer originates. */
