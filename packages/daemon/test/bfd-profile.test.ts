@@ -60,4 +60,51 @@ metadata: { name: a }`);
     expect(dup.ok).toBe(false);
     if (!dup.ok) expect(dup.issues[0]).toMatchObject({ resource: 'BFDProfile/a', field: 'metadata.name' });
   });
+
+  it('echoMode: true is honoured for an IPv4 single-hop peer: its echoInterval goes to the session', () => {
+    const r = parseConfig(`
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: echo }
+spec: { echoMode: true, echoInterval: 40 }
+---${peer('echo')}`);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.bgpPeers[0]?.bfd).toMatchObject({ profile: 'echo', echoInterval: 40 });
+    // without echoMode the interval is not passed on
+    const off = parseConfig(`
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: echo }
+spec: { echoInterval: 40 }
+---${peer('echo')}`);
+    expect(off.ok && off.config.bgpPeers[0]?.bfd?.echoInterval).toBe(undefined);
+  });
+
+  it('echoMode on an IPv6, multihop or unnumbered peer is refused with a reason naming it', () => {
+    const profile = `
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: { name: echo }
+spec: { echoMode: true }
+---`;
+    const cases: [string, RegExp][] = [
+      ['peerAddress: 2001:db8::1', /IPv6 peer \(2001:db8::1\)/],
+      ['peerAddress: 192.0.2.1, ebgpMultiHop: true', /multihop \(ebgpMultiHop\)/],
+      ['interface: eth0', /unnumbered \(interface\)/],
+    ];
+    for (const [spec, reason] of cases) {
+      const r = parseConfig(`${profile}
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router }
+spec: { myASN: 64512, peerASN: 64513, ${spec}, bfdProfile: echo }`);
+      expect(r.ok, spec).toBe(false);
+      if (r.ok) continue;
+      const issue = r.issues.find((i) => i.field === 'spec.bfdProfile');
+      expect(issue, spec).toMatchObject({ resource: 'BGPPeer/router' });
+      expect(issue?.reason, spec).toMatch(/echoMode, which Ingot runs for IPv4 single-hop peers only/);
+      expect(issue?.reason, spec).toMatch(reason);
+    }
+  });
 });

@@ -112,6 +112,7 @@ export function createBgpSpeakerBackend(
               detectMultiplier: p.bfd.detectMultiplier,
               passive: p.bfd.passive,
               minimumTtl: p.bfd.minimumTtl,
+              ...(p.bfd.echoInterval !== undefined ? { echoInterval: p.bfd.echoInterval } : {}),
             },
           }
         : {}),

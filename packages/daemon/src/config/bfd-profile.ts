@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isIP } from 'node:net';
 import type { ConfigIssue } from './config-issue.js';
 import type { FieldReader } from './field-reader.js';
 
@@ -17,9 +18,9 @@ export interface BFDProfile {
   transmitInterval: number;
   /** Detect Mult, 2..255. @default 3 */
   detectMultiplier: number;
-  /** Echo interval, 10..60000 ms; used only with echoMode, which Ingot does not run. @default 50 */
+  /** Echo interval, 10..60000 ms: with echoMode, our Required Min Echo RX and fastest Echo rate. @default 50 */
   echoInterval: number;
-  /** Echo function (RFC 5880 §6.4): only `false` is accepted (Ingot runs asynchronous mode without echo). */
+  /** Echo function (RFC 5880 §6.4, RFC 5881 §4): IPv4 single-hop BGPPeers only. @default false */
   echoMode: boolean;
   /** Passive role: wait for the peer's first packet. @default false */
   passiveMode: boolean;
@@ -41,6 +42,8 @@ export interface PeerBfd {
   passive: boolean;
   /** Multihop: lowest TTL accepted. */
   minimumTtl: number;
+  /** The Echo function's interval, ms (present when the profile has echoMode). */
+  echoInterval?: number;
 }
 
 /** Reads a BFDProfile with MetalLB's CRD validation ranges. */
@@ -48,12 +51,6 @@ export function readBfdProfile(r: FieldReader, name: string): BFDProfile {
   const interval = (field: string, fallback: number) =>
     r.integer(`spec.${field}`, { min: 10, max: 60_000, fallback }) ?? fallback;
   const echoMode = r.boolean('spec.echoMode', false);
-  if (echoMode) {
-    r.fail(
-      'spec.echoMode',
-      'is not supported: Ingot runs BFD in asynchronous mode without the Echo function (RFC 5880 §6.4); set echoMode: false and use transmitInterval/receiveInterval',
-    );
-  }
   return {
     name,
     receiveInterval: interval('receiveInterval', 300),
@@ -72,13 +69,28 @@ export interface PeerWithBfd {
   name: string;
   /** BFDProfile name (spec.bfdProfile). */
   bfdProfile?: string;
+  /** spec.peerAddress ('' for an unnumbered peer). */
+  peerAddress: string;
+  /** spec.interface (unnumbered). */
+  interface?: string;
+  /** spec.ebgpMultiHop. */
+  ebgpMultiHop: boolean;
   /** The resolved timers. */
   bfd?: PeerBfd;
 }
 
+/** Why the Echo function cannot run with this peer (IPv4 single hop only), or undefined when it can. */
+function echoUnsupported(peer: PeerWithBfd): string | undefined {
+  if (peer.interface !== undefined) return 'an unnumbered (interface) session, which runs over IPv6';
+  if (isIP(peer.peerAddress) !== 4) return `an IPv6 peer (${peer.peerAddress})`;
+  if (peer.ebgpMultiHop) return 'a multihop (ebgpMultiHop) session';
+  return undefined;
+}
+
 /**
  * Gives every BGPPeer with `bfdProfile` its profile's timers (`peer.bfd`); a peer naming a profile that does not
- * exist is an issue, as in MetalLB ("peer … referencing non existing bfd profile").
+ * exist is an issue, as in MetalLB ("peer … referencing non existing bfd profile"), and so is a profile with echoMode
+ * on a peer that is not IPv4 single hop (Ingot's Echo function is IPv4 single hop only).
  */
 export function resolveBfdProfiles(peers: PeerWithBfd[], profiles: readonly BFDProfile[], issues: ConfigIssue[]): void {
   const byName = new Map(profiles.map((p) => [p.name, p]));
@@ -93,6 +105,15 @@ export function resolveBfdProfiles(peers: PeerWithBfd[], profiles: readonly BFDP
       });
       continue;
     }
+    const noEcho = p.echoMode ? echoUnsupported(peer) : undefined;
+    if (noEcho !== undefined) {
+      issues.push({
+        resource: `BGPPeer/${peer.name}`,
+        field: 'spec.bfdProfile',
+        reason: `BFDProfile ${JSON.stringify(p.name)} has echoMode, which Ingot runs for IPv4 single-hop peers only, not ${noEcho}`,
+      });
+      continue;
+    }
     peer.bfd = {
       profile: p.name,
       receiveInterval: p.receiveInterval,
@@ -100,6 +121,7 @@ export function resolveBfdProfiles(peers: PeerWithBfd[], profiles: readonly BFDP
       detectMultiplier: p.detectMultiplier,
       passive: p.passiveMode,
       minimumTtl: p.minimumTtl,
+      ...(p.echoMode ? { echoInterval: p.echoInterval } : {}),
     };
   }
 }

@@ -103,7 +103,7 @@ describe('reviewAdmission', () => {
     expect(reviewAdmission(review(ok), ctx(existing)).response.allowed).toBe(true);
   });
 
-  it('BFDProfile: checked like the rest (echoMode refused), and deleting one a BGPPeer uses is refused', () => {
+  it('BFDProfile: checked like the rest (echoMode accepted, an out-of-range echoInterval refused), and deleting one a BGPPeer uses is refused', () => {
     const bfd = (spec: Record<string, unknown>) => ({
       apiVersion: 'metallb.io/v1beta1',
       kind: 'BFDProfile',
@@ -111,9 +111,10 @@ describe('reviewAdmission', () => {
       spec,
     });
     expect(reviewAdmission(review(bfd({ receiveInterval: 300 })), ctx(existing)).response.allowed).toBe(true);
-    const echo = reviewAdmission(review(bfd({ echoMode: true })), ctx(existing));
+    expect(reviewAdmission(review(bfd({ echoMode: true })), ctx(existing)).response.allowed).toBe(true);
+    const echo = reviewAdmission(review(bfd({ echoMode: true, echoInterval: 5 })), ctx(existing));
     expect(echo.response.allowed).toBe(false);
-    expect(echo.response.status?.message).toMatch(/^BFDProfile\/fast spec\.echoMode/);
+    expect(echo.response.status?.message).toMatch(/^BFDProfile\/fast spec\.echoInterval/);
     const users = [peer('p', { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.254', bfdProfile: 'fast' })];
     const del = reviewAdmission(review(null, 'DELETE', { kind: 'BFDProfile', name: 'fast' }), ctx(users));
     expect(del.response.allowed).toBe(false);
