@@ -98,4 +98,12 @@ describe.runIf(process.platform === 'linux')('BFD over UDP on loopback', () => {
     expect(() => a.add({ address: '127.0.0.3', localAddress: '::1' })).toThrow(/family/);
     expect(() => a.add({ address: '127.0.0.4', multihop: true, minimumTtl: 255 })).toThrow(/1\.\.254/);
   });
+
+  it('refuses Echo on IPv6, on multihop, and with an interval outside 10..60000 ms', () => {
+    const a = transport('127.0.0.1', PORT_A, PORT_B);
+    expect(() => a.add({ address: '::1', echoInterval: 50 })).toThrow(/IPv4 single hop only, not for ::1/);
+    expect(() => a.add({ address: '127.0.0.5', multihop: true, echoInterval: 50 })).toThrow(/\(multihop\)/);
+    expect(() => a.add({ address: '127.0.0.6', echoInterval: 5 })).toThrow(/10\.\.60000/);
+    expect(a.addresses).toEqual([]);
+  });
 });
