@@ -81,7 +81,7 @@ spec: { echoInterval: 40 }
     expect(off.ok && off.config.bgpPeers[0]?.bfd?.echoInterval).toBe(undefined);
   });
 
-  it('echoMode on an IPv6, multihop or unnumbered peer is refused with a reason naming it', () => {
+  it('echoMode on an IPv6, multihop, unnumbered or VRF peer is refused with a reason naming it', () => {
     const profile = `
 apiVersion: metallb.io/v1beta1
 kind: BFDProfile
@@ -92,6 +92,7 @@ spec: { echoMode: true }
       ['peerAddress: 2001:db8::1', /IPv6 peer \(2001:db8::1\)/],
       ['peerAddress: 192.0.2.1, ebgpMultiHop: true', /multihop \(ebgpMultiHop\)/],
       ['interface: eth0', /unnumbered \(interface\)/],
+      ['peerAddress: 192.0.2.1, vrf: blue', /in VRF blue/],
     ];
     for (const [spec, reason] of cases) {
       const r = parseConfig(`${profile}

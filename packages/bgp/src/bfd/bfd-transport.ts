@@ -37,7 +37,8 @@ export interface BfdPeerOptions {
   /** Bind the session's sockets (and its listener) to this device, e.g. a VRF (SO_BINDTODEVICE). */
   device?: string;
   /**
-   * Run the Echo function (RFC 5880 §6.4, RFC 5881 §4) at this interval, ms (10..60000): IPv4 single hop only. It
+   * Run the Echo function (RFC 5880 §6.4, RFC 5881 §4) at this interval, ms (10..60000): IPv4 single hop only, not
+   * with `device`. It
    * needs CAP_NET_RAW, `net.ipv4.ip_forward=1` and `accept_local=1` on the interface; without them the session runs
    * without Echo and `error` says what is missing.
    */
@@ -128,6 +129,11 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
       throw new RangeError(`BFD minimum TTL must be 1..254, got ${minimumTtl}`);
     }
     if (peer.echoInterval !== undefined) {
+      if (peer.device !== undefined) {
+        throw new RangeError(
+          `BFD Echo is not supported on a device-bound (VRF) session: ${peer.address} on ${peer.device}`,
+        );
+      }
       if (family !== 4 || peer.multihop) {
         throw new RangeError(
           `BFD Echo is supported for IPv4 single hop only, not for ${peer.address}${peer.multihop ? ' (multihop)' : ''}`,

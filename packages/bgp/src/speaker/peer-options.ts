@@ -101,7 +101,7 @@ export interface PeerBfdOptions {
   minimumTtl?: number;
   /**
    * Run the Echo function at this interval, ms (10..60000; MetalLB's echoMode with echoInterval): IPv4 single hop
-   * only; needs CAP_NET_RAW, net.ipv4.ip_forward=1 and accept_local=1 on the interface (a `warning` says what is
+   * only, not in a VRF; needs CAP_NET_RAW, net.ipv4.ip_forward=1 and accept_local=1 on the interface (a `warning` says what is
    * missing, and the session runs without Echo).
    */
   echoInterval?: number;

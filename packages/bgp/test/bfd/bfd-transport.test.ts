@@ -99,11 +99,12 @@ describe.runIf(process.platform === 'linux')('BFD over UDP on loopback', () => {
     expect(() => a.add({ address: '127.0.0.4', multihop: true, minimumTtl: 255 })).toThrow(/1\.\.254/);
   });
 
-  it('refuses Echo on IPv6, on multihop, and with an interval outside 10..60000 ms', () => {
+  it('refuses Echo on IPv6, on multihop, in a VRF, and with an interval outside 10..60000 ms', () => {
     const a = transport('127.0.0.1', PORT_A, PORT_B);
     expect(() => a.add({ address: '::1', echoInterval: 50 })).toThrow(/IPv4 single hop only, not for ::1/);
     expect(() => a.add({ address: '127.0.0.5', multihop: true, echoInterval: 50 })).toThrow(/\(multihop\)/);
     expect(() => a.add({ address: '127.0.0.6', echoInterval: 5 })).toThrow(/10\.\.60000/);
+    expect(() => a.add({ address: '127.0.0.7', device: 'vrf-blue', echoInterval: 50 })).toThrow(/VRF/);
     expect(a.addresses).toEqual([]);
   });
 });

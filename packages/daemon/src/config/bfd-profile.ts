@@ -75,6 +75,8 @@ export interface PeerWithBfd {
   interface?: string;
   /** spec.ebgpMultiHop. */
   ebgpMultiHop: boolean;
+  /** spec.vrf. */
+  vrf?: string;
   /** The resolved timers. */
   bfd?: PeerBfd;
 }
@@ -84,6 +86,7 @@ function echoUnsupported(peer: PeerWithBfd): string | undefined {
   if (peer.interface !== undefined) return 'an unnumbered (interface) session, which runs over IPv6';
   if (isIP(peer.peerAddress) !== 4) return `an IPv6 peer (${peer.peerAddress})`;
   if (peer.ebgpMultiHop) return 'a multihop (ebgpMultiHop) session';
+  if (peer.vrf) return `a session in VRF ${peer.vrf}`;
   return undefined;
 }
 
