@@ -28,19 +28,50 @@ export let parsedPrefixLength = 0;
 
 /**
  * Parses 'a.b.c.d/len' (or a bare address, as /32) into a uint32 with host bits kept; sets {@link parsedPrefixLength}.
- * Returns -1 when the text is not an IPv4 prefix.
+ * Returns -1 when the text is not an IPv4 prefix. Accepts what `@ingot/net`'s `parseIPv4` accepts (Go's rules: no
+ * leading zero in an octet) but in one pass over address and length: it runs once per prefix of an UPDATE, and
+ * `parseIPv4` plus `parsePrefixLength` cost the codec benchmark's IPv4 encode ~20 % (A/B runs, same machine).
  */
 export function parseIPv4Prefix(s: string): number {
   const n = s.length;
-  const slash = s.indexOf('/');
-  const ip = netParseIPv4(s, 0, slash < 0 ? n : slash);
-  if (ip < 0) return -1;
-  if (slash < 0) {
+  let ip = 0;
+  let oct = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      oct = oct * 10 + (c - 48);
+      if (++digits > 3 || oct > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3 || (digits > 1 && oct < (digits === 2 ? 10 : 100))) return -1; // a leading zero
+      ip = ip * 256 + oct;
+      oct = 0;
+      digits = 0;
+      dots++;
+    } else if (c === 47) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3 || (digits > 1 && oct < (digits === 2 ? 10 : 100))) return -1; // a leading zero
+  ip = ip * 256 + oct;
+  if (i === n) {
     parsedPrefixLength = 32;
     return ip;
   }
-  const len = parsePrefixLength(s, slash + 1, n, 32);
-  if (len < 0) return -1;
+  // after '/'
+  i++;
+  if (i === n || n - i > 2) return -1;
+  let len = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    len = len * 10 + c;
+  }
+  if (len > 32) return -1;
   parsedPrefixLength = len;
   return ip;
 }

@@ -1,6 +1,7 @@
-import { formatIp, parseIp } from '@ingot/net';
+import { formatIp, parseIPv4 as netParseIPv4, parseIp } from '@ingot/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseIPv4Prefix } from '../../src/codec/ip.js';
 import { decodeMessage, encodeMessage } from '../../src/internal.js';
 
 /** IPv6 addresses random bytes seldom give: zero runs and IPv4-mapped ones. */
@@ -35,6 +36,28 @@ describe('the codec prints addresses as @ingot/net does (one IP text for every p
         expect(parseIp(text)).toEqual(bytes);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('parseIPv4Prefix, the codec one-pass fast path, accepts the addresses @ingot/net accepts', () => {
+  it('agrees with net parseIPv4 on the address part (random octets, leading zeros, bad lengths)', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '0', ''));
+    const len = fc.oneof(
+      fc.constant(''),
+      fc.integer({ min: 0, max: 40 }).map((n) => `/${n}`),
+      fc.constantFrom('/', '/x'),
+    );
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 3, maxLength: 5 }), len, (octets, suffix) => {
+        const address = octets.join('.');
+        const text = address + suffix;
+        const expected = netParseIPv4(address);
+        const length = suffix === '' ? 32 : /^\/\d{1,2}$/.test(suffix) ? Number(suffix.slice(1)) : -1;
+        const valid = expected >= 0 && length >= 0 && length <= 32;
+        expect(parseIPv4Prefix(text)).toBe(valid ? expected : -1);
+      }),
+      { numRuns: 5000 },
     );
   });
 });
