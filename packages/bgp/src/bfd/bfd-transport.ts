@@ -38,9 +38,8 @@ export interface BfdPeerOptions {
   device?: string;
   /**
    * Run the Echo function (RFC 5880 §6.4, RFC 5881 §4) at this interval, ms (10..60000): IPv4 single hop only, not
-   * with `device`. It
-   * needs CAP_NET_RAW, `net.ipv4.ip_forward=1` and `accept_local=1` on the interface; without them the session runs
-   * without Echo and `error` says what is missing.
+   * with `device`. It needs CAP_NET_RAW, `net.ipv4.ip_forward=1` and `accept_local=1` on the interface; without them
+   * the session runs without Echo and `error` says what is missing.
    */
   echoInterval?: number;
 }

@@ -121,6 +121,32 @@ describe('BFD Echo function (RFC 5880 §6.4, §6.8.9)', () => {
     expect(b.state.name).toBe('Up');
   });
 
+  it('stops (without failing) when the remote withdraws its Required Min Echo RX, or when we turn Echo off', () => {
+    const { clock, a, b, echoes } = pair(
+      { echo: { interval: 50, send: noSend } },
+      { echo: { interval: 50, send: noSend } },
+    );
+    const downs: number[] = [];
+    a.on('down', (d) => downs.push(d));
+    a.start();
+    b.start();
+    clock.advance(3000);
+    expect(a.echoIntervalUs).toBe(50_000);
+    // b no longer loops echoes back: it advertises 0 from its next packet; a stops sending and does not fail
+    b.setEcho(undefined);
+    clock.advance(1000);
+    expect(a.echoIntervalUs).toBe(0);
+    const stoppedAt = clock.now();
+    clock.advance(2000);
+    expect(echoes.filter((e) => e.from === 'a' && e.at > stoppedAt)).toHaveLength(0);
+    expect(downs).toEqual([]);
+    expect(a.state.name).toBe('Up');
+    // and a turning its own Echo off stops it too
+    a.setEcho(undefined);
+    expect(a.echoIntervalUs).toBe(0);
+    expect(() => a.setEcho({ interval: 5, send: noSend })).toThrow(RangeError);
+  });
+
   it('an echo path that never loops back fails the session (no echo ever returned)', () => {
     const { clock, a, b, wire } = pair(
       { echo: { interval: 50, send: noSend } },
