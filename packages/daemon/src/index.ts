@@ -76,7 +76,9 @@ export {
   listAllPages,
   type WatchedResource,
 } from './kubernetes/cluster-watch.js';
+export { KubeAccess, type KubeAccessSpec, UnsupportedKubeConfigError } from './kubernetes/kube-access.js';
 export { type ShareConnectionsOptions, shareConnections, sharedAgentOf } from './kubernetes/kube-client.js';
+export type { KubeEndpoint } from './kubernetes/kube-http.js';
 export { DEFAULT_METALLB_NAMESPACE, type KubeObject } from './kubernetes/kube-objects.js';
 export { KubernetesController, type KubernetesControllerOptions } from './kubernetes/kubernetes-controller.js';
 export { KubernetesDaemon, type KubernetesDaemonOptions, type KubernetesRole } from './kubernetes/kubernetes-daemon.js';

@@ -1,17 +1,9 @@
-import type {
-  Informer,
-  KubeConfig,
-  KubernetesListObject,
-  KubernetesObject,
-  ObjectCache,
-  Watch,
-} from '@kubernetes/client-node';
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '../logger.js';
 import type { MetricSample } from '../metrics.js';
 import { type BackoffOptions, backoffDelay, retryAfterMs, statusCodeOf } from './backoff.js';
-import { type KubeClientModule, loadKubeClient, shareConnections } from './kube-client.js';
-import { KubeHttp } from './kube-http.js';
+import { type KubeEndpoint, KubeHttp } from './kube-http.js';
+import { JsonListWatch } from './kube-list-watch.js';
 import { type KubeObject, METALLB_RESOURCE_TYPES, type MetalLbResourceType, objectKey } from './kube-objects.js';
 import { type KubeList, rawCoreV1Api, rawCustomObjectsApi, rawDiscoveryV1Api } from './kube-rest.js';
 
@@ -27,7 +19,7 @@ export interface ClusterWatchEvents {
 /** Options of {@link ClusterWatch}. */
 export interface ClusterWatchOptions {
   /** Where the API server is and how to authenticate. */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   /** MetalLB's namespace: the configuration CRs are read there only. */
   namespace: string;
   /** Structured logger. */
@@ -84,7 +76,7 @@ interface Watched {
   path: string;
   kind?: string;
   apiVersion?: string;
-  informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  informer: JsonListWatch;
   failures: number;
   /** The delay the last failure's `Retry-After` asked for. */
   retryAfterMs?: number;
@@ -94,77 +86,53 @@ interface Watched {
 }
 
 /**
- * Lists and watches (with `@kubernetes/client-node` informers) MetalLB's configuration CRs in its namespace, every
+ * Lists and watches (plain JSON over {@link KubeHttp}: {@link JsonListWatch}) MetalLB's configuration CRs in its namespace, every
  * Service, and Nodes and Namespaces; keeps them cached and reports each change. A failed list or watch is retried with
  * exponential backoff, resuming from the last resourceVersion seen (re-listing after `410 Gone`).
  */
 export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   private readonly watched: Watched[] = [];
-  private watchForInformers: Watch | undefined;
+  private http: KubeHttp | undefined;
   private stopped = false;
 
   constructor(private readonly options: ClusterWatchOptions) {
     super();
-    shareConnections(options.kubeConfig);
   }
 
   /** Starts every informer; resolves once each has listed its resources successfully (errors are retried). */
   async start(): Promise<void> {
     this.stopped = false;
-    if (this.watched.length === 0) this.createInformers(await loadKubeClient());
+    if (this.watched.length === 0) this.createInformers();
     await Promise.all(this.watched.map((w) => this.startOne(w)));
   }
 
-  private boundedWatch(k8s: KubeClientModule): Watch {
-    this.watchForInformers ??= boundedWatchFor(
-      k8s,
-      this.options.kubeConfig,
-      this.options.watchTimeoutSeconds ?? 300,
-      (path) => {
-        const w = this.watched.find((x) => x.path === path);
-        if (w) w.stats.watchRequests++;
-      },
-      (path, type, obj) => {
-        const w = this.watched.find((x) => x.path === path);
-        if (!w) return;
-        if (type === 'BOOKMARK') w.stats.bookmarks++;
-        else if (type !== 'ERROR') {
-          w.stats.events++;
-          w.stats.lastEventAt = performance.timeOrigin + performance.now();
-          w.stats.lastResourceVersion = obj?.metadata?.resourceVersion ?? '';
-        }
-      },
-    );
-    return this.watchForInformers;
-  }
-
-  private createInformers(k8s: KubeClientModule): void {
-    // Lists in plain JSON (no typed models to build and copy for 10,000 Services), on the shared connections.
+  private createInformers(): void {
+    // Lists and watches in plain JSON (no typed models to build and copy for 10,000 Services), on shared connections.
     const http = new KubeHttp(this.options.kubeConfig);
+    this.http = http;
     const core = rawCoreV1Api(http);
     const custom = rawCustomObjectsApi(http);
     const ns = this.options.namespace;
     for (const type of METALLB_RESOURCE_TYPES) {
       this.add(
-        k8s,
         'config',
         crPath(type, ns),
         (page) => custom.listNamespacedCustomObject({ ...crRef(type), namespace: ns, ...page }),
         type,
       );
     }
-    this.add(k8s, 'service', '/api/v1/services', (page) => core.listServiceForAllNamespaces(page));
-    if (this.options.nodes !== false) this.add(k8s, 'node', '/api/v1/nodes', (page) => core.listNode(page));
+    this.add('service', '/api/v1/services', (page) => core.listServiceForAllNamespaces(page));
+    if (this.options.nodes !== false) this.add('node', '/api/v1/nodes', (page) => core.listNode(page));
     if (this.options.namespaces !== false)
-      this.add(k8s, 'namespace', '/api/v1/namespaces', (page) => core.listNamespace(page));
+      this.add('namespace', '/api/v1/namespaces', (page) => core.listNamespace(page));
     if (this.options.endpointSlices) {
       const discovery = rawDiscoveryV1Api(http);
-      this.add(k8s, 'endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', (page) =>
+      this.add('endpointslice', '/apis/discovery.k8s.io/v1/endpointslices', (page) =>
         discovery.listEndpointSliceForAllNamespaces(page),
       );
     }
     if (this.options.secrets)
-      this.add(k8s, 'secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, (page) =>
+      this.add('secret', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, (page) =>
         core.listNamespacedSecret({ namespace: ns, ...page }),
       );
   }
@@ -278,7 +246,6 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
   }
 
   private add(
-    k8s: KubeClientModule,
     resource: WatchedResource,
     path: string,
     list: (page: ListPage) => Promise<unknown>,
@@ -290,7 +257,24 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       return list(page);
     };
     const listFn = () => listAllPages(counted, this.options.listPageSize ?? 500);
-    const informer = new k8s.ListWatch<KubernetesObject>(path, this.boundedWatch(k8s), listFn, false);
+    const timeout = this.options.watchTimeoutSeconds ?? 300;
+    const informer = new JsonListWatch({
+      path,
+      http: this.http as KubeHttp,
+      list: listFn,
+      // client-go's scheme: the timeout times a random factor in [1, 2), so watches do not all restart together.
+      timeoutSeconds: () => Math.round(timeout * (1 + Math.random())),
+      onWatch: () => stats.watchRequests++,
+      onEvent: (type, obj) => {
+        if (type === 'BOOKMARK') stats.bookmarks++;
+        else if (type !== 'ERROR') {
+          stats.events++;
+          stats.lastEventAt = performance.timeOrigin + performance.now();
+          stats.lastResourceVersion = obj?.metadata?.resourceVersion ?? '';
+        }
+      },
+      transform: trimObject,
+    });
     const w: Watched = {
       resource,
       path,
@@ -301,7 +285,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       ...(type ? { kind: type.kind, apiVersion: `${type.group}/${type.version}` } : {}),
     };
     for (const verb of ['add', 'update', 'delete'] as const) {
-      informer.on(verb, (obj) => this.emit('change', resource, verb, obj as KubeObject));
+      informer.on(verb, (obj) => this.emit('change', resource, verb, obj));
     }
     informer.on('error', (err) => this.failed(w, err));
     this.watched.push(w);
@@ -364,10 +348,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
  * comes from the same one). When a continue token has expired (`410 Gone`, the API server compacted the snapshot
  * away), the list is read again in one request, as client-go's pager does.
  */
-export async function listAllPages(
-  list: (page: ListPage) => Promise<unknown>,
-  pageSize: number,
-): Promise<KubernetesListObject<KubernetesObject>> {
+export async function listAllPages(list: (page: ListPage) => Promise<unknown>, pageSize: number): Promise<KubeList> {
   // Pages arrive as plain JSON (KubeHttp): each is trimmed as it comes and only its items are kept.
   const read = async (page: ListPage) => (await list(page)) as KubeList | undefined;
   const first = (await read({ limit: pageSize })) ?? {};
@@ -393,16 +374,12 @@ export async function listAllPages(
   return asList(first, meta, items);
 }
 
-function asList(
-  list: KubeList,
-  meta: NonNullable<KubeList['metadata']>,
-  items: KubeObject[],
-): KubernetesListObject<KubernetesObject> {
+function asList(list: KubeList, meta: NonNullable<KubeList['metadata']>, items: KubeObject[]): KubeList {
   return {
     ...(list.apiVersion ? { apiVersion: list.apiVersion } : {}),
     ...(list.kind ? { kind: list.kind } : {}),
     metadata: { ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}) },
-    items: items as KubernetesObject[],
+    items,
   };
 }
 
@@ -414,7 +391,7 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * do): `metadata.managedFields`, kubectl's last-applied copy, and a Node's `status.images`. Mutates and returns `obj`
  * (a freshly parsed object of a list or a watch event).
  */
-export function trimObject<T extends KubernetesObject>(obj: T): T {
+export function trimObject<T extends KubeObject>(obj: T): T {
   if (!obj || typeof obj !== 'object') return obj;
   const meta = obj.metadata as { managedFields?: unknown; annotations?: Record<string, string> } | undefined;
   if (meta) {
@@ -432,44 +409,6 @@ function emptyStats(): ClusterWatchStats {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? text;
-}
-
-/**
- * The informers' watch: asks for bookmarks (`allowWatchBookmarks`: the informer resumes from the bookmark's
- * resourceVersion, so a resumption after a quiet period does not fall behind compaction and re-list), with a
- * server-side timeout and a client-side guard (see `watchTimeoutSeconds`).
- */
-function boundedWatchFor(
-  k8s: KubeClientModule,
-  kubeConfig: KubeConfig,
-  timeoutSeconds: number,
-  onWatch: (path: string) => void,
-  onEvent: (path: string, type: string, obj: KubernetesObject | undefined) => void,
-): Watch {
-  const inner = new k8s.Watch(kubeConfig);
-  const bounded = Object.create(inner) as Watch;
-  bounded.watch = async (path, queryParams, callback, done) => {
-    const seconds = Math.round(timeoutSeconds * (1 + Math.random()));
-    let finished = false;
-    let guard: NodeJS.Timeout | undefined;
-    onWatch(path);
-    const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: seconds };
-    const counted = (type: string, obj: unknown, watchObj?: unknown) => {
-      onEvent(path, type, obj as KubernetesObject | undefined);
-      callback(type, trimObject(obj as KubernetesObject), watchObj);
-    };
-    const controller = await inner.watch(path, params, counted, (err) => {
-      finished = true;
-      clearTimeout(guard);
-      done(err);
-    });
-    if (!finished) {
-      guard = setTimeout(() => controller.abort(), (seconds + 30) * 1000);
-      guard.unref();
-    }
-    return controller;
-  };
-  return bounded;
 }
 
 function crRef(type: MetalLbResourceType): { group: string; version: string; plural: string } {

@@ -1,5 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
+import type { KubeEndpoint } from './kube-http.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import { ensureMemberlistSecret } from './memberlist-secret.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
@@ -31,7 +31,7 @@ export class KubernetesControllerRole {
   constructor(private readonly options: KubernetesControllerRoleOptions) {}
 
   /** Ensures the memberlist Secret and starts the webhooks, as configured. */
-  async start(mode: KubernetesMode, kubeConfig: KubeConfig): Promise<void> {
+  async start(mode: KubernetesMode, kubeConfig: KubeEndpoint): Promise<void> {
     const { webhook, memberlistSecretName, namespace, log } = this.options;
     if (!webhook && !memberlistSecretName) return;
     const secretApi = await webhookTlsApi(kubeConfig);

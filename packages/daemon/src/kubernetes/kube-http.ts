@@ -1,7 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeAccess } from './kube-access.js';
 import { shareConnections } from './kube-client.js';
+
+/** Cluster access: Ingot's own {@link KubeAccess}, or a `@kubernetes/client-node` `KubeConfig`. */
+export type KubeEndpoint = KubeAccess | KubeConfig;
 
 /**
  * An API error answer (status 4xx or 5xx). Carries what {@link statusCodeOf} and {@link retryAfterMs} read
@@ -70,10 +74,10 @@ export class KubeHttp {
   private readonly server: URL;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeEndpoint,
     private readonly options: KubeHttpOptions = {},
   ) {
-    shareConnections(kubeConfig);
+    if (!(kubeConfig instanceof KubeAccess)) shareConnections(kubeConfig);
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('the kubeconfig names no cluster server');
     this.server = new URL(server);
@@ -121,45 +125,97 @@ export class KubeHttp {
     return this.resolving;
   }
 
+  /**
+   * Opens a watch (`GET path?watch=true&...`): each line of the answer is parsed as JSON and given to `onEvent`
+   * (a line that is not JSON is skipped); `done` is called once, with null when the server ended the watch, with the
+   * error otherwise (a {@link KubeApiError} for an error answer, an Error when aborted). Watches are not counted in
+   * `maxInFlight` and have no request timeout (each holds its connection for minutes; callers bound them). Resolves
+   * once the server answered (or the watch failed), with a way to abort it.
+   */
+  async watch(
+    path: string,
+    query: Readonly<Record<string, string | number | boolean | undefined>>,
+    onEvent: (event: { type?: string; object?: unknown }) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ abort(): void }> {
+    const req: KubeRequest = { method: 'GET', path, query: { watch: true, ...query } };
+    let finished = false;
+    let answered: () => void = () => {};
+    const finish = (err: unknown) => {
+      if (finished) return;
+      finished = true;
+      answered();
+      done(err);
+    };
+    let base: Resolved;
+    try {
+      base = await this.credentials();
+    } catch (err) {
+      finish(err);
+      return { abort: () => {} };
+    }
+    const secure = this.server.protocol === 'https:';
+    const answer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const request = (secure ? https : http).request(this.requestOptions(req, base, undefined, 0), (res) => {
+      answered();
+      const status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      if (status !== 200) {
+        let text = '';
+        res.on('data', (c: string) => {
+          if (text.length < 65_536) text += c;
+        });
+        res.on('end', () => finish(new KubeApiError(status, res.headers, parseBody(text), req.method, path)));
+        res.on('error', finish);
+        return;
+      }
+      let pending = '';
+      res.on('data', (chunk: string) => {
+        pending += chunk;
+        let nl = pending.indexOf('\n');
+        while (nl >= 0 && !finished) {
+          const line = pending.slice(0, nl).trim();
+          pending = pending.slice(nl + 1);
+          nl = pending.indexOf('\n');
+          if (line === '') continue;
+          let event: unknown;
+          try {
+            event = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (event && typeof event === 'object') onEvent(event as { type?: string; object?: unknown });
+        }
+      });
+      res.on('end', () => finish(null));
+      res.on('error', finish);
+      res.on('close', () => finish(res.complete ? null : new Error(`watch ${path} closed`)));
+    });
+    request.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
+    request.on('error', finish);
+    request.end();
+    await answer;
+    return {
+      abort: () => {
+        finish(new Error(`watch ${path} aborted`));
+        request.destroy();
+      },
+    };
+  }
+
   private send<T>(req: KubeRequest, base: Resolved): Promise<T> {
     const secure = this.server.protocol === 'https:';
-    let path = `${this.server.pathname.replace(/\/$/, '')}${req.path}`;
-    const query = Object.entries(req.query ?? {}).filter(([, v]) => v !== undefined);
-    if (query.length > 0)
-      path += `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`;
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const headers: http.OutgoingHttpHeaders = {
-      ...(base.headers as http.OutgoingHttpHeaders),
-      accept: 'application/json',
-    };
-    if (payload !== undefined) {
-      headers['content-type'] = req.contentType ?? 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    const { at: _at, ...tls } = base;
-    const options: https.RequestOptions = {
-      ...tls,
-      protocol: this.server.protocol,
-      hostname: this.server.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: this.server.port || (secure ? 443 : 80),
-      method: req.method,
-      path,
-      headers,
-      timeout: this.options.timeoutMs ?? 60_000,
-    };
+    const options = this.requestOptions(req, base, payload, this.options.timeoutMs ?? 60_000);
     return new Promise<T>((resolve, reject) => {
       const request = (secure ? https : http).request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            body = text;
-          }
+          const body = parseBody(Buffer.concat(chunks).toString('utf8'));
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(body as T);
           else reject(new KubeApiError(status, res.headers, body, req.method, req.path));
@@ -169,6 +225,47 @@ export class KubeHttp {
       request.on('error', reject);
       request.end(payload);
     });
+  }
+
+  private requestOptions(
+    req: KubeRequest,
+    base: Resolved,
+    payload: string | undefined,
+    timeout: number,
+  ): https.RequestOptions {
+    const secure = this.server.protocol === 'https:';
+    let path = `${this.server.pathname.replace(/\/$/, '')}${req.path}`;
+    const query = Object.entries(req.query ?? {}).filter(([, v]) => v !== undefined);
+    if (query.length > 0)
+      path += `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`;
+    const headers: http.OutgoingHttpHeaders = {
+      ...(base.headers as http.OutgoingHttpHeaders),
+      accept: 'application/json',
+    };
+    if (payload !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    const { at: _at, ...tls } = base;
+    return {
+      ...tls,
+      protocol: this.server.protocol,
+      hostname: this.server.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.server.port || (secure ? 443 : 80),
+      method: req.method,
+      path,
+      headers,
+      ...(timeout > 0 ? { timeout } : {}),
+    };
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

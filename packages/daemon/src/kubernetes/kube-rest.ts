@@ -93,3 +93,102 @@ export function rawCustomObjectsApi(client: KubeHttp) {
       }),
   };
 }
+
+/** A read that answers undefined for `404 Not Found`. */
+export async function orUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/** `coordination.k8s.io/v1` Leases. */
+export function rawCoordinationV1Api(client: KubeHttp) {
+  const lease = (namespace: string, name?: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${enc(namespace)}/leases${name === undefined ? '' : `/${enc(name)}`}`;
+  return {
+    /** GET a Lease. */
+    readNamespacedLease: (p: { namespace: string; name: string }) =>
+      client.request<KubeObject>({ method: 'GET', path: lease(p.namespace, p.name) }),
+    /** POST a Lease. */
+    createNamespacedLease: (p: { namespace: string; body: object }) =>
+      client.request<KubeObject>({ method: 'POST', path: lease(p.namespace), body: p.body }),
+    /** PUT a Lease (its resourceVersion is the precondition). */
+    replaceNamespacedLease: (p: { namespace: string; name: string; body: object }) =>
+      client.request<KubeObject>({ method: 'PUT', path: lease(p.namespace, p.name), body: p.body }),
+  };
+}
+
+/** Secrets (`core/v1`), for the webhook certificate. */
+export function rawSecretsApi(client: KubeHttp) {
+  const secret = (namespace: string, name?: string) =>
+    `/api/v1/namespaces/${enc(namespace)}/secrets${name === undefined ? '' : `/${enc(name)}`}`;
+  return {
+    /** GET a Secret. */
+    readNamespacedSecret: (p: { namespace: string; name: string }) =>
+      client.request<KubeObject>({ method: 'GET', path: secret(p.namespace, p.name) }),
+    /** POST a Secret. */
+    createNamespacedSecret: (p: { namespace: string; body: object }) =>
+      client.request<KubeObject>({ method: 'POST', path: secret(p.namespace), body: p.body }),
+    /** PUT a Secret. */
+    replaceNamespacedSecret: (p: { namespace: string; name: string; body: object }) =>
+      client.request<KubeObject>({ method: 'PUT', path: secret(p.namespace, p.name), body: p.body }),
+  };
+}
+
+/** `admissionregistration.k8s.io/v1` ValidatingWebhookConfigurations. */
+export function rawAdmissionregistrationV1Api(client: KubeHttp) {
+  const path = (name: string) => `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${enc(name)}`;
+  return {
+    /** GET a ValidatingWebhookConfiguration. */
+    readValidatingWebhookConfiguration: (p: { name: string }) =>
+      client.request<KubeObject>({ method: 'GET', path: path(p.name) }),
+    /** Merge patch of a ValidatingWebhookConfiguration. */
+    patchValidatingWebhookConfiguration: (p: { name: string; body: object }) =>
+      client.request<KubeObject>({ method: 'PATCH', path: path(p.name), body: p.body, contentType: MERGE_PATCH }),
+  };
+}
+
+/** `apiextensions.k8s.io/v1` CustomResourceDefinitions. */
+export function rawApiextensionsV1Api(client: KubeHttp) {
+  const path = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${enc(name)}`;
+  return {
+    /** GET a CustomResourceDefinition. */
+    readCustomResourceDefinition: (p: { name: string }) =>
+      client.request<KubeObject>({ method: 'GET', path: path(p.name) }),
+    /** Merge patch of a CustomResourceDefinition. */
+    patchCustomResourceDefinition: (p: { name: string; body: object }) =>
+      client.request<KubeObject>({ method: 'PATCH', path: path(p.name), body: p.body, contentType: MERGE_PATCH }),
+  };
+}
+
+/** Custom objects of one kind (`metallb.io` status objects): reads, creates, status patches, deletes. */
+export function rawCustomObjectsWriteApi(client: KubeHttp) {
+  type Ref = { group: string; version: string; namespace: string; plural: string };
+  const path = (p: Ref, name?: string) =>
+    `/apis/${enc(p.group)}/${enc(p.version)}/namespaces/${enc(p.namespace)}/${enc(p.plural)}${name === undefined ? '' : `/${enc(name)}`}`;
+  return {
+    /** GET a list with a label selector. */
+    listNamespacedCustomObject: (p: Ref & { labelSelector?: string }) =>
+      client.request<KubeList>({ method: 'GET', path: path(p), query: { labelSelector: p.labelSelector } }),
+    /** GET one object. */
+    getNamespacedCustomObject: (p: Ref & { name: string }) =>
+      client.request<KubeObject>({ method: 'GET', path: path(p, p.name) }),
+    /** POST an object. */
+    createNamespacedCustomObject: (p: Ref & { body: object }) =>
+      client.request<KubeObject>({ method: 'POST', path: path(p), body: p.body }),
+    /** Merge patch of the status subresource. */
+    patchNamespacedCustomObjectStatus: (p: Ref & { name: string; body: object }) =>
+      client.request<KubeObject>({
+        method: 'PATCH',
+        path: `${path(p, p.name)}/status`,
+        body: p.body,
+        contentType: MERGE_PATCH,
+      }),
+    /** DELETE an object. */
+    deleteNamespacedCustomObject: (p: Ref & { name: string }) =>
+      client.request<unknown>({ method: 'DELETE', path: path(p, p.name) }),
+  };
+}

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { DaemonMode } from '../daemon-mode.js';
 import type { Logger } from '../logger.js';
 import { renderMetrics, serveMetrics } from '../metrics.js';
 import { KubernetesControllerRole, type KubernetesControllerRoleOptions } from './controller-role.js';
+import type { KubeEndpoint } from './kube-http.js';
 import { type KubernetesMode, loadKubeConfig, startKubernetesMode } from './kubernetes-mode.js';
 import { KubernetesSpeakerRole, type KubernetesSpeakerRoleOptions } from './speaker-role.js';
 import { startStatusObjects } from './status-objects.js';
@@ -74,7 +74,7 @@ export class KubernetesDaemon implements DaemonMode {
   async start(): Promise<void> {
     const { options } = this;
     const { log } = options;
-    const kubeConfig: KubeConfig = await loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
+    const kubeConfig: KubeEndpoint = await loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
     log.info('kubernetes API server', { server: kubeConfig.getCurrentCluster()?.server, role: options.role });
     await this.speaker?.prepare(() => this.mode?.reconcile());
     const membership = this.speaker?.membership;

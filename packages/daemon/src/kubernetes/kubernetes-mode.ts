@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { ConfigStore } from '../config/config-store.js';
 import type { IngotConfig } from '../config/resources.js';
 import { type BgpBackend, Daemon, type Layer2Backend } from '../daemon.js';
@@ -7,7 +7,9 @@ import type { MetricSample } from '../metrics.js';
 import type { NodeInfo } from '../speaker/announcement-plan.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClusterWatch, type ClusterWatchOptions } from './cluster-watch.js';
+import { defaultKubeConfigFile, inClusterAccess, kubeConfigAccess, UnsupportedKubeConfigError } from './kube-access.js';
 import { loadKubeClient } from './kube-client.js';
+import type { KubeEndpoint } from './kube-http.js';
 import { type KubeObject, nodeCandidate, ServingEndpoints, toPlain } from './kube-objects.js';
 import { KubernetesController } from './kubernetes-controller.js';
 import { coordinationLeaseApi, LeaderElector, type LeaderElectorOptions, type LeaseApi } from './leader-election.js';
@@ -25,11 +27,25 @@ export interface KubeConfigSource {
   kubeconfig?: string;
 }
 
-/** Loads a `KubeConfig`: from a file, from the pod's service account, or from the default locations. */
-export async function loadKubeConfig(source: KubeConfigSource = {}): Promise<KubeConfig> {
+/**
+ * Loads the cluster access: from a file, from the pod's service account, or from the default locations
+ * (`$KUBECONFIG`, `~/.kube/config`), with Ingot's own loader ({@link KubeAccess}), so `@kubernetes/client-node` is
+ * never loaded for them. A kubeconfig Ingot's loader does not handle (a user with `exec` or `auth-provider`
+ * plugins, several files in `$KUBECONFIG`) is loaded with client-node's `KubeConfig`, only then.
+ */
+export async function loadKubeConfig(source: KubeConfigSource = {}): Promise<KubeEndpoint> {
+  if (!source.kubeconfig && process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT)
+    return inClusterAccess();
+  const file = source.kubeconfig ?? defaultKubeConfigFile();
+  if (file !== undefined) {
+    try {
+      return kubeConfigAccess(readFileSync(file, 'utf8'), file);
+    } catch (err) {
+      if (!(err instanceof UnsupportedKubeConfigError)) throw err;
+    }
+  }
   const kc = new (await loadKubeClient()).KubeConfig();
   if (source.kubeconfig) kc.loadFromFile(source.kubeconfig);
-  else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
   else kc.loadFromDefault();
   return kc;
 }
@@ -37,7 +53,7 @@ export async function loadKubeConfig(source: KubeConfigSource = {}): Promise<Kub
 /** Options of {@link startKubernetesMode}. */
 export interface KubernetesModeOptions {
   /** The cluster (see {@link loadKubeConfig}). */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   /** MetalLB's namespace, where the configuration CRs live. @default 'metallb-system' */
   namespace?: string;
   /** Run the controller (allocates, writes statuses). Run it in exactly one replica. @default true */

@@ -1,7 +1,7 @@
-import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
-import { loadKubeClient, shareConnections } from './kube-client.js';
-import { isConflict, statusCodeOf } from './service-write-api.js';
+import { type KubeEndpoint, KubeHttp } from './kube-http.js';
+import { orUndefined, rawCoordinationV1Api } from './kube-rest.js';
+import { isConflict } from './service-write-api.js';
 
 /** A `coordination.k8s.io/v1` Lease, as plain JSON (times as RFC 3339 strings). */
 export interface LeaseObject {
@@ -37,22 +37,15 @@ export function microTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
 }
 
-/** A {@link LeaseApi} over `@kubernetes/client-node`'s `CoordinationV1Api`. */
-export async function coordinationLeaseApi(kubeConfig: KubeConfig): Promise<LeaseApi> {
-  const k8s = await loadKubeClient();
-  const api = shareConnections(kubeConfig).makeApiClient(k8s.CoordinationV1Api);
-  const plain = (lease: V1Lease): LeaseObject => JSON.parse(JSON.stringify(lease)) as LeaseObject;
-  // Times are sent as MicroTime strings; the client passes values of its unknown `V1MicroTime` type through unchanged.
-  const body = (lease: LeaseObject): V1Lease =>
-    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease }) as unknown as V1Lease;
+/** A {@link LeaseApi} in plain JSON over {@link KubeHttp} (`coordination.k8s.io/v1`). */
+export async function coordinationLeaseApi(kubeConfig: KubeEndpoint): Promise<LeaseApi> {
+  const api = rawCoordinationV1Api(new KubeHttp(kubeConfig));
+  const plain = (lease: unknown): LeaseObject => lease as LeaseObject;
+  const body = (lease: LeaseObject) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });
   return {
     read: async (namespace, name) => {
-      try {
-        return plain(await api.readNamespacedLease({ namespace, name }));
-      } catch (err) {
-        if (statusCodeOf(err) === 404) return undefined;
-        throw err;
-      }
+      const lease = await orUndefined(() => api.readNamespacedLease({ namespace, name }));
+      return lease === undefined ? undefined : plain(lease);
     },
     create: async (lease) =>
       plain(await api.createNamespacedLease({ namespace: lease.metadata.namespace, body: body(lease) })),

@@ -1,7 +1,6 @@
-import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { type RetryTransientOptions, retryTransient, statusCodeOf } from './backoff.js';
-import { shareConnections } from './kube-client.js';
-import { KubeHttp, type KubeHttpOptions } from './kube-http.js';
+import { type KubeEndpoint, KubeHttp, type KubeHttpOptions } from './kube-http.js';
 import type { KubeObject } from './kube-objects.js';
 import { rawCoreV1Api } from './kube-rest.js';
 
@@ -26,16 +25,16 @@ export { statusCodeOf };
 
 /**
  * A {@link ServiceWriteApi} in plain JSON over {@link KubeHttp} (merge patches, `application/merge-patch+json`), on the
- * kubeconfig's shared keep-alive connections ({@link shareConnections}), at most `maxInFlight` requests at once. Each
+ * kubeconfig's shared keep-alive connections, at most `maxInFlight` requests at once. Each
  * call is repeated after `429 Too Many Requests` (waiting the `Retry-After` asked for) and after a `5xx` (backoff), a
  * few times at most ({@link retryTransient}); other errors are thrown at once.
  */
 export async function coreV1WriteApi(
-  kubeConfig: KubeConfig,
+  kubeConfig: KubeEndpoint,
   retry: RetryTransientOptions = {},
   options: KubeHttpOptions = {},
 ): Promise<ServiceWriteApi> {
-  const core = rawCoreV1Api(new KubeHttp(shareConnections(kubeConfig), options));
+  const core = rawCoreV1Api(new KubeHttp(kubeConfig, options));
   const call = <T>(fn: () => Promise<T>) => retryTransient(fn, retry);
   return {
     patchServiceStatus: (namespace, name, body) =>

@@ -1,6 +1,6 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeClient } from './kube-client.js';
-import { type KubeObject, toPlain } from './kube-objects.js';
+import { type KubeEndpoint, KubeHttp } from './kube-http.js';
+import type { KubeObject } from './kube-objects.js';
+import { orUndefined, rawCustomObjectsWriteApi } from './kube-rest.js';
 import { statusCodeOf } from './service-write-api.js';
 
 /** The `metallb.io/v1beta1` objects Ingot writes status to. */
@@ -20,28 +20,17 @@ export interface StatusObjectApi {
   delete(plural: StatusPlural, name: string): Promise<void>;
 }
 
-/** A {@link StatusObjectApi} over `@kubernetes/client-node`'s `CustomObjectsApi`. */
-export async function customObjectStatusApi(kubeConfig: KubeConfig, namespace: string): Promise<StatusObjectApi> {
-  const k8s = await loadKubeClient();
-  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+/** A {@link StatusObjectApi} in plain JSON over {@link KubeHttp}. */
+export async function customObjectStatusApi(kubeConfig: KubeEndpoint, namespace: string): Promise<StatusObjectApi> {
+  const custom = rawCustomObjectsWriteApi(new KubeHttp(kubeConfig));
   const ref = (plural: StatusPlural) => ({ group: 'metallb.io', version: 'v1beta1', namespace, plural });
   return {
     list: async (plural, labelSelector) =>
-      ((toPlain(await custom.listNamespacedCustomObject({ ...ref(plural), labelSelector })) as { items?: KubeObject[] })
-        .items ?? []) as KubeObject[],
-    get: async (plural, name) => {
-      try {
-        return toPlain(await custom.getNamespacedCustomObject({ ...ref(plural), name })) as KubeObject;
-      } catch (err) {
-        if (statusCodeOf(err) === 404) return undefined;
-        throw err;
-      }
-    },
-    create: async (plural, body) =>
-      toPlain(await custom.createNamespacedCustomObject({ ...ref(plural), body })) as KubeObject,
+      (await custom.listNamespacedCustomObject({ ...ref(plural), labelSelector })).items ?? [],
+    get: (plural, name) => orUndefined(() => custom.getNamespacedCustomObject({ ...ref(plural), name })),
+    create: (plural, body) => custom.createNamespacedCustomObject({ ...ref(plural), body }),
     patchStatus: async (plural, name, status) => {
-      await custom.patchNamespacedCustomObjectStatus({ ...ref(plural), name, body: { status } }, merge);
+      await custom.patchNamespacedCustomObjectStatus({ ...ref(plural), name, body: { status } });
     },
     delete: async (plural, name) => {
       try {

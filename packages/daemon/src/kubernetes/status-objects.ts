@@ -1,7 +1,7 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { parseConfigObjects } from '../config/parse-config.js';
 import type { ConfigIssue } from '../config/resources.js';
 import type { Logger } from '../logger.js';
+import type { KubeEndpoint } from './kube-http.js';
 import type { KubeObject } from './kube-objects.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import { customObjectStatusApi, type StatusObjectApi } from './status-objects-api.js';
@@ -13,7 +13,7 @@ export interface StatusObjectsOptions {
   /** The running Kubernetes mode. */
   mode: KubernetesMode;
   /** Where the API server is (ignored when `api` is given). */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   /** MetalLB's namespace (the status objects live there). */
   namespace: string;
   /** Which status this process writes. */

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
-import { loadKubeClient } from './kube-client.js';
-import { type KubeObject, toPlain } from './kube-objects.js';
-import { isConflict, statusCodeOf } from './service-write-api.js';
+import { type KubeEndpoint, KubeHttp } from './kube-http.js';
+import type { KubeObject } from './kube-objects.js';
+import { orUndefined, rawAdmissionregistrationV1Api, rawApiextensionsV1Api, rawSecretsApi } from './kube-rest.js';
+import { isConflict } from './service-write-api.js';
 import { createWebhookCertificates, needsRotation, type WebhookCertificates } from './webhook-certificate.js';
 
 /** The Secret holding the webhook CA and serving certificate, so every controller start serves the same ones. */
@@ -33,41 +33,24 @@ export interface WebhookTlsApi {
   patchCrd(name: string, patch: object): Promise<void>;
 }
 
-/** A {@link WebhookTlsApi} over `@kubernetes/client-node`. */
-export async function webhookTlsApi(kubeConfig: KubeConfig): Promise<WebhookTlsApi> {
-  const k8s = await loadKubeClient();
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
-  const crds = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
-  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-  const orUndefined = async <T>(read: () => Promise<T>): Promise<KubeObject | undefined> => {
-    try {
-      return toPlain(await read()) as KubeObject;
-    } catch (err) {
-      if (statusCodeOf(err) === 404) return undefined;
-      throw err;
-    }
-  };
-  type Body<T> = T;
+/** A {@link WebhookTlsApi} in plain JSON over {@link KubeHttp}. */
+export async function webhookTlsApi(kubeConfig: KubeEndpoint): Promise<WebhookTlsApi> {
+  const http = new KubeHttp(kubeConfig);
+  const core = rawSecretsApi(http);
+  const admission = rawAdmissionregistrationV1Api(http);
+  const crds = rawApiextensionsV1Api(http);
   return {
     readSecret: (namespace, name) => orUndefined(() => core.readNamespacedSecret({ namespace, name })),
-    createSecret: async (namespace, secret) =>
-      toPlain(await core.createNamespacedSecret({ namespace, body: secret as Body<never> })) as KubeObject,
-    replaceSecret: async (namespace, secret) =>
-      toPlain(
-        await core.replaceNamespacedSecret({
-          namespace,
-          name: secret.metadata?.name ?? '',
-          body: secret as Body<never>,
-        }),
-      ) as KubeObject,
+    createSecret: (namespace, secret) => core.createNamespacedSecret({ namespace, body: secret }),
+    replaceSecret: (namespace, secret) =>
+      core.replaceNamespacedSecret({ namespace, name: secret.metadata?.name ?? '', body: secret }),
     readWebhookConfiguration: (name) => orUndefined(() => admission.readValidatingWebhookConfiguration({ name })),
     patchWebhookConfiguration: async (name, body) => {
-      await admission.patchValidatingWebhookConfiguration({ name, body }, merge);
+      await admission.patchValidatingWebhookConfiguration({ name, body });
     },
     readCrd: (name) => orUndefined(() => crds.readCustomResourceDefinition({ name })),
     patchCrd: async (name, body) => {
-      await crds.patchCustomResourceDefinition({ name, body }, merge);
+      await crds.patchCustomResourceDefinition({ name, body });
     },
   };
 }
