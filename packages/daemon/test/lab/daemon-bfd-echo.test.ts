@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLan, labSuite, startPeer, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
+import { spawnLiveDaemon } from './live-daemon.js';
 
 // The daemon with a BFDProfile in echoMode (echoInterval 200 ms × 3) against FRR's bfdd with echo-mode: BFD comes up
 // with the Echo function running on both sides (FRR's Echo packets come back to it through the node's kernel), and
@@ -11,7 +11,6 @@ import { afterAll, expect, it } from 'vitest';
 // with diagnostic 2 (Echo Function Failed) and the BGP session ends with Cease / BFD Down, while Control packets still
 // flow. The node needs net.ipv4.ip_forward=1 and accept_local=1 (docs/configuration.md, BFDProfile echoMode).
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const ECHO_MS = 200;
 /** Lateness allowed beyond echo interval × 3 on a loaded 2-core CI machine. */
 const SLACK_MS = 2000;
@@ -79,32 +78,12 @@ labSuite(
           },
         ],
       });
-      const daemon = node.spawn(process.execPath, [
-        CLI,
-        'run',
-        '--announce',
-        'live',
-        '--config',
-        configFile,
-        '--node',
-        'node-1',
-        '--router-id',
-        node.ipv4,
-      ]);
-      /** Waits for a line of the daemon's log (stderr). */
-      const logLine = async (re: RegExp, timeoutMs: number) => {
-        const until = Date.now() + timeoutMs;
-        while (!re.test(daemon.stderr())) {
-          if (Date.now() > until)
-            throw new Error(`no log line ${re} within ${timeoutMs} ms:\n${daemon.stderr().slice(-3000)}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
+      const daemon = spawnLiveDaemon(node, configFile, node.ipv4);
       const frrEchoIn = async () =>
         (JSON.parse(await frr.command('show bfd peers counters json')) as FrrCounters[])[0]?.['echo-packet-input'] ?? 0;
       try {
         await frr.waitEstablished(node.ipv4, 20_000);
-        await logLine(/"state":"Up"[^\n]*"msg":"bfd session state"/, 20_000);
+        await daemon.waitOutput(/"state":"Up"[^\n]*"msg":"bfd session state"/, 20_000);
         expect(daemon.stderr()).not.toMatch(/BFD echo with [^\n]* is off/);
         // FRR's Echo runs and comes back through the node's kernel
         const before = await frrEchoIn();
@@ -120,14 +99,14 @@ labSuite(
         ]);
         await router.run('nft', ['add rule inet echoblock echofwd udp dport 3785 drop']);
         const t0 = Date.now();
-        await logLine(
+        await daemon.waitOutput(
           /"state":"Down"[^\n]*"diagnostic":2[^\n]*"msg":"bfd session state"|"msg":"bfd session state"[^\n]*"state":"Down"[^\n]*"diagnostic":2/,
           3 * ECHO_MS + SLACK_MS,
         );
         console.log(
           `daemon BFD echo path dropped → Down with diagnostic 2 seen in the log after ${Date.now() - t0} ms`,
         );
-        await logLine(/"subcode":10[^\n]*"msg":"bgp notification"/, 5000);
+        await daemon.waitOutput(/"subcode":10[^\n]*"msg":"bgp notification"/, 5000);
       } finally {
         await daemon.stop('SIGTERM');
         await frr.stop();

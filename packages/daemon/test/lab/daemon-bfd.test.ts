@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLan, labSuite, startPeer, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
+import { spawnLiveDaemon } from './live-daemon.js';
 
 // The daemon with a BGPPeer naming a BFDProfile (100 ms × 3) against FRR with bfdd: BFD comes up, and when FRR's bfdd
 // is frozen (SIGSTOP) the daemon's BFD ends the session (Cease / BFD Down) so FRR deletes the route from its kernel
@@ -11,7 +11,6 @@ import { afterAll, expect, it } from 'vitest';
 // tells BFD from the 30 s hold timer. The tight figures (300 ms and 50 ms × 3 beside FRR-to-FRR BFD in the same run)
 // are the benchmark's, `cd packages/bgp && node bench/bfd.mjs`; 50 ms sessions flapped under a loaded CI run.
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const PREFIX = '203.0.113.0/32';
 const INTERVAL_MS = 100;
 const SLACK_MS = 3 * INTERVAL_MS;
@@ -68,33 +67,13 @@ labSuite(
           },
         ],
       });
-      const daemon = node.spawn(process.execPath, [
-        CLI,
-        'run',
-        '--announce',
-        'live',
-        '--config',
-        configFile,
-        '--node',
-        'node-1',
-        '--router-id',
-        node.ipv4,
-      ]);
+      const daemon = spawnLiveDaemon(node, configFile, node.ipv4);
       const monitor = router.spawn('ip', ['-ts', 'monitor', 'route']);
-      /** Waits for a line of the daemon's log (stderr). */
-      const logLine = async (re: RegExp, timeoutMs: number) => {
-        const until = Date.now() + timeoutMs;
-        while (!re.test(daemon.stderr())) {
-          if (Date.now() > until)
-            throw new Error(`no log line ${re} within ${timeoutMs} ms:\n${daemon.stderr().slice(-3000)}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
       const pid = Number(readFileSync(join(frr.dir, 'bfdd.pid'), 'utf8').trim());
       try {
         await frr.waitEstablished(node.ipv4, 20_000);
         await frr.waitRoutes((r) => r.some((x) => x.prefix === PREFIX), 20_000);
-        await logLine(/"state":"Up"[^\n]*"msg":"bfd session state"/, 20_000);
+        await daemon.waitOutput(/"state":"Up"[^\n]*"msg":"bfd session state"/, 20_000);
         const deadline = Date.now() + 20_000;
         for (;;) {
           const peers = JSON.parse(await frr.command('show bfd peers json')) as {
@@ -125,7 +104,7 @@ labSuite(
             `daemon BFD ${INTERVAL_MS} ms × 3: route deleted on FRR ${((at as number) - t0).toFixed(0)} ms after SIGSTOP of bfdd`,
           );
           expect((at as number) - t0).toBeLessThanOrEqual(3 * INTERVAL_MS + 100 + SLACK_MS);
-          await logLine(/"subcode":10[^\n]*"msg":"bgp notification"/, 5000);
+          await daemon.waitOutput(/"subcode":10[^\n]*"msg":"bgp notification"/, 5000);
         } finally {
           process.kill(pid, 'SIGCONT');
         }

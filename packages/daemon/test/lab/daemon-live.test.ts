@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLan, labSuite, pollUntil, startPeer, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
-
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+import { spawnLiveDaemon } from './live-daemon.js';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -61,20 +59,7 @@ labSuite(
         asn: 64512,
         neighbors: [{ address: node.ipv4, asn: 64513, passive: true, holdTime: 9 }],
       });
-      const daemon = node.spawn(process.execPath, [
-        CLI,
-        'run',
-        '--announce',
-        'live',
-        '--config',
-        configFile,
-        '--node',
-        'node-1',
-        '--router-id',
-        node.ipv4,
-        '--realtime-priority',
-        '5',
-      ]);
+      const daemon = spawnLiveDaemon(node, configFile, node.ipv4, ['--realtime-priority', '5']);
       await daemon.waitOutput(/announcing from node \\"node-1\\" with protocol \\"layer2\\"/, 15_000);
       // As root the answer thread runs at SCHED_FIFO 5 and the event loop (the main thread) at normal priority; chrt
       // reads every thread of the daemon back by its id.

@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createPair, labSuite, startPeer, useTopology } from '@ingot/lab';
 import { afterAll, expect, it } from 'vitest';
+import { spawnLiveDaemon } from './live-daemon.js';
 
 // The daemon with a BGPPeer `interface` (BGP unnumbered) against FRR's `neighbor veth-b interface`, on a link with only
 // link-local addresses: the daemon finds FRR by its router advertisements, the session comes up between the two
 // link-local addresses, and the Service's IPv4 address reaches FRR's kernel table with our link-local as an IPv6 next hop
 // (RFC 8950). Deleting the Service from the configuration withdraws it.
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const SERVICE_IP = '203.0.113.5';
 /** FRR's connect retry (1 s) and RA interval (10 s) plus slack for a loaded 2-core machine. */
 const WAIT_MS = 40_000;
@@ -74,18 +73,7 @@ labSuite(
           'exit',
         ].join('\n'),
       });
-      const daemon = a.spawn(process.execPath, [
-        CLI,
-        'run',
-        '--announce',
-        'live',
-        '--config',
-        configFile,
-        '--node',
-        'node-1',
-        '--router-id',
-        '192.0.2.1',
-      ]);
+      const daemon = spawnLiveDaemon(a, configFile, '192.0.2.1');
       const route = async (pred: (out: string) => boolean) => {
         const deadline = Date.now() + WAIT_MS;
         for (;;) {
