@@ -65,6 +65,20 @@ function watchDeletions(host: LabHost, prefix: string): { proc: LabProcess; dele
   };
 }
 
+/** FRR passive on `b` and our speaker child on `a` connecting to it, both with BFD at `interval` ms × MULT. */
+async function startBfdPair(a: LabHost, b: LabHost, interval: number): Promise<{ frr: BgpPeer; us: SpeakerChild }> {
+  const bfd = { receiveInterval: interval, transmitInterval: interval, detectMultiplier: MULT };
+  const frr = await startPeer('frr', {
+    host: b,
+    asn: FRR_AS,
+    neighbors: [{ address: a.ipv4, asn: US, passive: true, holdTime: 30, bfd }],
+  });
+  const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
+    { address: b.ipv4, asn: FRR_AS, families: ['ipv4'], holdTime: 30, bfd, backoff: RECONNECT },
+  ]);
+  return { frr, us };
+}
+
 labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
   describe('sessions come up both ways', () => {
     const lab = useTopology(() => createPair({ name: 'bfdup' }));
@@ -112,22 +126,7 @@ labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
 
     it(`the session holds for ${STABLE_MS / 1000} s: no BFD flap, no BGP re-establishment loop`, async () => {
       const { a, b } = lab();
-      const bfd = { receiveInterval: 50, transmitInterval: 50, detectMultiplier: MULT };
-      const frr = await startPeer('frr', {
-        host: b,
-        asn: FRR_AS,
-        neighbors: [{ address: a.ipv4, asn: US, passive: true, holdTime: 30, bfd }],
-      });
-      const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
-        {
-          address: b.ipv4,
-          asn: FRR_AS,
-          families: ['ipv4'],
-          holdTime: 30,
-          bfd,
-          backoff: RECONNECT,
-        },
-      ]);
+      const { frr, us } = await startBfdPair(a, b, 50);
       try {
         const up = await us.waitEvent((e) => e.event === 'bfd' && e.address === b.ipv4 && e.state === 'Up', 20_000);
         await us.waitEstablished(b.ipv4, 20_000);
@@ -174,22 +173,7 @@ labSuite('BFD vs FRR bfdd', { tools: TOOLS }, () => {
 
       it(`is detected within ${MULT} × ${interval} ms and FRR withdraws the route within that + 100 ms`, async () => {
         const { a, b } = lab();
-        const bfd = { receiveInterval: interval, transmitInterval: interval, detectMultiplier: MULT };
-        const frr = await startPeer('frr', {
-          host: b,
-          asn: FRR_AS,
-          neighbors: [{ address: a.ipv4, asn: US, passive: true, holdTime: 30, bfd }],
-        });
-        const us = await SpeakerChild.start(a, { asn: US, routerId: a.ipv4 }, [
-          {
-            address: b.ipv4,
-            asn: FRR_AS,
-            families: ['ipv4'],
-            holdTime: 30,
-            bfd,
-            backoff: RECONNECT,
-          },
-        ]);
+        const { frr, us } = await startBfdPair(a, b, interval);
         const monitor = watchDeletions(b, V4);
         const state = async () => {
           const bfdState = await us.request<{ state: string; detectionTimeUs?: number } | undefined>('bfd', {
