@@ -238,16 +238,7 @@ const emptyStats = (): HeartbeatStats => ({
   bytesReceived: 0,
   rejected: {},
   probesAnswered: 0,
-  watcher: {
-    heartbeats: 0,
-    seqGaps: 0,
-    stale: 0,
-    lateTicks: 0,
-    confirmations: 0,
-    confirmedAlive: 0,
-    lost: 0,
-    recovered: 0,
-  },
+  watcher: PairWatcher.emptyStats(),
 });
 
 function positiveInteger(field: string, value: number): number {

@@ -79,16 +79,9 @@ export class PairWatcher {
   /** Counters since creation. */
   readonly stats: PairWatcherStats;
 
-  /**
-   * @param options - timing
-   * @param nonceSeed - first probe nonce (e.g. random), incremented per confirmation round
-   */
-  constructor(options: PairWatcherOptions, nonceSeed = 1) {
-    this.options = options;
-    this.owners = new Map();
-    this.lastTick = undefined;
-    this.nonce = nonceSeed >>> 0;
-    this.stats = {
+  /** Counters all at zero: a new watcher's, and what a heartbeat thread reports before its first snapshot. */
+  static emptyStats(): PairWatcherStats {
+    return {
       heartbeats: 0,
       seqGaps: 0,
       stale: 0,
@@ -98,6 +91,18 @@ export class PairWatcher {
       lost: 0,
       recovered: 0,
     };
+  }
+
+  /**
+   * @param options - timing
+   * @param nonceSeed - first probe nonce (e.g. random), incremented per confirmation round
+   */
+  constructor(options: PairWatcherOptions, nonceSeed = 1) {
+    this.options = options;
+    this.owners = new Map();
+    this.lastTick = undefined;
+    this.nonce = nonceSeed >>> 0;
+    this.stats = PairWatcher.emptyStats();
   }
 
   /**
