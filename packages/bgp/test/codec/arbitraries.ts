@@ -35,10 +35,22 @@ export const ipv4 = fc
   .integer({ min: 1, max: 0xffffffff })
   .map((ip) => `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`);
 
-/** An IPv6 address in RFC 5952 canonical form, canonicalized by Node's WHATWG URL parser (an independent oracle). */
+/**
+ * RFC 5952 canonical text of an IPv6 address by Node's WHATWG URL parser (an independent oracle), with an IPv4-mapped
+ * address (::ffff:0:0/96) printed dotted as RFC 5952 §5 and Go's netip do (@ingot/net's policy); WHATWG prints it in hex.
+ */
+export function canonicalIpv6Text(text: string): string {
+  const whatwg = new URL(`http://[${text}]`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(whatwg);
+  if (!mapped) return whatwg;
+  const [hi, lo] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)];
+  return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** An IPv6 address in canonical form ({@link canonicalIpv6Text}). */
 export const ipv6 = fc
   .array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 })
-  .map((groups) => new URL(`http://[${groups.map((g) => g.toString(16)).join(':')}]`).hostname.slice(1, -1));
+  .map((groups) => canonicalIpv6Text(groups.map((g) => g.toString(16)).join(':')));
 
 /** A canonical IPv6 prefix string. */
 export const ipv6Prefix = fc
@@ -51,7 +63,7 @@ export const ipv6Prefix = fc
       const bits = Math.max(0, Math.min(16, len - 16 * i));
       return bits === 0 ? 0 : g & ((0xffff << (16 - bits)) & 0xffff);
     });
-    return `${new URL(`http://[${masked.map((g) => g.toString(16)).join(':')}]`).hostname.slice(1, -1)}/${len}`;
+    return `${canonicalIpv6Text(masked.map((g) => g.toString(16)).join(':'))}/${len}`;
   });
 
 const u8 = fc.integer({ min: 0, max: 255 });

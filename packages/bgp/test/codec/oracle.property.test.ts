@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../src/internal.js';
+import { canonicalIpv6Text } from './arbitraries.js';
 
 /** Naive reference: an UPDATE whose Withdrawn Routes field (IPv4) or MP_UNREACH_NLRI (IPv6) is exactly `field`. */
 function updateWith(field: Uint8Array, v6: boolean): Uint8Array {
@@ -102,13 +103,8 @@ describe('oracle: the fast prefix decoder agrees with a slow reference (fast-che
         });
         const m = decodeMessage(bytes);
         if (m.type !== 'update') throw new Error('expected an update');
-        const whatwg = new URL(`http://[${text}]`).hostname.slice(1, -1);
-        // WHATWG prints every address as RFC 5952 hex groups; Ingot (as Go's netip) prints an IPv4-mapped address
-        // (::ffff:0:0/96) with its IPv4 part dotted, RFC 5952 §5. Apart from that the two texts must be equal.
-        const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(whatwg);
-        const canonical = mapped
-          ? `::ffff:${[mapped[1]!, mapped[2]!].flatMap((g) => [Number.parseInt(g, 16) >> 8, Number.parseInt(g, 16) & 255]).join('.')}`
-          : whatwg;
+        // the oracle: WHATWG's RFC 5952 text, IPv4-mapped addresses dotted (RFC 5952 §5, Go's netip, @ingot/net)
+        const canonical = canonicalIpv6Text(text);
         expect(m.attributes.mpUnreach!.withdrawn).toEqual([`${canonical}/128`]);
       }),
       { numRuns: 500 },
