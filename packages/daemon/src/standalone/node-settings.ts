@@ -40,6 +40,8 @@ export interface StandaloneOptions {
   dataPath?: 'local' | 'interface' | 'none';
   /** `--realtime-priority`: SCHED_FIFO priority of the main thread when announcing live. */
   realtimePriority?: number;
+  /** `--failover` (else the Node document's `spec.failover`, else `gossip`). */
+  failover?: 'gossip' | 'fast';
   /** Logger. */
   log: Logger;
   /** Software version shown in status. */
@@ -86,6 +88,7 @@ export function resolveNodeSettings(opts: StandaloneOptions, config: IngotConfig
     localStatusAddress: opts.localStatusAddress ?? node?.localStatusAddress,
     stateDirectory: opts.stateDirectory ?? node?.stateDirectory,
     dataPath: opts.dataPath ?? node?.dataPath ?? (announce === 'live' ? 'local' : 'none'),
+    failover: opts.failover ?? node?.failover ?? 'gossip',
     routerId,
     sourceAddress,
   };

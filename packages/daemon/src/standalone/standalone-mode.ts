@@ -70,7 +70,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
   private readonly store = new ConfigStore();
   private running: Running | undefined;
   private membership: MembershipSource | undefined;
-  /** The `fast` failover profile (Node `spec.failover: fast`), when on. */
+  /** The `fast` failover profile (`--failover fast`, else Node `spec.failover: fast`), when on. */
   private fast: RunningFastFailover | undefined;
   /** The table adopted at start (nothing is allocated before). */
   private synced = false;
@@ -110,6 +110,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       nodeDocument: s.node ? s.node.name : null,
       announce: s.announce,
       dataPath: s.dataPath,
+      failover: s.failover,
       statusAddress: s.statusAddress,
       stateDirectory: s.stateDirectory ?? null,
     });
@@ -182,7 +183,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       ...(delivery ? { localDelivery: delivery } : {}),
       // fast failover: the IPs this node would take over are on lo already (data path local only: `interface` would
       // make the kernel answer ARP for them on the announcing interface).
-      ...(s.node?.failover === 'fast' && s.dataPath === 'local' ? { standbyLayer2: true } : {}),
+      ...(s.failover === 'fast' && s.dataPath === 'local' ? { standbyLayer2: true } : {}),
     });
     daemon.setAssignments(sync.table.services);
     const running: Running = { settings: s, backends, delivery, sync, daemon, servers: [] };
@@ -202,7 +203,7 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
         log: log.child('memberlist'),
         onChange: () => this.onMembersChanged(running),
       });
-      if (s.node?.failover === 'fast')
+      if (s.failover === 'fast')
         this.fast = await startFastFailover({
           self: s.name,
           membership: this.membership,
@@ -213,6 +214,10 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
           log: log.child('failover'),
           ...(this.options.realtimePriority !== undefined ? { realtimePriority: this.options.realtimePriority } : {}),
         });
+    } else if (s.failover === 'fast') {
+      log.warn('failover profile fast needs gossip membership (spec.memberlist or --memberlist-bind); not started', {
+        node: s.name,
+      });
     }
 
     running.servers = await serveStandaloneStatus(

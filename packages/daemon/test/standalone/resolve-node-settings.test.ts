@@ -89,6 +89,17 @@ describe('resolveNodeSettings (command line over Node document over defaults)', 
     expect(fromFlag.memberlist?.wire).toBe('ingot');
   });
 
+  it("--failover wins over the document's spec.failover; without either the profile is gossip", () => {
+    const doc = fleet(['a', 'b']);
+    const a = doc.nodes[0];
+    if (!a) throw new Error('fleet without nodes');
+    a.failover = 'fast';
+    expect(resolveNodeSettings({ nodeName: 'a', log, version: 'x' }, doc).failover).toBe('fast');
+    expect(resolveNodeSettings({ nodeName: 'a', failover: 'gossip', log, version: 'x' }, doc).failover).toBe('gossip');
+    expect(resolveNodeSettings({ nodeName: 'b', log, version: 'x' }, doc).failover).toBe('gossip');
+    expect(resolveNodeSettings({ nodeName: 'b', failover: 'fast', log, version: 'x' }, doc).failover).toBe('fast');
+  });
+
   it('without a name: $NODE_NAME, else the host name, else the only document; defaults without any', () => {
     vi.stubEnv('NODE_NAME', 'a');
     expect(resolveNodeSettings({ log, version: 'x' }, fleet(['a', 'b'])).node?.name).toBe('a');
