@@ -67,6 +67,7 @@ export {
 } from './heartbeat/frame.js';
 export {
   type HeartbeatEvents,
+  type HeartbeatNoticeKind,
   type HeartbeatPeer,
   type HeartbeatStats,
   HeartbeatThread,

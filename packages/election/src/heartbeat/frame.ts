@@ -15,10 +15,12 @@ export const HEARTBEAT_AAD_LABEL = 'ingot-heartbeat-v1';
 
 /**
  * What a frame says: `heartbeat` (the owner is alive; `seq` grows by one per send interval), `probe` (are you there?
- * `seq` is a nonce), `ack` (yes: `seq` echoes the probe's nonce), `takeover` (the sender took the receiver's IPs over)
- * and `released` (the sender gave them back: the receiver re-announces).
+ * `seq` is a nonce), `ack` (yes: `seq` echoes the probe's nonce), `takeover` (the sender took the receiver's IPs over),
+ * `released` (the sender gave them back: the receiver re-announces) and `leaving` (the sender, an owner stopping
+ * gracefully, no longer owns its IPs from now on: its successors take them over at once). Type codes 1-6 in this
+ * order; a receiver that predates `leaving` refuses it as `unknown-type` and waits for the gossip leave instead.
  */
-export type HeartbeatFrameType = 'heartbeat' | 'probe' | 'ack' | 'takeover' | 'released';
+export type HeartbeatFrameType = 'heartbeat' | 'probe' | 'ack' | 'takeover' | 'released' | 'leaving';
 
 /** One heartbeat datagram, decoded. */
 export interface HeartbeatFrame {
@@ -28,7 +30,7 @@ export interface HeartbeatFrame {
   sender: string;
   /** The sender's boot: its wall clock in ms when its heartbeat thread started (a restart sends a larger one). */
   boot: number;
-  /** Sequence number (heartbeat, takeover, released) or nonce (probe, ack); a safe integer. */
+  /** Sequence number (heartbeat; takeover, released and leaving notices) or nonce (probe, ack); a safe integer. */
   seq: number;
 }
 
@@ -54,7 +56,7 @@ export function writeHeartbeatFrame(
   keys: readonly Uint8Array[] | undefined,
   crypto: FrameCrypto,
 ): Uint8Array {
-  const types = ['heartbeat', 'probe', 'ack', 'takeover', 'released'];
+  const types = ['heartbeat', 'probe', 'ack', 'takeover', 'released', 'leaving'];
   const type = types.indexOf(frame.type) + 1;
   if (type === 0) throw new RangeError(`unknown heartbeat frame type ${String(frame.type)}`);
   if (!/^[0-9a-f]{16}$/.test(frame.sender)) throw new RangeError('sender must be 16 lowercase hex digits');
@@ -114,7 +116,7 @@ export function readHeartbeatFrame(
   if (bytes[0] !== 0x48) return fail('bad-magic', `not a heartbeat frame (first byte ${bytes[0]})`, 0);
   if (bytes[1] !== 1) return fail('bad-version', `heartbeat frame version ${bytes[1]}, expected 1`, 1);
   const typeCode = bytes[2] as number;
-  const types = ['heartbeat', 'probe', 'ack', 'takeover', 'released'] as const;
+  const types = ['heartbeat', 'probe', 'ack', 'takeover', 'released', 'leaving'] as const;
   const type = types[typeCode - 1];
   if (type === undefined) return fail('unknown-type', `heartbeat frame type ${typeCode}`, 2);
   const flags = bytes[3] as number;

@@ -45,7 +45,10 @@ export interface HeartbeatStats {
   framesReceived: number;
   /** UDP payload bytes received. */
   bytesReceived: number;
-  /** Datagrams refused, by CodecError code (`unauthenticated`, `truncated`, ...), and `stale-notice`. */
+  /**
+   * Datagrams refused, by CodecError code (`unauthenticated`, `truncated`, ...), `stale-notice` (a replayed notice) and
+   * `after-leaving` (a heartbeat or ack of an owner's boot that already sent `leaving`).
+   */
   rejected: Record<string, number>;
   /** Probes answered. */
   probesAnswered: number;
@@ -57,17 +60,25 @@ export interface HeartbeatStats {
 export interface HeartbeatEvents {
   /** A watched owner was silent for k intervals and did not answer the probes. */
   lost: [owner: string, silentMs: number];
-  /** A lost owner was heard again. */
+  /** A lost owner was heard again; or an owner that sent `leaving` was heard from a new boot (it restarted). */
   recovered: [owner: string, lostMs: number];
-  /** A peer says it took this node's IPs over (`takeover`) or gave them back (`released`). */
-  notice: [kind: 'takeover' | 'released', from: string];
+  /**
+   * A peer says it took this node's IPs over (`takeover`), gave them back (`released`), or stops owning its own IPs
+   * (`leaving`: a graceful stop; from then on its frames of that boot are dropped, so leftover heartbeats and acks
+   * cannot make it look alive again).
+   */
+  notice: [kind: HeartbeatNoticeKind, from: string];
   /** The thread failed; no heartbeats are sent or watched any more. */
   error: [error: Error];
 }
 
+/** The notices a peer can send: see {@link HeartbeatEvents.notice}. */
+export type HeartbeatNoticeKind = 'takeover' | 'released' | 'leaving';
+
 type ToThread =
   | { type: 'peers'; sendTo: { host: string; port: number }[]; watch: { id: string; host: string; port: number }[] }
   | { type: 'notify'; kind: 'takeover' | 'released'; host: string; port: number }
+  | { type: 'leave'; to: { host: string; port: number }[]; copies: number }
   | { type: 'keys'; keys: Uint8Array[] | undefined }
   | { type: 'close' };
 
@@ -75,7 +86,7 @@ type FromThread =
   | { type: 'ready'; port: number; threadId: number | undefined }
   | { type: 'failed'; message: string }
   | { type: 'lost' | 'recovered'; owner: string; ms: number }
-  | { type: 'notice'; kind: 'takeover' | 'released'; sender: string }
+  | { type: 'notice'; kind: HeartbeatNoticeKind; sender: string }
   | { type: 'stats'; stats: HeartbeatStats }
   | { type: 'closed' };
 
@@ -126,11 +137,16 @@ export function heartbeatThreadMain(
   let sendTo: { host: string; port: number }[] = [];
   let watched = new Map<string, { host: string; port: number }>();
   const notices = new Map<string, { boot: number; seq: number }>();
+  /** Owners that sent `leaving`, with that boot: their frames of that boot (or older) are dropped. */
+  const left = new Map<string, number>();
   let seq = 0;
   let noticeSeq = 0;
   let closed = false;
+  /** This node sent `leaving`: no more heartbeats, whatever pairs follow. */
+  let leaving = false;
+  const watchIds = () => [...watched.keys()].filter((id) => !left.has(id));
   const sock = dgram.createSocket({ type: cfg.host.includes(':') ? 'udp6' : 'udp4' });
-  const send = (type: 'heartbeat' | 'probe' | 'ack' | 'takeover' | 'released', n: number, host: string, p: number) => {
+  const send = (type: Parameters<typeof write>[0]['type'], n: number, host: string, p: number) => {
     const bytes = write({ type, sender: cfg.self, boot: cfg.boot, seq: n }, keys, crypto);
     counters.framesSent++;
     counters.bytesSent += bytes.length;
@@ -162,12 +178,26 @@ export function heartbeatThreadMain(
       send('ack', f.seq, rinfo.address, rinfo.port);
       return;
     }
-    if (f.type === 'takeover' || f.type === 'released') {
+    if (f.type === 'takeover' || f.type === 'released' || f.type === 'leaving') {
       const last = notices.get(f.sender);
+      // A notice is sent in copies (the same sequence): the first acts, the copies are dropped (not counted).
+      if (last && f.boot === last.boot && f.seq === last.seq) return;
       if (last && (f.boot < last.boot || (f.boot === last.boot && f.seq <= last.seq))) return reject('stale-notice');
       notices.set(f.sender, { boot: f.boot, seq: f.seq });
+      if (f.type === 'leaving') {
+        left.set(f.sender, f.boot);
+        watcher.watch(watchIds());
+      }
       port.postMessage({ type: 'notice', kind: f.type, sender: f.sender });
       return;
+    }
+    const gone = left.get(f.sender);
+    if (gone !== undefined) {
+      // Heartbeats and acks the owner sent before its `leaving`, arriving late, say nothing about ownership any more.
+      if (f.boot <= gone) return reject('after-leaving');
+      left.delete(f.sender); // restarted: watched again from this frame on
+      watcher.watch(watchIds());
+      if (watched.has(f.sender)) port.postMessage({ type: 'recovered', owner: f.sender, ms: 0 });
     }
     act(watcher.receive(f, performance.now()));
   });
@@ -191,12 +221,18 @@ export function heartbeatThreadMain(
   const postStats = () => port.postMessage({ type: 'stats', stats: { ...counters, watcher: { ...watcher.stats } } });
   port.on('message', (m: ToThread) => {
     if (m.type === 'peers') {
-      sendTo = m.sendTo;
+      if (!leaving) sendTo = m.sendTo;
       watched = new Map(m.watch.map((w) => [w.id, { host: w.host, port: w.port }]));
-      watcher.watch(watched.keys());
+      watcher.watch(watchIds());
     } else if (m.type === 'notify') {
       noticeSeq++;
       send(m.kind, noticeSeq, m.host, m.port);
+    } else if (m.type === 'leave') {
+      // Heartbeats stop first, then the notice goes out in copies (one sequence) back to back against loss.
+      leaving = true;
+      sendTo = [];
+      noticeSeq++;
+      for (const p of m.to) for (let i = 0; i < m.copies; i++) send('leaving', noticeSeq, p.host, p.port);
     } else if (m.type === 'keys') keys = m.keys;
     else if (m.type === 'close') {
       closed = true;
@@ -337,6 +373,19 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   notify(peer: HeartbeatPeer, kind: 'takeover' | 'released'): void {
     this.remember(peer);
     this.post({ type: 'notify', kind, host: peer.host, port: peer.port });
+  }
+
+  /**
+   * Graceful stop: stops the heartbeats for good (pairs set later send none) and tells each of `peers` (the successors
+   * of this node's IPs) `leaving`, in `copies` datagrams back to back. Probes are still answered until {@link close}.
+   */
+  leave(peers: readonly HeartbeatPeer[], copies = 3): void {
+    for (const p of peers) this.remember(p);
+    this.post({
+      type: 'leave',
+      to: peers.map((p) => ({ host: p.host, port: p.port })),
+      copies: positiveInteger('copies', copies),
+    });
   }
 
   /** Replaces the keys (after a keyring change). */

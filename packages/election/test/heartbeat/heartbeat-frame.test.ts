@@ -39,7 +39,9 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 const frames = fc.record({
-  type: fc.constantFrom('heartbeat', 'probe', 'ack', 'takeover', 'released') as fc.Arbitrary<HeartbeatFrame['type']>,
+  type: fc.constantFrom('heartbeat', 'probe', 'ack', 'takeover', 'released', 'leaving') as fc.Arbitrary<
+    HeartbeatFrame['type']
+  >,
   sender: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b).toString('hex')),
   boot: fc.maxSafeNat(),
   seq: fc.maxSafeNat(),
@@ -72,6 +74,30 @@ describe('heartbeat frame', () => {
     expect(codeOf(() => decodeHeartbeatFrame(retyped, ring))).toBe('unauthenticated');
   });
 
+  it('type codes 1-6 in order, the length fixed: a leaving notice is a 28/56-byte frame like the others', () => {
+    const types = ['heartbeat', 'probe', 'ack', 'takeover', 'released', 'leaving'] as const;
+    types.forEach((type, i) => {
+      const plain = encodeHeartbeatFrame({ ...frame, type });
+      expect(plain.length).toBe(HEARTBEAT_PLAIN_LENGTH);
+      expect(plain[2]).toBe(i + 1);
+      expect(decodeHeartbeatFrame(sliced(plain))).toEqual({ ...frame, type });
+      const sealed = encodeHeartbeatFrame({ ...frame, type }, ring);
+      expect(sealed.length).toBe(HEARTBEAT_SEALED_LENGTH);
+      expect(sealed[2]).toBe(i + 1);
+      expect(decodeHeartbeatFrame(sliced(sealed), ring)).toEqual({ ...frame, type });
+    });
+    // golden bytes of a plaintext leaving notice
+    expect(
+      Buffer.from(
+        encodeHeartbeatFrame({ type: 'leaving', sender: '0011223344556677', boot: 2 ** 32 + 5, seq: 7 }),
+      ).toString('hex'),
+    ).toBe('48010600' + '0011223344556677' + '0000000100000005' + '0000000000000007');
+    // a sealed heartbeat cannot be turned into a leaving notice (the header is authenticated)
+    const retyped = encodeHeartbeatFrame(frame, ring).slice();
+    retyped[2] = 6;
+    expect(codeOf(() => decodeHeartbeatFrame(retyped, ring))).toBe('unauthenticated');
+  });
+
   it('every bad header, length and number is a typed error at its offset', () => {
     const b = encodeHeartbeatFrame(frame);
     const at = (i: number, v: number) => {
@@ -85,7 +111,8 @@ describe('heartbeat frame', () => {
     expect(codeOf(() => decodeHeartbeatFrame(at(0, 0x45)))).toBe('bad-magic');
     expect(codeOf(() => decodeHeartbeatFrame(at(1, 2)))).toBe('bad-version');
     expect(codeOf(() => decodeHeartbeatFrame(at(2, 0)))).toBe('unknown-type');
-    expect(codeOf(() => decodeHeartbeatFrame(at(2, 6)))).toBe('unknown-type');
+    expect(codeOf(() => decodeHeartbeatFrame(at(2, 7)))).toBe('unknown-type');
+    expect(codeOf(() => decodeHeartbeatFrame(at(2, 255)))).toBe('unknown-type');
     expect(codeOf(() => decodeHeartbeatFrame(at(3, 2)))).toBe('bad-value');
     expect(codeOf(() => decodeHeartbeatFrame(at(12, 0x00).map((x, i) => (i === 12 ? 0xff : x))))).toBe('bad-value');
     expect(codeOf(() => decodeHeartbeatFrame(at(20, 0xff)))).toBe('bad-value');

@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeHeartbeatFrame, type HeartbeatFrame, heartbeatSenderId } from '../../src/heartbeat/frame.js';
 import { HeartbeatThread } from '../../src/heartbeat/heartbeat-thread.js';
 import { Keyring } from '../../src/index.js';
 
@@ -32,6 +34,18 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Waits for two new stats snapshots of each thread (one every 250 ms): the second was taken after everything the
+ * thread had done when this was called.
+ */
+async function fresh(...ts: HeartbeatThread[]): Promise<void> {
+  for (const t of ts)
+    for (let i = 0; i < 2; i++) {
+      const s = t.stats();
+      await until(() => t.stats() !== s);
+    }
 }
 
 describe('HeartbeatThread (loopback, real worker threads)', () => {
@@ -90,5 +104,71 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
     await stranger.close();
     await new Promise((r) => setTimeout(r, 500));
     expect(lost).toBe(0); // the stranger was never heard, so never watched
+  });
+
+  it('leave: the owner stops its heartbeats and tells the successor once (copies dropped); the successor never reports it lost', async () => {
+    const owner = await start('owner');
+    const succ = await start('succ');
+    owner.setPeers([peer('succ', succ)], []);
+    succ.setPeers([], [peer('owner', owner)]);
+    await until(() => succ.stats().watcher.heartbeats > 20);
+    const notices: unknown[][] = [];
+    let lost = 0;
+    succ.on('notice', (...a) => notices.push(a));
+    succ.on('lost', () => lost++);
+    owner.leave([peer('succ', succ)], 3);
+    await until(() => notices.length > 0);
+    expect(notices[0]).toEqual(['leaving', 'owner']);
+    // pairs set after the leave send no heartbeats either
+    owner.setPeers([peer('succ', succ)], []);
+    await fresh(owner, succ);
+    const sent = owner.stats().framesSent;
+    const heard = succ.stats().watcher.heartbeats;
+    // well past k = 10 intervals and the probe round (~0.13 s): the successor forgot the owner, so no probe, no loss
+    await new Promise((r) => setTimeout(r, 600));
+    await fresh(owner, succ);
+    expect(owner.stats().framesSent).toBe(sent);
+    expect(succ.stats().watcher.heartbeats).toBe(heard);
+    expect(succ.stats().watcher.confirmations).toBe(0);
+    expect(lost).toBe(0);
+    expect(notices).toHaveLength(1);
+    expect(succ.stats().rejected['stale-notice']).toBeUndefined();
+  });
+
+  it('after leaving: late frames of that boot are dropped as after-leaving (no recovery); a new boot is watched again and reported', async () => {
+    const succ = await start('succ');
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = (sock.address() as { port: number }).port;
+    try {
+      const sender = heartbeatSenderId('owner');
+      const send = (f: Omit<HeartbeatFrame, 'sender'>) =>
+        new Promise<void>((r) => sock.send(encodeHeartbeatFrame({ ...f, sender }), succ.port, '127.0.0.1', () => r()));
+      succ.setPeers([], [{ name: 'owner', host: '127.0.0.1', port }]);
+      const boot = 1_765_000_000_000;
+      for (let n = 1; n <= 5; n++) await send({ type: 'heartbeat', boot, seq: n });
+      await until(() => succ.stats().watcher.heartbeats === 5);
+      const events: unknown[][] = [];
+      succ.on('notice', (...a) => events.push(['notice', ...a]));
+      succ.on('recovered', (...a) => events.push(['recovered', a[0]]));
+      for (let i = 0; i < 3; i++) await send({ type: 'leaving', boot, seq: 1 });
+      await until(() => events.length === 1);
+      // a heartbeat and an ack of the leaving boot, arriving after the notice: refused, nothing reported
+      await send({ type: 'heartbeat', boot, seq: 6 });
+      await send({ type: 'ack', boot, seq: 99 });
+      await until(() => (succ.stats().rejected['after-leaving'] ?? 0) === 2);
+      // a replayed (older) notice is refused; the exact copy was dropped uncounted
+      await send({ type: 'leaving', boot, seq: 0 });
+      await until(() => succ.stats().rejected['stale-notice'] === 1);
+      expect(succ.stats().watcher.heartbeats).toBe(5);
+      expect(events).toEqual([['notice', 'leaving', 'owner']]);
+      // restarted: a larger boot is heard, reported as recovered and watched again
+      await send({ type: 'heartbeat', boot: boot + 10_000, seq: 1 });
+      await until(() => events.length === 2);
+      expect(events[1]).toEqual(['recovered', 'owner']);
+      await until(() => succ.stats().watcher.heartbeats === 6);
+    } finally {
+      sock.close();
+    }
   });
 });
