@@ -56,6 +56,9 @@ options:
                       with MetalLB's speakers) or ingot (Ingot's own, with a replay window; every node Ingot); see
                       docs/configuration.md
   --metrics-bind HOST:PORT       serve Prometheus /metrics and /healthz there (MetalLB's metric names)
+  --failover PROFILE  layer-2 failover when an owner is killed: gossip (default: when SWIM declares it dead, about
+                      0.55 s) or fast (a per-pair heartbeat on UDP memberlist port + 1, about 0.12-0.25 s; needs
+                      --memberlist-bind or spec.memberlist); overrides Node spec.failover; works with --kubernetes too
   --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
                       for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
   --log-level LEVEL   debug | info | warn | error (default info)
@@ -113,6 +116,7 @@ function main(argv: string[]): number | undefined {
       announce: { type: 'string' },
       'state-dir': { type: 'string' },
       'data-path': { type: 'string' },
+      failover: { type: 'string' },
       'realtime-priority': { type: 'string' },
       'status-address': { type: 'string' },
       'local-status-address': { type: 'string' },
@@ -214,6 +218,18 @@ function main(argv: string[]): number | undefined {
         process.stderr.write(`invalid --data-path ${JSON.stringify(dataPath)}\n${USAGE}`);
         return 2;
       }
+      const failover = values.failover;
+      if (failover !== undefined && failover !== 'gossip' && failover !== 'fast') {
+        process.stderr.write(`invalid --failover ${JSON.stringify(failover)}: expected gossip or fast\n${USAGE}`);
+        return 2;
+      }
+      const kubernetesSpeaker = (values.kubernetes || values.kubeconfig !== undefined) && role !== 'controller';
+      if (failover === 'fast' && kubernetesSpeaker && !values['memberlist-bind']) {
+        process.stderr.write(
+          'invalid --failover fast: the Kubernetes speaker needs --memberlist-bind (the heartbeat runs on its port + 1)\n',
+        );
+        return 2;
+      }
       const wire = values['memberlist-wire'];
       if (wire !== undefined && wire !== 'ingot' && wire !== 'memberlist') {
         process.stderr.write(
@@ -237,6 +253,7 @@ function main(argv: string[]): number | undefined {
         announce,
         stateDirectory: values['state-dir'],
         dataPath,
+        failover,
         interfaces: values.interface ?? [],
         routerId: values['router-id'],
         labels: Object.fromEntries(
@@ -306,6 +323,7 @@ interface RunOptions {
   localStatusAddress: string | undefined;
   stateDirectory: string | undefined;
   dataPath: 'local' | 'interface' | 'none' | undefined;
+  failover: 'gossip' | 'fast' | undefined;
   realtimePriority: number | undefined;
   kubernetes:
     | {
@@ -351,6 +369,7 @@ function modeOf(opts: RunOptions): DaemonMode {
       ...(opts.localStatusAddress ? { localStatusAddress: opts.localStatusAddress } : {}),
       ...(opts.stateDirectory ? { stateDirectory: opts.stateDirectory } : {}),
       ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
+      ...(opts.failover ? { failover: opts.failover } : {}),
       ...(opts.realtimePriority !== undefined ? { realtimePriority: opts.realtimePriority } : {}),
       log,
       version: readVersion(),
@@ -387,6 +406,7 @@ function modeOf(opts: RunOptions): DaemonMode {
           }
         : {}),
       ...(memberlistDiscover ? { memberlistDiscover } : {}),
+      ...(opts.failover ? { failover: opts.failover } : {}),
     },
     controller: {
       ...(webhook ? { webhook } : {}),

@@ -76,9 +76,10 @@ export class KubernetesDaemon implements DaemonMode {
     const { log } = options;
     const kubeConfig: KubeEndpoint = await loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
     log.info('kubernetes API server', { server: kubeConfig.getCurrentCluster()?.server, role: options.role });
-    await this.speaker?.prepare(() => this.mode?.reconcile());
-    const membership = this.speaker?.membership;
-    const backends = this.speaker?.backends;
+    const speaker = this.speaker;
+    await speaker?.prepare(() => this.mode?.reconcile());
+    const membership = speaker?.membership;
+    const backends = speaker?.backends;
     const mode = await startKubernetesMode({
       kubeConfig,
       namespace: options.namespace,
@@ -86,7 +87,8 @@ export class KubernetesDaemon implements DaemonMode {
       speaker: this.speaker !== undefined,
       nodeName: options.node,
       ...(backends ? { layer2: backends.layer2, bgp: backends.bgp } : {}),
-      ...(membership ? { members: () => membership.members() } : {}),
+      // Live gossip members, without the owners the fast failover profile took over (provisionally).
+      ...(speaker && membership ? { members: () => speaker.members() ?? [] } : {}),
       ...(options.ignoreExcludeLabel ? { ignoreExcludeLabel: true } : {}),
       ...(options.leaderElectionIdentity ? { leaderElection: { identity: options.leaderElectionIdentity } } : {}),
       ...(options.loadBalancerClass ? { loadBalancerClass: options.loadBalancerClass } : {}),
@@ -97,7 +99,8 @@ export class KubernetesDaemon implements DaemonMode {
       this.metricsServer = await serveMetrics(
         options.metricsBind,
         () =>
-          renderMetrics([...mode.metrics(), ...(membership?.metrics() ?? [])]) + (backends?.layer2.metrics?.() ?? ''),
+          renderMetrics([...mode.metrics(), ...(membership?.metrics() ?? []), ...(speaker?.metrics() ?? [])]) +
+          (backends?.layer2.metrics?.() ?? ''),
         () => mode.store.current !== undefined,
       );
       log.info('serving metrics', { address: options.metricsBind, paths: ['/metrics', '/healthz'] });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { type Backends, type BackendsOptions, createBackends } from '../backends/create-backends.js';
 import type { Logger } from '../logger.js';
 import { type MembershipSource, startMembership } from '../membership-source.js';
+import type { MetricSample } from '../metrics.js';
+import type { NodeInfo } from '../speaker/announcement-plan.js';
+import { type FailoverProfile, type RunningFastFailover, startFastFailover } from '../speaker/fast-failover.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import { SpeakerDiscovery } from './speaker-discovery.js';
 
@@ -24,8 +27,22 @@ export interface KubernetesSpeakerRoleOptions {
   };
   /** With `memberlist`: join the other speakers at their Nodes' addresses (no static seeds needed). */
   memberlistDiscover?: boolean;
+  /**
+   * Layer-2 failover profile (`--failover`): `fast` runs the per-pair heartbeat beside gossip (UDP on the memberlist
+   * port + 1) and needs `memberlist`. @default 'gossip'
+   */
+  failover?: FailoverProfile;
   /** Logger. */
   log: Logger;
+  /** What the role starts with (tests pass fakes). @default the real ones */
+  parts?: Partial<SpeakerParts>;
+}
+
+/** The functions {@link KubernetesSpeakerRole} starts its parts with. */
+export interface SpeakerParts {
+  createBackends: typeof createBackends;
+  startMembership: typeof startMembership;
+  startFastFailover: typeof startFastFailover;
 }
 
 /**
@@ -36,8 +53,16 @@ export class KubernetesSpeakerRole {
   private backendsMade: Backends | undefined;
   private membershipSource: MembershipSource | undefined;
   private discovery: SpeakerDiscovery | undefined;
+  private secret: string | undefined;
+  private fast: RunningFastFailover | undefined;
+  private mode: KubernetesMode | undefined;
+  private readonly parts: SpeakerParts;
 
-  constructor(private readonly options: KubernetesSpeakerRoleOptions) {}
+  constructor(private readonly options: KubernetesSpeakerRoleOptions) {
+    if (options.failover === 'fast' && !options.memberlist)
+      throw new Error('--failover fast needs gossip membership (--memberlist-bind): the heartbeat runs beside it');
+    this.parts = { createBackends, startMembership, startFastFailover, ...options.parts };
+  }
 
   /** The backends (after {@link prepare}). */
   get backends(): Backends {
@@ -50,17 +75,33 @@ export class KubernetesSpeakerRole {
     return this.membershipSource;
   }
 
+  /**
+   * The live gossip members the layer-2 plan is computed from: without the owners the `fast` profile took over
+   * (provisionally), as in standalone mode; undefined without gossip.
+   */
+  members(): NodeInfo[] | undefined {
+    const live = this.membershipSource?.members();
+    const fast = this.fast?.failover;
+    return fast ? live?.filter((m) => !fast.excluded(m.name)) : live;
+  }
+
+  /** The `fast` profile's metrics (`ingot_layer2_fast_takeovers_*`, `ingot_heartbeat_*`); none with `gossip`. */
+  metrics(): MetricSample[] {
+    return this.fast?.failover.metrics() ?? [];
+  }
+
   /** Makes the backends and joins the membership; `onMembersChanged` re-plans (the mode does not exist yet). */
   async prepare(onMembersChanged: () => void): Promise<void> {
     const { log, memberlist: ml } = this.options;
-    this.backendsMade = await createBackends({ ...this.options.backends, log });
+    this.backendsMade = await this.parts.createBackends({ ...this.options.backends, log });
+    this.secret = ml?.secretFile ? readFileSync(ml.secretFile, 'utf8').trim() : undefined;
     this.membershipSource = ml
-      ? await startMembership({
+      ? await this.parts.startMembership({
           name: this.options.node,
           labels: this.options.labels,
           bind: ml.bind,
           join: ml.join,
-          ...(ml.secretFile ? { secret: readFileSync(ml.secretFile, 'utf8').trim() } : {}),
+          ...(this.secret !== undefined ? { secret: this.secret } : {}),
           ...(ml.advertise ? { advertise: ml.advertise } : {}),
           insecurePlaintext: ml.insecurePlaintext,
           ...(ml.wire ? { wire: ml.wire } : {}),
@@ -70,9 +111,29 @@ export class KubernetesSpeakerRole {
       : undefined;
   }
 
-  /** With `memberlistDiscover`: joins the speakers at the Nodes' addresses now, every minute and when a Node appears. */
+  /**
+   * Starts the `fast` profile's heartbeat on the mode's announcement plan (`--failover fast`), and with
+   * `memberlistDiscover` joins the speakers at the Nodes' addresses now, every minute and when a Node appears.
+   */
   async start(mode: KubernetesMode): Promise<void> {
+    this.mode = mode;
     const membership = this.membershipSource;
+    const { daemon } = mode;
+    if (this.options.failover === 'fast' && membership && daemon) {
+      const layer2 = this.backends.layer2;
+      this.fast = await this.parts.startFastFailover({
+        self: this.options.node,
+        membership,
+        ...(this.secret !== undefined ? { secret: this.secret } : {}),
+        plan: () => daemon.announcementPlan(),
+        reconcile: () => mode.reconcile(),
+        reannounce: () => layer2.reannounce?.(),
+        log: this.options.log.child('failover'),
+        ...(this.options.backends.realtimePriority !== undefined
+          ? { realtimePriority: this.options.backends.realtimePriority }
+          : {}),
+      });
+    }
     if (!membership || !this.options.memberlistDiscover) return;
     const discovery = new SpeakerDiscovery({
       nodes: () => mode.watch.nodes(),
@@ -94,12 +155,15 @@ export class KubernetesSpeakerRole {
   }
 
   /**
-   * Stops discovery, withdraws every layer-2 IP and cancels the gratuitous bursts, then leaves the membership, so the
-   * new owners' first round is the last word on the segment (issue 17).
+   * Stops discovery, withdraws every layer-2 IP and cancels the gratuitous bursts (the Daemon's `stopLayer2`), then
+   * leaves the membership, so the new owners' first round is the last word on the segment (issue 17); then closes the
+   * layer-2 backend, and the heartbeat last (the successors act on the leave; until then they hear this node).
    */
   async stop(): Promise<void> {
     this.discovery?.stop();
-    await this.backendsMade?.layer2.close?.();
+    await this.mode?.daemon?.stopLayer2();
     await this.membershipSource?.close();
+    await this.backendsMade?.layer2.close?.();
+    await this.fast?.close();
   }
 }
