@@ -35,6 +35,10 @@ class FakeLink implements HeartbeatLink {
   notify(peer: HeartbeatPeer, kind: string) {
     this.notices.push([peer.name, kind]);
   }
+  left: { to: string[]; copies: number }[] = [];
+  leave(peers: readonly HeartbeatPeer[], copies: number) {
+    this.left.push({ to: peers.map((p) => p.name), copies });
+  }
   on(event: string, fn: (...a: never[]) => void) {
     this.handlers.set(event, fn);
     return this;
@@ -171,6 +175,98 @@ describe('FastFailover', () => {
     expect(t.reannounce).not.toHaveBeenCalled();
     t.link.emit('notice', 'released', 'c');
     expect(t.reannounce).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('FastFailover: graceful handover (the leaving notice)', () => {
+  const plan = { l2: [l2('198.51.100.1', 'a', 'b')], bgp: [], skipped: [] };
+  const counts = (ff: FastFailover) =>
+    Object.fromEntries(
+      ['confirmed', 'refuted', 'handover'].map((o) => [o, value(ff, 'ingot_layer2_fast_takeovers_total', o)]),
+    );
+
+  it('a leaving owner is left out at once and stays out, whatever its leftover frames and the hold time; SWIM dropping it counts a handover', () => {
+    vi.useFakeTimers();
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.link.emit('notice', 'leaving', 'a');
+    expect(t.ff.excluded('a')).toBe(true);
+    expect(t.reconcile).toHaveBeenCalledTimes(1);
+    expect(
+      t.lines.some((l) => l.includes('fast handover: the owner is stopping') && l.includes('"path":"handover"')),
+    ).toBe(true);
+    expect(t.lines.some((l) => l.includes('owner silent'))).toBe(false); // not logged as a loss takeover
+    expect(t.link.notices).toEqual([]); // the owner is not told "takeover": it gave the IPs up itself
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_pending')).toBe(1);
+    // its heartbeats stop: a loss report changes nothing; a copy of the notice neither
+    t.link.emit('lost', 'a', 130);
+    t.link.emit('notice', 'leaving', 'a');
+    // no hold time for a handover
+    vi.advanceTimersByTime(5000);
+    expect(t.ff.excluded('a')).toBe(true);
+    expect(t.reconcile).toHaveBeenCalledTimes(1);
+    expect(counts(t.ff)).toEqual({ confirmed: 0, refuted: 0, handover: 0 });
+    t.alive.delete('a');
+    t.ff.refresh();
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(counts(t.ff)).toEqual({ confirmed: 0, refuted: 0, handover: 1 });
+    expect(value(t.ff, 'ingot_layer2_fast_takeovers_pending')).toBe(0);
+    expect(t.lines.some((l) => l.includes('fast handover confirmed'))).toBe(true);
+  });
+
+  it('a provisional takeover of an owner that then says leaving becomes a handover: no hold-time back-out, no refutation', () => {
+    vi.useFakeTimers();
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.link.emit('lost', 'a', 120);
+    t.link.emit('notice', 'leaving', 'a');
+    expect(t.reconcile).toHaveBeenCalledTimes(1); // already re-planned by the takeover
+    vi.advanceTimersByTime(5000);
+    expect(t.ff.excluded('a')).toBe(true);
+    expect(counts(t.ff).refuted).toBe(0);
+    expect(t.link.notices).toEqual([['a', 'takeover']]);
+  });
+
+  it('the owner heard from a new boot (restarted before SWIM dropped it) ends the handover without a refutation', () => {
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.link.emit('notice', 'leaving', 'a');
+    t.link.emit('recovered', 'a', 0);
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(t.reconcile).toHaveBeenCalledTimes(2);
+    expect(t.link.notices).toEqual([]);
+    expect(counts(t.ff)).toEqual({ confirmed: 0, refuted: 0, handover: 0 });
+  });
+
+  it('a leaving notice from a member SWIM already dropped is ignored', () => {
+    const t = setup('b', plan);
+    open.push(t.ff);
+    t.alive.delete('a');
+    t.link.emit('notice', 'leaving', 'a');
+    expect(t.ff.excluded('a')).toBe(false);
+    expect(t.reconcile).not.toHaveBeenCalled();
+  });
+
+  it('leave(): tells every successor of the IPs this node owns, in copies, once; no pairs are set afterwards', () => {
+    const owned = {
+      l2: [l2('198.51.100.1', 'a', 'b'), l2('198.51.100.2', 'a', 'c'), l2('198.51.100.3', 'b', 'a')],
+      bgp: [],
+      skipped: [],
+    };
+    const t = setup('a', owned);
+    open.push(t.ff);
+    t.ff.refresh();
+    const pairsBefore = t.link.peers.length;
+    expect(t.ff.leave()).toEqual(['b', 'c']);
+    expect(t.link.left).toEqual([{ to: ['b', 'c'], copies: 3 }]);
+    expect(t.ff.leave()).toEqual([]);
+    expect(t.link.left).toHaveLength(1);
+    t.ff.refresh();
+    expect(t.link.peers).toHaveLength(pairsBefore);
+    // while stopping, a peer's leaving notice is not acted on
+    t.link.emit('notice', 'leaving', 'b');
+    expect(t.ff.excluded('b')).toBe(false);
+    expect(t.lines.some((l) => l.includes('told the successors') && l.includes('"successors":["b","c"]'))).toBe(true);
   });
 });
 

@@ -1,5 +1,12 @@
 import { raiseRealtimePriority } from '@ingot/arp';
-import { type HeartbeatPeer, type HeartbeatStats, HeartbeatThread, Keyring, metallbSecretKey } from '@ingot/election';
+import {
+  type HeartbeatNoticeKind,
+  type HeartbeatPeer,
+  type HeartbeatStats,
+  HeartbeatThread,
+  Keyring,
+  metallbSecretKey,
+} from '@ingot/election';
 import { parseHostPort } from '../host-port.js';
 import type { Logger } from '../logger.js';
 import type { MembershipSource } from '../membership-source.js';
@@ -19,10 +26,15 @@ export interface HeartbeatLink {
   setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]): void;
   /** Tells a peer this node took its IPs over, or gave them back. */
   notify(peer: HeartbeatPeer, kind: 'takeover' | 'released'): void;
+  /**
+   * Graceful stop: no more heartbeats; `leaving` to each peer, in `copies` datagrams (absent: no notice, the
+   * successors wait for the gossip leave).
+   */
+  leave?(peers: readonly HeartbeatPeer[], copies: number): void;
   /** Subscribes to the thread's events. */
   on(event: 'lost' | 'recovered', fn: (owner: string, ms: number) => void): unknown;
   /** Subscribes to notices from peers. */
-  on(event: 'notice', fn: (kind: 'takeover' | 'released', from: string) => void): unknown;
+  on(event: 'notice', fn: (kind: HeartbeatNoticeKind, from: string) => void): unknown;
   /** Counters. */
   stats(): HeartbeatStats;
 }
@@ -52,6 +64,8 @@ export interface FastFailoverOptions {
   holdMs?: number;
   /** How often the plan is checked for new pairs, in ms. @default 25 */
   refreshMs?: number;
+  /** Copies of the `leaving` notice sent back to back to each successor on a graceful stop. @default 3 */
+  leavingCopies?: number;
 }
 
 /** Computes the heartbeat pairs of `self` from a plan: successors of the IPs it owns, owners of the IPs it succeeds. */
@@ -68,17 +82,29 @@ export function heartbeatPairs(
   return { sendTo: [...sendTo].sort(), watch: [...watch].sort() };
 }
 
+/** An owner left out of the plan: `loss` (its heartbeats stopped: provisional) or `handover` (it said `leaving`). */
+interface Taken {
+  path: 'loss' | 'handover';
+  at: number;
+  /** The hold timer of a `loss` takeover (a handover has none: the owner itself gave the IPs up). */
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /**
  * The `fast` failover profile, on the main thread: keeps the heartbeat thread's pairs in line with the announcement
  * plan, and turns its verdicts into provisional takeovers. An owner the thread reports lost is left out of the members
  * the plan is computed from ({@link FastFailover.excluded}), so this node (its successor) announces its IPs at once;
  * the exclusion ends when SWIM no longer lists the owner (confirmed), or when the owner is heard again or SWIM still
  * lists it after {@link FastFailoverOptions.holdMs} (refuted: this node withdraws and tells the owner, which
- * re-announces).
+ * re-announces). An owner stopping gracefully says `leaving` ({@link FastFailover.leave}): it is left out the same way
+ * at once (a handover), and only SWIM dropping it or its restart (a new boot heard) ends that; its leftover heartbeats
+ * and acks do not.
  */
 export class FastFailover {
-  private readonly taken = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
-  private readonly counts = { confirmed: 0, refuted: 0 };
+  private readonly taken = new Map<string, Taken>();
+  private readonly counts = { confirmed: 0, refuted: 0, handover: 0 };
+  /** This node said `leaving` (graceful stop): no more pairs. */
+  private leaving = false;
   private lastPlan: AnnouncementPlan | undefined;
   private lastPairs = '';
   private readonly refresher: ReturnType<typeof setInterval>;
@@ -87,9 +113,13 @@ export class FastFailover {
   constructor(private readonly options: FastFailoverOptions) {
     const { link } = options;
     link.on('lost', (owner, ms) => this.lost(owner, ms));
-    link.on('recovered', (owner, ms) => this.backOut(owner, `heard again after ${Math.round(ms)} ms`));
+    link.on('recovered', (owner, ms) => {
+      if (this.taken.get(owner)?.path === 'handover') this.returned(owner);
+      else this.backOut(owner, `heard again after ${Math.round(ms)} ms`);
+    });
     link.on('notice', (kind, from) => {
-      if (kind === 'takeover') {
+      if (kind === 'leaving') this.handover(from);
+      else if (kind === 'takeover') {
         options.log.warn('a peer took this node’s layer2 IPs over (heartbeat path); it backs out on hearing us', {
           peer: from,
         });
@@ -112,12 +142,20 @@ export class FastFailover {
    * member). Runs every {@link FastFailoverOptions.refreshMs}; call it after a reconcile to apply at once.
    */
   refresh(): void {
-    if (this.closed) return;
-    for (const owner of [...this.taken.keys()]) {
+    if (this.closed || this.leaving) return;
+    for (const [owner, t] of [...this.taken]) {
       if (this.options.swimAlive(owner)) continue;
       this.end(owner);
-      this.counts.confirmed++;
-      this.options.log.info('fast takeover confirmed: SWIM no longer lists the owner', { owner });
+      if (t.path === 'handover') {
+        this.counts.handover++;
+        this.options.log.info('fast handover confirmed: SWIM no longer lists the owner', {
+          owner,
+          afterMs: Date.now() - t.at,
+        });
+      } else {
+        this.counts.confirmed++;
+        this.options.log.info('fast takeover confirmed: SWIM no longer lists the owner', { owner });
+      }
     }
     const plan = this.options.plan();
     if (plan === this.lastPlan && this.lastPairs !== '') return;
@@ -140,7 +178,7 @@ export class FastFailover {
       if (this.options.swimAlive(owner)) this.backOut(owner, `SWIM still lists it after ${this.holdMs} ms`);
     }, this.holdMs);
     timer.unref?.();
-    this.taken.set(owner, { at: Date.now(), timer });
+    this.taken.set(owner, { path: 'loss', at: Date.now(), timer });
     this.options.log.warn('fast takeover: owner silent on the heartbeat path; taking its layer2 IPs over', {
       owner,
       silentMs: Math.round(silentMs),
@@ -152,8 +190,37 @@ export class FastFailover {
     this.refresh();
   }
 
+  /**
+   * The owner says it stops owning its IPs (graceful stop, after its own withdrawal and before its gossip leave): left
+   * out of the plan at once. Ignored once SWIM dropped it (the plan has moved on already) or while this node stops. A
+   * provisional takeover of the same owner becomes a handover (no hold time: the owner gave the IPs up itself).
+   */
+  private handover(owner: string): void {
+    if (this.closed || this.leaving || !this.options.swimAlive(owner)) return;
+    const before = this.taken.get(owner);
+    if (before?.path === 'handover') return;
+    clearTimeout(before?.timer);
+    this.taken.set(owner, { path: 'handover', at: Date.now(), timer: undefined });
+    this.options.log.info('fast handover: the owner is stopping; taking its layer2 IPs over', {
+      owner,
+      path: 'handover',
+    });
+    if (!before) this.options.reconcile();
+    this.refresh();
+  }
+
+  /** An owner that said `leaving` was heard from a new boot before SWIM dropped it: it restarted and plans again. */
+  private returned(owner: string): void {
+    if (this.closed) return;
+    this.end(owner);
+    this.options.log.info('fast handover ended: the owner restarted before SWIM dropped it', { owner });
+    this.options.reconcile();
+    this.refresh();
+  }
+
   private backOut(owner: string, why: string): void {
-    if (this.closed || !this.taken.has(owner)) return;
+    // A handover is not backed out: the owner said it stopped owning (its leftover heartbeats say nothing).
+    if (this.closed || this.taken.get(owner)?.path !== 'loss') return;
     this.end(owner);
     this.counts.refuted++;
     this.options.log.warn('fast takeover refuted: the owner is alive; giving its layer2 IPs back', { owner, why });
@@ -173,8 +240,26 @@ export class FastFailover {
   }
 
   /**
-   * `ingot_layer2_fast_takeovers_total{outcome}` (`confirmed`, `refuted`), `ingot_layer2_fast_takeovers_pending`, and
-   * the heartbeat thread's counters (`ingot_heartbeat_*`).
+   * Graceful stop of this node, after its layer-2 withdrawal and before its gossip leave: stops the heartbeats and
+   * sends `leaving` to every successor of the IPs it owned in the last plan, so they take them over at once instead of
+   * waiting for the leave to spread. No pairs are set afterwards. Idempotent.
+   * @returns the successors told
+   */
+  leave(): string[] {
+    if (this.closed || this.leaving) return [];
+    this.leaving = true;
+    const { sendTo } = heartbeatPairs(this.options.plan(), this.options.self);
+    const peers = sendTo.map((n) => this.options.addressOf(n)).filter((p): p is HeartbeatPeer => p !== undefined);
+    this.options.link.leave?.(peers, this.options.leavingCopies ?? 3);
+    this.options.log.info('fast handover: told the successors this node stops owning its layer2 IPs', {
+      successors: peers.map((p) => p.name),
+    });
+    return peers.map((p) => p.name);
+  }
+
+  /**
+   * `ingot_layer2_fast_takeovers_total{outcome}` (`confirmed`, `refuted`, `handover`),
+   * `ingot_layer2_fast_takeovers_pending`, and the heartbeat thread's counters (`ingot_heartbeat_*`).
    */
   metrics(): MetricSample[] {
     const s = this.options.link.stats();
@@ -182,6 +267,7 @@ export class FastFailover {
     return [
       { name: 'ingot_layer2_fast_takeovers_total', labels: { outcome: 'confirmed' }, value: this.counts.confirmed },
       { name: 'ingot_layer2_fast_takeovers_total', labels: { outcome: 'refuted' }, value: this.counts.refuted },
+      { name: 'ingot_layer2_fast_takeovers_total', labels: { outcome: 'handover' }, value: this.counts.handover },
       { name: 'ingot_layer2_fast_takeovers_pending', labels: {}, value: this.taken.size },
       { name: 'ingot_heartbeat_frames_sent_total', labels: {}, value: s.framesSent },
       { name: 'ingot_heartbeat_bytes_sent_total', labels: {}, value: s.bytesSent },
@@ -249,7 +335,7 @@ export const HEARTBEAT_TIMING = {
 
 /** A running `fast` failover profile: the heartbeat thread and its main-thread side. */
 export interface RunningFastFailover {
-  /** The main-thread side (exclusions, metrics). */
+  /** The main-thread side (exclusions, metrics, {@link FastFailover.leave} on a graceful stop). */
   readonly failover: FastFailover;
   /** Stops the thread. */
   close(): Promise<void>;

@@ -281,11 +281,14 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       // Withdraw first (issue 17): pending gratuitous bursts are cancelled and nothing more is sent for our IPs,
       // so the new owners' first round, sent once they see us leave, is the last word on the segment. Then leave.
       await r.daemon.stopLayer2();
+      // Failover profile fast: the heartbeats stop and the successors of our IPs are told `leaving` directly, so they
+      // take the IPs over at once instead of when the gossip leave reaches them (it still follows).
+      this.fast?.failover.leave();
       await this.membership?.close();
       await r.backends.layer2.close?.();
       // lo keeps the IPs a moment longer: clients still pointed here are served until the new owner's round arrives.
       if (this.membership && r.delivery) await new Promise((resolve) => setTimeout(resolve, HANDOVER_DRAIN_MS));
-      // Heartbeats until now: the successors saw the leave long ago, so they stopped watching before this silence.
+      // The heartbeat thread answered probes until now (its heartbeats stopped with `leaving`).
       await this.fast?.close();
       await r.delivery?.close();
       await r.backends.bgp.close?.();
