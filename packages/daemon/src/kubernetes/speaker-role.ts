@@ -156,12 +156,14 @@ export class KubernetesSpeakerRole {
 
   /**
    * Stops discovery, withdraws every layer-2 IP and cancels the gratuitous bursts (the Daemon's `stopLayer2`), then
-   * leaves the membership, so the new owners' first round is the last word on the segment (issue 17); then closes the
-   * layer-2 backend, and the heartbeat last (the successors act on the leave; until then they hear this node).
+   * (failover profile `fast`) tells the successors `leaving` on the heartbeat path, then leaves the membership, so the
+   * new owners' first round is the last word on the segment (issue 17); then closes the layer-2 backend, and the
+   * heartbeat thread last (it answers probes until then). The order of standalone mode's stop.
    */
   async stop(): Promise<void> {
     this.discovery?.stop();
     await this.mode?.daemon?.stopLayer2();
+    this.fast?.failover.leave();
     await this.membershipSource?.close();
     await this.backendsMade?.layer2.close?.();
     await this.fast?.close();

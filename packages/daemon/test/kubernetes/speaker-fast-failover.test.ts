@@ -60,6 +60,7 @@ const stats = (): HeartbeatStats => ({
 /** The heartbeat thread's stand-in: records pairs and notices; the test emits its verdicts. */
 class FakeLink implements HeartbeatLink {
   readonly notices: [string, string][] = [];
+  constructor(private readonly calls: string[]) {}
   readonly peers: { sendTo: string[]; watch: string[] }[] = [];
   private readonly handlers = new Map<string, (...a: never[]) => void>();
   setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]) {
@@ -69,7 +70,7 @@ class FakeLink implements HeartbeatLink {
     this.notices.push([peer.name, kind]);
   }
   leave(peers: readonly HeartbeatPeer[]) {
-    for (const p of peers) this.notices.push([p.name, 'leaving']);
+    this.calls.push(`leaving ${peers.map((p) => p.name).join(',')}`);
   }
   on(event: string, fn: (...a: never[]) => void) {
     this.handlers.set(event, fn);
@@ -155,7 +156,7 @@ current-context: fake
     advertised: '192.0.2.1:7946',
     wire: 'memberlist',
   };
-  const link = new FakeLink();
+  const link = new FakeLink(calls);
   const started: StartFastFailoverOptions[] = [];
   let failoverMade: FastFailover | undefined;
   const log = createLogger({ level: 'error', write: () => {} });
@@ -267,7 +268,7 @@ describe('Kubernetes speaker: --failover fast', () => {
     expect(await s.metrics()).toMatch(/^ingot_layer2_fast_takeovers_total\{outcome="refuted"\} 1$/m);
   }, 30_000);
 
-  it('SIGTERM order: every layer-2 IP withdrawn, then the leave, then the backend, then the heartbeat', async () => {
+  it('SIGTERM order: every layer-2 IP withdrawn, `leaving` to their successors, the leave, the backend, the heartbeat', async () => {
     const s = await startSpeaker('fast');
     const own = (s.plan()?.l2 ?? []).filter((a) => a.node === SELF).map((a) => a.ip);
     expect(own.length).toBeGreaterThan(0);
@@ -275,8 +276,11 @@ describe('Kubernetes speaker: --failover fast', () => {
     s.calls.length = 0;
     await s.stop();
     const leave = s.calls.indexOf('leave');
-    expect(leave).toBeGreaterThan(0);
-    expect(s.calls.slice(0, leave).sort()).toEqual(own.map((ip) => `withdraw ${ip}`).sort());
+    expect(leave).toBeGreaterThan(1);
+    // Withdrawn first; then the successors of those IPs are told `leaving` on the heartbeat path; then the leave.
+    const successors = [...new Set((s.plan()?.l2 ?? []).filter((a) => a.node === SELF).map((a) => a.successor))];
+    expect(s.calls.slice(0, leave - 1).sort()).toEqual(own.map((ip) => `withdraw ${ip}`).sort());
+    expect(s.calls[leave - 1]).toBe(`leaving ${successors.sort().join(',')}`);
     expect(s.calls.indexOf('layer2 close')).toBeGreaterThan(leave);
     expect(s.calls.indexOf('heartbeat close')).toBeGreaterThan(s.calls.indexOf('layer2 close'));
   }, 30_000);
