@@ -78,7 +78,8 @@ export type HeartbeatNoticeKind = 'takeover' | 'released' | 'leaving';
 type ToThread =
   | { type: 'peers'; sendTo: { host: string; port: number }[]; watch: { id: string; host: string; port: number }[] }
   | { type: 'notify'; kind: 'takeover' | 'released'; host: string; port: number }
-  | { type: 'leave'; to: { host: string; port: number }[]; copies: number }
+  | { type: 'leave'; to: { id: string; host: string; port: number }[]; copies: number; waitMs: number }
+  | { type: 'ack-leaving'; sender: string }
   | { type: 'keys'; keys: Uint8Array[] | undefined }
   | { type: 'close' };
 
@@ -87,6 +88,7 @@ type FromThread =
   | { type: 'failed'; message: string }
   | { type: 'lost' | 'recovered'; owner: string; ms: number }
   | { type: 'notice'; kind: HeartbeatNoticeKind; sender: string }
+  | { type: 'left'; acked: string[] }
   | { type: 'stats'; stats: HeartbeatStats }
   | { type: 'closed' };
 
@@ -139,6 +141,18 @@ export function heartbeatThreadMain(
   const notices = new Map<string, { boot: number; seq: number }>();
   /** Owners that sent `leaving`, with that boot: their frames of that boot (or older) are dropped. */
   const left = new Map<string, number>();
+  /** The last `leaving` of each owner: where to send the ack, and whether the main thread handled it yet. */
+  const leavingFrom = new Map<string, { seq: number; host: string; port: number; acked: boolean }>();
+  /** This node's own `leaving`: the successors that have not acknowledged it yet. */
+  let leave:
+    | {
+        seq: number;
+        copies: number;
+        pending: Map<string, { host: string; port: number }>;
+        acked: string[];
+        resend: NodeJS.Timeout;
+      }
+    | undefined;
   let seq = 0;
   let noticeSeq = 0;
   let closed = false;
@@ -173,6 +187,13 @@ export function heartbeatThreadMain(
     if (!r.ok) return reject(r.code);
     const f = r.frame;
     if (f.sender === cfg.self) return reject('own-frame');
+    if (f.type === 'ack' && leave?.pending.has(f.sender) && f.seq === leave.seq) {
+      // A successor's main thread handled our `leaving`.
+      leave.pending.delete(f.sender);
+      leave.acked.push(f.sender);
+      if (leave.pending.size === 0) leaveDone();
+      return;
+    }
     if (f.type === 'probe') {
       counters.probesAnswered++;
       send('ack', f.seq, rinfo.address, rinfo.port);
@@ -180,12 +201,19 @@ export function heartbeatThreadMain(
     }
     if (f.type === 'takeover' || f.type === 'released' || f.type === 'leaving') {
       const last = notices.get(f.sender);
-      // A notice is sent in copies (the same sequence): the first acts, the copies are dropped (not counted).
-      if (last && f.boot === last.boot && f.seq === last.seq) return;
+      // A notice is sent in copies (the same sequence): the first acts, the copies are dropped (not counted); a
+      // `leaving` already handled is acknowledged again (the sender resends until it hears the ack).
+      if (last && f.boot === last.boot && f.seq === last.seq) {
+        const handled = leavingFrom.get(f.sender);
+        if (f.type === 'leaving' && handled?.acked && handled.seq === f.seq)
+          send('ack', f.seq, rinfo.address, rinfo.port);
+        return;
+      }
       if (last && (f.boot < last.boot || (f.boot === last.boot && f.seq <= last.seq))) return reject('stale-notice');
       notices.set(f.sender, { boot: f.boot, seq: f.seq });
       if (f.type === 'leaving') {
         left.set(f.sender, f.boot);
+        leavingFrom.set(f.sender, { seq: f.seq, host: rinfo.address, port: rinfo.port, acked: false });
         watcher.watch(watchIds());
       }
       port.postMessage({ type: 'notice', kind: f.type, sender: f.sender });
@@ -218,6 +246,17 @@ export function heartbeatThreadMain(
     if (next < now) next = now; // fell behind (stalled): no catch-up burst
     timer = setTimeout(tick, next - now);
   };
+  const sendLeaving = () => {
+    if (leave)
+      for (const p of leave.pending.values())
+        for (let i = 0; i < leave.copies; i++) send('leaving', leave.seq, p.host, p.port);
+  };
+  const leaveDone = () => {
+    if (!leave) return;
+    clearInterval(leave.resend);
+    port.postMessage({ type: 'left', acked: leave.acked });
+    leave = undefined; // acks still to come are stale
+  };
   const postStats = () => port.postMessage({ type: 'stats', stats: { ...counters, watcher: { ...watcher.stats } } });
   port.on('message', (m: ToThread) => {
     if (m.type === 'peers') {
@@ -228,14 +267,35 @@ export function heartbeatThreadMain(
       noticeSeq++;
       send(m.kind, noticeSeq, m.host, m.port);
     } else if (m.type === 'leave') {
-      // Heartbeats stop first, then the notice goes out in copies (one sequence) back to back against loss.
+      // Heartbeats stop first, then the notice goes out in copies (one sequence) back to back against loss, again every
+      // two intervals to the successors that have not acknowledged it, until all have or waitMs passed.
+      if (leaving) {
+        port.postMessage({ type: 'left', acked: [] });
+        return;
+      }
       leaving = true;
       sendTo = [];
       noticeSeq++;
-      for (const p of m.to) for (let i = 0; i < m.copies; i++) send('leaving', noticeSeq, p.host, p.port);
+      const started = performance.now();
+      const resend = setInterval(() => {
+        if (performance.now() - started >= m.waitMs) leaveDone();
+        else sendLeaving();
+      }, 2 * cfg.intervalMs);
+      const pending = new Map(m.to.map((p) => [p.id, { host: p.host, port: p.port }]));
+      leave = { seq: noticeSeq, copies: m.copies, pending, acked: [], resend };
+      if (leave.pending.size === 0) leaveDone();
+      else sendLeaving();
+    } else if (m.type === 'ack-leaving') {
+      // The main thread handled an owner's `leaving`: acknowledge it, so the owner leaves the gossip cluster now.
+      const l = leavingFrom.get(m.sender);
+      if (l && !l.acked) {
+        l.acked = true;
+        send('ack', l.seq, l.host, l.port);
+      }
     } else if (m.type === 'keys') keys = m.keys;
     else if (m.type === 'close') {
       closed = true;
+      leaveDone();
       clearTimeout(timer);
       clearInterval(statsTimer);
       postStats();
@@ -292,6 +352,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   private snapshot: HeartbeatStats = emptyStats();
   private readonly names = new Map<string, string>();
   private closing: Promise<void> | undefined;
+  /** The result of {@link HeartbeatThread.leave}, and what resolves it. */
+  private left: Promise<string[]> | undefined;
+  private leaving: ((acked: string[]) => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -347,7 +410,14 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     if (m.type === 'stats') this.snapshot = m.stats;
     else if (m.type === 'lost') this.emit('lost', this.names.get(m.owner) ?? m.owner, m.ms);
     else if (m.type === 'recovered') this.emit('recovered', this.names.get(m.owner) ?? m.owner, m.ms);
-    else if (m.type === 'notice') this.emit('notice', m.kind, this.names.get(m.sender) ?? m.sender);
+    else if (m.type === 'notice') {
+      this.emit('notice', m.kind, this.names.get(m.sender) ?? m.sender);
+      // The listeners have run (emit is synchronous): the owner may leave the gossip cluster now.
+      if (m.kind === 'leaving') this.post({ type: 'ack-leaving', sender: m.sender });
+    } else if (m.type === 'left') {
+      this.leaving?.(m.acked.map((id) => this.names.get(id) ?? id));
+      this.leaving = undefined;
+    }
   }
 
   private remember(p: HeartbeatPeer): string {
@@ -377,15 +447,26 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
 
   /**
    * Graceful stop: stops the heartbeats for good (pairs set later send none) and tells each of `peers` (the successors
-   * of this node's IPs) `leaving`, in `copies` datagrams back to back. Probes are still answered until {@link close}.
+   * of this node's IPs) `leaving`, in `copies` datagrams back to back, again every two intervals to those that have
+   * not acknowledged it. A successor's thread acknowledges once its main thread has handled the notice (the `notice`
+   * listeners have returned), so a gossip leave sent after this resolves reaches it after the handover. Probes are
+   * still answered until {@link close}.
+   * @param peers - the successors
+   * @param copies - datagrams per round
+   * @param waitMs - how long to wait for the acknowledgements at most
+   * @returns the peers that acknowledged, once all did or `waitMs` passed
    */
-  leave(peers: readonly HeartbeatPeer[], copies = 3): void {
-    for (const p of peers) this.remember(p);
-    this.post({
-      type: 'leave',
-      to: peers.map((p) => ({ host: p.host, port: p.port })),
-      copies: positiveInteger('copies', copies),
+  leave(peers: readonly HeartbeatPeer[], copies = 3, waitMs = 300): Promise<string[]> {
+    positiveInteger('copies', copies);
+    if (this.closing) return Promise.resolve([]);
+    if (this.left) return this.left;
+    const to = peers.map((p) => ({ id: this.remember(p), host: p.host, port: p.port }));
+    this.left = new Promise<string[]>((resolve) => {
+      this.leaving = resolve;
+      this.worker.once('exit', () => resolve([]));
     });
+    this.post({ type: 'leave', to, copies, waitMs });
+    return this.left;
   }
 
   /** Replaces the keys (after a keyring change). */

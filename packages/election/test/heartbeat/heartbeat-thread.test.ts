@@ -1,6 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeHeartbeatFrame, type HeartbeatFrame, heartbeatSenderId } from '../../src/heartbeat/frame.js';
+import {
+  decodeHeartbeatFrame,
+  encodeHeartbeatFrame,
+  type HeartbeatFrame,
+  heartbeatSenderId,
+} from '../../src/heartbeat/frame.js';
 import { HeartbeatThread } from '../../src/heartbeat/heartbeat-thread.js';
 import { Keyring } from '../../src/index.js';
 
@@ -106,7 +111,7 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
     expect(lost).toBe(0); // the stranger was never heard, so never watched
   });
 
-  it('leave: the owner stops its heartbeats and tells the successor once (copies dropped); the successor never reports it lost', async () => {
+  it('leave: the owner stops its heartbeats and tells the successor once (copies dropped), which acknowledges after its listeners ran; the successor never reports it lost', async () => {
     const owner = await start('owner');
     const succ = await start('succ');
     owner.setPeers([peer('succ', succ)], []);
@@ -116,9 +121,11 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
     let lost = 0;
     succ.on('notice', (...a) => notices.push(a));
     succ.on('lost', () => lost++);
-    owner.leave([peer('succ', succ)], 3);
-    await until(() => notices.length > 0);
+    const acked = await owner.leave([peer('succ', succ)], 3);
+    // resolved by the successor's acknowledgement, sent once its notice listeners had run
+    expect(acked).toEqual(['succ']);
     expect(notices[0]).toEqual(['leaving', 'owner']);
+    expect(await owner.leave([peer('succ', succ)])).toEqual(['succ']); // once
     // pairs set after the leave send no heartbeats either
     owner.setPeers([peer('succ', succ)], []);
     await fresh(owner, succ);
@@ -151,8 +158,15 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
       const events: unknown[][] = [];
       succ.on('notice', (...a) => events.push(['notice', ...a]));
       succ.on('recovered', (...a) => events.push(['recovered', a[0]]));
+      const acks: HeartbeatFrame[] = [];
+      sock.on('message', (m) => acks.push(decodeHeartbeatFrame(new Uint8Array(m))));
       for (let i = 0; i < 3; i++) await send({ type: 'leaving', boot, seq: 1 });
       await until(() => events.length === 1);
+      // acknowledged once (the copies arrived before the main thread handled the first); a later copy again
+      await until(() => acks.length === 1);
+      expect(acks[0]).toMatchObject({ type: 'ack', sender: heartbeatSenderId('succ'), seq: 1 });
+      await send({ type: 'leaving', boot, seq: 1 });
+      await until(() => acks.length === 2);
       // a heartbeat and an ack of the leaving boot, arriving after the notice: refused, nothing reported
       await send({ type: 'heartbeat', boot, seq: 6 });
       await send({ type: 'ack', boot, seq: 99 });
@@ -167,6 +181,33 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
       await until(() => events.length === 2);
       expect(events[1]).toEqual(['recovered', 'owner']);
       await until(() => succ.stats().watcher.heartbeats === 6);
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('leave: a successor that never acknowledges gets the notice again every two intervals, and leave resolves without it after waitMs', async () => {
+    const owner = await start('owner');
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    try {
+      const got: HeartbeatFrame[] = [];
+      sock.on('message', (m) => got.push(decodeHeartbeatFrame(new Uint8Array(m))));
+      const silent = { name: 'silent', host: '127.0.0.1', port: (sock.address() as { port: number }).port };
+      owner.setPeers([silent], []);
+      await until(() => got.some((f) => f.type === 'heartbeat'));
+      const began = Date.now();
+      expect(await owner.leave([silent], 2, 1000)).toEqual([]);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(990);
+      await new Promise((r) => setTimeout(r, 100)); // datagrams in flight
+      const leaving = got.filter((f) => f.type === 'leaving');
+      // 2 copies per round, more than one round (every 20 ms for 1 s; fewer on a loaded machine), one sequence
+      expect(leaving.length).toBeGreaterThanOrEqual(4);
+      expect(leaving.length % 2).toBe(0);
+      expect(new Set(leaving.map((f) => f.seq)).size).toBe(1);
+      // nothing after the notice: the heartbeats stopped first
+      const firstLeaving = got.findIndex((f) => f.type === 'leaving');
+      expect(got.slice(firstLeaving).every((f) => f.type === 'leaving')).toBe(true);
     } finally {
       sock.close();
     }
