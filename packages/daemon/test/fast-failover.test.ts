@@ -36,8 +36,11 @@ class FakeLink implements HeartbeatLink {
     this.notices.push([peer.name, kind]);
   }
   left: { to: string[]; copies: number }[] = [];
+  /** Peers that acknowledge a leave (default: all). */
+  acknowledging: string[] | undefined;
   leave(peers: readonly HeartbeatPeer[], copies: number) {
     this.left.push({ to: peers.map((p) => p.name), copies });
+    return Promise.resolve(peers.map((p) => p.name).filter((n) => this.acknowledging?.includes(n) ?? true));
   }
   on(event: string, fn: (...a: never[]) => void) {
     this.handlers.set(event, fn);
@@ -247,7 +250,7 @@ describe('FastFailover: graceful handover (the leaving notice)', () => {
     expect(t.reconcile).not.toHaveBeenCalled();
   });
 
-  it('leave(): tells every successor of the IPs this node owns, in copies, once; no pairs are set afterwards', () => {
+  it('leave(): tells every successor of the IPs this node owns, in copies, once; no pairs are set afterwards', async () => {
     const owned = {
       l2: [l2('198.51.100.1', 'a', 'b'), l2('198.51.100.2', 'a', 'c'), l2('198.51.100.3', 'b', 'a')],
       bgp: [],
@@ -257,16 +260,33 @@ describe('FastFailover: graceful handover (the leaving notice)', () => {
     open.push(t.ff);
     t.ff.refresh();
     const pairsBefore = t.link.peers.length;
-    expect(t.ff.leave()).toEqual(['b', 'c']);
+    expect(await t.ff.leave()).toEqual(['b', 'c']);
     expect(t.link.left).toEqual([{ to: ['b', 'c'], copies: 3 }]);
-    expect(t.ff.leave()).toEqual([]);
+    expect(await t.ff.leave()).toEqual([]);
     expect(t.link.left).toHaveLength(1);
     t.ff.refresh();
     expect(t.link.peers).toHaveLength(pairsBefore);
     // while stopping, a peer's leaving notice is not acted on
     t.link.emit('notice', 'leaving', 'b');
     expect(t.ff.excluded('b')).toBe(false);
-    expect(t.lines.some((l) => l.includes('told the successors') && l.includes('"successors":["b","c"]'))).toBe(true);
+    expect(
+      t.lines.some((l) => l.includes('successors took our layer2 IPs over') && l.includes('"successors":["b","c"]')),
+    ).toBe(true);
+  });
+
+  it('leave(): a successor that does not acknowledge is logged at warn (the gossip leave still tells it); no IPs, no notice', async () => {
+    const owned = { l2: [l2('198.51.100.1', 'a', 'b'), l2('198.51.100.2', 'a', 'c')], bgp: [], skipped: [] };
+    const t = setup('a', owned);
+    open.push(t.ff);
+    t.link.acknowledging = ['b'];
+    expect(await t.ff.leave()).toEqual(['b']);
+    expect(
+      t.lines.some((l) => l.includes('not every successor acknowledged') && l.includes('"acknowledged":["b"]')),
+    ).toBe(true);
+    const none = setup('c', { l2: [l2('198.51.100.1', 'a', 'b')], bgp: [], skipped: [] });
+    open.push(none.ff);
+    expect(await none.ff.leave()).toEqual([]);
+    expect(none.link.left).toEqual([]);
   });
 });
 

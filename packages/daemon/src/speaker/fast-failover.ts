@@ -27,10 +27,12 @@ export interface HeartbeatLink {
   /** Tells a peer this node took its IPs over, or gave them back. */
   notify(peer: HeartbeatPeer, kind: 'takeover' | 'released'): void;
   /**
-   * Graceful stop: no more heartbeats; `leaving` to each peer, in `copies` datagrams (absent: no notice, the
-   * successors wait for the gossip leave).
+   * Graceful stop: no more heartbeats; `leaving` to each peer, in `copies` datagrams, resent until acknowledged;
+   * resolves with the peers that acknowledged (nothing returned: not known). Absent: no notice, the successors wait
+   * for the gossip leave.
    */
-  leave?(peers: readonly HeartbeatPeer[], copies: number): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a stand-in link may return nothing (acknowledgements not known)
+  leave?(peers: readonly HeartbeatPeer[], copies: number): Promise<string[]> | void;
   /** Subscribes to the thread's events. */
   on(event: 'lost' | 'recovered', fn: (owner: string, ms: number) => void): unknown;
   /** Subscribes to notices from peers. */
@@ -242,19 +244,25 @@ export class FastFailover {
   /**
    * Graceful stop of this node, after its layer-2 withdrawal and before its gossip leave: stops the heartbeats and
    * sends `leaving` to every successor of the IPs it owned in the last plan, so they take them over at once instead of
-   * waiting for the leave to spread. No pairs are set afterwards. Idempotent.
-   * @returns the successors told
+   * waiting for the leave to spread. Resolves once every successor acknowledged (its main thread has handled the
+   * notice, so the gossip leave that follows cannot overtake it) or the heartbeat thread gave up waiting (300 ms). No
+   * pairs are set afterwards. Only the first call sends.
+   * @returns the successors that acknowledged
    */
-  leave(): string[] {
+  async leave(): Promise<string[]> {
     if (this.closed || this.leaving) return [];
     this.leaving = true;
     const { sendTo } = heartbeatPairs(this.options.plan(), this.options.self);
     const peers = sendTo.map((n) => this.options.addressOf(n)).filter((p): p is HeartbeatPeer => p !== undefined);
-    this.options.link.leave?.(peers, this.options.leavingCopies ?? 3);
-    this.options.log.info('fast handover: told the successors this node stops owning its layer2 IPs', {
-      successors: peers.map((p) => p.name),
-    });
-    return peers.map((p) => p.name);
+    if (peers.length === 0) return [];
+    const began = Date.now();
+    const acked = (await this.options.link.leave?.(peers, this.options.leavingCopies ?? 3)) ?? [];
+    const fields = { successors: peers.map((p) => p.name), acknowledged: acked, ms: Date.now() - began };
+    if (acked.length === peers.length)
+      this.options.log.info('fast handover: the successors took our layer2 IPs over', fields);
+    else
+      this.options.log.warn('fast handover: not every successor acknowledged; the gossip leave will tell them', fields);
+    return acked;
   }
 
   /**

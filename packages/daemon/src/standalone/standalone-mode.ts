@@ -282,8 +282,8 @@ export class StandaloneMode implements DaemonMode, StandaloneHandle {
       // so the new owners' first round, sent once they see us leave, is the last word on the segment. Then leave.
       await r.daemon.stopLayer2();
       // Failover profile fast: the heartbeats stop and the successors of our IPs are told `leaving` directly, so they
-      // take the IPs over at once instead of when the gossip leave reaches them (it still follows).
-      this.fast?.failover.leave();
+      // take the IPs over at once instead of when the gossip leave reaches them; it follows once they acknowledged.
+      await this.fast?.failover.leave();
       await this.membership?.close();
       await r.backends.layer2.close?.();
       // lo keeps the IPs a moment longer: clients still pointed here are served until the new owner's round arrives.
