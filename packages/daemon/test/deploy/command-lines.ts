@@ -3,6 +3,7 @@
  * carry exactly these (test/deploy/workloads.test.ts), and the lab's Kubernetes tests run the same arguments and
  * environment as processes in namespaces (there is no container runtime on the lab machines), through {@link labCommand}.
  */
+import { applyJsonPatch, readManifests, readPatch } from './manifests.js';
 
 /** Where a container's environment variable comes from (the downward API, as in the manifests). */
 export type EnvSource = { fieldPath: string } | { value: string };
@@ -64,6 +65,20 @@ export const SPEAKER: CommandLine = {
     POD_NAME: { fieldPath: 'metadata.name' },
   },
 };
+
+/**
+ * The speaker's command line in an overlay using these kustomize components of deploy/components (their
+ * `speaker.patch.yaml` applied to deploy/speaker-daemonset.yaml, in order): what the lab runs to test a component as
+ * shipped, e.g. `fast-failover`.
+ */
+export function speakerWithComponents(components: readonly string[]): CommandLine {
+  let ds = readManifests('speaker-daemonset.yaml').find((o) => o.kind === 'DaemonSet');
+  if (!ds) throw new Error('speaker-daemonset.yaml has no DaemonSet');
+  for (const c of components) ds = applyJsonPatch(structuredClone(ds), readPatch(`components/${c}/speaker.patch.yaml`));
+  const container = (ds as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec
+    .template.spec.containers[0];
+  return { ...SPEAKER, args: [...(container?.args ?? [])] };
+}
 
 /** What the downward API would give a pod in the lab. */
 export interface LabPod {

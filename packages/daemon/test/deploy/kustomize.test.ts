@@ -55,6 +55,33 @@ describe.runIf(hasKustomize)('the documented kustomize overlays build (kubectl k
     expect(objs.filter((o) => o.kind === 'ClusterRole')).toHaveLength(4);
   });
 
+  it('with components/fast-failover (and secure-metrics): --failover=fast, UDP 7947 and SYS_NICE on the speaker', () => {
+    writeFileSync(
+      file,
+      `${base}components:\n  - ../packages/daemon/deploy/components/secure-metrics\n` +
+        '  - ../packages/daemon/deploy/components/fast-failover\n',
+    );
+    const objs = build();
+    const ds = objs.find((o) => o.kind === 'DaemonSet') as unknown as {
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              args: string[];
+              ports: { containerPort: number; protocol?: string }[];
+              securityContext: { capabilities: { add: string[] } };
+            }[];
+          };
+        };
+      };
+    };
+    const speaker = ds.spec.template.spec.containers[0];
+    expect(speaker?.args).toContain('--failover=fast');
+    expect(speaker?.args).toContain('--metrics-bind=127.0.0.1:7472');
+    expect(speaker?.ports).toContainEqual({ name: 'heartbeat-udp', containerPort: 7947, protocol: 'UDP' });
+    expect(speaker?.securityContext.capabilities.add).toContain('SYS_NICE');
+  });
+
   it('migration stage 1: everything but the speaker DaemonSet', () => {
     writeFileSync(
       join(dir, 'ingot-install', 'no-speaker.yaml'),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTROLLER, type CommandLine, labCommand, SPEAKER } from './command-lines.js';
+import { CONTROLLER, type CommandLine, labCommand, SPEAKER, speakerWithComponents } from './command-lines.js';
 import { applyJsonPatch, DEPLOY_DIR, type Manifest, manifestFiles, readManifests, readPatch } from './manifests.js';
 
 interface Container {
@@ -172,5 +172,46 @@ describe('components/secure-metrics', () => {
     expect(k.kind).toBe('Component');
     for (const f of [...k.resources, ...k.patches.map((p) => p.path)])
       expect(existsSync(join(DEPLOY_DIR, 'components/secure-metrics', f)), f).toBe(true);
+  });
+});
+
+describe('components/fast-failover', () => {
+  it('its patch adds --failover=fast, opens UDP on the memberlist port + 1 and adds SYS_NICE, nothing else', () => {
+    const { obj, container: base } = workload('speaker-daemonset.yaml', 'DaemonSet');
+    const patched = applyJsonPatch(structuredClone(obj), readPatch('components/fast-failover/speaker.patch.yaml'));
+    const pod = (patched as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+    const c = pod.containers[0] as Container & { ports: { name: string; containerPort: number; protocol?: string }[] };
+    expect(c.args).toEqual([...base.args, '--failover=fast']);
+    expect(cliOptions()).toContain('failover');
+    const gossipPort = Number(
+      c.args
+        .find((a) => a.startsWith('--memberlist-bind='))
+        ?.split(':')
+        .at(-1),
+    );
+    expect(gossipPort).toBe(7946);
+    expect(c.ports.filter((p) => p.containerPort === gossipPort + 1)).toEqual([
+      { name: 'heartbeat-udp', containerPort: gossipPort + 1, protocol: 'UDP' },
+    ]);
+    expect([...(c.securityContext.capabilities?.add ?? [])].sort()).toEqual([
+      'NET_ADMIN',
+      'NET_BIND_SERVICE',
+      'NET_RAW',
+      'SYS_NICE',
+    ]);
+    expect(envOf(c)).toEqual(SPEAKER.env);
+    // The lab runs the same command line for it.
+    expect(speakerWithComponents(['fast-failover']).args).toEqual(c.args);
+    expect(speakerWithComponents([]).args).toEqual(SPEAKER.args);
+  });
+
+  it('its kustomization names its patch', () => {
+    const k = readManifests('components/fast-failover/kustomization.yaml')[0] as unknown as {
+      kind: string;
+      patches: { path: string }[];
+    };
+    expect(k.kind).toBe('Component');
+    for (const f of k.patches.map((p) => p.path))
+      expect(existsSync(join(DEPLOY_DIR, 'components/fast-failover', f)), f).toBe(true);
   });
 });
