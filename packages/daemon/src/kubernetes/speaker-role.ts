@@ -163,7 +163,7 @@ export class KubernetesSpeakerRole {
   async stop(): Promise<void> {
     this.discovery?.stop();
     await this.mode?.daemon?.stopLayer2();
-    this.fast?.failover.leave();
+    await this.fast?.failover.leave();
     await this.membershipSource?.close();
     await this.backendsMade?.layer2.close?.();
     await this.fast?.close();

@@ -69,8 +69,9 @@ class FakeLink implements HeartbeatLink {
   notify(peer: HeartbeatPeer, kind: string) {
     this.notices.push([peer.name, kind]);
   }
-  leave(peers: readonly HeartbeatPeer[]) {
+  async leave(peers: readonly HeartbeatPeer[]) {
     this.calls.push(`leaving ${peers.map((p) => p.name).join(',')}`);
+    return peers.map((p) => p.name);
   }
   on(event: string, fn: (...a: never[]) => void) {
     this.handlers.set(event, fn);
