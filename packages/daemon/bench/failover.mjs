@@ -15,7 +15,8 @@
 // Ingot runs twice: with the shipped defaults (failover: gossip, a killed owner moves when SWIM declares it dead) and
 // with `failover: fast` (the per-pair heartbeat: the successor takes over after 10 silent 10 ms intervals and an
 // unanswered probe round, issue 17). For the fast profile the bench also reads each node's heartbeat byte counters over
-// a quiet 5 s window (bandwidth per member) and, per kill, when the successor logged its heartbeat takeover.
+// a quiet 5 s window (bandwidth per member) and, per kill, when the successor logged its heartbeat takeover (per
+// graceful stop, its handover on the owner's `leaving` notice).
 //
 // The same lab then runs keepalived (VRRPv3, the service IP as its virtual address on eth0, nopreempt, equal
 // priorities) with 100 ms and 50 ms adverts, the same repetitions measured the same way: SIGKILL of every keepalived
@@ -245,6 +246,11 @@ const ingotImpl = (failover) => ({
         (x) => String(x.msg).startsWith('fast takeover: owner silent') && x.owner === owner,
       );
       if (took) sample.takeoverMs = took.t - t0;
+      // A graceful stop: the owner's `leaving` notice on the heartbeat path.
+      const handed = logsSince(next, t0 - 50).find(
+        (x) => String(x.msg).startsWith('fast handover: the owner is stopping') && x.owner === owner,
+      );
+      if (handed) sample.handoverMs = handed.t - t0;
     }
   },
   async down() {
@@ -477,6 +483,7 @@ function summarise(samples, mode, targets = TARGETS) {
     detect: stat('detectMs'),
     announce: stat('announceMs'),
     takeover: stat('takeoverMs'),
+    handover: stat('handoverMs'),
     samples,
   };
 }
@@ -507,7 +514,7 @@ async function main() {
         if (!AS_JSON)
           console.error(
             `${impl.name} ${mode} #${rep}: ${s.owner} -> ${s.newOwner ?? '?'} in ${Number.isNaN(s.ms) ? 'TIMEOUT' : `${s.ms} ms`}` +
-              ` (first ${s.firstMs} ms, detected ${s.detectMs ?? '-'} ms,${s.takeoverMs !== undefined ? ` heartbeat takeover ${s.takeoverMs} ms,` : ''} announced ${s.announceMs ?? '-'} ms, ${s.attempts} GETs` +
+              ` (first ${s.firstMs} ms, detected ${s.detectMs ?? '-'} ms,${s.takeoverMs !== undefined ? ` heartbeat takeover ${s.takeoverMs} ms,` : ''}${s.handoverMs !== undefined ? ` handover notice ${s.handoverMs} ms,` : ''} announced ${s.announceMs ?? '-'} ms, ${s.attempts} GETs` +
               `, lost ${s.lost} ${JSON.stringify(s.failures ?? {})}, flaps ${s.flaps}` +
               `${s.lastOldMs !== undefined ? `, old owner last answered at ${s.lastOldMs} ms` : ''})` +
               `${s.exit !== undefined ? ` exit ${s.exit}` : ''}${s.error ? ` ${s.error}` : ''}`,
@@ -568,6 +575,10 @@ async function main() {
       if (m.takeover)
         console.log(
           `  ${mineName} ${mode}: heartbeat takeover logged p50 ${m.takeover.p50} ms, p99 ${m.takeover.p99} ms`,
+        );
+      if (m.handover)
+        console.log(
+          `  ${mineName} ${mode}: handover on the leaving notice logged in ${m.handover.n} of ${m.reps}, p50 ${m.handover.p50} ms, p99 ${m.handover.p99} ms`,
         );
       if (m.announce)
         console.log(
