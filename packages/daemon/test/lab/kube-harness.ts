@@ -24,7 +24,14 @@ import {
   startKubernetes,
   startPeer,
 } from '@ingot/lab';
-import { CONTROLLER, labCommand, MEMBERLIST_SECRET_FILE, SPEAKER } from '../deploy/command-lines.js';
+import {
+  CONTROLLER,
+  type CommandLine,
+  labCommand,
+  MEMBERLIST_SECRET_FILE,
+  SPEAKER,
+  speakerWithComponents,
+} from '../deploy/command-lines.js';
 import {
   CLI,
   HTTP_SERVER,
@@ -73,6 +80,8 @@ export interface KubeLabOptions {
   frr?: boolean | Omit<PeerOptions, 'host'>;
   /** Extra kube-apiserver flags (startKubernetes' `apiServerArgs`). */
   apiServerArgs?: string[];
+  /** Kustomize components of deploy/components the speakers run with, e.g. `fast-failover` (as an overlay would). */
+  speakerComponents?: string[];
 }
 
 /** The lab: the LAN, the API server, the daemons. */
@@ -86,11 +95,15 @@ export class KubeLab {
   kube!: LabKubernetes;
   /** The memberlist Secret's key, where the DaemonSet mounts it ({@link MEMBERLIST_SECRET_FILE}) in a pod. */
   readonly memberlistSecretFile: string;
+  /** The speakers' command line: the DaemonSet's, with the lab's components applied. */
+  readonly speakerLine: CommandLine;
 
   constructor(
     readonly lan: Lan,
     readonly dir: string,
+    speakerComponents: readonly string[] = [],
   ) {
+    this.speakerLine = speakerComponents.length > 0 ? speakerWithComponents(speakerComponents) : SPEAKER;
     this.memberlistSecretFile = join(dir, 'memberlist-secretkey');
     this.client = lan.hosts[3] as LabHost;
     this.controlPlane = lan.hosts[4] as LabHost;
@@ -198,7 +211,7 @@ export class KubeLab {
             extraArgs: ['--webhook-host=127.0.0.1'],
           })
         : labCommand(
-            SPEAKER,
+            this.speakerLine,
             { nodeName: d.name, podIp: d.host.ipv4, podName: `ingot-speaker-${d.name}` },
             this.kubeconfigs.speaker,
             { files: { [MEMBERLIST_SECRET_FILE]: this.memberlistSecretFile } },
@@ -349,7 +362,7 @@ export class KubeLab {
 export async function createKubeLab(opts: KubeLabOptions = {}): Promise<KubeLab> {
   const lan = await createLan(5, { name: opts.name ?? 'kube' });
   const dir = mkdtempSync(join(tmpdir(), 'ingot-kube-lab-'));
-  const lab = new KubeLab(lan, dir);
+  const lab = new KubeLab(lan, dir, opts.speakerComponents);
   return setUpOrDestroy(lab, async () => {
     for (const prefix of SERVICE_PREFIXES) await lab.client.run('ip', ['route', 'add', prefix, 'dev', 'eth0']);
     await Promise.all(
