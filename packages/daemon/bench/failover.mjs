@@ -1,7 +1,7 @@
-// Layer-2 failover benchmark for the ingot daemon (issue 8): three nodes, a client and a router on one bridged segment
-// (the lab tests' topology: node-i = 192.0.2.i, client = 192.0.2.4, router br0 = 192.0.2.254), every node running
-// the daemon with the shipped defaults (one fleet file, Node documents, dataPath: local) and a tiny HTTP server that
-// answers with its node name. One IPv4 service on pool 198.51.100.0/28, which the client routes on-link.
+// Layer-2 failover benchmark for the ingot daemon (issue 8): N nodes (`--nodes`, 3 by default), a client and a router
+// on one bridged segment (bench/l2-lab.mjs: node-i = 192.0.2.i, client = 192.0.2.253, router br0 = 192.0.2.254), every
+// node running the daemon with the shipped defaults (one fleet file, Node documents, dataPath: local) and a tiny HTTP
+// server that answers with its node name. One IPv4 service on pool 198.51.100.0/28, which the client routes on-link.
 //
 // Per repetition: find the owner (the node that answers the client's GET), signal its daemon (SIGKILL, or SIGTERM for
 // a graceful stop) and measure until the client is served by another node for good: the first successful HTTP request
@@ -23,7 +23,7 @@
 // process on the master, or SIGTERM (keepalived then sends a priority-0 advert). Ingot's figures are printed beside
 // each keepalived profile with the ratio (keepalived / Ingot: above 1 means Ingot is faster).
 //
-// Usage: node bench/failover.mjs [--reps 20] [--modes kill,graceful]
+// Usage: node bench/failover.mjs [--nodes 3] [--reps 20] [--modes kill,graceful]
 //                                [--impls ingot,ingot-fast,keepalived-0.1,keepalived-0.05]
 //                                [--json] [--probe-timeout-ms 150] [--daemon-log-level debug --dump-logs]
 // Needs root, iproute2, and the built daemon (npx tsup). Figures taken while other work runs on the machine are noisy.
@@ -35,7 +35,6 @@ import {
   createL2Lab,
   inNs,
   logsSince,
-  NODES,
   percentile,
   sh,
   sleep,
@@ -79,8 +78,9 @@ const TARGETS = { kill: 1500, graceful: 300 };
 const FAST_TARGETS = { kill: 200, graceful: 50 };
 
 checkPrerequisites('failover');
-const lab = createL2Lab('igfo', { logLevel: DAEMON_LOG_LEVEL });
-const { HOSTS, CLIENT, dir, configFile, daemons, start, startDaemon, status } = lab;
+/** --nodes: the lab's node count (2 to 32; keepalived gets the same count, equal priorities, nopreempt). */
+const lab = createL2Lab('igfo', { nodes: opt('nodes', '3'), logLevel: DAEMON_LOG_LEVEL });
+const { NODES, HOSTS, CLIENT, dir, configFile, daemons, start, startDaemon, status } = lab;
 
 // The client's prober: reads {id, url, not, timeoutMs, settleMs} lines; answers {id, t, first, body, attempts, lost,
 // flaps} once served for good by a node other than `not`, polling with 150 ms timeouts (10 ms pause after a fast
@@ -176,7 +176,7 @@ function probe(msg) {
 }
 
 /**
- * One failover implementation under test: `up()` brings all three nodes up and resolves with the service IP once the
+ * One failover implementation under test: `up()` brings every node up and resolves with the service IP once the
  * client is served; `stop(node, mode)` signals the owner; `restart(node, mode)` brings it back; `down()` stops all.
  */
 /** Ingot with a failover profile: `gossip` (the shipped default) or `fast` (the per-pair heartbeat). */
@@ -191,14 +191,14 @@ const ingotImpl = (failover) => ({
     if (failover === 'fast') this.bandwidth = await heartbeatBandwidth();
     return ip;
   },
-  /** Every daemon up, three alive members everywhere, one agreed IP; returns the IP. */
+  /** Every daemon up, every node an alive member everywhere, one agreed IP; returns the IP. */
   converged() {
     return waitFor('a converged cluster', async () => {
       let ip;
       for (const name of NODES) {
         const s = await status(name);
         if (!s?.config?.loaded) return undefined;
-        if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
+        if ((s.members ?? []).filter((m) => m.state === 'alive').length !== NODES.length) return undefined;
         const svc = (s.services ?? []).find((x) => x.service === SERVICE);
         if (!svc?.ips?.[0] || !svc.owners?.[svc.ips[0]]) return undefined;
         if (ip !== undefined && svc.ips[0] !== ip) return undefined;
@@ -394,7 +394,7 @@ vrrp_instance VI_1 {
       for (const name of NODES) for (const pid of pidsIn(name)) process.kill(pid, 'SIGTERM');
       await sleep(500);
       for (const name of NODES) for (const pid of pidsIn(name)) process.kill(pid, 'SIGKILL');
-      for (const ns of HOSTS.slice(0, 3)) {
+      for (const ns of HOSTS) {
         try {
           inNs(ns, 'ip', 'addr', 'del', `${VRRP_VIP}/32`, 'dev', 'eth0');
         } catch {
@@ -528,6 +528,7 @@ async function main() {
     package: '@ingot/daemon',
     benchmark:
       'layer-2 failover (signal to the client served for good by another node, 1.5 s without failure or old answer)',
+    nodes: NODES.length,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     cpus: Number(sh('nproc').trim()),
     loadavg: sh('cat', '/proc/loadavg').trim(),
@@ -539,7 +540,7 @@ async function main() {
     return;
   }
   console.log(
-    `\nlayer-2 failover, 3 nodes, client timeout ${PROBE_TIMEOUT_MS} ms, "moved" = served by another node with ${SETTLE_MS} ms` +
+    `\nlayer-2 failover, ${NODES.length} nodes, client timeout ${PROBE_TIMEOUT_MS} ms, "moved" = served by another node with ${SETTLE_MS} ms` +
       ` clean after (load at end: ${summary.loadavg})`,
   );
   console.log(

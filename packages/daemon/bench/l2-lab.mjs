@@ -1,7 +1,8 @@
-// The layer-2 benchmarks' lab (bench/failover.mjs, bench/soak.mjs): three nodes, a client and a router on one bridged
-// segment (the lab tests' topology: node-i = 192.0.2.i, client = 192.0.2.4, router br0 = 192.0.2.254), every node
-// running the daemon from one fleet file (Node documents, dataPath: local) and a tiny HTTP server that answers with its
-// node name. IPv4 services on pool 198.51.100.0/28, which the client routes on-link. Needs root and iproute2.
+// The layer-2 benchmarks' lab (bench/failover.mjs, bench/soak.mjs): N nodes (3 by default, `--nodes` in both scripts,
+// 2 to 32), a client and a router on one bridged segment (node-i = 192.0.2.i, client = 192.0.2.253, router br0 =
+// 192.0.2.254), every node running the daemon from one fleet file (Node documents, dataPath: local) and a tiny HTTP
+// server that answers with its node name. IPv4 services on pool 198.51.100.0/28, which the client routes on-link.
+// Needs root and iproute2.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +13,28 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 /** The daemon: the built one, or INGOT_BENCH_CLI (e.g. a copy of the built packages, when others rebuild meanwhile). */
 export const CLI = process.env.INGOT_BENCH_CLI ?? here('../dist/cli.js');
 export const HTTP_SERVER = here('../test/lab/http-server.mjs');
-export const NODES = ['node-1', 'node-2', 'node-3'];
+/** Node counts the lab supports: node-i is 192.0.2.i, so every node stays below the client and the router. */
+export const MIN_NODES = 2;
+export const MAX_NODES = 32;
+/** The client's address: above every node's (192.0.2.1 to 192.0.2.MAX_NODES), below the router's. */
+export const CLIENT_IP = '192.0.2.253';
+export const ROUTER_IP = '192.0.2.254';
 export const SECRET = 'ingot-bench-memberlist-secret';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const sh = (cmd, ...a) =>
   execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
 export const inNs = (ns, cmd, ...a) => sh('ip', 'netns', 'exec', ns, cmd, ...a);
+
+/**
+ * The node count from a `--nodes` option value: an integer from MIN_NODES to MAX_NODES, else an error naming the
+ * range. The lab's nodes are `node-1` ... `node-N` at 192.0.2.1 ... 192.0.2.N.
+ */
+export function parseNodeCount(value) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_NODES || n > MAX_NODES)
+    throw new Error(`--nodes must be an integer from ${MIN_NODES} to ${MAX_NODES}, not ${JSON.stringify(value)}`);
+  return n;
+}
 
 /** Exits when the daemon is not built, or (printing a skip record) without root. */
 export function checkPrerequisites(benchmark) {
@@ -85,13 +102,18 @@ spec: { type: LoadBalancer, clusterIPs: [203.0.113.${200 + i}], ports: [{ port: 
 /**
  * Creates the lab's state (namespaces are made by `buildLan`, removed at process exit, SIGINT and SIGTERM).
  * @param tag - namespace stem prefix (unique per run with the pid)
- * @param options - `logLevel` of the daemons, `nodeArgv` extra node arguments before the CLI (e.g. `--import x.mjs`)
+ * @param options - `nodes` the node count (default 3, see parseNodeCount), `logLevel` of the daemons, `nodeArgv` extra
+ *   node arguments before the CLI (e.g. `--import x.mjs`)
  */
 export function createL2Lab(tag, options = {}) {
+  const count = parseNodeCount(options.nodes ?? 3);
+  /** The nodes' names, `node-1` ... `node-N`; node-i's namespace is HOSTS[i - 1], its address nodeIp(name). */
+  const NODES = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
+  const nodeIp = (name) => `192.0.2.${NODES.indexOf(name) + 1}`;
   const stem = `${tag}${process.pid.toString(36)}`;
   const ROUTER = `${stem}-r`;
-  const HOSTS = [1, 2, 3, 4].map((i) => `${stem}-n${i}`);
-  const CLIENT = HOSTS[3];
+  const HOSTS = NODES.map((_, i) => `${stem}-n${i + 1}`);
+  const CLIENT = `${stem}-c`;
   const dir = mkdtempSync(join(tmpdir(), `ingot-${tag}-`));
   const configFile = join(dir, 'ingot.yaml');
   const children = new Set();
@@ -99,7 +121,7 @@ export function createL2Lab(tag, options = {}) {
 
   function cleanup() {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const ns of [ROUTER, ...HOSTS]) {
+    for (const ns of [ROUTER, ...HOSTS, CLIENT]) {
       try {
         sh('ip', 'netns', 'del', ns);
       } catch {
@@ -135,21 +157,25 @@ export function createL2Lab(tag, options = {}) {
       'net.ipv6.conf.all.keep_addr_on_down=1',
       'net.ipv6.conf.default.keep_addr_on_down=1',
     ];
-    for (const ns of [ROUTER, ...HOSTS]) {
+    const link = (ns, port, ip, ip6) => {
+      sh('ip', '-n', ROUTER, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      sh('ip', '-n', ROUTER, 'link', 'set', port, 'master', 'br0');
+      sh('ip', '-n', ROUTER, 'link', 'set', port, 'up');
+      sh('ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
+      sh('ip', '-n', ns, 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad');
+      sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up');
+    };
+    for (const ns of [ROUTER, ...HOSTS, CLIENT]) {
       sh('ip', 'netns', 'add', ns);
       inNs(ns, 'sysctl', '-qw', ...sysctls);
       sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     }
     sh('ip', '-n', ROUTER, 'link', 'add', 'br0', 'type', 'bridge');
     HOSTS.forEach((ns, i) => {
-      sh('ip', '-n', ROUTER, 'link', 'add', `p${i + 1}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'master', 'br0');
-      sh('ip', '-n', ROUTER, 'link', 'set', `p${i + 1}`, 'up');
-      sh('ip', '-n', ns, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', 'eth0');
-      sh('ip', '-n', ns, 'addr', 'add', `2001:db8:0:1::${i + 1}/64`, 'dev', 'eth0', 'nodad');
-      sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up');
+      link(ns, `p${i + 1}`, `192.0.2.${i + 1}`, `2001:db8:0:1::${i + 1}`);
     });
-    sh('ip', '-n', ROUTER, 'addr', 'add', '192.0.2.254/24', 'dev', 'br0');
+    link(CLIENT, 'pc', CLIENT_IP, '2001:db8:0:1::fd');
+    sh('ip', '-n', ROUTER, 'addr', 'add', `${ROUTER_IP}/24`, 'dev', 'br0');
     sh('ip', '-n', ROUTER, 'link', 'set', 'br0', 'up');
     sh('ip', '-n', CLIENT, 'route', 'add', '198.51.100.0/24', 'dev', 'eth0');
   }
@@ -157,8 +183,8 @@ export function createL2Lab(tag, options = {}) {
   /** The fleet file: one Node document per node with `failover`, the l2 pool and advertisement, `services` services. */
   function fleetFile(failover = 'gossip', services = 1) {
     const nodeDocs = NODES.map((name, i) => {
-      const ip = `192.0.2.${i + 1}`;
-      const seeds = NODES.map((_, j) => `192.0.2.${j + 1}:7946`).filter((_, j) => j !== i);
+      const ip = nodeIp(name);
+      const seeds = NODES.filter((_, j) => j !== i).map((other) => `${nodeIp(other)}:7946`);
       const state = join(dir, 'state', name);
       mkdirSync(state, { recursive: true });
       return `apiVersion: ingot.dev/v1alpha1
@@ -214,8 +240,7 @@ ${serviceDocs(services)}`;
     return child;
   }
 
-  const fromClient = (name, path) =>
-    inNs(CLIENT, 'curl', '-s', '-f', '-m', '1', `http://192.0.2.${NODES.indexOf(name) + 1}:7472${path}`);
+  const fromClient = (name, path) => inNs(CLIENT, 'curl', '-s', '-f', '-m', '1', `http://${nodeIp(name)}:7472${path}`);
 
   async function status(name) {
     try {
@@ -229,7 +254,7 @@ ${serviceDocs(services)}`;
   async function metricsText(name) {
     for (let i = 0; i < 3; i++) {
       try {
-        return inNs(CLIENT, 'curl', '-s', '-f', '-m', '3', `http://192.0.2.${NODES.indexOf(name) + 1}:7472/metrics`);
+        return inNs(CLIENT, 'curl', '-s', '-f', '-m', '3', `http://${nodeIp(name)}:7472/metrics`);
       } catch {
         await sleep(200);
       }
@@ -238,6 +263,8 @@ ${serviceDocs(services)}`;
   }
 
   return {
+    NODES,
+    nodeIp,
     HOSTS,
     CLIENT,
     dir,

@@ -1,18 +1,18 @@
-// Soak of the `fast` failover profile (issue 17): three daemons with `failover: fast` and several layer-2 services on one
-// segment (bench/l2-lab.mjs), 10 % random loss on every host's ingress (nftables netdev drop; this kernel has no netem),
-// and a busy daemon: each daemon process preloads bench/busy-load.mjs (a CPU-bound task on its event loop, garbage
-// pressure, a 200 ms block every 5 s). Nothing is killed, so every heartbeat takeover is a false failover; the target
-// is zero. Also counted: SWIM's own false deaths (`member dead` records), heartbeat probe rounds the owner answered
-// (near misses: k intervals silent, then answered), late watcher ticks, sequence gaps (lost heartbeats), and the
-// heartbeat bandwidth per member.
+// Soak of the `fast` failover profile (issue 17): N daemons (`--nodes`, 3 by default) with `failover: fast` and several
+// layer-2 services on one segment (bench/l2-lab.mjs), 10 % random loss on every host's ingress, nodes and client
+// (nftables netdev drop; this kernel has no netem), and a busy daemon: each daemon process preloads
+// bench/busy-load.mjs (a CPU-bound task on its event loop, garbage pressure, a 200 ms block every 5 s). Nothing is
+// killed, so every heartbeat takeover is a false failover; the target is zero. Also counted: SWIM's own false deaths
+// (`member dead` records), heartbeat probe rounds the owner answered (near misses: k intervals silent, then answered),
+// late watcher ticks, sequence gaps (lost heartbeats), and the heartbeat bandwidth per member.
 //
-// Usage: node bench/soak.mjs [--duration-s 600] [--loss 10] [--services 6] [--busy-ms 40] [--garbage-mb-s 50]
-//                            [--stall-ms 200] [--json]
+// Usage: node bench/soak.mjs [--nodes 3] [--duration-s 600] [--loss 10] [--services 6] [--busy-ms 40]
+//                            [--garbage-mb-s 50] [--stall-ms 200] [--json]
 // Needs root, iproute2, nftables and the built daemon (npx tsup).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkPrerequisites, createL2Lab, inNs, logsSince, NODES, sh, sleep, sumMetric, waitFor } from './l2-lab.mjs';
+import { checkPrerequisites, createL2Lab, inNs, logsSince, sh, sleep, sumMetric, waitFor } from './l2-lab.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -29,8 +29,9 @@ process.env.INGOT_SOAK_STALL_MS = opt('stall-ms', '200');
 
 checkPrerequisites('soak');
 const BUSY = fileURLToPath(new URL('./busy-load.mjs', import.meta.url));
-const lab = createL2Lab('igsk', { nodeArgv: ['--import', BUSY] });
-const { HOSTS, configFile, daemons, startDaemon, status } = lab;
+/** --nodes: the lab's node count (2 to 32). */
+const lab = createL2Lab('igsk', { nodes: opt('nodes', '3'), nodeArgv: ['--import', BUSY] });
+const { NODES, HOSTS, CLIENT, configFile, daemons, startDaemon, status } = lab;
 
 const table = 'ingot_soak_loss';
 const lossRuleset = (percent) =>
@@ -38,7 +39,7 @@ const lossRuleset = (percent) =>
   `    numgen random mod 100 < ${Math.round(percent)} counter drop\n  }\n}\n`;
 
 function setLoss(percent) {
-  for (const ns of HOSTS) {
+  for (const ns of [...HOSTS, CLIENT]) {
     try {
       inNs(ns, 'nft', 'delete', 'table', 'netdev', table);
     } catch {
@@ -75,7 +76,7 @@ async function converged() {
       for (const name of NODES) {
         const s = await status(name);
         if (!s?.config?.loaded) return undefined;
-        if ((s.members ?? []).filter((m) => m.state === 'alive').length !== 3) return undefined;
+        if ((s.members ?? []).filter((m) => m.state === 'alive').length !== NODES.length) return undefined;
         const owned = (s.services ?? []).filter((x) => x.ips?.[0] && x.owners?.[x.ips[0]]);
         if (owned.length !== SERVICES) return undefined;
       }
@@ -101,7 +102,7 @@ async function main() {
   const end = t0 + DURATION_S * 1000;
   if (!AS_JSON)
     console.error(
-      `soak: ${DURATION_S} s, ${LOSS} % loss on every host, ${SERVICES} services (owners ${JSON.stringify(owners)}), busy daemons (${process.env.INGOT_SOAK_BUSY_MS} ms/100 ms, ${process.env.INGOT_SOAK_GARBAGE_MB_S} MB/s garbage, ${process.env.INGOT_SOAK_STALL_MS} ms block every 5 s)`,
+      `soak: ${NODES.length} nodes, ${DURATION_S} s, ${LOSS} % loss on every host, ${SERVICES} services (owners ${JSON.stringify(owners)}), busy daemons (${process.env.INGOT_SOAK_BUSY_MS} ms/100 ms, ${process.env.INGOT_SOAK_GARBAGE_MB_S} MB/s garbage, ${process.env.INGOT_SOAK_STALL_MS} ms block every 5 s)`,
     );
   while (Date.now() < end) {
     await sleep(Math.min(30_000, end - Date.now()));
@@ -159,6 +160,7 @@ async function main() {
   const summary = {
     package: '@ingot/daemon',
     benchmark: 'soak of failover: fast (false failovers under loss and a busy daemon)',
+    nodes: NODES.length,
     durationS: Math.round(seconds),
     lossPercent: LOSS,
     services: SERVICES,
@@ -176,7 +178,7 @@ async function main() {
   };
   if (!AS_JSON) {
     console.log(
-      `\nsoak ${summary.durationS} s at ${LOSS} % loss, busy daemons: false failovers (heartbeat takeovers) ${falseFailovers} (target 0); load ${summary.loadavg}`,
+      `\nsoak ${NODES.length} nodes, ${summary.durationS} s at ${LOSS} % loss, busy daemons: false failovers (heartbeat takeovers) ${falseFailovers} (target 0); load ${summary.loadavg}`,
     );
     console.log(
       '| node | heartbeat takeovers | refuted | SWIM deaths | probe rounds answered | late ticks | lost heartbeats (seq gaps) | heartbeat B/s sent | datagrams/s sent | B/s received |',
