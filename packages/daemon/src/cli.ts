@@ -60,7 +60,8 @@ options:
                       0.55 s) or fast (a per-pair heartbeat on UDP memberlist port + 1, about 0.12-0.25 s; needs
                       --memberlist-bind or spec.memberlist); overrides Node spec.failover; works with --kubernetes too
   --realtime-priority N  live layer 2: run the answer thread (which answers ARP) at SCHED_FIFO priority N (1-99)
-                      for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority
+                      for steadier reply latency; needs CAP_SYS_NICE, else a warning and normal priority. With
+                      --failover fast also the heartbeat thread's priority (default 10 there)
   --log-level LEVEL   debug | info | warn | error (default info)
   --log-format FMT    auto (default: human-readable on a terminal, JSON lines otherwise) | json | pretty
   --kubernetes        read MetalLB's CRs (in --namespace), Services and Nodes from the Kubernetes API instead of --config:
