@@ -23,6 +23,7 @@ const stats = (): HeartbeatStats => ({
     lost: 0,
     recovered: 0,
   },
+  silenceLimitMs: 100,
 });
 
 class FakeLink implements HeartbeatLink {
@@ -327,5 +328,13 @@ describe('Daemon standbyLayer2 (fast profile, data path local)', () => {
     expect(on.delivered.at(-1)).toEqual([...owned, ...succeeded].sort());
     expect(on.announced.sort()).toEqual(owned.sort());
     expect(run(false).delivered.at(-1)).toEqual([...owned].sort());
+  });
+});
+
+describe('FastFailover metrics: the heartbeat silence limit', () => {
+  it('exports the thread’s widest silence limit in seconds (a gauge)', () => {
+    const t = setup('b', { l2: [l2('198.51.100.1', 'a', 'b')], bgp: [], skipped: [] });
+    open.push(t.ff);
+    expect(value(t.ff, 'ingot_heartbeat_silence_limit_seconds')).toBe(0.1);
   });
 });

@@ -288,6 +288,7 @@ export class FastFailover {
       })),
       { name: 'ingot_heartbeat_sequence_gaps_total', labels: {}, value: w.seqGaps },
       { name: 'ingot_heartbeat_late_ticks_total', labels: {}, value: w.lateTicks },
+      { name: 'ingot_heartbeat_silence_limit_seconds', labels: {}, value: s.silenceLimitMs / 1000 },
       { name: 'ingot_heartbeat_probe_rounds_total', labels: { result: 'answered' }, value: w.confirmedAlive },
       { name: 'ingot_heartbeat_probe_rounds_total', labels: { result: 'unanswered' }, value: w.lost },
     ];
@@ -334,11 +335,12 @@ export interface StartFastFailoverOptions {
 /**
  * Heartbeat timing (interval 10 ms): with the thread at real-time priority, 10 silent intervals and a 20 ms probe
  * round (about 0.12 s); at normal priority, where a loaded machine may not run the thread for 100 ms, 20 intervals
- * and 50 ms (about 0.25 s).
+ * and 50 ms (about 0.25 s). The silence limit widens after stalls heard from an owner (twice the longest recent gap),
+ * up to `maxMissLimit` intervals: 0.4 s and 0.5 s, still below SWIM's detection.
  */
 export const HEARTBEAT_TIMING = {
-  realtime: { intervalMs: 10, missLimit: 10, confirmIntervals: 2 },
-  normal: { intervalMs: 10, missLimit: 20, confirmIntervals: 5 },
+  realtime: { intervalMs: 10, missLimit: 10, maxMissLimit: 40, confirmIntervals: 2 },
+  normal: { intervalMs: 10, missLimit: 20, maxMissLimit: 50, confirmIntervals: 5 },
 } as const;
 
 /** A running `fast` failover profile: the heartbeat thread and its main-thread side. */

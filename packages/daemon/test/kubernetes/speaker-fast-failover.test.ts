@@ -55,6 +55,7 @@ const stats = (): HeartbeatStats => ({
     lost: 1,
     recovered: 0,
   },
+  silenceLimitMs: 100,
 });
 
 /** The heartbeat thread's stand-in: records pairs and notices; the test emits its verdicts. */

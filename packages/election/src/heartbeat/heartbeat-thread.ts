@@ -29,6 +29,11 @@ export interface HeartbeatThreadOptions {
   intervalMs?: number;
   /** Intervals without a heartbeat before the owner is probed (k). @default 10 */
   missLimit?: number;
+  /**
+   * Upper bound of the adaptive silence limit, in intervals: after stalls (long gaps heard from an owner) the watcher
+   * waits up to this long before probing (see PairWatcher). Equal to `missLimit`: a fixed limit. @default 4 × missLimit
+   */
+  maxMissLimit?: number;
   /** Intervals the confirmation round waits for an ack (a probe burst per interval). @default 2 */
   confirmIntervals?: number;
   /** Copies of each probe sent back to back (independent chances through a lossy path). @default 3 */
@@ -54,6 +59,8 @@ export interface HeartbeatStats {
   probesAnswered: number;
   /** The watcher's counters. */
   watcher: PairWatcherStats;
+  /** The widest current silence limit over the watched owners, in ms (0 when none is watched). */
+  silenceLimitMs: number;
 }
 
 /** Events of a {@link HeartbeatThread}. */
@@ -114,6 +121,7 @@ export function heartbeatThreadMain(
     boot: number;
     intervalMs: number;
     missLimit: number;
+    maxMissLimit: number;
     confirmIntervals: number;
     probeCopies: number;
     keys: Uint8Array[] | undefined;
@@ -131,6 +139,7 @@ export function heartbeatThreadMain(
     {
       intervalMs: cfg.intervalMs,
       missLimit: cfg.missLimit,
+      maxSilenceMs: cfg.maxMissLimit * cfg.intervalMs,
       confirmMs: cfg.confirmIntervals * cfg.intervalMs,
       probeEveryMs: cfg.intervalMs,
     },
@@ -257,7 +266,15 @@ export function heartbeatThreadMain(
     port.postMessage({ type: 'left', acked: leave.acked });
     leave = undefined; // acks still to come are stale
   };
-  const postStats = () => port.postMessage({ type: 'stats', stats: { ...counters, watcher: { ...watcher.stats } } });
+  const postStats = () =>
+    port.postMessage({
+      type: 'stats',
+      stats: {
+        ...counters,
+        watcher: { ...watcher.stats },
+        silenceLimitMs: watcher.widestSilenceLimit(performance.now()),
+      },
+    });
   port.on('message', (m: ToThread) => {
     if (m.type === 'peers') {
       if (!leaving) sendTo = m.sendTo;
@@ -335,6 +352,7 @@ const emptyStats = (): HeartbeatStats => ({
   rejected: {},
   probesAnswered: 0,
   watcher: PairWatcher.emptyStats(),
+  silenceLimitMs: 0,
 });
 
 function positiveInteger(field: string, value: number): number {
@@ -371,13 +389,18 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
    * @throws {@link ConfigError} on bad timing options; Error when the socket cannot be bound
    */
   static start(options: HeartbeatThreadOptions): Promise<HeartbeatThread> {
+    const missLimit = positiveInteger('missLimit', options.missLimit ?? 10);
+    const maxMissLimit = positiveInteger('maxMissLimit', options.maxMissLimit ?? 4 * missLimit);
+    if (maxMissLimit < missLimit)
+      throw new ConfigError('maxMissLimit', `must be at least missLimit (${missLimit}), got ${maxMissLimit}`);
     const workerData = {
       host: options.host,
       port: options.port,
       self: heartbeatSenderId(options.name),
       boot: Date.now(),
       intervalMs: positiveInteger('intervalMs', options.intervalMs ?? 10),
-      missLimit: positiveInteger('missLimit', options.missLimit ?? 10),
+      missLimit,
+      maxMissLimit,
       confirmIntervals: positiveInteger('confirmIntervals', options.confirmIntervals ?? 2),
       probeCopies: positiveInteger('probeCopies', options.probeCopies ?? 3),
       keys: options.keyring?.allKeys,

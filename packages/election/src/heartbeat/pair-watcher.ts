@@ -10,6 +10,24 @@ export interface PairWatcherOptions {
   confirmMs: number;
   /** Interval between probes within the confirmation round. */
   probeEveryMs: number;
+  /**
+   * Upper bound of the adaptive silence limit. Absent: the limit is fixed at `missLimit` intervals. Present: an
+   * owner is silent after `max(missLimit × intervalMs, 2 × the longest gap heard from it lately)`, at most this
+   * much (see {@link PairWatcher}).
+   */
+  maxSilenceMs?: number;
+  /** How long a heard gap widens the limit: one to two of these windows. @default 30000 */
+  gapWindowMs?: number;
+}
+
+/** The longest gaps heard from one owner in the current and the previous window (for the adaptive silence limit). */
+interface RecentGaps {
+  /** Start of the current window. */
+  start: number;
+  /** Longest gap heard in the current window. */
+  max: number;
+  /** Longest gap heard in the previous window. */
+  previous: number;
 }
 
 /**
@@ -68,11 +86,20 @@ export interface PairWatcherStats {
  * (the watcher's own thread was stalled) does not count the stalled time as silence: the miss count and the probe
  * deadline move on by the lateness (the runner reads the datagrams that arrived meanwhile before it ticks). Sequence numbers must grow within a boot (replays are dropped); a jump means
  * datagrams were lost, a +1 after a gap means the sender stalled: both count as heard.
+ *
+ * Adaptive silence limit (with `maxSilenceMs`): every gap heard from an owner (the time since the frame before, a
+ * probe round answered included) is remembered for one to two `gapWindowMs` windows, and the owner is silent only
+ * after twice the longest of them, never less than `missLimit` intervals nor more than `maxSilenceMs`. On a healthy
+ * path at 10 % loss the gaps stay at a few intervals and the limit at `missLimit`; on an overloaded machine, where a
+ * sender, the kernel or this thread stalls for tens of ms, the limit widens before such a stall can pass for a death,
+ * and narrows again a window after the stalls end (the same idea as the phi-accrual detectors of Cassandra and Akka,
+ * with the distribution reduced to its recent maximum).
  */
 export class PairWatcher {
   // Fields are assigned in the constructor, not initialised in place: the thread runs this class's source text, and
   // a bundler may lower field initialisers to helpers that exist only in the bundle.
   private readonly owners: Map<string, OwnerState>;
+  private readonly gaps: Map<string, RecentGaps>;
   private lastTick: number | undefined;
   private nonce: number;
   private readonly options: PairWatcherOptions;
@@ -100,6 +127,7 @@ export class PairWatcher {
   constructor(options: PairWatcherOptions, nonceSeed = 1) {
     this.options = options;
     this.owners = new Map();
+    this.gaps = new Map();
     this.lastTick = undefined;
     this.nonce = nonceSeed >>> 0;
     this.stats = PairWatcher.emptyStats();
@@ -111,8 +139,44 @@ export class PairWatcher {
    */
   watch(ids: Iterable<string>): void {
     const keep = new Set(ids);
-    for (const id of [...this.owners.keys()]) if (!keep.has(id)) this.owners.delete(id);
+    for (const id of [...this.owners.keys()])
+      if (!keep.has(id)) {
+        this.owners.delete(id);
+        this.gaps.delete(id);
+      }
     for (const id of keep) if (!this.owners.has(id)) this.owners.set(id, { kind: 'waiting' });
+  }
+
+  /**
+   * How long `id` must be silent before it is probed, as of `now`: `missLimit` intervals, or with `maxSilenceMs`
+   * twice the longest gap heard from it in the last one to two windows, within `[missLimit intervals, maxSilenceMs]`.
+   */
+  silenceLimit(id: string, now: number): number {
+    const { intervalMs, missLimit, maxSilenceMs } = this.options;
+    const base = missLimit * intervalMs;
+    if (maxSilenceMs === undefined) return base;
+    const g = this.gaps.get(id);
+    if (g === undefined) return base;
+    const age = now - g.start;
+    const windowMs = this.options.gapWindowMs ?? 30_000;
+    const longest = age >= 2 * windowMs ? 0 : age >= windowMs ? g.max : Math.max(g.max, g.previous);
+    return Math.min(Math.max(maxSilenceMs, base), Math.max(base, 2 * longest));
+  }
+
+  /** The largest {@link PairWatcher.silenceLimit} over the watched owners (0 when none). */
+  widestSilenceLimit(now: number): number {
+    let widest = 0;
+    for (const id of this.owners.keys()) widest = Math.max(widest, this.silenceLimit(id, now));
+    return widest;
+  }
+
+  private rememberGap(id: string, gap: number, now: number): void {
+    if (this.options.maxSilenceMs === undefined) return;
+    const windowMs = this.options.gapWindowMs ?? 30_000;
+    let g = this.gaps.get(id);
+    if (g === undefined || now - g.start >= 2 * windowMs) g = { start: now, max: 0, previous: 0 };
+    else if (now - g.start >= windowMs) g = { start: now, max: 0, previous: g.max };
+    this.gaps.set(id, { ...g, max: Math.max(g.max, gap) });
   }
 
   /** The state of one owner (undefined when not watched). */
@@ -132,6 +196,7 @@ export class PairWatcher {
     if (frame.type === 'ack') {
       if (st.kind === 'confirming' && frame.seq === st.nonce) {
         this.stats.confirmedAlive++;
+        this.rememberGap(frame.sender, now - st.lastAt, now);
         this.owners.set(frame.sender, { kind: 'watching', lastAt: now, boot: st.boot, seq: st.seq });
         return [];
       }
@@ -148,6 +213,7 @@ export class PairWatcher {
       if (frame.boot === st.boot && frame.seq > st.seq + 1) this.stats.seqGaps += frame.seq - st.seq - 1;
     }
     this.stats.heartbeats++;
+    if (st.kind === 'watching' || st.kind === 'confirming') this.rememberGap(frame.sender, now - st.lastAt, now);
     if (st.kind === 'lost') return this.recover(frame.sender, st, now, frame.boot, frame.seq);
     if (st.kind === 'confirming') this.stats.confirmedAlive++;
     this.owners.set(frame.sender, { kind: 'watching', lastAt: now, boot: frame.boot, seq: frame.seq });
@@ -173,7 +239,7 @@ export class PairWatcher {
    * @returns probes to send and owners lost
    */
   tick(now: number): WatcherAction[] {
-    const { intervalMs, missLimit, confirmMs, probeEveryMs } = this.options;
+    const { intervalMs, confirmMs, probeEveryMs } = this.options;
     const lateBy = this.lastTick === undefined ? 0 : now - this.lastTick - intervalMs;
     this.lastTick = now;
     const actions: WatcherAction[] = [];
@@ -188,7 +254,7 @@ export class PairWatcher {
       }
     }
     for (const [id, st] of this.owners) {
-      if (st.kind === 'watching' && now - st.lastAt >= missLimit * intervalMs) {
+      if (st.kind === 'watching' && now - st.lastAt >= this.silenceLimit(id, now)) {
         this.stats.confirmations++;
         this.nonce = (this.nonce + 1) >>> 0;
         this.owners.set(id, {

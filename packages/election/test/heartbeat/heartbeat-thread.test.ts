@@ -7,7 +7,7 @@ import {
   heartbeatSenderId,
 } from '../../src/heartbeat/frame.js';
 import { HeartbeatThread } from '../../src/heartbeat/heartbeat-thread.js';
-import { Keyring } from '../../src/index.js';
+import { ConfigError, Keyring } from '../../src/index.js';
 
 const threads: HeartbeatThread[] = [];
 afterEach(async () => {
@@ -54,6 +54,15 @@ async function fresh(...ts: HeartbeatThread[]): Promise<void> {
 }
 
 describe('HeartbeatThread (loopback, real worker threads)', () => {
+  it('refuses a maxMissLimit below missLimit (ConfigError naming the field, before any thread starts)', () => {
+    expect(() =>
+      HeartbeatThread.start({ name: 'x', host: '127.0.0.1', port: 0, missLimit: 10, maxMissLimit: 5 }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      HeartbeatThread.start({ name: 'x', host: '127.0.0.1', port: 0, missLimit: 10, maxMissLimit: 5 }),
+    ).toThrow(/maxMissLimit/);
+  });
+
   it('an owner that stops is reported lost by its successor, and recovered when it sends again (new boot)', async () => {
     const owner = await start('owner');
     const succ = await start('succ');
@@ -68,6 +77,9 @@ describe('HeartbeatThread (loopback, real worker threads)', () => {
     // k = 10 intervals of 10 ms before the probes, at least
     expect(silentMs as number).toBeGreaterThanOrEqual(100);
     await until(() => succ.stats().watcher.lost === 1); // stats are reported every 250 ms
+    // the silence limit is reported in the stats (k intervals, or wider after gaps heard on this loaded machine)
+    expect(succ.stats().silenceLimitMs).toBeGreaterThanOrEqual(100);
+    expect(succ.stats().silenceLimitMs).toBeLessThanOrEqual(400);
     // the owner restarts (same port, a larger boot): heard again
     const again = await start('owner', ownerPort);
     const recovered = next(succ, 'recovered');

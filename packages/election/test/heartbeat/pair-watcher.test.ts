@@ -139,4 +139,83 @@ describe('PairWatcher', () => {
     expect(w.receive(hb(7), 70)).toEqual([]);
     expect(ticks(w, 60, 2000)).toEqual([]);
   });
+
+  describe('adaptive silence limit (maxSilenceMs)', () => {
+    const adaptive = { ...opts, maxSilenceMs: 40 * H, gapWindowMs: 1000 };
+    /** Heard seq 1..5 every interval (last at 50), then seq 6 after a gap of `gap` ms. */
+    function afterGap(gap: number): PairWatcher {
+      const w = new PairWatcher(adaptive, 100);
+      w.watch([O]);
+      for (let s = 1; s <= 5; s++) {
+        w.receive(hb(s), s * H);
+        w.tick(s * H);
+      }
+      ticks(w, 60, 50 + gap - H);
+      w.receive(hb(6), 50 + gap);
+      return w;
+    }
+
+    it('gaps of a few lost heartbeats keep the limit at k intervals: a silent owner is probed after 100 ms', () => {
+      const w = afterGap(4 * H); // three heartbeats lost in a row
+      expect(w.silenceLimit(O, 90)).toBe(K * H);
+      expect(ticks(w, 90, 180)).toEqual([]);
+      expect(w.tick(190)).toMatchObject([{ kind: 'probe' }]);
+    });
+
+    it('a stall heard from the owner (a 90 ms gap) widens the limit to twice it: a 150 ms silence is no probe', () => {
+      const w = afterGap(90); // seq 6 at 140
+      expect(w.silenceLimit(O, 140)).toBe(180);
+      expect(ticks(w, 150, 310)).toEqual([]); // 170 ms silent
+      w.receive(hb(7), 310); // heard again, never probed: that 170 ms gap widens the limit to 340
+      expect(w.stats.confirmations).toBe(0);
+      expect(w.silenceLimit(O, 310)).toBe(340);
+      // then silent for good: probed 340 ms after the last heartbeat, lost after the 20 ms round
+      expect(ticks(w, 320, 640)).toEqual([]);
+      expect(w.tick(650)).toMatchObject([{ kind: 'probe' }]);
+      expect(ticks(w, 660, 670)).toMatchObject([{ kind: 'probe' }, { kind: 'lost', silentMs: 360 }]);
+    });
+
+    it('never waits longer than maxSilenceMs, and narrows back to k intervals one to two windows after the stall', () => {
+      const w = afterGap(90); // limit 180
+      ticks(w, 150, 300);
+      w.receive(hb(7), 310); // a 170 ms gap: limit 340
+      ticks(w, 320, 640);
+      w.receive(hb(8), 645); // a 335 ms gap: twice would be 670, capped
+      expect(w.silenceLimit(O, 645)).toBe(40 * H);
+      // heard every interval from then on: a gap is remembered for the rest of its window (here from 20, the first
+      // gap heard) and the whole next one (from 1020), then forgotten (at 2020)
+      const hear = (from: number, to: number) => {
+        for (let t = from; t <= to; t += H) {
+          w.receive(hb(9 + (t - 650) / H), t);
+          w.tick(t);
+        }
+      };
+      hear(650, 1900);
+      expect(w.silenceLimit(O, 1900)).toBe(40 * H);
+      hear(1910, 2700);
+      expect(w.silenceLimit(O, 2700)).toBe(K * H);
+      expect(w.widestSilenceLimit(2700)).toBe(K * H);
+      expect(w.stats.confirmations).toBe(0);
+    });
+
+    it('a near miss (silent k intervals, then the probe answered) widens the limit too', () => {
+      const w = new PairWatcher(adaptive, 100);
+      w.watch([O]);
+      for (let s = 1; s <= 5; s++) {
+        w.receive(hb(s), s * H);
+        w.tick(s * H);
+      }
+      expect(ticks(w, 60, 150)).toMatchObject([{ kind: 'probe', nonce: 101 }]);
+      w.receive(ack(101), 155); // 105 ms after the last heartbeat
+      expect(w.stats.confirmedAlive).toBe(1);
+      expect(w.silenceLimit(O, 155)).toBe(210);
+    });
+
+    it('without maxSilenceMs the limit is fixed whatever the gaps', () => {
+      const w = heard(5);
+      w.receive(hb(6), 140);
+      expect(w.silenceLimit(O, 140)).toBe(K * H);
+      expect(w.widestSilenceLimit(140)).toBe(K * H);
+    });
+  });
 });
