@@ -4,12 +4,14 @@
 // bench/busy-load.mjs (a CPU-bound task on its event loop, garbage pressure, a 200 ms block every 5 s). Nothing is
 // killed, so every heartbeat takeover is a false failover; the target is zero. Also counted: SWIM's own false deaths
 // (`member dead` records), heartbeat probe rounds the owner answered (near misses: k intervals silent, then answered),
-// late watcher ticks, sequence gaps (lost heartbeats), and the heartbeat bandwidth per member.
+// late watcher ticks, sequence gaps (lost heartbeats), the widest silence limit at the end, and the heartbeat
+// bandwidth per member. --hogs N adds an overloaded machine: N processes outside the lab that burn CPU and make
+// garbage for the whole soak (each ends itself a minute after the soak's end at the latest, and is killed by PID).
 //
 // Usage: node bench/soak.mjs [--nodes 3] [--duration-s 600] [--loss 10] [--services 6] [--busy-ms 40]
-//                            [--garbage-mb-s 50] [--stall-ms 200] [--json]
+//                            [--garbage-mb-s 50] [--stall-ms 200] [--hogs 0] [--json]
 // Needs root, iproute2, nftables and the built daemon (npx tsup).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createL2Lab, inNs, logsSince, sh, sleep, sumMetric, waitFor } from './l2-lab.mjs';
@@ -23,6 +25,7 @@ const DURATION_S = Number(opt('duration-s', '600'));
 const LOSS = Number(opt('loss', '10'));
 const SERVICES = Number(opt('services', '6'));
 const AS_JSON = args.includes('--json');
+const HOGS = Number(opt('hogs', '0'));
 process.env.INGOT_SOAK_BUSY_MS = opt('busy-ms', '40');
 process.env.INGOT_SOAK_GARBAGE_MB_S = opt('garbage-mb-s', '50');
 process.env.INGOT_SOAK_STALL_MS = opt('stall-ms', '200');
@@ -65,8 +68,20 @@ async function snapshot(name) {
     answered: m('ingot_heartbeat_probe_rounds_total', 'result="answered"'),
     unanswered: m('ingot_heartbeat_probe_rounds_total', 'result="unanswered"'),
     lateTicks: m('ingot_heartbeat_late_ticks_total'),
+    silenceLimitS: m('ingot_heartbeat_silence_limit_seconds'),
     seqGaps: m('ingot_heartbeat_sequence_gaps_total'),
   };
+}
+
+/** --hogs: processes in the root namespace that burn CPU and make garbage (no network), bounded in time. */
+const hogs = [];
+const HOG = `const end = Date.now() + ${(DURATION_S + 60) * 1000}; let keep = []; let x = 0;
+while (Date.now() < end) { for (let i = 0; i < 2e5; i++) x += Math.sqrt(i); keep.push(new Array(2e4).fill(x)); if (keep.length > 50) keep = []; }`;
+function startHogs() {
+  for (let i = 0; i < HOGS; i++) hogs.push(spawn(process.execPath, ['-e', HOG], { stdio: 'ignore' }));
+}
+function stopHogs() {
+  for (const h of hogs.splice(0)) if (h.exitCode === null) h.kill('SIGKILL');
 }
 
 async function converged() {
@@ -98,11 +113,12 @@ async function main() {
   const owners = Object.fromEntries((plan?.services ?? []).map((x) => [x.service, x.owners?.[x.ips?.[0]]]));
   const before = Object.fromEntries(await Promise.all(NODES.map(async (n) => [n, await snapshot(n)])));
   setLoss(LOSS);
+  startHogs();
   const t0 = Date.now();
   const end = t0 + DURATION_S * 1000;
   if (!AS_JSON)
     console.error(
-      `soak: ${NODES.length} nodes, ${DURATION_S} s, ${LOSS} % loss on every host, ${SERVICES} services (owners ${JSON.stringify(owners)}), busy daemons (${process.env.INGOT_SOAK_BUSY_MS} ms/100 ms, ${process.env.INGOT_SOAK_GARBAGE_MB_S} MB/s garbage, ${process.env.INGOT_SOAK_STALL_MS} ms block every 5 s)`,
+      `soak: ${NODES.length} nodes, ${DURATION_S} s, ${LOSS} % loss on every host, ${SERVICES} services (owners ${JSON.stringify(owners)}), busy daemons (${process.env.INGOT_SOAK_BUSY_MS} ms/100 ms, ${process.env.INGOT_SOAK_GARBAGE_MB_S} MB/s garbage, ${process.env.INGOT_SOAK_STALL_MS} ms block every 5 s)${HOGS > 0 ? `, ${HOGS} CPU/garbage hogs on the machine` : ''}`,
     );
   while (Date.now() < end) {
     await sleep(Math.min(30_000, end - Date.now()));
@@ -120,10 +136,14 @@ async function main() {
   }
   const seconds = (Date.now() - t0) / 1000;
   setLoss(0);
+  stopHogs();
   const after = Object.fromEntries(await Promise.all(NODES.map(async (n) => [n, await snapshot(n)])));
   const perNode = NODES.map((n) => {
     const d = Object.fromEntries(
-      Object.keys(after[n]).map((k) => [k, after[n][k] - (k === 'pending' ? 0 : before[n][k])]),
+      Object.keys(after[n]).map((k) => [
+        k,
+        after[n][k] - (k === 'pending' || k === 'silenceLimitS' ? 0 : before[n][k]),
+      ]),
     );
     const logs = logsSince(daemons.get(n), t0);
     return {
@@ -135,6 +155,7 @@ async function main() {
       swimDeaths: logs.filter((r) => r.msg === 'member dead').length,
       probeRoundsAnswered: d.answered,
       lateTicks: d.lateTicks,
+      silenceLimitMsAtEnd: Math.round(d.silenceLimitS * 1000),
       seqGaps: d.seqGaps,
       heartbeatBytesSentPerS: Math.round(d.bytesSent / seconds),
       heartbeatDatagramsSentPerS: Math.round(d.framesSent / seconds),
@@ -163,6 +184,7 @@ async function main() {
     nodes: NODES.length,
     durationS: Math.round(seconds),
     lossPercent: LOSS,
+    hogs: HOGS,
     services: SERVICES,
     busy: {
       busyMsPer100: Number(process.env.INGOT_SOAK_BUSY_MS),
@@ -178,15 +200,15 @@ async function main() {
   };
   if (!AS_JSON) {
     console.log(
-      `\nsoak ${NODES.length} nodes, ${summary.durationS} s at ${LOSS} % loss, busy daemons: false failovers (heartbeat takeovers) ${falseFailovers} (target 0); load ${summary.loadavg}`,
+      `\nsoak ${NODES.length} nodes, ${summary.durationS} s at ${LOSS} % loss, busy daemons${HOGS > 0 ? `, ${HOGS} hogs` : ''}: false failovers (heartbeat takeovers) ${falseFailovers} (target 0); load ${summary.loadavg}`,
     );
     console.log(
-      '| node | heartbeat takeovers | refuted | SWIM deaths | probe rounds answered | late ticks | lost heartbeats (seq gaps) | heartbeat B/s sent | datagrams/s sent | B/s received |',
+      '| node | heartbeat takeovers | refuted | SWIM deaths | probe rounds answered | late ticks | silence limit at end ms | lost heartbeats (seq gaps) | heartbeat B/s sent | datagrams/s sent | B/s received |',
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const x of perNode)
       console.log(
-        `| ${x.node} | ${x.heartbeatTakeovers} | ${x.refuted} | ${x.swimDeaths} | ${x.probeRoundsAnswered} | ${x.lateTicks} | ${x.seqGaps} | ${x.heartbeatBytesSentPerS} | ${x.heartbeatDatagramsSentPerS} | ${x.heartbeatBytesReceivedPerS} |`,
+        `| ${x.node} | ${x.heartbeatTakeovers} | ${x.refuted} | ${x.swimDeaths} | ${x.probeRoundsAnswered} | ${x.lateTicks} | ${x.silenceLimitMsAtEnd} | ${x.seqGaps} | ${x.heartbeatBytesSentPerS} | ${x.heartbeatDatagramsSentPerS} | ${x.heartbeatBytesReceivedPerS} |`,
       );
   }
   console.log(JSON.stringify(summary));
@@ -197,6 +219,7 @@ async function main() {
 main()
   .then(() => process.exit(0))
   .catch((e) => {
+    stopHogs();
     console.error(e instanceof Error ? e.stack : e);
     for (const [name, d] of daemons) console.error(`--- ${name} ---\n${d.out.slice(-3000)}`);
     process.exit(1);
