@@ -17,6 +17,7 @@ const expected: RegExp[] = [
   /^2$/m,
   /n3 dead everywhere after \d+ virtual ms/,
   /^13 ping\ntrue truncated$/m,
+  /\{ owner: 'node-a', probed: true \}\n180 270$/m,
   /dead at 400\n120 1138\n1 1\n2001:db8::1 true/,
 ];
 
