@@ -336,11 +336,11 @@ export interface StartFastFailoverOptions {
  * Heartbeat timing (interval 10 ms): with the thread at real-time priority, 10 silent intervals and a 20 ms probe
  * round (about 0.12 s); at normal priority, where a loaded machine may not run the thread for 100 ms, 20 intervals
  * and 50 ms (about 0.25 s). The silence limit widens after stalls heard from an owner (twice the longest recent gap),
- * up to `maxMissLimit` intervals: 0.4 s and 0.5 s, still below SWIM's detection.
+ * up to `maxMissLimit` intervals: 0.3 s and 0.4 s, still well below SWIM's detection (about 0.55 s).
  */
 export const HEARTBEAT_TIMING = {
-  realtime: { intervalMs: 10, missLimit: 10, maxMissLimit: 40, confirmIntervals: 2 },
-  normal: { intervalMs: 10, missLimit: 20, maxMissLimit: 50, confirmIntervals: 5 },
+  realtime: { intervalMs: 10, missLimit: 10, maxMissLimit: 30, confirmIntervals: 2 },
+  normal: { intervalMs: 10, missLimit: 20, maxMissLimit: 40, confirmIntervals: 5 },
 } as const;
 
 /** A running `fast` failover profile: the heartbeat thread and its main-thread side. */
