@@ -18,12 +18,15 @@
 // Usage: node bench/kubernetes.mjs [--services 1000,10000] [--nodes 100] [--speakers 3] [--changes 100]
 //          [--steady-seconds 30] [--reference 200] [--create-concurrency 16] [--timeout-seconds 600] [--json]
 //          [--profile DIR]  (each Ingot process writes a V8 CPU profile to DIR/<name>/, summarised at the end)
+//          [--heap DIR]  (each Ingot process samples its memory (bench/memory-probe.mjs): RSS, V8 heap and external,
+//                         latest and peak, printed with the memory figures; the controller's V8 heap snapshot after the
+//                         steady state is summarised by constructor; files under DIR/<services>/<name>-<start>/)
 //          [--fake]   (the test fake API server instead of the real one: plain HTTP, no RBAC/APF; for testing the
 //                      bench itself; its figures say nothing about a real cluster)
 // Needs the built daemon (npx tsup) and, without --fake, the lab's Kubernetes build (packages/lab/go/build-tools.sh).
 // Every loop is bounded in count and in time (--timeout-seconds per phase).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { register } from 'node:module';
@@ -52,6 +55,10 @@ const FAKE = args.includes('--fake');
 const AS_JSON = args.includes('--json');
 /** With `--profile DIR`: each Ingot process writes a V8 CPU profile there (node --cpu-prof), one directory per process. */
 const PROFILE_DIR = opt('profile', undefined);
+/** With `--heap DIR`: each Ingot process runs bench/memory-probe.mjs, writing its memory figures (and heap snapshots) there. */
+const HEAP_DIR = opt('heap', undefined);
+/** Process starts per name, so a restarted controller's probe files do not overwrite the first one's. */
+const STARTS = new Map();
 const NS = 'metallb-system';
 /** The scenario running (its Service count), for phases that check every Service. */
 const SERVICES_NOW = { count: 0 };
@@ -448,12 +455,21 @@ async function startProcesses(cluster, names) {
     argv.push('--role', speaker ? 'speaker' : 'controller', '--metrics-bind', `127.0.0.1:${port}`);
     if (speaker) argv.push('--node', `node-${name.split('-').pop().padStart(3, '0')}`);
     const node = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', `${PROFILE_DIR}/${name}`] : [];
-    const child = spawn(process.execPath, [...node, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const start = (STARTS.get(name) ?? 0) + 1;
+    STARTS.set(name, start);
+    const probeDir = HEAP_DIR ? `${HEAP_DIR}/${SERVICES_NOW.count}/${name}-${start}` : undefined;
+    const env = { ...process.env };
+    if (probeDir) {
+      mkdirSync(probeDir, { recursive: true });
+      node.push('--import', new URL('./memory-probe.mjs', import.meta.url).href);
+      env.INGOT_MEMORY_PROBE = probeDir;
+    }
+    const child = spawn(process.execPath, [...node, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (c) => {
       stderr = (stderr + c).slice(-4000);
     });
-    procs.push({ name, child, port, stderr: () => stderr });
+    procs.push({ name, child, port, probeDir, stderr: () => stderr });
   }
   for (const p of procs)
     await until(
@@ -731,6 +747,88 @@ async function propagation(cluster, procs, count) {
   return { toAll: sorted(toAll), perSpeaker: sorted(perSpeaker) };
 }
 
+// ---------------------------------------------------------------------------------------------------------- memory
+
+const MB = (bytes) => bytes / 1048576;
+
+/**
+ * With --heap: each Ingot process's memory as its probe saw it (latest and peak of RSS, V8 heap, external), and for
+ * the controller a V8 heap snapshot (SIGUSR2; writing one collects garbage first, so the heap used after it is what
+ * is retained) summarised by constructor.
+ */
+async function heapFigures(procs) {
+  const read = (p) => JSON.parse(readFileSync(`${p.probeDir}/memory.json`, 'utf8'));
+  const out = { processes: {}, snapshot: undefined };
+  for (const p of procs) {
+    if (!p.probeDir || !existsSync(`${p.probeDir}/memory.json`)) continue;
+    out.processes[p.name] = read(p);
+  }
+  const controller = procs.find((p) => p.name === 'ingot-controller' && p.probeDir);
+  if (controller) {
+    controller.child.kill('SIGUSR2');
+    const probe = await until(
+      'the controller heap snapshot',
+      () => {
+        const m = existsSync(`${controller.probeDir}/memory.json`) ? read(controller) : undefined;
+        return m?.snapshots.length > 0 ? m : undefined;
+      },
+      180_000,
+      500,
+    );
+    out.processes[controller.name].afterGc = probe.latest;
+    out.snapshot = { file: probe.snapshots[0], rows: heapSnapshotSummary(probe.snapshots[0]) };
+  }
+  return out;
+}
+
+/** Self sizes in a V8 heap snapshot summed by node type and constructor (or string/array/code), largest first. */
+function heapSnapshotSummary(file, top = 20) {
+  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const by = new Map();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]];
+    const size = snap.nodes[i + sizeAt];
+    total += size;
+    const key =
+      type === 'object' || type === 'closure' ? `${type} ${snap.strings[snap.nodes[i + nameAt]]}` : `(${type})`;
+    const row = by.get(key) ?? { count: 0, bytes: 0 };
+    row.count++;
+    row.bytes += size;
+    by.set(key, row);
+  }
+  return {
+    totalBytes: total,
+    top: [...by]
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .slice(0, top)
+      .map(([what, r]) => ({ what, ...r })),
+  };
+}
+
+function printHeap(heap) {
+  const f = (m) =>
+    `RSS ${MB(m.rss).toFixed(0)}, V8 heap used ${MB(m.heapUsed).toFixed(1)} of ${MB(m.heapTotal).toFixed(1)}, external ${MB(m.external).toFixed(1)} (array buffers ${MB(m.arrayBuffers).toFixed(1)}) MB`;
+  const lines = ['  memory probe (process.memoryUsage(), sampled every 100 ms):'];
+  for (const [name, m] of Object.entries(heap.processes)) {
+    lines.push(`    ${name.padEnd(18)} now:  ${f(m.latest)}`, `    ${''.padEnd(18)} peak: ${f(m.peak)}`);
+    if (m.afterGc) lines.push(`    ${''.padEnd(18)} after a full GC (heap snapshot): ${f(m.afterGc)}`);
+  }
+  if (heap.snapshot) {
+    lines.push(
+      `  controller heap snapshot ${heap.snapshot.file}: ${MB(heap.snapshot.rows.totalBytes).toFixed(1)} MB, by self size:`,
+      ...heap.snapshot.rows.top.map(
+        (r) => `    ${MB(r.bytes).toFixed(2).padStart(8)} MB ${String(r.count).padStart(8)}  ${r.what}`,
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 // ---------------------------------------------------------------------------------------------------------- main
 
 async function scenario(count) {
@@ -759,6 +857,7 @@ async function scenario(count) {
       ...procs.map((p) => [p.name, memoryOf(p.child.pid)]),
       ...Object.entries(cluster.pids()).map(([n, pid]) => [n, memoryOf(pid)]),
     ]);
+    const heap = HEAP_DIR ? await heapFigures(procs) : undefined;
     const r = await restart(cluster, controller);
     procs[0] = r.proc;
     log(`controller restart: every IP re-claimed in ${(r.readyMs / 1000).toFixed(2)} s, ${r.writes} writes`);
@@ -769,6 +868,7 @@ async function scenario(count) {
       steady,
       propagation: prop,
       memory,
+      ...(heap ? { heap } : {}),
       restart: { readyMs: r.readyMs, writes: r.writes },
     };
   } finally {
@@ -813,6 +913,7 @@ function print(r) {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (r.heap) printHeap(r.heap);
 }
 
 /**
