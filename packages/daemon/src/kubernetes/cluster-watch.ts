@@ -6,6 +6,7 @@ import { type KubeEndpoint, KubeHttp } from './kube-http.js';
 import { JsonListWatch } from './kube-list-watch.js';
 import { type KubeObject, METALLB_RESOURCE_TYPES, type MetalLbResourceType, objectKey } from './kube-objects.js';
 import { type KubeList, rawCoreV1Api, rawCustomObjectsApi, rawDiscoveryV1Api } from './kube-rest.js';
+import { LAST_APPLIED_ANNOTATION, projectService } from './service-projection.js';
 
 /** What a change concerns: MetalLB configuration CRs, Services, Nodes or Namespaces. */
 export type WatchedResource = 'config' | 'service' | 'node' | 'namespace' | 'secret' | 'endpointslice';
@@ -256,7 +257,9 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
       stats.listRequests++;
       return list(page);
     };
-    const listFn = () => listAllPages(counted, this.options.listPageSize ?? 500);
+    // Services are cached as the small projection Ingot reads (10,000 of them arrive at once); other objects trimmed.
+    const transform = resource === 'service' ? projectService : trimObject;
+    const listFn = () => listAllPages(counted, this.options.listPageSize ?? 500, transform);
     const timeout = this.options.watchTimeoutSeconds ?? 300;
     const informer = new JsonListWatch({
       path,
@@ -273,7 +276,7 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
           stats.lastResourceVersion = obj?.metadata?.resourceVersion ?? '';
         }
       },
-      transform: trimObject,
+      transform,
     });
     const w: Watched = {
       resource,
@@ -346,13 +349,23 @@ export class ClusterWatch extends EventEmitter<ClusterWatchEvents> {
  * Reads a whole list in pages of `pageSize` (`limit`, then `continue` with the token of the previous page), like
  * client-go's pager, and returns it as one plain-JSON list with the resourceVersion of the snapshot (every page
  * comes from the same one). When a continue token has expired (`410 Gone`, the API server compacted the snapshot
- * away), the list is read again in one request, as client-go's pager does.
+ * away), the list is read again in one request, as client-go's pager does. Each item goes through `transform` as its
+ * page arrives (default {@link trimObject}), and only what it returns is kept.
  */
-export async function listAllPages(list: (page: ListPage) => Promise<unknown>, pageSize: number): Promise<KubeList> {
-  // Pages arrive as plain JSON (KubeHttp): each is trimmed as it comes and only its items are kept.
+export async function listAllPages(
+  list: (page: ListPage) => Promise<unknown>,
+  pageSize: number,
+  transform: (obj: KubeObject) => KubeObject = trimObject,
+): Promise<KubeList> {
+  // Pages arrive as plain JSON (KubeHttp): each is transformed as it comes and only its items are kept.
   const read = async (page: ListPage) => (await list(page)) as KubeList | undefined;
   const first = (await read({ limit: pageSize })) ?? {};
-  const items = (first.items ?? []).map(trimObject);
+  // Only the first page's kind is kept from it: its parsed items are not held while the other pages arrive.
+  const head: KubeList = {
+    ...(first.apiVersion ? { apiVersion: first.apiVersion } : {}),
+    ...(first.kind ? { kind: first.kind } : {}),
+  };
+  const items = (first.items ?? []).map(transform);
   let meta = first.metadata ?? {};
   // Each page must carry a new token; a server repeating one would otherwise loop forever.
   const seen = new Set<string>();
@@ -366,12 +379,12 @@ export async function listAllPages(list: (page: ListPage) => Promise<unknown>, p
     } catch (err) {
       if (statusCodeOf(err) !== 410) throw err;
       const full = (await read({ limit: 0 })) ?? {};
-      return asList(full, full.metadata ?? {}, (full.items ?? []).map(trimObject));
+      return asList(full, full.metadata ?? {}, (full.items ?? []).map(transform));
     }
-    for (const item of next.items ?? []) items.push(trimObject(item));
+    for (const item of next.items ?? []) items.push(transform(item));
     meta = next.metadata ?? {};
   }
-  return asList(first, meta, items);
+  return asList(head, meta, items);
 }
 
 function asList(list: KubeList, meta: NonNullable<KubeList['metadata']>, items: KubeObject[]): KubeList {
@@ -383,9 +396,6 @@ function asList(list: KubeList, meta: NonNullable<KubeList['metadata']>, items: 
   };
 }
 
-/** The annotation `kubectl apply` keeps a whole copy of the object in. */
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
 /**
  * Drops what no reader of the cache uses and what makes cached objects large (as client-go informers' transforms
  * do): `metadata.managedFields`, kubectl's last-applied copy, and a Node's `status.images`. Mutates and returns `obj`
@@ -396,7 +406,8 @@ export function trimObject<T extends KubeObject>(obj: T): T {
   const meta = obj.metadata as { managedFields?: unknown; annotations?: Record<string, string> } | undefined;
   if (meta) {
     delete meta.managedFields;
-    if (meta.annotations && LAST_APPLIED in meta.annotations) delete meta.annotations[LAST_APPLIED];
+    if (meta.annotations && LAST_APPLIED_ANNOTATION in meta.annotations)
+      delete meta.annotations[LAST_APPLIED_ANNOTATION];
   }
   const status = (obj as { status?: { images?: unknown } }).status;
   if (status && typeof status === 'object' && 'images' in status) delete status.images;

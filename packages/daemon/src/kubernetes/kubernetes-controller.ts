@@ -44,8 +44,11 @@ interface Decided {
 
 interface PendingEvent {
   key: string;
-  /** The Service as it was decided (its uid and resourceVersion go into the Event). */
-  obj: KubeObject;
+  /**
+   * The Service as it was decided, only what goes into the Event (name, namespace, uid, resourceVersion): thousands
+   * may wait, and the whole cached object they were decided from is replaced in the cache meanwhile.
+   */
+  ref: KubeObject;
   event: ServiceEvent;
 }
 
@@ -329,6 +332,7 @@ export class KubernetesController {
    */
   private queueEvents(obj: KubeObject, events: readonly ServiceEvent[]): void {
     const key = objectKey(obj);
+    let ref: KubeObject | undefined;
     for (const e of events) {
       const log = e.type === 'Warning' ? this.options.log.warn : this.options.log.info;
       const signature = `${e.type}\u0000${e.reason}\u0000${e.message}`;
@@ -339,7 +343,8 @@ export class KubernetesController {
         this.counters.eventsDropped++;
         continue;
       }
-      this.pendingEvents.push({ key, obj, event: e });
+      ref ??= { metadata: eventReference(obj) };
+      this.pendingEvents.push({ key, ref, event: e });
     }
     this.pumpEvents();
   }
@@ -358,10 +363,10 @@ export class KubernetesController {
     while (this.eventsPosting < concurrency && this.pendingEvents.length > 0 && !this.closed) {
       const next = this.pendingEvents.shift() as PendingEvent;
       this.eventsPosting++;
-      // The body is made when it is sent: thousands may wait, and the Service object is in the cache anyway.
-      const body = serviceEventObject(next.obj, next.event, CONTROLLER_COMPONENT);
+      // The body is made when it is sent: thousands may wait.
+      const body = serviceEventObject(next.ref, next.event, CONTROLLER_COMPONENT);
       this.options.api
-        .createEvent(next.obj.metadata?.namespace ?? 'default', body)
+        .createEvent(next.ref.metadata?.namespace ?? 'default', body)
         .catch((err: Error) => {
           this.options.log.warn('posting event failed', {
             service: next.key,
@@ -400,4 +405,15 @@ export class KubernetesController {
       ),
     );
   }
+}
+
+/** What an Event says of its Service: name, namespace, uid and resourceVersion (those present). */
+function eventReference(obj: KubeObject): NonNullable<KubeObject['metadata']> {
+  const m = obj.metadata ?? {};
+  return {
+    ...(m.name !== undefined ? { name: m.name } : {}),
+    ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+    ...(m.uid !== undefined ? { uid: m.uid } : {}),
+    ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+  };
 }

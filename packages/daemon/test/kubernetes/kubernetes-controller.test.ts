@@ -196,6 +196,33 @@ describe('KubernetesController', () => {
     c.close();
   });
 
+  it('posts each Event about the Service as it was decided (uid, resourceVersion), though the cache moved on', async () => {
+    const api = new MemoryApi();
+    api.add({ ...svc('a'), metadata: { name: 'a', namespace: 'default', uid: 'uid-a' } });
+    const decidedRv = api.objects.get('default/a')?.metadata?.resourceVersion;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const posted: CoreV1Event[] = [];
+    api.createEvent = async (_ns, event) => {
+      await gate;
+      posted.push(event);
+    };
+    const c = controllerOver(api);
+    c.setConfig(config('192.0.2.1/32'));
+    await until(() => api.ips('a').length === 1, 'the status written');
+    // The cached object is now the one the status patch produced; the waiting Event still names the decided one.
+    expect(api.objects.get('default/a')?.metadata?.resourceVersion).not.toBe(decidedRv);
+    release();
+    await c.idle();
+    expect(posted.map((e) => e.involvedObject)).toEqual([
+      { apiVersion: 'v1', kind: 'Service', name: 'a', namespace: 'default', uid: 'uid-a', resourceVersion: decidedRv },
+    ]);
+    expect(posted[0]?.metadata?.namespace).toBe('default');
+    c.close();
+  });
+
   it('does not repeat an identical event for a service across passes', async () => {
     const api = new MemoryApi();
     api.add(svc('holder', ['192.0.2.1']));
