@@ -239,15 +239,17 @@ export class KubernetesController {
     }
   }
 
-  /** Writes decisions, `writeConcurrency` at a time, reporting each outcome. */
-  private async writeAll(
-    decided: readonly Decided[],
-    done: (svc: KubeObject, outcome: Outcome) => void,
-  ): Promise<void> {
-    let next = 0;
+  /**
+   * Writes decisions, `writeConcurrency` at a time, reporting each outcome. Decisions are taken from `decided` one at a
+   * time as a writer is free (a lazy iterable decides in order as it goes: 10,000 results are never held at once).
+   */
+  private async writeAll(decided: Iterable<Decided>, done: (svc: KubeObject, outcome: Outcome) => void): Promise<void> {
+    const next = decided[Symbol.iterator]();
     const worker = async () => {
-      while (next < decided.length && !this.closed) {
-        const { svc, result } = decided[next++] as Decided;
+      while (!this.closed) {
+        const item = next.next();
+        if (item.done) return;
+        const { svc, result } = item.value;
         done(svc, result ? await this.write(svc, result) : { reprocessAll: false, error: false });
       }
     };
@@ -268,14 +270,24 @@ export class KubernetesController {
       if (!live.has(key)) this.controller.delete(key);
     }
     // Services holding IPs first, most first: they re-claim their own IPs before pending ones allocate (MetalLB #1774).
-    const ordered = [...services].sort((a, b) => ingressIps(b).length - ingressIps(a).length);
-    // Decisions in that order (the allocator is synchronous), then the writes, several at a time.
-    const decided = ordered.map((svc) => ({ svc, result: this.decide(svc) }));
-    await this.writeAll(decided, (_svc, r) => {
+    const ordered = services
+      .map((svc) => ({ key: objectKey(svc), held: ingressIps(svc).length }))
+      .sort((a, b) => b.held - a.held);
+    // Decisions in that order (the allocator is synchronous), each as a writer is free, several writes at a time. Each
+    // is made from the cached object of that moment; one deleted since is left out (its deletion released its IPs).
+    await this.writeAll(this.decideInOrder(ordered.map((o) => o.key)), (_svc, r) => {
       outcome.reprocessAll ||= r.reprocessAll;
       outcome.error ||= r.error;
     });
     return outcome;
+  }
+
+  /** Decides the cached Services of `keys` in that order, each when asked for (those gone or of another class skipped). */
+  private *decideInOrder(keys: readonly string[]): Generator<Decided> {
+    for (const key of keys) {
+      const svc = this.options.service(key);
+      if (svc && handlesClass(svc, this.options.loadBalancerClass)) yield { svc, result: this.decide(svc) };
+    }
   }
 
   /** Converges one Service in the allocator; undefined when its fields cannot be read. */

@@ -223,6 +223,27 @@ describe('KubernetesController', () => {
     c.close();
   });
 
+  it('decides each Service of a pass when it is written: one deleted meanwhile is neither allocated nor written', async () => {
+    const api = new MemoryApi();
+    for (const n of ['a', 'b', 'c']) api.add(svc(n));
+    const c = controllerOver(api, 1);
+    api.beforeStatusPatch = (name) => {
+      if (name !== 'a') return;
+      // Deleted while the pass writes 'a': the watch reports it and the cache no longer has it.
+      const gone = api.objects.get('default/b') as KubeObject;
+      api.objects.delete('default/b');
+      c.serviceDeleted(gone);
+    };
+    c.setConfig(config('192.0.2.0/30'));
+    await c.idle();
+    expect(api.statusPatches).toBe(2);
+    expect(c.controller.allocator.ipsOf('default/b')).toEqual([]);
+    expect(c.controller.allocator.serviceKeys().sort()).toEqual(['default/a', 'default/c']);
+    expect(c.counters.updateErrors).toBe(0);
+    expect(c.initialLoadPerformed).toBe(true);
+    c.close();
+  });
+
   it('does not repeat an identical event for a service across passes', async () => {
     const api = new MemoryApi();
     api.add(svc('holder', ['192.0.2.1']));
