@@ -106,7 +106,8 @@ spec: { type: LoadBalancer, clusterIPs: [203.0.113.${200 + i}], ports: [{ port: 
  *   node arguments before the CLI (e.g. `--import x.mjs`)
  */
 export function createL2Lab(tag, options = {}) {
-  const count = parseNodeCount(options.nodes ?? 3);
+  // `nodes` present but undefined (a `--nodes` without a value) is an error, not the default.
+  const count = 'nodes' in options ? parseNodeCount(options.nodes) : 3;
   /** The nodes' names, `node-1` ... `node-N`; node-i's namespace is HOSTS[i - 1], its address nodeIp(name). */
   const NODES = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
   const nodeIp = (name) => `192.0.2.${NODES.indexOf(name) + 1}`;
