@@ -18,6 +18,8 @@
 // Usage: node bench/kubernetes.mjs [--services 1000,10000] [--nodes 100] [--speakers 3] [--changes 100]
 //          [--steady-seconds 30] [--reference 200] [--create-concurrency 16] [--timeout-seconds 600] [--json]
 //          [--profile DIR]  (each Ingot process writes a V8 CPU profile to DIR/<name>/, summarised at the end)
+//          [--cli PATH]  (the daemon's cli.js to run; default this package's dist/cli.js)
+//          [--node-options STR]  (NODE_OPTIONS of each Ingot process; default the image's, from the Dockerfile)
 //          [--heap DIR]  (each Ingot process samples its memory (bench/memory-probe.mjs): RSS, V8 heap and external,
 //                         latest and peak, printed with the memory figures; the controller's V8 heap snapshot after the
 //                         steady state is summarised by constructor; files under DIR/<services>/<name>-<start>/)
@@ -37,12 +39,17 @@ import { parseAllDocuments } from 'yaml';
 register('./ts-hooks.mjs', import.meta.url);
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const CLI = here('../dist/cli.js');
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
+/** The daemon run: the package's build, or with `--cli PATH` another build (e.g. one commit against another). */
+const CLI = opt('cli', here('../dist/cli.js'));
+/** The V8 options the image runs the daemon with (the Dockerfile's `ENV NODE_OPTIONS="..."`). */
+const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(here('../Dockerfile'), 'utf8'))?.[1] ?? '';
+/** Each Ingot process runs with these (`--node-options STR` to compare others; '' for V8's defaults). */
+const NODE_OPTIONS = opt('node-options', IMAGE_NODE_OPTIONS);
 const SERVICES = opt('services', '1000,10000').split(',').map(Number);
 const NODES = Number(opt('nodes', '100'));
 const SPEAKERS = Number(opt('speakers', '3'));
@@ -458,7 +465,7 @@ async function startProcesses(cluster, names) {
     const start = (STARTS.get(name) ?? 0) + 1;
     STARTS.set(name, start);
     const probeDir = HEAP_DIR ? `${HEAP_DIR}/${SERVICES_NOW.count}/${name}-${start}` : undefined;
-    const env = { ...process.env };
+    const env = { ...process.env, NODE_OPTIONS };
     if (probeDir) {
       mkdirSync(probeDir, { recursive: true });
       node.push('--import', new URL('./memory-probe.mjs', import.meta.url).href);
@@ -776,6 +783,7 @@ async function heapFigures(procs) {
       500,
     );
     out.processes[controller.name].afterGc = probe.latest;
+    out.processes[controller.name].beforeSnapshot = probe.beforeSnapshot;
     out.snapshot = { file: probe.snapshots[0], rows: heapSnapshotSummary(probe.snapshots[0]) };
   }
   return out;
@@ -817,6 +825,13 @@ function printHeap(heap) {
   for (const [name, m] of Object.entries(heap.processes)) {
     lines.push(`    ${name.padEnd(18)} now:  ${f(m.latest)}`, `    ${''.padEnd(18)} peak: ${f(m.peak)}`);
     if (m.afterGc) lines.push(`    ${''.padEnd(18)} after a full GC (heap snapshot): ${f(m.afterGc)}`);
+    if (m.beforeSnapshot)
+      lines.push(
+        `    ${''.padEnd(18)} V8 spaces before it, size/used MB: ${Object.entries(m.beforeSnapshot.spaces)
+          .filter(([, v]) => v.size > 0)
+          .map(([k, v]) => `${k.replace(/_space$/, '')} ${MB(v.size).toFixed(1)}/${MB(v.used).toFixed(1)}`)
+          .join(', ')}`,
+      );
   }
   if (heap.snapshot) {
     lines.push(
@@ -832,7 +847,9 @@ function printHeap(heap) {
 // ---------------------------------------------------------------------------------------------------------- main
 
 async function scenario(count) {
-  log(`== ${count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? ' (FAKE API server)' : ''}`);
+  log(
+    `== ${count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? ' (FAKE API server)' : ''}; Ingot processes with NODE_OPTIONS=${JSON.stringify(NODE_OPTIONS)}`,
+  );
   const cluster = FAKE ? await fakeCluster() : await realCluster();
   const procs = [];
   try {
@@ -884,7 +901,7 @@ function print(r) {
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   const serial = r.reference.msPerService * r.count;
   const lines = [
-    `\n${r.count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? '  [FAKE API server: not a real figure]' : ''}`,
+    `\n${r.count} Services, ${NODES} Nodes, ${SPEAKERS} speakers${FAKE ? '  [FAKE API server: not a real figure]' : ''}; Ingot processes with NODE_OPTIONS=${JSON.stringify(NODE_OPTIONS)}`,
     `  controller start to every IP     ${s(r.assignedMs)}  (target < 10 s for 10,000; the Services were created first, in ${s(r.createMs)})`,
     `  MetalLB's model, same server     ${s(serial)}  = ${r.count} x ${r.reference.msPerService.toFixed(2)} ms: one status update at a time, Events beside (measured on ${REFERENCE}; before any client rate limit)`,
     `    of which process start, list and configuration ${s(r.syncedMs)}; the writes ${s(r.assignedMs - r.syncedMs)}`,

@@ -16,16 +16,21 @@ if (dir) {
     latest = process.memoryUsage();
     for (const f of fields) peak[f] = Math.max(peak[f], latest[f]);
   };
-  const save = () => {
-    const spaces = Object.fromEntries(
+  const spaces = () =>
+    Object.fromEntries(
       v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]),
     );
-    writeFileSync(`${dir}/memory.json`, JSON.stringify({ at: Date.now(), latest, peak, spaces, snapshots }));
+  /** The heap spaces just before the last snapshot (writing one collects garbage first). */
+  let beforeSnapshot;
+  const save = () => {
+    const now = { at: Date.now(), latest, peak, spaces: spaces(), snapshots, beforeSnapshot };
+    writeFileSync(`${dir}/memory.json`, JSON.stringify(now));
   };
   setInterval(sample, 100).unref();
   setInterval(save, 1000).unref();
   process.on('SIGUSR2', () => {
     sample();
+    beforeSnapshot = { memory: latest, spaces: spaces() };
     const file = `${dir}/heap-${snapshots.length}.heapsnapshot`;
     v8.writeHeapSnapshot(file);
     snapshots.push(file);
