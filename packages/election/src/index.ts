@@ -65,6 +65,7 @@ export {
   type HeartbeatFrameType,
   heartbeatSenderId,
 } from './heartbeat/frame.js';
+export type { HeartbeatIsolation } from './heartbeat/heartbeat-runner.js';
 export {
   type HeartbeatEvents,
   type HeartbeatNoticeKind,

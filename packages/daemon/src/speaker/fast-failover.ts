@@ -1,5 +1,6 @@
 import { raiseRealtimePriority } from '@ingot/arp';
 import {
+  type HeartbeatIsolation,
   type HeartbeatNoticeKind,
   type HeartbeatPeer,
   type HeartbeatStats,
@@ -328,6 +329,12 @@ export interface StartFastFailoverOptions {
   log: Logger;
   /** SCHED_FIFO priority for the heartbeat thread (the daemon's `--realtime-priority`). @default 10 */
   realtimePriority?: number;
+  /**
+   * Where the heartbeat loop runs (`@ingot/election`'s HeartbeatIsolation): `process`, a small Node process of its own
+   * (about 30 MB; on an overloaded machine its longest stalls were a third of a worker thread's inside the busy daemon),
+   * or `thread`. @default 'process'
+   */
+  isolation?: HeartbeatIsolation;
   /** Raises a thread's priority (default `@ingot/arp`'s raiseRealtimePriority; tests replace it). */
   raisePriority?: typeof raiseRealtimePriority;
 }
@@ -364,6 +371,7 @@ export async function startFastFailover(o: StartFastFailoverOptions): Promise<Ru
       port: heartbeatPort(own.port),
       ...timing,
       ...(o.secret !== undefined ? { keyring: new Keyring([metallbSecretKey(o.secret)]) } : {}),
+      isolation: o.isolation ?? 'process',
     });
   // The short timing only when the thread runs at real-time priority: else start again with the longer one.
   let thread = await start(HEARTBEAT_TIMING.realtime);
@@ -386,6 +394,8 @@ export async function startFastFailover(o: StartFastFailoverOptions): Promise<Ru
   o.log.info('failover profile fast: per-pair heartbeat', {
     address: `${own.host.includes(':') ? `[${own.host}]` : own.host}:${thread.port}`,
     encrypted: o.secret !== undefined,
+    isolation: o.isolation ?? 'process',
+    ...(thread.threadId !== undefined ? { tid: thread.threadId } : {}),
     timing,
     ...HEARTBEAT_TIMING[timing],
     ...(rt.ok ? { policy: 'SCHED_FIFO', priority } : {}),

@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import { ConfigError } from '../errors.js';
 import type { Keyring } from '../keyring.js';
 import { heartbeatSenderId, readHeartbeatFrame, writeHeartbeatFrame } from './frame.js';
+import { type HeartbeatIsolation, type HeartbeatRunner, startHeartbeatRunner } from './heartbeat-runner.js';
 import { PairWatcher, type PairWatcherStats } from './pair-watcher.js';
 
 /** A node the heartbeat thread sends to or watches: its name and its heartbeat address. */
@@ -38,6 +38,12 @@ export interface HeartbeatThreadOptions {
   confirmIntervals?: number;
   /** Copies of each probe sent back to back (independent chances through a lossy path). @default 3 */
   probeCopies?: number;
+  /**
+   * Where the loop runs: `thread` (a worker thread) or `process` (a Node process of its own, started with
+   * `process.execPath`; about 30 MB more, and immune to this process's memory map and garbage collector: on an
+   * overloaded machine its longest stalls were a third as long). @default 'thread'
+   */
+  isolation?: HeartbeatIsolation;
 }
 
 /** Counters of the heartbeat thread. */
@@ -102,13 +108,16 @@ type FromThread =
 /**
  * @internal The heartbeat thread: one UDP socket, a send timer and a {@link PairWatcher}, on its own event loop (a busy
  * main thread or its garbage collection does not delay it). Refers to nothing outside itself; the codec and the
- * watcher are passed in as source text.
+ * watcher are passed in as source text. In a process of its own, `running` says whether the daemon is running: while
+ * it is stopped (SIGSTOP) no heartbeat is sent and no probe answered, as when the loop is a thread of the stopped
+ * process.
  */
 export function heartbeatThreadMain(
   load: (id: string) => unknown,
   write: typeof writeHeartbeatFrame,
   read: typeof readHeartbeatFrame,
   Watcher: typeof PairWatcher,
+  running?: () => boolean,
 ): void {
   const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
   const dgram = load('node:dgram') as typeof import('node:dgram');
@@ -204,6 +213,7 @@ export function heartbeatThreadMain(
       return;
     }
     if (f.type === 'probe') {
+      if (running && !running()) return;
       counters.probesAnswered++;
       send('ack', f.seq, rinfo.address, rinfo.port);
       return;
@@ -245,7 +255,7 @@ export function heartbeatThreadMain(
   const tick = () => {
     if (closed) return;
     seq++;
-    for (const p of sendTo) send('heartbeat', seq, p.host, p.port);
+    if (sendTo.length > 0 && (!running || running())) for (const p of sendTo) send('heartbeat', seq, p.host, p.port);
     // Judge after this loop iteration's poll phase: datagrams that arrived while the timer waited are read first.
     setImmediate(() => {
       if (!closed) act(watcher.tick(performance.now()));
@@ -339,10 +349,10 @@ export function heartbeatThreadMain(
 }
 
 /**
- * @internal The thread's source: {@link heartbeatThreadMain} called with the frame codec and the watcher, all as
- * source text. It runs whether Node evaluates it as CommonJS or as an ES module.
+ * @internal The loop's entry: {@link heartbeatThreadMain} called with the module loader, the frame codec, the watcher
+ * (all as source text) and, in a process of its own, the parent's liveness check (see heartbeat-runner.ts).
  */
-export const HEARTBEAT_THREAD_SOURCE = `"use strict";\nvar __name = (f) => f;\nvar load = typeof require === "function" ? require : process.getBuiltinModule("node:module").createRequire(process.cwd() + "/");\n(${heartbeatThreadMain.toString()})(load, ${writeHeartbeatFrame.toString()}, ${readHeartbeatFrame.toString()}, ${PairWatcher.toString()});\n`;
+const HEARTBEAT_MAIN_CALL = `(${heartbeatThreadMain.toString()})(load, ${writeHeartbeatFrame.toString()}, ${readHeartbeatFrame.toString()}, ${PairWatcher.toString()}, running);\n`;
 
 const emptyStats = (): HeartbeatStats => ({
   framesSent: 0,
@@ -375,7 +385,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   private leaving: ((acked: string[]) => void) | undefined;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly worker: HeartbeatRunner,
     /** The bound UDP port. */
     readonly port: number,
     /** The thread's Linux thread id (to raise its scheduling priority), or undefined off Linux. */
@@ -405,12 +415,11 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       probeCopies: positiveInteger('probeCopies', options.probeCopies ?? 3),
       keys: options.keyring?.allKeys,
     };
-    // execArgv []: the process's own flags (a preloaded --import/--require module, e.g. an APM agent or a test load)
-    // do not run in this thread: it runs its timer, its socket and nothing else.
-    const worker = new Worker(HEARTBEAT_THREAD_SOURCE, { eval: true, workerData, execArgv: [] });
+    const worker = startHeartbeatRunner(options.isolation ?? 'thread', HEARTBEAT_MAIN_CALL, workerData);
     return new Promise((resolve, reject) => {
       let thread: HeartbeatThread | undefined;
-      worker.on('message', (m: FromThread) => {
+      worker.onMessage((message) => {
+        const m = message as FromThread;
         if (m.type === 'ready') {
           thread = new HeartbeatThread(worker, m.port, m.threadId);
           resolve(thread);
@@ -422,7 +431,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
           }
         } else thread?.fromThread(m);
       });
-      worker.on('error', (err) => {
+      worker.onError((err) => {
         if (thread) thread.emit('error', err);
         else reject(err);
       });
@@ -486,7 +495,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     const to = peers.map((p) => ({ id: this.remember(p), host: p.host, port: p.port }));
     this.left = new Promise<string[]>((resolve) => {
       this.leaving = resolve;
-      this.worker.once('exit', () => resolve([]));
+      this.worker.onExit(() => resolve([]));
     });
     this.post({ type: 'leave', to, copies, waitMs });
     return this.left;
@@ -514,9 +523,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
         resolve();
       };
       const guard = setTimeout(() => void this.worker.terminate().then(done, done), 2000);
-      this.worker.on('exit', done);
-      this.worker.on('message', (m: FromThread) => {
-        if (m.type === 'closed') void this.worker.terminate().then(done, done);
+      this.worker.onExit(done);
+      this.worker.onMessage((m) => {
+        if ((m as FromThread).type === 'closed') void this.worker.terminate().then(done, done);
       });
       this.worker.postMessage({ type: 'close' } satisfies ToThread);
     });

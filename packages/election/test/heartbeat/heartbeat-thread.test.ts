@@ -8,6 +8,7 @@ import {
 } from '../../src/heartbeat/frame.js';
 import { HeartbeatThread } from '../../src/heartbeat/heartbeat-thread.js';
 import { ConfigError, Keyring } from '../../src/index.js';
+import { next, peer, until } from './thread-helpers.js';
 
 const threads: HeartbeatThread[] = [];
 afterEach(async () => {
@@ -18,27 +19,6 @@ async function start(name: string, port = 0, keyring?: Keyring): Promise<Heartbe
   const t = await HeartbeatThread.start({ name, host: '127.0.0.1', port, ...(keyring ? { keyring } : {}) });
   threads.push(t);
   return t;
-}
-
-const peer = (name: string, t: HeartbeatThread) => ({ name, host: '127.0.0.1', port: t.port });
-
-/** Resolves with the event's arguments, or rejects after `ms` (a generous bound: the protocol's is ~0.15 s). */
-function next<E extends 'lost' | 'recovered' | 'notice'>(t: HeartbeatThread, event: E, ms = 10_000) {
-  return new Promise<unknown[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    t.once(event, ((...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    }) as never);
-  });
-}
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**
