@@ -331,7 +331,7 @@ export interface StartFastFailoverOptions {
   realtimePriority?: number;
   /**
    * Where the heartbeat loop runs (`@ingot/election`'s HeartbeatIsolation): `process`, a small Node process of its own
-   * (about 30 MB; on an overloaded machine its longest stalls were a third of a worker thread's inside the busy daemon),
+   * (about 15 MB of its own; on an overloaded machine its longest stalls were a third of a worker thread's inside the busy daemon),
    * or `thread`. @default 'process'
    */
   isolation?: HeartbeatIsolation;

@@ -40,7 +40,7 @@ export interface HeartbeatThreadOptions {
   probeCopies?: number;
   /**
    * Where the loop runs: `thread` (a worker thread) or `process` (a Node process of its own, started with
-   * `process.execPath`; about 30 MB more, and immune to this process's memory map and garbage collector: on an
+   * `process.execPath`; about 15 MB of its own, and immune to this process's memory map and garbage collector: on an
    * overloaded machine its longest stalls were a third as long). @default 'thread'
    */
   isolation?: HeartbeatIsolation;
