@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeApiServer } from './kubernetes/fake-api-server.js';
+import { startWithKubeconfig } from './kubernetes/fake-kubeconfig.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -172,21 +173,7 @@ spec: { addresses: [192.0.2.10/32] }
   it('Kubernetes speaker: --failover fast starts it, with its counters on the speaker /metrics', async () => {
     const server = new FakeApiServer();
     server.apply('nodes', { metadata: { name: 'node-a' } });
-    const url = await server.start();
-    cleanups.push(() => server.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-failover-kube-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]
-users: [{ name: nobody, user: {} }]
-contexts: [{ name: fake, context: { cluster: fake, user: nobody } }]
-current-context: fake
-`,
-    );
+    const { kubeconfig } = await startWithKubeconfig(server, cleanups, 'ingot-failover-kube-');
     const port = await gossipPort();
     const metricsPort = await tcpPort();
     const r = run(

@@ -1,57 +1,10 @@
-import type { HeartbeatPeer, HeartbeatStats } from '@ingot/election';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Daemon, type IngotConfig, parseConfig } from '../src/index.js';
 import { createLogger } from '../src/logger.js';
 import type { AnnouncementPlan } from '../src/speaker/announcement-plan.js';
-import { FastFailover, type HeartbeatLink, heartbeatPairs } from '../src/speaker/fast-failover.js';
+import { FastFailover, heartbeatPairs } from '../src/speaker/fast-failover.js';
 import { layer2Pool } from './fixtures/config-documents.js';
-
-const stats = (): HeartbeatStats => ({
-  framesSent: 0,
-  bytesSent: 0,
-  framesReceived: 0,
-  bytesReceived: 0,
-  rejected: {},
-  probesAnswered: 0,
-  watcher: {
-    heartbeats: 0,
-    seqGaps: 0,
-    stale: 0,
-    lateTicks: 0,
-    confirmations: 0,
-    confirmedAlive: 0,
-    lost: 0,
-    recovered: 0,
-  },
-  silenceLimitMs: 100,
-});
-
-class FakeLink implements HeartbeatLink {
-  peers: { sendTo: string[]; watch: string[] }[] = [];
-  notices: [string, string][] = [];
-  private handlers = new Map<string, (...a: never[]) => void>();
-  setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]) {
-    this.peers.push({ sendTo: sendTo.map((p) => p.name), watch: watch.map((p) => p.name) });
-  }
-  notify(peer: HeartbeatPeer, kind: string) {
-    this.notices.push([peer.name, kind]);
-  }
-  left: { to: string[]; copies: number }[] = [];
-  /** Peers that acknowledge a leave (default: all). */
-  acknowledging: string[] | undefined;
-  leave(peers: readonly HeartbeatPeer[], copies: number) {
-    this.left.push({ to: peers.map((p) => p.name), copies });
-    return Promise.resolve(peers.map((p) => p.name).filter((n) => this.acknowledging?.includes(n) ?? true));
-  }
-  on(event: string, fn: (...a: never[]) => void) {
-    this.handlers.set(event, fn);
-    return this;
-  }
-  emit(event: string, ...args: unknown[]) {
-    (this.handlers.get(event) as (...a: unknown[]) => void)(...args);
-  }
-  stats = stats;
-}
+import { FakeHeartbeatLink } from './fixtures/fake-heartbeat-link.js';
 
 const l2 = (ip: string, node: string, successor?: string) => ({
   service: 'demo/web',
@@ -62,7 +15,7 @@ const l2 = (ip: string, node: string, successor?: string) => ({
 });
 
 function setup(self: string, plan: AnnouncementPlan) {
-  const link = new FakeLink();
+  const link = new FakeHeartbeatLink();
   const alive = new Set(['a', 'b', 'c']);
   const lines: string[] = [];
   const reconcile = vi.fn();

@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeApiServer } from './fake-api-server.js';
+import { startWithKubeconfig } from './fake-kubeconfig.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -39,22 +37,7 @@ describe('ingot run --kubernetes (the built CLI against a fake API server)', () 
       metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
       endpoints: [{ addresses: ['198.51.100.70'], conditions: { ready: true } }],
     });
-    const url = await server.start();
-    cleanups.push(() => server.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-kube-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-# client-node 1.4 refuses plain http unless TLS verification is marked as skipped
-clusters: [{ name: fake, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]
-users: [{ name: nobody, user: {} }]
-contexts: [{ name: fake, context: { cluster: fake, user: nobody } }]
-current-context: fake
-`,
-    );
+    const { kubeconfig } = await startWithKubeconfig(server, cleanups);
     const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--kubeconfig', kubeconfig, '--role', 'all'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, NODE_NAME: 'node-a' },

@@ -3,11 +3,9 @@
 // are emitted by hand). What is checked: the heartbeat starts with the speaker's plan, key and priority; an owner the
 // heartbeat reports lost is left out of the plan's members, so this speaker (its successor) announces its IPs, and is
 // put back when heard again; the metrics are on the speaker's /metrics; SIGTERM's order is withdraw, leave, close.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HeartbeatPeer, HeartbeatStats } from '@ingot/election';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dryRunBgp } from '../../src/backends/dry-run.js';
 import type { Layer2Backend } from '../../src/daemon.js';
@@ -16,8 +14,10 @@ import { KubernetesSpeakerRole, type SpeakerParts } from '../../src/kubernetes/s
 import { createLogger } from '../../src/logger.js';
 import type { MembershipSource } from '../../src/membership-source.js';
 import type { NodeInfo } from '../../src/speaker/announcement-plan.js';
-import { FastFailover, type HeartbeatLink, type StartFastFailoverOptions } from '../../src/speaker/fast-failover.js';
+import { FastFailover, type StartFastFailoverOptions } from '../../src/speaker/fast-failover.js';
+import { FakeHeartbeatLink, heartbeatStats } from '../fixtures/fake-heartbeat-link.js';
 import { FakeApiServer, type FakeObject } from './fake-api-server.js';
+import { startWithKubeconfig } from './fake-kubeconfig.js';
 
 const NS = 'metallb-system';
 const NODES = ['node-a', 'node-b', 'node-c'];
@@ -36,52 +36,6 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_00
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-const stats = (): HeartbeatStats => ({
-  framesSent: 7,
-  bytesSent: 392,
-  framesReceived: 5,
-  bytesReceived: 280,
-  rejected: {},
-  probesAnswered: 0,
-  watcher: {
-    heartbeats: 5,
-    seqGaps: 0,
-    stale: 0,
-    lateTicks: 0,
-    confirmations: 0,
-    confirmedAlive: 0,
-    lost: 1,
-    recovered: 0,
-  },
-  silenceLimitMs: 100,
-});
-
-/** The heartbeat thread's stand-in: records pairs and notices; the test emits its verdicts. */
-class FakeLink implements HeartbeatLink {
-  readonly notices: [string, string][] = [];
-  constructor(private readonly calls: string[]) {}
-  readonly peers: { sendTo: string[]; watch: string[] }[] = [];
-  private readonly handlers = new Map<string, (...a: never[]) => void>();
-  setPeers(sendTo: readonly HeartbeatPeer[], watch: readonly HeartbeatPeer[]) {
-    this.peers.push({ sendTo: sendTo.map((p) => p.name), watch: watch.map((p) => p.name) });
-  }
-  notify(peer: HeartbeatPeer, kind: string) {
-    this.notices.push([peer.name, kind]);
-  }
-  async leave(peers: readonly HeartbeatPeer[]) {
-    this.calls.push(`leaving ${peers.map((p) => p.name).join(',')}`);
-    return peers.map((p) => p.name);
-  }
-  on(event: string, fn: (...a: never[]) => void) {
-    this.handlers.set(event, fn);
-    return this;
-  }
-  emit(event: string, ...args: unknown[]) {
-    (this.handlers.get(event) as (...a: unknown[]) => void)(...args);
-  }
-  stats = stats;
 }
 
 function service(name: string, ip: string): FakeObject {
@@ -118,21 +72,7 @@ async function startSpeaker(failover: 'fast' | 'gossip') {
     server.apply('services', service(`web-${i}`, ip));
     server.apply('endpointslices', endpoints(`web-${i}`));
   });
-  const url = await server.start();
-  cleanups.push(() => server.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'ingot-fast-k8s-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]
-users: [{ name: nobody, user: {} }]
-contexts: [{ name: fake, context: { cluster: fake, user: nobody } }]
-current-context: fake
-`,
-  );
+  const { dir, kubeconfig } = await startWithKubeconfig(server, cleanups, 'ingot-fast-k8s-');
   const secretFile = join(dir, 'secretkey');
   writeFileSync(secretFile, 'sixteen-byte-key-for-tests\n');
 
@@ -158,7 +98,17 @@ current-context: fake
     advertised: '192.0.2.1:7946',
     wire: 'memberlist',
   };
-  const link = new FakeLink(calls);
+  const link = new FakeHeartbeatLink({
+    stats: () =>
+      heartbeatStats({
+        framesSent: 7,
+        bytesSent: 392,
+        framesReceived: 5,
+        bytesReceived: 280,
+        watcher: { heartbeats: 5, lost: 1 },
+      }),
+    onLeave: (peers) => void calls.push(`leaving ${peers.join(',')}`),
+  });
   const started: StartFastFailoverOptions[] = [];
   let failoverMade: FastFailover | undefined;
   const log = createLogger({ level: 'error', write: () => {} });
