@@ -79,6 +79,23 @@ async function pairUp(c: Cluster, successor: string): Promise<void> {
   );
 }
 
+/**
+ * The cluster running, demo/web4's IP, the node serving it, and the first two nodes in MetalLB's order for it, once
+ * the second receives the first's heartbeats.
+ */
+async function servedAndPaired(c: Cluster): Promise<{ ip: string; owner: string; first: string; successor: string }> {
+  await c.ensureAllRunning();
+  const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
+  const owner = await c.waitServed(ip);
+  const [first, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
+  await pairUp(c, successor);
+  return { ip, owner, first, successor };
+}
+
+/** SWIM's verdict on `owner` (dead or left) in a node's log. */
+const swimGone = (owner: string) => (r: Record<string, unknown>) =>
+  /^member (dead|leave)$/.test(String(r.msg)) && r.member === owner;
+
 labSuite(
   'ingot cluster: failover profile fast (per-pair heartbeat, issue 17)',
   { tools: ['ip', 'curl', 'nft'] },
@@ -87,12 +104,8 @@ labSuite(
 
     it('SIGKILL of the owner: the successor takes the IP over through the heartbeat before SWIM declares it dead; SWIM confirms', async () => {
       const c = cluster();
-      await c.ensureAllRunning();
-      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
-      const owner = await c.waitServed(ip);
-      const [first, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
+      const { ip, owner, first, successor } = await servedAndPaired(c);
       expect(owner).toBe(first);
-      await pairUp(c, successor);
       const t0 = Date.now();
       await c.stopNode(owner, 'SIGKILL');
       const next = await c.waitServed(ip, (n) => n !== owner, { timeoutMs: 5_000 });
@@ -100,8 +113,7 @@ labSuite(
       expect(next).toBe(successor);
       // SWIM declares the owner dead in its own time (about 0.55 s; the client may be served before); the heartbeat's
       // takeover came first.
-      const swimDead = (r: Record<string, unknown>) =>
-        /^member (dead|leave)$/.test(String(r.msg)) && r.member === owner;
+      const swimDead = swimGone(owner);
       await pollUntil(
         async () => (loggedAt(c, successor, t0, swimDead) !== undefined ? true : undefined),
         20_000,
@@ -130,11 +142,7 @@ labSuite(
 
     it('a takeover of a live owner (its heartbeats to the successor dropped) is refuted: the IP goes back to the owner', async () => {
       const c = cluster();
-      await c.ensureAllRunning();
-      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
-      const owner = await c.waitServed(ip);
-      const [, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
-      await pairUp(c, successor);
+      const { ip, owner, successor } = await servedAndPaired(c);
       const refutedBefore =
         (await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="refuted"')) ?? 0;
       const host = c.node(successor).host;
@@ -179,11 +187,7 @@ labSuite(
 
     it('graceful stop of the owner: the successor takes the IP over on its leaving notice, before the gossip leave; no request lost, no flap', async () => {
       const c = cluster();
-      await c.ensureAllRunning();
-      const [ip] = (await c.waitServiceIps('demo/web4', { count: 1 })) as [string];
-      const owner = await c.waitServed(ip);
-      const [, successor] = sortCandidates([...NODE_NAMES], ip) as [string, string];
-      await pairUp(c, successor);
+      const { ip, owner, successor } = await servedAndPaired(c);
       const handoversBefore =
         (await labelled(c, successor, 'ingot_layer2_fast_takeovers_total', 'outcome="handover"')) ?? 0;
       const refutedBefore =
@@ -210,8 +214,7 @@ labSuite(
         t0,
         (r) => String(r.msg).startsWith('fast handover: the owner is stopping') && r.owner === owner,
       );
-      const swimLeave = (r: Record<string, unknown>) =>
-        /^member (dead|leave)$/.test(String(r.msg)) && r.member === owner;
+      const swimLeave = swimGone(owner);
       await pollUntil(
         async () => (loggedAt(c, successor, t0, swimLeave) !== undefined ? true : undefined),
         10_000,
