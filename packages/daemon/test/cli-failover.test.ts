@@ -4,11 +4,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freeTcpPort } from './fixtures/loopback-port.js';
 import { FakeApiServer } from './kubernetes/fake-api-server.js';
 import { startWithKubeconfig } from './kubernetes/fake-kubeconfig.js';
 
@@ -64,21 +64,10 @@ const bindUdp = (port: number) =>
 /** A loopback port P with TCP P, UDP P (gossip) and UDP P+1 (heartbeat) free now. */
 async function gossipPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const srv = createServer();
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const { port } = srv.address() as { port: number };
-    await new Promise((resolve) => srv.close(resolve));
+    const port = await freeTcpPort();
     if (port < 65535 && (await bindUdp(port)) && (await bindUdp(port + 1))) return port;
   }
   throw new Error('no free loopback port pair');
-}
-
-async function tcpPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 describe('ingot run --failover: parsing', () => {
@@ -134,7 +123,7 @@ spec: { addresses: [192.0.2.10/32] }
     );
     const common = async () => {
       const port = await gossipPort();
-      const status = await tcpPort();
+      const status = await freeTcpPort();
       return {
         port,
         status,
@@ -175,7 +164,7 @@ spec: { addresses: [192.0.2.10/32] }
     server.apply('nodes', { metadata: { name: 'node-a' } });
     const { kubeconfig } = await startWithKubeconfig(server, cleanups, 'ingot-failover-kube-');
     const port = await gossipPort();
-    const metricsPort = await tcpPort();
+    const metricsPort = await freeTcpPort();
     const r = run(
       [
         'run',

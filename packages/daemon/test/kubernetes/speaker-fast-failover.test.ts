@@ -4,7 +4,6 @@
 // heartbeat reports lost is left out of the plan's members, so this speaker (its successor) announces its IPs, and is
 // put back when heard again; the metrics are on the speaker's /metrics; SIGTERM's order is withdraw, leave, close.
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dryRunBgp } from '../../src/backends/dry-run.js';
@@ -16,6 +15,7 @@ import type { MembershipSource } from '../../src/membership-source.js';
 import type { NodeInfo } from '../../src/speaker/announcement-plan.js';
 import { FastFailover, type StartFastFailoverOptions } from '../../src/speaker/fast-failover.js';
 import { FakeHeartbeatLink, heartbeatStats } from '../fixtures/fake-heartbeat-link.js';
+import { freeTcpPort } from '../fixtures/loopback-port.js';
 import { FakeApiServer, type FakeObject } from './fake-api-server.js';
 import { startWithKubeconfig } from './fake-kubeconfig.js';
 
@@ -52,14 +52,6 @@ function endpoints(name: string): FakeObject {
     addressType: 'IPv4',
     endpoints: [{ addresses: ['198.51.100.77'], conditions: { ready: true }, nodeName: 'node-a' }],
   };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 /** A speaker `node-c` with --failover fast (or `gossip`) against a fake API server holding eight layer-2 IPs. */
@@ -138,7 +130,7 @@ async function startSpeaker(failover: 'fast' | 'gossip') {
       };
     },
   };
-  const metricsBind = `127.0.0.1:${await freePort()}`;
+  const metricsBind = `127.0.0.1:${await freeTcpPort()}`;
   const daemon = new KubernetesDaemon({
     kubeconfig,
     namespace: NS,
