@@ -137,6 +137,8 @@ describe('kustomization and image', () => {
     const wanted = ['@ingot/daemon', ...Object.keys(pkg.dependencies).filter((d) => d.startsWith('@ingot/'))].sort();
     expect(packed).toEqual(wanted);
     expect(dockerfile).toMatch(/^USER 65534/m);
+    // The controller's memory at 10,000 Services depends on it (README, "Controller memory at 10,000 Services").
+    expect(dockerfile).toMatch(/^ENV NODE_OPTIONS="--max-semi-space-size=2"$/m);
   });
 });
 
