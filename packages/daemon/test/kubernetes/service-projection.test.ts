@@ -139,7 +139,7 @@ describe('projectService', () => {
             labels: maybe(record(text)),
             annotations: maybe(record(fc.oneof(text, value))),
             managedFields: maybe(fc.array(fc.object(), { maxLength: 2 })),
-            creationTimestamp: maybe(fc.date().map((d) => d.toISOString())),
+            creationTimestamp: maybe(fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
           },
           { requiredKeys: [] },
         ),
