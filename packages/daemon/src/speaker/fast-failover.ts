@@ -29,11 +29,9 @@ export interface HeartbeatLink {
   notify(peer: HeartbeatPeer, kind: 'takeover' | 'released'): void;
   /**
    * Graceful stop: no more heartbeats; `leaving` to each peer, in `copies` datagrams, resent until acknowledged;
-   * resolves with the peers that acknowledged (nothing returned: not known). Absent: no notice, the successors wait
-   * for the gossip leave.
+   * resolves with the peers that acknowledged.
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: a stand-in link may return nothing (acknowledgements not known)
-  leave?(peers: readonly HeartbeatPeer[], copies: number): Promise<string[]> | void;
+  leave(peers: readonly HeartbeatPeer[], copies: number): Promise<string[]>;
   /** Subscribes to the thread's events. */
   on(event: 'lost' | 'recovered', fn: (owner: string, ms: number) => void): unknown;
   /** Subscribes to notices from peers. */
@@ -257,7 +255,7 @@ export class FastFailover {
     const peers = sendTo.map((n) => this.options.addressOf(n)).filter((p): p is HeartbeatPeer => p !== undefined);
     if (peers.length === 0) return [];
     const began = Date.now();
-    const acked = (await this.options.link.leave?.(peers, this.options.leavingCopies ?? 3)) ?? [];
+    const acked = await this.options.link.leave(peers, this.options.leavingCopies ?? 3);
     const fields = { successors: peers.map((p) => p.name), acknowledged: acked, ms: Date.now() - began };
     if (acked.length === peers.length)
       this.options.log.info('fast handover: the successors took our layer2 IPs over', fields);
