@@ -354,16 +354,6 @@ export function heartbeatThreadMain(
  */
 const HEARTBEAT_MAIN_CALL = `(${heartbeatThreadMain.toString()})(load, ${writeHeartbeatFrame.toString()}, ${readHeartbeatFrame.toString()}, ${PairWatcher.toString()}, running);\n`;
 
-const emptyStats = (): HeartbeatStats => ({
-  framesSent: 0,
-  bytesSent: 0,
-  framesReceived: 0,
-  bytesReceived: 0,
-  rejected: {},
-  probesAnswered: 0,
-  watcher: PairWatcher.emptyStats(),
-  silenceLimitMs: 0,
-});
 
 function positiveInteger(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(field, `must be a positive integer, got ${value}`);
@@ -377,7 +367,7 @@ function positiveInteger(field: string, value: number): number {
  * It never decides membership: the caller acts on `lost` provisionally and SWIM has the last word.
  */
 export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
-  private snapshot: HeartbeatStats = emptyStats();
+  private snapshot: HeartbeatStats = HeartbeatThread.emptyStats();
   private readonly names = new Map<string, string>();
   private closing: Promise<void> | undefined;
   /** The result of {@link HeartbeatThread.leave}, and what resolves it. */
@@ -392,6 +382,20 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     readonly threadId: number | undefined,
   ) {
     super();
+  }
+
+  /** Counters all at zero: what {@link HeartbeatThread.stats} reports before the loop's first report (every 250 ms). */
+  static emptyStats(): HeartbeatStats {
+    return {
+      framesSent: 0,
+      bytesSent: 0,
+      framesReceived: 0,
+      bytesReceived: 0,
+      rejected: {},
+      probesAnswered: 0,
+      watcher: PairWatcher.emptyStats(),
+      silenceLimitMs: 0,
+    };
   }
 
   /**
