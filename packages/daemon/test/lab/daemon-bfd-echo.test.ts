@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLan, labSuite, startPeer, useTopology } from '@ingot/lab';
-import { afterAll, expect, it } from 'vitest';
-import { spawnLiveDaemon } from './live-daemon.js';
+import { expect, it } from 'vitest';
+import { BGP_POOL_YAML, spawnLiveDaemon, useConfigFile } from './live-daemon.js';
 
 // The daemon with a BFDProfile in echoMode (echoInterval 200 ms × 3) against FRR's bfdd with echo-mode: BFD comes up
 // with the Echo function running on both sides (FRR's Echo packets come back to it through the node's kernel), and
@@ -15,17 +12,7 @@ const ECHO_MS = 200;
 /** Lateness allowed beyond echo interval × 3 on a loaded 2-core CI machine. */
 const SLACK_MS = 2000;
 
-const CONFIG = `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: bgp }
-spec: { addresses: [203.0.113.0/28] }
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: { name: bgp }
-spec: { ipAddressPools: [bgp] }
----
-apiVersion: metallb.io/v1beta1
+const CONFIG = `${BGP_POOL_YAML}apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: { name: echo }
 spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoMode: true, echoInterval: ${ECHO_MS} }
@@ -50,8 +37,7 @@ labSuite(
   { tools: ['ip', 'sysctl', 'nft', 'vtysh', 'bgpd', 'zebra', 'bfdd'] },
   () => {
     const lab = useTopology(() => createLan(1, { name: 'dbfdecho' }));
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-bfd-echo-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const writeConfig = useConfigFile('ingot-daemon-bfd-echo-');
 
     it('Echo runs on both sides; dropping the Echo path takes the session Down with diagnostic 2 and ends BGP', async () => {
       const { router, hosts } = lab();
@@ -63,8 +49,7 @@ labSuite(
         'net.ipv4.conf.all.send_redirects=0',
       ]);
       await router.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0']);
-      const configFile = join(dir, 'config.yaml');
-      writeFileSync(configFile, CONFIG);
+      const configFile = writeConfig(CONFIG);
       const frr = await startPeer('frr', {
         host: router,
         asn: 64512,

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLan, labSuite, startPeer, useTopology } from '@ingot/lab';
-import { afterAll, expect, it } from 'vitest';
-import { spawnLiveDaemon } from './live-daemon.js';
+import { expect, it } from 'vitest';
+import { BGP_POOL_YAML, spawnLiveDaemon, useConfigFile } from './live-daemon.js';
 
 // The daemon with a BGPPeer naming a BFDProfile (100 ms × 3) against FRR with bfdd: BFD comes up, and when FRR's bfdd
 // is frozen (SIGSTOP) the daemon's BFD ends the session (Cease / BFD Down) so FRR deletes the route from its kernel
@@ -15,17 +14,7 @@ const PREFIX = '203.0.113.0/32';
 const INTERVAL_MS = 100;
 const SLACK_MS = 3 * INTERVAL_MS;
 
-const CONFIG = `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: bgp }
-spec: { addresses: [203.0.113.0/28] }
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: { name: bgp }
-spec: { ipAddressPools: [bgp] }
----
-apiVersion: metallb.io/v1beta1
+const CONFIG = `${BGP_POOL_YAML}apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: { name: fast }
 spec: { receiveInterval: 100, transmitInterval: 100, detectMultiplier: 3 }
@@ -46,14 +35,12 @@ labSuite(
   { tools: ['ip', 'vtysh', 'bgpd', 'zebra', 'bfdd'] },
   () => {
     const lab = useTopology(() => createLan(1, { name: 'dbfd' }));
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-bfd-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const writeConfig = useConfigFile('ingot-daemon-bfd-');
 
     it('BFD comes up; a frozen bfdd makes FRR drop the route within 3 × 100 ms + 100 ms (+ one detection time of slack)', async () => {
       const { router, hosts } = lab();
       const node = hosts[0]!;
-      const configFile = join(dir, 'config.yaml');
-      writeFileSync(configFile, CONFIG);
+      const configFile = writeConfig(CONFIG);
       const frr = await startPeer('frr', {
         host: router,
         asn: 64512,

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLan, labSuite, pollUntil, startPeer, useTopology } from '@ingot/lab';
-import { afterAll, expect, it } from 'vitest';
-import { spawnLiveDaemon } from './live-daemon.js';
+import { expect, it } from 'vitest';
+import { spawnLiveDaemon, useConfigFile } from './live-daemon.js';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -46,14 +43,12 @@ labSuite(
   { tools: ['ip', 'arping', 'vtysh', 'bgpd', 'zebra'] },
   () => {
     const lab = useTopology(() => createLan(1, { name: 'daemon' }));
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const writeConfig = useConfigFile('ingot-daemon-');
 
     it('answers ARP for the allocated IP with its own MAC and advertises the BGP pool IP to FRR', async () => {
       const { router, hosts } = lab();
       const node = hosts[0]!;
-      const configFile = join(dir, 'config.yaml');
-      writeFileSync(configFile, CONFIG);
+      const configFile = writeConfig(CONFIG);
       const frr = await startPeer('frr', {
         host: router,
         asn: 64512,

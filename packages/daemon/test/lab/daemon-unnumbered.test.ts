@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPair, labSuite, startPeer, useTopology } from '@ingot/lab';
-import { afterAll, expect, it } from 'vitest';
-import { spawnLiveDaemon } from './live-daemon.js';
+import { expect, it } from 'vitest';
+import { BGP_POOL_YAML, spawnLiveDaemon, useConfigFile } from './live-daemon.js';
 
 // The daemon with a BGPPeer `interface` (BGP unnumbered) against FRR's `neighbor veth-b interface`, on a link with only
 // link-local addresses: the daemon finds FRR by its router advertisements, the session comes up between the two
@@ -14,17 +11,7 @@ const SERVICE_IP = '203.0.113.5';
 /** FRR's connect retry (1 s) and RA interval (10 s) plus slack for a loaded 2-core machine. */
 const WAIT_MS = 40_000;
 
-const config = (withService: boolean) => `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: bgp }
-spec: { addresses: [203.0.113.0/28] }
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: { name: bgp }
-spec: { ipAddressPools: [bgp] }
----
-apiVersion: metallb.io/v1beta2
+const config = (withService: boolean) => `${BGP_POOL_YAML}apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: { name: tor }
 spec: { myASN: 64513, dynamicASN: external, interface: veth-a, holdTime: 9s }
@@ -44,8 +31,7 @@ labSuite(
   { tools: ['ip', 'vtysh', 'bgpd', 'zebra'] },
   () => {
     const lab = useTopology(() => createPair({ name: 'dunnum' }));
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-daemon-unnumbered-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const writeConfig = useConfigFile('ingot-daemon-unnumbered-');
 
     it('peers over link-local only and FRR installs the Service IPv4 address via inet6; removing the Service withdraws it', async () => {
       const { a, b } = lab();
@@ -53,8 +39,7 @@ labSuite(
       const ours = JSON.parse(await a.run('ip', ['-j', '-6', 'addr', 'show', 'dev', a.ifname, 'scope', 'link']))[0]
         ?.addr_info?.[0]?.local as string;
       expect(ours).toMatch(/^fe80:/);
-      const configFile = join(dir, 'config.yaml');
-      writeFileSync(configFile, config(true));
+      const configFile = writeConfig(config(true));
       const n = ` neighbor ${b.ifname}`;
       const frr = await startPeer('frr', {
         host: b,
@@ -87,7 +72,7 @@ labSuite(
       try {
         expect(await route((out) => out.includes('via inet6'))).toContain(`via inet6 ${ours} dev ${b.ifname}`);
         expect(daemon.stderr()).toMatch(/"msg":"bgp unnumbered neighbour found"/);
-        writeFileSync(configFile, config(false));
+        writeConfig(config(false));
         daemon.kill('SIGHUP');
         await route((out) => out.trim() === '');
       } finally {
