@@ -24,6 +24,7 @@ import {
   startKubernetes,
   startPeer,
 } from '@ingot/lab';
+import { beforeAll, beforeEach } from 'vitest';
 import {
   CONTROLLER,
   type CommandLine,
@@ -52,6 +53,7 @@ import {
   nodeObjects,
   nodeReadyStatus,
   SPEAKER_SA,
+  serviceObject,
   shippedObjects,
 } from './kube-manifests.js';
 
@@ -391,4 +393,20 @@ export async function createKubeLab(opts: KubeLabOptions = {}): Promise<KubeLab>
 /** createKubeLab in beforeAll, destroy in afterAll; returns a getter. */
 export function useKubeLab(opts: KubeLabOptions = {}): () => KubeLab {
   return useHarnessLab(() => createKubeLab(opts), 300_000, 'kube lab');
+}
+
+/**
+ * The layer-2 fixture the Kubernetes layer-2 suites share: pool `l2` (198.51.100.0/28), an L2Advertisement on eth0,
+ * Service `web` with endpoints on the three nodes (before the suite), and every node running before each test.
+ */
+export function useLayer2Web(lab: () => KubeLab): void {
+  beforeAll(async () => {
+    await lab().kube.apply([
+      metallbObject('IPAddressPool', 'l2', { addresses: ['198.51.100.0/28'] }),
+      metallbObject('L2Advertisement', 'l2', { ipAddressPools: ['l2'], interfaces: ['eth0'] }),
+    ]);
+    await lab().kube.apply(serviceObject('web'));
+    await lab().setEndpoints('web', [...NODE_NAMES]);
+  }, 60_000);
+  beforeEach(() => lab().ensureAllRunning(), 90_000);
 }

@@ -11,13 +11,9 @@
 // 100 ms with a 1 s timeout); the tight figures are bench/failover.mjs's.
 import { sortCandidates } from '@ingot/election';
 import { labSuite, pollUntil } from '@ingot/lab';
-import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NODE_NAMES } from './cluster-harness.js';
-import { type KubeDaemon, type KubeLab, useKubeLab } from './kube-harness.js';
-import { metallbObject, serviceObject } from './kube-manifests.js';
-
-const POOL = metallbObject('IPAddressPool', 'l2', { addresses: ['198.51.100.0/28'] });
-const L2 = metallbObject('L2Advertisement', 'l2', { ipAddressPools: ['l2'], interfaces: ['eth0'] });
+import { type KubeDaemon, type KubeLab, useKubeLab, useLayer2Web } from './kube-harness.js';
 
 /** A labelled metric of a speaker (first match), or undefined. */
 async function labelled(l: KubeLab, d: KubeDaemon, metric: string, labels = ''): Promise<number | undefined> {
@@ -58,12 +54,7 @@ labSuite(
   { tools: ['ip', 'curl', 'etcd', 'kube-apiserver', 'openssl'] },
   () => {
     const lab = useKubeLab({ name: 'k8sff', speakerComponents: ['fast-failover'] });
-    beforeAll(async () => {
-      await lab().kube.apply([POOL, L2]);
-      await lab().kube.apply(serviceObject('web'));
-      await lab().setEndpoints('web', ['node-1', 'node-2', 'node-3']);
-    }, 60_000);
-    beforeEach(() => lab().ensureAllRunning(), 90_000);
+    useLayer2Web(lab);
 
     it('SIGKILL of the owner speaker: its successor takes the IP over through the heartbeat before SWIM; SWIM confirms', async () => {
       const l = lab();

@@ -4,24 +4,16 @@
 // HTTP GET reaches the node whose speaker answers ARP, and when the owner node dies (its speaker SIGKILLed, its Node
 // marked not Ready as the node lifecycle controller does) the IP moves (timed, printed).
 import { labSuite } from '@ingot/lab';
-import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { useKubeLab } from './kube-harness.js';
-import { APP_NAMESPACE, metallbObject, serviceObject } from './kube-manifests.js';
-
-const POOL = metallbObject('IPAddressPool', 'l2', { addresses: ['198.51.100.0/28'] });
-const L2 = metallbObject('L2Advertisement', 'l2', { ipAddressPools: ['l2'], interfaces: ['eth0'] });
+import { expect, it } from 'vitest';
+import { useKubeLab, useLayer2Web } from './kube-harness.js';
+import { APP_NAMESPACE } from './kube-manifests.js';
 
 labSuite(
   'Kubernetes mode on a real API server: layer 2',
   { tools: ['ip', 'curl', 'etcd', 'kube-apiserver', 'openssl'] },
   () => {
     const lab = useKubeLab({ name: 'k8sl2' });
-    beforeAll(async () => {
-      await lab().kube.apply([POOL, L2]);
-      await lab().kube.apply(serviceObject('web'));
-      await lab().setEndpoints('web', ['node-1', 'node-2', 'node-3']);
-    }, 60_000);
-    beforeEach(() => lab().ensureAllRunning(), 90_000);
+    useLayer2Web(lab);
 
     it('the controller writes the IP into the Service status; the client gets HTTP 200 through it', async () => {
       const l = lab();
