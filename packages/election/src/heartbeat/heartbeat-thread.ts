@@ -354,7 +354,6 @@ export function heartbeatThreadMain(
  */
 const HEARTBEAT_MAIN_CALL = `(${heartbeatThreadMain.toString()})(load, ${writeHeartbeatFrame.toString()}, ${readHeartbeatFrame.toString()}, ${PairWatcher.toString()}, running);\n`;
 
-
 function positiveInteger(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(field, `must be a positive integer, got ${value}`);
   return value;
